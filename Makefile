@@ -1,0 +1,52 @@
+# CyDEx: thin wrapper around CMake. The two commands a new user needs:
+#   make demo   install what is missing, build, run the demo federation
+#   make test   install what is missing, build, run every test (ctest)
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test demo bench asan fuzz format format-check clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) > /dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+demo: build
+	rm -rf $(BUILD)/demo
+	$(BUILD)/bin/cydex demo --dir $(BUILD)/demo
+
+bench: build
+	$(BUILD)/bin/bench_envelope
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCDX_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)"
+
+# libFuzzer targets (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 30
+fuzz:
+	CDX_WITH_CLANG=1 scripts/install-deps
+	CC=clang cmake -S . -B build-fuzz -DCDX_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug > /dev/null
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_envelope fuzz_json
+	for t in envelope json; do \
+	  mkdir -p build-fuzz/corpus-$$t && \
+	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    build-fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(SOURCES)
+format-check:
+	clang-format --dry-run -Werror $(SOURCES)
+
+clean:
+	rm -rf build build-asan build-fuzz

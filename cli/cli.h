@@ -1,0 +1,64 @@
+/* The `cydex` command line: shared helpers for the command files.
+ *
+ * Exit codes (documented in README and `cydex --help`):
+ *   0  success
+ *   1  refused: a signature, roster, policy or sealing check failed
+ *   64 usage error            65 malformed input
+ *   66 input file missing     70 internal error
+ *   73 would overwrite        74 I/O error
+ *   77 secret key readable by others
+ */
+#ifndef CYDEX_CLI_H
+#define CYDEX_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cydex/cydex.h"
+
+enum {
+    CLI_OK = 0,
+    CLI_REFUSED = 1,
+    CLI_USAGE = 64,
+    CLI_DATAERR = 65,
+    CLI_NOINPUT = 66,
+    CLI_SOFTWARE = 70,
+    CLI_CANTCREAT = 73,
+    CLI_IOERR = 74,
+    CLI_NOPERM = 77
+};
+
+/* The exit code for a library error. */
+int cli_exit_code(cdx_err rc);
+
+/* Prints "cydex CMD: <detail>" to stderr; returns the exit code. */
+int cli_fail(const char *cmd, cdx_err rc, const cdx_errbuf *eb);
+
+/* Prints "cydex CMD: <message>" and the usage line; returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *usage, const char *fmt, ...);
+
+/* Reads a file, or standard input when path is NULL or "-". */
+cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf *eb);
+
+/* Writes to a file (atomically) or to standard output when path is NULL or
+ * "-"; refuses binary output to a terminal. */
+cdx_err cli_write_output(const char *path, const void *data, size_t len, bool binary,
+                         cdx_errbuf *eb);
+
+/* Parses an unsigned decimal; false on junk or overflow. */
+bool cli_parse_u64(const char *s, uint64_t *out);
+
+/* mkdir -p with the given mode for the last component. */
+cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb);
+
+/* Loads a roster and checks it as a trust anchor (its own admins). */
+cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *eb);
+
+int cmd_keygen(int argc, char **argv);
+int cmd_roster(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

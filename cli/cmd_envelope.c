@@ -1,0 +1,294 @@
+/* cydex sign / verify / inspect: envelopes offline, for relays, tests and
+ * auditors. The bus daemons use the same library calls. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define S_JSON_MAX (4u * 1024u * 1024u)
+
+static const char s_sign_usage[] =
+    "cydex sign --key K.secret --roster R --topic T --seq N [--prev-hash HEX]\n"
+    "                  [--to ID,ID...] [--kind alert|ack] [--sent-at T] [--in FILE] "
+    "[--out FILE]";
+
+/* Splits "FR,DE" and looks each id up in the roster. */
+static cdx_err s_recipients(const cdx_roster *r, const char *list, cdx_member *out, size_t cap,
+                            size_t *n, cdx_errbuf *eb)
+{
+    *n = 0;
+    char buf[1024];
+    if (strlen(list) >= sizeof buf) {
+        snprintf(eb->msg, sizeof eb->msg, "--to list is too long");
+        return eb->code = CDX_ERR_INVALID;
+    }
+    strcpy(buf, list);
+    char *save = NULL;
+    for (char *id = strtok_r(buf, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+        const cdx_member *m = cdx_roster_find(r, id);
+        if (!m) {
+            snprintf(eb->msg, sizeof eb->msg, "recipient %s is not in the roster", id);
+            return eb->code = CDX_ERR_UNKNOWN_SENDER;
+        }
+        if (*n == cap) {
+            snprintf(eb->msg, sizeof eb->msg, "at most %zu recipients", cap);
+            return eb->code = CDX_ERR_INVALID;
+        }
+        out[(*n)++] = *m;
+    }
+    if (*n == 0) {
+        snprintf(eb->msg, sizeof eb->msg, "--to names no recipient");
+        return eb->code = CDX_ERR_INVALID;
+    }
+    return CDX_OK;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+    static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
+                                         {"roster", required_argument, NULL, 'r'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"seq", required_argument, NULL, 's'},
+                                         {"prev-hash", required_argument, NULL, 'p'},
+                                         {"to", required_argument, NULL, 'T'},
+                                         {"kind", required_argument, NULL, 'K'},
+                                         {"sent-at", required_argument, NULL, 'a'},
+                                         {"in", required_argument, NULL, 'i'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *key = NULL, *roster_path = NULL, *topic = NULL, *prev = NULL, *to = NULL;
+    const char *kind = "alert", *in = NULL, *out = NULL;
+    uint64_t seq = 0, sent_at = 0;
+    bool have_seq = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'k': key = optarg; break;
+        case 'r': roster_path = optarg; break;
+        case 't': topic = optarg; break;
+        case 'p': prev = optarg; break;
+        case 'T': to = optarg; break;
+        case 'K': kind = optarg; break;
+        case 'i': in = optarg; break;
+        case 'o': out = optarg; break;
+        case 's':
+            if (!cli_parse_u64(optarg, &seq) || seq == 0)
+                return cli_usage("sign", s_sign_usage, "--seq takes a number from 1");
+            have_seq = true;
+            break;
+        case 'a':
+            if (cdx_time_parse(optarg, &sent_at) != CDX_OK)
+                return cli_usage("sign", s_sign_usage, "'%s' is not a time", optarg);
+            break;
+        case 'h':
+            printf("usage: %s\n\n"
+                   "Reads an alert (or with --kind ack, an ack) as JSON from --in or stdin,\n"
+                   "signs it as the key's member and writes the envelope to --out or stdout.\n"
+                   "--to seals a TLP:AMBER, AMBER+STRICT or RED alert to those members;\n"
+                   "RED and AMBER+STRICT must be sealed. --prev-hash is the hash of this\n"
+                   "sender's envelope seq-1 (required from seq 2; see 'cydex inspect').\n",
+                   s_sign_usage);
+            return CLI_OK;
+        default: return cli_usage("sign", s_sign_usage, "bad option");
+        }
+    }
+    if (!key || !roster_path || !topic || !have_seq || optind != argc)
+        return cli_usage("sign", s_sign_usage, "--key, --roster, --topic and --seq are required");
+    bool is_ack = strcmp(kind, "ack") == 0;
+    if (!is_ack && strcmp(kind, "alert") != 0)
+        return cli_usage("sign", s_sign_usage, "--kind is alert or ack");
+    if (is_ack && to)
+        return cli_usage("sign", s_sign_usage, "acks are not sealed: drop --to");
+
+    cdx_errbuf eb = {0};
+    cdx_identity *me = NULL;
+    cdx_roster *roster = NULL;
+    cdx_bytes input = {0}, env = {0};
+    cdx_body body = {0};
+    cdx_alert alert = {0};
+    cdx_envelope *check = NULL;
+    int ec = CLI_OK;
+    cdx_err rc = cdx_identity_load(&me, key, &eb);
+    if (rc == CDX_OK)
+        rc = cli_load_trusted_roster(&roster, roster_path, &eb);
+    if (rc == CDX_OK)
+        rc = cli_read_input(in, S_JSON_MAX, &input, &eb);
+    if (rc != CDX_OK)
+        goto done;
+    body.sender = strdup(cdx_identity_id(me));
+    body.topic = strdup(topic);
+    body.seq = seq;
+    body.sent_at_ms = sent_at ? sent_at : cdx_now_ms();
+    if (prev) {
+        if (cdx_hex_decode(body.prev_hash, CDX_HASH_BYTES, prev) != CDX_OK) {
+            ec = cli_usage("sign", s_sign_usage, "--prev-hash takes 64 hex digits");
+            goto cleanup;
+        }
+        body.has_prev_hash = true;
+    }
+    if (is_ack) {
+        body.kind = CDX_PAYLOAD_ACK;
+        rc = cdx_json_to_ack(&body.ack, (const char *)input.data, input.len, &eb);
+    } else {
+        rc = cdx_json_to_alert(&alert, (const char *)input.data, input.len, &eb);
+        if (rc == CDX_OK && to) {
+            cdx_member recips[64];
+            size_t n = 0;
+            rc = s_recipients(roster, to, recips, 64, &n, &eb);
+            if (rc == CDX_OK)
+                rc = cdx_seal_alert(&body.sealed, &alert, body.sender, seq, topic, recips, n, &eb);
+            body.kind = CDX_PAYLOAD_SEALED;
+        } else if (rc == CDX_OK) {
+            body.alert = alert;
+            memset(&alert, 0, sizeof alert);
+            body.kind = CDX_PAYLOAD_ALERT;
+        }
+    }
+    if (rc == CDX_OK)
+        rc = cdx_envelope_sign(me, &body, &env, NULL, &eb);
+    /* Self-check against the roster: refuses keys not in it, or revoked. */
+    if (rc == CDX_OK)
+        rc = cdx_envelope_verify(&check, roster, env.data, env.len, NULL, &eb);
+    if (rc == CDX_OK)
+        rc = cli_write_output(out, env.data, env.len, true, &eb);
+    if (rc == CDX_OK && isatty(STDERR_FILENO)) {
+        char hex[2 * CDX_HASH_BYTES + 1];
+        cdx_hex_encode(hex, cdx_envelope_hash(check), CDX_HASH_BYTES);
+        fprintf(stderr, "signed %s seq %llu on %s: %zu bytes, hash %s\n", body.sender,
+                (unsigned long long)seq, topic, env.len, hex);
+    }
+done:
+    if (rc != CDX_OK)
+        ec = cli_fail("sign", rc, &eb);
+cleanup:
+    cdx_envelope_destroy(&check);
+    cdx_alert_clear(&alert);
+    cdx_body_clear(&body);
+    cdx_bytes_free(&env);
+    cdx_bytes_free(&input);
+    cdx_roster_destroy(&roster);
+    cdx_identity_destroy(&me);
+    return ec;
+}
+
+static const char s_verify_usage[] =
+    "cydex verify --roster R [--topic T] [--open K.secret] [--max-skew MS] [--max-size N] "
+    "[--pretty] [FILE|-]";
+
+int cmd_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"roster", required_argument, NULL, 'r'},   {"topic", required_argument, NULL, 't'},
+        {"open", required_argument, NULL, 'o'},     {"max-skew", required_argument, NULL, 's'},
+        {"max-size", required_argument, NULL, 'm'}, {"pretty", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    const char *roster_path = NULL, *open_key = NULL;
+    cdx_verify_opts vo = {0};
+    bool pretty = false;
+    uint64_t v;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': roster_path = optarg; break;
+        case 't': vo.topic = optarg; break;
+        case 'o': open_key = optarg; break;
+        case 'P': pretty = true; break;
+        case 's':
+            if (!cli_parse_u64(optarg, &v) || v == 0)
+                return cli_usage("verify", s_verify_usage, "--max-skew takes milliseconds");
+            vo.max_skew_ms = v;
+            vo.now_ms = cdx_now_ms();
+            break;
+        case 'm':
+            if (!cli_parse_u64(optarg, &v) || v == 0)
+                return cli_usage("verify", s_verify_usage, "--max-size takes bytes");
+            vo.max_size = (size_t)v;
+            break;
+        case 'h':
+            printf("usage: %s\n\n"
+                   "Verifies an envelope (FILE or stdin) against a roster and prints it as\n"
+                   "JSON. --topic checks the bus topic frame; --max-skew checks sent_at\n"
+                   "against this clock; --open opens a sealed alert addressed to that key.\n"
+                   "Exit 0 verified; 1 refused, with the reason on stderr.\n",
+                   s_verify_usage);
+            return CLI_OK;
+        default: return cli_usage("verify", s_verify_usage, "bad option");
+        }
+    }
+    if (!roster_path || argc - optind > 1)
+        return cli_usage("verify", s_verify_usage, "--roster is required; one FILE at most");
+    const char *path = optind < argc ? argv[optind] : NULL;
+    cdx_errbuf eb = {0};
+    cdx_roster *roster = NULL;
+    cdx_identity *me = NULL;
+    cdx_envelope *env = NULL;
+    cdx_alert opened = {0};
+    cdx_bytes in = {0};
+    char *json = NULL;
+    bool did_open = false;
+    size_t max = vo.max_size ? vo.max_size : CDX_ENVELOPE_MAX_DEFAULT;
+    cdx_err rc = cli_load_trusted_roster(&roster, roster_path, &eb);
+    if (rc == CDX_OK && open_key)
+        rc = cdx_identity_load(&me, open_key, &eb);
+    if (rc == CDX_OK)
+        rc = cli_read_input(path, max + 1, &in, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_envelope_verify(&env, roster, in.data, in.len, &vo, &eb);
+    if (rc == CDX_OK && me && cdx_envelope_body(env)->kind == CDX_PAYLOAD_SEALED) {
+        rc = cdx_envelope_open(env, me, &opened, &eb);
+        did_open = rc == CDX_OK;
+    }
+    if (rc == CDX_OK)
+        rc = cdx_json_from_envelope(&json, env, did_open ? &opened : NULL, pretty);
+    if (rc == CDX_OK)
+        printf("%s\n", json);
+    int ec = rc == CDX_OK ? CLI_OK : cli_fail("verify", rc, &eb);
+    free(json);
+    cdx_alert_clear(&opened);
+    cdx_bytes_free(&in);
+    cdx_envelope_destroy(&env);
+    cdx_identity_destroy(&me);
+    cdx_roster_destroy(&roster);
+    return ec;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    static const char usage[] = "cydex inspect [--pretty] [FILE|-]";
+    bool pretty = false;
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: %s\n\nDecodes an envelope without checking any signature and prints "
+                   "it as JSON\n(\"verified\": false). For forensics; use verify to trust "
+                   "it.\n",
+                   usage);
+            return CLI_OK;
+        }
+        if (strcmp(argv[i], "--pretty") == 0)
+            pretty = true;
+        else if (!path)
+            path = argv[i];
+        else
+            return cli_usage("inspect", usage, "one FILE at most");
+    }
+    cdx_errbuf eb = {0};
+    cdx_bytes in = {0};
+    cdx_envelope *env = NULL;
+    char *json = NULL;
+    cdx_err rc = cli_read_input(path, CDX_ENVELOPE_MAX_DEFAULT + 1, &in, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_envelope_inspect(&env, in.data, in.len, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_json_from_envelope(&json, env, NULL, pretty);
+    if (rc == CDX_OK)
+        printf("%s\n", json);
+    int ec = rc == CDX_OK ? CLI_OK : cli_fail("inspect", rc, &eb);
+    free(json);
+    cdx_envelope_destroy(&env);
+    cdx_bytes_free(&in);
+    return ec;
+}

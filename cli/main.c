@@ -1,0 +1,54 @@
+/* cydex: the operator's and relay's command line. This file only
+ * dispatches; each command lives in its own cmd_*.c. */
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+} s_commands[] = {
+    {"keygen", cmd_keygen, "make a member's keys: ID.secret (0600) and ID.pub"},
+    {"roster", cmd_roster, "create, edit, sign, verify and show the federation roster"},
+    {"sign", cmd_sign, "sign an alert or ack (JSON on stdin) into an envelope"},
+    {"verify", cmd_verify, "verify an envelope against the roster; print it as JSON"},
+    {"inspect", cmd_inspect, "decode an envelope without trusting it"},
+    {"demo", cmd_demo, "walk through keys, roster, signed and sealed alerts, a forgery"},
+};
+
+static void s_help(FILE *out)
+{
+    fprintf(out, "usage: cydex COMMAND [OPTIONS]\n\n"
+                 "CyDEx, the cyber-diplomacy alert exchange: signed, sealed, logged alerts\n"
+                 "between the national cyber-security teams of a federation.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof s_commands / sizeof *s_commands; i++)
+        fprintf(out, "  %-9s %s\n", s_commands[i].name, s_commands[i].summary);
+    fprintf(out, "\n'cydex COMMAND --help' shows a command's options.\n\n"
+                 "exit codes: 0 ok; 1 refused (signature, roster, policy or sealing check);\n"
+                 "  64 usage; 65 malformed input; 66 input missing; 70 internal error;\n"
+                 "  73 would overwrite; 74 I/O error; 77 secret key readable by others\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        s_help(stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        s_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("cydex 0.1.0 (wire version %u)\n", CDX_WIRE_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof s_commands / sizeof *s_commands; i++)
+        if (strcmp(cmd, s_commands[i].name) == 0)
+            return s_commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "cydex: unknown command '%s'\n\n", cmd);
+    s_help(stderr);
+    return CLI_USAGE;
+}

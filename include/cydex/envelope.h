@@ -1,0 +1,71 @@
+/* Signed envelopes: build and sign; verify and open.
+ *
+ * The wire rules are in proto/cydex.proto. Verification runs in a fixed
+ * order so that nothing untrusted is decoded before it is authenticated:
+ * size cap, outer envelope (canonical encoding, version), signer looked up in
+ * the roster, strict Ed25519 over the exact body bytes, then the body is
+ * decoded and checked: sender equals signer, the key was valid and not
+ * revoked at sent_at_ms, the topic frame (if given) equals the signed topic,
+ * sent_at_ms inside the skew window (if a clock is given), and the payload's
+ * own rules (cdx_body_check).
+ */
+#ifndef CYDEX_ENVELOPE_H
+#define CYDEX_ENVELOPE_H
+
+#include "cydex/common.h"
+#include "cydex/identity.h"
+#include "cydex/message.h"
+#include "cydex/roster.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A decoded envelope. Immutable once made; may be read from many threads. */
+typedef struct cdx_envelope cdx_envelope;
+
+typedef struct cdx_verify_opts {
+    size_t max_size;      /* 0 = CDX_ENVELOPE_MAX_DEFAULT */
+    const char *topic;    /* the bus topic frame; NULL = not checked */
+    uint64_t now_ms;      /* receiver's clock; 0 = no skew check (audits) */
+    uint64_t max_skew_ms; /* 0 = CDX_SKEW_DEFAULT_MS */
+} cdx_verify_opts;
+
+/* Checks `body` (cdx_body_check), that its sender is the identity's id, and
+ * signs it. out receives the envelope bytes (caller frees); hash (may be
+ * NULL) its envelope hash. */
+cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_bytes *out,
+                          uint8_t hash[CDX_HASH_BYTES], cdx_errbuf *eb);
+
+/* Verifies bytes as described above; opts may be NULL for the defaults. On
+ * success *out owns a copy of everything it needs; the input may be freed. */
+cdx_err cdx_envelope_verify(cdx_envelope **out, const cdx_roster *roster, const uint8_t *bytes,
+                            size_t len, const cdx_verify_opts *opts, cdx_errbuf *eb);
+
+/* Decodes without trusting anything (for `cydex inspect` and forensics):
+ * checks only the encodings. cdx_envelope_verified() is false. */
+cdx_err cdx_envelope_inspect(cdx_envelope **out, const uint8_t *bytes, size_t len, cdx_errbuf *eb);
+
+void cdx_envelope_destroy(cdx_envelope **env);
+
+bool cdx_envelope_verified(const cdx_envelope *env);
+const char *cdx_envelope_signer(const cdx_envelope *env);
+const cdx_body *cdx_envelope_body(const cdx_envelope *env);
+const uint8_t *cdx_envelope_hash(const cdx_envelope *env);
+const uint8_t *cdx_envelope_signature(const cdx_envelope *env);
+/* The envelope bytes exactly as given. */
+const uint8_t *cdx_envelope_bytes(const cdx_envelope *env, size_t *len);
+
+/* Opens a sealed alert addressed to `me` into *out (caller clears).
+ * CDX_ERR_INVALID if the envelope carries no sealed payload,
+ * CDX_ERR_NOT_RECIPIENT, CDX_ERR_DECRYPT if anything was altered. */
+cdx_err cdx_envelope_open(const cdx_envelope *env, const cdx_identity *me, cdx_alert *out,
+                          cdx_errbuf *eb);
+
+/* SHA-256 of data: the envelope hash when data is a body. */
+void cdx_hash(uint8_t out[CDX_HASH_BYTES], const uint8_t *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,670 @@
+/* The protobuf-c door: converts between CyDEx records and the cydex.v1
+ * wire schema. No other file includes protobuf-c headers.
+ *
+ * Encoding borrows the caller's strings and bytes (no copies); decoding
+ * copies everything out of protobuf-c's unpacked message, which is freed
+ * before returning, so decoded records own all their memory. Decoding is
+ * strict: unknown fields anywhere, hashes and keys of the wrong length, and
+ * a non-canonical outer envelope are refused.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cydex.pb-c.h"
+#include "internal.h"
+
+/* protobuf-c wants mutable pointers even where it only reads. */
+#define S_STR(s) ((char *)((s) ? (s) : ""))
+#define S_BIN(p, n) ((ProtobufCBinaryData){.len = (n), .data = (uint8_t *)(p)})
+
+/* ---- generic helpers ---- */
+
+static bool s_has_unknown(const ProtobufCMessage *m)
+{
+    if (!m)
+        return false;
+    if (m->n_unknown_fields)
+        return true;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n;
+            ProtobufCMessage **arr;
+            memcpy(&n, base + f->quantifier_offset, sizeof n);
+            memcpy(&arr, base + f->offset, sizeof arr);
+            for (size_t j = 0; j < n; j++)
+                if (s_has_unknown(arr[j]))
+                    return true;
+            continue;
+        }
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t which;
+            memcpy(&which, base + f->quantifier_offset, sizeof which);
+            if (which != f->id)
+                continue;
+        }
+        const ProtobufCMessage *sub;
+        memcpy(&sub, base + f->offset, sizeof sub);
+        if (s_has_unknown(sub))
+            return true;
+    }
+    return false;
+}
+
+/* Packs any message into a fresh buffer with `headroom` free bytes first. */
+static cdx_err s_pack(const ProtobufCMessage *m, size_t headroom, cdx_bytes *out)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    out->data = malloc(headroom + n + 1);
+    if (!out->data)
+        return CDX_ERR_NOMEM;
+    protobuf_c_message_pack(m, out->data + headroom);
+    out->len = headroom + n;
+    return CDX_OK;
+}
+
+static bool s_copy_bin(cdx_bytes *dst, ProtobufCBinaryData src)
+{
+    dst->len = 0;
+    dst->data = malloc(src.len + 1);
+    if (!dst->data)
+        return false;
+    if (src.len)
+        memcpy(dst->data, src.data, src.len);
+    dst->len = src.len;
+    return true;
+}
+
+/* A fixed-size field: exactly n bytes, or (if optional) none. */
+static bool s_fixed(uint8_t *dst, ProtobufCBinaryData src, size_t n, bool optional, bool *present)
+{
+    if (src.len == 0 && optional) {
+        if (present)
+            *present = false;
+        return true;
+    }
+    if (src.len != n)
+        return false;
+    memcpy(dst, src.data, n);
+    if (present)
+        *present = true;
+    return true;
+}
+
+static bool s_dup(char **dst, const char *src)
+{
+    *dst = cdx__strdup(src ? src : "");
+    return *dst != NULL;
+}
+
+static bool s_dup_strv(char ***dst, size_t *n_dst, char **src, size_t n)
+{
+    *n_dst = 0;
+    *dst = n ? calloc(n, sizeof **dst) : NULL;
+    if (n && !*dst)
+        return false;
+    *n_dst = n;
+    for (size_t i = 0; i < n; i++)
+        if (!s_dup(&(*dst)[i], src[i]))
+            return false;
+    return true;
+}
+
+/* ---- alert ---- */
+
+/* Fills a stack Alert from a record; arrays are allocated into *scratch. */
+typedef struct s_alert_pb {
+    Cydex__V1__Alert msg;
+    Cydex__V1__Indicator *inds;
+    Cydex__V1__Indicator **ind_ptrs;
+} s_alert_pb;
+
+static cdx_err s_alert_to_pb(s_alert_pb *p, const cdx_alert *a)
+{
+    cydex__v1__alert__init(&p->msg);
+    p->inds = NULL;
+    p->ind_ptrs = NULL;
+    p->msg.id = S_STR(a->id);
+    p->msg.tlp = (Cydex__V1__Tlp)a->tlp;
+    p->msg.severity = (Cydex__V1__Severity)a->severity;
+    p->msg.category = S_STR(a->category);
+    p->msg.title = S_STR(a->title);
+    p->msg.description = S_STR(a->description);
+    p->msg.n_sectors = a->n_sectors;
+    p->msg.sectors = a->sectors;
+    p->msg.n_references = a->n_references;
+    p->msg.references = a->references;
+    p->msg.expires_at_ms = a->expires_at_ms;
+    p->msg.status = (Cydex__V1__AlertStatus)a->status;
+    p->msg.msg_type = (Cydex__V1__MessageType)a->msg_type;
+    p->msg.updates = S_STR(a->updates);
+    if (a->n_indicators) {
+        p->inds = calloc(a->n_indicators, sizeof *p->inds);
+        p->ind_ptrs = calloc(a->n_indicators, sizeof *p->ind_ptrs);
+        if (!p->inds || !p->ind_ptrs) {
+            free(p->inds);
+            free(p->ind_ptrs);
+            return CDX_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < a->n_indicators; i++) {
+            cydex__v1__indicator__init(&p->inds[i]);
+            p->inds[i].type = S_STR(a->indicators[i].type);
+            p->inds[i].value = S_STR(a->indicators[i].value);
+            p->inds[i].comment = S_STR(a->indicators[i].comment);
+            p->ind_ptrs[i] = &p->inds[i];
+        }
+        p->msg.n_indicators = a->n_indicators;
+        p->msg.indicators = p->ind_ptrs;
+    }
+    return CDX_OK;
+}
+
+static void s_alert_pb_free(s_alert_pb *p)
+{
+    free(p->inds);
+    free(p->ind_ptrs);
+}
+
+static cdx_err s_alert_from_pb(cdx_alert *a, const Cydex__V1__Alert *m)
+{
+    memset(a, 0, sizeof *a);
+    a->tlp = (cdx_tlp)m->tlp;
+    a->severity = (cdx_severity)m->severity;
+    a->expires_at_ms = m->expires_at_ms;
+    a->status = (cdx_alert_status)m->status;
+    a->msg_type = (cdx_msg_type)m->msg_type;
+    bool ok = s_dup(&a->id, m->id) && s_dup(&a->category, m->category) &&
+              s_dup(&a->title, m->title) && s_dup(&a->description, m->description) &&
+              s_dup(&a->updates, m->updates) &&
+              s_dup_strv(&a->sectors, &a->n_sectors, m->sectors, m->n_sectors) &&
+              s_dup_strv(&a->references, &a->n_references, m->references, m->n_references);
+    if (ok && m->n_indicators) {
+        a->indicators = calloc(m->n_indicators, sizeof *a->indicators);
+        ok = a->indicators != NULL;
+        if (ok)
+            a->n_indicators = m->n_indicators;
+        for (size_t i = 0; ok && i < m->n_indicators; i++)
+            ok = s_dup(&a->indicators[i].type, m->indicators[i]->type) &&
+                 s_dup(&a->indicators[i].value, m->indicators[i]->value) &&
+                 s_dup(&a->indicators[i].comment, m->indicators[i]->comment);
+    }
+    if (!ok) {
+        cdx_alert_clear(a);
+        return CDX_ERR_NOMEM;
+    }
+    return CDX_OK;
+}
+
+cdx_err cdx__alert_encode(const cdx_alert *a, cdx_bytes *out)
+{
+    s_alert_pb p;
+    cdx_err rc = s_alert_to_pb(&p, a);
+    if (rc != CDX_OK)
+        return rc;
+    rc = s_pack(&p.msg.base, 0, out);
+    s_alert_pb_free(&p);
+    return rc;
+}
+
+cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    Cydex__V1__Alert *m = cydex__v1__alert__unpack(NULL, len, data);
+    if (!m)
+        return cdx__errf(eb, CDX_ERR_FORMAT, "alert does not decode");
+    cdx_err rc = s_has_unknown(&m->base)
+                     ? cdx__errf(eb, CDX_ERR_FORMAT, "alert carries unknown fields")
+                     : s_alert_from_pb(out, m);
+    cydex__v1__alert__free_unpacked(m, NULL);
+    return rc;
+}
+
+/* ---- body ---- */
+
+typedef struct s_body_pb {
+    Cydex__V1__Body msg;
+    s_alert_pb alert;
+    Cydex__V1__Ack ack;
+    Cydex__V1__Sealed sealed;
+    Cydex__V1__Recipient *recips;
+    Cydex__V1__Recipient **recip_ptrs;
+    Cydex__V1__SignedRoster *roster; /* unpacked from the record's bytes */
+    Cydex__V1__TreeHead tree_head;
+    Cydex__V1__Heartbeat heartbeat;
+} s_body_pb;
+
+static void s_body_pb_free(s_body_pb *p)
+{
+    s_alert_pb_free(&p->alert);
+    free(p->recips);
+    free(p->recip_ptrs);
+    if (p->roster)
+        cydex__v1__signed_roster__free_unpacked(p->roster, NULL);
+}
+
+static cdx_err s_body_to_pb(s_body_pb *p, const cdx_body *b)
+{
+    memset(p, 0, sizeof *p);
+    cydex__v1__body__init(&p->msg);
+    p->msg.sender = S_STR(b->sender);
+    p->msg.seq = b->seq;
+    p->msg.sent_at_ms = b->sent_at_ms;
+    if (b->has_prev_hash)
+        p->msg.prev_hash = S_BIN(b->prev_hash, CDX_HASH_BYTES);
+    p->msg.topic = S_STR(b->topic);
+    switch (b->kind) {
+    case CDX_PAYLOAD_ALERT: {
+        cdx_err rc = s_alert_to_pb(&p->alert, &b->alert);
+        if (rc != CDX_OK)
+            return rc;
+        p->msg.payload_case = CYDEX__V1__BODY__PAYLOAD_ALERT;
+        p->msg.alert = &p->alert.msg;
+        break;
+    }
+    case CDX_PAYLOAD_ACK:
+        cydex__v1__ack__init(&p->ack);
+        p->ack.alert_hash = S_BIN(b->ack.alert_hash, CDX_HASH_BYTES);
+        p->ack.alert_id = S_STR(b->ack.alert_id);
+        p->ack.stage = (Cydex__V1__AckStage)b->ack.stage;
+        p->ack.note = S_STR(b->ack.note);
+        p->msg.payload_case = CYDEX__V1__BODY__PAYLOAD_ACK;
+        p->msg.ack = &p->ack;
+        break;
+    case CDX_PAYLOAD_SEALED: {
+        const cdx_sealed *s = &b->sealed;
+        cydex__v1__sealed__init(&p->sealed);
+        p->sealed.tlp = (Cydex__V1__Tlp)s->tlp;
+        p->sealed.nonce = S_BIN(s->nonce.data, s->nonce.len);
+        p->sealed.ciphertext = S_BIN(s->ciphertext.data, s->ciphertext.len);
+        if (s->n_recipients) {
+            p->recips = calloc(s->n_recipients, sizeof *p->recips);
+            p->recip_ptrs = calloc(s->n_recipients, sizeof *p->recip_ptrs);
+            if (!p->recips || !p->recip_ptrs)
+                return CDX_ERR_NOMEM;
+            for (size_t i = 0; i < s->n_recipients; i++) {
+                cydex__v1__recipient__init(&p->recips[i]);
+                p->recips[i].id = S_STR(s->recipients[i].id);
+                p->recips[i].wrapped_key =
+                    S_BIN(s->recipients[i].wrapped_key.data, s->recipients[i].wrapped_key.len);
+                p->recip_ptrs[i] = &p->recips[i];
+            }
+            p->sealed.n_recipients = s->n_recipients;
+            p->sealed.recipients = p->recip_ptrs;
+        }
+        p->msg.payload_case = CYDEX__V1__BODY__PAYLOAD_SEALED;
+        p->msg.sealed = &p->sealed;
+        break;
+    }
+    case CDX_PAYLOAD_ROSTER:
+        p->roster = cydex__v1__signed_roster__unpack(NULL, b->roster.len, b->roster.data);
+        if (!p->roster)
+            return CDX_ERR_FORMAT;
+        p->msg.payload_case = CYDEX__V1__BODY__PAYLOAD_ROSTER;
+        p->msg.roster = p->roster;
+        break;
+    case CDX_PAYLOAD_TREE_HEAD:
+        cydex__v1__tree_head__init(&p->tree_head);
+        p->tree_head.origin = S_STR(b->tree_head.origin);
+        p->tree_head.size = b->tree_head.size;
+        p->tree_head.root = S_BIN(b->tree_head.root, CDX_HASH_BYTES);
+        p->tree_head.timestamp_ms = b->tree_head.timestamp_ms;
+        p->msg.payload_case = CYDEX__V1__BODY__PAYLOAD_TREE_HEAD;
+        p->msg.tree_head = &p->tree_head;
+        break;
+    case CDX_PAYLOAD_HEARTBEAT:
+        cydex__v1__heartbeat__init(&p->heartbeat);
+        p->heartbeat.last_seq = b->heartbeat.last_seq;
+        if (b->heartbeat.has_last_hash)
+            p->heartbeat.last_hash = S_BIN(b->heartbeat.last_hash, CDX_HASH_BYTES);
+        p->heartbeat.interval_ms = b->heartbeat.interval_ms;
+        p->msg.payload_case = CYDEX__V1__BODY__PAYLOAD_HEARTBEAT;
+        p->msg.heartbeat = &p->heartbeat;
+        break;
+    case CDX_PAYLOAD_NONE:
+    default: return CDX_ERR_INVALID;
+    }
+    return CDX_OK;
+}
+
+cdx_err cdx__body_encode(const cdx_body *b, size_t headroom, cdx_bytes *out)
+{
+    s_body_pb p;
+    cdx_err rc = s_body_to_pb(&p, b);
+    if (rc == CDX_OK)
+        rc = s_pack(&p.msg.base, headroom, out);
+    s_body_pb_free(&p);
+    return rc;
+}
+
+static cdx_err s_sealed_from_pb(cdx_sealed *s, const Cydex__V1__Sealed *m, cdx_errbuf *eb)
+{
+    s->tlp = (cdx_tlp)m->tlp;
+    if (!s_copy_bin(&s->nonce, m->nonce) || !s_copy_bin(&s->ciphertext, m->ciphertext))
+        return CDX_ERR_NOMEM;
+    if (m->n_recipients) {
+        s->recipients = calloc(m->n_recipients, sizeof *s->recipients);
+        if (!s->recipients)
+            return CDX_ERR_NOMEM;
+        s->n_recipients = m->n_recipients;
+        for (size_t i = 0; i < m->n_recipients; i++)
+            if (!s_dup(&s->recipients[i].id, m->recipients[i]->id) ||
+                !s_copy_bin(&s->recipients[i].wrapped_key, m->recipients[i]->wrapped_key))
+                return CDX_ERR_NOMEM;
+    }
+    (void)eb;
+    return CDX_OK;
+}
+
+static cdx_err s_body_from_pb(cdx_body *b, const Cydex__V1__Body *m, cdx_errbuf *eb)
+{
+    if (!s_dup(&b->sender, m->sender) || !s_dup(&b->topic, m->topic))
+        return CDX_ERR_NOMEM;
+    b->seq = m->seq;
+    b->sent_at_ms = m->sent_at_ms;
+    if (!s_fixed(b->prev_hash, m->prev_hash, CDX_HASH_BYTES, true, &b->has_prev_hash))
+        return cdx__errf(eb, CDX_ERR_FORMAT, "prev_hash is not 32 bytes");
+    switch (m->payload_case) {
+    case CYDEX__V1__BODY__PAYLOAD_ALERT:
+        b->kind = CDX_PAYLOAD_ALERT;
+        return s_alert_from_pb(&b->alert, m->alert);
+    case CYDEX__V1__BODY__PAYLOAD_ACK:
+        b->kind = CDX_PAYLOAD_ACK;
+        if (!s_fixed(b->ack.alert_hash, m->ack->alert_hash, CDX_HASH_BYTES, false, NULL))
+            return cdx__errf(eb, CDX_ERR_FORMAT, "ack alert_hash is not 32 bytes");
+        b->ack.stage = (cdx_ack_stage)m->ack->stage;
+        if (!s_dup(&b->ack.alert_id, m->ack->alert_id) || !s_dup(&b->ack.note, m->ack->note))
+            return CDX_ERR_NOMEM;
+        return CDX_OK;
+    case CYDEX__V1__BODY__PAYLOAD_SEALED:
+        b->kind = CDX_PAYLOAD_SEALED;
+        return s_sealed_from_pb(&b->sealed, m->sealed, eb);
+    case CYDEX__V1__BODY__PAYLOAD_ROSTER:
+        b->kind = CDX_PAYLOAD_ROSTER;
+        return s_pack(&m->roster->base, 0, &b->roster);
+    case CYDEX__V1__BODY__PAYLOAD_TREE_HEAD:
+        b->kind = CDX_PAYLOAD_TREE_HEAD;
+        b->tree_head.size = m->tree_head->size;
+        b->tree_head.timestamp_ms = m->tree_head->timestamp_ms;
+        if (!s_fixed(b->tree_head.root, m->tree_head->root, CDX_HASH_BYTES, false, NULL))
+            return cdx__errf(eb, CDX_ERR_FORMAT, "tree head root is not 32 bytes");
+        return s_dup(&b->tree_head.origin, m->tree_head->origin) ? CDX_OK : CDX_ERR_NOMEM;
+    case CYDEX__V1__BODY__PAYLOAD_HEARTBEAT:
+        b->kind = CDX_PAYLOAD_HEARTBEAT;
+        b->heartbeat.last_seq = m->heartbeat->last_seq;
+        b->heartbeat.interval_ms = m->heartbeat->interval_ms;
+        if (!s_fixed(b->heartbeat.last_hash, m->heartbeat->last_hash, CDX_HASH_BYTES, true,
+                     &b->heartbeat.has_last_hash))
+            return cdx__errf(eb, CDX_ERR_FORMAT, "heartbeat last_hash is not 32 bytes");
+        return CDX_OK;
+    case CYDEX__V1__BODY__PAYLOAD__NOT_SET:
+    default: return cdx__errf(eb, CDX_ERR_FORMAT, "body carries no payload");
+    }
+}
+
+cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    Cydex__V1__Body *m = cydex__v1__body__unpack(NULL, len, data);
+    if (!m)
+        return cdx__errf(eb, CDX_ERR_FORMAT, "body does not decode");
+    cdx_err rc = s_has_unknown(&m->base)
+                     ? cdx__errf(eb, CDX_ERR_FORMAT, "body carries unknown fields")
+                     : s_body_from_pb(out, m, eb);
+    cydex__v1__body__free_unpacked(m, NULL);
+    if (rc != CDX_OK)
+        cdx_body_clear(out);
+    return rc;
+}
+
+/* ---- outer envelope ---- */
+
+cdx_err cdx__outer_encode(const char *signer, const uint8_t *body, size_t body_len,
+                          const uint8_t sig[CDX_SIG_BYTES], cdx_bytes *out)
+{
+    Cydex__V1__Envelope m;
+    cydex__v1__envelope__init(&m);
+    m.version = CDX_WIRE_VERSION;
+    m.signer = S_STR(signer);
+    m.body = S_BIN(body, body_len);
+    m.auth_case = CYDEX__V1__ENVELOPE__AUTH_SIGNATURE;
+    m.signature = S_BIN(sig, CDX_SIG_BYTES);
+    return s_pack(&m.base, 0, out);
+}
+
+void cdx__outer_clear(cdx__outer *o)
+{
+    free(o->buf);
+    memset(o, 0, sizeof *o);
+}
+
+cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size_t headroom,
+                          cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    Cydex__V1__Envelope *m = cydex__v1__envelope__unpack(NULL, len, data);
+    if (!m)
+        return cdx__errf(eb, CDX_ERR_FORMAT, "envelope does not decode");
+    cdx_err rc = CDX_OK;
+    /* Canonical form: the bytes must be exactly what we would write. */
+    size_t n = protobuf_c_message_get_packed_size(&m->base);
+    uint8_t *again = n == len ? malloc(n + 1) : NULL;
+    if (n != len || !again) {
+        rc = n != len ? cdx__errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded")
+                      : CDX_ERR_NOMEM;
+        goto done;
+    }
+    protobuf_c_message_pack(&m->base, again);
+    if (memcmp(again, data, len) != 0 || m->base.n_unknown_fields) {
+        rc = cdx__errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded");
+        goto done;
+    }
+    out->version = m->version;
+    if (!cdx__copy_id(out->signer, m->signer)) {
+        rc = cdx__errf(eb, CDX_ERR_FORMAT, "signer id is too long");
+        goto done;
+    }
+    out->buf = malloc(headroom + m->body.len + 1);
+    if (!out->buf) {
+        rc = CDX_ERR_NOMEM;
+        goto done;
+    }
+    if (m->body.len)
+        memcpy(out->buf + headroom, m->body.data, m->body.len);
+    out->body_len = m->body.len;
+    if (m->auth_case == CYDEX__V1__ENVELOPE__AUTH_SIGNATURE) {
+        if (m->signature.len != CDX_SIG_BYTES) {
+            rc = cdx__errf(eb, CDX_ERR_FORMAT, "signature is %zu bytes, not 64", m->signature.len);
+            goto done;
+        }
+        out->has_signature = true;
+        memcpy(out->signature, m->signature.data, CDX_SIG_BYTES);
+    } else if (m->auth_case == CYDEX__V1__ENVELOPE__AUTH_BATCH) {
+        out->has_batch = true;
+    }
+done:
+    free(again);
+    cydex__v1__envelope__free_unpacked(m, NULL);
+    if (rc != CDX_OK)
+        cdx__outer_clear(out);
+    return rc;
+}
+
+/* ---- roster ---- */
+
+void cdx__roster_data_clear(cdx__roster_data *d)
+{
+    if (!d)
+        return;
+    free(d->federation);
+    free(d->members);
+    free(d->admins);
+    memset(d, 0, sizeof *d);
+}
+
+cdx_err cdx__roster_data_encode(const cdx__roster_data *d, cdx_bytes *out)
+{
+    Cydex__V1__Roster m;
+    cydex__v1__roster__init(&m);
+    m.federation = S_STR(d->federation);
+    m.version = d->version;
+    m.issued_at_ms = d->issued_at_ms;
+    m.threshold = d->threshold;
+    Cydex__V1__Member *mem = calloc(d->n_members + 1, sizeof *mem);
+    Cydex__V1__Member **mem_p = calloc(d->n_members + 1, sizeof *mem_p);
+    Cydex__V1__AdminKey *adm = calloc(d->n_admins + 1, sizeof *adm);
+    Cydex__V1__AdminKey **adm_p = calloc(d->n_admins + 1, sizeof *adm_p);
+    cdx_err rc = CDX_ERR_NOMEM;
+    if (!mem || !mem_p || !adm || !adm_p)
+        goto done;
+    for (size_t i = 0; i < d->n_members; i++) {
+        const cdx_member *s = &d->members[i];
+        cydex__v1__member__init(&mem[i]);
+        mem[i].id = S_STR(s->id);
+        mem[i].role = (Cydex__V1__Role)s->role;
+        mem[i].sign_pk = S_BIN(s->sign_pk, CDX_PK_BYTES);
+        mem[i].seal_pk = S_BIN(s->seal_pk, CDX_PK_BYTES);
+        mem[i].curve_pk = S_BIN(s->curve_pk, CDX_PK_BYTES);
+        mem[i].valid_from_ms = s->valid_from_ms;
+        mem[i].valid_until_ms = s->valid_until_ms;
+        mem[i].revoked_at_ms = s->revoked_at_ms;
+        mem_p[i] = &mem[i];
+    }
+    for (size_t i = 0; i < d->n_admins; i++) {
+        cydex__v1__admin_key__init(&adm[i]);
+        adm[i].id = S_STR(d->admins[i].id);
+        adm[i].sign_pk = S_BIN(d->admins[i].sign_pk, CDX_PK_BYTES);
+        adm_p[i] = &adm[i];
+    }
+    m.n_members = d->n_members;
+    m.members = mem_p;
+    m.n_admins = d->n_admins;
+    m.admins = adm_p;
+    rc = s_pack(&m.base, 0, out);
+done:
+    free(mem);
+    free(mem_p);
+    free(adm);
+    free(adm_p);
+    return rc;
+}
+
+cdx_err cdx__roster_data_decode(cdx__roster_data *out, const uint8_t *data, size_t len,
+                                cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    Cydex__V1__Roster *m = cydex__v1__roster__unpack(NULL, len, data);
+    if (!m)
+        return cdx__errf(eb, CDX_ERR_FORMAT, "roster does not decode");
+    cdx_err rc = CDX_OK;
+    if (s_has_unknown(&m->base)) {
+        rc = cdx__errf(eb, CDX_ERR_FORMAT, "roster carries unknown fields");
+        goto done;
+    }
+    out->version = m->version;
+    out->issued_at_ms = m->issued_at_ms;
+    out->threshold = m->threshold;
+    out->federation = cdx__strdup(m->federation);
+    out->members = calloc(m->n_members + 1, sizeof *out->members);
+    out->admins = calloc(m->n_admins + 1, sizeof *out->admins);
+    if (!out->federation || !out->members || !out->admins) {
+        rc = CDX_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < m->n_members; i++) {
+        const Cydex__V1__Member *s = m->members[i];
+        cdx_member *d = &out->members[i];
+        if (!cdx__copy_id(d->id, s->id) ||
+            !s_fixed(d->sign_pk, s->sign_pk, CDX_PK_BYTES, false, NULL) ||
+            !s_fixed(d->seal_pk, s->seal_pk, CDX_PK_BYTES, false, NULL) ||
+            !s_fixed(d->curve_pk, s->curve_pk, CDX_PK_BYTES, false, NULL)) {
+            rc = cdx__errf(eb, CDX_ERR_FORMAT, "roster member %zu is malformed", i);
+            goto done;
+        }
+        d->role = (cdx_role)s->role;
+        d->valid_from_ms = s->valid_from_ms;
+        d->valid_until_ms = s->valid_until_ms;
+        d->revoked_at_ms = s->revoked_at_ms;
+    }
+    out->n_members = m->n_members;
+    for (size_t i = 0; i < m->n_admins; i++) {
+        if (!cdx__copy_id(out->admins[i].id, m->admins[i]->id) ||
+            !s_fixed(out->admins[i].sign_pk, m->admins[i]->sign_pk, CDX_PK_BYTES, false, NULL)) {
+            rc = cdx__errf(eb, CDX_ERR_FORMAT, "roster admin %zu is malformed", i);
+            goto done;
+        }
+    }
+    out->n_admins = m->n_admins;
+done:
+    cydex__v1__roster__free_unpacked(m, NULL);
+    if (rc != CDX_OK)
+        cdx__roster_data_clear(out);
+    return rc;
+}
+
+cdx_err cdx__signed_roster_encode(const cdx_bytes *roster, const cdx__rsig *sigs, size_t n,
+                                  cdx_bytes *out)
+{
+    Cydex__V1__SignedRoster m;
+    cydex__v1__signed_roster__init(&m);
+    m.roster = S_BIN(roster->data, roster->len);
+    Cydex__V1__RosterSignature *s = calloc(n + 1, sizeof *s);
+    Cydex__V1__RosterSignature **p = calloc(n + 1, sizeof *p);
+    cdx_err rc = CDX_ERR_NOMEM;
+    if (s && p) {
+        for (size_t i = 0; i < n; i++) {
+            cydex__v1__roster_signature__init(&s[i]);
+            s[i].admin_id = S_STR(sigs[i].admin_id);
+            s[i].signature = S_BIN(sigs[i].sig, CDX_SIG_BYTES);
+            p[i] = &s[i];
+        }
+        m.n_signatures = n;
+        m.signatures = p;
+        rc = s_pack(&m.base, 0, out);
+    }
+    free(s);
+    free(p);
+    return rc;
+}
+
+cdx_err cdx__signed_roster_decode(cdx_bytes *roster, cdx__rsig **sigs, size_t *n,
+                                  const uint8_t *data, size_t len, cdx_errbuf *eb)
+{
+    roster->data = NULL;
+    roster->len = 0;
+    *sigs = NULL;
+    *n = 0;
+    Cydex__V1__SignedRoster *m = cydex__v1__signed_roster__unpack(NULL, len, data);
+    if (!m)
+        return cdx__errf(eb, CDX_ERR_FORMAT, "signed roster does not decode");
+    cdx_err rc = CDX_OK;
+    if (s_has_unknown(&m->base)) {
+        rc = cdx__errf(eb, CDX_ERR_FORMAT, "signed roster carries unknown fields");
+        goto done;
+    }
+    *sigs = calloc(m->n_signatures + 1, sizeof **sigs);
+    if (!*sigs || !s_copy_bin(roster, m->roster)) {
+        rc = CDX_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < m->n_signatures; i++) {
+        if (!cdx__copy_id((*sigs)[i].admin_id, m->signatures[i]->admin_id) ||
+            !s_fixed((*sigs)[i].sig, m->signatures[i]->signature, CDX_SIG_BYTES, false, NULL)) {
+            rc = cdx__errf(eb, CDX_ERR_FORMAT, "roster signature %zu is malformed", i);
+            goto done;
+        }
+    }
+    *n = m->n_signatures;
+done:
+    cydex__v1__signed_roster__free_unpacked(m, NULL);
+    if (rc != CDX_OK) {
+        cdx_bytes_free(roster);
+        free(*sigs);
+        *sigs = NULL;
+        *n = 0;
+    }
+    return rc;
+}

@@ -1,0 +1,235 @@
+/* Envelopes: signing and the fixed-order verification described in
+ * cydex/envelope.h.
+ *
+ * Invariants: nothing inside the body is decoded before the signature over
+ * its exact bytes has verified (cdx_envelope_inspect excepted, which says
+ * so); a verified cdx_envelope holds the bytes it was made from, so what is
+ * logged is byte for byte what was verified.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cydex/clock.h"
+#include "cydex/envelope.h"
+#include "cydex/seal.h"
+#include "internal.h"
+
+struct cdx_envelope {
+    bool verified;
+    char signer[CDX_ID_MAX + 1];
+    uint8_t hash[CDX_HASH_BYTES];
+    uint8_t signature[CDX_SIG_BYTES];
+    cdx_body body;
+    cdx_bytes raw;
+};
+
+/* "CyDEx-v1 envelope" 0x00, computed once per call: 18 bytes. */
+static size_t s_prefix(uint8_t out[CDX__PREFIX_MAX])
+{
+    return cdx__domain_prefix(out, "envelope");
+}
+
+cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_bytes *out,
+                          uint8_t hash[CDX_HASH_BYTES], cdx_errbuf *eb)
+{
+    out->data = NULL;
+    out->len = 0;
+    cdx_err rc = cdx_body_check(body, eb);
+    if (rc != CDX_OK)
+        return rc;
+    if (strcmp(body->sender, cdx_identity_id(signer)) != 0)
+        return cdx__errf(eb, CDX_ERR_SENDER_MISMATCH, "body sender %s is not the signer %s",
+                         body->sender, cdx_identity_id(signer));
+    uint8_t prefix[CDX__PREFIX_MAX];
+    size_t p = s_prefix(prefix);
+    cdx_bytes buf;
+    rc = cdx__body_encode(body, p, &buf);
+    if (rc != CDX_OK)
+        return rc;
+    memcpy(buf.data, prefix, p);
+    uint8_t sig[CDX_SIG_BYTES];
+    rc = cdx__sign_prefixed(signer, buf.data, buf.len, sig);
+    if (rc == CDX_OK)
+        rc = cdx__outer_encode(cdx_identity_id(signer), buf.data + p, buf.len - p, sig, out);
+    if (rc == CDX_OK && hash)
+        cdx_hash(hash, buf.data + p, buf.len - p);
+    cdx_bytes_free(&buf);
+    return rc;
+}
+
+static cdx_err s_new(cdx_envelope **out, const uint8_t *bytes, size_t len)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return CDX_ERR_NOMEM;
+    (*out)->raw.data = malloc(len + 1);
+    if (!(*out)->raw.data) {
+        free(*out);
+        *out = NULL;
+        return CDX_ERR_NOMEM;
+    }
+    memcpy((*out)->raw.data, bytes, len);
+    (*out)->raw.len = len;
+    return CDX_OK;
+}
+
+void cdx_envelope_destroy(cdx_envelope **env)
+{
+    if (!env || !*env)
+        return;
+    cdx_body_clear(&(*env)->body);
+    cdx_bytes_free(&(*env)->raw);
+    free(*env);
+    *env = NULL;
+}
+
+/* Decodes and judges; `roster` NULL means inspect only. */
+static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, const uint8_t *bytes,
+                               size_t len, const cdx_verify_opts *opts, cdx_errbuf *eb)
+{
+    *out = NULL;
+    size_t max = opts && opts->max_size ? opts->max_size : CDX_ENVELOPE_MAX_DEFAULT;
+    if (len > max)
+        return cdx__errf(eb, CDX_ERR_TOO_BIG, "envelope is %zu bytes; the limit is %zu", len, max);
+    if (cdx__sodium_ready() != CDX_OK)
+        return CDX_ERR_CRYPTO;
+    uint8_t prefix[CDX__PREFIX_MAX];
+    size_t p = s_prefix(prefix);
+    cdx__outer outer;
+    cdx_err rc = cdx__outer_decode(&outer, bytes, len, p, eb);
+    if (rc != CDX_OK)
+        return rc;
+    const uint8_t *body = outer.buf + p;
+    if (outer.version != CDX_WIRE_VERSION) {
+        rc = cdx__errf(eb, CDX_ERR_VERSION, "envelope version %u; this node speaks version %u",
+                       outer.version, CDX_WIRE_VERSION);
+        goto fail;
+    }
+    if (outer.has_batch) {
+        rc = cdx__errf(eb, CDX_ERR_UNSUPPORTED, "batch-signed envelopes are not supported yet");
+        goto fail;
+    }
+    if (!outer.has_signature) {
+        rc = cdx__errf(eb, CDX_ERR_BAD_SIGNATURE, "envelope carries no signature");
+        goto fail;
+    }
+    const cdx_member *member = NULL;
+    if (roster) {
+        member = cdx_roster_find(roster, outer.signer);
+        if (!member) {
+            rc =
+                cdx__errf(eb, CDX_ERR_UNKNOWN_SENDER, "signer \"%s\" is not in roster version %llu",
+                          outer.signer, (unsigned long long)cdx_roster_version(roster));
+            goto fail;
+        }
+        memcpy(outer.buf, prefix, p);
+        rc = cdx__verify_prefixed(member->sign_pk, outer.buf, p + outer.body_len, outer.signature);
+        if (rc != CDX_OK) {
+            rc = cdx__errf(eb, rc, "signature of %s does not verify", outer.signer);
+            goto fail;
+        }
+    }
+    rc = s_new(out, bytes, len);
+    if (rc != CDX_OK)
+        goto fail;
+    cdx_envelope *env = *out;
+    memcpy(env->signer, outer.signer, sizeof env->signer);
+    memcpy(env->signature, outer.signature, CDX_SIG_BYTES);
+    cdx_hash(env->hash, body, outer.body_len);
+    rc = cdx__body_decode(&env->body, body, outer.body_len, eb);
+    if (rc != CDX_OK)
+        goto fail;
+    if (!roster)
+        goto done;
+
+    const cdx_body *b = &env->body;
+    if (strcmp(b->sender, outer.signer) != 0) {
+        rc = cdx__errf(eb, CDX_ERR_SENDER_MISMATCH, "body sender \"%s\" is not the signer %s",
+                       b->sender, outer.signer);
+        goto fail;
+    }
+    rc = cdx_member_key_valid_at(member, b->sent_at_ms);
+    if (rc != CDX_OK) {
+        char when[CDX_TIME_TEXT_MAX];
+        cdx_time_format(when, b->sent_at_ms);
+        rc = cdx__errf(eb, rc, "%s's key %s at %s, when seq %llu was signed", b->sender,
+                       rc == CDX_ERR_KEY_REVOKED ? "was revoked" : "was not valid", when,
+                       (unsigned long long)b->seq);
+        goto fail;
+    }
+    if (opts && opts->topic && strcmp(opts->topic, b->topic) != 0) {
+        rc = cdx__errf(eb, CDX_ERR_TOPIC_MISMATCH, "topic frame \"%s\" but signed topic \"%s\"",
+                       opts->topic, b->topic);
+        goto fail;
+    }
+    if (opts && opts->now_ms) {
+        uint64_t skew = opts->max_skew_ms ? opts->max_skew_ms : CDX_SKEW_DEFAULT_MS;
+        uint64_t t = b->sent_at_ms, now = opts->now_ms;
+        if ((t > now && t - now > skew) || (now > t && now - t > skew)) {
+            rc = cdx__errf(eb, CDX_ERR_CLOCK_SKEW,
+                           "sent_at is %lld ms from this clock; the window is %llu ms",
+                           (long long)(t - now), (unsigned long long)skew);
+            goto fail;
+        }
+    }
+    rc = cdx_body_check(b, eb);
+    if (rc != CDX_OK)
+        goto fail;
+    env->verified = true;
+done:
+    cdx__outer_clear(&outer);
+    return CDX_OK;
+fail:
+    cdx__outer_clear(&outer);
+    cdx_envelope_destroy(out);
+    return rc;
+}
+
+cdx_err cdx_envelope_verify(cdx_envelope **out, const cdx_roster *roster, const uint8_t *bytes,
+                            size_t len, const cdx_verify_opts *opts, cdx_errbuf *eb)
+{
+    if (!roster)
+        return CDX_ERR_INVALID;
+    return s_open_envelope(out, roster, bytes, len, opts, eb);
+}
+
+cdx_err cdx_envelope_inspect(cdx_envelope **out, const uint8_t *bytes, size_t len, cdx_errbuf *eb)
+{
+    return s_open_envelope(out, NULL, bytes, len, NULL, eb);
+}
+
+bool cdx_envelope_verified(const cdx_envelope *env)
+{
+    return env->verified;
+}
+const char *cdx_envelope_signer(const cdx_envelope *env)
+{
+    return env->signer;
+}
+const cdx_body *cdx_envelope_body(const cdx_envelope *env)
+{
+    return &env->body;
+}
+const uint8_t *cdx_envelope_hash(const cdx_envelope *env)
+{
+    return env->hash;
+}
+const uint8_t *cdx_envelope_signature(const cdx_envelope *env)
+{
+    return env->signature;
+}
+
+const uint8_t *cdx_envelope_bytes(const cdx_envelope *env, size_t *len)
+{
+    *len = env->raw.len;
+    return env->raw.data;
+}
+
+cdx_err cdx_envelope_open(const cdx_envelope *env, const cdx_identity *me, cdx_alert *out,
+                          cdx_errbuf *eb)
+{
+    const cdx_body *b = &env->body;
+    if (b->kind != CDX_PAYLOAD_SEALED)
+        return cdx__errf(eb, CDX_ERR_INVALID, "envelope carries no sealed alert");
+    return cdx_seal_open(out, &b->sealed, b->sender, b->seq, b->topic, me, eb);
+}

@@ -1,0 +1,140 @@
+/* Internals shared across libcydex's files (prefix cdx__). Nothing here is
+ * part of the public API; binaries must not include it. */
+#ifndef CYDEX_LIB_INTERNAL_H
+#define CYDEX_LIB_INTERNAL_H
+
+#include "cydex/common.h"
+#include "cydex/identity.h"
+#include "cydex/message.h"
+
+#if defined(__GNUC__)
+#define CDX__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CDX__PRINTF(a, b)
+#endif
+
+/* ---- errors (err.c) ---- */
+
+/* Fills eb (if not NULL) with code and a formatted message; returns code. */
+cdx_err cdx__errf(cdx_errbuf *eb, cdx_err code, const char *fmt, ...) CDX__PRINTF(3, 4);
+
+/* ---- small helpers (common.c) ---- */
+
+/* strdup that maps NULL to NULL. */
+char *cdx__strdup(const char *s);
+/* True for NULL or "". */
+bool cdx__empty(const char *s);
+/* Bounded copy into a fixed buffer; false (and dst = "") if it does not fit. */
+bool cdx__copy_id(char dst[CDX_ID_MAX + 1], const char *src);
+
+/* ---- crypto primitives (digest.c; the only other sodium.h users are
+ * identity.c and seal.c) ---- */
+
+cdx_err cdx__sodium_ready(void);
+void cdx__random(uint8_t *out, size_t len);
+void cdx__wipe(void *p, size_t len);
+/* A random (version 4) UUID, 36 characters and NUL. */
+void cdx__uuid_v4(char out[37]);
+/* Constant-time comparison; true when equal. */
+bool cdx__equal(const uint8_t *a, const uint8_t *b, size_t len);
+
+/* Standard base64 with padding. encode: returns a malloc'd string or NULL.
+ * decode: CDX_ERR_FORMAT on bad input; out is the caller's to free. */
+char *cdx__base64_encode(const uint8_t *in, size_t len);
+cdx_err cdx__base64_decode(cdx_bytes *out, const char *text);
+
+/* Domain separation: "CyDEx-v1 " purpose 0x00. Returns its length (at most
+ * CDX__PREFIX_MAX) or 0 if purpose is too long. */
+#define CDX__PREFIX_MAX 40u
+size_t cdx__domain_prefix(uint8_t out[CDX__PREFIX_MAX], const char *purpose);
+
+/* Signing over a buffer that already starts with the domain prefix
+ * (identity.c); lets the envelope path sign and verify without a copy. */
+cdx_err cdx__sign_prefixed(const cdx_identity *ident, const uint8_t *msg, size_t len,
+                           uint8_t sig[CDX_SIG_BYTES]);
+cdx_err cdx__verify_prefixed(const uint8_t pk[CDX_PK_BYTES], const uint8_t *msg, size_t len,
+                             const uint8_t sig[CDX_SIG_BYTES]);
+
+/* The sealing key pair, for seal.c only. Borrowed from the identity. */
+const uint8_t *cdx__identity_seal_secret(const cdx_identity *ident);
+const uint8_t *cdx__identity_seal_public(const cdx_identity *ident);
+
+/* ---- files (fileio.c) ---- */
+
+/* Reads a whole file of at most max bytes. */
+cdx_err cdx__read_file(const char *path, size_t max, cdx_bytes *out, cdx_errbuf *eb);
+
+/* Writes a file atomically and durably: a temporary file in the same
+ * folder, fsync, then rename (or link, when `exclusive`: never replaces an
+ * existing file, CDX_ERR_EXISTS). `mode` is applied to the new file. */
+cdx_err cdx__write_file(const char *path, const void *data, size_t len, unsigned mode,
+                        bool exclusive, cdx_errbuf *eb);
+
+/* ---- Z85 (transport.c, the zmq.h door) ---- */
+
+/* 32 bytes to 40 characters and NUL. */
+void cdx__z85_encode_key(char out[41], const uint8_t key[CDX_PK_BYTES]);
+cdx_err cdx__z85_decode_key(uint8_t key[CDX_PK_BYTES], const char *text);
+
+/* ---- codec (codec.c, the protobuf-c door) ---- */
+
+/* Serializes a body into out, leaving `headroom` bytes free at the front
+ * (for the signing prefix). out->len includes the headroom. */
+cdx_err cdx__body_encode(const cdx_body *b, size_t headroom, cdx_bytes *out);
+/* Strict decode: unknown fields anywhere are refused. */
+cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
+
+cdx_err cdx__alert_encode(const cdx_alert *a, cdx_bytes *out);
+cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
+
+/* The outer envelope, decoded. body.data holds `headroom` free bytes and
+ * then the body; body.len counts only the body. */
+typedef struct cdx__outer {
+    uint32_t version;
+    char signer[CDX_ID_MAX + 1];
+    uint8_t *buf; /* owned: headroom + body */
+    size_t body_len;
+    bool has_signature;
+    bool has_batch;
+    uint8_t signature[CDX_SIG_BYTES];
+} cdx__outer;
+
+cdx_err cdx__outer_encode(const char *signer, const uint8_t *body, size_t body_len,
+                          const uint8_t sig[CDX_SIG_BYTES], cdx_bytes *out);
+/* Decodes and insists on the canonical encoding. */
+cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size_t headroom,
+                          cdx_errbuf *eb);
+void cdx__outer_clear(cdx__outer *o);
+
+/* The roster's content and its signatures. */
+typedef struct cdx__admin {
+    char id[CDX_ID_MAX + 1];
+    uint8_t sign_pk[CDX_PK_BYTES];
+} cdx__admin;
+
+typedef struct cdx__rsig {
+    char admin_id[CDX_ID_MAX + 1];
+    uint8_t sig[CDX_SIG_BYTES];
+} cdx__rsig;
+
+typedef struct cdx__roster_data {
+    char *federation;
+    uint64_t version;
+    uint64_t issued_at_ms;
+    uint32_t threshold;
+    cdx_member *members;
+    size_t n_members;
+    cdx__admin *admins;
+    size_t n_admins;
+} cdx__roster_data;
+
+void cdx__roster_data_clear(cdx__roster_data *d);
+cdx_err cdx__roster_data_encode(const cdx__roster_data *d, cdx_bytes *out);
+cdx_err cdx__roster_data_decode(cdx__roster_data *out, const uint8_t *data, size_t len,
+                                cdx_errbuf *eb);
+cdx_err cdx__signed_roster_encode(const cdx_bytes *roster, const cdx__rsig *sigs, size_t n,
+                                  cdx_bytes *out);
+cdx_err cdx__signed_roster_decode(cdx_bytes *roster, cdx__rsig **sigs, size_t *n,
+                                  const uint8_t *data, size_t len, cdx_errbuf *eb);
+
+#endif
