@@ -21,26 +21,22 @@ static cdx_err s_recipients(const cdx_roster *r, const char *list, cdx_member *o
     *n = 0;
     char buf[1024];
     if (strlen(list) >= sizeof buf) {
-        snprintf(eb->msg, sizeof eb->msg, "--to list is too long");
-        return eb->code = CDX_ERR_INVALID;
+        return cli_errf(eb, CDX_ERR_INVALID, "--to list is too long");
     }
     strcpy(buf, list);
     char *save = NULL;
     for (char *id = strtok_r(buf, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
         const cdx_member *m = cdx_roster_find(r, id);
         if (!m) {
-            snprintf(eb->msg, sizeof eb->msg, "recipient %s is not in the roster", id);
-            return eb->code = CDX_ERR_UNKNOWN_SENDER;
+            return cli_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
         }
         if (*n == cap) {
-            snprintf(eb->msg, sizeof eb->msg, "at most %zu recipients", cap);
-            return eb->code = CDX_ERR_INVALID;
+            return cli_errf(eb, CDX_ERR_INVALID, "at most %zu recipients", cap);
         }
         out[(*n)++] = *m;
     }
     if (*n == 0) {
-        snprintf(eb->msg, sizeof eb->msg, "--to names no recipient");
-        return eb->code = CDX_ERR_INVALID;
+        return cli_errf(eb, CDX_ERR_INVALID, "--to names no recipient");
     }
     return CDX_OK;
 }

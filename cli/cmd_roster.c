@@ -210,10 +210,9 @@ static int s_sign(s_args *a)
     if (rc == CDX_OK && a->prev)
         rc = cdx_roster_load(&prev, a->prev, &eb);
     if (rc == CDX_OK && !prev && cdx_roster_version(r) > 1) {
-        snprintf(eb.msg, sizeof eb.msg,
-                 "roster v%llu is signed by the previous version's admins: give --prev OLD",
-                 (unsigned long long)cdx_roster_version(r));
-        rc = eb.code = CDX_ERR_INVALID;
+        rc = cli_errf(&eb, CDX_ERR_INVALID,
+                      "roster v%llu is signed by the previous version's admins: give --prev OLD",
+                      (unsigned long long)cdx_roster_version(r));
     }
     if (rc == CDX_OK)
         rc = cdx_identity_load(&admin, a->key, &eb);

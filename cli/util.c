@@ -27,6 +27,16 @@ int cli_exit_code(cdx_err rc)
     }
 }
 
+cdx_err cli_errf(cdx_errbuf *eb, cdx_err code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    eb->code = code;
+    vsnprintf(eb->msg, sizeof eb->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
 int cli_fail(const char *cmd, cdx_err rc, const cdx_errbuf *eb)
 {
     fprintf(stderr, "cydex %s: %s\n", cmd, cdx_errbuf_msg(eb, rc));
@@ -51,10 +61,8 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
     bool is_stdin = !path || strcmp(path, "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) {
-        cdx_err rc = errno == ENOENT ? CDX_ERR_NOENT : CDX_ERR_IO;
-        snprintf(eb->msg, sizeof eb->msg, "cannot open %s: %s", path, strerror(errno));
-        eb->code = rc;
-        return rc;
+        return cli_errf(eb, errno == ENOENT ? CDX_ERR_NOENT : CDX_ERR_IO, "cannot open %s: %s",
+                        path, strerror(errno));
     }
     size_t cap = 4096, len = 0;
     uint8_t *buf = malloc(cap + 1);
@@ -62,10 +70,8 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
     while (rc == CDX_OK) {
         if (len == cap) {
             if (cap > max) {
-                rc = CDX_ERR_TOO_BIG;
-                snprintf(eb->msg, sizeof eb->msg, "%s is larger than %zu bytes",
-                         is_stdin ? "standard input" : path, max);
-                eb->code = rc;
+                rc = cli_errf(eb, CDX_ERR_TOO_BIG, "%s is larger than %zu bytes",
+                              is_stdin ? "standard input" : path, max);
                 break;
             }
             uint8_t *grown = realloc(buf, cap * 2 + 1);
@@ -80,10 +86,7 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
         len += n;
         if (n == 0) {
             if (ferror(f)) {
-                rc = CDX_ERR_IO;
-                snprintf(eb->msg, sizeof eb->msg, "cannot read %s",
-                         is_stdin ? "standard input" : path);
-                eb->code = rc;
+                rc = cli_errf(eb, CDX_ERR_IO, "cannot read %s", is_stdin ? "standard input" : path);
             }
             break;
         }
@@ -91,9 +94,7 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
     if (!is_stdin)
         fclose(f);
     if (rc == CDX_OK && len > max) {
-        rc = CDX_ERR_TOO_BIG;
-        snprintf(eb->msg, sizeof eb->msg, "input is larger than %zu bytes", max);
-        eb->code = rc;
+        rc = cli_errf(eb, CDX_ERR_TOO_BIG, "input is larger than %zu bytes", max);
     }
     if (rc != CDX_OK) {
         free(buf);
@@ -114,8 +115,7 @@ cdx_err cli_write_output(const char *path, const void *data, size_t len, bool bi
         char tmp[4096];
         int n = snprintf(tmp, sizeof tmp, "%s.tmp~", path);
         if (n < 0 || (size_t)n >= sizeof tmp || !(f = fopen(tmp, "wb"))) {
-            snprintf(eb->msg, sizeof eb->msg, "cannot create %s: %s", path, strerror(errno));
-            return eb->code = CDX_ERR_IO;
+            return cli_errf(eb, CDX_ERR_IO, "cannot create %s: %s", path, strerror(errno));
         }
         bool ok = fwrite(data, 1, len, f) == len;
         ok = (fflush(f) == 0) && ok;
@@ -123,19 +123,17 @@ cdx_err cli_write_output(const char *path, const void *data, size_t len, bool bi
         ok = (fclose(f) == 0) && ok;
         if (!ok || rename(tmp, path) != 0) {
             unlink(tmp);
-            snprintf(eb->msg, sizeof eb->msg, "cannot write %s: %s", path, strerror(errno));
-            return eb->code = CDX_ERR_IO;
+            return cli_errf(eb, CDX_ERR_IO, "cannot write %s: %s", path, strerror(errno));
         }
         return CDX_OK;
     }
     if (binary && isatty(STDOUT_FILENO)) {
-        snprintf(eb->msg, sizeof eb->msg,
-                 "refusing to write binary data to a terminal; redirect it or use --out FILE");
-        return eb->code = CDX_ERR_INVALID;
+        return cli_errf(
+            eb, CDX_ERR_INVALID,
+            "refusing to write binary data to a terminal; redirect it or use --out FILE");
     }
     if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-        snprintf(eb->msg, sizeof eb->msg, "cannot write to standard output: %s", strerror(errno));
-        return eb->code = CDX_ERR_IO;
+        return cli_errf(eb, CDX_ERR_IO, "cannot write to standard output: %s", strerror(errno));
     }
     return CDX_OK;
 }
@@ -158,8 +156,7 @@ cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb)
     char buf[4096];
     size_t n = strlen(path);
     if (n == 0 || n >= sizeof buf) {
-        snprintf(eb->msg, sizeof eb->msg, "bad folder name");
-        return eb->code = CDX_ERR_INVALID;
+        return cli_errf(eb, CDX_ERR_INVALID, "bad folder name");
     }
     memcpy(buf, path, n + 1);
     for (char *p = buf + 1; *p; p++) {
@@ -174,8 +171,7 @@ cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb)
         goto fail;
     return CDX_OK;
 fail:
-    snprintf(eb->msg, sizeof eb->msg, "cannot create folder %s: %s", buf, strerror(errno));
-    return eb->code = CDX_ERR_IO;
+    return cli_errf(eb, CDX_ERR_IO, "cannot create folder %s: %s", buf, strerror(errno));
 }
 
 cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *eb)
@@ -187,7 +183,7 @@ cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *
     if (rc != CDX_OK) {
         char detail[sizeof eb->msg];
         memcpy(detail, eb->msg, sizeof detail);
-        snprintf(eb->msg, sizeof eb->msg, "roster %s is not valid: %.200s", path, detail);
+        cli_errf(eb, rc, "roster %s is not valid: %s", path, detail);
         cdx_roster_destroy(out);
     }
     return rc;

@@ -19,7 +19,9 @@
 
 /* ---- generic helpers ---- */
 
-static bool s_has_unknown(const ProtobufCMessage *m)
+/* True when m or any message inside it has unknown fields or a string
+ * that is not UTF-8. */
+static bool s_not_strict(const ProtobufCMessage *m)
 {
     if (!m)
         return false;
@@ -29,6 +31,23 @@ static bool s_has_unknown(const ProtobufCMessage *m)
     const char *base = (const char *)m;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type == PROTOBUF_C_TYPE_STRING) {
+            if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+                size_t n;
+                char **arr;
+                memcpy(&n, base + f->quantifier_offset, sizeof n);
+                memcpy(&arr, base + f->offset, sizeof arr);
+                for (size_t j = 0; j < n; j++)
+                    if (!cdx__utf8_valid(arr[j]))
+                        return true;
+            } else {
+                const char *str;
+                memcpy(&str, base + f->offset, sizeof str);
+                if (str && !cdx__utf8_valid(str))
+                    return true;
+            }
+            continue;
+        }
         if (f->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -37,7 +56,7 @@ static bool s_has_unknown(const ProtobufCMessage *m)
             memcpy(&n, base + f->quantifier_offset, sizeof n);
             memcpy(&arr, base + f->offset, sizeof arr);
             for (size_t j = 0; j < n; j++)
-                if (s_has_unknown(arr[j]))
+                if (s_not_strict(arr[j]))
                     return true;
             continue;
         }
@@ -49,7 +68,7 @@ static bool s_has_unknown(const ProtobufCMessage *m)
         }
         const ProtobufCMessage *sub;
         memcpy(&sub, base + f->offset, sizeof sub);
-        if (s_has_unknown(sub))
+        if (s_not_strict(sub))
             return true;
     }
     return false;
@@ -216,8 +235,9 @@ cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_e
     Cydex__V1__Alert *m = cydex__v1__alert__unpack(NULL, len, data);
     if (!m)
         return cdx__errf(eb, CDX_ERR_FORMAT, "alert does not decode");
-    cdx_err rc = s_has_unknown(&m->base)
-                     ? cdx__errf(eb, CDX_ERR_FORMAT, "alert carries unknown fields")
+    cdx_err rc = s_not_strict(&m->base)
+                     ? cdx__errf(eb, CDX_ERR_FORMAT,
+                                 "alert carries unknown fields or a string that is not UTF-8")
                      : s_alert_from_pb(out, m);
     cydex__v1__alert__free_unpacked(m, NULL);
     return rc;
@@ -411,8 +431,9 @@ cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, cdx_err
     Cydex__V1__Body *m = cydex__v1__body__unpack(NULL, len, data);
     if (!m)
         return cdx__errf(eb, CDX_ERR_FORMAT, "body does not decode");
-    cdx_err rc = s_has_unknown(&m->base)
-                     ? cdx__errf(eb, CDX_ERR_FORMAT, "body carries unknown fields")
+    cdx_err rc = s_not_strict(&m->base)
+                     ? cdx__errf(eb, CDX_ERR_FORMAT,
+                                 "body carries unknown fields or a string that is not UTF-8")
                      : s_body_from_pb(out, m, eb);
     cydex__v1__body__free_unpacked(m, NULL);
     if (rc != CDX_OK)
@@ -560,8 +581,9 @@ cdx_err cdx__roster_data_decode(cdx__roster_data *out, const uint8_t *data, size
     if (!m)
         return cdx__errf(eb, CDX_ERR_FORMAT, "roster does not decode");
     cdx_err rc = CDX_OK;
-    if (s_has_unknown(&m->base)) {
-        rc = cdx__errf(eb, CDX_ERR_FORMAT, "roster carries unknown fields");
+    if (s_not_strict(&m->base)) {
+        rc = cdx__errf(eb, CDX_ERR_FORMAT,
+                       "roster carries unknown fields or a string that is not UTF-8");
         goto done;
     }
     out->version = m->version;
@@ -641,8 +663,9 @@ cdx_err cdx__signed_roster_decode(cdx_bytes *roster, cdx__rsig **sigs, size_t *n
     if (!m)
         return cdx__errf(eb, CDX_ERR_FORMAT, "signed roster does not decode");
     cdx_err rc = CDX_OK;
-    if (s_has_unknown(&m->base)) {
-        rc = cdx__errf(eb, CDX_ERR_FORMAT, "signed roster carries unknown fields");
+    if (s_not_strict(&m->base)) {
+        rc = cdx__errf(eb, CDX_ERR_FORMAT,
+                       "signed roster carries unknown fields or a string that is not UTF-8");
         goto done;
     }
     *sigs = calloc(m->n_signatures + 1, sizeof **sigs);

@@ -17,7 +17,7 @@ cdx_err cdx__sodium_ready(void)
 
 void cdx_hash(uint8_t out[CDX_HASH_BYTES], const uint8_t *data, size_t len)
 {
-    crypto_hash_sha256(out, data, len);
+    crypto_generichash(out, CDX_HASH_BYTES, data, len, NULL, 0);
 }
 
 void cdx__random(uint8_t *out, size_t len)

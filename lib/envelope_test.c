@@ -1,4 +1,356 @@
+/* Envelope signing and verification: what a receiver must refuse.
+ *
+ * Every single-bit flip, every truncation, trailing bytes, oversize, an
+ * unknown sender, a revoked key, a key outside its validity, a wrong topic,
+ * clock skew, a sender who is not the signer, a non-canonical envelope, and
+ * an unsealed TLP:RED alert crafted past the signer's own checks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "internal.h"
+
+static fixture F;
+
+static cdx_err s_verify(const cdx_bytes *env, const cdx_verify_opts *o)
+{
+    cdx_envelope *e = NULL;
+    cdx_errbuf eb = {0};
+    cdx_err rc = cdx_envelope_verify(&e, F.roster, env->data, env->len, o, &eb);
+    CHECK((rc == CDX_OK) == (e != NULL));
+    cdx_envelope_destroy(&e);
+    return rc;
+}
+
+static void test_round_trip(void)
+{
+    cdx_bytes env = {0};
+    uint8_t hash[CDX_HASH_BYTES];
+    REQUIRE(fixture_sign_alert(F.ee, 1, NULL, FIXTURE_T0, 700, &env, hash) == CDX_OK);
+    cdx_envelope *e = NULL;
+    cdx_verify_opts o = {.topic = "alert.health", .now_ms = FIXTURE_T0 + 1000};
+    REQUIRE(cdx_envelope_verify(&e, F.roster, env.data, env.len, &o, NULL) == CDX_OK);
+    CHECK(cdx_envelope_verified(e));
+    CHECK_STR(cdx_envelope_signer(e), "EE");
+    CHECK(memcmp(cdx_envelope_hash(e), hash, CDX_HASH_BYTES) == 0);
+    const cdx_body *b = cdx_envelope_body(e);
+    CHECK_EQ(b->kind, CDX_PAYLOAD_ALERT);
+    CHECK_EQ(b->seq, 1);
+    CHECK_EQ(b->sent_at_ms, FIXTURE_T0);
+    CHECK_STR(b->alert.title, "Ransomware wave against hospitals");
+    CHECK_EQ(strlen(b->alert.description), 700);
+    CHECK_EQ(b->alert.n_indicators, 2);
+    CHECK_STR(b->alert.indicators[1].type, "sha256");
+    CHECK_STR(b->alert.sectors[0], "health");
+    size_t len;
+    const uint8_t *raw = cdx_envelope_bytes(e, &len);
+    CHECK(len == env.len && memcmp(raw, env.data, len) == 0);
+    cdx_envelope_destroy(&e);
+    CHECK(e == NULL);
+    cdx_bytes_free(&env);
+}
+
+static void test_every_bit_flip_refused(void)
+{
+    cdx_bytes env = {0};
+    REQUIRE(fixture_sign_alert(F.ee, 1, NULL, FIXTURE_T0, 200, &env, NULL) == CDX_OK);
+    size_t accepted = 0, tried = 0;
+    for (size_t i = 0; i < env.len; i++)
+        for (int bit = 0; bit < 8; bit++) {
+            env.data[i] ^= (uint8_t)(1u << bit);
+            if (s_verify(&env, NULL) == CDX_OK) {
+                accepted++;
+                fprintf(stderr, "bit %d of byte %zu flipped and still accepted\n", bit, i);
+            }
+            env.data[i] ^= (uint8_t)(1u << bit);
+            tried++;
+        }
+    CHECK_EQ(accepted, 0);
+    CHECK_EQ(tried, env.len * 8);
+    CHECK_EQ(s_verify(&env, NULL), CDX_OK); /* and the original still verifies */
+    cdx_bytes_free(&env);
+}
+
+static void test_truncation_and_trailing_bytes(void)
+{
+    cdx_bytes env = {0};
+    REQUIRE(fixture_sign_alert(F.ee, 1, NULL, FIXTURE_T0, 100, &env, NULL) == CDX_OK);
+    size_t accepted = 0;
+    for (size_t n = 0; n < env.len; n++) {
+        cdx_bytes cut = {env.data, n};
+        if (s_verify(&cut, NULL) == CDX_OK)
+            accepted++;
+    }
+    CHECK_EQ(accepted, 0);
+    uint8_t *longer = malloc(env.len + 3);
+    memcpy(longer, env.data, env.len);
+    const uint8_t tails[][3] = {{0, 0, 0}, {0x08, 0x01, 0}, {0x50, 0x01, 0}};
+    for (size_t t = 0; t < 3; t++) {
+        for (size_t extra = 1; extra <= 3; extra++) {
+            memcpy(longer + env.len, tails[t], 3);
+            cdx_bytes more = {longer, env.len + extra};
+            CHECK(s_verify(&more, NULL) != CDX_OK);
+        }
+    }
+    free(longer);
+    cdx_bytes_free(&env);
+}
+
+static void test_oversize(void)
+{
+    cdx_bytes env = {0};
+    REQUIRE(fixture_sign_alert(F.ee, 1, NULL, FIXTURE_T0, 2000, &env, NULL) == CDX_OK);
+    cdx_verify_opts small = {.max_size = env.len - 1};
+    CHECK_EQ(s_verify(&env, &small), CDX_ERR_TOO_BIG);
+    small.max_size = env.len;
+    CHECK_EQ(s_verify(&env, &small), CDX_OK);
+    cdx_bytes_free(&env);
+    /* The default cap is 1 MiB: an envelope just over it is refused. */
+    REQUIRE(fixture_sign_alert(F.ee, 1, NULL, FIXTURE_T0, CDX_ENVELOPE_MAX_DEFAULT, &env, NULL) ==
+            CDX_OK);
+    CHECK(env.len > CDX_ENVELOPE_MAX_DEFAULT);
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_TOO_BIG);
+    cdx_bytes_free(&env);
+}
+
+static void test_roster_checks(void)
+{
+    cdx_bytes env = {0};
+    /* XX is not in the roster. */
+    REQUIRE(fixture_sign_alert(F.xx, 1, NULL, FIXTURE_T0, 10, &env, NULL) == CDX_OK);
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_UNKNOWN_SENDER);
+    cdx_bytes_free(&env);
+    /* LV was revoked at T0 + 1h: before is fine, at and after is not. */
+    REQUIRE(fixture_sign_alert(F.lv, 1, NULL, FIXTURE_T0, 10, &env, NULL) == CDX_OK);
+    CHECK_EQ(s_verify(&env, NULL), CDX_OK);
+    cdx_bytes_free(&env);
+    REQUIRE(fixture_sign_alert(F.lv, 2, (uint8_t[32]){1}, FIXTURE_T0 + FIXTURE_HOUR, 10, &env,
+                               NULL) == CDX_OK);
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_KEY_REVOKED);
+    cdx_bytes_free(&env);
+    /* LT is valid from T0 + 1 day to T0 + 2 days. */
+    const struct {
+        uint64_t t;
+        cdx_err want;
+    } lt[] = {{FIXTURE_T0, CDX_ERR_KEY_NOT_VALID},
+              {FIXTURE_T0 + FIXTURE_DAY, CDX_OK},
+              {FIXTURE_T0 + 2 * FIXTURE_DAY - 1, CDX_OK},
+              {FIXTURE_T0 + 2 * FIXTURE_DAY, CDX_ERR_KEY_NOT_VALID}};
+    for (size_t i = 0; i < sizeof lt / sizeof *lt; i++) {
+        REQUIRE(fixture_sign_alert(F.lt, 1, NULL, lt[i].t, 10, &env, NULL) == CDX_OK);
+        CHECK_EQ(s_verify(&env, NULL), lt[i].want);
+        cdx_bytes_free(&env);
+    }
+}
+
+static void test_topic_and_clock(void)
+{
+    cdx_bytes env = {0};
+    REQUIRE(fixture_sign_alert(F.ee, 1, NULL, FIXTURE_T0, 10, &env, NULL) == CDX_OK);
+    CHECK_EQ(s_verify(&env, &(cdx_verify_opts){.topic = "alert.health"}), CDX_OK);
+    CHECK_EQ(s_verify(&env, &(cdx_verify_opts){.topic = "alert.energy"}), CDX_ERR_TOPIC_MISMATCH);
+    CHECK_EQ(s_verify(&env, &(cdx_verify_opts){.topic = "alert"}), CDX_ERR_TOPIC_MISMATCH);
+    cdx_verify_opts clock = {.now_ms = FIXTURE_T0 + CDX_SKEW_DEFAULT_MS};
+    CHECK_EQ(s_verify(&env, &clock), CDX_OK);
+    clock.now_ms = FIXTURE_T0 + CDX_SKEW_DEFAULT_MS + 1;
+    CHECK_EQ(s_verify(&env, &clock), CDX_ERR_CLOCK_SKEW);
+    clock.now_ms = FIXTURE_T0 - CDX_SKEW_DEFAULT_MS - 1;
+    CHECK_EQ(s_verify(&env, &clock), CDX_ERR_CLOCK_SKEW);
+    clock = (cdx_verify_opts){.now_ms = FIXTURE_T0 + 1000, .max_skew_ms = 999};
+    CHECK_EQ(s_verify(&env, &clock), CDX_ERR_CLOCK_SKEW);
+    cdx_bytes_free(&env);
+}
+
+/* Signs `b` with `key` but names `signer` in the envelope: what a forger
+ * can build without the library's own checks. */
+static void s_craft(const cdx_identity *key, const char *signer, const cdx_body *b, cdx_bytes *out)
+{
+    cdx_bytes body = {0};
+    uint8_t sig[CDX_SIG_BYTES];
+    REQUIRE(cdx__body_encode(b, 0, &body) == CDX_OK);
+    REQUIRE(cdx_identity_sign(key, "envelope", body.data, body.len, sig) == CDX_OK);
+    REQUIRE(cdx__outer_encode(signer, body.data, body.len, sig, out) == CDX_OK);
+    cdx_bytes_free(&body);
+}
+
+static void test_crafted_envelopes(void)
+{
+    cdx_body b;
+    cdx_bytes env = {0};
+    fixture_body(&b, "EE", 1, NULL, "alert.health", FIXTURE_T0);
+    b.kind = CDX_PAYLOAD_ALERT;
+    fixture_alert(&b.alert, CDX_TLP_GREEN, 10);
+
+    s_craft(F.ee, "EE", &b, &env); /* the honest case, built by hand */
+    CHECK_EQ(s_verify(&env, NULL), CDX_OK);
+    cdx_bytes_free(&env);
+
+    s_craft(F.fr, "FR", &b, &env); /* FR signs a body that says it is from EE */
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_SENDER_MISMATCH);
+    cdx_bytes_free(&env);
+
+    s_craft(F.fr, "EE", &b, &env); /* FR's signature, EE's name */
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_BAD_SIGNATURE);
+    cdx_bytes_free(&env);
+
+    b.alert.tlp = CDX_TLP_RED; /* an unsealed RED alert, past the signer's checks */
+    s_craft(F.ee, "EE", &b, &env);
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_POLICY);
+    cdx_bytes_free(&env);
+    cdx_errbuf eb = {0};
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, &eb), CDX_ERR_POLICY);
+    CHECK(strstr(eb.msg, "must be sealed") != NULL);
+    b.alert.tlp = CDX_TLP_AMBER_STRICT;
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_ERR_POLICY);
+    b.alert.tlp = CDX_TLP_GREEN;
+
+    b.seq = 2; /* seq 2 without prev_hash */
+    s_craft(F.ee, "EE", &b, &env);
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_FORMAT);
+    cdx_bytes_free(&env);
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_ERR_FORMAT);
+    b.seq = 1;
+
+    CHECK_EQ(cdx_envelope_sign(F.fr, &b, &env, NULL, NULL), CDX_ERR_SENDER_MISMATCH);
+
+    /* Text that is not UTF-8: the signer refuses it, and so does a receiver
+     * when a forger's own tool signs it anyway. */
+    const char *bad[] = {"\xff", "caf\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        free(b.alert.title);
+        b.alert.title = malloc(16);
+        strcpy(b.alert.title, bad[i]);
+        CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_ERR_FORMAT);
+        s_craft(F.ee, "EE", &b, &env);
+        CHECK_EQ(s_verify(&env, NULL), CDX_ERR_FORMAT);
+        cdx_bytes_free(&env);
+    }
+    strcpy(b.alert.title, "caf\xc3\xa9 \xf0\x9f\x94\x92");
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_OK);
+    CHECK_EQ(s_verify(&env, NULL), CDX_OK);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+}
+
+static void test_outer_encoding(void)
+{
+    cdx_bytes env = {0};
+    REQUIRE(fixture_sign_alert(F.ee, 1, NULL, FIXTURE_T0, 10, &env, NULL) == CDX_OK);
+    /* Canonical envelope: field 1 (version) comes first as 08 01. */
+    REQUIRE(env.data[0] == 0x08 && env.data[1] == 0x01);
+    env.data[1] = 0x02;
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_VERSION);
+    env.data[1] = 0x01;
+    /* An unknown field appended (field 9, varint 1) is not canonical. */
+    uint8_t *more = malloc(env.len + 2);
+    memcpy(more, env.data, env.len);
+    more[env.len] = 0x48;
+    more[env.len + 1] = 0x01;
+    cdx_bytes m = {more, env.len + 2};
+    CHECK_EQ(s_verify(&m, NULL), CDX_ERR_FORMAT);
+    /* The same envelope with version written twice decodes, but is not canonical. */
+    memcpy(more + 2, env.data, env.len);
+    more[0] = 0x08;
+    more[1] = 0x01;
+    CHECK_EQ(s_verify(&m, NULL), CDX_ERR_FORMAT);
+    free(more);
+    /* Inspect decodes without a roster and says it is unverified. */
+    cdx_envelope *e = NULL;
+    REQUIRE(cdx_envelope_inspect(&e, env.data, env.len, NULL) == CDX_OK);
+    CHECK(!cdx_envelope_verified(e));
+    CHECK_STR(cdx_envelope_body(e)->sender, "EE");
+    cdx_envelope_destroy(&e);
+    CHECK_EQ(cdx_envelope_inspect(&e, env.data, env.len - 1, NULL), CDX_ERR_FORMAT);
+    CHECK(e == NULL);
+    cdx_bytes_free(&env);
+}
+
+static void test_other_payloads(void)
+{
+    uint8_t h1[CDX_HASH_BYTES];
+    cdx_bytes env = {0};
+    REQUIRE(fixture_sign_alert(F.ee, 1, NULL, FIXTURE_T0, 10, &env, h1) == CDX_OK);
+    cdx_bytes_free(&env);
+
+    cdx_body b;
+    fixture_body(&b, "FR", 1, NULL, "ack", FIXTURE_T0 + 5);
+    b.kind = CDX_PAYLOAD_ACK;
+    memcpy(b.ack.alert_hash, h1, CDX_HASH_BYTES);
+    b.ack.stage = CDX_ACK_MITIGATED;
+    REQUIRE(cdx_envelope_sign(F.fr, &b, &env, NULL, NULL) == CDX_OK);
+    cdx_envelope *e = NULL;
+    REQUIRE(cdx_envelope_verify(&e, F.roster, env.data, env.len, NULL, NULL) == CDX_OK);
+    CHECK_EQ(cdx_envelope_body(e)->ack.stage, CDX_ACK_MITIGATED);
+    CHECK(memcmp(cdx_envelope_body(e)->ack.alert_hash, h1, CDX_HASH_BYTES) == 0);
+    cdx_envelope_destroy(&e);
+    cdx_bytes_free(&env);
+    b.ack.stage = CDX_ACK_UNSPECIFIED;
+    CHECK_EQ(cdx_envelope_sign(F.fr, &b, &env, NULL, NULL), CDX_ERR_FORMAT);
+    cdx_body_clear(&b);
+
+    fixture_body(&b, "EE", 2, h1, "hb", FIXTURE_T0 + 9);
+    b.kind = CDX_PAYLOAD_HEARTBEAT;
+    b.heartbeat.last_seq = 1;
+    b.heartbeat.has_last_hash = true;
+    memcpy(b.heartbeat.last_hash, h1, CDX_HASH_BYTES);
+    b.heartbeat.interval_ms = 5000;
+    REQUIRE(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL) == CDX_OK);
+    REQUIRE(cdx_envelope_verify(&e, F.roster, env.data, env.len, NULL, NULL) == CDX_OK);
+    CHECK_EQ(cdx_envelope_body(e)->heartbeat.last_seq, 1);
+    CHECK_EQ(cdx_envelope_body(e)->heartbeat.interval_ms, 5000);
+    CHECK(cdx_envelope_body(e)->heartbeat.has_last_hash);
+    CHECK(memcmp(cdx_envelope_body(e)->prev_hash, h1, CDX_HASH_BYTES) == 0);
+    cdx_envelope_destroy(&e);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+
+    /* A roster travels as a payload and comes out byte for byte. */
+    cdx_bytes roster = {0};
+    REQUIRE(cdx_roster_encode(F.roster, &roster) == CDX_OK);
+    fixture_body(&b, "EE", 3, h1, "roster", FIXTURE_T0 + 10);
+    b.kind = CDX_PAYLOAD_ROSTER;
+    b.roster = roster;
+    REQUIRE(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL) == CDX_OK);
+    REQUIRE(cdx_envelope_verify(&e, F.roster, env.data, env.len, NULL, NULL) == CDX_OK);
+    const cdx_bytes *got = &cdx_envelope_body(e)->roster;
+    CHECK(got->len == roster.len && memcmp(got->data, roster.data, roster.len) == 0);
+    cdx_roster *r2 = NULL;
+    CHECK_EQ(cdx_roster_decode(&r2, got->data, got->len, NULL), CDX_OK);
+    CHECK_EQ(cdx_roster_verify(r2, NULL, NULL), CDX_OK);
+    cdx_roster_destroy(&r2);
+    cdx_envelope_destroy(&e);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+
+    fixture_body(&b, "broker.alpha", 1, NULL, "sth", FIXTURE_T0 + 11);
+    b.kind = CDX_PAYLOAD_TREE_HEAD;
+    b.tree_head.origin = malloc(32);
+    strcpy(b.tree_head.origin, "cydex/broker.alpha");
+    b.tree_head.size = 42;
+    memcpy(b.tree_head.root, h1, CDX_HASH_BYTES);
+    b.tree_head.timestamp_ms = FIXTURE_T0 + 11;
+    REQUIRE(cdx_envelope_sign(F.broker, &b, &env, NULL, NULL) == CDX_OK);
+    REQUIRE(cdx_envelope_verify(&e, F.roster, env.data, env.len, NULL, NULL) == CDX_OK);
+    CHECK_EQ(cdx_envelope_body(e)->tree_head.size, 42);
+    CHECK_STR(cdx_envelope_body(e)->tree_head.origin, "cydex/broker.alpha");
+    cdx_envelope_destroy(&e);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+}
+
 int main(void)
 {
-    return 0;
+    fixture_init(&F);
+    test_round_trip();
+    test_every_bit_flip_refused();
+    test_truncation_and_trailing_bytes();
+    test_oversize();
+    test_roster_checks();
+    test_topic_and_clock();
+    test_crafted_envelopes();
+    test_outer_encoding();
+    test_other_payloads();
+    fixture_free(&F);
+    return check_done("envelope_test");
 }

@@ -24,6 +24,10 @@ cdx_err cdx__errf(cdx_errbuf *eb, cdx_err code, const char *fmt, ...) CDX__PRINT
 char *cdx__strdup(const char *s);
 /* True for NULL or "". */
 bool cdx__empty(const char *s);
+/* Strict UTF-8 (RFC 3629: no overlongs, surrogates, or code points past
+ * U+10FFFF). proto3 strings must be UTF-8, and JSON, terminals and logs
+ * downstream rely on it. NULL counts as valid (absent). */
+bool cdx__utf8_valid(const char *s);
 /* Bounded copy into a fixed buffer; false (and dst = "") if it does not fit. */
 bool cdx__copy_id(char dst[CDX_ID_MAX + 1], const char *src);
 

@@ -489,6 +489,16 @@ static void s_set(json_t *o, const char *key, json_t *v, bool *ok)
         *ok = false;
 }
 
+/* Appends e to arr if it was built whole; frees it otherwise. */
+static bool s_append(json_t *arr, json_t *e, bool built)
+{
+    if (!built) {
+        json_decref(e);
+        return false;
+    }
+    return json_array_append_new(arr, e) == 0;
+}
+
 static json_t *s_alert_to(const cdx_alert *a)
 {
     json_t *o = json_object();
@@ -518,7 +528,7 @@ static json_t *s_alert_to(const cdx_alert *a)
                 if (!cdx__empty(a->indicators[i].comment))
                     s_set(e, "comment", s_jstr(a->indicators[i].comment), &eok);
             }
-            if (!eok || json_array_append_new(arr, e) != 0)
+            if (!s_append(arr, e, eok))
                 ok = false;
         }
         s_set(o, "indicators", arr, &ok);
@@ -566,7 +576,7 @@ static json_t *s_sealed_to(const cdx_sealed *s)
             s_set(e, "id", s_jstr(s->recipients[i].id), &eok);
             s_set(e, "wrapped_key", s_jb64(&s->recipients[i].wrapped_key), &eok);
         }
-        if (!eok || json_array_append_new(rs, e) != 0)
+        if (!s_append(rs, e, eok))
             ok = false;
     }
     if (o) {
@@ -733,7 +743,7 @@ cdx_err cdx_json_from_roster(char **out, const cdx_roster *r, bool pretty)
             s_set(e, "id", s_jstr(id), &eok);
             s_set(e, "sign_pk", s_jhex(pk, CDX_PK_BYTES), &eok);
         }
-        if (!eok || json_array_append_new(admins, e) != 0)
+        if (!s_append(admins, e, eok))
             ok = false;
     }
     for (size_t i = 0; ok && i < cdx_roster_member_count(r); i++)

@@ -291,10 +291,21 @@ cdx_err cdx_alert_check(const cdx_alert *a, cdx_errbuf *eb)
     if (!wants_ref && !cdx__empty(a->updates))
         return cdx__errf(eb, CDX_ERR_FORMAT,
                          "alert %s names an alert it updates but its type is 'alert'", a->id);
-    for (size_t i = 0; i < a->n_indicators; i++)
+    bool utf8 = cdx__utf8_valid(a->category) && cdx__utf8_valid(a->title) &&
+                cdx__utf8_valid(a->description);
+    for (size_t i = 0; i < a->n_indicators; i++) {
         if (cdx__empty(a->indicators[i].type) || cdx__empty(a->indicators[i].value))
             return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s indicator %zu needs a type and a value",
                              a->id, i);
+        utf8 = utf8 && cdx__utf8_valid(a->indicators[i].type) &&
+               cdx__utf8_valid(a->indicators[i].value) && cdx__utf8_valid(a->indicators[i].comment);
+    }
+    for (size_t i = 0; i < a->n_sectors; i++)
+        utf8 = utf8 && cdx__utf8_valid(a->sectors[i]);
+    for (size_t i = 0; i < a->n_references; i++)
+        utf8 = utf8 && cdx__utf8_valid(a->references[i]);
+    if (!utf8)
+        return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s has text that is not UTF-8", a->id);
     return CDX_OK;
 }
 
@@ -305,6 +316,8 @@ cdx_err cdx_ack_check(const cdx_ack *a, cdx_errbuf *eb)
         return cdx__errf(eb, CDX_ERR_FORMAT, "ack names no alert hash");
     if (a->stage < CDX_ACK_RECEIVED || a->stage > CDX_ACK_REJECTED)
         return cdx__errf(eb, CDX_ERR_FORMAT, "ack has no stage");
+    if (!cdx__utf8_valid(a->alert_id) || !cdx__utf8_valid(a->note))
+        return cdx__errf(eb, CDX_ERR_FORMAT, "ack has text that is not UTF-8");
     return CDX_OK;
 }
 
@@ -360,8 +373,8 @@ cdx_err cdx_body_check(const cdx_body *b, cdx_errbuf *eb)
     case CDX_PAYLOAD_ROSTER:
         return b->roster.len ? CDX_OK : cdx__errf(eb, CDX_ERR_FORMAT, "empty roster payload");
     case CDX_PAYLOAD_TREE_HEAD:
-        return cdx__empty(b->tree_head.origin)
-                   ? cdx__errf(eb, CDX_ERR_FORMAT, "tree head names no origin")
+        return cdx__empty(b->tree_head.origin) || !cdx__utf8_valid(b->tree_head.origin)
+                   ? cdx__errf(eb, CDX_ERR_FORMAT, "tree head names no (UTF-8) origin")
                    : CDX_OK;
     case CDX_PAYLOAD_HEARTBEAT: return CDX_OK;
     case CDX_PAYLOAD_NONE:

@@ -62,7 +62,7 @@ const uint8_t *cdx_envelope_bytes(const cdx_envelope *env, size_t *len);
 cdx_err cdx_envelope_open(const cdx_envelope *env, const cdx_identity *me, cdx_alert *out,
                           cdx_errbuf *eb);
 
-/* SHA-256 of data: the envelope hash when data is a body. */
+/* The envelope hash: BLAKE2b-256 of data (an envelope's body bytes). */
 void cdx_hash(uint8_t out[CDX_HASH_BYTES], const uint8_t *data, size_t len);
 
 #ifdef __cplusplus

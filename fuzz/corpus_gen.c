@@ -1,0 +1,114 @@
+/* Writes the seed corpora for the fuzz targets (fuzz/corpus/), from the
+ * test fixture's federation, so that fuzzing starts from valid envelopes
+ * of every kind. Run once after a wire change: corpus_gen fuzz/corpus */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+
+static const char *s_root;
+
+static void s_put(const char *sub, const char *name, const void *data, size_t len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/%s", s_root, sub, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+}
+
+static void s_env(const fixture *F, const char *name, const cdx_identity *who, cdx_body *b)
+{
+    cdx_bytes env = {0};
+    cdx_errbuf eb = {0};
+    if (cdx_envelope_sign(who, b, &env, NULL, &eb) != CDX_OK) {
+        fprintf(stderr, "%s: %s\n", name, eb.msg);
+        exit(1);
+    }
+    s_put("envelope", name, env.data, env.len);
+    if (env.len > 20)
+        s_put("envelope", "truncated", env.data, env.len - 20);
+    cdx_bytes_free(&env);
+    char *json = NULL;
+    if (cdx_json_from_body(&json, b, false) == CDX_OK) {
+        char jname[64];
+        snprintf(jname, sizeof jname, "body-%s.json", name);
+        s_put("json", jname, json, strlen(json));
+        free(json);
+    }
+    (void)F;
+    cdx_body_clear(b);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return 64;
+    s_root = argv[1];
+    fixture F;
+    fixture_init(&F);
+    uint8_t h[CDX_HASH_BYTES] = {7};
+    cdx_body b;
+
+    fixture_body(&b, "EE", 1, NULL, "alert.health", FIXTURE_T0);
+    b.kind = CDX_PAYLOAD_ALERT;
+    fixture_alert(&b.alert, CDX_TLP_GREEN, 60);
+    char *json = NULL;
+    cdx_json_from_alert(&json, &b.alert, false);
+    s_put("json", "alert.json", json, strlen(json));
+    free(json);
+    s_env(&F, "alert", F.ee, &b);
+
+    fixture_body(&b, "EE", 2, h, "alert.energy", FIXTURE_T0 + 1);
+    b.kind = CDX_PAYLOAD_SEALED;
+    cdx_alert a;
+    fixture_alert(&a, CDX_TLP_AMBER, 40);
+    cdx_member to[2];
+    cdx_identity_card(F.fr, &to[0]);
+    cdx_identity_card(F.de, &to[1]);
+    cdx_seal_alert(&b.sealed, &a, "EE", 2, "alert.energy", to, 2, NULL);
+    cdx_alert_clear(&a);
+    s_env(&F, "sealed", F.ee, &b);
+
+    fixture_body(&b, "FR", 1, NULL, "ack", FIXTURE_T0 + 2);
+    b.kind = CDX_PAYLOAD_ACK;
+    memcpy(b.ack.alert_hash, h, sizeof h);
+    b.ack.stage = CDX_ACK_RECEIVED;
+    cdx_json_from_ack(&json, &b.ack, false);
+    s_put("json", "ack.json", json, strlen(json));
+    free(json);
+    s_env(&F, "ack", F.fr, &b);
+
+    fixture_body(&b, "DE", 1, NULL, "hb", FIXTURE_T0 + 3);
+    b.kind = CDX_PAYLOAD_HEARTBEAT;
+    b.heartbeat.last_seq = 0;
+    s_env(&F, "heartbeat", F.de, &b);
+
+    fixture_body(&b, "broker.alpha", 1, NULL, "sth", FIXTURE_T0 + 4);
+    b.kind = CDX_PAYLOAD_TREE_HEAD;
+    b.tree_head.origin = malloc(8);
+    strcpy(b.tree_head.origin, "cydex/b");
+    b.tree_head.size = 3;
+    s_env(&F, "tree-head", F.broker, &b);
+
+    cdx_bytes roster = {0};
+    cdx_roster_encode(F.roster, &roster);
+    s_put("envelope", "roster", roster.data, roster.len);
+    fixture_body(&b, "EE", 3, h, "roster", FIXTURE_T0 + 5);
+    b.kind = CDX_PAYLOAD_ROSTER;
+    b.roster = roster;
+    s_env(&F, "roster-payload", F.ee, &b);
+
+    cdx_member card;
+    cdx_identity_card(F.ee, &card);
+    cdx_json_from_member(&json, &card, false);
+    s_put("json", "member.json", json, strlen(json));
+    free(json);
+    s_put("json", "broken.json", "{\"title\":", 9);
+    fixture_free(&F);
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* A fixed federation for tests: identities from fixed seeds (so envelopes
+ * are byte-for-byte reproducible) and a roster signed 2-of-3 by EE, FR, DE.
+ *
+ *   EE, FR, DE     states, valid since ever; also the admins
+ *   broker.alpha   broker
+ *   LV             state, revoked at FIXTURE_T0 + 1 hour
+ *   LT             state, valid only in [FIXTURE_T0 + 1 day, FIXTURE_T0 + 2 days)
+ *   XX             has keys but is not in the roster
+ */
+#ifndef CYDEX_TESTS_FIXTURE_H
+#define CYDEX_TESTS_FIXTURE_H
+
+#include "cydex/cydex.h"
+
+#define FIXTURE_T0 1764000000000ull /* 2025-11-24T16:00:00Z */
+#define FIXTURE_HOUR 3600000ull
+#define FIXTURE_DAY (24ull * FIXTURE_HOUR)
+
+typedef struct fixture {
+    cdx_identity *ee, *fr, *de, *broker, *lv, *lt, *xx;
+    cdx_roster *roster;
+} fixture;
+
+/* Builds everything; exits the test on failure. */
+void fixture_init(fixture *f);
+void fixture_free(fixture *f);
+
+/* A complete alert whose description has `desc_len` bytes. */
+void fixture_alert(cdx_alert *a, cdx_tlp tlp, size_t desc_len);
+
+/* A body header; payload left to the caller. */
+void fixture_body(cdx_body *b, const char *sender, uint64_t seq, const uint8_t *prev,
+                  const char *topic, uint64_t sent_at_ms);
+
+/* Signs a TLP:GREEN alert (description desc_len bytes) as `who`. */
+cdx_err fixture_sign_alert(const cdx_identity *who, uint64_t seq, const uint8_t *prev,
+                           uint64_t sent_at_ms, size_t desc_len, cdx_bytes *out,
+                           uint8_t hash[CDX_HASH_BYTES]);
+
+/* A fresh, empty temporary folder (mkdtemp under TMPDIR or /tmp); the
+ * caller removes it with fixture_rmtree. */
+void fixture_tmpdir(char out[256]);
+void fixture_rmtree(const char *path);
+
+#endif

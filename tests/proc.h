@@ -1,0 +1,20 @@
+/* Starting and stopping the programs under test, by PID, with bounded
+ * waits. Used by the integration tests. */
+#ifndef CYDEX_TESTS_PROC_H
+#define CYDEX_TESTS_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Runs argv[0] (a path) with argv, stdin from `in` (NULL: /dev/null),
+ * stdout and stderr into files (NULL: /dev/null). Waits at most
+ * timeout_s seconds, then kills it with SIGKILL. Returns the exit code,
+ * 128+signal if it died of a signal, or -1 if it could not start. */
+int proc_run(char *const argv[], const char *in, const char *out, const char *err,
+             unsigned timeout_s);
+
+/* Reads a whole (small) file into a NUL-terminated malloc'd string; ""
+ * when missing. The caller frees it. */
+char *proc_slurp(const char *path);
+
+#endif
