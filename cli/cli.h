@@ -31,10 +31,6 @@ enum {
 /* The exit code for a library error. */
 int cli_exit_code(cdx_err rc);
 
-/* Fills eb with code and a formatted message; returns code. */
-cdx_err cli_errf(cdx_errbuf *eb, cdx_err code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* Prints "cydex CMD: <detail>" to stderr; returns the exit code. */
 int cli_fail(const char *cmd, cdx_err rc, const cdx_errbuf *eb);
 

@@ -44,6 +44,13 @@ static void s_expect(s_demo *d, bool ok, const char *fmt, ...)
         d->failures++;
 }
 
+/* Prints a set-up failure and passes its code on. */
+static cdx_err s_report(cdx_err rc, const cdx_errbuf *eb)
+{
+    cli_fail("demo", rc, eb);
+    return rc;
+}
+
 static cdx_err s_keys(s_demo *d, const char *id, cdx_role role, cdx_identity **out)
 {
     char sub[4096];
@@ -55,7 +62,7 @@ static cdx_err s_keys(s_demo *d, const char *id, cdx_role role, cdx_identity **o
     if (rc == CDX_OK)
         rc = cdx_identity_save(*out, sub, &eb);
     if (rc != CDX_OK)
-        return (cdx_err)cli_fail("demo", rc, &eb), rc;
+        return s_report(rc, &eb);
     printf("   %-13s %-7s secret key %s/%s.secret (mode 0600), card %s/%s.pub\n", id,
            cdx_role_name(role), sub, id, sub, id);
     return CDX_OK;
@@ -122,7 +129,7 @@ static cdx_err s_roster(s_demo *d)
             rc = cdx_roster_add_admin(d->roster, m.id, m.sign_pk, &eb);
     }
     if (rc != CDX_OK)
-        return (cdx_err)cli_fail("demo", rc, &eb), rc;
+        return s_report(rc, &eb);
     printf("   draft v1 of demo-federation: members EE, FR, DE, broker.alpha; admins EE, FR, "
            "DE; threshold 2\n");
     rc = cdx_roster_sign(d->roster, NULL, d->ee, &eb);
@@ -139,7 +146,7 @@ static cdx_err s_roster(s_demo *d)
     snprintf(path, sizeof path, "%s/roster.bin", d->dir);
     rc = cdx_roster_save(d->roster, path, &eb);
     if (rc != CDX_OK)
-        return (cdx_err)cli_fail("demo", rc, &eb), rc;
+        return s_report(rc, &eb);
     printf("   written to %s\n", path);
     return v;
 }

@@ -21,22 +21,22 @@ static cdx_err s_recipients(const cdx_roster *r, const char *list, cdx_member *o
     *n = 0;
     char buf[1024];
     if (strlen(list) >= sizeof buf) {
-        return cli_errf(eb, CDX_ERR_INVALID, "--to list is too long");
+        return cdx_errf(eb, CDX_ERR_INVALID, "--to list is too long");
     }
     strcpy(buf, list);
     char *save = NULL;
     for (char *id = strtok_r(buf, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
         const cdx_member *m = cdx_roster_find(r, id);
         if (!m) {
-            return cli_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
+            return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
         }
         if (*n == cap) {
-            return cli_errf(eb, CDX_ERR_INVALID, "at most %zu recipients", cap);
+            return cdx_errf(eb, CDX_ERR_INVALID, "at most %zu recipients", cap);
         }
         out[(*n)++] = *m;
     }
     if (*n == 0) {
-        return cli_errf(eb, CDX_ERR_INVALID, "--to names no recipient");
+        return cdx_errf(eb, CDX_ERR_INVALID, "--to names no recipient");
     }
     return CDX_OK;
 }

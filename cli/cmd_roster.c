@@ -210,7 +210,7 @@ static int s_sign(s_args *a)
     if (rc == CDX_OK && a->prev)
         rc = cdx_roster_load(&prev, a->prev, &eb);
     if (rc == CDX_OK && !prev && cdx_roster_version(r) > 1) {
-        rc = cli_errf(&eb, CDX_ERR_INVALID,
+        rc = cdx_errf(&eb, CDX_ERR_INVALID,
                       "roster v%llu is signed by the previous version's admins: give --prev OLD",
                       (unsigned long long)cdx_roster_version(r));
     }

@@ -27,16 +27,6 @@ int cli_exit_code(cdx_err rc)
     }
 }
 
-cdx_err cli_errf(cdx_errbuf *eb, cdx_err code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    eb->code = code;
-    vsnprintf(eb->msg, sizeof eb->msg, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 int cli_fail(const char *cmd, cdx_err rc, const cdx_errbuf *eb)
 {
     fprintf(stderr, "cydex %s: %s\n", cmd, cdx_errbuf_msg(eb, rc));
@@ -61,7 +51,7 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
     bool is_stdin = !path || strcmp(path, "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) {
-        return cli_errf(eb, errno == ENOENT ? CDX_ERR_NOENT : CDX_ERR_IO, "cannot open %s: %s",
+        return cdx_errf(eb, errno == ENOENT ? CDX_ERR_NOENT : CDX_ERR_IO, "cannot open %s: %s",
                         path, strerror(errno));
     }
     size_t cap = 4096, len = 0;
@@ -70,7 +60,7 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
     while (rc == CDX_OK) {
         if (len == cap) {
             if (cap > max) {
-                rc = cli_errf(eb, CDX_ERR_TOO_BIG, "%s is larger than %zu bytes",
+                rc = cdx_errf(eb, CDX_ERR_TOO_BIG, "%s is larger than %zu bytes",
                               is_stdin ? "standard input" : path, max);
                 break;
             }
@@ -86,7 +76,7 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
         len += n;
         if (n == 0) {
             if (ferror(f)) {
-                rc = cli_errf(eb, CDX_ERR_IO, "cannot read %s", is_stdin ? "standard input" : path);
+                rc = cdx_errf(eb, CDX_ERR_IO, "cannot read %s", is_stdin ? "standard input" : path);
             }
             break;
         }
@@ -94,7 +84,7 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
     if (!is_stdin)
         fclose(f);
     if (rc == CDX_OK && len > max) {
-        rc = cli_errf(eb, CDX_ERR_TOO_BIG, "input is larger than %zu bytes", max);
+        rc = cdx_errf(eb, CDX_ERR_TOO_BIG, "input is larger than %zu bytes", max);
     }
     if (rc != CDX_OK) {
         free(buf);
@@ -115,7 +105,7 @@ cdx_err cli_write_output(const char *path, const void *data, size_t len, bool bi
         char tmp[4096];
         int n = snprintf(tmp, sizeof tmp, "%s.tmp~", path);
         if (n < 0 || (size_t)n >= sizeof tmp || !(f = fopen(tmp, "wb"))) {
-            return cli_errf(eb, CDX_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+            return cdx_errf(eb, CDX_ERR_IO, "cannot create %s: %s", path, strerror(errno));
         }
         bool ok = fwrite(data, 1, len, f) == len;
         ok = (fflush(f) == 0) && ok;
@@ -123,17 +113,17 @@ cdx_err cli_write_output(const char *path, const void *data, size_t len, bool bi
         ok = (fclose(f) == 0) && ok;
         if (!ok || rename(tmp, path) != 0) {
             unlink(tmp);
-            return cli_errf(eb, CDX_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+            return cdx_errf(eb, CDX_ERR_IO, "cannot write %s: %s", path, strerror(errno));
         }
         return CDX_OK;
     }
     if (binary && isatty(STDOUT_FILENO)) {
-        return cli_errf(
+        return cdx_errf(
             eb, CDX_ERR_INVALID,
             "refusing to write binary data to a terminal; redirect it or use --out FILE");
     }
     if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-        return cli_errf(eb, CDX_ERR_IO, "cannot write to standard output: %s", strerror(errno));
+        return cdx_errf(eb, CDX_ERR_IO, "cannot write to standard output: %s", strerror(errno));
     }
     return CDX_OK;
 }
@@ -156,7 +146,7 @@ cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb)
     char buf[4096];
     size_t n = strlen(path);
     if (n == 0 || n >= sizeof buf) {
-        return cli_errf(eb, CDX_ERR_INVALID, "bad folder name");
+        return cdx_errf(eb, CDX_ERR_INVALID, "bad folder name");
     }
     memcpy(buf, path, n + 1);
     for (char *p = buf + 1; *p; p++) {
@@ -171,7 +161,7 @@ cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb)
         goto fail;
     return CDX_OK;
 fail:
-    return cli_errf(eb, CDX_ERR_IO, "cannot create folder %s: %s", buf, strerror(errno));
+    return cdx_errf(eb, CDX_ERR_IO, "cannot create folder %s: %s", buf, strerror(errno));
 }
 
 cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *eb)
@@ -183,7 +173,7 @@ cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *
     if (rc != CDX_OK) {
         char detail[sizeof eb->msg];
         memcpy(detail, eb->msg, sizeof detail);
-        cli_errf(eb, rc, "roster %s is not valid: %s", path, detail);
+        cdx_errf(eb, rc, "roster %s is not valid: %s", path, detail);
         cdx_roster_destroy(out);
     }
     return rc;

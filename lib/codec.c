@@ -234,10 +234,10 @@ cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_e
     memset(out, 0, sizeof *out);
     Cydex__V1__Alert *m = cydex__v1__alert__unpack(NULL, len, data);
     if (!m)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "alert does not decode");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert does not decode");
     cdx_err rc = s_not_strict(&m->base)
-                     ? cdx__errf(eb, CDX_ERR_FORMAT,
-                                 "alert carries unknown fields or a string that is not UTF-8")
+                     ? cdx_errf(eb, CDX_ERR_FORMAT,
+                                "alert carries unknown fields or a string that is not UTF-8")
                      : s_alert_from_pb(out, m);
     cydex__v1__alert__free_unpacked(m, NULL);
     return rc;
@@ -386,7 +386,7 @@ static cdx_err s_body_from_pb(cdx_body *b, const Cydex__V1__Body *m, cdx_errbuf 
     b->seq = m->seq;
     b->sent_at_ms = m->sent_at_ms;
     if (!s_fixed(b->prev_hash, m->prev_hash, CDX_HASH_BYTES, true, &b->has_prev_hash))
-        return cdx__errf(eb, CDX_ERR_FORMAT, "prev_hash is not 32 bytes");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "prev_hash is not 32 bytes");
     switch (m->payload_case) {
     case CYDEX__V1__BODY__PAYLOAD_ALERT:
         b->kind = CDX_PAYLOAD_ALERT;
@@ -394,7 +394,7 @@ static cdx_err s_body_from_pb(cdx_body *b, const Cydex__V1__Body *m, cdx_errbuf 
     case CYDEX__V1__BODY__PAYLOAD_ACK:
         b->kind = CDX_PAYLOAD_ACK;
         if (!s_fixed(b->ack.alert_hash, m->ack->alert_hash, CDX_HASH_BYTES, false, NULL))
-            return cdx__errf(eb, CDX_ERR_FORMAT, "ack alert_hash is not 32 bytes");
+            return cdx_errf(eb, CDX_ERR_FORMAT, "ack alert_hash is not 32 bytes");
         b->ack.stage = (cdx_ack_stage)m->ack->stage;
         if (!s_dup(&b->ack.alert_id, m->ack->alert_id) || !s_dup(&b->ack.note, m->ack->note))
             return CDX_ERR_NOMEM;
@@ -410,7 +410,7 @@ static cdx_err s_body_from_pb(cdx_body *b, const Cydex__V1__Body *m, cdx_errbuf 
         b->tree_head.size = m->tree_head->size;
         b->tree_head.timestamp_ms = m->tree_head->timestamp_ms;
         if (!s_fixed(b->tree_head.root, m->tree_head->root, CDX_HASH_BYTES, false, NULL))
-            return cdx__errf(eb, CDX_ERR_FORMAT, "tree head root is not 32 bytes");
+            return cdx_errf(eb, CDX_ERR_FORMAT, "tree head root is not 32 bytes");
         return s_dup(&b->tree_head.origin, m->tree_head->origin) ? CDX_OK : CDX_ERR_NOMEM;
     case CYDEX__V1__BODY__PAYLOAD_HEARTBEAT:
         b->kind = CDX_PAYLOAD_HEARTBEAT;
@@ -418,10 +418,10 @@ static cdx_err s_body_from_pb(cdx_body *b, const Cydex__V1__Body *m, cdx_errbuf 
         b->heartbeat.interval_ms = m->heartbeat->interval_ms;
         if (!s_fixed(b->heartbeat.last_hash, m->heartbeat->last_hash, CDX_HASH_BYTES, true,
                      &b->heartbeat.has_last_hash))
-            return cdx__errf(eb, CDX_ERR_FORMAT, "heartbeat last_hash is not 32 bytes");
+            return cdx_errf(eb, CDX_ERR_FORMAT, "heartbeat last_hash is not 32 bytes");
         return CDX_OK;
     case CYDEX__V1__BODY__PAYLOAD__NOT_SET:
-    default: return cdx__errf(eb, CDX_ERR_FORMAT, "body carries no payload");
+    default: return cdx_errf(eb, CDX_ERR_FORMAT, "body carries no payload");
     }
 }
 
@@ -430,10 +430,10 @@ cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, cdx_err
     memset(out, 0, sizeof *out);
     Cydex__V1__Body *m = cydex__v1__body__unpack(NULL, len, data);
     if (!m)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "body does not decode");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "body does not decode");
     cdx_err rc = s_not_strict(&m->base)
-                     ? cdx__errf(eb, CDX_ERR_FORMAT,
-                                 "body carries unknown fields or a string that is not UTF-8")
+                     ? cdx_errf(eb, CDX_ERR_FORMAT,
+                                "body carries unknown fields or a string that is not UTF-8")
                      : s_body_from_pb(out, m, eb);
     cydex__v1__body__free_unpacked(m, NULL);
     if (rc != CDX_OK)
@@ -468,24 +468,24 @@ cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size
     memset(out, 0, sizeof *out);
     Cydex__V1__Envelope *m = cydex__v1__envelope__unpack(NULL, len, data);
     if (!m)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "envelope does not decode");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "envelope does not decode");
     cdx_err rc = CDX_OK;
     /* Canonical form: the bytes must be exactly what we would write. */
     size_t n = protobuf_c_message_get_packed_size(&m->base);
     uint8_t *again = n == len ? malloc(n + 1) : NULL;
     if (n != len || !again) {
-        rc = n != len ? cdx__errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded")
+        rc = n != len ? cdx_errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded")
                       : CDX_ERR_NOMEM;
         goto done;
     }
     protobuf_c_message_pack(&m->base, again);
     if (memcmp(again, data, len) != 0 || m->base.n_unknown_fields) {
-        rc = cdx__errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded");
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded");
         goto done;
     }
     out->version = m->version;
     if (!cdx__copy_id(out->signer, m->signer)) {
-        rc = cdx__errf(eb, CDX_ERR_FORMAT, "signer id is too long");
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "signer id is too long");
         goto done;
     }
     out->buf = malloc(headroom + m->body.len + 1);
@@ -498,7 +498,7 @@ cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size
     out->body_len = m->body.len;
     if (m->auth_case == CYDEX__V1__ENVELOPE__AUTH_SIGNATURE) {
         if (m->signature.len != CDX_SIG_BYTES) {
-            rc = cdx__errf(eb, CDX_ERR_FORMAT, "signature is %zu bytes, not 64", m->signature.len);
+            rc = cdx_errf(eb, CDX_ERR_FORMAT, "signature is %zu bytes, not 64", m->signature.len);
             goto done;
         }
         out->has_signature = true;
@@ -579,11 +579,11 @@ cdx_err cdx__roster_data_decode(cdx__roster_data *out, const uint8_t *data, size
     memset(out, 0, sizeof *out);
     Cydex__V1__Roster *m = cydex__v1__roster__unpack(NULL, len, data);
     if (!m)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "roster does not decode");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "roster does not decode");
     cdx_err rc = CDX_OK;
     if (s_not_strict(&m->base)) {
-        rc = cdx__errf(eb, CDX_ERR_FORMAT,
-                       "roster carries unknown fields or a string that is not UTF-8");
+        rc = cdx_errf(eb, CDX_ERR_FORMAT,
+                      "roster carries unknown fields or a string that is not UTF-8");
         goto done;
     }
     out->version = m->version;
@@ -603,7 +603,7 @@ cdx_err cdx__roster_data_decode(cdx__roster_data *out, const uint8_t *data, size
             !s_fixed(d->sign_pk, s->sign_pk, CDX_PK_BYTES, false, NULL) ||
             !s_fixed(d->seal_pk, s->seal_pk, CDX_PK_BYTES, false, NULL) ||
             !s_fixed(d->curve_pk, s->curve_pk, CDX_PK_BYTES, false, NULL)) {
-            rc = cdx__errf(eb, CDX_ERR_FORMAT, "roster member %zu is malformed", i);
+            rc = cdx_errf(eb, CDX_ERR_FORMAT, "roster member %zu is malformed", i);
             goto done;
         }
         d->role = (cdx_role)s->role;
@@ -615,7 +615,7 @@ cdx_err cdx__roster_data_decode(cdx__roster_data *out, const uint8_t *data, size
     for (size_t i = 0; i < m->n_admins; i++) {
         if (!cdx__copy_id(out->admins[i].id, m->admins[i]->id) ||
             !s_fixed(out->admins[i].sign_pk, m->admins[i]->sign_pk, CDX_PK_BYTES, false, NULL)) {
-            rc = cdx__errf(eb, CDX_ERR_FORMAT, "roster admin %zu is malformed", i);
+            rc = cdx_errf(eb, CDX_ERR_FORMAT, "roster admin %zu is malformed", i);
             goto done;
         }
     }
@@ -661,11 +661,11 @@ cdx_err cdx__signed_roster_decode(cdx_bytes *roster, cdx__rsig **sigs, size_t *n
     *n = 0;
     Cydex__V1__SignedRoster *m = cydex__v1__signed_roster__unpack(NULL, len, data);
     if (!m)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "signed roster does not decode");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "signed roster does not decode");
     cdx_err rc = CDX_OK;
     if (s_not_strict(&m->base)) {
-        rc = cdx__errf(eb, CDX_ERR_FORMAT,
-                       "signed roster carries unknown fields or a string that is not UTF-8");
+        rc = cdx_errf(eb, CDX_ERR_FORMAT,
+                      "signed roster carries unknown fields or a string that is not UTF-8");
         goto done;
     }
     *sigs = calloc(m->n_signatures + 1, sizeof **sigs);
@@ -676,7 +676,7 @@ cdx_err cdx__signed_roster_decode(cdx_bytes *roster, cdx__rsig **sigs, size_t *n
     for (size_t i = 0; i < m->n_signatures; i++) {
         if (!cdx__copy_id((*sigs)[i].admin_id, m->signatures[i]->admin_id) ||
             !s_fixed((*sigs)[i].sig, m->signatures[i]->signature, CDX_SIG_BYTES, false, NULL)) {
-            rc = cdx__errf(eb, CDX_ERR_FORMAT, "roster signature %zu is malformed", i);
+            rc = cdx_errf(eb, CDX_ERR_FORMAT, "roster signature %zu is malformed", i);
             goto done;
         }
     }

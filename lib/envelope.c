@@ -38,8 +38,8 @@ cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_
     if (rc != CDX_OK)
         return rc;
     if (strcmp(body->sender, cdx_identity_id(signer)) != 0)
-        return cdx__errf(eb, CDX_ERR_SENDER_MISMATCH, "body sender %s is not the signer %s",
-                         body->sender, cdx_identity_id(signer));
+        return cdx_errf(eb, CDX_ERR_SENDER_MISMATCH, "body sender %s is not the signer %s",
+                        body->sender, cdx_identity_id(signer));
     uint8_t prefix[CDX__PREFIX_MAX];
     size_t p = s_prefix(prefix);
     cdx_bytes buf;
@@ -90,7 +90,7 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
     *out = NULL;
     size_t max = opts && opts->max_size ? opts->max_size : CDX_ENVELOPE_MAX_DEFAULT;
     if (len > max)
-        return cdx__errf(eb, CDX_ERR_TOO_BIG, "envelope is %zu bytes; the limit is %zu", len, max);
+        return cdx_errf(eb, CDX_ERR_TOO_BIG, "envelope is %zu bytes; the limit is %zu", len, max);
     if (cdx__sodium_ready() != CDX_OK)
         return CDX_ERR_CRYPTO;
     uint8_t prefix[CDX__PREFIX_MAX];
@@ -101,31 +101,30 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
         return rc;
     const uint8_t *body = outer.buf + p;
     if (outer.version != CDX_WIRE_VERSION) {
-        rc = cdx__errf(eb, CDX_ERR_VERSION, "envelope version %u; this node speaks version %u",
-                       outer.version, CDX_WIRE_VERSION);
+        rc = cdx_errf(eb, CDX_ERR_VERSION, "envelope version %u; this node speaks version %u",
+                      outer.version, CDX_WIRE_VERSION);
         goto fail;
     }
     if (outer.has_batch) {
-        rc = cdx__errf(eb, CDX_ERR_UNSUPPORTED, "batch-signed envelopes are not supported yet");
+        rc = cdx_errf(eb, CDX_ERR_UNSUPPORTED, "batch-signed envelopes are not supported yet");
         goto fail;
     }
     if (!outer.has_signature) {
-        rc = cdx__errf(eb, CDX_ERR_BAD_SIGNATURE, "envelope carries no signature");
+        rc = cdx_errf(eb, CDX_ERR_BAD_SIGNATURE, "envelope carries no signature");
         goto fail;
     }
     const cdx_member *member = NULL;
     if (roster) {
         member = cdx_roster_find(roster, outer.signer);
         if (!member) {
-            rc =
-                cdx__errf(eb, CDX_ERR_UNKNOWN_SENDER, "signer \"%s\" is not in roster version %llu",
+            rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "signer \"%s\" is not in roster version %llu",
                           outer.signer, (unsigned long long)cdx_roster_version(roster));
             goto fail;
         }
         memcpy(outer.buf, prefix, p);
         rc = cdx__verify_prefixed(member->sign_pk, outer.buf, p + outer.body_len, outer.signature);
         if (rc != CDX_OK) {
-            rc = cdx__errf(eb, rc, "signature of %s does not verify", outer.signer);
+            rc = cdx_errf(eb, rc, "signature of %s does not verify", outer.signer);
             goto fail;
         }
     }
@@ -144,31 +143,31 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
 
     const cdx_body *b = &env->body;
     if (strcmp(b->sender, outer.signer) != 0) {
-        rc = cdx__errf(eb, CDX_ERR_SENDER_MISMATCH, "body sender \"%s\" is not the signer %s",
-                       b->sender, outer.signer);
+        rc = cdx_errf(eb, CDX_ERR_SENDER_MISMATCH, "body sender \"%s\" is not the signer %s",
+                      b->sender, outer.signer);
         goto fail;
     }
     rc = cdx_member_key_valid_at(member, b->sent_at_ms);
     if (rc != CDX_OK) {
         char when[CDX_TIME_TEXT_MAX];
         cdx_time_format(when, b->sent_at_ms);
-        rc = cdx__errf(eb, rc, "%s's key %s at %s, when seq %llu was signed", b->sender,
-                       rc == CDX_ERR_KEY_REVOKED ? "was revoked" : "was not valid", when,
-                       (unsigned long long)b->seq);
+        rc = cdx_errf(eb, rc, "%s's key %s at %s, when seq %llu was signed", b->sender,
+                      rc == CDX_ERR_KEY_REVOKED ? "was revoked" : "was not valid", when,
+                      (unsigned long long)b->seq);
         goto fail;
     }
     if (opts && opts->topic && strcmp(opts->topic, b->topic) != 0) {
-        rc = cdx__errf(eb, CDX_ERR_TOPIC_MISMATCH, "topic frame \"%s\" but signed topic \"%s\"",
-                       opts->topic, b->topic);
+        rc = cdx_errf(eb, CDX_ERR_TOPIC_MISMATCH, "topic frame \"%s\" but signed topic \"%s\"",
+                      opts->topic, b->topic);
         goto fail;
     }
     if (opts && opts->now_ms) {
         uint64_t skew = opts->max_skew_ms ? opts->max_skew_ms : CDX_SKEW_DEFAULT_MS;
         uint64_t t = b->sent_at_ms, now = opts->now_ms;
         if ((t > now && t - now > skew) || (now > t && now - t > skew)) {
-            rc = cdx__errf(eb, CDX_ERR_CLOCK_SKEW,
-                           "sent_at is %lld ms from this clock; the window is %llu ms",
-                           (long long)(t - now), (unsigned long long)skew);
+            rc = cdx_errf(eb, CDX_ERR_CLOCK_SKEW,
+                          "sent_at is %lld ms from this clock; the window is %llu ms",
+                          (long long)(t - now), (unsigned long long)skew);
             goto fail;
         }
     }
@@ -230,6 +229,6 @@ cdx_err cdx_envelope_open(const cdx_envelope *env, const cdx_identity *me, cdx_a
 {
     const cdx_body *b = &env->body;
     if (b->kind != CDX_PAYLOAD_SEALED)
-        return cdx__errf(eb, CDX_ERR_INVALID, "envelope carries no sealed alert");
+        return cdx_errf(eb, CDX_ERR_INVALID, "envelope carries no sealed alert");
     return cdx_seal_open(out, &b->sealed, b->sender, b->seq, b->topic, me, eb);
 }

@@ -57,7 +57,7 @@ const char *cdx_errbuf_msg(const cdx_errbuf *eb, cdx_err code)
     return cdx_strerror(code);
 }
 
-cdx_err cdx__errf(cdx_errbuf *eb, cdx_err code, const char *fmt, ...)
+cdx_err cdx_errf(cdx_errbuf *eb, cdx_err code, const char *fmt, ...)
 {
     if (eb) {
         va_list ap;

@@ -16,10 +16,10 @@ int main(void)
     CHECK_STR(cdx_strerror(CDX_ERR__COUNT), "unknown error");
     CHECK_STR(cdx_errname(CDX_ERR_BAD_SIGNATURE), "bad-signature");
     cdx_errbuf eb = {0};
-    CHECK_EQ(cdx__errf(&eb, CDX_ERR_FORMAT, "field %s", "tlp"), CDX_ERR_FORMAT);
+    CHECK_EQ(cdx_errf(&eb, CDX_ERR_FORMAT, "field %s", "tlp"), CDX_ERR_FORMAT);
     CHECK_STR(cdx_errbuf_msg(&eb, CDX_ERR_FORMAT), "field tlp");
     CHECK_STR(cdx_errbuf_msg(&eb, CDX_ERR_IO), cdx_strerror(CDX_ERR_IO));
     CHECK_STR(cdx_errbuf_msg(NULL, CDX_ERR_IO), cdx_strerror(CDX_ERR_IO));
-    CHECK_EQ(cdx__errf(NULL, CDX_ERR_NOMEM, "ignored"), CDX_ERR_NOMEM);
+    CHECK_EQ(cdx_errf(NULL, CDX_ERR_NOMEM, "ignored"), CDX_ERR_NOMEM);
     return check_done("err_test");
 }

@@ -17,17 +17,17 @@ cdx_err cdx__read_file(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
     out->len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return cdx__errf(eb, errno == ENOENT ? CDX_ERR_NOENT : CDX_ERR_IO, "cannot open %s: %s",
-                         path, strerror(errno));
+        return cdx_errf(eb, errno == ENOENT ? CDX_ERR_NOENT : CDX_ERR_IO, "cannot open %s: %s",
+                        path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return cdx__errf(eb, CDX_ERR_IO, "%s is not a regular file", path);
+        return cdx_errf(eb, CDX_ERR_IO, "%s is not a regular file", path);
     }
     if ((size_t)st.st_size > max) {
         close(fd);
-        return cdx__errf(eb, CDX_ERR_TOO_BIG, "%s is %lld bytes; the limit is %zu", path,
-                         (long long)st.st_size, max);
+        return cdx_errf(eb, CDX_ERR_TOO_BIG, "%s is %lld bytes; the limit is %zu", path,
+                        (long long)st.st_size, max);
     }
     size_t cap = (size_t)st.st_size + 1, len = 0;
     uint8_t *buf = malloc(cap);
@@ -43,7 +43,7 @@ cdx_err cdx__read_file(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
             int e = errno;
             free(buf);
             close(fd);
-            return cdx__errf(eb, CDX_ERR_IO, "cannot read %s: %s", path, strerror(e));
+            return cdx_errf(eb, CDX_ERR_IO, "cannot read %s: %s", path, strerror(e));
         }
         if (r == 0)
             break;
@@ -51,7 +51,7 @@ cdx_err cdx__read_file(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
         if (len == cap) { /* grew while we read it */
             free(buf);
             close(fd);
-            return cdx__errf(eb, CDX_ERR_TOO_BIG, "%s changed size while being read", path);
+            return cdx_errf(eb, CDX_ERR_TOO_BIG, "%s changed size while being read", path);
         }
     }
     close(fd);
@@ -106,7 +106,7 @@ cdx_err cdx__write_file(const char *path, const void *data, size_t len, unsigned
         return CDX_ERR_NOMEM;
     if (exclusive && access(path, F_OK) == 0) {
         free(tmp);
-        return cdx__errf(eb, CDX_ERR_EXISTS, "%s exists; refusing to overwrite it", path);
+        return cdx_errf(eb, CDX_ERR_EXISTS, "%s exists; refusing to overwrite it", path);
     }
     int fd = -1;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
@@ -120,22 +120,22 @@ cdx_err cdx__write_file(const char *path, const void *data, size_t len, unsigned
     if (fd < 0) {
         int e = errno;
         free(tmp);
-        return cdx__errf(eb, CDX_ERR_IO, "cannot create %s: %s", path, strerror(e));
+        return cdx_errf(eb, CDX_ERR_IO, "cannot create %s: %s", path, strerror(e));
     }
     cdx_err rc = CDX_OK;
     if (fchmod(fd, (mode_t)mode) != 0 || s_write_all(fd, data, len) != CDX_OK || fsync(fd) != 0)
-        rc = cdx__errf(eb, CDX_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        rc = cdx_errf(eb, CDX_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     if (close(fd) != 0 && rc == CDX_OK)
-        rc = cdx__errf(eb, CDX_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        rc = cdx_errf(eb, CDX_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     if (rc == CDX_OK) {
         if (exclusive) {
             /* link() fails if path exists: no window in which we overwrite. */
             if (link(tmp, path) != 0)
-                rc = cdx__errf(eb, errno == EEXIST ? CDX_ERR_EXISTS : CDX_ERR_IO,
-                               "cannot create %s: %s", path, strerror(errno));
+                rc = cdx_errf(eb, errno == EEXIST ? CDX_ERR_EXISTS : CDX_ERR_IO,
+                              "cannot create %s: %s", path, strerror(errno));
             unlink(tmp);
         } else if (rename(tmp, path) != 0) {
-            rc = cdx__errf(eb, CDX_ERR_IO, "cannot rename to %s: %s", path, strerror(errno));
+            rc = cdx_errf(eb, CDX_ERR_IO, "cannot rename to %s: %s", path, strerror(errno));
         }
     }
     if (rc != CDX_OK)

@@ -263,9 +263,9 @@ cdx_err cdx_identity_save(const cdx_identity *ident, const char *dir, cdx_errbuf
     char secret_path[4096], card_path[4096];
     if (s_path(secret_path, sizeof secret_path, dir, ident->id, "secret") != CDX_OK ||
         s_path(card_path, sizeof card_path, dir, ident->id, "pub") != CDX_OK)
-        return cdx__errf(eb, CDX_ERR_INVALID, "folder name too long: %s", dir);
+        return cdx_errf(eb, CDX_ERR_INVALID, "folder name too long: %s", dir);
     if (access(card_path, F_OK) == 0)
-        return cdx__errf(eb, CDX_ERR_EXISTS, "%s exists; refusing to overwrite it", card_path);
+        return cdx_errf(eb, CDX_ERR_EXISTS, "%s exists; refusing to overwrite it", card_path);
     size_t n = s_serialize(ident);
     cdx_err rc = cdx__write_file(secret_path, ident->sec->file, n, 0600, true, eb);
     sodium_memzero(ident->sec->file, sizeof ident->sec->file);
@@ -286,19 +286,19 @@ cdx_err cdx_identity_load(cdx_identity **out, const char *path, cdx_errbuf *eb)
         return CDX_ERR_CRYPTO;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return cdx__errf(eb, errno == ENOENT ? CDX_ERR_NOENT : CDX_ERR_IO, "cannot open %s: %s",
-                         path, strerror(errno));
+        return cdx_errf(eb, errno == ENOENT ? CDX_ERR_NOENT : CDX_ERR_IO, "cannot open %s: %s",
+                        path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return cdx__errf(eb, CDX_ERR_IO, "%s is not a regular file", path);
+        return cdx_errf(eb, CDX_ERR_IO, "%s is not a regular file", path);
     }
     if (st.st_mode & 077) {
         close(fd);
-        return cdx__errf(eb, CDX_ERR_KEY_PERMS,
-                         "secret key %s has mode %04o: group or others can read it; "
-                         "run 'chmod 600 %s' if it was not exposed, otherwise make a new key",
-                         path, (unsigned)(st.st_mode & 07777), path);
+        return cdx_errf(eb, CDX_ERR_KEY_PERMS,
+                        "secret key %s has mode %04o: group or others can read it; "
+                        "run 'chmod 600 %s' if it was not exposed, otherwise make a new key",
+                        path, (unsigned)(st.st_mode & 07777), path);
     }
     s_secrets *stage = sodium_malloc(sizeof *stage);
     if (!stage) {
@@ -314,16 +314,16 @@ cdx_err cdx_identity_load(cdx_identity **out, const char *path, cdx_errbuf *eb)
     size_t idlen = len > S_MAGIC_LEN + 2 ? stage->file[S_MAGIC_LEN + 1] : 0;
     char id[CDX_ID_MAX + 1] = "";
     if (r < 0) {
-        rc = cdx__errf(eb, CDX_ERR_IO, "cannot read %s", path);
+        rc = cdx_errf(eb, CDX_ERR_IO, "cannot read %s", path);
     } else if (len < S_MAGIC_LEN + 2 || memcmp(stage->file, S_MAGIC, S_MAGIC_LEN) != 0 ||
                idlen == 0 || idlen > CDX_ID_MAX || len != S_MAGIC_LEN + 2 + idlen + 96) {
-        rc = cdx__errf(eb, CDX_ERR_FORMAT, "%s is not a CyDEx secret key file", path);
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "%s is not a CyDEx secret key file", path);
     } else {
         memcpy(id, stage->file + S_MAGIC_LEN + 2, idlen);
         id[idlen] = '\0';
         rc = s_alloc(out, id, (cdx_role)stage->file[S_MAGIC_LEN]);
         if (rc != CDX_OK) {
-            rc = cdx__errf(eb, CDX_ERR_FORMAT, "%s: bad member id or role", path);
+            rc = cdx_errf(eb, CDX_ERR_FORMAT, "%s: bad member id or role", path);
         } else {
             const uint8_t *k = stage->file + S_MAGIC_LEN + 2 + idlen;
             memcpy((*out)->sec->sign_seed, k, 32);
@@ -365,7 +365,7 @@ cdx_err cdx_member_card_load(cdx_member *out, const char *path, cdx_errbuf *eb)
     if (rc != CDX_OK && eb) {
         char detail[sizeof eb->msg];
         memcpy(detail, eb->msg, sizeof detail);
-        cdx__errf(eb, rc, "%s: %s", path, detail);
+        cdx_errf(eb, rc, "%s: %s", path, detail);
     }
     cdx_bytes_free(&b);
     return rc;

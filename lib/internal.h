@@ -13,11 +13,6 @@
 #define CDX__PRINTF(a, b)
 #endif
 
-/* ---- errors (err.c) ---- */
-
-/* Fills eb (if not NULL) with code and a formatted message; returns code. */
-cdx_err cdx__errf(cdx_errbuf *eb, cdx_err code, const char *fmt, ...) CDX__PRINTF(3, 4);
-
 /* ---- small helpers (common.c) ---- */
 
 /* strdup that maps NULL to NULL. */

@@ -22,12 +22,12 @@ static cdx_err s_parse_doc(json_t **out, const char *text, size_t len, const cha
     json_error_t err;
     *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     if (!*out)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "%s: JSON error at line %d, column %d: %s", what,
-                         err.line, err.column, err.text);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "%s: JSON error at line %d, column %d: %s", what,
+                        err.line, err.column, err.text);
     if (!json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;
-        return cdx__errf(eb, CDX_ERR_FORMAT, "%s: expected a JSON object", what);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "%s: expected a JSON object", what);
     }
     return CDX_OK;
 }
@@ -43,19 +43,19 @@ static cdx_err s_only(json_t *obj, const char *path, const char *const *allowed,
         for (const char *const *a = allowed; *a && !known; a++)
             known = strcmp(*a, key) == 0;
         if (!known)
-            return cdx__errf(eb, CDX_ERR_FORMAT, "%s: unknown field \"%s\"", path, key);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "%s: unknown field \"%s\"", path, key);
     }
     return CDX_OK;
 }
 
 static cdx_err s_type(const char *path, const char *key, const char *want, cdx_errbuf *eb)
 {
-    return cdx__errf(eb, CDX_ERR_FORMAT, "%s.%s: expected %s", path, key, want);
+    return cdx_errf(eb, CDX_ERR_FORMAT, "%s.%s: expected %s", path, key, want);
 }
 
 static cdx_err s_missing(const char *path, const char *key, cdx_errbuf *eb)
 {
-    return cdx__errf(eb, CDX_ERR_FORMAT, "%s.%s: required field is missing", path, key);
+    return cdx_errf(eb, CDX_ERR_FORMAT, "%s.%s: required field is missing", path, key);
 }
 
 /* A string field; absent = NULL unless required. */
@@ -69,7 +69,7 @@ static cdx_err s_str(json_t *obj, const char *path, const char *key, bool requir
     if (!json_is_string(v))
         return s_type(path, key, "a string", eb);
     if (strlen(json_string_value(v)) != json_string_length(v))
-        return cdx__errf(eb, CDX_ERR_FORMAT, "%s.%s: contains a NUL character", path, key);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "%s.%s: contains a NUL character", path, key);
     *out = cdx__strdup(json_string_value(v));
     return *out ? CDX_OK : CDX_ERR_NOMEM;
 }
@@ -124,7 +124,7 @@ static cdx_err s_hex(json_t *obj, const char *path, const char *key, bool requir
     if (rc != CDX_OK || !s)
         return rc;
     if (cdx_hex_decode(out, n, s) != CDX_OK)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "%s.%s: expected %zu bytes of hex", path, key, n);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "%s.%s: expected %zu bytes of hex", path, key, n);
     return CDX_OK;
 }
 
@@ -149,8 +149,8 @@ typedef cdx_err (*s_enum_parser)(const char *, int *);
         if (s_e_) {                                                                                \
             type v_e_;                                                                             \
             if (parser(s_e_, &v_e_) != CDX_OK)                                                     \
-                return cdx__errf(eb, CDX_ERR_FORMAT, "%s.%s: unknown %s \"%s\"", path, key, what,  \
-                                 s_e_);                                                            \
+                return cdx_errf(eb, CDX_ERR_FORMAT, "%s.%s: unknown %s \"%s\"", path, key, what,   \
+                                s_e_);                                                             \
             *(out) = v_e_;                                                                         \
         }                                                                                          \
     } while (0)
@@ -175,7 +175,7 @@ static cdx_err s_strv(json_t *obj, const char *path, const char *key, char ***ou
     for (size_t i = 0; i < len; i++) {
         json_t *e = json_array_get(v, i);
         if (!json_is_string(e))
-            return cdx__errf(eb, CDX_ERR_FORMAT, "%s.%s[%zu]: expected a string", path, key, i);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "%s.%s[%zu]: expected a string", path, key, i);
         if (!((*out)[i] = cdx__strdup(json_string_value(e))))
             return CDX_ERR_NOMEM;
     }
@@ -230,7 +230,7 @@ static cdx_err s_alert_from(cdx_alert *a, json_t *o, const char *path, cdx_errbu
             snprintf(ipath, sizeof ipath, "%s.indicators[%zu]", path, i);
             json_t *e = json_array_get(inds, i);
             if (!json_is_object(e))
-                return cdx__errf(eb, CDX_ERR_FORMAT, "%s: expected an object", ipath);
+                return cdx_errf(eb, CDX_ERR_FORMAT, "%s: expected an object", ipath);
             cdx_indicator *d = &a->indicators[i];
             if ((rc = s_only(e, ipath, ikeys, eb)) != CDX_OK ||
                 (rc = s_str(e, ipath, "type", true, &d->type, eb)) != CDX_OK ||
@@ -280,7 +280,7 @@ static cdx_err s_sealed_from(cdx_sealed *s, json_t *o, const char *path, cdx_err
         snprintf(rpath, sizeof rpath, "%s.recipients[%zu]", path, i);
         json_t *e = json_array_get(rs, i);
         if (!json_is_object(e))
-            return cdx__errf(eb, CDX_ERR_FORMAT, "%s: expected an object", rpath);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "%s: expected an object", rpath);
         if ((rc = s_only(e, rpath, rkeys, eb)) != CDX_OK ||
             (rc = s_str(e, rpath, "id", true, &s->recipients[i].id, eb)) != CDX_OK ||
             (rc = s_b64(e, rpath, "wrapped_key", &s->recipients[i].wrapped_key, eb)) != CDX_OK)
@@ -364,17 +364,17 @@ static cdx_err s_body_from(cdx_body *b, json_t *o, const char *path, cdx_errbuf 
         if (!json_object_get(o, *k))
             continue;
         if (which)
-            return cdx__errf(eb, CDX_ERR_FORMAT, "%s: carries both \"%s\" and \"%s\"", path, which,
-                             *k);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "%s: carries both \"%s\" and \"%s\"", path, which,
+                            *k);
         which = *k;
     }
     if (!which)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "%s: carries no payload (alert, ack, ...)", path);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "%s: carries no payload (alert, ack, ...)", path);
     json_t *p = json_object_get(o, which);
     char sub[64];
     snprintf(sub, sizeof sub, "%s.%s", path, which);
     if (!json_is_object(p))
-        return cdx__errf(eb, CDX_ERR_FORMAT, "%s: expected an object", sub);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "%s: expected an object", sub);
     if (strcmp(which, "alert") == 0) {
         b->kind = CDX_PAYLOAD_ALERT;
         rc = s_alert_from(&b->alert, p, sub, eb);
@@ -417,14 +417,14 @@ static cdx_err s_member_from(cdx_member *m, json_t *o, const char *path, cdx_err
     if (rc != CDX_OK || (rc = s_cstr(o, path, "id", true, &id, eb)) != CDX_OK)
         return rc;
     if (!cdx_id_valid(id) || !cdx__copy_id(m->id, id))
-        return cdx__errf(eb, CDX_ERR_FORMAT, "%s.id: \"%s\" is not a valid member id", path, id);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "%s.id: \"%s\" is not a valid member id", path, id);
     S_ENUM(o, path, "role", true, cdx_role_parse, cdx_role, &m->role, eb, "role");
     if ((rc = s_hex(o, path, "sign_pk", true, m->sign_pk, CDX_PK_BYTES, NULL, eb)) != CDX_OK ||
         (rc = s_hex(o, path, "seal_pk", true, m->seal_pk, CDX_PK_BYTES, NULL, eb)) != CDX_OK ||
         (rc = s_cstr(o, path, "curve_pk", true, &z85, eb)) != CDX_OK)
         return rc;
     if (cdx__z85_decode_key(m->curve_pk, z85) != CDX_OK)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "%s.curve_pk: expected a 40-character Z85 key", path);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "%s.curve_pk: expected a 40-character Z85 key", path);
     if ((rc = s_time(o, path, "valid_from", false, &m->valid_from_ms, eb)) != CDX_OK ||
         (rc = s_time(o, path, "valid_until", false, &m->valid_until_ms, eb)) != CDX_OK)
         return rc;

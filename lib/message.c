@@ -271,32 +271,31 @@ bool cdx_uuid_valid(const char *text)
 cdx_err cdx_alert_check(const cdx_alert *a, cdx_errbuf *eb)
 {
     if (!cdx_uuid_valid(a->id))
-        return cdx__errf(eb, CDX_ERR_FORMAT, "alert id must be a UUID, got \"%s\"",
-                         a->id ? a->id : "");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert id must be a UUID, got \"%s\"",
+                        a->id ? a->id : "");
     if (a->tlp < CDX_TLP_CLEAR || a->tlp > CDX_TLP_RED)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s has no TLP label", a->id);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert %s has no TLP label", a->id);
     if ((unsigned)a->severity > CDX_SEVERITY_EXTREME)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s has an unknown severity", a->id);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert %s has an unknown severity", a->id);
     if (a->status < CDX_STATUS_ACTUAL || a->status > CDX_STATUS_TEST)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s has no status (actual/exercise/test)",
-                         a->id);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert %s has no status (actual/exercise/test)", a->id);
     if (a->msg_type < CDX_MSG_ALERT || a->msg_type > CDX_MSG_CANCEL)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s has no message type", a->id);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert %s has no message type", a->id);
     if (cdx__empty(a->title))
-        return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s has no title", a->id);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert %s has no title", a->id);
     bool wants_ref = a->msg_type != CDX_MSG_ALERT;
     if (wants_ref && !cdx_uuid_valid(a->updates))
-        return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s is an %s but names no alert it updates",
-                         a->id, cdx_msg_type_name(a->msg_type));
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert %s is an %s but names no alert it updates",
+                        a->id, cdx_msg_type_name(a->msg_type));
     if (!wants_ref && !cdx__empty(a->updates))
-        return cdx__errf(eb, CDX_ERR_FORMAT,
-                         "alert %s names an alert it updates but its type is 'alert'", a->id);
+        return cdx_errf(eb, CDX_ERR_FORMAT,
+                        "alert %s names an alert it updates but its type is 'alert'", a->id);
     bool utf8 = cdx__utf8_valid(a->category) && cdx__utf8_valid(a->title) &&
                 cdx__utf8_valid(a->description);
     for (size_t i = 0; i < a->n_indicators; i++) {
         if (cdx__empty(a->indicators[i].type) || cdx__empty(a->indicators[i].value))
-            return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s indicator %zu needs a type and a value",
-                             a->id, i);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "alert %s indicator %zu needs a type and a value",
+                            a->id, i);
         utf8 = utf8 && cdx__utf8_valid(a->indicators[i].type) &&
                cdx__utf8_valid(a->indicators[i].value) && cdx__utf8_valid(a->indicators[i].comment);
     }
@@ -305,7 +304,7 @@ cdx_err cdx_alert_check(const cdx_alert *a, cdx_errbuf *eb)
     for (size_t i = 0; i < a->n_references; i++)
         utf8 = utf8 && cdx__utf8_valid(a->references[i]);
     if (!utf8)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "alert %s has text that is not UTF-8", a->id);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert %s has text that is not UTF-8", a->id);
     return CDX_OK;
 }
 
@@ -313,30 +312,30 @@ cdx_err cdx_ack_check(const cdx_ack *a, cdx_errbuf *eb)
 {
     static const uint8_t zero[CDX_HASH_BYTES];
     if (memcmp(a->alert_hash, zero, sizeof zero) == 0)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "ack names no alert hash");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "ack names no alert hash");
     if (a->stage < CDX_ACK_RECEIVED || a->stage > CDX_ACK_REJECTED)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "ack has no stage");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "ack has no stage");
     if (!cdx__utf8_valid(a->alert_id) || !cdx__utf8_valid(a->note))
-        return cdx__errf(eb, CDX_ERR_FORMAT, "ack has text that is not UTF-8");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "ack has text that is not UTF-8");
     return CDX_OK;
 }
 
 static cdx_err s_sealed_check(const cdx_sealed *s, cdx_errbuf *eb)
 {
     if (s->tlp != CDX_TLP_AMBER && !cdx_tlp_requires_seal(s->tlp))
-        return cdx__errf(eb, CDX_ERR_POLICY,
-                         "TLP:%s alerts are not sealed: only AMBER, AMBER+STRICT and RED name "
-                         "recipients",
-                         cdx_tlp_name(s->tlp));
+        return cdx_errf(eb, CDX_ERR_POLICY,
+                        "TLP:%s alerts are not sealed: only AMBER, AMBER+STRICT and RED name "
+                        "recipients",
+                        cdx_tlp_name(s->tlp));
     if (s->n_recipients == 0)
-        return cdx__errf(eb, CDX_ERR_POLICY, "sealed alert names no recipient");
+        return cdx_errf(eb, CDX_ERR_POLICY, "sealed alert names no recipient");
     for (size_t i = 0; i < s->n_recipients; i++) {
         if (!cdx_id_valid(s->recipients[i].id))
-            return cdx__errf(eb, CDX_ERR_FORMAT, "sealed alert recipient %zu has a bad id", i);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "sealed alert recipient %zu has a bad id", i);
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->recipients[i].id, s->recipients[j].id) == 0)
-                return cdx__errf(eb, CDX_ERR_FORMAT, "sealed alert names %s twice",
-                                 s->recipients[i].id);
+                return cdx_errf(eb, CDX_ERR_FORMAT, "sealed alert names %s twice",
+                                s->recipients[i].id);
     }
     return CDX_OK;
 }
@@ -344,40 +343,40 @@ static cdx_err s_sealed_check(const cdx_sealed *s, cdx_errbuf *eb)
 cdx_err cdx_body_check(const cdx_body *b, cdx_errbuf *eb)
 {
     if (!cdx_id_valid(b->sender))
-        return cdx__errf(eb, CDX_ERR_FORMAT, "bad sender id \"%s\"", b->sender ? b->sender : "");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "bad sender id \"%s\"", b->sender ? b->sender : "");
     if (!cdx_topic_valid(b->topic))
-        return cdx__errf(eb, CDX_ERR_FORMAT,
-                         "bad topic \"%s\": use 1..127 characters of a-z 0-9 . _ -",
-                         b->topic ? b->topic : "");
+        return cdx_errf(eb, CDX_ERR_FORMAT,
+                        "bad topic \"%s\": use 1..127 characters of a-z 0-9 . _ -",
+                        b->topic ? b->topic : "");
     if (b->seq == 0)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "seq starts at 1");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "seq starts at 1");
     if (b->has_prev_hash != (b->seq > 1))
-        return cdx__errf(eb, CDX_ERR_FORMAT,
-                         b->seq > 1
-                             ? "seq %llu needs the hash of the sender's previous envelope"
-                             : "seq %llu is a sender's first message: it has no previous hash",
-                         (unsigned long long)b->seq);
+        return cdx_errf(eb, CDX_ERR_FORMAT,
+                        b->seq > 1
+                            ? "seq %llu needs the hash of the sender's previous envelope"
+                            : "seq %llu is a sender's first message: it has no previous hash",
+                        (unsigned long long)b->seq);
     switch (b->kind) {
     case CDX_PAYLOAD_ALERT: {
         cdx_err rc = cdx_alert_check(&b->alert, eb);
         if (rc != CDX_OK)
             return rc;
         if (cdx_tlp_requires_seal(b->alert.tlp))
-            return cdx__errf(eb, CDX_ERR_POLICY,
-                             "TLP:%s alert %s must be sealed to named recipients",
-                             cdx_tlp_name(b->alert.tlp), b->alert.id);
+            return cdx_errf(eb, CDX_ERR_POLICY,
+                            "TLP:%s alert %s must be sealed to named recipients",
+                            cdx_tlp_name(b->alert.tlp), b->alert.id);
         return CDX_OK;
     }
     case CDX_PAYLOAD_ACK: return cdx_ack_check(&b->ack, eb);
     case CDX_PAYLOAD_SEALED: return s_sealed_check(&b->sealed, eb);
     case CDX_PAYLOAD_ROSTER:
-        return b->roster.len ? CDX_OK : cdx__errf(eb, CDX_ERR_FORMAT, "empty roster payload");
+        return b->roster.len ? CDX_OK : cdx_errf(eb, CDX_ERR_FORMAT, "empty roster payload");
     case CDX_PAYLOAD_TREE_HEAD:
         return cdx__empty(b->tree_head.origin) || !cdx__utf8_valid(b->tree_head.origin)
-                   ? cdx__errf(eb, CDX_ERR_FORMAT, "tree head names no (UTF-8) origin")
+                   ? cdx_errf(eb, CDX_ERR_FORMAT, "tree head names no (UTF-8) origin")
                    : CDX_OK;
     case CDX_PAYLOAD_HEARTBEAT: return CDX_OK;
     case CDX_PAYLOAD_NONE:
-    default: return cdx__errf(eb, CDX_ERR_FORMAT, "envelope carries no payload");
+    default: return cdx_errf(eb, CDX_ERR_FORMAT, "envelope carries no payload");
     }
 }

@@ -36,20 +36,20 @@ static cdx_err s_index(cdx_roster *r, cdx_errbuf *eb)
     for (size_t i = 0; i < r->d.n_members; i++) {
         const cdx_member *m = &r->d.members[i];
         if (!cdx_id_valid(m->id))
-            return cdx__errf(eb, CDX_ERR_FORMAT, "member %zu has a bad id \"%s\"", i, m->id);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "member %zu has a bad id \"%s\"", i, m->id);
         if (m->role <= CDX_ROLE_UNSPECIFIED || m->role > CDX_ROLE_RELAY)
-            return cdx__errf(eb, CDX_ERR_FORMAT, "member %s has an unknown role", m->id);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "member %s has an unknown role", m->id);
         r->by_id[i] = m;
     }
     qsort(r->by_id, r->d.n_members, sizeof *r->by_id, s_cmp_member);
     for (size_t i = 1; i < r->d.n_members; i++)
         if (strcmp(r->by_id[i]->id, r->by_id[i - 1]->id) == 0)
-            return cdx__errf(eb, CDX_ERR_FORMAT, "member %s is listed twice", r->by_id[i]->id);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "member %s is listed twice", r->by_id[i]->id);
     for (size_t i = 0; i < r->d.n_admins; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(r->d.admins[i].id, r->d.admins[j].id) == 0 ||
                 memcmp(r->d.admins[i].sign_pk, r->d.admins[j].sign_pk, CDX_PK_BYTES) == 0)
-                return cdx__errf(eb, CDX_ERR_FORMAT, "admin %s is listed twice", r->d.admins[i].id);
+                return cdx_errf(eb, CDX_ERR_FORMAT, "admin %s is listed twice", r->d.admins[i].id);
     return CDX_OK;
 }
 
@@ -132,7 +132,7 @@ cdx_err cdx_roster_decode(cdx_roster **out, const uint8_t *data, size_t len, cdx
     if (rc == CDX_OK)
         rc = s_index(r, eb);
     if (rc == CDX_OK && !cdx_id_valid(r->d.federation))
-        rc = cdx__errf(eb, CDX_ERR_FORMAT, "roster names no federation");
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "roster names no federation");
     if (rc != CDX_OK)
         cdx_roster_destroy(&r);
     *out = r;
@@ -149,7 +149,7 @@ cdx_err cdx_roster_load(cdx_roster **out, const char *path, cdx_errbuf *eb)
     if (rc != CDX_OK && eb) {
         char detail[sizeof eb->msg];
         memcpy(detail, eb->msg, sizeof detail);
-        cdx__errf(eb, rc, "%s is not a roster: %s", path, detail);
+        cdx_errf(eb, rc, "%s is not a roster: %s", path, detail);
     }
     cdx_bytes_free(&b);
     return rc;
@@ -174,11 +174,11 @@ cdx_err cdx_roster_save(const cdx_roster *r, const char *path, cdx_errbuf *eb)
 cdx_err cdx_roster_add_member(cdx_roster *r, const cdx_member *m, cdx_errbuf *eb)
 {
     if (!cdx_id_valid(m->id))
-        return cdx__errf(eb, CDX_ERR_INVALID, "bad member id \"%s\"", m->id);
+        return cdx_errf(eb, CDX_ERR_INVALID, "bad member id \"%s\"", m->id);
     if (m->role <= CDX_ROLE_UNSPECIFIED || m->role > CDX_ROLE_RELAY)
-        return cdx__errf(eb, CDX_ERR_INVALID, "member %s has no role", m->id);
+        return cdx_errf(eb, CDX_ERR_INVALID, "member %s has no role", m->id);
     if (cdx_roster_find(r, m->id))
-        return cdx__errf(eb, CDX_ERR_EXISTS, "%s is already a member", m->id);
+        return cdx_errf(eb, CDX_ERR_EXISTS, "%s is already a member", m->id);
     cdx_member *grown = realloc(r->d.members, (r->d.n_members + 1) * sizeof *grown);
     if (!grown)
         return CDX_ERR_NOMEM;
@@ -191,11 +191,11 @@ cdx_err cdx_roster_add_admin(cdx_roster *r, const char *id, const uint8_t sign_p
                              cdx_errbuf *eb)
 {
     if (!cdx_id_valid(id))
-        return cdx__errf(eb, CDX_ERR_INVALID, "bad admin id \"%s\"", id);
+        return cdx_errf(eb, CDX_ERR_INVALID, "bad admin id \"%s\"", id);
     for (size_t i = 0; i < r->d.n_admins; i++)
         if (strcmp(r->d.admins[i].id, id) == 0 ||
             memcmp(r->d.admins[i].sign_pk, sign_pk, CDX_PK_BYTES) == 0)
-            return cdx__errf(eb, CDX_ERR_EXISTS, "admin %s (or its key) is already listed", id);
+            return cdx_errf(eb, CDX_ERR_EXISTS, "admin %s (or its key) is already listed", id);
     cdx__admin *grown = realloc(r->d.admins, (r->d.n_admins + 1) * sizeof *grown);
     if (!grown)
         return CDX_ERR_NOMEM;
@@ -209,7 +209,7 @@ cdx_err cdx_roster_add_admin(cdx_roster *r, const char *id, const uint8_t sign_p
 cdx_err cdx_roster_set_threshold(cdx_roster *r, uint32_t k, cdx_errbuf *eb)
 {
     if (k == 0)
-        return cdx__errf(eb, CDX_ERR_INVALID, "the threshold must be at least 1");
+        return cdx_errf(eb, CDX_ERR_INVALID, "the threshold must be at least 1");
     r->d.threshold = k;
     return s_edited(r, eb);
 }
@@ -219,11 +219,11 @@ cdx_err cdx_roster_revoke(cdx_roster *r, const char *id, uint64_t at_ms, cdx_err
     for (size_t i = 0; i < r->d.n_members; i++)
         if (strcmp(r->d.members[i].id, id) == 0) {
             if (r->d.members[i].revoked_at_ms && r->d.members[i].revoked_at_ms <= at_ms)
-                return cdx__errf(eb, CDX_ERR_EXISTS, "%s is already revoked", id);
+                return cdx_errf(eb, CDX_ERR_EXISTS, "%s is already revoked", id);
             r->d.members[i].revoked_at_ms = at_ms ? at_ms : 1;
             return s_edited(r, eb);
         }
-    return cdx__errf(eb, CDX_ERR_NOENT, "%s is not a member", id);
+    return cdx_errf(eb, CDX_ERR_NOENT, "%s is not a member", id);
 }
 
 static const cdx__admin *s_admin_by_id(const cdx_roster *r, const char *id)
@@ -246,12 +246,12 @@ cdx_err cdx_roster_sign(cdx_roster *r, const cdx_roster *signers, const cdx_iden
         if (memcmp(signers->d.admins[i].sign_pk, card.sign_pk, CDX_PK_BYTES) == 0)
             who = &signers->d.admins[i];
     if (!who)
-        return cdx__errf(eb, CDX_ERR_UNKNOWN_SENDER,
-                         "%s's key is not an admin key of roster version %llu", card.id,
-                         (unsigned long long)signers->d.version);
+        return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER,
+                        "%s's key is not an admin key of roster version %llu", card.id,
+                        (unsigned long long)signers->d.version);
     for (size_t i = 0; i < r->n_sigs; i++)
         if (strcmp(r->sigs[i].admin_id, who->id) == 0)
-            return cdx__errf(eb, CDX_ERR_DUPLICATE_SIGNER, "admin %s has signed already", who->id);
+            return cdx_errf(eb, CDX_ERR_DUPLICATE_SIGNER, "admin %s has signed already", who->id);
     cdx__rsig *grown = realloc(r->sigs, (r->n_sigs + 1) * sizeof *grown);
     if (!grown)
         return CDX_ERR_NOMEM;
@@ -269,40 +269,39 @@ cdx_err cdx_roster_verify(const cdx_roster *r, const cdx_roster *prev, cdx_errbu
     const cdx_roster *signers = prev ? prev : r;
     unsigned long long v = (unsigned long long)r->d.version;
     if (r->d.version == 0)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "roster has no version");
+        return cdx_errf(eb, CDX_ERR_FORMAT, "roster has no version");
     if (r->d.threshold == 0 || r->d.threshold > r->d.n_admins)
-        return cdx__errf(eb, CDX_ERR_FORMAT, "roster v%llu asks for %u of %zu admins", v,
-                         r->d.threshold, r->d.n_admins);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "roster v%llu asks for %u of %zu admins", v,
+                        r->d.threshold, r->d.n_admins);
     if (prev) {
         if (r->d.version <= prev->d.version)
-            return cdx__errf(eb, CDX_ERR_ROLLBACK,
-                             "roster v%llu does not replace v%llu: versions only rise", v,
-                             (unsigned long long)prev->d.version);
+            return cdx_errf(eb, CDX_ERR_ROLLBACK,
+                            "roster v%llu does not replace v%llu: versions only rise", v,
+                            (unsigned long long)prev->d.version);
         if (strcmp(r->d.federation, prev->d.federation) != 0)
-            return cdx__errf(eb, CDX_ERR_FORMAT, "roster is for federation %s, not %s",
-                             r->d.federation, prev->d.federation);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "roster is for federation %s, not %s",
+                            r->d.federation, prev->d.federation);
     }
     for (size_t i = 0; i < r->n_sigs; i++) {
         const cdx__rsig *s = &r->sigs[i];
         for (size_t j = 0; j < i; j++)
             if (strcmp(r->sigs[j].admin_id, s->admin_id) == 0)
-                return cdx__errf(eb, CDX_ERR_DUPLICATE_SIGNER,
-                                 "roster v%llu carries two signatures by admin %s", v, s->admin_id);
+                return cdx_errf(eb, CDX_ERR_DUPLICATE_SIGNER,
+                                "roster v%llu carries two signatures by admin %s", v, s->admin_id);
         const cdx__admin *a = s_admin_by_id(signers, s->admin_id);
         if (!a)
-            return cdx__errf(eb, CDX_ERR_UNKNOWN_SENDER,
-                             "roster v%llu is signed by %s, who is not an admin of v%llu", v,
-                             s->admin_id, (unsigned long long)signers->d.version);
+            return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER,
+                            "roster v%llu is signed by %s, who is not an admin of v%llu", v,
+                            s->admin_id, (unsigned long long)signers->d.version);
         if (cdx_signature_verify(a->sign_pk, "roster", r->bytes.data, r->bytes.len, s->sig) !=
             CDX_OK)
-            return cdx__errf(eb, CDX_ERR_BAD_SIGNATURE,
-                             "admin %s's signature on roster v%llu does not verify", s->admin_id,
-                             v);
+            return cdx_errf(eb, CDX_ERR_BAD_SIGNATURE,
+                            "admin %s's signature on roster v%llu does not verify", s->admin_id, v);
     }
     if (r->n_sigs < signers->d.threshold)
-        return cdx__errf(eb, CDX_ERR_THRESHOLD,
-                         "roster v%llu carries %zu valid admin signature%s; %u required", v,
-                         r->n_sigs, r->n_sigs == 1 ? "" : "s", signers->d.threshold);
+        return cdx_errf(eb, CDX_ERR_THRESHOLD,
+                        "roster v%llu carries %zu valid admin signature%s; %u required", v,
+                        r->n_sigs, r->n_sigs == 1 ? "" : "s", signers->d.threshold);
     return CDX_OK;
 }
 

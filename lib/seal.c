@@ -54,19 +54,19 @@ cdx_err cdx_seal_alert(cdx_sealed *out, const cdx_alert *alert, const char *send
     if (rc != CDX_OK)
         return rc;
     if (alert->tlp != CDX_TLP_AMBER && !cdx_tlp_requires_seal(alert->tlp))
-        return cdx__errf(eb, CDX_ERR_POLICY,
-                         "TLP:%s alerts go to everyone and are never sealed; use AMBER, "
-                         "AMBER+STRICT or RED to name recipients",
-                         cdx_tlp_name(alert->tlp));
+        return cdx_errf(eb, CDX_ERR_POLICY,
+                        "TLP:%s alerts go to everyone and are never sealed; use AMBER, "
+                        "AMBER+STRICT or RED to name recipients",
+                        cdx_tlp_name(alert->tlp));
     if (n == 0)
-        return cdx__errf(eb, CDX_ERR_POLICY, "a sealed alert needs at least one recipient");
+        return cdx_errf(eb, CDX_ERR_POLICY, "a sealed alert needs at least one recipient");
     if (!cdx_id_valid(sender) || !cdx_topic_valid(topic))
-        return cdx__errf(eb, CDX_ERR_INVALID, "bad sender or topic");
+        return cdx_errf(eb, CDX_ERR_INVALID, "bad sender or topic");
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(recipients[i].id, recipients[j].id) == 0)
-                return cdx__errf(eb, CDX_ERR_INVALID, "recipient %s is listed twice",
-                                 recipients[i].id);
+                return cdx_errf(eb, CDX_ERR_INVALID, "recipient %s is listed twice",
+                                recipients[i].id);
 
     cdx_bytes plain = {0}, ad = {0};
     uint8_t *key = sodium_malloc(S_KEY_BYTES);
@@ -103,8 +103,8 @@ cdx_err cdx_seal_alert(cdx_sealed *out, const cdx_alert *alert, const char *send
         }
         r->wrapped_key.len = S_WRAPPED_BYTES;
         if (crypto_box_seal(r->wrapped_key.data, key, S_KEY_BYTES, recipients[i].seal_pk) != 0) {
-            rc = cdx__errf(eb, CDX_ERR_INVALID, "cannot wrap the key for %s: bad sealing key",
-                           recipients[i].id);
+            rc = cdx_errf(eb, CDX_ERR_INVALID, "cannot wrap the key for %s: bad sealing key",
+                          recipients[i].id);
             goto done;
         }
     }
@@ -130,11 +130,11 @@ cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *send
         if (strcmp(sealed->recipients[i].id, cdx_identity_id(me)) == 0)
             mine = &sealed->recipients[i];
     if (!mine)
-        return cdx__errf(eb, CDX_ERR_NOT_RECIPIENT, "this alert is not sealed to %s",
-                         cdx_identity_id(me));
+        return cdx_errf(eb, CDX_ERR_NOT_RECIPIENT, "this alert is not sealed to %s",
+                        cdx_identity_id(me));
     if (mine->wrapped_key.len != S_WRAPPED_BYTES || sealed->nonce.len != S_NONCE_BYTES ||
         sealed->ciphertext.len < S_TAG_BYTES)
-        return cdx__errf(eb, CDX_ERR_DECRYPT, "sealed alert is malformed");
+        return cdx_errf(eb, CDX_ERR_DECRYPT, "sealed alert is malformed");
 
     cdx_err rc = CDX_OK;
     cdx_bytes ad = {0};
@@ -147,9 +147,9 @@ cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *send
     }
     if (crypto_box_seal_open(key, mine->wrapped_key.data, S_WRAPPED_BYTES,
                              cdx__identity_seal_public(me), cdx__identity_seal_secret(me)) != 0) {
-        rc = cdx__errf(eb, CDX_ERR_DECRYPT,
-                       "the key wrapped for %s does not open with its sealing key",
-                       cdx_identity_id(me));
+        rc = cdx_errf(eb, CDX_ERR_DECRYPT,
+                      "the key wrapped for %s does not open with its sealing key",
+                      cdx_identity_id(me));
         goto done;
     }
     rc = s_ad(&ad, sender, seq, topic, sealed->tlp);
@@ -159,15 +159,15 @@ cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *send
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &got, NULL, sealed->ciphertext.data,
                                                    sealed->ciphertext.len, ad.data, ad.len,
                                                    sealed->nonce.data, key) != 0) {
-        rc = cdx__errf(eb, CDX_ERR_DECRYPT, "sealed alert fails authentication: altered");
+        rc = cdx_errf(eb, CDX_ERR_DECRYPT, "sealed alert fails authentication: altered");
         goto done;
     }
     rc = cdx__alert_decode(out, plain, (size_t)got, eb);
     if (rc == CDX_OK)
         rc = cdx_alert_check(out, eb);
     if (rc == CDX_OK && out->tlp != sealed->tlp)
-        rc = cdx__errf(eb, CDX_ERR_POLICY, "sealed label TLP:%s differs from the alert's TLP:%s",
-                       cdx_tlp_name(sealed->tlp), cdx_tlp_name(out->tlp));
+        rc = cdx_errf(eb, CDX_ERR_POLICY, "sealed label TLP:%s differs from the alert's TLP:%s",
+                      cdx_tlp_name(sealed->tlp), cdx_tlp_name(out->tlp));
     if (rc != CDX_OK)
         cdx_alert_clear(out);
 done:

@@ -58,6 +58,15 @@ typedef struct cdx_errbuf {
     char msg[320];
 } cdx_errbuf;
 
+/* Fills eb (if not NULL) with code and a formatted message, and returns
+ * code, so that `return cdx_errf(eb, CDX_ERR_FORMAT, "...", ...);` reports
+ * and fails in one line. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+cdx_err
+cdx_errf(cdx_errbuf *eb, cdx_err code, const char *fmt, ...);
+
 /* The detail if any, else cdx_strerror(code). Never NULL. */
 const char *cdx_errbuf_msg(const cdx_errbuf *eb, cdx_err code);
 
