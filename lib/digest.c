@@ -85,3 +85,17 @@ cdx_err cdx__base64_decode(cdx_bytes *out, const char *text)
     }
     return CDX_OK;
 }
+
+void cdx__sha256(uint8_t out[32], const void *a, size_t al, const void *b, size_t bl, const void *c,
+                 size_t cl)
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    if (a)
+        crypto_hash_sha256_update(&st, a, al);
+    if (b)
+        crypto_hash_sha256_update(&st, b, bl);
+    if (c)
+        crypto_hash_sha256_update(&st, c, cl);
+    crypto_hash_sha256_final(&st, out);
+}

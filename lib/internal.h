@@ -37,6 +37,11 @@ void cdx__uuid_v4(char out[37]);
 /* Constant-time comparison; true when equal. */
 bool cdx__equal(const uint8_t *a, const uint8_t *b, size_t len);
 
+/* SHA-256 over the concatenation of up to three parts (NULL parts are
+ * skipped): the tree hash of RFC 9162. */
+void cdx__sha256(uint8_t out[32], const void *a, size_t al, const void *b, size_t bl, const void *c,
+                 size_t cl);
+
 /* Standard base64 with padding. encode: returns a malloc'd string or NULL.
  * decode: CDX_ERR_FORMAT on bad input; out is the caller's to free. */
 char *cdx__base64_encode(const uint8_t *in, size_t len);
