@@ -19,7 +19,9 @@ int cli_exit_code(cdx_err rc)
     case CDX_ERR_VERSION: return CLI_DATAERR;
     case CDX_ERR_NOENT: return CLI_NOINPUT;
     case CDX_ERR_EXISTS: return CLI_CANTCREAT;
-    case CDX_ERR_IO: return CLI_IOERR;
+    case CDX_ERR_IO:
+    case CDX_ERR_FULL:
+    case CDX_ERR_NOSPACE: return CLI_IOERR;
     case CDX_ERR_KEY_PERMS: return CLI_NOPERM;
     case CDX_ERR_NOMEM:
     case CDX_ERR_CRYPTO: return CLI_SOFTWARE;

@@ -691,3 +691,44 @@ done:
     }
     return rc;
 }
+
+/* ---- audit log entries ---- */
+
+cdx_err cdx__log_entry_encode(const cdx_log_entry *e, cdx_bytes *out)
+{
+    Cydex__V1__LogEntry m;
+    cydex__v1__log_entry__init(&m);
+    m.envelope = S_BIN(e->envelope.data, e->envelope.len);
+    m.received_at_ms = e->received_at_ms;
+    m.received_from = S_STR(e->received_from);
+    m.outcome = (Cydex__V1__LogOutcome)e->outcome;
+    m.flags = e->flags;
+    return s_pack(&m.base, 0, out);
+}
+
+cdx_err cdx__log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    Cydex__V1__LogEntry *m = cydex__v1__log_entry__unpack(NULL, len, data);
+    if (!m)
+        return cdx_errf(eb, CDX_ERR_CORRUPT, "entry does not decode");
+    cdx_err rc = CDX_OK;
+    if (s_not_strict(&m->base))
+        rc = cdx_errf(eb, CDX_ERR_CORRUPT, "entry carries unknown fields");
+    else if (!cdx__copy_id(out->received_from, m->received_from))
+        rc = cdx_errf(eb, CDX_ERR_CORRUPT, "entry's sender id is too long");
+    else if (m->outcome != CYDEX__V1__LOG_OUTCOME__LOG_ACCEPTED &&
+             m->outcome != CYDEX__V1__LOG_OUTCOME__LOG_EQUIVOCATION)
+        rc = cdx_errf(eb, CDX_ERR_CORRUPT, "entry has an unknown outcome %d", (int)m->outcome);
+    else if (!s_copy_bin(&out->envelope, m->envelope))
+        rc = CDX_ERR_NOMEM;
+    if (rc == CDX_OK) {
+        out->received_at_ms = m->received_at_ms;
+        out->outcome = (cdx_log_outcome)m->outcome;
+        out->flags = m->flags;
+    }
+    cydex__v1__log_entry__free_unpacked(m, NULL);
+    if (rc != CDX_OK)
+        cdx_bytes_free(&out->envelope);
+    return rc;
+}

@@ -48,7 +48,7 @@ cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_
         return rc;
     memcpy(buf.data, prefix, p);
     uint8_t sig[CDX_SIG_BYTES];
-    rc = cdx__sign_prefixed(signer, buf.data, buf.len, sig);
+    rc = cdx__sign_raw(signer, buf.data, buf.len, sig);
     if (rc == CDX_OK)
         rc = cdx__outer_encode(cdx_identity_id(signer), buf.data + p, buf.len - p, sig, out);
     if (rc == CDX_OK && hash)
@@ -122,7 +122,7 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
             goto fail;
         }
         memcpy(outer.buf, prefix, p);
-        rc = cdx__verify_prefixed(member->sign_pk, outer.buf, p + outer.body_len, outer.signature);
+        rc = cdx__verify_raw(member->sign_pk, outer.buf, p + outer.body_len, outer.signature);
         if (rc != CDX_OK) {
             rc = cdx_errf(eb, rc, "signature of %s does not verify", outer.signer);
             goto fail;

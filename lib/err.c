@@ -34,6 +34,9 @@ static const struct {
     [CDX_ERR_ROLLBACK] = {"rollback", "roster version is not higher than the current one"},
     [CDX_ERR_UNSUPPORTED] = {"unsupported", "not supported by this version"},
     [CDX_ERR_CRYPTO] = {"crypto", "crypto library failed to initialise"},
+    [CDX_ERR_FULL] = {"log-full", "the log reached its maximum size"},
+    [CDX_ERR_NOSPACE] = {"no-space", "no space left on the device"},
+    [CDX_ERR_CORRUPT] = {"corrupt", "stored data is damaged or was tampered with"},
 };
 
 const char *cdx_strerror(cdx_err err)

@@ -173,15 +173,15 @@ const uint8_t *cdx__identity_seal_public(const cdx_identity *ident)
     return ident->seal_pk;
 }
 
-cdx_err cdx__sign_prefixed(const cdx_identity *ident, const uint8_t *msg, size_t len,
-                           uint8_t sig[CDX_SIG_BYTES])
+cdx_err cdx__sign_raw(const cdx_identity *ident, const uint8_t *msg, size_t len,
+                      uint8_t sig[CDX_SIG_BYTES])
 {
     crypto_sign_detached(sig, NULL, msg, len, ident->sec->sign_sk);
     return CDX_OK;
 }
 
-cdx_err cdx__verify_prefixed(const uint8_t pk[CDX_PK_BYTES], const uint8_t *msg, size_t len,
-                             const uint8_t sig[CDX_SIG_BYTES])
+cdx_err cdx__verify_raw(const uint8_t pk[CDX_PK_BYTES], const uint8_t *msg, size_t len,
+                        const uint8_t sig[CDX_SIG_BYTES])
 {
     /* libsodium 1.0.18 verifies strictly: it refuses small-order keys and
      * R points and non-canonical S. */
@@ -214,7 +214,7 @@ cdx_err cdx_identity_sign(const cdx_identity *ident, const char *purpose, const 
     cdx_err rc = s_prefixed(purpose, msg, len, &buf, &n);
     if (rc != CDX_OK)
         return rc;
-    rc = cdx__sign_prefixed(ident, buf, n, sig);
+    rc = cdx__sign_raw(ident, buf, n, sig);
     free(buf);
     return rc;
 }
@@ -229,7 +229,7 @@ cdx_err cdx_signature_verify(const uint8_t pk[CDX_PK_BYTES], const char *purpose
     cdx_err rc = s_prefixed(purpose, msg, len, &buf, &n);
     if (rc != CDX_OK)
         return rc;
-    rc = cdx__verify_prefixed(pk, buf, n, sig);
+    rc = cdx__verify_raw(pk, buf, n, sig);
     free(buf);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "cydex/common.h"
 #include "cydex/identity.h"
+#include "cydex/log.h"
 #include "cydex/message.h"
 
 #if defined(__GNUC__)
@@ -52,12 +53,13 @@ cdx_err cdx__base64_decode(cdx_bytes *out, const char *text);
 #define CDX__PREFIX_MAX 40u
 size_t cdx__domain_prefix(uint8_t out[CDX__PREFIX_MAX], const char *purpose);
 
-/* Signing over a buffer that already starts with the domain prefix
- * (identity.c); lets the envelope path sign and verify without a copy. */
-cdx_err cdx__sign_prefixed(const cdx_identity *ident, const uint8_t *msg, size_t len,
-                           uint8_t sig[CDX_SIG_BYTES]);
-cdx_err cdx__verify_prefixed(const uint8_t pk[CDX_PK_BYTES], const uint8_t *msg, size_t len,
-                             const uint8_t sig[CDX_SIG_BYTES]);
+/* Ed25519 over exactly these bytes (identity.c): for the envelope path,
+ * whose buffer already starts with its domain prefix, and for C2SP signed
+ * notes, whose formats carry their own separation. */
+cdx_err cdx__sign_raw(const cdx_identity *ident, const uint8_t *msg, size_t len,
+                      uint8_t sig[CDX_SIG_BYTES]);
+cdx_err cdx__verify_raw(const uint8_t pk[CDX_PK_BYTES], const uint8_t *msg, size_t len,
+                        const uint8_t sig[CDX_SIG_BYTES]);
 
 /* The sealing key pair, for seal.c only. Borrowed from the identity. */
 const uint8_t *cdx__identity_seal_secret(const cdx_identity *ident);
@@ -109,6 +111,10 @@ cdx_err cdx__outer_encode(const char *signer, const uint8_t *body, size_t body_l
 cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size_t headroom,
                           cdx_errbuf *eb);
 void cdx__outer_clear(cdx__outer *o);
+
+/* Audit log entries (LogEntry). */
+cdx_err cdx__log_entry_encode(const cdx_log_entry *e, cdx_bytes *out);
+cdx_err cdx__log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
 
 /* The roster's content and its signatures. */
 typedef struct cdx__admin {

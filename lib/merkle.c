@@ -136,8 +136,7 @@ static cdx_err s_subproof(const cdx_merkle_source *src, uint64_t m, uint64_t a, 
 }
 
 cdx_err cdx_merkle_consistency_proof(const cdx_merkle_source *src, uint64_t old_size,
-                                     uint64_t new_size, uint8_t (*proof)[CDX_HASH_BYTES],
-                                     size_t *n)
+                                     uint64_t new_size, uint8_t (*proof)[CDX_HASH_BYTES], size_t *n)
 {
     *n = 0;
     if (old_size > new_size)
@@ -148,8 +147,8 @@ cdx_err cdx_merkle_consistency_proof(const cdx_merkle_source *src, uint64_t old_
 }
 
 cdx_err cdx_merkle_verify_inclusion(const uint8_t leaf_hash[CDX_HASH_BYTES], uint64_t index,
-                                    uint64_t size, const uint8_t (*path)[CDX_HASH_BYTES],
-                                    size_t n, const uint8_t root[CDX_HASH_BYTES])
+                                    uint64_t size, const uint8_t (*path)[CDX_HASH_BYTES], size_t n,
+                                    const uint8_t root[CDX_HASH_BYTES])
 {
     if (index >= size)
         return CDX_ERR_BAD_SIGNATURE;
@@ -183,9 +182,8 @@ cdx_err cdx_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
     if (old_size > new_size)
         return CDX_ERR_BAD_SIGNATURE;
     if (old_size == new_size)
-        return n == 0 && memcmp(old_root, new_root, CDX_HASH_BYTES) == 0
-                   ? CDX_OK
-                   : CDX_ERR_BAD_SIGNATURE;
+        return n == 0 && memcmp(old_root, new_root, CDX_HASH_BYTES) == 0 ? CDX_OK
+                                                                         : CDX_ERR_BAD_SIGNATURE;
     if (old_size == 0)
         return n == 0 ? CDX_OK : CDX_ERR_BAD_SIGNATURE;
     if (n == 0 || n >= CDX_MERKLE_MAX_PROOF)

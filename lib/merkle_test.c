@@ -63,8 +63,7 @@ static void s_ref_path(uint64_t m, uint64_t a, uint64_t b, uint8_t (*out)[32], s
     }
 }
 
-static void s_ref_sub(uint64_t m, uint64_t a, uint64_t b, bool whole, uint8_t (*out)[32],
-                      size_t *n)
+static void s_ref_sub(uint64_t m, uint64_t a, uint64_t b, bool whole, uint8_t (*out)[32], size_t *n)
 {
     if (m == b - a) {
         if (!whole)
@@ -219,9 +218,9 @@ static void test_exhaustive(void)
                                             (const uint8_t(*)[32])got, n, root) == CDX_OK &&
                 size > 1)
                 forged++;
-            if (n && (got[n - 1][0] ^= 1, cdx_merkle_verify_inclusion(
-                                             s_leaf[m], m, size, (const uint8_t(*)[32])got, n,
-                                             root) == CDX_OK))
+            if (n && (got[n - 1][0] ^= 1,
+                      cdx_merkle_verify_inclusion(s_leaf[m], m, size, (const uint8_t(*)[32])got, n,
+                                                  root) == CDX_OK))
                 forged++;
         }
         for (uint64_t m = 1; m <= size; m++) {

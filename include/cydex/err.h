@@ -42,6 +42,9 @@ typedef enum cdx_err {
     CDX_ERR_ROLLBACK,         /* roster version not higher than before */
     CDX_ERR_UNSUPPORTED,      /* valid, but not supported by this version */
     CDX_ERR_CRYPTO,           /* the crypto library failed to start */
+    CDX_ERR_FULL,             /* the log reached its configured maximum size */
+    CDX_ERR_NOSPACE,          /* the disk is full */
+    CDX_ERR_CORRUPT,          /* stored data is damaged or was tampered with */
     CDX_ERR__COUNT
 } cdx_err;
 

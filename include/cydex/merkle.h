@@ -34,8 +34,7 @@ void cdx_merkle_node_hash(uint8_t out[CDX_HASH_BYTES], const uint8_t left[CDX_HA
                           const uint8_t right[CDX_HASH_BYTES]);
 
 /* Root of the first `size` leaves. */
-cdx_err cdx_merkle_root(const cdx_merkle_source *src, uint64_t size,
-                        uint8_t root[CDX_HASH_BYTES]);
+cdx_err cdx_merkle_root(const cdx_merkle_source *src, uint64_t size, uint8_t root[CDX_HASH_BYTES]);
 
 /* Inclusion proof of leaf `index` in the tree of `size` leaves.
  * path must hold CDX_MERKLE_MAX_PROOF hashes; *n receives the count. */
@@ -50,8 +49,8 @@ cdx_err cdx_merkle_consistency_proof(const cdx_merkle_source *src, uint64_t old_
 /* CDX_OK when the path proves leaf_hash at index in the tree with root;
  * CDX_ERR_BAD_SIGNATURE (the proof does not hold) otherwise. */
 cdx_err cdx_merkle_verify_inclusion(const uint8_t leaf_hash[CDX_HASH_BYTES], uint64_t index,
-                                    uint64_t size, const uint8_t (*path)[CDX_HASH_BYTES],
-                                    size_t n, const uint8_t root[CDX_HASH_BYTES]);
+                                    uint64_t size, const uint8_t (*path)[CDX_HASH_BYTES], size_t n,
+                                    const uint8_t root[CDX_HASH_BYTES]);
 
 /* CDX_OK when the proof shows that old_root (old_size leaves) is a prefix
  * of new_root (new_size leaves). */

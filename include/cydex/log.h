@@ -1,0 +1,179 @@
+/* The tamper-evident audit log: one LMDB environment per daemon.
+ *
+ * Sub-databases (DESIGN.md section 5):
+ *   log        index (uint64 BE, from 0) -> LogEntry (proto/cydex.proto)
+ *   by_hash    envelope hash -> index
+ *   by_sender  sender 0x00 seq (uint64 BE) -> index (uint64 BE) || envelope
+ *              hash, one value per envelope (two or more = equivocation)
+ *   senders    sender -> highest seq, its hash, entry count
+ *   tree       level (1) || index (uint64 BE) -> SHA-256 of that perfect
+ *              subtree (RFC 9162), stored as soon as it is complete
+ *   heads      tree size (uint64 BE) -> signed checkpoint (C2SP text)
+ *   meta       schema version, origin, counters, the roster in force
+ *
+ * Appends go in batches: one write transaction and one fsync per batch, and
+ * nothing of a batch is visible or durable unless all of it is. The map
+ * grows by itself when full, up to map_max. A cdx_log is used by one thread
+ * at a time; several processes may read while one writes.
+ */
+#ifndef CYDEX_LOG_H
+#define CYDEX_LOG_H
+
+#include "cydex/common.h"
+#include "cydex/envelope.h"
+#include "cydex/identity.h"
+#include "cydex/roster.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CDX_LOG_SCHEMA 1u
+#define CDX_LOG_FLAG_GAP 1u         /* seq - 1 was missing on arrival */
+#define CDX_LOG_FLAG_CHAIN_BREAK 2u /* prev_hash differed from stored seq - 1 */
+
+typedef struct cdx_log cdx_log;
+
+typedef struct cdx_log_opts {
+    const char *owner;  /* member id of a new log's owner (signs its checkpoints) */
+    const char *origin; /* checkpoint origin for a new log; default "cydex/<owner>" */
+    size_t map_initial; /* bytes; 0 = 64 MiB */
+    size_t map_max;     /* bytes the map may grow to; 0 = 64 GiB */
+    bool read_only;     /* for auditors; works on a read-only copy too */
+} cdx_log_opts;
+
+/* Opens (creating it unless read_only) the log in folder `dir`. Clears
+ * stale reader slots. CDX_ERR_NOENT if read_only and there is no log;
+ * CDX_ERR_VERSION for another schema; CDX_ERR_FORMAT if not a CyDEx log. */
+cdx_err cdx_log_new(cdx_log **out, const char *dir, const cdx_log_opts *opts, cdx_errbuf *eb);
+void cdx_log_destroy(cdx_log **log);
+
+/* The checkpoint origin and the owner's member id stored in the log.
+ * Borrowed from the log. */
+const char *cdx_log_origin(const cdx_log *log);
+const char *cdx_log_owner(const cdx_log *log);
+
+typedef enum cdx_log_outcome {
+    CDX_LOG_UNSPECIFIED = 0,
+    CDX_LOG_ACCEPTED = 1,
+    CDX_LOG_EQUIVOCATION = 2
+} cdx_log_outcome;
+
+const char *cdx_log_outcome_name(cdx_log_outcome o);
+
+/* One stored entry, copied out of the log (owned by the caller). */
+typedef struct cdx_log_entry {
+    uint64_t index;
+    cdx_bytes envelope;
+    uint64_t received_at_ms;
+    char received_from[CDX_ID_MAX + 1];
+    cdx_log_outcome outcome;
+    uint32_t flags;
+    /* Filled by cdx_log_scan: the leaf hash the tree holds for this index
+     * (what the entry hashed to when it was appended). */
+    bool has_tree_leaf;
+    uint8_t tree_leaf[CDX_HASH_BYTES];
+} cdx_log_entry;
+
+void cdx_log_entry_clear(cdx_log_entry *e);
+
+/* The entry's leaf hash in the log's Merkle tree (see LogEntry). */
+void cdx_log_entry_leaf_hash(const cdx_log_entry *e, uint8_t out[CDX_HASH_BYTES]);
+
+/* Decodes a stored entry value (strict; for tools that read LMDB
+ * themselves, and for the fuzzer). */
+cdx_err cdx_log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t len,
+                             cdx_errbuf *eb);
+
+typedef struct cdx_log_append_in {
+    const cdx_envelope *env;   /* verified by the caller */
+    uint64_t received_at_ms;
+    const char *received_from; /* member id, or "local" */
+} cdx_log_append_in;
+
+typedef enum cdx_append_status {
+    CDX_APPEND_STORED = 1,      /* new: stored at index */
+    CDX_APPEND_DUPLICATE,       /* already stored at index; nothing written */
+    CDX_APPEND_EQUIVOCATION     /* stored at index as evidence */
+} cdx_append_status;
+
+typedef struct cdx_log_append_out {
+    cdx_append_status status;
+    uint64_t index;
+    uint32_t flags; /* CDX_LOG_FLAG_* */
+} cdx_log_append_out;
+
+/* Appends n verified envelopes in one transaction: after CDX_OK all of
+ * them are durable; after an error none is. Duplicates (by envelope hash,
+ * within the batch too) are refused and counted, never stored twice. */
+cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n,
+                       cdx_log_append_out *out, cdx_errbuf *eb);
+
+/* Number of entries. */
+cdx_err cdx_log_size(cdx_log *log, uint64_t *size);
+
+/* One entry; CDX_ERR_NOENT past the end. */
+cdx_err cdx_log_get(cdx_log *log, uint64_t index, cdx_log_entry *out, cdx_errbuf *eb);
+
+/* Calls fn for entries [from, to) in order (to = UINT64_MAX: to the end),
+ * each copied out of LMDB and valid during the call only. Stops at the
+ * first non-OK return of fn and returns it. A hole in the indexes or an
+ * entry that does not decode gives CDX_ERR_CORRUPT naming the index. */
+typedef cdx_err (*cdx_log_visit_fn)(void *ctx, const cdx_log_entry *e);
+cdx_err cdx_log_scan(cdx_log *log, uint64_t from, uint64_t to, cdx_log_visit_fn fn, void *ctx,
+                     cdx_errbuf *eb);
+
+cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint64_t *index);
+/* The first stored envelope of (sender, seq); CDX_ERR_NOENT if none. */
+cdx_err cdx_log_find_seq(cdx_log *log, const char *sender, uint64_t seq, uint64_t *index);
+
+typedef struct cdx_log_sender {
+    char id[CDX_ID_MAX + 1];
+    uint64_t max_seq;
+    uint8_t max_hash[CDX_HASH_BYTES];
+    uint64_t count;
+} cdx_log_sender;
+
+/* All senders, by id; *out is the caller's to free(). */
+cdx_err cdx_log_senders(cdx_log *log, cdx_log_sender **out, size_t *n);
+
+typedef struct cdx_log_counters {
+    uint64_t duplicates;    /* appends refused as duplicates */
+    uint64_t equivocations; /* entries stored as equivocation evidence */
+} cdx_log_counters;
+
+cdx_err cdx_log_counters_get(cdx_log *log, cdx_log_counters *out);
+
+/* ---- the tree ---- */
+
+cdx_err cdx_log_root(cdx_log *log, uint64_t size, uint8_t root[CDX_HASH_BYTES]);
+/* path holds CDX_MERKLE_MAX_PROOF hashes. */
+cdx_err cdx_log_inclusion(cdx_log *log, uint64_t index, uint64_t size,
+                          uint8_t (*path)[CDX_HASH_BYTES], size_t *n);
+cdx_err cdx_log_consistency(cdx_log *log, uint64_t old_size, uint64_t new_size,
+                            uint8_t (*proof)[CDX_HASH_BYTES], size_t *n);
+/* A stored subtree hash; CDX_ERR_NOENT if not (yet) stored. */
+cdx_err cdx_log_tree_node(cdx_log *log, unsigned level, uint64_t index,
+                          uint8_t out[CDX_HASH_BYTES]);
+
+/* ---- checkpoints and the roster ---- */
+
+/* Signs a checkpoint of the whole log as it is now with the owner's key
+ * (CDX_ERR_INVALID if `owner` is not the log's owner), stores it, and
+ * returns its text (caller frees) if text is not NULL. */
+cdx_err cdx_log_checkpoint(cdx_log *log, const cdx_identity *owner, uint64_t now_ms, char **text,
+                           cdx_errbuf *eb);
+
+/* Every stored checkpoint text, by tree size; free each and the array. */
+cdx_err cdx_log_checkpoints(cdx_log *log, char ***texts, size_t *n);
+
+/* Stores / reads the roster the owner is working with (serialized
+ * SignedRoster). The auditor may use it, but trusts only a roster it is
+ * given. */
+cdx_err cdx_log_set_roster(cdx_log *log, const uint8_t *data, size_t len, cdx_errbuf *eb);
+cdx_err cdx_log_get_roster(cdx_log *log, cdx_bytes *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,434 @@
+/* The audit of one log (see cydex/audit.h).
+ *
+ * One pass over the entries in index order rebuilds the tree in a frontier
+ * and checks each leaf against the stored tree; signatures are checked in
+ * batches by a pool of threads (each envelope is independent of the others
+ * once the roster in force is known); per-sender facts are collected and
+ * judged after the pass, once the whole log is known. The first failure, in
+ * index order, is the one reported.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cydex/audit.h"
+#include "cydex/checkpoint.h"
+#include "cydex/merkle.h"
+#include "internal.h"
+
+#define S_BATCH 512u
+
+typedef struct s_fact {
+    uint32_t sender; /* index into the sender name table */
+    uint64_t seq;
+    uint64_t index;
+    uint8_t hash[CDX_HASH_BYTES];
+    uint8_t prev[CDX_HASH_BYTES];
+    bool has_prev;
+    cdx_log_outcome outcome;
+} s_fact;
+
+typedef struct s_job {
+    cdx_log_entry entry;
+    const cdx_roster *roster;
+    cdx_err rc;
+    char why[320];
+    cdx_envelope *env;
+} s_job;
+
+typedef struct s_audit {
+    cdx_log *log;
+    const cdx_audit_opts *opts;
+    cdx_audit_report *rep;
+    cdx_roster *owned_rosters[64];
+    size_t n_owned;
+    const cdx_roster *roster; /* in force now */
+    cdx_merkle_frontier tree;
+    cdx_checkpoint *cps;
+    size_t n_cps, next_cp;
+    s_fact *facts;
+    size_t n_facts, cap_facts;
+    char (*names)[CDX_ID_MAX + 1];
+    size_t n_names, cap_names;
+    s_job *batch;
+    size_t n_batch;
+    unsigned threads;
+    uint64_t total;
+} s_audit;
+
+static void s_fail(s_audit *a, uint64_t index, bool has_index, const char *fmt, ...)
+    CDX__PRINTF(4, 5);
+
+static void s_fail(s_audit *a, uint64_t index, bool has_index, const char *fmt, ...)
+{
+    if (!a->rep->pass)
+        return; /* keep the first */
+    a->rep->pass = false;
+    a->rep->has_bad = has_index;
+    a->rep->first_bad = index;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->rep->reason, sizeof a->rep->reason, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- signatures, in parallel ---- */
+
+static void s_check_one(s_job *j)
+{
+    cdx_errbuf eb = {0};
+    j->rc = cdx_envelope_verify(&j->env, j->roster, j->entry.envelope.data, j->entry.envelope.len,
+                                NULL, &eb);
+    if (j->rc != CDX_OK)
+        snprintf(j->why, sizeof j->why, "%s", cdx_errbuf_msg(&eb, j->rc));
+}
+
+typedef struct s_worker {
+    s_job *jobs;
+    size_t from, to;
+} s_worker;
+
+static void *s_work(void *arg)
+{
+    s_worker *w = arg;
+    for (size_t i = w->from; i < w->to; i++)
+        s_check_one(&w->jobs[i]);
+    return NULL;
+}
+
+static void s_verify_batch(s_audit *a)
+{
+    unsigned t = a->threads;
+    if (t <= 1 || a->n_batch < 2 * t) {
+        for (size_t i = 0; i < a->n_batch; i++)
+            s_check_one(&a->batch[i]);
+        return;
+    }
+    pthread_t tid[64];
+    s_worker w[64];
+    size_t per = (a->n_batch + t - 1) / t;
+    unsigned started = 0;
+    for (unsigned i = 0; i < t; i++) {
+        w[i] = (s_worker){a->batch, i * per, (i + 1) * per < a->n_batch ? (i + 1) * per : a->n_batch};
+        if (w[i].from >= w[i].to)
+            break;
+        if (i == 0 || pthread_create(&tid[i], NULL, s_work, &w[i]) != 0) {
+            if (i != 0)
+                s_work(&w[i]); /* could not start a thread: do it here */
+            continue;
+        }
+        started |= 1u << i;
+    }
+    s_work(&w[0]);
+    for (unsigned i = 1; i < t; i++)
+        if (started & (1u << i))
+            pthread_join(tid[i], NULL);
+}
+
+/* ---- per-entry, in order ---- */
+
+static uint32_t s_name(s_audit *a, const char *id)
+{
+    for (size_t i = a->n_names; i-- > 0;)
+        if (strcmp(a->names[i], id) == 0)
+            return (uint32_t)i;
+    if (a->n_names == a->cap_names) {
+        size_t cap = a->cap_names ? a->cap_names * 2 : 16;
+        void *grown = realloc(a->names, cap * sizeof *a->names);
+        if (!grown)
+            return UINT32_MAX;
+        a->names = grown;
+        a->cap_names = cap;
+    }
+    snprintf(a->names[a->n_names], sizeof a->names[0], "%s", id);
+    return (uint32_t)a->n_names++;
+}
+
+static void s_maybe_roster_update(s_audit *a, const cdx_envelope *env)
+{
+    const cdx_body *b = cdx_envelope_body(env);
+    if (b->kind != CDX_PAYLOAD_ROSTER || a->n_owned == 64)
+        return;
+    cdx_roster *next = NULL;
+    if (cdx_roster_decode(&next, b->roster.data, b->roster.len, NULL) == CDX_OK &&
+        cdx_roster_verify(next, a->roster, NULL) == CDX_OK) {
+        a->owned_rosters[a->n_owned++] = next;
+        a->roster = next;
+        a->rep->roster_version = cdx_roster_version(next);
+    } else {
+        cdx_roster_destroy(&next);
+    }
+}
+
+static void s_checkpoint_due(s_audit *a)
+{
+    while (a->next_cp < a->n_cps && a->cps[a->next_cp].size == a->tree.size) {
+        uint8_t root[CDX_HASH_BYTES];
+        cdx_merkle_frontier_root(&a->tree, root);
+        const cdx_checkpoint *cp = &a->cps[a->next_cp];
+        if (memcmp(root, cp->root, CDX_HASH_BYTES) != 0) {
+            uint64_t prev = a->next_cp ? a->cps[a->next_cp - 1].size : 0;
+            s_fail(a, prev, true,
+                   "the entries do not hash to the signed checkpoint at size %llu: an entry in "
+                   "%llu..%llu was changed, removed or reordered, tree and all",
+                   (unsigned long long)cp->size, (unsigned long long)prev,
+                   (unsigned long long)(cp->size ? cp->size - 1 : 0));
+        }
+        a->rep->checkpoints++;
+        a->rep->last_checkpoint = cp->size;
+        a->next_cp++;
+    }
+}
+
+/* Judges the verified batch in index order. */
+static cdx_err s_drain(s_audit *a)
+{
+    s_verify_batch(a);
+    for (size_t i = 0; i < a->n_batch; i++) {
+        s_job *j = &a->batch[i];
+        const cdx_log_entry *e = &j->entry;
+        if (j->roster != a->roster) {
+            /* A roster update earlier in this batch: check again under it. */
+            cdx_envelope_destroy(&j->env);
+            j->roster = a->roster;
+            s_check_one(j);
+        }
+        if (a->rep->pass) {
+            uint8_t leaf[CDX_HASH_BYTES];
+            cdx_log_entry_leaf_hash(e, leaf);
+            if (!e->has_tree_leaf || memcmp(leaf, e->tree_leaf, CDX_HASH_BYTES) != 0)
+                s_fail(a, e->index, true,
+                       "entry %llu does not match the log's tree: it was changed after it was "
+                       "written",
+                       (unsigned long long)e->index);
+            else if (j->rc != CDX_OK)
+                s_fail(a, e->index, true, "entry %llu: %s", (unsigned long long)e->index, j->why);
+            cdx_merkle_frontier_add(&a->tree, leaf, NULL, NULL);
+            s_checkpoint_due(a);
+        }
+        if (a->rep->pass) {
+            const cdx_body *b = cdx_envelope_body(j->env);
+            if (a->n_facts == a->cap_facts) {
+                size_t cap = a->cap_facts ? a->cap_facts * 2 : 1024;
+                void *grown = realloc(a->facts, cap * sizeof *a->facts);
+                if (!grown)
+                    return CDX_ERR_NOMEM;
+                a->facts = grown;
+                a->cap_facts = cap;
+            }
+            s_fact *f = &a->facts[a->n_facts++];
+            f->sender = s_name(a, b->sender);
+            f->seq = b->seq;
+            f->index = e->index;
+            memcpy(f->hash, cdx_envelope_hash(j->env), CDX_HASH_BYTES);
+            f->has_prev = b->has_prev_hash;
+            memcpy(f->prev, b->prev_hash, CDX_HASH_BYTES);
+            f->outcome = e->outcome;
+            s_maybe_roster_update(a, j->env);
+            a->rep->verified = e->index + 1;
+        }
+        cdx_envelope_destroy(&j->env);
+        cdx_log_entry_clear(&j->entry);
+    }
+    if (a->opts->progress)
+        a->opts->progress(a->opts->progress_ctx, a->rep->verified, a->total);
+    a->n_batch = 0;
+    return CDX_OK;
+}
+
+static cdx_err s_visit(void *ctx, const cdx_log_entry *e)
+{
+    s_audit *a = ctx;
+    s_job *j = &a->batch[a->n_batch++];
+    memset(j, 0, sizeof *j);
+    j->entry = *e;
+    /* Take the envelope over: the scan frees only what it still owns. */
+    j->entry.envelope.data = malloc(e->envelope.len + 1);
+    if (!j->entry.envelope.data)
+        return CDX_ERR_NOMEM;
+    memcpy(j->entry.envelope.data, e->envelope.data, e->envelope.len);
+    j->roster = a->roster;
+    if (a->n_batch == S_BATCH)
+        return s_drain(a);
+    return CDX_OK;
+}
+
+/* ---- after the pass: senders ---- */
+
+static int s_cmp_fact(const void *x, const void *y)
+{
+    const s_fact *a = x, *b = y;
+    if (a->sender != b->sender)
+        return a->sender < b->sender ? -1 : 1;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static void s_judge_senders(s_audit *a)
+{
+    qsort(a->facts, a->n_facts, sizeof *a->facts, s_cmp_fact);
+    a->rep->senders = a->n_names;
+    uint64_t bad_index = UINT64_MAX;
+    char why[400] = "";
+    for (size_t i = 0; i < a->n_facts; i++) {
+        const s_fact *f = &a->facts[i];
+        const char *who = a->names[f->sender];
+        bool same_sender = i > 0 && a->facts[i - 1].sender == f->sender;
+        uint64_t last = same_sender ? a->facts[i - 1].seq : 0;
+        if (same_sender && a->facts[i - 1].seq == f->seq) {
+            if (memcmp(a->facts[i - 1].hash, f->hash, CDX_HASH_BYTES) == 0) {
+                if (f->index < bad_index) {
+                    bad_index = f->index;
+                    snprintf(why, sizeof why, "entry %llu repeats entry %llu (the log stores "
+                                              "each envelope once)",
+                             (unsigned long long)f->index,
+                             (unsigned long long)a->facts[i - 1].index);
+                }
+                continue;
+            }
+            a->rep->equivocations++;
+            if (f->outcome != CDX_LOG_EQUIVOCATION && f->index < bad_index) {
+                bad_index = f->index;
+                snprintf(why, sizeof why,
+                         "entry %llu is %s's second seq %llu but is not marked as equivocation",
+                         (unsigned long long)f->index, who, (unsigned long long)f->seq);
+            }
+            continue;
+        }
+        if (f->seq > last + 1) {
+            if (a->rep->gaps < CDX_AUDIT_MAX_GAPS) {
+                cdx_audit_gap *g = &a->rep->gap[a->rep->gaps];
+                snprintf(g->sender, sizeof g->sender, "%s", who);
+                g->from = last + 1;
+                g->to = f->seq - 1;
+            }
+            a->rep->gaps++;
+        }
+        /* The chain: prev_hash must name one of the stored seq - 1. */
+        if (f->seq > 1 && same_sender && a->facts[i - 1].seq == f->seq - 1) {
+            bool linked = false;
+            for (size_t j = i; j-- > 0 && a->facts[j].sender == f->sender &&
+                               a->facts[j].seq == f->seq - 1;)
+                linked = linked || memcmp(a->facts[j].hash, f->prev, CDX_HASH_BYTES) == 0;
+            if (!linked && f->index < bad_index) {
+                bad_index = f->index;
+                snprintf(why, sizeof why,
+                         "entry %llu: %s seq %llu names a previous hash that is not the stored "
+                         "seq %llu: %s signed two different seq %llu",
+                         (unsigned long long)f->index, who, (unsigned long long)f->seq,
+                         (unsigned long long)f->seq - 1, who, (unsigned long long)f->seq - 1);
+            }
+        }
+    }
+    if (bad_index != UINT64_MAX)
+        s_fail(a, bad_index, true, "%s", why);
+}
+
+/* ---- checkpoints ---- */
+
+static int s_cmp_cp(const void *x, const void *y)
+{
+    const cdx_checkpoint *a = x, *b = y;
+    return a->size < b->size ? -1 : a->size > b->size;
+}
+
+static cdx_err s_load_checkpoints(s_audit *a, cdx_errbuf *eb)
+{
+    char **texts = NULL;
+    size_t n = 0;
+    cdx_err rc = cdx_log_checkpoints(a->log, &texts, &n);
+    if (rc != CDX_OK)
+        return cdx_errf(eb, rc, "cannot read the log's checkpoints");
+    size_t total = n + (a->opts->extra_checkpoint ? 1 : 0);
+    a->cps = calloc(total + 1, sizeof *a->cps);
+    if (!a->cps)
+        rc = CDX_ERR_NOMEM;
+    const cdx_member *owner = cdx_roster_find(a->roster, cdx_log_owner(a->log));
+    for (size_t i = 0; rc == CDX_OK && i < total && a->rep->pass; i++) {
+        const char *t = i < n ? texts[i] : a->opts->extra_checkpoint;
+        const char *where = i < n ? "stored checkpoint" : "given checkpoint";
+        cdx_errbuf why = {0};
+        cdx_checkpoint *cp = &a->cps[a->n_cps];
+        if (cdx_checkpoint_parse(cp, t, strlen(t), &why) != CDX_OK) {
+            s_fail(a, 0, false, "%s %zu: %s", where, i, why.msg);
+        } else if (strcmp(cp->origin, cdx_log_origin(a->log)) != 0) {
+            s_fail(a, 0, false, "%s at size %llu is for log %s, not %s", where,
+                   (unsigned long long)cp->size, cp->origin, cdx_log_origin(a->log));
+        } else if (!owner) {
+            s_fail(a, 0, false, "the log's owner \"%s\" is not in the roster: its checkpoints "
+                                "cannot be checked",
+                   cdx_log_owner(a->log));
+        } else if (cdx_checkpoint_verify(cp, owner->sign_pk, &why) != CDX_OK) {
+            s_fail(a, 0, false, "%s: %s", where, why.msg);
+        } else if (cp->size > a->rep->entries) {
+            s_fail(a, a->rep->entries, true,
+                   "the log was truncated: a checkpoint signed at size %llu, but the log holds "
+                   "%llu entries",
+                   (unsigned long long)cp->size, (unsigned long long)a->rep->entries);
+        } else {
+            a->n_cps++;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+    qsort(a->cps, a->n_cps, sizeof *a->cps, s_cmp_cp);
+    return rc;
+}
+
+cdx_err cdx_audit_verify(cdx_log *log, const cdx_audit_opts *opts, cdx_audit_report *report,
+                         cdx_errbuf *eb)
+{
+    memset(report, 0, sizeof *report);
+    report->pass = true;
+    if (!opts || !opts->roster)
+        return cdx_errf(eb, CDX_ERR_INVALID, "audit: a roster is required");
+    s_audit a = {.log = log, .opts = opts, .rep = report, .roster = opts->roster};
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    a.threads = opts->threads ? opts->threads : (cpus > 0 ? (unsigned)cpus : 1);
+    if (a.threads > 64)
+        a.threads = 64;
+    report->roster_version = cdx_roster_version(opts->roster);
+    cdx_merkle_frontier_init(&a.tree);
+    cdx_err rc = cdx_log_size(log, &report->entries);
+    a.total = report->entries;
+    if (rc == CDX_OK)
+        rc = s_load_checkpoints(&a, eb);
+    a.batch = calloc(S_BATCH, sizeof *a.batch);
+    if (rc == CDX_OK && !a.batch)
+        rc = CDX_ERR_NOMEM;
+    if (rc == CDX_OK && report->pass) {
+        cdx_errbuf scan = {0};
+        rc = cdx_log_scan(log, 0, UINT64_MAX, s_visit, &a, &scan);
+        if (rc == CDX_OK)
+            rc = s_drain(&a);
+        if (rc == CDX_ERR_CORRUPT) {
+            /* A hole or an undecodable entry: the scan names it. */
+            s_drain(&a);
+            s_fail(&a, report->verified, true, "%s", scan.msg);
+            rc = CDX_OK;
+        } else if (rc != CDX_OK) {
+            cdx_errf(eb, rc, "%s", cdx_errbuf_msg(&scan, rc));
+        }
+    }
+    if (rc == CDX_OK && report->pass)
+        s_judge_senders(&a);
+    if (rc == CDX_OK && report->pass && a.next_cp < a.n_cps)
+        s_fail(&a, report->entries, true, "checkpoint at size %llu lies past the log's end",
+               (unsigned long long)a.cps[a.next_cp].size);
+    for (size_t i = 0; a.batch && i < a.n_batch; i++) {
+        cdx_envelope_destroy(&a.batch[i].env);
+        cdx_log_entry_clear(&a.batch[i].entry);
+    }
+    free(a.batch);
+    free(a.facts);
+    free(a.names);
+    free(a.cps);
+    for (size_t i = 0; i < a.n_owned; i++)
+        cdx_roster_destroy(&a.owned_rosters[i]);
+    return rc;
+}

@@ -1,0 +1,939 @@
+/* The audit log over LMDB; the only file that includes lmdb.h.
+ *
+ * Invariants:
+ *  - entries are appended at index = current size with MDB_APPEND and never
+ *    rewritten; a batch is one write transaction, committed (and fsynced,
+ *    since neither MDB_NOSYNC nor MDB_WRITEMAP is used) before any caller
+ *    learns its indexes;
+ *  - every index (by_hash, by_sender, senders, tree) is written in the same
+ *    transaction as the entry it describes, so they never disagree after a
+ *    crash;
+ *  - the tree holds every complete perfect subtree, so roots and proofs cost
+ *    O(log n) reads (lib/merkle.c);
+ *  - anything read inside a transaction is copied out before it ends.
+ */
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cydex/checkpoint.h"
+#include "cydex/log.h"
+#include "cydex/merkle.h"
+#include "internal.h"
+
+#define S_MAP_INITIAL (64u * 1024u * 1024u)
+#define S_MAP_MAX ((size_t)64 * 1024 * 1024 * 1024)
+#define S_SENDER_VAL (8u + CDX_HASH_BYTES) /* index || envelope hash */
+
+struct cdx_log {
+    MDB_env *env;
+    MDB_dbi log, by_hash, by_sender, senders, tree, heads, meta;
+    bool read_only;
+    size_t map_size, map_max;
+    char origin[CDX_ORIGIN_MAX + 1];
+    char owner[CDX_ID_MAX + 1];
+};
+
+/* ---- small helpers ---- */
+
+static void s_be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+
+static uint64_t s_get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static MDB_val s_val(const void *p, size_t n)
+{
+    return (MDB_val){.mv_size = n, .mv_data = (void *)p};
+}
+
+static cdx_err s_mdb(cdx_errbuf *eb, int rc, const char *what)
+{
+    cdx_err code;
+    switch (rc) {
+    case MDB_MAP_FULL: code = CDX_ERR_FULL; break;
+    case ENOSPC: code = CDX_ERR_NOSPACE; break;
+    case ENOMEM: code = CDX_ERR_NOMEM; break;
+    case ENOENT: code = CDX_ERR_NOENT; break;
+    case MDB_NOTFOUND: code = CDX_ERR_NOENT; break;
+    case MDB_VERSION_MISMATCH: code = CDX_ERR_VERSION; break;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_BAD_VALSIZE: code = CDX_ERR_CORRUPT; break;
+    default: code = CDX_ERR_IO; break;
+    }
+    return cdx_errf(eb, code, "log: %s: %s", what, mdb_strerror(rc));
+}
+
+/* sender 0x00 seq(8 BE) */
+static size_t s_sender_key(uint8_t out[CDX_ID_MAX + 9], const char *sender, uint64_t seq)
+{
+    size_t n = strlen(sender);
+    memcpy(out, sender, n);
+    out[n] = 0;
+    s_be64(out + n + 1, seq);
+    return n + 9;
+}
+
+static size_t s_tree_key(uint8_t out[9], unsigned level, uint64_t index)
+{
+    out[0] = (uint8_t)level;
+    s_be64(out + 1, index);
+    return 9;
+}
+
+/* ---- open / close ---- */
+
+static const char *s_dbnames[] = {"log", "by_hash", "by_sender", "senders", "tree", "heads", "meta"};
+
+static cdx_err s_open_env(cdx_log *log, const char *dir, unsigned flags, cdx_errbuf *eb)
+{
+    int rc = mdb_env_create(&log->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(log->env, 8);
+    if (rc == 0 && !log->read_only)
+        rc = mdb_env_set_mapsize(log->env, log->map_size);
+    if (rc == 0)
+        rc = mdb_env_open(log->env, dir, flags | MDB_NOTLS, 0600);
+    if (rc != 0) {
+        mdb_env_close(log->env);
+        log->env = NULL;
+        return s_mdb(eb, rc, dir);
+    }
+    MDB_envinfo info;
+    mdb_env_info(log->env, &info);
+    log->map_size = info.me_mapsize;
+    return CDX_OK;
+}
+
+static cdx_err s_meta_put(cdx_log *log, MDB_txn *txn, const char *key, const void *v, size_t n,
+                          cdx_errbuf *eb)
+{
+    MDB_val k = s_val(key, strlen(key)), d = s_val(v, n);
+    int rc = mdb_put(txn, log->meta, &k, &d, 0);
+    return rc ? s_mdb(eb, rc, "meta") : CDX_OK;
+}
+
+static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(log->env, NULL, log->read_only ? MDB_RDONLY : 0, &txn);
+    if (rc)
+        return s_mdb(eb, rc, "open");
+    MDB_dbi *dbis[] = {&log->log,     &log->by_hash, &log->by_sender, &log->senders,
+                       &log->tree,    &log->heads,   &log->meta};
+    for (size_t i = 0; i < 7 && rc == 0; i++) {
+        unsigned flags = log->read_only ? 0 : MDB_CREATE;
+        if (dbis[i] == &log->by_sender)
+            flags |= MDB_DUPSORT | MDB_DUPFIXED;
+        rc = mdb_dbi_open(txn, s_dbnames[i], flags, dbis[i]);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        if (rc == MDB_NOTFOUND)
+            return cdx_errf(eb, CDX_ERR_FORMAT, "log: this is not a CyDEx log (no '%s' table)",
+                            "log");
+        return s_mdb(eb, rc, "open tables");
+    }
+    MDB_val k = s_val("schema", 6), d;
+    cdx_err err = CDX_OK;
+    rc = mdb_get(txn, log->meta, &k, &d);
+    if (rc == MDB_NOTFOUND && !log->read_only) {
+        uint8_t v[8];
+        s_be64(v, CDX_LOG_SCHEMA);
+        const char *owner = opts && opts->owner ? opts->owner : "";
+        char origin[CDX_ORIGIN_MAX + 1];
+        snprintf(origin, sizeof origin, "%s", opts && opts->origin ? opts->origin : "");
+        if (!origin[0])
+            snprintf(origin, sizeof origin, "cydex/%s", owner[0] ? owner : "log");
+        if (owner[0] && !cdx_id_valid(owner))
+            err = cdx_errf(eb, CDX_ERR_INVALID, "log: bad owner id \"%s\"", owner);
+        if (err == CDX_OK)
+            err = s_meta_put(log, txn, "schema", v, 8, eb);
+        if (err == CDX_OK)
+            err = s_meta_put(log, txn, "origin", origin, strlen(origin), eb);
+        if (err == CDX_OK)
+            err = s_meta_put(log, txn, "owner", owner, strlen(owner), eb);
+    } else if (rc == MDB_NOTFOUND || (rc == 0 && d.mv_size != 8)) {
+        err = cdx_errf(eb, CDX_ERR_FORMAT, "log: no schema version: not a CyDEx log");
+    } else if (rc) {
+        err = s_mdb(eb, rc, "meta");
+    } else if (s_get64(d.mv_data) != CDX_LOG_SCHEMA) {
+        err = cdx_errf(eb, CDX_ERR_VERSION, "log: schema version %llu; this program reads %u",
+                       (unsigned long long)s_get64(d.mv_data), CDX_LOG_SCHEMA);
+    }
+    if (err == CDX_OK) {
+        k = s_val("origin", 6);
+        if (mdb_get(txn, log->meta, &k, &d) == 0 && d.mv_size <= CDX_ORIGIN_MAX) {
+            memcpy(log->origin, d.mv_data, d.mv_size);
+            log->origin[d.mv_size] = '\0';
+        }
+        k = s_val("owner", 5);
+        if (mdb_get(txn, log->meta, &k, &d) == 0 && d.mv_size <= CDX_ID_MAX) {
+            memcpy(log->owner, d.mv_data, d.mv_size);
+            log->owner[d.mv_size] = '\0';
+        }
+    }
+    if (err != CDX_OK) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    rc = mdb_txn_commit(txn);
+    return rc ? s_mdb(eb, rc, "open") : CDX_OK;
+}
+
+cdx_err cdx_log_new(cdx_log **out, const char *dir, const cdx_log_opts *opts, cdx_errbuf *eb)
+{
+    *out = NULL;
+    if (cdx__sodium_ready() != CDX_OK)
+        return CDX_ERR_CRYPTO;
+    cdx_log *log = calloc(1, sizeof *log);
+    if (!log)
+        return CDX_ERR_NOMEM;
+    log->read_only = opts && opts->read_only;
+    log->map_size = opts && opts->map_initial ? opts->map_initial : S_MAP_INITIAL;
+    log->map_max = opts && opts->map_max ? opts->map_max : S_MAP_MAX;
+    if (log->map_size > log->map_max)
+        log->map_size = log->map_max;
+    cdx_err rc = CDX_OK;
+    char data[4096];
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    struct stat st;
+    if (log->read_only && stat(data, &st) != 0) {
+        rc = cdx_errf(eb, CDX_ERR_NOENT, "no log in %s (no data.mdb)", dir);
+    } else if (!log->read_only && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        rc = cdx_errf(eb, CDX_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    } else if (log->read_only) {
+        /* A copy on read-only media has no usable lock file. */
+        rc = s_open_env(log, dir, MDB_RDONLY, NULL);
+        if (rc != CDX_OK)
+            rc = s_open_env(log, dir, MDB_RDONLY | MDB_NOLOCK, eb);
+    } else {
+        rc = s_open_env(log, dir, 0, eb);
+        int dead = 0;
+        if (rc == CDX_OK)
+            mdb_reader_check(log->env, &dead);
+    }
+    if (rc == CDX_OK)
+        rc = s_open_dbs(log, opts, eb);
+    if (rc != CDX_OK)
+        cdx_log_destroy(&log);
+    *out = log;
+    return rc;
+}
+
+void cdx_log_destroy(cdx_log **log)
+{
+    if (!log || !*log)
+        return;
+    if ((*log)->env)
+        mdb_env_close((*log)->env);
+    free(*log);
+    *log = NULL;
+}
+
+const char *cdx_log_origin(const cdx_log *log)
+{
+    return log->origin;
+}
+
+const char *cdx_log_owner(const cdx_log *log)
+{
+    return log->owner;
+}
+
+/* A read transaction; handles another process having grown the map. */
+static cdx_err s_read_txn(cdx_log *log, MDB_txn **txn, cdx_errbuf *eb)
+{
+    int rc = mdb_txn_begin(log->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(log->env, 0);
+        rc = mdb_txn_begin(log->env, NULL, MDB_RDONLY, txn);
+    }
+    return rc ? s_mdb(eb, rc, "read") : CDX_OK;
+}
+
+/* ---- entries ---- */
+
+const char *cdx_log_outcome_name(cdx_log_outcome o)
+{
+    return o == CDX_LOG_ACCEPTED ? "accepted" : o == CDX_LOG_EQUIVOCATION ? "equivocation" : "?";
+}
+
+void cdx_log_entry_clear(cdx_log_entry *e)
+{
+    if (!e)
+        return;
+    cdx_bytes_free(&e->envelope);
+    memset(e, 0, sizeof *e);
+}
+
+void cdx_log_entry_leaf_hash(const cdx_log_entry *e, uint8_t out[CDX_HASH_BYTES])
+{
+    uint8_t leaf[1 + 1 + 4 + 8 + 1 + CDX_ID_MAX + CDX_HASH_BYTES];
+    size_t n = 0, from = strlen(e->received_from);
+    leaf[n++] = 0x01;
+    leaf[n++] = (uint8_t)e->outcome;
+    for (int i = 3; i >= 0; i--)
+        leaf[n++] = (uint8_t)(e->flags >> (8 * i));
+    s_be64(leaf + n, e->received_at_ms);
+    n += 8;
+    leaf[n++] = (uint8_t)from;
+    memcpy(leaf + n, e->received_from, from);
+    n += from;
+    cdx_hash(leaf + n, e->envelope.data, e->envelope.len);
+    n += CDX_HASH_BYTES;
+    cdx_merkle_leaf_hash(out, leaf, n);
+}
+
+cdx_err cdx_log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
+{
+    return cdx__log_entry_decode(out, data, len, eb);
+}
+
+static cdx_err s_size_in(cdx_log *log, MDB_txn *txn, uint64_t *size, cdx_errbuf *eb)
+{
+    MDB_cursor *c;
+    MDB_val k, d;
+    int rc = mdb_cursor_open(txn, log->log, &c);
+    if (rc)
+        return s_mdb(eb, rc, "size");
+    rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND) {
+        *size = 0;
+        return CDX_OK;
+    }
+    if (rc)
+        return s_mdb(eb, rc, "size");
+    if (k.mv_size != 8)
+        return cdx_errf(eb, CDX_ERR_CORRUPT, "log: a key of %zu bytes in the entry table",
+                        k.mv_size);
+    *size = s_get64(k.mv_data) + 1;
+    return CDX_OK;
+}
+
+cdx_err cdx_log_size(cdx_log *log, uint64_t *size)
+{
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc == CDX_OK) {
+        rc = s_size_in(log, txn, size, NULL);
+        mdb_txn_abort(txn);
+    }
+    return rc;
+}
+
+static cdx_err s_node_put(cdx_log *log, MDB_txn *txn, unsigned level, uint64_t index,
+                          const uint8_t hash[CDX_HASH_BYTES], int *mdb_rc)
+{
+    uint8_t key[9];
+    MDB_val k = s_val(key, s_tree_key(key, level, index)), d = s_val(hash, CDX_HASH_BYTES);
+    *mdb_rc = mdb_put(txn, log->tree, &k, &d, 0);
+    return *mdb_rc ? CDX_ERR_IO : CDX_OK;
+}
+
+static cdx_err s_node_get(cdx_log *log, MDB_txn *txn, unsigned level, uint64_t index,
+                          uint8_t out[CDX_HASH_BYTES])
+{
+    uint8_t key[9];
+    MDB_val k = s_val(key, s_tree_key(key, level, index)), d;
+    int rc = mdb_get(txn, log->tree, &k, &d);
+    if (rc == MDB_NOTFOUND)
+        return CDX_ERR_NOENT;
+    if (rc || d.mv_size != CDX_HASH_BYTES)
+        return CDX_ERR_CORRUPT;
+    memcpy(out, d.mv_data, CDX_HASH_BYTES);
+    return CDX_OK;
+}
+
+/* Adds leaf `index` and every subtree it completes. */
+static cdx_err s_tree_add(cdx_log *log, MDB_txn *txn, uint64_t index,
+                          const uint8_t leaf[CDX_HASH_BYTES], int *mdb_rc)
+{
+    uint8_t h[CDX_HASH_BYTES], left[CDX_HASH_BYTES];
+    memcpy(h, leaf, CDX_HASH_BYTES);
+    cdx_err rc = s_node_put(log, txn, 0, index, h, mdb_rc);
+    for (unsigned level = 0; rc == CDX_OK && (index & 1); level++, index >>= 1) {
+        rc = s_node_get(log, txn, level, index - 1, left);
+        if (rc != CDX_OK)
+            return rc;
+        cdx_merkle_node_hash(h, left, h);
+        rc = s_node_put(log, txn, level + 1, index >> 1, h, mdb_rc);
+    }
+    return rc;
+}
+
+typedef struct s_sender_rec {
+    uint64_t max_seq;
+    uint8_t max_hash[CDX_HASH_BYTES];
+    uint64_t count;
+} s_sender_rec;
+
+#define S_SENDER_REC (8u + CDX_HASH_BYTES + 8u)
+
+static void s_sender_decode(s_sender_rec *r, const MDB_val *d)
+{
+    memset(r, 0, sizeof *r);
+    if (d->mv_size != S_SENDER_REC)
+        return;
+    const uint8_t *p = d->mv_data;
+    r->max_seq = s_get64(p);
+    memcpy(r->max_hash, p + 8, CDX_HASH_BYTES);
+    r->count = s_get64(p + 8 + CDX_HASH_BYTES);
+}
+
+static uint64_t s_counter(cdx_log *log, MDB_txn *txn, const char *name)
+{
+    MDB_val k = s_val(name, strlen(name)), d;
+    return mdb_get(txn, log->meta, &k, &d) == 0 && d.mv_size == 8 ? s_get64(d.mv_data) : 0;
+}
+
+/* Whether (sender, seq) is stored, and whether one of its hashes is `hash`. */
+static int s_seq_lookup(cdx_log *log, MDB_txn *txn, const char *sender, uint64_t seq,
+                        const uint8_t *hash, bool *found, bool *matches)
+{
+    uint8_t key[CDX_ID_MAX + 9];
+    MDB_val k = s_val(key, s_sender_key(key, sender, seq)), d;
+    MDB_cursor *c;
+    *found = *matches = false;
+    int rc = mdb_cursor_open(txn, log->by_sender, &c);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(c, &k, &d, MDB_SET_KEY);
+    while (rc == 0) {
+        *found = true;
+        if (hash && d.mv_size == S_SENDER_VAL &&
+            memcmp((uint8_t *)d.mv_data + 8, hash, CDX_HASH_BYTES) == 0)
+            *matches = true;
+        rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_DUP);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static cdx_err s_append_one(cdx_log *log, MDB_txn *txn, const cdx_log_append_in *in,
+                            uint64_t *size, cdx_log_append_out *out, uint64_t *dups,
+                            uint64_t *equivs, int *mdb_rc, cdx_errbuf *eb)
+{
+    const cdx_body *b = cdx_envelope_body(in->env);
+    const uint8_t *h = cdx_envelope_hash(in->env);
+    MDB_val k = s_val(h, CDX_HASH_BYTES), d;
+    memset(out, 0, sizeof *out);
+    *mdb_rc = mdb_get(txn, log->by_hash, &k, &d);
+    if (*mdb_rc == 0) {
+        out->status = CDX_APPEND_DUPLICATE;
+        out->index = d.mv_size == 8 ? s_get64(d.mv_data) : 0;
+        (*dups)++;
+        return CDX_OK;
+    }
+    if (*mdb_rc != MDB_NOTFOUND)
+        return s_mdb(eb, *mdb_rc, "by_hash");
+    bool found, matches;
+    if ((*mdb_rc = s_seq_lookup(log, txn, b->sender, b->seq, NULL, &found, &matches)))
+        return s_mdb(eb, *mdb_rc, "by_sender");
+    cdx_log_entry e = {0};
+    e.outcome = found ? CDX_LOG_EQUIVOCATION : CDX_LOG_ACCEPTED;
+    if (b->seq > 1) {
+        bool prev_found, prev_matches;
+        if ((*mdb_rc = s_seq_lookup(log, txn, b->sender, b->seq - 1, b->prev_hash, &prev_found,
+                                    &prev_matches)))
+            return s_mdb(eb, *mdb_rc, "by_sender");
+        if (!prev_found)
+            e.flags |= CDX_LOG_FLAG_GAP;
+        else if (!prev_matches)
+            e.flags |= CDX_LOG_FLAG_CHAIN_BREAK;
+    }
+    size_t raw_len;
+    const uint8_t *raw = cdx_envelope_bytes(in->env, &raw_len);
+    e.index = *size;
+    e.envelope.data = (uint8_t *)raw;
+    e.envelope.len = raw_len;
+    e.received_at_ms = in->received_at_ms;
+    if (!cdx__copy_id(e.received_from, in->received_from ? in->received_from : "local"))
+        return cdx_errf(eb, CDX_ERR_INVALID, "received_from is too long");
+    cdx_bytes value;
+    cdx_err rc = cdx__log_entry_encode(&e, &value);
+    if (rc != CDX_OK)
+        return rc;
+    uint8_t ikey[8], sval[S_SENDER_VAL], skey[CDX_ID_MAX + 9];
+    s_be64(ikey, e.index);
+    k = s_val(ikey, 8);
+    d = s_val(value.data, value.len);
+    *mdb_rc = mdb_put(txn, log->log, &k, &d, MDB_APPEND);
+    cdx_bytes_free(&value);
+    if (*mdb_rc)
+        return s_mdb(eb, *mdb_rc, "append");
+    k = s_val(h, CDX_HASH_BYTES);
+    d = s_val(ikey, 8);
+    if ((*mdb_rc = mdb_put(txn, log->by_hash, &k, &d, 0)))
+        return s_mdb(eb, *mdb_rc, "by_hash");
+    memcpy(sval, ikey, 8);
+    memcpy(sval + 8, h, CDX_HASH_BYTES);
+    k = s_val(skey, s_sender_key(skey, b->sender, b->seq));
+    d = s_val(sval, sizeof sval);
+    if ((*mdb_rc = mdb_put(txn, log->by_sender, &k, &d, 0)))
+        return s_mdb(eb, *mdb_rc, "by_sender");
+    /* Per-sender state: the highest seq accepted, and a count. */
+    s_sender_rec rec;
+    k = s_val(b->sender, strlen(b->sender));
+    *mdb_rc = mdb_get(txn, log->senders, &k, &d);
+    if (*mdb_rc == 0)
+        s_sender_decode(&rec, &d);
+    else
+        memset(&rec, 0, sizeof rec);
+    rec.count++;
+    if (e.outcome == CDX_LOG_ACCEPTED && b->seq > rec.max_seq) {
+        rec.max_seq = b->seq;
+        memcpy(rec.max_hash, h, CDX_HASH_BYTES);
+    }
+    uint8_t rv[S_SENDER_REC];
+    s_be64(rv, rec.max_seq);
+    memcpy(rv + 8, rec.max_hash, CDX_HASH_BYTES);
+    s_be64(rv + 8 + CDX_HASH_BYTES, rec.count);
+    d = s_val(rv, sizeof rv);
+    if ((*mdb_rc = mdb_put(txn, log->senders, &k, &d, 0)))
+        return s_mdb(eb, *mdb_rc, "senders");
+    uint8_t leaf[CDX_HASH_BYTES];
+    cdx_log_entry_leaf_hash(&e, leaf);
+    rc = s_tree_add(log, txn, e.index, leaf, mdb_rc);
+    if (rc != CDX_OK)
+        return *mdb_rc ? s_mdb(eb, *mdb_rc, "tree")
+                       : cdx_errf(eb, rc, "log: the tree is missing a node before entry %llu",
+                                  (unsigned long long)e.index);
+    if (e.outcome == CDX_LOG_EQUIVOCATION)
+        (*equivs)++;
+    out->status = e.outcome == CDX_LOG_ACCEPTED ? CDX_APPEND_STORED : CDX_APPEND_EQUIVOCATION;
+    out->index = e.index;
+    out->flags = e.flags;
+    (*size)++;
+    return CDX_OK;
+}
+
+static cdx_err s_bump(cdx_log *log, MDB_txn *txn, const char *name, uint64_t by, cdx_errbuf *eb)
+{
+    if (!by)
+        return CDX_OK;
+    uint8_t v[8];
+    s_be64(v, s_counter(log, txn, name) + by);
+    return s_meta_put(log, txn, name, v, 8, eb);
+}
+
+cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n,
+                       cdx_log_append_out *out, cdx_errbuf *eb)
+{
+    if (log->read_only)
+        return cdx_errf(eb, CDX_ERR_INVALID, "log: opened read-only");
+    for (size_t i = 0; i < n; i++)
+        if (!in[i].env || !cdx_envelope_verified(in[i].env))
+            return cdx_errf(eb, CDX_ERR_INVALID, "log: only verified envelopes are appended");
+    for (;;) {
+        MDB_txn *txn;
+        int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
+        if (mrc == MDB_MAP_RESIZED) {
+            mdb_env_set_mapsize(log->env, 0);
+            continue;
+        }
+        if (mrc)
+            return s_mdb(eb, mrc, "begin");
+        uint64_t size = 0, dups = 0, equivs = 0;
+        cdx_err rc = s_size_in(log, txn, &size, eb);
+        for (size_t i = 0; rc == CDX_OK && i < n; i++) {
+            mrc = 0;
+            rc = s_append_one(log, txn, &in[i], &size, &out[i], &dups, &equivs, &mrc, eb);
+        }
+        if (rc == CDX_OK)
+            rc = s_bump(log, txn, "count/duplicates", dups, eb);
+        if (rc == CDX_OK)
+            rc = s_bump(log, txn, "count/equivocations", equivs, eb);
+        if (rc == CDX_OK) {
+            mrc = mdb_txn_commit(txn); /* durable: this is the fsync */
+            if (mrc == 0)
+                return CDX_OK;
+            rc = s_mdb(eb, mrc, "commit");
+        } else {
+            mdb_txn_abort(txn);
+        }
+        if (rc != CDX_ERR_FULL)
+            return rc;
+        /* The map is full: grow it (no transaction is open now) and redo
+         * the whole batch, up to map_max. */
+        if (log->map_size >= log->map_max)
+            return cdx_errf(eb, CDX_ERR_FULL,
+                            "log: full at its maximum size of %zu MiB; nothing of this batch "
+                            "was written (raise the maximum or archive the log)",
+                            log->map_max >> 20);
+        size_t next = log->map_size * 2 < log->map_max ? log->map_size * 2 : log->map_max;
+        mrc = mdb_env_set_mapsize(log->env, next);
+        if (mrc)
+            return s_mdb(eb, mrc, "grow");
+        log->map_size = next;
+    }
+}
+
+/* ---- reading ---- */
+
+static cdx_err s_decode_at(MDB_val *k, MDB_val *d, uint64_t expect, cdx_log_entry *out,
+                           cdx_errbuf *eb)
+{
+    if (k->mv_size != 8)
+        return cdx_errf(eb, CDX_ERR_CORRUPT, "log: a key of %zu bytes after entry %llu",
+                        k->mv_size, (unsigned long long)expect);
+    uint64_t at = s_get64(k->mv_data);
+    if (at != expect)
+        return cdx_errf(eb, CDX_ERR_CORRUPT, "log: entry %llu is missing (next is %llu)",
+                        (unsigned long long)expect, (unsigned long long)at);
+    cdx_errbuf inner = {0};
+    cdx_err rc = cdx__log_entry_decode(out, d->mv_data, d->mv_size, &inner);
+    if (rc != CDX_OK)
+        return cdx_errf(eb, rc, "log: entry %llu: %s", (unsigned long long)at, inner.msg);
+    out->index = at;
+    return CDX_OK;
+}
+
+cdx_err cdx_log_get(cdx_log *log, uint64_t index, cdx_log_entry *out, cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, eb);
+    if (rc != CDX_OK)
+        return rc;
+    uint8_t key[8];
+    s_be64(key, index);
+    MDB_val k = s_val(key, 8), d;
+    int mrc = mdb_get(txn, log->log, &k, &d);
+    if (mrc == MDB_NOTFOUND)
+        rc = cdx_errf(eb, CDX_ERR_NOENT, "log: no entry %llu", (unsigned long long)index);
+    else if (mrc)
+        rc = s_mdb(eb, mrc, "get");
+    else
+        rc = s_decode_at(&k, &d, index, out, eb);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+cdx_err cdx_log_scan(cdx_log *log, uint64_t from, uint64_t to, cdx_log_visit_fn fn, void *ctx,
+                     cdx_errbuf *eb)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    cdx_err rc = s_read_txn(log, &txn, eb);
+    if (rc != CDX_OK)
+        return rc;
+    int mrc = mdb_cursor_open(txn, log->log, &c);
+    if (mrc) {
+        mdb_txn_abort(txn);
+        return s_mdb(eb, mrc, "scan");
+    }
+    uint8_t key[8];
+    s_be64(key, from);
+    MDB_val k = s_val(key, 8), d;
+    mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+    for (uint64_t at = from; rc == CDX_OK && at < to && mrc == 0; at++) {
+        cdx_log_entry e;
+        rc = s_decode_at(&k, &d, at, &e, eb);
+        if (rc == CDX_OK)
+            e.has_tree_leaf = s_node_get(log, txn, 0, at, e.tree_leaf) == CDX_OK;
+        if (rc == CDX_OK)
+            rc = fn(ctx, &e);
+        cdx_log_entry_clear(&e);
+        if (rc == CDX_OK)
+            mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+    }
+    if (rc == CDX_OK && mrc && mrc != MDB_NOTFOUND)
+        rc = s_mdb(eb, mrc, "scan");
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint64_t *index)
+{
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    MDB_val k = s_val(hash, CDX_HASH_BYTES), d;
+    int mrc = mdb_get(txn, log->by_hash, &k, &d);
+    if (mrc == 0 && d.mv_size == 8)
+        *index = s_get64(d.mv_data);
+    mdb_txn_abort(txn);
+    return mrc == 0 ? CDX_OK : mrc == MDB_NOTFOUND ? CDX_ERR_NOENT : s_mdb(NULL, mrc, "find");
+}
+
+cdx_err cdx_log_find_seq(cdx_log *log, const char *sender, uint64_t seq, uint64_t *index)
+{
+    if (!cdx_id_valid(sender))
+        return CDX_ERR_INVALID;
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    uint8_t key[CDX_ID_MAX + 9];
+    MDB_val k = s_val(key, s_sender_key(key, sender, seq)), d;
+    int mrc = mdb_get(txn, log->by_sender, &k, &d);
+    if (mrc == 0 && d.mv_size == S_SENDER_VAL)
+        *index = s_get64(d.mv_data);
+    mdb_txn_abort(txn);
+    return mrc == 0 ? CDX_OK : mrc == MDB_NOTFOUND ? CDX_ERR_NOENT : s_mdb(NULL, mrc, "find");
+}
+
+cdx_err cdx_log_senders(cdx_log *log, cdx_log_sender **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    MDB_stat st;
+    int mrc = mdb_stat(txn, log->senders, &st);
+    if (mrc == 0)
+        mrc = mdb_cursor_open(txn, log->senders, &c);
+    if (mrc) {
+        mdb_txn_abort(txn);
+        return s_mdb(NULL, mrc, "senders");
+    }
+    *out = calloc(st.ms_entries + 1, sizeof **out);
+    if (!*out)
+        rc = CDX_ERR_NOMEM;
+    MDB_val k, d;
+    for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0 &&
+                                                     *n < st.ms_entries;
+         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        cdx_log_sender *s = &(*out)[*n];
+        if (k.mv_size > CDX_ID_MAX)
+            continue;
+        memcpy(s->id, k.mv_data, k.mv_size);
+        s->id[k.mv_size] = '\0';
+        s_sender_rec r;
+        s_sender_decode(&r, &d);
+        s->max_seq = r.max_seq;
+        memcpy(s->max_hash, r.max_hash, CDX_HASH_BYTES);
+        s->count = r.count;
+        (*n)++;
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+cdx_err cdx_log_counters_get(cdx_log *log, cdx_log_counters *out)
+{
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    out->duplicates = s_counter(log, txn, "count/duplicates");
+    out->equivocations = s_counter(log, txn, "count/equivocations");
+    mdb_txn_abort(txn);
+    return CDX_OK;
+}
+
+/* ---- the tree ---- */
+
+typedef struct s_src_ctx {
+    cdx_log *log;
+    MDB_txn *txn;
+} s_src_ctx;
+
+static cdx_err s_src_node(void *ctx, unsigned level, uint64_t index, uint8_t out[CDX_HASH_BYTES])
+{
+    s_src_ctx *s = ctx;
+    cdx_err rc = s_node_get(s->log, s->txn, level, index, out);
+    return rc == CDX_ERR_NOENT ? CDX_ERR_CORRUPT : rc;
+}
+
+typedef enum { S_ROOT, S_INCLUSION, S_CONSISTENCY } s_tree_kind;
+
+static cdx_err s_tree_op(cdx_log *log, s_tree_kind op, uint64_t a, uint64_t b,
+                         uint8_t (*out)[CDX_HASH_BYTES], size_t *n)
+{
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    uint64_t size;
+    rc = s_size_in(log, txn, &size, NULL);
+    s_src_ctx ctx = {log, txn};
+    cdx_merkle_source src = {s_src_node, &ctx};
+    if (rc == CDX_OK) {
+        switch (op) {
+        case S_ROOT:
+            rc = a > size ? CDX_ERR_INVALID : cdx_merkle_root(&src, a, out[0]);
+            break;
+        case S_INCLUSION:
+            rc = b > size ? CDX_ERR_INVALID : cdx_merkle_inclusion_proof(&src, a, b, out, n);
+            break;
+        case S_CONSISTENCY:
+            rc = b > size ? CDX_ERR_INVALID : cdx_merkle_consistency_proof(&src, a, b, out, n);
+            break;
+        }
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+cdx_err cdx_log_root(cdx_log *log, uint64_t size, uint8_t root[CDX_HASH_BYTES])
+{
+    return s_tree_op(log, S_ROOT, size, 0, (uint8_t(*)[CDX_HASH_BYTES])root, NULL);
+}
+
+cdx_err cdx_log_inclusion(cdx_log *log, uint64_t index, uint64_t size,
+                          uint8_t (*path)[CDX_HASH_BYTES], size_t *n)
+{
+    return s_tree_op(log, S_INCLUSION, index, size, path, n);
+}
+
+cdx_err cdx_log_consistency(cdx_log *log, uint64_t old_size, uint64_t new_size,
+                            uint8_t (*proof)[CDX_HASH_BYTES], size_t *n)
+{
+    return s_tree_op(log, S_CONSISTENCY, old_size, new_size, proof, n);
+}
+
+cdx_err cdx_log_tree_node(cdx_log *log, unsigned level, uint64_t index,
+                          uint8_t out[CDX_HASH_BYTES])
+{
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    rc = s_node_get(log, txn, level, index, out);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* ---- checkpoints and roster ---- */
+
+cdx_err cdx_log_checkpoint(cdx_log *log, const cdx_identity *owner, uint64_t now_ms, char **text,
+                           cdx_errbuf *eb)
+{
+    if (text)
+        *text = NULL;
+    if (log->read_only)
+        return cdx_errf(eb, CDX_ERR_INVALID, "log: opened read-only");
+    if (strcmp(cdx_identity_id(owner), log->owner) != 0)
+        return cdx_errf(eb, CDX_ERR_INVALID, "log: %s cannot sign checkpoints of %s's log",
+                        cdx_identity_id(owner), log->owner[0] ? log->owner : "nobody");
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
+    if (mrc)
+        return s_mdb(eb, mrc, "checkpoint");
+    uint64_t size;
+    uint8_t root[CDX_HASH_BYTES];
+    char *note = NULL;
+    cdx_err rc = s_size_in(log, txn, &size, eb);
+    s_src_ctx ctx = {log, txn};
+    cdx_merkle_source src = {s_src_node, &ctx};
+    if (rc == CDX_OK)
+        rc = cdx_merkle_root(&src, size, root);
+    if (rc == CDX_OK)
+        rc = cdx_checkpoint_sign(&note, log->origin, size, root, now_ms / 1000, owner);
+    if (rc == CDX_OK) {
+        uint8_t key[8];
+        s_be64(key, size);
+        MDB_val k = s_val(key, 8), d = s_val(note, strlen(note));
+        mrc = mdb_put(txn, log->heads, &k, &d, 0);
+        rc = mrc ? s_mdb(eb, mrc, "checkpoint") : CDX_OK;
+    }
+    if (rc == CDX_OK) {
+        mrc = mdb_txn_commit(txn);
+        rc = mrc ? s_mdb(eb, mrc, "checkpoint") : CDX_OK;
+    } else {
+        mdb_txn_abort(txn);
+    }
+    if (rc == CDX_OK && text)
+        *text = note;
+    else
+        free(note);
+    return rc;
+}
+
+cdx_err cdx_log_checkpoints(cdx_log *log, char ***texts, size_t *n)
+{
+    *texts = NULL;
+    *n = 0;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_stat st;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    if (mdb_stat(txn, log->heads, &st) || mdb_cursor_open(txn, log->heads, &c)) {
+        mdb_txn_abort(txn);
+        return CDX_ERR_IO;
+    }
+    *texts = calloc(st.ms_entries + 1, sizeof **texts);
+    if (!*texts)
+        rc = CDX_ERR_NOMEM;
+    MDB_val k, d;
+    for (int mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST);
+         rc == CDX_OK && mrc == 0 && *n < st.ms_entries;
+         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        char *t = malloc(d.mv_size + 1);
+        if (!t) {
+            rc = CDX_ERR_NOMEM;
+            break;
+        }
+        memcpy(t, d.mv_data, d.mv_size);
+        t[d.mv_size] = '\0';
+        (*texts)[(*n)++] = t;
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+cdx_err cdx_log_set_roster(cdx_log *log, const uint8_t *data, size_t len, cdx_errbuf *eb)
+{
+    if (log->read_only)
+        return cdx_errf(eb, CDX_ERR_INVALID, "log: opened read-only");
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
+    if (mrc)
+        return s_mdb(eb, mrc, "roster");
+    cdx_err rc = s_meta_put(log, txn, "roster", data, len, eb);
+    if (rc == CDX_OK) {
+        mrc = mdb_txn_commit(txn);
+        return mrc ? s_mdb(eb, mrc, "roster") : CDX_OK;
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+cdx_err cdx_log_get_roster(cdx_log *log, cdx_bytes *out)
+{
+    out->data = NULL;
+    out->len = 0;
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    MDB_val k = s_val("roster", 6), d;
+    int mrc = mdb_get(txn, log->meta, &k, &d);
+    if (mrc == 0) {
+        out->data = malloc(d.mv_size + 1);
+        if (out->data) {
+            memcpy(out->data, d.mv_data, d.mv_size);
+            out->len = d.mv_size;
+        }
+        rc = out->data ? CDX_OK : CDX_ERR_NOMEM;
+    } else {
+        rc = mrc == MDB_NOTFOUND ? CDX_ERR_NOENT : CDX_ERR_IO;
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}

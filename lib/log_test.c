@@ -1,0 +1,560 @@
+/* The audit log: appends, duplicates, equivocation, gaps, the tree and its
+ * proofs, checkpoints, map growth and a full map; and tampering done as an
+ * attacker with write access to the files would, through LMDB itself:
+ * change a byte, delete, swap, truncate, replace a checkpoint, rewrite an
+ * entry together with its tree. Each time the audit fails and names it. */
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "cydex/audit.h"
+#include "cydex/checkpoint.h"
+#include "cydex/merkle.h"
+#include "fixture.h"
+#include "internal.h"
+
+static fixture F;
+static char s_root[256];
+
+/* An envelope from `who`, seq, chained to prev (NULL for seq 1); hash out. */
+static cdx_envelope *s_env(const cdx_identity *who, uint64_t seq, const uint8_t *prev,
+                           size_t desc, uint8_t hash[CDX_HASH_BYTES])
+{
+    cdx_bytes raw = {0};
+    REQUIRE(fixture_sign_alert(who, seq, prev, FIXTURE_T0 + seq, desc, &raw, hash) == CDX_OK);
+    cdx_envelope *e = NULL;
+    REQUIRE(cdx_envelope_verify(&e, F.roster, raw.data, raw.len, NULL, NULL) == CDX_OK);
+    cdx_bytes_free(&raw);
+    return e;
+}
+
+static cdx_err s_append1(cdx_log *log, cdx_envelope *env, cdx_log_append_out *out)
+{
+    cdx_log_append_in in = {env, FIXTURE_T0 + 100, "broker.alpha"};
+    return cdx_log_append(log, &in, 1, out, NULL);
+}
+
+static cdx_log *s_open(const char *dir, bool ro)
+{
+    cdx_log *log = NULL;
+    cdx_log_opts o = {.owner = "broker.alpha", .read_only = ro};
+    cdx_errbuf eb = {0};
+    cdx_err rc = cdx_log_new(&log, dir, &o, &eb);
+    if (rc != CDX_OK)
+        fprintf(stderr, "open %s: %s\n", dir, eb.msg);
+    REQUIRE(rc == CDX_OK);
+    return log;
+}
+
+static cdx_audit_report s_audit(const char *dir)
+{
+    cdx_log *log = s_open(dir, true);
+    cdx_audit_opts o = {.roster = F.roster, .threads = 2};
+    cdx_audit_report r;
+    cdx_errbuf eb = {0};
+    cdx_err rc = cdx_audit_verify(log, &o, &r, &eb);
+    if (rc != CDX_OK)
+        fprintf(stderr, "audit: %s\n", eb.msg);
+    REQUIRE(rc == CDX_OK);
+    cdx_log_destroy(&log);
+    return r;
+}
+
+/* The honest log every tampering test starts from: EE 1..40 (seq 3 twice:
+ * equivocation), FR 1..5 then 8..9 (a gap), checkpoints at 20 and 45. */
+static void s_build_honest(const char *dir, uint64_t *size_out)
+{
+    cdx_log *log = s_open(dir, false);
+    uint8_t prev[CDX_HASH_BYTES], h[CDX_HASH_BYTES];
+    cdx_log_append_in in[64];
+    cdx_log_append_out out[64];
+    cdx_envelope *envs[64];
+    size_t n = 0;
+    for (uint64_t seq = 1; seq <= 40; seq++) {
+        envs[n] = s_env(F.ee, seq, seq > 1 ? prev : NULL, 100 + seq, h);
+        memcpy(prev, h, sizeof h);
+        in[n] = (cdx_log_append_in){envs[n], FIXTURE_T0 + seq, "EE"};
+        n++;
+        if (n == 10) { /* batches of 10 */
+            REQUIRE(cdx_log_append(log, in, n, out, NULL) == CDX_OK);
+            for (size_t i = 0; i < n; i++)
+                cdx_envelope_destroy(&envs[i]);
+            n = 0;
+        }
+        if (seq == 20) {
+            REQUIRE(cdx_log_checkpoint(log, F.broker, FIXTURE_T0 + 20000, NULL, NULL) == CDX_OK);
+        }
+    }
+    /* EE equivocates at seq 3: a different alert. */
+    uint8_t h2[CDX_HASH_BYTES], ee2[CDX_HASH_BYTES];
+    cdx_envelope *first = s_env(F.ee, 1, NULL, 101, h2);
+    cdx_envelope *second = s_env(F.ee, 2, h2, 102, ee2);
+    cdx_envelope *evil = s_env(F.ee, 3, ee2, 999, h);
+    cdx_log_append_out o;
+    CHECK_EQ(s_append1(log, evil, &o), CDX_OK);
+    CHECK_EQ(o.status, CDX_APPEND_EQUIVOCATION);
+    CHECK_EQ(o.index, 40);
+    CHECK_EQ(s_append1(log, evil, &o), CDX_OK); /* and again: a duplicate */
+    CHECK_EQ(o.status, CDX_APPEND_DUPLICATE);
+    CHECK_EQ(o.index, 40);
+    cdx_envelope_destroy(&first);
+    cdx_envelope_destroy(&second);
+    cdx_envelope_destroy(&evil);
+    /* FR: 1..5, then 8, 9 (6 and 7 lost). */
+    n = 0;
+    for (uint64_t seq = 1; seq <= 9; seq++) {
+        cdx_envelope *e = s_env(F.fr, seq, seq > 1 ? prev : NULL, 50, h);
+        memcpy(prev, h, sizeof h);
+        if (seq == 6 || seq == 7) {
+            cdx_envelope_destroy(&e);
+            continue;
+        }
+        envs[n] = e;
+        in[n] = (cdx_log_append_in){e, FIXTURE_T0 + 100 + seq, "FR"};
+        n++;
+    }
+    REQUIRE(cdx_log_append(log, in, n, out, NULL) == CDX_OK);
+    CHECK_EQ(out[5].flags, CDX_LOG_FLAG_GAP); /* FR 8 after 5 */
+    CHECK_EQ(out[0].flags, 0);
+    CHECK_EQ(out[6].flags, 0);
+    for (size_t i = 0; i < n; i++)
+        cdx_envelope_destroy(&envs[i]);
+    REQUIRE(cdx_log_checkpoint(log, F.broker, FIXTURE_T0 + 50000, NULL, NULL) == CDX_OK);
+    REQUIRE(cdx_log_size(log, size_out) == CDX_OK);
+    cdx_log_destroy(&log);
+}
+
+static void test_honest(const char *dir)
+{
+    uint64_t size;
+    s_build_honest(dir, &size);
+    CHECK_EQ(size, 48);
+    cdx_log *log = s_open(dir, true);
+    cdx_log_counters c;
+    REQUIRE(cdx_log_counters_get(log, &c) == CDX_OK);
+    CHECK_EQ(c.duplicates, 1);
+    CHECK_EQ(c.equivocations, 1);
+    cdx_log_sender *s = NULL;
+    size_t n;
+    REQUIRE(cdx_log_senders(log, &s, &n) == CDX_OK);
+    CHECK_EQ(n, 2);
+    CHECK_STR(s[0].id, "EE");
+    CHECK_EQ(s[0].max_seq, 40);
+    CHECK_EQ(s[0].count, 41);
+    CHECK_STR(s[1].id, "FR");
+    CHECK_EQ(s[1].max_seq, 9);
+    free(s);
+    uint64_t idx;
+    CHECK_EQ(cdx_log_find_seq(log, "FR", 8, &idx), CDX_OK);
+    CHECK_EQ(idx, 46);
+    CHECK_EQ(cdx_log_find_seq(log, "FR", 6, &idx), CDX_ERR_NOENT);
+    cdx_log_entry e;
+    REQUIRE(cdx_log_get(log, 46, &e, NULL) == CDX_OK);
+    CHECK_STR(e.received_from, "FR");
+    CHECK_EQ(e.outcome, CDX_LOG_ACCEPTED);
+    CHECK_EQ(e.flags, CDX_LOG_FLAG_GAP);
+    cdx_envelope *env = NULL;
+    REQUIRE(cdx_envelope_verify(&env, F.roster, e.envelope.data, e.envelope.len, NULL, NULL) ==
+            CDX_OK);
+    CHECK_EQ(cdx_log_find_hash(log, cdx_envelope_hash(env), &idx), CDX_OK);
+    CHECK_EQ(idx, 46);
+    cdx_envelope_destroy(&env);
+    cdx_log_entry_clear(&e);
+    CHECK_EQ(cdx_log_get(log, 48, &e, NULL), CDX_ERR_NOENT);
+
+    /* The tree: every inclusion proof and consistency proof verifies. */
+    size_t bad = 0;
+    for (uint64_t sz = 1; sz <= size; sz++) {
+        uint8_t root[32], path[CDX_MERKLE_MAX_PROOF][32];
+        REQUIRE(cdx_log_root(log, sz, root) == CDX_OK);
+        for (uint64_t i = 0; i < sz; i += 7) {
+            size_t pn;
+            uint8_t leaf[32];
+            REQUIRE(cdx_log_get(log, i, &e, NULL) == CDX_OK);
+            cdx_log_entry_leaf_hash(&e, leaf);
+            cdx_log_entry_clear(&e);
+            if (cdx_log_inclusion(log, i, sz, path, &pn) != CDX_OK ||
+                cdx_merkle_verify_inclusion(leaf, i, sz, (const uint8_t(*)[32])path, pn, root) !=
+                    CDX_OK)
+                bad++;
+        }
+        uint8_t old[32];
+        size_t pn;
+        uint64_t m = sz / 2 + 1;
+        REQUIRE(cdx_log_root(log, m, old) == CDX_OK);
+        if (cdx_log_consistency(log, m, sz, path, &pn) != CDX_OK ||
+            cdx_merkle_verify_consistency(m, sz, old, root, (const uint8_t(*)[32])path, pn) !=
+                CDX_OK)
+            bad++;
+    }
+    CHECK_EQ(bad, 0);
+
+    /* Checkpoints: stored, parseable, signed by the owner only. */
+    char **texts;
+    REQUIRE(cdx_log_checkpoints(log, &texts, &n) == CDX_OK);
+    CHECK_EQ(n, 2);
+    cdx_checkpoint cp;
+    REQUIRE(cdx_checkpoint_parse(&cp, texts[1], strlen(texts[1]), NULL) == CDX_OK);
+    CHECK_STR(cp.origin, "cydex/broker.alpha");
+    CHECK_EQ(cp.size, 48);
+    CHECK_EQ(cp.time_s, (FIXTURE_T0 + 50000) / 1000);
+    cdx_member owner, other;
+    cdx_identity_card(F.broker, &owner);
+    cdx_identity_card(F.ee, &other);
+    CHECK_EQ(cdx_checkpoint_verify(&cp, owner.sign_pk, NULL), CDX_OK);
+    CHECK_EQ(cdx_checkpoint_verify(&cp, other.sign_pk, NULL), CDX_ERR_BAD_SIGNATURE);
+    uint8_t root[32];
+    REQUIRE(cdx_log_root(log, 48, root) == CDX_OK);
+    CHECK(memcmp(root, cp.root, 32) == 0);
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+    cdx_log_destroy(&log);
+
+    log = s_open(dir, false);
+    CHECK_EQ(cdx_log_checkpoint(log, F.ee, FIXTURE_T0, NULL, NULL), CDX_ERR_INVALID);
+    cdx_log_destroy(&log);
+
+    cdx_audit_report r = s_audit(dir);
+    if (!r.pass)
+        fprintf(stderr, "honest log failed: %s\n", r.reason);
+    CHECK(r.pass);
+    CHECK_EQ(r.verified, 48);
+    CHECK_EQ(r.checkpoints, 2);
+    CHECK_EQ(r.last_checkpoint, 48);
+    CHECK_EQ(r.equivocations, 1);
+    CHECK_EQ(r.gaps, 1);
+    CHECK_STR(r.gap[0].sender, "FR");
+    CHECK_EQ(r.gap[0].from, 6);
+    CHECK_EQ(r.gap[0].to, 7);
+    CHECK_EQ(r.senders, 2);
+}
+
+/* ---- tampering, through LMDB ---- */
+
+typedef struct s_lmdb {
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi log, tree, heads;
+} s_lmdb;
+
+static void s_copy(const char *from, const char *to)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp '%s/data.mdb' '%s/'", to, to,
+             from, to);
+    REQUIRE(system(cmd) == 0);
+}
+
+static void s_tamper_begin(s_lmdb *t, const char *dir)
+{
+    REQUIRE(mdb_env_create(&t->env) == 0);
+    mdb_env_set_maxdbs(t->env, 8);
+    REQUIRE(mdb_env_open(t->env, dir, 0, 0600) == 0);
+    REQUIRE(mdb_txn_begin(t->env, NULL, 0, &t->txn) == 0);
+    REQUIRE(mdb_dbi_open(t->txn, "log", 0, &t->log) == 0);
+    REQUIRE(mdb_dbi_open(t->txn, "tree", 0, &t->tree) == 0);
+    REQUIRE(mdb_dbi_open(t->txn, "heads", 0, &t->heads) == 0);
+}
+
+static void s_tamper_end(s_lmdb *t)
+{
+    REQUIRE(mdb_txn_commit(t->txn) == 0);
+    mdb_env_close(t->env);
+}
+
+static MDB_val s_key(uint8_t buf[8], uint64_t i)
+{
+    for (int b = 7; b >= 0; b--, i >>= 8)
+        buf[b] = (uint8_t)i;
+    return (MDB_val){8, buf};
+}
+
+/* Reads entry i's value into a malloc'd copy. */
+static MDB_val s_read(s_lmdb *t, uint64_t i)
+{
+    uint8_t kb[8];
+    MDB_val k = s_key(kb, i), d;
+    REQUIRE(mdb_get(t->txn, t->log, &k, &d) == 0);
+    void *copy = malloc(d.mv_size);
+    memcpy(copy, d.mv_data, d.mv_size);
+    return (MDB_val){d.mv_size, copy};
+}
+
+static void s_write(s_lmdb *t, uint64_t i, MDB_val v)
+{
+    uint8_t kb[8];
+    MDB_val k = s_key(kb, i);
+    REQUIRE(mdb_put(t->txn, t->log, &k, &v, 0) == 0);
+}
+
+static void s_expect_fail(const char *dir, const char *what, bool names, uint64_t index,
+                          const char *needle)
+{
+    cdx_audit_report r = s_audit(dir);
+    if (r.pass || (names && (!r.has_bad || r.first_bad != index)) || !strstr(r.reason, needle))
+        fprintf(stderr, "%s: pass=%d bad=%d@%llu reason: %s\n", what, r.pass, r.has_bad,
+                (unsigned long long)r.first_bad, r.reason);
+    CHECK(!r.pass);
+    if (names) {
+        CHECK(r.has_bad);
+        CHECK_EQ(r.first_bad, index);
+    }
+    CHECK(strstr(r.reason, needle) != NULL);
+}
+
+static void test_tampering(const char *honest)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/t", s_root);
+    s_lmdb t;
+
+    /* 1. One byte of one stored entry, inside the envelope: for every
+     * entry tried, the audit names it. */
+    const uint64_t targets[] = {0, 7, 21, 40, 47};
+    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
+        s_copy(honest, dir);
+        s_tamper_begin(&t, dir);
+        MDB_val v = s_read(&t, targets[i]);
+        ((uint8_t *)v.mv_data)[v.mv_size / 2] ^= 0x10;
+        s_write(&t, targets[i], v);
+        free(v.mv_data);
+        s_tamper_end(&t);
+        s_expect_fail(dir, "byte changed", true, targets[i], "changed after it was written");
+    }
+    /* ... and a byte of the record around it (received_at). */
+    s_copy(honest, dir);
+    s_tamper_begin(&t, dir);
+    MDB_val v = s_read(&t, 12);
+    ((uint8_t *)v.mv_data)[v.mv_size - 3] ^= 0x01;
+    s_write(&t, 12, v);
+    free(v.mv_data);
+    s_tamper_end(&t);
+    s_expect_fail(dir, "record changed", true, 12, "entry 12");
+
+    /* 2. Delete an entry. */
+    s_copy(honest, dir);
+    s_tamper_begin(&t, dir);
+    uint8_t kb[8];
+    MDB_val k = s_key(kb, 30);
+    REQUIRE(mdb_del(t.txn, t.log, &k, NULL) == 0);
+    s_tamper_end(&t);
+    s_expect_fail(dir, "deleted", true, 30, "entry 30 is missing");
+
+    /* 3. Swap two entries. */
+    s_copy(honest, dir);
+    s_tamper_begin(&t, dir);
+    MDB_val a = s_read(&t, 5), b = s_read(&t, 9);
+    s_write(&t, 5, b);
+    s_write(&t, 9, a);
+    free(a.mv_data);
+    free(b.mv_data);
+    s_tamper_end(&t);
+    s_expect_fail(dir, "swapped", true, 5, "entry 5 does not match");
+
+    /* 4. Truncate below the last checkpoint. */
+    s_copy(honest, dir);
+    s_tamper_begin(&t, dir);
+    for (uint64_t i = 44; i < 48; i++) {
+        k = s_key(kb, i);
+        REQUIRE(mdb_del(t.txn, t.log, &k, NULL) == 0);
+    }
+    s_tamper_end(&t);
+    s_expect_fail(dir, "truncated", true, 44, "truncated");
+
+    /* 5. Replace a checkpoint: one signed by another key, and one whose
+     * root was edited. */
+    s_copy(honest, dir);
+    s_tamper_begin(&t, dir);
+    uint8_t root[32] = {1};
+    char *forged = NULL;
+    REQUIRE(cdx_checkpoint_sign(&forged, "cydex/broker.alpha", 20, root, 1, F.xx) == CDX_OK);
+    k = s_key(kb, 20);
+    MDB_val d = {strlen(forged), forged};
+    REQUIRE(mdb_put(t.txn, t.heads, &k, &d, 0) == 0);
+    s_tamper_end(&t);
+    free(forged);
+    s_expect_fail(dir, "checkpoint by another key", false, 0, "does not verify");
+
+    s_copy(honest, dir);
+    s_tamper_begin(&t, dir);
+    k = s_key(kb, 48);
+    REQUIRE(mdb_get(t.txn, t.heads, &k, &d) == 0);
+    char *text = malloc(d.mv_size + 1);
+    memcpy(text, d.mv_data, d.mv_size);
+    text[d.mv_size] = '\0';
+    char *line3 = strchr(strchr(text, '\n') + 1, '\n') + 1;
+    line3[0] = line3[0] == 'A' ? 'B' : 'A';
+    d = (MDB_val){strlen(text), text};
+    REQUIRE(mdb_put(t.txn, t.heads, &k, &d, 0) == 0);
+    s_tamper_end(&t);
+    free(text);
+    s_expect_fail(dir, "checkpoint root edited", false, 0, "does not verify");
+
+    /* 6. A careful attacker: rewrites entry 25 as a different valid
+     * envelope AND rewrites the tree above it to match. Only the signed
+     * checkpoint at 48 can catch it. */
+    s_copy(honest, dir);
+    s_tamper_begin(&t, dir);
+    cdx_log_entry e;
+    MDB_val old = s_read(&t, 25);
+    REQUIRE(cdx_log_entry_decode(&e, old.mv_data, old.mv_size, NULL) == CDX_OK);
+    free(old.mv_data);
+    uint8_t h[32];
+    cdx_envelope *other = s_env(F.de, 1, NULL, 30, h);
+    cdx_bytes_free(&e.envelope);
+    size_t len;
+    const uint8_t *raw = cdx_envelope_bytes(other, &len);
+    e.envelope.data = malloc(len);
+    memcpy(e.envelope.data, raw, len);
+    e.envelope.len = len;
+    /* Re-encode through the library's own codec, then fix the tree. */
+    cdx_envelope_destroy(&other);
+    cdx_bytes enc;
+    REQUIRE(cdx__log_entry_encode(&e, &enc) == CDX_OK);
+    s_write(&t, 25, (MDB_val){enc.len, enc.data});
+    uint8_t leaf[32], node[32];
+    cdx_log_entry_leaf_hash(&e, leaf);
+    memcpy(node, leaf, 32);
+    uint64_t idx = 25;
+    for (unsigned level = 0;; level++) {
+        uint8_t key[9] = {(uint8_t)level};
+        for (int b2 = 8; b2 >= 1; b2--)
+            key[b2] = (uint8_t)(idx >> (8 * (8 - b2)));
+        MDB_val tk = {9, key}, tv;
+        if (mdb_get(t.txn, t.tree, &tk, &tv) != 0)
+            break; /* that subtree is not complete yet */
+        tv = (MDB_val){32, node};
+        REQUIRE(mdb_put(t.txn, t.tree, &tk, &tv, 0) == 0);
+        uint8_t sib_key[9] = {(uint8_t)level};
+        uint64_t sib = idx ^ 1;
+        for (int b2 = 8; b2 >= 1; b2--)
+            sib_key[b2] = (uint8_t)(sib >> (8 * (8 - b2)));
+        MDB_val sk = {9, sib_key}, sv;
+        if (mdb_get(t.txn, t.tree, &sk, &sv) != 0)
+            break;
+        if (idx & 1)
+            cdx_merkle_node_hash(node, sv.mv_data, node);
+        else
+            cdx_merkle_node_hash(node, node, sv.mv_data);
+        idx >>= 1;
+    }
+    cdx_bytes_free(&enc);
+    cdx_log_entry_clear(&e);
+    s_tamper_end(&t);
+    s_expect_fail(dir, "entry and tree rewritten", true, 20, "signed checkpoint at size 48");
+
+    /* 7. The same log, with no checkpoint stored, still fails against a
+     * checkpoint the auditor got from the bus beforehand. */
+    cdx_log *log = s_open(honest, true);
+    char **texts;
+    size_t n;
+    REQUIRE(cdx_log_checkpoints(log, &texts, &n) == CDX_OK && n == 2);
+    cdx_log_destroy(&log);
+    s_tamper_begin(&t, dir);
+    REQUIRE(mdb_drop(t.txn, t.heads, 0) == 0);
+    s_tamper_end(&t);
+    cdx_audit_report r = s_audit(dir);
+    CHECK(r.pass); /* nothing stored contradicts it any more ... */
+    log = s_open(dir, true);
+    cdx_audit_opts o = {.roster = F.roster, .extra_checkpoint = texts[1], .threads = 1};
+    REQUIRE(cdx_audit_verify(log, &o, &r, NULL) == CDX_OK);
+    CHECK(!r.pass); /* ... but the checkpoint published earlier does */
+    CHECK(strstr(r.reason, "signed checkpoint at size 48") != NULL);
+    cdx_log_destroy(&log);
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+}
+
+static void test_map(void)
+{
+    char dir[300];
+    /* Grows by itself from a tiny map. */
+    snprintf(dir, sizeof dir, "%s/grow", s_root);
+    cdx_log *log = NULL;
+    cdx_log_opts o = {.owner = "broker.alpha", .map_initial = 128 * 1024,
+                      .map_max = 16 * 1024 * 1024};
+    REQUIRE(cdx_log_new(&log, dir, &o, NULL) == CDX_OK);
+    uint8_t prev[32], h[32];
+    for (uint64_t seq = 1; seq <= 300; seq++) {
+        cdx_envelope *e = s_env(F.ee, seq, seq > 1 ? prev : NULL, 2000, h);
+        memcpy(prev, h, 32);
+        cdx_log_append_out out;
+        CHECK_EQ(s_append1(log, e, &out), CDX_OK);
+        cdx_envelope_destroy(&e);
+    }
+    uint64_t size;
+    REQUIRE(cdx_log_size(log, &size) == CDX_OK);
+    CHECK_EQ(size, 300);
+    cdx_log_destroy(&log);
+
+    /* A full map: a clear error, and nothing of the failed batch. */
+    snprintf(dir, sizeof dir, "%s/full", s_root);
+    o.map_max = 256 * 1024;
+    REQUIRE(cdx_log_new(&log, dir, &o, NULL) == CDX_OK);
+    cdx_err rc = CDX_OK;
+    uint64_t stored = 0, seq = 1;
+    cdx_errbuf eb = {0};
+    while (rc == CDX_OK && seq < 10000) {
+        cdx_envelope *batch[5];
+        cdx_log_append_in in[5];
+        cdx_log_append_out out[5];
+        for (int i = 0; i < 5; i++, seq++) {
+            batch[i] = s_env(F.ee, seq, seq > 1 ? prev : NULL, 3000, h);
+            memcpy(prev, h, 32);
+            in[i] = (cdx_log_append_in){batch[i], FIXTURE_T0, "EE"};
+        }
+        rc = cdx_log_append(log, in, 5, out, &eb);
+        if (rc == CDX_OK)
+            stored += 5;
+        for (int i = 0; i < 5; i++)
+            cdx_envelope_destroy(&batch[i]);
+    }
+    CHECK_EQ(rc, CDX_ERR_FULL);
+    CHECK(strstr(eb.msg, "nothing of this batch was written") != NULL);
+    CHECK(stored > 0);
+    REQUIRE(cdx_log_size(log, &size) == CDX_OK);
+    CHECK_EQ(size, stored);
+    cdx_log_destroy(&log);
+    cdx_audit_report r = s_audit(dir);
+    CHECK(r.pass);
+    CHECK_EQ(r.verified, stored);
+
+    /* Opening a missing log read-only, and a log of another schema. */
+    snprintf(dir, sizeof dir, "%s/none", s_root);
+    cdx_log_opts ro = {.read_only = true};
+    CHECK_EQ(cdx_log_new(&log, dir, &ro, NULL), CDX_ERR_NOENT);
+    snprintf(dir, sizeof dir, "%s/grow", s_root);
+    s_lmdb t;
+    s_tamper_begin(&t, dir);
+    MDB_dbi meta;
+    REQUIRE(mdb_dbi_open(t.txn, "meta", 0, &meta) == 0);
+    uint8_t two[8] = {0, 0, 0, 0, 0, 0, 0, 2};
+    MDB_val k = {6, "schema"}, v = {8, two};
+    REQUIRE(mdb_put(t.txn, meta, &k, &v, 0) == 0);
+    s_tamper_end(&t);
+    eb.msg[0] = '\0';
+    CHECK_EQ(cdx_log_new(&log, dir, &ro, &eb), CDX_ERR_VERSION);
+    CHECK(strstr(eb.msg, "schema version 2") != NULL);
+}
+
+int main(void)
+{
+    fixture_init(&F);
+    fixture_tmpdir(s_root);
+    char honest[300];
+    snprintf(honest, sizeof honest, "%s/honest", s_root);
+    test_honest(honest);
+    test_tampering(honest);
+    test_map();
+    fixture_free(&F);
+    int rc = check_done("log_test");
+    if (rc == 0)
+        fixture_rmtree(s_root);
+    else
+        fprintf(stderr, "files kept in %s\n", s_root);
+    return rc;
+}
