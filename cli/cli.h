@@ -59,6 +59,7 @@ int cmd_roster(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

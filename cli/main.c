@@ -14,6 +14,7 @@ static const struct {
     {"sign", cmd_sign, "sign an alert or ack (JSON on stdin) into an envelope"},
     {"verify", cmd_verify, "verify an envelope against the roster; print it as JSON"},
     {"inspect", cmd_inspect, "decode an envelope without trusting it"},
+    {"log", cmd_log, "append verified envelopes to an audit log; sign its checkpoint"},
     {"demo", cmd_demo, "walk through keys, roster, signed and sealed alerts, a forgery"},
 };
 

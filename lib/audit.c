@@ -112,7 +112,8 @@ static void s_verify_batch(s_audit *a)
     size_t per = (a->n_batch + t - 1) / t;
     unsigned started = 0;
     for (unsigned i = 0; i < t; i++) {
-        w[i] = (s_worker){a->batch, i * per, (i + 1) * per < a->n_batch ? (i + 1) * per : a->n_batch};
+        w[i] =
+            (s_worker){a->batch, i * per, (i + 1) * per < a->n_batch ? (i + 1) * per : a->n_batch};
         if (w[i].from >= w[i].to)
             break;
         if (i == 0 || pthread_create(&tid[i], NULL, s_work, &w[i]) != 0) {
@@ -283,8 +284,9 @@ static void s_judge_senders(s_audit *a)
             if (memcmp(a->facts[i - 1].hash, f->hash, CDX_HASH_BYTES) == 0) {
                 if (f->index < bad_index) {
                     bad_index = f->index;
-                    snprintf(why, sizeof why, "entry %llu repeats entry %llu (the log stores "
-                                              "each envelope once)",
+                    snprintf(why, sizeof why,
+                             "entry %llu repeats entry %llu (the log stores "
+                             "each envelope once)",
                              (unsigned long long)f->index,
                              (unsigned long long)a->facts[i - 1].index);
                 }
@@ -311,8 +313,8 @@ static void s_judge_senders(s_audit *a)
         /* The chain: prev_hash must name one of the stored seq - 1. */
         if (f->seq > 1 && same_sender && a->facts[i - 1].seq == f->seq - 1) {
             bool linked = false;
-            for (size_t j = i; j-- > 0 && a->facts[j].sender == f->sender &&
-                               a->facts[j].seq == f->seq - 1;)
+            for (size_t j = i;
+                 j-- > 0 && a->facts[j].sender == f->sender && a->facts[j].seq == f->seq - 1;)
                 linked = linked || memcmp(a->facts[j].hash, f->prev, CDX_HASH_BYTES) == 0;
             if (!linked && f->index < bad_index) {
                 bad_index = f->index;
@@ -359,8 +361,9 @@ static cdx_err s_load_checkpoints(s_audit *a, cdx_errbuf *eb)
             s_fail(a, 0, false, "%s at size %llu is for log %s, not %s", where,
                    (unsigned long long)cp->size, cp->origin, cdx_log_origin(a->log));
         } else if (!owner) {
-            s_fail(a, 0, false, "the log's owner \"%s\" is not in the roster: its checkpoints "
-                                "cannot be checked",
+            s_fail(a, 0, false,
+                   "the log's owner \"%s\" is not in the roster: its checkpoints "
+                   "cannot be checked",
                    cdx_log_owner(a->log));
         } else if (cdx_checkpoint_verify(cp, owner->sign_pk, &why) != CDX_OK) {
             s_fail(a, 0, false, "%s: %s", where, why.msg);

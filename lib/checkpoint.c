@@ -126,8 +126,9 @@ cdx_err cdx_checkpoint_parse(cdx_checkpoint *out, const char *text, size_t len, 
     for (size_t i = 0; i < body_len; i++)
         lines += text[i] == '\n';
     if (lines != 3)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "checkpoint body has %d lines; expected origin, size, "
-                                            "root (extension lines are not supported)",
+        return cdx_errf(eb, CDX_ERR_FORMAT,
+                        "checkpoint body has %d lines; expected origin, size, "
+                        "root (extension lines are not supported)",
                         lines);
     char size_s[32], root_s[64];
     if (!s_line(text, body_len, 0, out->origin, sizeof out->origin) ||

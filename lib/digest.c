@@ -99,3 +99,13 @@ void cdx__sha256(uint8_t out[32], const void *a, size_t al, const void *b, size_
         crypto_hash_sha256_update(&st, c, cl);
     crypto_hash_sha256_final(&st, out);
 }
+
+char *cdx_base64_encode(const uint8_t *in, size_t len)
+{
+    return cdx__base64_encode(in, len);
+}
+
+cdx_err cdx_base64_decode(cdx_bytes *out, const char *text)
+{
+    return cdx__base64_decode(out, text);
+}

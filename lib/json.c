@@ -705,8 +705,7 @@ cdx_err cdx_json_from_member(char **out, const cdx_member *m, bool pretty)
     return s_finish(out, s_member_to(m), pretty);
 }
 
-cdx_err cdx_json_from_envelope(char **out, const cdx_envelope *env, const cdx_alert *opened,
-                               bool pretty)
+static json_t *s_envelope_to(const cdx_envelope *env, const cdx_alert *opened)
 {
     json_t *o = json_object();
     bool ok = o != NULL;
@@ -726,7 +725,79 @@ cdx_err cdx_json_from_envelope(char **out, const cdx_envelope *env, const cdx_al
         json_decref(o);
         o = NULL;
     }
-    return s_finish(out, o, pretty);
+    return o;
+}
+
+cdx_err cdx_json_from_envelope(char **out, const cdx_envelope *env, const cdx_alert *opened,
+                               bool pretty)
+{
+    return s_finish(out, s_envelope_to(env, opened), pretty);
+}
+
+cdx_err cdx_json_from_log_entry(char **out, const cdx_log_entry *e, const cdx_envelope *env,
+                                const cdx_alert *opened)
+{
+    json_t *o = json_object(), *flags = json_array();
+    bool ok = o && flags;
+    if (ok && (e->flags & CDX_LOG_FLAG_GAP))
+        ok = json_array_append_new(flags, json_string("gap-before")) == 0;
+    if (ok && (e->flags & CDX_LOG_FLAG_CHAIN_BREAK))
+        ok = json_array_append_new(flags, json_string("chain-break")) == 0;
+    if (o) {
+        s_set(o, "index", json_integer((json_int_t)e->index), &ok);
+        s_set(o, "received_at", s_jtime(e->received_at_ms), &ok);
+        s_set(o, "from", s_jstr(e->received_from), &ok);
+        s_set(o, "outcome", json_string(cdx_log_outcome_name(e->outcome)), &ok);
+        s_set(o, "flags", flags, &ok);
+        flags = NULL;
+        s_set(o, "envelope", s_envelope_to(env, opened), &ok);
+    }
+    json_decref(flags);
+    if (!ok) {
+        json_decref(o);
+        o = NULL;
+    }
+    return s_finish(out, o, false);
+}
+
+cdx_err cdx_json_from_audit_report(char **out, const char *origin, const cdx_audit_report *r)
+{
+    json_t *o = json_object(), *gaps = json_array();
+    bool ok = o && gaps;
+    for (uint64_t i = 0; ok && i < r->gaps && i < CDX_AUDIT_MAX_GAPS; i++) {
+        json_t *g = json_object();
+        bool gok = g != NULL;
+        if (g) {
+            s_set(g, "sender", s_jstr(r->gap[i].sender), &gok);
+            s_set(g, "from", json_integer((json_int_t)r->gap[i].from), &gok);
+            s_set(g, "to", json_integer((json_int_t)r->gap[i].to), &gok);
+        }
+        ok = s_append(gaps, g, gok);
+    }
+    if (o) {
+        s_set(o, "log", s_jstr(origin), &ok);
+        s_set(o, "verdict", json_string(r->pass ? "PASS" : "FAIL"), &ok);
+        s_set(o, "entries", json_integer((json_int_t)r->entries), &ok);
+        s_set(o, "verified", json_integer((json_int_t)r->verified), &ok);
+        if (!r->pass)
+            s_set(o, "reason", s_jstr(r->reason), &ok);
+        if (!r->pass && r->has_bad)
+            s_set(o, "first_bad", json_integer((json_int_t)r->first_bad), &ok);
+        s_set(o, "roster_version", json_integer((json_int_t)r->roster_version), &ok);
+        s_set(o, "checkpoints", json_integer((json_int_t)r->checkpoints), &ok);
+        s_set(o, "last_checkpoint", json_integer((json_int_t)r->last_checkpoint), &ok);
+        s_set(o, "senders", json_integer((json_int_t)r->senders), &ok);
+        s_set(o, "equivocations", json_integer((json_int_t)r->equivocations), &ok);
+        s_set(o, "gap_count", json_integer((json_int_t)r->gaps), &ok);
+        s_set(o, "gaps", gaps, &ok);
+        gaps = NULL;
+    }
+    json_decref(gaps);
+    if (!ok) {
+        json_decref(o);
+        o = NULL;
+    }
+    return s_finish(out, o, false);
 }
 
 cdx_err cdx_json_from_roster(char **out, const cdx_roster *r, bool pretty)

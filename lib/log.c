@@ -96,7 +96,8 @@ static size_t s_tree_key(uint8_t out[9], unsigned level, uint64_t index)
 
 /* ---- open / close ---- */
 
-static const char *s_dbnames[] = {"log", "by_hash", "by_sender", "senders", "tree", "heads", "meta"};
+static const char *s_dbnames[] = {"log",  "by_hash", "by_sender", "senders",
+                                  "tree", "heads",   "meta"};
 
 static cdx_err s_open_env(cdx_log *log, const char *dir, unsigned flags, cdx_errbuf *eb)
 {
@@ -132,8 +133,8 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
     int rc = mdb_txn_begin(log->env, NULL, log->read_only ? MDB_RDONLY : 0, &txn);
     if (rc)
         return s_mdb(eb, rc, "open");
-    MDB_dbi *dbis[] = {&log->log,     &log->by_hash, &log->by_sender, &log->senders,
-                       &log->tree,    &log->heads,   &log->meta};
+    MDB_dbi *dbis[] = {&log->log,  &log->by_hash, &log->by_sender, &log->senders,
+                       &log->tree, &log->heads,   &log->meta};
     for (size_t i = 0; i < 7 && rc == 0; i++) {
         unsigned flags = log->read_only ? 0 : MDB_CREATE;
         if (dbis[i] == &log->by_sender)
@@ -298,6 +299,11 @@ void cdx_log_entry_leaf_hash(const cdx_log_entry *e, uint8_t out[CDX_HASH_BYTES]
     cdx_merkle_leaf_hash(out, leaf, n);
 }
 
+cdx_err cdx_log_entry_encode(const cdx_log_entry *e, cdx_bytes *out)
+{
+    return cdx__log_entry_encode(e, out);
+}
+
 cdx_err cdx_log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
 {
     return cdx__log_entry_decode(out, data, len, eb);
@@ -424,9 +430,9 @@ static int s_seq_lookup(cdx_log *log, MDB_txn *txn, const char *sender, uint64_t
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-static cdx_err s_append_one(cdx_log *log, MDB_txn *txn, const cdx_log_append_in *in,
-                            uint64_t *size, cdx_log_append_out *out, uint64_t *dups,
-                            uint64_t *equivs, int *mdb_rc, cdx_errbuf *eb)
+static cdx_err s_append_one(cdx_log *log, MDB_txn *txn, const cdx_log_append_in *in, uint64_t *size,
+                            cdx_log_append_out *out, uint64_t *dups, uint64_t *equivs, int *mdb_rc,
+                            cdx_errbuf *eb)
 {
     const cdx_body *b = cdx_envelope_body(in->env);
     const uint8_t *h = cdx_envelope_hash(in->env);
@@ -531,8 +537,8 @@ static cdx_err s_bump(cdx_log *log, MDB_txn *txn, const char *name, uint64_t by,
     return s_meta_put(log, txn, name, v, 8, eb);
 }
 
-cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n,
-                       cdx_log_append_out *out, cdx_errbuf *eb)
+cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_log_append_out *out,
+                       cdx_errbuf *eb)
 {
     if (log->read_only)
         return cdx_errf(eb, CDX_ERR_INVALID, "log: opened read-only");
@@ -589,8 +595,8 @@ static cdx_err s_decode_at(MDB_val *k, MDB_val *d, uint64_t expect, cdx_log_entr
                            cdx_errbuf *eb)
 {
     if (k->mv_size != 8)
-        return cdx_errf(eb, CDX_ERR_CORRUPT, "log: a key of %zu bytes after entry %llu",
-                        k->mv_size, (unsigned long long)expect);
+        return cdx_errf(eb, CDX_ERR_CORRUPT, "log: a key of %zu bytes after entry %llu", k->mv_size,
+                        (unsigned long long)expect);
     uint64_t at = s_get64(k->mv_data);
     if (at != expect)
         return cdx_errf(eb, CDX_ERR_CORRUPT, "log: entry %llu is missing (next is %llu)",
@@ -711,8 +717,7 @@ cdx_err cdx_log_senders(cdx_log *log, cdx_log_sender **out, size_t *n)
     if (!*out)
         rc = CDX_ERR_NOMEM;
     MDB_val k, d;
-    for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0 &&
-                                                     *n < st.ms_entries;
+    for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0 && *n < st.ms_entries;
          mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
         cdx_log_sender *s = &(*out)[*n];
         if (k.mv_size > CDX_ID_MAX)
@@ -772,9 +777,7 @@ static cdx_err s_tree_op(cdx_log *log, s_tree_kind op, uint64_t a, uint64_t b,
     cdx_merkle_source src = {s_src_node, &ctx};
     if (rc == CDX_OK) {
         switch (op) {
-        case S_ROOT:
-            rc = a > size ? CDX_ERR_INVALID : cdx_merkle_root(&src, a, out[0]);
-            break;
+        case S_ROOT: rc = a > size ? CDX_ERR_INVALID : cdx_merkle_root(&src, a, out[0]); break;
         case S_INCLUSION:
             rc = b > size ? CDX_ERR_INVALID : cdx_merkle_inclusion_proof(&src, a, b, out, n);
             break;
@@ -804,8 +807,7 @@ cdx_err cdx_log_consistency(cdx_log *log, uint64_t old_size, uint64_t new_size,
     return s_tree_op(log, S_CONSISTENCY, old_size, new_size, proof, n);
 }
 
-cdx_err cdx_log_tree_node(cdx_log *log, unsigned level, uint64_t index,
-                          uint8_t out[CDX_HASH_BYTES])
+cdx_err cdx_log_tree_node(cdx_log *log, unsigned level, uint64_t index, uint8_t out[CDX_HASH_BYTES])
 {
     MDB_txn *txn;
     cdx_err rc = s_read_txn(log, &txn, NULL);

@@ -19,8 +19,8 @@ static fixture F;
 static char s_root[256];
 
 /* An envelope from `who`, seq, chained to prev (NULL for seq 1); hash out. */
-static cdx_envelope *s_env(const cdx_identity *who, uint64_t seq, const uint8_t *prev,
-                           size_t desc, uint8_t hash[CDX_HASH_BYTES])
+static cdx_envelope *s_env(const cdx_identity *who, uint64_t seq, const uint8_t *prev, size_t desc,
+                           uint8_t hash[CDX_HASH_BYTES])
 {
     cdx_bytes raw = {0};
     REQUIRE(fixture_sign_alert(who, seq, prev, FIXTURE_T0 + seq, desc, &raw, hash) == CDX_OK);
@@ -475,8 +475,8 @@ static void test_map(void)
     /* Grows by itself from a tiny map. */
     snprintf(dir, sizeof dir, "%s/grow", s_root);
     cdx_log *log = NULL;
-    cdx_log_opts o = {.owner = "broker.alpha", .map_initial = 128 * 1024,
-                      .map_max = 16 * 1024 * 1024};
+    cdx_log_opts o = {
+        .owner = "broker.alpha", .map_initial = 128 * 1024, .map_max = 16 * 1024 * 1024};
     REQUIRE(cdx_log_new(&log, dir, &o, NULL) == CDX_OK);
     uint8_t prev[32], h[32];
     for (uint64_t seq = 1; seq <= 300; seq++) {

@@ -28,24 +28,24 @@ typedef struct cdx_audit_gap {
 
 typedef struct cdx_audit_report {
     bool pass;
-    uint64_t entries;   /* in the log */
-    uint64_t verified;  /* entries [0, verified) passed every check */
-    bool has_bad;       /* when !pass: first_bad names an entry */
+    uint64_t entries;  /* in the log */
+    uint64_t verified; /* entries [0, verified) passed every check */
+    bool has_bad;      /* when !pass: first_bad names an entry */
     uint64_t first_bad;
-    char reason[400];   /* when !pass: what failed */
+    char reason[400]; /* when !pass: what failed */
     uint64_t roster_version;
-    uint64_t checkpoints;         /* signed checkpoints checked */
-    uint64_t last_checkpoint;     /* size of the largest one */
+    uint64_t checkpoints;     /* signed checkpoints checked */
+    uint64_t last_checkpoint; /* size of the largest one */
     uint64_t senders;
-    uint64_t equivocations;       /* (sender, seq) pairs with two envelopes */
-    uint64_t gaps;                /* missing seq ranges, all senders */
+    uint64_t equivocations;                /* (sender, seq) pairs with two envelopes */
+    uint64_t gaps;                         /* missing seq ranges, all senders */
     cdx_audit_gap gap[CDX_AUDIT_MAX_GAPS]; /* the first of them */
 } cdx_audit_report;
 
 typedef struct cdx_audit_opts {
-    const cdx_roster *roster;       /* the roster the auditor trusts (required) */
-    const char *extra_checkpoint;   /* a checkpoint text obtained elsewhere, or NULL */
-    unsigned threads;               /* signature checks in parallel; 0 = one per CPU */
+    const cdx_roster *roster;     /* the roster the auditor trusts (required) */
+    const char *extra_checkpoint; /* a checkpoint text obtained elsewhere, or NULL */
+    unsigned threads;             /* signature checks in parallel; 0 = one per CPU */
     void (*progress)(void *ctx, uint64_t done, uint64_t total); /* may be NULL */
     void *progress_ctx;
 } cdx_audit_opts;

@@ -38,6 +38,12 @@ void cdx_hex_encode(char *out, const uint8_t *in, size_t len);
  * NUL-terminated string. CDX_ERR_FORMAT on any other length or character. */
 cdx_err cdx_hex_decode(uint8_t *out, size_t want, const char *hex);
 
+/* Standard base64 (RFC 4648, padded). encode returns a malloc'd string or
+ * NULL; decode gives CDX_ERR_FORMAT on anything else, and out is the
+ * caller's to free. */
+char *cdx_base64_encode(const uint8_t *in, size_t len);
+cdx_err cdx_base64_decode(cdx_bytes *out, const char *text);
+
 /* True when id is a well-formed member id: 1..CDX_ID_MAX bytes of
  * [A-Za-z0-9._-], starting with a letter or digit. */
 bool cdx_id_valid(const char *id);

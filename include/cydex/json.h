@@ -10,9 +10,11 @@
 #ifndef CYDEX_JSON_H
 #define CYDEX_JSON_H
 
+#include "cydex/audit.h"
 #include "cydex/common.h"
 #include "cydex/envelope.h"
 #include "cydex/identity.h"
+#include "cydex/log.h"
 #include "cydex/message.h"
 #include "cydex/roster.h"
 
@@ -40,6 +42,14 @@ cdx_err cdx_json_from_envelope(char **out, const cdx_envelope *env, const cdx_al
 /* A member card, as written to ID.pub. */
 cdx_err cdx_json_from_member(char **out, const cdx_member *m, bool pretty);
 cdx_err cdx_json_to_member(cdx_member *out, const char *text, size_t len, cdx_errbuf *eb);
+
+/* A log entry: index, received_at, from, outcome, flags, and the envelope
+ * (as cdx_json_from_envelope; `opened` as there). */
+cdx_err cdx_json_from_log_entry(char **out, const cdx_log_entry *e, const cdx_envelope *env,
+                                const cdx_alert *opened);
+
+/* An audit verdict (cydex-audit verify --json). */
+cdx_err cdx_json_from_audit_report(char **out, const char *origin, const cdx_audit_report *r);
 
 /* A roster with its signers. */
 cdx_err cdx_json_from_roster(char **out, const cdx_roster *r, bool pretty);

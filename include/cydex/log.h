@@ -80,21 +80,24 @@ void cdx_log_entry_clear(cdx_log_entry *e);
 /* The entry's leaf hash in the log's Merkle tree (see LogEntry). */
 void cdx_log_entry_leaf_hash(const cdx_log_entry *e, uint8_t out[CDX_HASH_BYTES]);
 
+/* Serializes an entry as the log stores it (LogEntry); out is the
+ * caller's to free. */
+cdx_err cdx_log_entry_encode(const cdx_log_entry *e, cdx_bytes *out);
+
 /* Decodes a stored entry value (strict; for tools that read LMDB
  * themselves, and for the fuzzer). */
-cdx_err cdx_log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t len,
-                             cdx_errbuf *eb);
+cdx_err cdx_log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
 
 typedef struct cdx_log_append_in {
-    const cdx_envelope *env;   /* verified by the caller */
+    const cdx_envelope *env; /* verified by the caller */
     uint64_t received_at_ms;
     const char *received_from; /* member id, or "local" */
 } cdx_log_append_in;
 
 typedef enum cdx_append_status {
-    CDX_APPEND_STORED = 1,      /* new: stored at index */
-    CDX_APPEND_DUPLICATE,       /* already stored at index; nothing written */
-    CDX_APPEND_EQUIVOCATION     /* stored at index as evidence */
+    CDX_APPEND_STORED = 1,  /* new: stored at index */
+    CDX_APPEND_DUPLICATE,   /* already stored at index; nothing written */
+    CDX_APPEND_EQUIVOCATION /* stored at index as evidence */
 } cdx_append_status;
 
 typedef struct cdx_log_append_out {
@@ -106,8 +109,8 @@ typedef struct cdx_log_append_out {
 /* Appends n verified envelopes in one transaction: after CDX_OK all of
  * them are durable; after an error none is. Duplicates (by envelope hash,
  * within the batch too) are refused and counted, never stored twice. */
-cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n,
-                       cdx_log_append_out *out, cdx_errbuf *eb);
+cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_log_append_out *out,
+                       cdx_errbuf *eb);
 
 /* Number of entries. */
 cdx_err cdx_log_size(cdx_log *log, uint64_t *size);

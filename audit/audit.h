@@ -1,0 +1,32 @@
+/* cydex-audit: the auditor's tool. Offline and read-only: it opens a copy
+ * of any node's or broker's log and never needs a daemon.
+ *
+ * Exit codes: 0 verified / valid; 1 tampering, inconsistency or an invalid
+ * proof found; 64 usage; 65 malformed input; 66 no such log or file;
+ * 74 I/O error.
+ */
+#ifndef CYDEX_AUDIT_TOOL_H
+#define CYDEX_AUDIT_TOOL_H
+
+#include "../cli/cli.h"
+#include "cydex/audit.h"
+#include "cydex/checkpoint.h"
+#include "cydex/log.h"
+#include "cydex/merkle.h"
+
+/* Opens a log read-only; prints the error and returns its exit code. */
+int audit_open_log(const char *cmd, const char *dir, cdx_log **out);
+
+/* The roster to judge by: the file if given (checked as a trust anchor),
+ * else the one stored in the log, with a warning. */
+int audit_roster(const char *cmd, cdx_log *log, const char *path, cdx_roster **out);
+
+int cmd_audit_verify(int argc, char **argv);
+int cmd_audit_replay(int argc, char **argv);
+int cmd_audit_checkpoint(int argc, char **argv);
+int cmd_audit_prove(int argc, char **argv);
+int cmd_audit_check_proof(int argc, char **argv);
+int cmd_audit_diff(int argc, char **argv);
+int cmd_audit_report(int argc, char **argv);
+
+#endif
