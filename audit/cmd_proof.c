@@ -104,14 +104,17 @@ static int s_prove_inclusion(cdx_log *log, const char *which, const char *cp_pat
     cdx_errbuf eb = {0};
     uint64_t index = 0;
     uint8_t hash[CDX_HASH_BYTES];
-    if (strlen(which) == 2 * CDX_HASH_BYTES && cdx_hex_decode(hash, CDX_HASH_BYTES, which) == CDX_OK) {
+    if (strlen(which) == 2 * CDX_HASH_BYTES &&
+        cdx_hex_decode(hash, CDX_HASH_BYTES, which) == CDX_OK) {
         if (cdx_log_find_hash(log, hash, &index) != CDX_OK) {
             fprintf(stderr, "cydex-audit prove: no envelope with hash %s in this log\n", which);
             return CLI_NOINPUT;
         }
     } else if (!cli_parse_u64(which, &index)) {
-        return cli_usage("prove", "cydex-audit prove inclusion LOGDIR INDEX|HASH", "'%s' is "
-                         "neither an index nor a 64-digit hash", which);
+        return cli_usage("prove", "cydex-audit prove inclusion LOGDIR INDEX|HASH",
+                         "'%s' is "
+                         "neither an index nor a 64-digit hash",
+                         which);
     }
     char *cp_text = NULL;
     if (cp_path) {
@@ -141,8 +144,9 @@ static int s_prove_inclusion(cdx_log *log, const char *which, const char *cp_pat
     if (rc == CDX_OK)
         rc = cdx_log_root(log, cp.size, root);
     if (rc == CDX_OK && memcmp(root, cp.root, CDX_HASH_BYTES) != 0)
-        rc = cdx_errf(&eb, CDX_ERR_CORRUPT, "this log does not match the checkpoint at size "
-                                           "%llu: run verify",
+        rc = cdx_errf(&eb, CDX_ERR_CORRUPT,
+                      "this log does not match the checkpoint at size "
+                      "%llu: run verify",
                       (unsigned long long)cp.size);
     if (rc == CDX_OK)
         rc = cdx_log_inclusion(log, index, cp.size, path, &n);
@@ -168,8 +172,9 @@ static int s_prove_inclusion(cdx_log *log, const char *which, const char *cp_pat
 
 int cmd_audit_prove(int argc, char **argv)
 {
-    static const char usage[] = "cydex-audit prove inclusion LOGDIR INDEX|HASH [--checkpoint FILE]\n"
-                                "       cydex-audit prove consistency LOGDIR OLD NEW";
+    static const char usage[] =
+        "cydex-audit prove inclusion LOGDIR INDEX|HASH [--checkpoint FILE]\n"
+        "       cydex-audit prove consistency LOGDIR OLD NEW";
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
         printf("usage: %s\n\nInclusion: a C2SP tlog-proof of one entry (by index or envelope "
                "hash)\nagainst the smallest stored checkpoint covering it, the entry inside.\n"
@@ -202,8 +207,7 @@ int cmd_audit_prove(int argc, char **argv)
         uint64_t old, new_size;
         uint8_t proof[CDX_MERKLE_MAX_PROOF][CDX_HASH_BYTES];
         size_t n = 0;
-        if (!cli_parse_u64(args[2], &old) || !cli_parse_u64(args[3], &new_size) ||
-            old > new_size) {
+        if (!cli_parse_u64(args[2], &old) || !cli_parse_u64(args[3], &new_size) || old > new_size) {
             ec = cli_usage("prove", usage, "OLD and NEW are tree sizes, OLD <= NEW");
         } else if (cdx_log_consistency(log, old, new_size, proof, &n) != CDX_OK) {
             fprintf(stderr, "cydex-audit prove: the log has no tree of size %llu\n",
@@ -340,9 +344,8 @@ int cmd_audit_check_proof(int argc, char **argv)
             rc = cdx_log_entry_decode(&e, p.extra.data, p.extra.len, &eb);
         if (rc == CDX_OK) {
             cdx_log_entry_leaf_hash(&e, leaf);
-            rc = cdx_merkle_verify_inclusion(leaf, p.index, cp.size,
-                                             (const uint8_t(*)[CDX_HASH_BYTES])p.hashes, p.n,
-                                             cp.root);
+            rc = cdx_merkle_verify_inclusion(
+                leaf, p.index, cp.size, (const uint8_t(*)[CDX_HASH_BYTES])p.hashes, p.n, cp.root);
             if (rc != CDX_OK)
                 cdx_errf(&eb, rc, "the inclusion path does not lead to the checkpoint's root");
         }
@@ -375,17 +378,19 @@ int cmd_audit_check_proof(int argc, char **argv)
             rc = s_load_cp(&a, old_cp, owner.sign_pk, &eb);
         if (rc == CDX_OK)
             rc = s_load_cp(&b, new_cp, owner.sign_pk, &eb);
-        if (rc == CDX_OK && (a.size != p.old_size || b.size != p.new_size ||
-                             strcmp(a.origin, b.origin) != 0))
-            rc = cdx_errf(&eb, CDX_ERR_INVALID, "the checkpoints are not the proof's sizes "
-                                                "(%llu, %llu) of one log",
+        if (rc == CDX_OK &&
+            (a.size != p.old_size || b.size != p.new_size || strcmp(a.origin, b.origin) != 0))
+            rc = cdx_errf(&eb, CDX_ERR_INVALID,
+                          "the checkpoints are not the proof's sizes "
+                          "(%llu, %llu) of one log",
                           (unsigned long long)p.old_size, (unsigned long long)p.new_size);
         if (rc == CDX_OK) {
             rc = cdx_merkle_verify_consistency(a.size, b.size, a.root, b.root,
                                                (const uint8_t(*)[CDX_HASH_BYTES])p.hashes, p.n);
             if (rc != CDX_OK)
-                cdx_errf(&eb, rc, "the log at %llu is NOT a prefix of the log at %llu: it was "
-                                  "rewritten",
+                cdx_errf(&eb, rc,
+                         "the log at %llu is NOT a prefix of the log at %llu: it was "
+                         "rewritten",
                          (unsigned long long)a.size, (unsigned long long)b.size);
         }
         if (rc == CDX_OK)

@@ -54,7 +54,8 @@ static void s_print_text(const cdx_log_entry *e, const cdx_body *b, const cdx_al
                b->ack.note && *b->ack.note ? ": \"" : "", b->ack.note ? b->ack.note : "",
                b->ack.note && *b->ack.note ? "\"" : "");
     } else if (a) {
-        printf(" %s TLP:%s %s \"%s\"", b->kind == CDX_PAYLOAD_SEALED ? "SEALED ALERT (opened)" : "ALERT",
+        printf(" %s TLP:%s %s \"%s\"",
+               b->kind == CDX_PAYLOAD_SEALED ? "SEALED ALERT (opened)" : "ALERT",
                cdx_tlp_name(a->tlp), cdx_severity_name(a->severity), a->title);
     } else if (b->kind == CDX_PAYLOAD_SEALED) {
         printf(" SEALED ALERT TLP:%s to", cdx_tlp_name(b->sealed.tlp));
@@ -107,16 +108,12 @@ static cdx_err s_visit(void *ctx, const cdx_log_entry *e)
 
 int cmd_audit_replay(int argc, char **argv)
 {
-    static const struct option opts[] = {{"since", required_argument, NULL, 's'},
-                                         {"until", required_argument, NULL, 'u'},
-                                         {"sender", required_argument, NULL, 'S'},
-                                         {"topic", required_argument, NULL, 't'},
-                                         {"alert", required_argument, NULL, 'a'},
-                                         {"kind", required_argument, NULL, 'k'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"key", required_argument, NULL, 'K'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"since", required_argument, NULL, 's'},  {"until", required_argument, NULL, 'u'},
+        {"sender", required_argument, NULL, 'S'}, {"topic", required_argument, NULL, 't'},
+        {"alert", required_argument, NULL, 'a'},  {"kind", required_argument, NULL, 'k'},
+        {"format", required_argument, NULL, 'f'}, {"key", required_argument, NULL, 'K'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     s_replay r = {.until = UINT64_MAX};
     const char *key_path = NULL;
     int c;

@@ -52,12 +52,10 @@ static void s_print_text(const cdx_log *log, const cdx_audit_report *r)
 
 int cmd_audit_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {{"roster", required_argument, NULL, 'r'},
-                                         {"checkpoint", required_argument, NULL, 'c'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"roster", required_argument, NULL, 'r'},  {"checkpoint", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *roster_path = NULL, *cp_path = NULL;
     bool json = false;
     uint64_t threads = 0;

@@ -16,8 +16,8 @@ static const char s_usage[] =
     "cydex log append --dir DIR --roster R [--owner ID] [--from ID] ENVELOPE...\n"
     "       cydex log checkpoint --dir DIR --key OWNER.secret";
 
-static int s_append(const char *dir, const char *roster_path, const char *owner,
-                    const char *from, char **files, int n)
+static int s_append(const char *dir, const char *roster_path, const char *owner, const char *from,
+                    char **files, int n)
 {
     cdx_errbuf eb = {0};
     cdx_roster *roster = NULL;
@@ -58,14 +58,15 @@ static int s_append(const char *dir, const char *roster_path, const char *owner,
             dups += out[i].status == CDX_APPEND_DUPLICATE;
             equiv += out[i].status == CDX_APPEND_EQUIVOCATION;
             if (out[i].status == CDX_APPEND_EQUIVOCATION)
-                fprintf(stderr, "cydex log: %s: EQUIVOCATION: its sender already signed "
-                                "another envelope with this seq; kept as evidence at %llu\n",
+                fprintf(stderr,
+                        "cydex log: %s: EQUIVOCATION: its sender already signed "
+                        "another envelope with this seq; kept as evidence at %llu\n",
                         files[i], (unsigned long long)out[i].index);
         }
         uint64_t size = 0;
         cdx_log_size(log, &size);
-        printf("%s: stored %u, duplicates %u, equivocations %u; %llu entries\n", dir, stored,
-               dups, equiv, (unsigned long long)size);
+        printf("%s: stored %u, duplicates %u, equivocations %u; %llu entries\n", dir, stored, dups,
+               equiv, (unsigned long long)size);
     }
     int ec = rc == CDX_OK ? CLI_OK : cli_fail("log", rc, &eb);
     for (int i = 0; envs && i < n; i++)

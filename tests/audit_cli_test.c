@@ -1,0 +1,310 @@
+/* cydex log and cydex-audit as an auditor drives them: build a log, verify
+ * it, replay it with filters, prove entries and consistency to a third
+ * party, and catch a byte changed in data.mdb with a "hex editor". */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "proc.h"
+
+static fixture F;
+static char s_dir[256], s_out[300], s_err[300];
+static char *s_stdout, *s_stderr;
+
+static int s_run(const char *prog, ...)
+{
+    char *argv[32];
+    int n = 0;
+    char path[300];
+    snprintf(path, sizeof path, CDX_BIN "/%s", prog);
+    argv[n++] = path;
+    va_list ap;
+    va_start(ap, prog);
+    char *a;
+    while ((a = va_arg(ap, char *)) != NULL && n < 31)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    int rc = proc_run(argv, NULL, s_out, s_err, 120);
+    free(s_stdout);
+    free(s_stderr);
+    s_stdout = proc_slurp(s_out);
+    s_stderr = proc_slurp(s_err);
+    return rc;
+}
+
+static char *s_p(const char *name)
+{
+    static char bufs[24][300];
+    static int next;
+    char *p = bufs[next++ % 24];
+    snprintf(p, 300, "%s/%s", s_dir, name);
+    return p;
+}
+
+static void s_save(const char *name, const cdx_bytes *b)
+{
+    FILE *f = fopen(s_p(name), "wb");
+    REQUIRE(f && fwrite(b->data, 1, b->len, f) == b->len);
+    fclose(f);
+}
+
+static size_t s_lines(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+#define HAS(buf, text) CHECK(strstr(buf, text) != NULL)
+
+/* EE 1..6 (seq 4 has a unique title), FR's ack of EE 1, EE 7 sealed to FR. */
+static void s_write_envelopes(void)
+{
+    uint8_t prev[32], h1[32];
+    cdx_bytes env = {0};
+    for (uint64_t seq = 1; seq <= 6; seq++) {
+        cdx_body b;
+        fixture_body(&b, "EE", seq, seq > 1 ? prev : NULL, "alert.health", FIXTURE_T0 + seq);
+        b.kind = CDX_PAYLOAD_ALERT;
+        fixture_alert(&b.alert, CDX_TLP_GREEN, 40);
+        if (seq == 4) {
+            free(b.alert.title);
+            b.alert.title = malloc(32);
+            strcpy(b.alert.title, "Zebra-striped botnet");
+        }
+        REQUIRE(cdx_envelope_sign(F.ee, &b, &env, prev, NULL) == CDX_OK);
+        if (seq == 1)
+            memcpy(h1, prev, 32);
+        char name[32];
+        snprintf(name, sizeof name, "ee-%llu.env", (unsigned long long)seq);
+        s_save(name, &env);
+        cdx_bytes_free(&env);
+        cdx_body_clear(&b);
+    }
+    cdx_body b;
+    fixture_body(&b, "FR", 1, NULL, "ack", FIXTURE_T0 + 50);
+    b.kind = CDX_PAYLOAD_ACK;
+    memcpy(b.ack.alert_hash, h1, 32);
+    b.ack.alert_id = malloc(40);
+    strcpy(b.ack.alert_id, "6f1c2a9e-4b7d-4c1e-9a55-0d3e8f7b2c41");
+    b.ack.stage = CDX_ACK_MITIGATED;
+    REQUIRE(cdx_envelope_sign(F.fr, &b, &env, NULL, NULL) == CDX_OK);
+    s_save("fr-1.env", &env);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+    fixture_body(&b, "EE", 7, prev, "alert.energy", FIXTURE_T0 + 60);
+    b.kind = CDX_PAYLOAD_SEALED;
+    cdx_alert a;
+    fixture_alert(&a, CDX_TLP_RED, 30);
+    cdx_member fr;
+    cdx_identity_card(F.fr, &fr);
+    REQUIRE(cdx_seal_alert(&b.sealed, &a, "EE", 7, "alert.energy", &fr, 1, NULL) == CDX_OK);
+    REQUIRE(cdx_envelope_sign(F.ee, &b, &env, prev, NULL) == CDX_OK);
+    s_save("ee-7.env", &env);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+    cdx_alert_clear(&a);
+}
+
+static void test_build_and_verify(void)
+{
+    char log[300], roster[300];
+    snprintf(log, sizeof log, "%s", s_p("log"));
+    snprintf(roster, sizeof roster, "%s", s_p("roster.bin"));
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", log, "--roster", roster, "--owner",
+                   "broker.alpha", "--from", "EE", s_p("ee-1.env"), s_p("ee-2.env"),
+                   s_p("ee-3.env"), s_p("ee-4.env"), s_p("ee-5.env"), s_p("ee-6.env"),
+                   s_p("fr-1.env"), s_p("ee-7.env"), NULL),
+             0);
+    HAS(s_stdout, "stored 8, duplicates 0");
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", log, "--roster", roster, s_p("ee-1.env"),
+                   s_p("fr-1.env"), NULL),
+             0);
+    HAS(s_stdout, "stored 0, duplicates 2, equivocations 0; 8 entries");
+    CHECK_EQ(s_run("cydex", "log", "checkpoint", "--dir", log, "--key",
+                   s_p("keys/broker.alpha.secret"), NULL),
+             0);
+    HAS(s_stdout, "cydex/broker.alpha\n8\n");
+    CHECK_EQ(s_run("cydex", "log", "checkpoint", "--dir", log, "--key", s_p("keys/FR.secret"),
+                   NULL),
+             64);
+    HAS(s_stderr, "cannot sign checkpoints of broker.alpha's log");
+
+    CHECK_EQ(s_run("cydex-audit", "verify", log, "--roster", roster, NULL), 0);
+    HAS(s_stdout, "PASS: cydex/broker.alpha, entries 0..7 (8) verified");
+    HAS(s_stdout, "1 signed checkpoint checked, the last at size 8");
+    CHECK_EQ(s_run("cydex-audit", "verify", log, "--json", NULL), 0); /* the stored roster */
+    HAS(s_stdout, "\"verdict\":\"PASS\"");
+    HAS(s_stderr, "judging by the roster stored in the log");
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("nolog"), "--roster", roster, NULL), 66);
+    CHECK_EQ(s_run("cydex-audit", "verify", NULL), 64);
+    CHECK_EQ(s_run("cydex-audit", "diff", log, log, NULL), 70); /* not there yet, and says so */
+}
+
+static void test_replay(void)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s", s_p("log"));
+    CHECK_EQ(s_run("cydex-audit", "replay", log, NULL), 0);
+    CHECK_EQ(s_lines(s_stdout), 8);
+    HAS(s_stdout, "\"index\":0,");
+    CHECK_EQ(s_run("cydex-audit", "replay", log, "--sender", "FR", NULL), 0);
+    CHECK_EQ(s_lines(s_stdout), 1);
+    HAS(s_stdout, "\"stage\":\"mitigated\"");
+    CHECK_EQ(s_run("cydex-audit", "replay", log, "--kind", "ack", "--format", "text", NULL), 0);
+    CHECK_EQ(s_lines(s_stdout), 1);
+    HAS(s_stdout, "ACK mitigated");
+    CHECK_EQ(s_run("cydex-audit", "replay", log, "--alert", "6f1c2a9e-4b7d-4c1e-9a55-0d3e8f7b2c41",
+                   "--topic", "ack", NULL),
+             0);
+    CHECK_EQ(s_lines(s_stdout), 1);
+    CHECK_EQ(s_run("cydex-audit", "replay", log, "--topic", "alert.energy", NULL), 0);
+    CHECK_EQ(s_lines(s_stdout), 1);
+    CHECK(strstr(s_stdout, "\"opened\"") == NULL);
+    CHECK_EQ(s_run("cydex-audit", "replay", log, "--topic", "alert.energy", "--key",
+                   s_p("keys/FR.secret"), NULL),
+             0);
+    HAS(s_stdout, "\"opened\":{");
+    HAS(s_stdout, "\"tlp\":\"RED\"");
+    CHECK_EQ(s_run("cydex-audit", "replay", log, "--since", "2025-11-24T16:00:00.004Z", "--until",
+                   "2025-11-24T16:00:00.005Z", "--format", "text", NULL),
+             0);
+    CHECK_EQ(s_lines(s_stdout), 2);
+    HAS(s_stdout, "Zebra-striped botnet");
+    CHECK_EQ(s_run("cydex-audit", "replay", log, "--kind", "gossip", NULL), 64);
+}
+
+static void test_proofs(void)
+{
+    char log[300], roster[300], pub[300];
+    snprintf(log, sizeof log, "%s", s_p("log"));
+    snprintf(roster, sizeof roster, "%s", s_p("roster.bin"));
+    snprintf(pub, sizeof pub, "%s", s_p("keys/broker.alpha.pub"));
+    CHECK_EQ(s_run("cydex-audit", "prove", "inclusion", log, "3", NULL), 0);
+    HAS(s_stdout, "c2sp.org/tlog-proof@v1\nextra ");
+    HAS(s_stdout, "\nindex 3\n");
+    FILE *f = fopen(s_p("p3.proof"), "w");
+    fputs(s_stdout, f);
+    fclose(f);
+    CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("p3.proof"), "--key", pub, NULL), 0);
+    HAS(s_stdout, "VALID: entry 3 of cydex/broker.alpha");
+    HAS(s_stdout, "EE seq 4 on alert.health");
+    HAS(s_stdout, "Zebra-striped botnet");
+    CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("p3.proof"), "--key", s_p("keys/EE.pub"),
+                   NULL),
+             1);
+    /* Claim the entry sits at another index: the path no longer holds. */
+    char *text = proc_slurp(s_p("p3.proof"));
+    char *idx = strstr(text, "\nindex 3\n");
+    REQUIRE(idx != NULL);
+    idx[7] = '2';
+    f = fopen(s_p("p3-moved.proof"), "w");
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("p3-moved.proof"), "--key", pub, NULL), 1);
+    HAS(s_stderr, "INVALID");
+
+    /* Grow the log, checkpoint again, prove the old tree is a prefix. */
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", log, "--roster", roster, s_p("more-1.env"),
+                   s_p("more-2.env"), NULL),
+             0);
+    CHECK_EQ(s_run("cydex", "log", "checkpoint", "--dir", log, "--key",
+                   s_p("keys/broker.alpha.secret"), NULL),
+             0);
+    CHECK_EQ(s_run("cydex-audit", "checkpoint", log, "--size", "8", NULL), 0);
+    f = fopen(s_p("cp8"), "w");
+    fputs(s_stdout, f);
+    fclose(f);
+    CHECK_EQ(s_run("cydex-audit", "checkpoint", log, NULL), 0);
+    HAS(s_stdout, "\n10\n");
+    f = fopen(s_p("cp10"), "w");
+    fputs(s_stdout, f);
+    fclose(f);
+    CHECK_EQ(s_run("cydex-audit", "prove", "consistency", log, "8", "10", NULL), 0);
+    f = fopen(s_p("c.proof"), "w");
+    fputs(s_stdout, f);
+    fclose(f);
+    CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("c.proof"), "--key", pub, "--old", s_p("cp8"),
+                   "--new", s_p("cp10"), NULL),
+             0);
+    HAS(s_stdout, "VALID: cydex/broker.alpha at size 8 is a prefix of the same log at size 10");
+    CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("c.proof"), "--key", pub, "--old",
+                   s_p("cp10"), "--new", s_p("cp8"), NULL),
+             64);
+    CHECK_EQ(s_run("cydex-audit", "verify", log, "--roster", roster, NULL), 0);
+    HAS(s_stdout, "2 signed checkpoints checked, the last at size 10");
+}
+
+/* A "hex editor" attack: one letter of an alert's title, in data.mdb. */
+static void test_hex_editor(void)
+{
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/data.mdb' '%s/'", s_p("copy"),
+             s_p("log"), s_p("copy"));
+    REQUIRE(system(cmd) == 0);
+    char path[300];
+    snprintf(path, sizeof path, "%s/data.mdb", s_p("copy"));
+    FILE *f = fopen(path, "r+b");
+    REQUIRE(f != NULL);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    char *buf = malloc((size_t)size);
+    fseek(f, 0, SEEK_SET);
+    REQUIRE(fread(buf, 1, (size_t)size, f) == (size_t)size);
+    char *hit = NULL;
+    for (long i = 0; i + 20 <= size && !hit; i++)
+        if (memcmp(buf + i, "Zebra-striped botnet", 20) == 0)
+            hit = buf + i;
+    REQUIRE(hit != NULL);
+    fseek(f, (long)(hit - buf), SEEK_SET);
+    fputc('C', f); /* "Cebra-striped botnet" */
+    fclose(f);
+    free(buf);
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("copy"), "--roster", s_p("roster.bin"), NULL), 1);
+    HAS(s_stdout, "FAIL at entry 3");
+    HAS(s_stdout, "entries 0..2 verified before it");
+}
+
+int main(void)
+{
+    fixture_init(&F);
+    fixture_tmpdir(s_dir);
+    snprintf(s_out, sizeof s_out, "%s/stdout", s_dir);
+    snprintf(s_err, sizeof s_err, "%s/stderr", s_dir);
+    char keys[300];
+    snprintf(keys, sizeof keys, "%s/keys", s_dir);
+    REQUIRE(mkdir(keys, 0700) == 0);
+    REQUIRE(cdx_identity_save(F.broker, keys, NULL) == CDX_OK);
+    REQUIRE(cdx_identity_save(F.fr, keys, NULL) == CDX_OK);
+    REQUIRE(cdx_identity_save(F.ee, keys, NULL) == CDX_OK);
+    REQUIRE(cdx_roster_save(F.roster, s_p("roster.bin"), NULL) == CDX_OK);
+    s_write_envelopes();
+    cdx_bytes env = {0};
+    REQUIRE(fixture_sign_alert(F.de, 1, NULL, FIXTURE_T0 + 70, 10, &env, NULL) == CDX_OK);
+    s_save("more-1.env", &env);
+    cdx_bytes_free(&env);
+    REQUIRE(fixture_sign_alert(F.lt, 1, NULL, FIXTURE_T0 + FIXTURE_DAY, 10, &env, NULL) ==
+            CDX_OK);
+    s_save("more-2.env", &env);
+    cdx_bytes_free(&env);
+
+    test_build_and_verify();
+    test_replay();
+    test_proofs();
+    test_hex_editor();
+    fixture_free(&F);
+    free(s_stdout);
+    free(s_stderr);
+    int rc = check_done("audit_cli_test");
+    if (rc == 0)
+        fixture_rmtree(s_dir);
+    else
+        fprintf(stderr, "files kept in %s\n", s_dir);
+    return rc;
+}
