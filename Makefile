@@ -25,6 +25,7 @@ demo: build
 
 bench: build
 	$(BUILD)/bin/bench_envelope
+	$(BUILD)/bin/bench_log
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
