@@ -1,19 +1,349 @@
-/* cydex-audit diff / report: placeholders until their turn, so that the
- * tool's list of commands is complete and says honestly what is missing. */
-#include "audit.h"
+/* cydex-audit report and diff.
+ *
+ * report: one log's traffic (lib/report.c).
+ * diff:   two parties' logs side by side: what one holds and the other
+ *         never received, alerts a state never acknowledged, and any
+ *         (sender, seq) for which the two logs hold different envelopes:
+ *         proof that the sender equivocated, printed with both envelopes.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
 
-int cmd_audit_diff(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "cydex-audit diff: not implemented yet\n");
-    return CLI_SOFTWARE;
-}
+#include "audit.h"
+#include "cydex/report.h"
+
+static const char s_report_usage[] = "cydex-audit report LOGDIR [--json] [--key K.secret]";
 
 int cmd_audit_report(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "cydex-audit report: not implemented yet\n");
-    return CLI_SOFTWARE;
+    bool json = false;
+    const char *dir = NULL, *key_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: %s\n\nEntries per sender and kind, the time range, alerts nobody "
+                   "acknowledged,\neach state's acknowledgement latency (p50, p95 of its first "
+                   "ack per alert),\nand envelopes refused, by reason. --key names sealed "
+                   "alerts addressed to it.\n",
+                   s_report_usage);
+            return CLI_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+            key_path = argv[++i];
+        } else if (!dir && argv[i][0] != '-') {
+            dir = argv[i];
+        } else {
+            return cli_usage("report", s_report_usage, "bad argument '%s'", argv[i]);
+        }
+    }
+    if (!dir)
+        return cli_usage("report", s_report_usage, "give a LOGDIR");
+    cdx_log *log = NULL;
+    cdx_identity *key = NULL;
+    cdx_report *r = NULL;
+    cdx_errbuf eb = {0};
+    int ec = audit_open_log("report", dir, &log);
+    cdx_err rc = CDX_OK;
+    if (ec == CLI_OK && key_path)
+        rc = cdx_identity_load(&key, key_path, &eb);
+    if (ec == CLI_OK && rc == CDX_OK)
+        rc = cdx_report_build(&r, log, key, &eb);
+    if (ec == CLI_OK && rc != CDX_OK)
+        ec = cli_fail("report", rc, &eb);
+    if (ec == CLI_OK && json) {
+        char *text = NULL;
+        if (cdx_json_from_report(&text, cdx_log_origin(log), r) == CDX_OK)
+            printf("%s\n", text);
+        free(text);
+    } else if (ec == CLI_OK) {
+        char a[CDX_TIME_TEXT_MAX], b[CDX_TIME_TEXT_MAX];
+        cdx_time_format(a, r->first_ms);
+        cdx_time_format(b, r->last_ms);
+        printf("report on %s: %llu entries, sent %s .. %s\n\n", cdx_log_origin(log),
+               (unsigned long long)r->entries, a, b);
+        printf("%-14s %7s %7s %6s %6s %8s %9s %9s\n", "sender", "alerts", "sealed", "acks", "other",
+               "acked", "p50 ms", "p95 ms");
+        for (size_t i = 0; i < r->n_senders; i++) {
+            const cdx_report_sender *s = &r->senders[i];
+            printf("%-14s %7llu %7llu %6llu %6llu %8llu", s->id, (unsigned long long)s->alerts,
+                   (unsigned long long)s->sealed, (unsigned long long)s->acks,
+                   (unsigned long long)s->other, (unsigned long long)s->acked_alerts);
+            if (s->acked_alerts)
+                printf(" %9llu %9llu\n", (unsigned long long)s->latency_p50_ms,
+                       (unsigned long long)s->latency_p95_ms);
+            else
+                printf(" %9s %9s\n", "-", "-");
+        }
+        size_t unacked = 0;
+        for (size_t i = 0; i < r->n_alerts; i++)
+            unacked += r->alerts[i].acks == 0;
+        printf("\nalerts without any acknowledgement: %zu of %zu\n", unacked, r->n_alerts);
+        for (size_t i = 0; i < r->n_alerts; i++) {
+            const cdx_report_alert *al = &r->alerts[i];
+            if (al->acks)
+                continue;
+            cdx_time_format(a, al->sent_at_ms);
+            printf("  #%llu %s seq %llu %s %s%s%s\n", (unsigned long long)al->index, al->sender,
+                   (unsigned long long)al->seq, a, al->title[0] ? "\"" : "(sealed)", al->title,
+                   al->title[0] ? "\"" : "");
+        }
+        printf("\nrefused: %llu duplicate%s", (unsigned long long)r->counters.duplicates,
+               r->counters.duplicates == 1 ? "" : "s");
+        for (size_t i = 0; i < r->counters.n_rejected; i++)
+            printf(", %llu %s", (unsigned long long)r->counters.rejected[i].count,
+                   r->counters.rejected[i].reason);
+        printf("; equivocations kept as evidence: %llu\n",
+               (unsigned long long)r->counters.equivocations);
+    }
+    cdx_report_destroy(&r);
+    cdx_identity_destroy(&key);
+    cdx_log_destroy(&log);
+    return ec;
+}
+
+/* ---- diff ---- */
+
+typedef struct s_item {
+    char sender[CDX_ID_MAX + 1];
+    uint64_t seq, index;
+    uint8_t hash[CDX_HASH_BYTES];
+    cdx_payload_kind kind;
+    uint8_t ack_of[CDX_HASH_BYTES]; /* for acks */
+} s_item;
+
+typedef struct s_side {
+    s_item *items;
+    size_t n, cap;
+} s_side;
+
+static cdx_err s_collect(void *ctx, const cdx_log_entry *e)
+{
+    s_side *s = ctx;
+    cdx_envelope *env = NULL;
+    if (cdx_envelope_inspect(&env, e->envelope.data, e->envelope.len, NULL) != CDX_OK)
+        return CDX_OK;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        void *g = realloc(s->items, cap * sizeof *s->items);
+        if (!g) {
+            cdx_envelope_destroy(&env);
+            return CDX_ERR_NOMEM;
+        }
+        s->items = g;
+        s->cap = cap;
+    }
+    const cdx_body *b = cdx_envelope_body(env);
+    s_item *it = &s->items[s->n++];
+    memset(it, 0, sizeof *it);
+    snprintf(it->sender, sizeof it->sender, "%s", b->sender);
+    it->seq = b->seq;
+    it->index = e->index;
+    it->kind = b->kind;
+    memcpy(it->hash, cdx_envelope_hash(env), CDX_HASH_BYTES);
+    if (b->kind == CDX_PAYLOAD_ACK)
+        memcpy(it->ack_of, b->ack.alert_hash, CDX_HASH_BYTES);
+    cdx_envelope_destroy(&env);
+    return CDX_OK;
+}
+
+static int s_cmp_item(const void *x, const void *y)
+{
+    const s_item *a = x, *b = y;
+    int c = strcmp(a->sender, b->sender);
+    if (c)
+        return c;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return memcmp(a->hash, b->hash, CDX_HASH_BYTES);
+}
+
+static bool s_has_hash(const s_side *s, const uint8_t *h)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (memcmp(s->items[i].hash, h, CDX_HASH_BYTES) == 0)
+            return true;
+    return false;
+}
+
+/* Whether `who` acknowledged alert `h` in either log. */
+static bool s_acked(const s_side *a, const s_side *b, const char *who, const uint8_t *h)
+{
+    const s_side *sides[] = {a, b};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < sides[k]->n; i++) {
+            const s_item *it = &sides[k]->items[i];
+            if (it->kind == CDX_PAYLOAD_ACK && strcmp(it->sender, who) == 0 &&
+                memcmp(it->ack_of, h, CDX_HASH_BYTES) == 0)
+                return true;
+        }
+    return false;
+}
+
+static void s_print_envelope(cdx_log *log, uint64_t index, const char *label)
+{
+    cdx_log_entry e;
+    cdx_envelope *env = NULL;
+    char *json = NULL;
+    if (cdx_log_get(log, index, &e, NULL) == CDX_OK &&
+        cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) == CDX_OK &&
+        cdx_json_from_envelope(&json, env, NULL, false) == CDX_OK) {
+        char *b64 = cdx_base64_encode(e.envelope.data, e.envelope.len);
+        printf("    %s #%llu: %s\n    %s bytes (base64): %s\n", label, (unsigned long long)index,
+               json, label, b64 ? b64 : "");
+        free(b64);
+    }
+    free(json);
+    cdx_envelope_destroy(&env);
+    cdx_log_entry_clear(&e);
+}
+
+int cmd_audit_diff(int argc, char **argv)
+{
+    static const char usage[] = "cydex-audit diff LOGA LOGB [--roster FILE]";
+    static const struct option opts[] = {{"roster", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *roster_path = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': roster_path = optarg; break;
+        case 'h':
+            printf("usage: %s\n\nCompares two parties' logs: envelopes each holds that the "
+                   "other does not,\nper sender; alerts a state never acknowledged (states "
+                   "from --roster, or\nevery sender seen); and (sender, seq) pairs the two logs "
+                   "hold different\nenvelopes for: proof of equivocation, both envelopes "
+                   "printed.\nExit 0 no equivocation; 1 equivocation found (or, with "
+                   "--roster, proven).\n",
+                   usage);
+            return CLI_OK;
+        default: return cli_usage("diff", usage, "bad option");
+        }
+    }
+    if (argc - optind != 2)
+        return cli_usage("diff", usage, "give two LOGDIRs");
+    cdx_log *la = NULL, *lb = NULL;
+    cdx_roster *roster = NULL;
+    s_side a = {0}, b = {0};
+    cdx_errbuf eb = {0};
+    int ec = audit_open_log("diff", argv[optind], &la);
+    if (ec == CLI_OK)
+        ec = audit_open_log("diff", argv[optind + 1], &lb);
+    if (ec == CLI_OK && roster_path)
+        ec = audit_roster("diff", la, roster_path, &roster);
+    cdx_err rc = CDX_OK;
+    if (ec == CLI_OK)
+        rc = cdx_log_scan(la, 0, UINT64_MAX, s_collect, &a, &eb);
+    if (ec == CLI_OK && rc == CDX_OK)
+        rc = cdx_log_scan(lb, 0, UINT64_MAX, s_collect, &b, &eb);
+    if (ec == CLI_OK && rc != CDX_OK)
+        ec = cli_fail("diff", rc, &eb);
+    if (ec != CLI_OK)
+        goto done;
+    qsort(a.items, a.n, sizeof *a.items, s_cmp_item);
+    qsort(b.items, b.n, sizeof *b.items, s_cmp_item);
+    const char *na = cdx_log_origin(la), *nb = cdx_log_origin(lb);
+    printf("diff %s (A, %zu entries) and %s (B, %zu entries)\n", na, a.n, nb, b.n);
+
+    /* Missing on either side, per sender. */
+    const s_side *sides[2] = {&a, &b};
+    for (int k = 0; k < 2; k++) {
+        const s_side *x = sides[k], *y = sides[1 - k];
+        size_t missing = 0;
+        for (size_t i = 0; i < x->n; i++) {
+            if (s_has_hash(y, x->items[i].hash))
+                continue;
+            if (missing++ < 20)
+                printf("  only in %s: %s seq %llu (%s, #%llu)\n", k ? "B" : "A", x->items[i].sender,
+                       (unsigned long long)x->items[i].seq, cdx_payload_kind_name(x->items[i].kind),
+                       (unsigned long long)x->items[i].index);
+        }
+        printf("%s holds %zu envelope%s that %s does not%s\n", k ? "B" : "A", missing,
+               missing == 1 ? "" : "s", k ? "A" : "B", missing > 20 ? " (first 20 listed)" : "");
+    }
+
+    /* Alerts a state never acknowledged. */
+    const char *states[256];
+    size_t n_states = 0;
+    if (roster) {
+        for (size_t i = 0; i < cdx_roster_member_count(roster) && n_states < 256; i++) {
+            const cdx_member *m = cdx_roster_member_at(roster, i);
+            if (m->role == CDX_ROLE_STATE)
+                states[n_states++] = m->id;
+        }
+    } else {
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < sides[k]->n && n_states < 256; i++) {
+                bool known = false;
+                for (size_t j = 0; j < n_states && !known; j++)
+                    known = strcmp(states[j], sides[k]->items[i].sender) == 0;
+                if (!known)
+                    states[n_states++] = sides[k]->items[i].sender;
+            }
+    }
+    for (size_t s = 0; s < n_states; s++) {
+        size_t never = 0;
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < sides[k]->n; i++) {
+                const s_item *it = &sides[k]->items[i];
+                bool alert = it->kind == CDX_PAYLOAD_ALERT || it->kind == CDX_PAYLOAD_SEALED;
+                if (!alert || strcmp(it->sender, states[s]) == 0 ||
+                    (k == 1 && s_has_hash(&a, it->hash)) || s_acked(&a, &b, states[s], it->hash))
+                    continue;
+                if (never++ < 10)
+                    printf("  %s never acknowledged %s seq %llu\n", states[s], it->sender,
+                           (unsigned long long)it->seq);
+            }
+        if (never)
+            printf("%s left %zu alert%s unacknowledged\n", states[s], never, never == 1 ? "" : "s");
+    }
+
+    /* Equivocation across the two logs. */
+    size_t conflicts = 0;
+    for (size_t i = 0, j = 0; i < a.n && j < b.n;) {
+        const s_item *x = &a.items[i], *y = &b.items[j];
+        int cs = strcmp(x->sender, y->sender);
+        if (cs < 0 || (cs == 0 && x->seq < y->seq)) {
+            i++;
+        } else if (cs > 0 || (cs == 0 && x->seq > y->seq)) {
+            j++;
+        } else {
+            if (memcmp(x->hash, y->hash, CDX_HASH_BYTES) != 0 && !s_has_hash(&b, x->hash) &&
+                !s_has_hash(&a, y->hash)) {
+                conflicts++;
+                printf("EQUIVOCATION: %s signed two different envelopes with seq %llu\n", x->sender,
+                       (unsigned long long)x->seq);
+                if (roster) {
+                    cdx_log_entry ea, eb2;
+                    cdx_envelope *va = NULL, *vb = NULL;
+                    bool both = cdx_log_get(la, x->index, &ea, NULL) == CDX_OK &&
+                                cdx_log_get(lb, y->index, &eb2, NULL) == CDX_OK &&
+                                cdx_envelope_verify(&va, roster, ea.envelope.data, ea.envelope.len,
+                                                    NULL, NULL) == CDX_OK &&
+                                cdx_envelope_verify(&vb, roster, eb2.envelope.data,
+                                                    eb2.envelope.len, NULL, NULL) == CDX_OK;
+                    printf("    both signatures %s against the roster\n",
+                           both ? "VERIFY" : "do NOT both verify");
+                    cdx_envelope_destroy(&va);
+                    cdx_envelope_destroy(&vb);
+                    cdx_log_entry_clear(&ea);
+                    cdx_log_entry_clear(&eb2);
+                }
+                s_print_envelope(la, x->index, "A");
+                s_print_envelope(lb, y->index, "B");
+            }
+            i++;
+            j++;
+        }
+    }
+    printf("equivocations between the two logs: %zu\n", conflicts);
+    ec = conflicts ? CLI_REFUSED : CLI_OK;
+done:
+    free(a.items);
+    free(b.items);
+    cdx_roster_destroy(&roster);
+    cdx_log_destroy(&la);
+    cdx_log_destroy(&lb);
+    return ec;
 }

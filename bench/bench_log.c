@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cydex/cydex.h"
 #include "cydex/audit.h"
+#include "cydex/cydex.h"
 #include "cydex/log.h"
 #include "cydex/merkle.h"
 
@@ -194,8 +194,7 @@ int main(int argc, char **argv)
     /* ---- append ---- */
     const size_t n_for[] = {300, 20000, 40000}, batches[] = {1, 100, 1000};
     printf("CyDEx audit log benchmark (durable: one fsync per batch)\n");
-    printf("%-10s %14s %14s %7s %s\n", "batch", "raw LMDB e/s", "cdx_log e/s", "ratio",
-           "target");
+    printf("%-10s %14s %14s %7s %s\n", "batch", "raw LMDB e/s", "cdx_log e/s", "ratio", "target");
     for (int k = 0; k < 3; k++) {
         size_t n = n_for[k];
         memset(prev, 0, sizeof prev);

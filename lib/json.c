@@ -842,3 +842,75 @@ cdx_err cdx_json_from_roster(char **out, const cdx_roster *r, bool pretty)
     }
     return s_finish(out, o, pretty);
 }
+
+cdx_err cdx_json_from_report(char **out, const char *origin, const cdx_report *r)
+{
+    json_t *o = json_object(), *senders = json_array(), *unacked = json_array(),
+           *rejected = json_object();
+    bool ok = o && senders && unacked && rejected;
+    for (size_t i = 0; ok && i < r->n_senders; i++) {
+        const cdx_report_sender *s = &r->senders[i];
+        json_t *e = json_object();
+        bool eok = e != NULL;
+        if (e) {
+            s_set(e, "id", s_jstr(s->id), &eok);
+            s_set(e, "alerts", json_integer((json_int_t)s->alerts), &eok);
+            s_set(e, "sealed_alerts", json_integer((json_int_t)s->sealed), &eok);
+            s_set(e, "acks", json_integer((json_int_t)s->acks), &eok);
+            s_set(e, "other", json_integer((json_int_t)s->other), &eok);
+            s_set(e, "acked_alerts", json_integer((json_int_t)s->acked_alerts), &eok);
+            if (s->acked_alerts) {
+                s_set(e, "ack_latency_p50_ms", json_integer((json_int_t)s->latency_p50_ms), &eok);
+                s_set(e, "ack_latency_p95_ms", json_integer((json_int_t)s->latency_p95_ms), &eok);
+            }
+        }
+        ok = s_append(senders, e, eok);
+    }
+    for (size_t i = 0; ok && i < r->n_alerts; i++) {
+        const cdx_report_alert *a = &r->alerts[i];
+        if (a->acks)
+            continue;
+        json_t *e = json_object();
+        bool eok = e != NULL;
+        if (e) {
+            s_set(e, "index", json_integer((json_int_t)a->index), &eok);
+            s_set(e, "sender", s_jstr(a->sender), &eok);
+            s_set(e, "seq", json_integer((json_int_t)a->seq), &eok);
+            s_set(e, "hash", s_jhex(a->hash, CDX_HASH_BYTES), &eok);
+            s_set(e, "sent_at", s_jtime(a->sent_at_ms), &eok);
+            if (a->id[0])
+                s_set(e, "id", s_jstr(a->id), &eok);
+            if (a->title[0])
+                s_set(e, "title", s_jstr(a->title), &eok);
+        }
+        ok = s_append(unacked, e, eok);
+    }
+    for (size_t i = 0; ok && i < r->counters.n_rejected; i++)
+        s_set(rejected, r->counters.rejected[i].reason,
+              json_integer((json_int_t)r->counters.rejected[i].count), &ok);
+    if (o) {
+        s_set(o, "log", s_jstr(origin), &ok);
+        s_set(o, "entries", json_integer((json_int_t)r->entries), &ok);
+        if (r->entries) {
+            s_set(o, "first_sent_at", s_jtime(r->first_ms), &ok);
+            s_set(o, "last_sent_at", s_jtime(r->last_ms), &ok);
+        }
+        s_set(o, "senders", senders, &ok);
+        senders = NULL;
+        s_set(o, "alerts", json_integer((json_int_t)r->n_alerts), &ok);
+        s_set(o, "unacked_alerts", unacked, &ok);
+        unacked = NULL;
+        s_set(o, "duplicates_refused", json_integer((json_int_t)r->counters.duplicates), &ok);
+        s_set(o, "equivocations", json_integer((json_int_t)r->counters.equivocations), &ok);
+        s_set(o, "rejected", rejected, &ok);
+        rejected = NULL;
+    }
+    json_decref(senders);
+    json_decref(unacked);
+    json_decref(rejected);
+    if (!ok) {
+        json_decref(o);
+        o = NULL;
+    }
+    return s_finish(out, o, false);
+}

@@ -742,10 +742,48 @@ cdx_err cdx_log_counters_get(cdx_log *log, cdx_log_counters *out)
     cdx_err rc = s_read_txn(log, &txn, NULL);
     if (rc != CDX_OK)
         return rc;
+    memset(out, 0, sizeof *out);
     out->duplicates = s_counter(log, txn, "count/duplicates");
     out->equivocations = s_counter(log, txn, "count/equivocations");
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn, log->meta, &c) == 0) {
+        static const char prefix[] = "rejected/";
+        MDB_val k = s_val(prefix, sizeof prefix - 1), d;
+        int mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+        for (; mrc == 0 && out->n_rejected < CDX_LOG_MAX_REASONS;
+             mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+            size_t pl = sizeof prefix - 1;
+            if (k.mv_size <= pl || memcmp(k.mv_data, prefix, pl) != 0)
+                break;
+            size_t rl = k.mv_size - pl < 31 ? k.mv_size - pl : 31;
+            memcpy(out->rejected[out->n_rejected].reason, (char *)k.mv_data + pl, rl);
+            out->rejected[out->n_rejected].reason[rl] = '\0';
+            out->rejected[out->n_rejected].count = d.mv_size == 8 ? s_get64(d.mv_data) : 0;
+            out->n_rejected++;
+        }
+        mdb_cursor_close(c);
+    }
     mdb_txn_abort(txn);
     return CDX_OK;
+}
+
+cdx_err cdx_log_count_rejected(cdx_log *log, const char *reason, uint64_t n, cdx_errbuf *eb)
+{
+    if (log->read_only || !cdx_topic_valid(reason) || strlen(reason) > 31)
+        return cdx_errf(eb, CDX_ERR_INVALID, "log: cannot count rejection \"%s\"", reason);
+    char name[48];
+    snprintf(name, sizeof name, "rejected/%s", reason);
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
+    if (mrc)
+        return s_mdb(eb, mrc, "count");
+    cdx_err rc = s_bump(log, txn, name, n, eb);
+    if (rc == CDX_OK) {
+        mrc = mdb_txn_commit(txn);
+        return mrc ? s_mdb(eb, mrc, "count") : CDX_OK;
+    }
+    mdb_txn_abort(txn);
+    return rc;
 }
 
 /* ---- the tree ---- */

@@ -63,6 +63,8 @@ static size_t s_lines(const char *text)
 #define HAS(buf, text) CHECK(strstr(buf, text) != NULL)
 
 /* EE 1..6 (seq 4 has a unique title), FR's ack of EE 1, EE 7 sealed to FR. */
+static uint8_t s_hash[8][32]; /* EE seq n's envelope hash */
+
 static void s_write_envelopes(void)
 {
     uint8_t prev[32], h1[32];
@@ -80,6 +82,7 @@ static void s_write_envelopes(void)
         REQUIRE(cdx_envelope_sign(F.ee, &b, &env, prev, NULL) == CDX_OK);
         if (seq == 1)
             memcpy(h1, prev, 32);
+        memcpy(s_hash[seq], prev, 32);
         char name[32];
         snprintf(name, sizeof name, "ee-%llu.env", (unsigned long long)seq);
         s_save(name, &env);
@@ -130,9 +133,9 @@ static void test_build_and_verify(void)
                    s_p("keys/broker.alpha.secret"), NULL),
              0);
     HAS(s_stdout, "cydex/broker.alpha\n8\n");
-    CHECK_EQ(s_run("cydex", "log", "checkpoint", "--dir", log, "--key", s_p("keys/FR.secret"),
-                   NULL),
-             64);
+    CHECK_EQ(
+        s_run("cydex", "log", "checkpoint", "--dir", log, "--key", s_p("keys/FR.secret"), NULL),
+        64);
     HAS(s_stderr, "cannot sign checkpoints of broker.alpha's log");
 
     CHECK_EQ(s_run("cydex-audit", "verify", log, "--roster", roster, NULL), 0);
@@ -143,7 +146,50 @@ static void test_build_and_verify(void)
     HAS(s_stderr, "judging by the roster stored in the log");
     CHECK_EQ(s_run("cydex-audit", "verify", s_p("nolog"), "--roster", roster, NULL), 66);
     CHECK_EQ(s_run("cydex-audit", "verify", NULL), 64);
-    CHECK_EQ(s_run("cydex-audit", "diff", log, log, NULL), 70); /* not there yet, and says so */
+}
+
+/* A second party (FR's node) holds EE 1..3 and a *different* EE seq 4. */
+static void test_report_and_diff(void)
+{
+    char log[300], roster[300], other[300];
+    snprintf(log, sizeof log, "%s", s_p("log"));
+    snprintf(roster, sizeof roster, "%s", s_p("roster.bin"));
+    snprintf(other, sizeof other, "%s", s_p("log-fr"));
+    cdx_body b;
+    fixture_body(&b, "EE", 4, s_hash[3], "alert.health", FIXTURE_T0 + 4);
+    b.kind = CDX_PAYLOAD_ALERT;
+    fixture_alert(&b.alert, CDX_TLP_GREEN, 40);
+    cdx_bytes env = {0};
+    REQUIRE(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL) == CDX_OK);
+    s_save("ee-4b.env", &env);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", other, "--roster", roster, "--owner", "FR",
+                   s_p("ee-1.env"), s_p("ee-2.env"), s_p("ee-3.env"), s_p("ee-4b.env"),
+                   s_p("fr-1.env"), NULL),
+             0);
+
+    CHECK_EQ(s_run("cydex-audit", "diff", log, other, "--roster", roster, NULL), 1);
+    HAS(s_stdout, "EQUIVOCATION: EE signed two different envelopes with seq 4");
+    HAS(s_stdout, "both signatures VERIFY against the roster");
+    HAS(s_stdout, "only in A: EE seq 5");
+    HAS(s_stdout, "B holds 1 envelope that A does not");
+    HAS(s_stdout, "DE never acknowledged EE seq 1");
+    CHECK(strstr(s_stdout, "FR never acknowledged EE seq 1\n") == NULL);
+    HAS(s_stdout, "equivocations between the two logs: 1");
+    CHECK_EQ(s_run("cydex-audit", "diff", log, log, NULL), 0);
+    HAS(s_stdout, "equivocations between the two logs: 0");
+
+    CHECK_EQ(s_run("cydex-audit", "report", log, NULL), 0);
+    HAS(s_stdout, "report on cydex/broker.alpha: 8 entries");
+    HAS(s_stdout, "alerts without any acknowledgement: 6 of 7");
+    HAS(s_stdout, "(sealed)");
+    HAS(s_stdout, "refused: 2 duplicates");
+    CHECK_EQ(s_run("cydex-audit", "report", log, "--json", "--key", s_p("keys/FR.secret"), NULL),
+             0);
+    HAS(s_stdout, "\"id\":\"FR\",\"alerts\":0,\"sealed_alerts\":0,\"acks\":1");
+    HAS(s_stdout, "\"ack_latency_p50_ms\":49"); /* FR acked EE seq 1 49 ms after it was sent */
+    HAS(s_stdout, "\"duplicates_refused\":2");
 }
 
 static void test_replay(void)
@@ -195,9 +241,8 @@ static void test_proofs(void)
     HAS(s_stdout, "VALID: entry 3 of cydex/broker.alpha");
     HAS(s_stdout, "EE seq 4 on alert.health");
     HAS(s_stdout, "Zebra-striped botnet");
-    CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("p3.proof"), "--key", s_p("keys/EE.pub"),
-                   NULL),
-             1);
+    CHECK_EQ(
+        s_run("cydex-audit", "check-proof", s_p("p3.proof"), "--key", s_p("keys/EE.pub"), NULL), 1);
     /* Claim the entry sits at another index: the path no longer holds. */
     char *text = proc_slurp(s_p("p3.proof"));
     char *idx = strstr(text, "\nindex 3\n");
@@ -234,8 +279,8 @@ static void test_proofs(void)
                    "--new", s_p("cp10"), NULL),
              0);
     HAS(s_stdout, "VALID: cydex/broker.alpha at size 8 is a prefix of the same log at size 10");
-    CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("c.proof"), "--key", pub, "--old",
-                   s_p("cp10"), "--new", s_p("cp8"), NULL),
+    CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("c.proof"), "--key", pub, "--old", s_p("cp10"),
+                   "--new", s_p("cp8"), NULL),
              64);
     CHECK_EQ(s_run("cydex-audit", "verify", log, "--roster", roster, NULL), 0);
     HAS(s_stdout, "2 signed checkpoints checked, the last at size 10");
@@ -245,8 +290,8 @@ static void test_proofs(void)
 static void test_hex_editor(void)
 {
     char cmd[800];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/data.mdb' '%s/'", s_p("copy"),
-             s_p("log"), s_p("copy"));
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/data.mdb' '%s/'", s_p("copy"), s_p("log"),
+             s_p("copy"));
     REQUIRE(system(cmd) == 0);
     char path[300];
     snprintf(path, sizeof path, "%s/data.mdb", s_p("copy"));
@@ -289,13 +334,13 @@ int main(void)
     REQUIRE(fixture_sign_alert(F.de, 1, NULL, FIXTURE_T0 + 70, 10, &env, NULL) == CDX_OK);
     s_save("more-1.env", &env);
     cdx_bytes_free(&env);
-    REQUIRE(fixture_sign_alert(F.lt, 1, NULL, FIXTURE_T0 + FIXTURE_DAY, 10, &env, NULL) ==
-            CDX_OK);
+    REQUIRE(fixture_sign_alert(F.lt, 1, NULL, FIXTURE_T0 + FIXTURE_DAY, 10, &env, NULL) == CDX_OK);
     s_save("more-2.env", &env);
     cdx_bytes_free(&env);
 
     test_build_and_verify();
     test_replay();
+    test_report_and_diff();
     test_proofs();
     test_hex_editor();
     fixture_free(&F);

@@ -117,8 +117,8 @@ int main(void)
         REQUIRE(cdx_log_new(&log, log_dir, &ro, NULL) == CDX_OK);
         uint64_t size = 0;
         REQUIRE(cdx_log_size(log, &size) == CDX_OK);
-        CHECK(size >= reported);   /* nothing confirmed is lost */
-        partial += size % BATCH;   /* and no batch is half there */
+        CHECK(size >= reported); /* nothing confirmed is lost */
+        partial += size % BATCH; /* and no batch is half there */
         cdx_audit_opts ao = {.roster = F.roster, .threads = 2};
         cdx_audit_report r;
         REQUIRE(cdx_audit_verify(log, &ao, &r, NULL) == CDX_OK);

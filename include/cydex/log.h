@@ -140,12 +140,24 @@ typedef struct cdx_log_sender {
 /* All senders, by id; *out is the caller's to free(). */
 cdx_err cdx_log_senders(cdx_log *log, cdx_log_sender **out, size_t *n);
 
+#define CDX_LOG_MAX_REASONS 32u
+
 typedef struct cdx_log_counters {
     uint64_t duplicates;    /* appends refused as duplicates */
     uint64_t equivocations; /* entries stored as equivocation evidence */
+    size_t n_rejected;      /* envelopes the owner refused, by reason */
+    struct {
+        char reason[32];
+        uint64_t count;
+    } rejected[CDX_LOG_MAX_REASONS];
 } cdx_log_counters;
 
 cdx_err cdx_log_counters_get(cdx_log *log, cdx_log_counters *out);
+
+/* Counts `n` envelopes refused for `reason` (a cdx_errname(), e.g.
+ * "bad-signature"), durably. Refused envelopes are not logged as entries:
+ * a flood of forgeries must not fill the log. */
+cdx_err cdx_log_count_rejected(cdx_log *log, const char *reason, uint64_t n, cdx_errbuf *eb);
 
 /* ---- the tree ---- */
 
