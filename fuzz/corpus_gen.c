@@ -30,6 +30,13 @@ static void s_env(const fixture *F, const char *name, const cdx_identity *who, c
         exit(1);
     }
     s_put("envelope", name, env.data, env.len);
+    cdx_log_entry e = {.envelope = env, .received_at_ms = FIXTURE_T0, .outcome = CDX_LOG_ACCEPTED};
+    strcpy(e.received_from, "broker.alpha");
+    cdx_bytes stored;
+    if (cdx_log_entry_encode(&e, &stored) == CDX_OK) {
+        s_put("logentry", name, stored.data, stored.len);
+        cdx_bytes_free(&stored);
+    }
     if (env.len > 20)
         s_put("envelope", "truncated", env.data, env.len - 20);
     cdx_bytes_free(&env);

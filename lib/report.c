@@ -172,8 +172,7 @@ static cdx_err s_match(s_build *b)
     return CDX_OK;
 }
 
-cdx_err cdx_report_build(cdx_report **out, cdx_log *log, const cdx_identity *key,
-                         cdx_errbuf *eb)
+cdx_err cdx_report_build(cdx_report **out, cdx_log *log, const cdx_identity *key, cdx_errbuf *eb)
 {
     *out = calloc(1, sizeof **out);
     if (!*out)

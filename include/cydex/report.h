@@ -43,8 +43,7 @@ typedef struct cdx_report {
 
 /* Builds the report; `key` (may be NULL) opens sealed alerts addressed to
  * it so they can be named. */
-cdx_err cdx_report_build(cdx_report **out, cdx_log *log, const cdx_identity *key,
-                         cdx_errbuf *eb);
+cdx_err cdx_report_build(cdx_report **out, cdx_log *log, const cdx_identity *key, cdx_errbuf *eb);
 void cdx_report_destroy(cdx_report **r);
 
 #ifdef __cplusplus
