@@ -462,56 +462,88 @@ void cdx__outer_clear(cdx__outer *o)
     memset(o, 0, sizeof *o);
 }
 
+/* Reads a minimally encoded varint (what canonical protobuf writes). */
+static bool s_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0, i = 0; *at < len && shift < 64; shift += 7, i++) {
+        uint8_t b = p[(*at)++];
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return i == 0 || b != 0; /* a longer-than-needed varint is not canonical */
+    }
+    return false;
+}
+
+/* A length-delimited field: tag already read. */
+static bool s_field(const uint8_t *p, size_t len, size_t *at, const uint8_t **val, size_t *n)
+{
+    uint64_t l;
+    if (!s_varint(p, len, at, &l) || l > len - *at)
+        return false;
+    *val = p + *at;
+    *n = (size_t)l;
+    *at += (size_t)l;
+    return true;
+}
+
+/* The outer envelope is read by hand rather than through protobuf-c: it has
+ * four fields, its canonical form is one fixed layout, and reading it in
+ * place costs neither a copy nor a re-encoding to check canonicity:
+ *   08 <version> | 12 <len> signer | 1a <len> body | 22 40 <signature>
+ *                                                  | 2a <len> BatchAuth
+ * Each field appears at most once, in this order, and is omitted exactly
+ * when protobuf omits it (a zero version, an empty string or body). */
 cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size_t headroom,
                           cdx_errbuf *eb)
 {
     memset(out, 0, sizeof *out);
-    Cydex__V1__Envelope *m = cydex__v1__envelope__unpack(NULL, len, data);
-    if (!m)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "envelope does not decode");
-    cdx_err rc = CDX_OK;
-    /* Canonical form: the bytes must be exactly what we would write. */
-    size_t n = protobuf_c_message_get_packed_size(&m->base);
-    uint8_t *again = n == len ? malloc(n + 1) : NULL;
-    if (n != len || !again) {
-        rc = n != len ? cdx_errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded")
-                      : CDX_ERR_NOMEM;
-        goto done;
+    size_t at = 0, signer_len = 0, body_len = 0, sig_len = 0;
+    const uint8_t *signer = NULL, *body = NULL, *sig = NULL, *batch = NULL;
+    size_t batch_len = 0;
+    uint64_t version = 0;
+    bool ok = true;
+    if (ok && at < len && data[at] == 0x08) {
+        at++;
+        ok = s_varint(data, len, &at, &version) && version != 0 && version <= UINT32_MAX;
     }
-    protobuf_c_message_pack(&m->base, again);
-    if (memcmp(again, data, len) != 0 || m->base.n_unknown_fields) {
-        rc = cdx_errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded");
-        goto done;
+    if (ok && at < len && data[at] == 0x12) {
+        at++;
+        ok = s_field(data, len, &at, &signer, &signer_len) && signer_len > 0;
     }
-    out->version = m->version;
-    if (!cdx__copy_id(out->signer, m->signer)) {
-        rc = cdx_errf(eb, CDX_ERR_FORMAT, "signer id is too long");
-        goto done;
+    if (ok && at < len && data[at] == 0x1a) {
+        at++;
+        ok = s_field(data, len, &at, &body, &body_len) && body_len > 0;
     }
-    out->buf = malloc(headroom + m->body.len + 1);
-    if (!out->buf) {
-        rc = CDX_ERR_NOMEM;
-        goto done;
+    if (ok && at < len && data[at] == 0x22) {
+        at++;
+        ok = s_field(data, len, &at, &sig, &sig_len);
+    } else if (ok && at < len && data[at] == 0x2a) {
+        at++;
+        ok = s_field(data, len, &at, &batch, &batch_len);
     }
-    if (m->body.len)
-        memcpy(out->buf + headroom, m->body.data, m->body.len);
-    out->body_len = m->body.len;
-    if (m->auth_case == CYDEX__V1__ENVELOPE__AUTH_SIGNATURE) {
-        if (m->signature.len != CDX_SIG_BYTES) {
-            rc = cdx_errf(eb, CDX_ERR_FORMAT, "signature is %zu bytes, not 64", m->signature.len);
-            goto done;
-        }
+    if (!ok || at != len)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded");
+    out->version = (uint32_t)version;
+    if (signer_len > CDX_ID_MAX || (signer && memchr(signer, 0, signer_len)))
+        return cdx_errf(eb, CDX_ERR_FORMAT, "signer id is too long or not text");
+    if (signer)
+        memcpy(out->signer, signer, signer_len);
+    out->signer[signer_len] = '\0';
+    if (sig) {
+        if (sig_len != CDX_SIG_BYTES)
+            return cdx_errf(eb, CDX_ERR_FORMAT, "signature is %zu bytes, not 64", sig_len);
         out->has_signature = true;
-        memcpy(out->signature, m->signature.data, CDX_SIG_BYTES);
-    } else if (m->auth_case == CYDEX__V1__ENVELOPE__AUTH_BATCH) {
-        out->has_batch = true;
+        memcpy(out->signature, sig, CDX_SIG_BYTES);
     }
-done:
-    free(again);
-    cydex__v1__envelope__free_unpacked(m, NULL);
-    if (rc != CDX_OK)
-        cdx__outer_clear(out);
-    return rc;
+    out->has_batch = batch != NULL;
+    out->buf = malloc(headroom + body_len + 1);
+    if (!out->buf)
+        return CDX_ERR_NOMEM;
+    if (body_len)
+        memcpy(out->buf + headroom, body, body_len);
+    out->body_len = body_len;
+    return CDX_OK;
 }
 
 /* ---- roster ---- */
