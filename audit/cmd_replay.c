@@ -71,7 +71,7 @@ static void s_print_text(const cdx_log_entry *e, const cdx_body *b, const cdx_al
     printf("\n");
 }
 
-static cdx_err s_visit(void *ctx, const cdx_log_entry *e)
+static cdx_err s_visit(void *ctx, cdx_log_entry *e)
 {
     s_replay *r = ctx;
     cdx_envelope *env = NULL;

@@ -117,7 +117,7 @@ typedef struct s_side {
     size_t n, cap;
 } s_side;
 
-static cdx_err s_collect(void *ctx, const cdx_log_entry *e)
+static cdx_err s_collect(void *ctx, cdx_log_entry *e)
 {
     s_side *s = ctx;
     cdx_envelope *env = NULL;

@@ -229,27 +229,37 @@ int main(int argc, char **argv)
         uint8_t *msg = malloc(len);
         randombytes_buf(msg, len);
         crypto_sign_detached(sig, NULL, msg, len, sk);
-        double t0 = s_now();
-        size_t bare_n = 40000;
-        for (size_t i = 0; i < bare_n; i++)
-            if (crypto_sign_verify_detached(sig, msg, len, pk) != 0)
-                abort();
-        double bare = (double)bare_n / (s_now() - t0);
-        free(msg);
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        printf("\n%-22s %12s %7s %s\n", "verify", "entries/s", "ratio", "target");
+        unsigned max_t = (unsigned)(cpus > 1 ? cpus : 1);
+        /* Best of 3 rounds, bare and audit alternating, so both see the
+         * same machine. */
+        double bare = 0, audit[65] = {0};
+        for (int round = 0; round < 3; round++) {
+            double t0 = s_now();
+            size_t bare_n = 20000;
+            for (size_t i = 0; i < bare_n; i++)
+                if (crypto_sign_verify_detached(sig, msg, len, pk) != 0)
+                    abort();
+            double b = (double)bare_n / (s_now() - t0);
+            bare = b > bare ? b : bare;
+            for (unsigned t = 1; t <= max_t && t <= 64; t++) {
+                cdx_audit_opts o = {.roster = f.roster, .threads = t};
+                cdx_audit_report r;
+                t0 = s_now();
+                if (cdx_audit_verify(log, &o, &r, NULL) != CDX_OK || !r.pass)
+                    abort();
+                double rate = (double)r.verified / (s_now() - t0);
+                audit[t] = rate > audit[t] ? rate : audit[t];
+            }
+        }
+        free(msg);
+        printf("\n%-22s %12s %7s %s\n", "verify (best of 3)", "entries/s", "ratio", "target");
         printf("%-22s %12.0f %7s\n", "bare Ed25519, 1 core", bare, "1.000");
-        for (unsigned t = 1; t <= (unsigned)(cpus > 1 ? cpus : 1); t++) {
-            cdx_audit_opts o = {.roster = f.roster, .threads = t};
-            cdx_audit_report r;
-            t0 = s_now();
-            if (cdx_audit_verify(log, &o, &r, NULL) != CDX_OK || !r.pass)
-                abort();
-            double rate = (double)r.verified / (s_now() - t0);
+        for (unsigned t = 1; t <= max_t && t <= 64; t++) {
             char label[32];
             snprintf(label, sizeof label, "cydex-audit, %u thread%s", t, t > 1 ? "s" : "");
-            printf("%-22s %12.0f %7.3f %s\n", label, rate, rate / bare,
-                   t == 1 ? (rate / bare >= 0.9 ? ">= 0.90 met" : ">= 0.90 MISSED") : "");
+            printf("%-22s %12.0f %7.3f %s\n", label, audit[t], audit[t] / bare,
+                   t == 1 ? (audit[t] / bare >= 0.9 ? ">= 0.90 met" : ">= 0.90 MISSED") : "");
         }
         cdx_log_destroy(&log);
         s_rm(dir);

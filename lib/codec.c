@@ -546,6 +546,102 @@ cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size
     return CDX_OK;
 }
 
+/* ---- body header only ---- */
+
+static bool s_str_field(char **dst, const uint8_t *v, size_t n)
+{
+    if (memchr(v, 0, n))
+        return false;
+    *dst = malloc(n + 1);
+    if (!*dst)
+        return false;
+    memcpy(*dst, v, n);
+    (*dst)[n] = '\0';
+    return cdx__utf8_valid(*dst);
+}
+
+cdx_err cdx__body_decode_header(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    size_t at = 0;
+    uint32_t last = 0;
+    cdx_err rc = CDX_OK;
+    while (rc == CDX_OK && at < len) {
+        uint64_t tag, v = 0;
+        const uint8_t *val = NULL;
+        size_t n = 0;
+        if (!s_varint(data, len, &at, &tag) || (tag >> 3) <= last) {
+            rc = cdx_errf(eb, CDX_ERR_FORMAT, "body fields out of order or malformed");
+            break;
+        }
+        uint32_t field = (uint32_t)(tag >> 3), wire = (uint32_t)(tag & 7);
+        last = field;
+        bool ok = wire == 0   ? s_varint(data, len, &at, &v)
+                  : wire == 2 ? s_field(data, len, &at, &val, &n)
+                              : false;
+        if (!ok) {
+            rc = cdx_errf(eb, CDX_ERR_FORMAT, "body field %u is malformed", field);
+            break;
+        }
+        switch (field) {
+        case 1: ok = wire == 2 && s_str_field(&out->sender, val, n); break;
+        case 2: ok = wire == 0 && (out->seq = v, true); break;
+        case 3: ok = wire == 0 && (out->sent_at_ms = v, true); break;
+        case 4:
+            ok = wire == 2 && n == CDX_HASH_BYTES;
+            if (ok) {
+                memcpy(out->prev_hash, val, n);
+                out->has_prev_hash = true;
+            }
+            break;
+        case 5: ok = wire == 2 && s_str_field(&out->topic, val, n); break;
+        case 10:
+            out->kind = CDX_PAYLOAD_ALERT;
+            ok = wire == 2;
+            break;
+        case 11:
+            out->kind = CDX_PAYLOAD_ACK;
+            ok = wire == 2;
+            break;
+        case 12:
+            out->kind = CDX_PAYLOAD_SEALED;
+            ok = wire == 2;
+            break;
+        case 13: {
+            out->kind = CDX_PAYLOAD_ROSTER;
+            Cydex__V1__SignedRoster *r =
+                wire == 2 ? cydex__v1__signed_roster__unpack(NULL, n, val) : NULL;
+            ok = r && !s_not_strict(&r->base) && s_pack(&r->base, 0, &out->roster) == CDX_OK;
+            if (r)
+                cydex__v1__signed_roster__free_unpacked(r, NULL);
+            break;
+        }
+        case 14:
+            out->kind = CDX_PAYLOAD_TREE_HEAD;
+            ok = wire == 2;
+            break;
+        case 15:
+            out->kind = CDX_PAYLOAD_HEARTBEAT;
+            ok = wire == 2;
+            break;
+        default: ok = false; break;
+        }
+        if (!ok)
+            rc = cdx_errf(eb, CDX_ERR_FORMAT, "body field %u is malformed or unknown", field);
+    }
+    if (rc == CDX_OK && out->kind == CDX_PAYLOAD_NONE)
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "body carries no payload");
+    if (rc == CDX_OK && (!out->sender || !out->topic)) {
+        /* proto3 omits empty strings; keep the record's strings non-NULL */
+        if ((!out->sender && !(out->sender = cdx__strdup(""))) ||
+            (!out->topic && !(out->topic = cdx__strdup(""))))
+            rc = CDX_ERR_NOMEM;
+    }
+    if (rc != CDX_OK)
+        cdx_body_clear(out);
+    return rc;
+}
+
 /* ---- roster ---- */
 
 void cdx__roster_data_clear(cdx__roster_data *d)
@@ -738,29 +834,55 @@ cdx_err cdx__log_entry_encode(const cdx_log_entry *e, cdx_bytes *out)
     return s_pack(&m.base, 0, out);
 }
 
+/* Read by hand, like the outer envelope: the auditor decodes every entry,
+ * and this way its envelope is copied once, with no other allocation.
+ * Fields in number order, each at most once; unknown fields refused. */
 cdx_err cdx__log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
 {
     memset(out, 0, sizeof *out);
-    Cydex__V1__LogEntry *m = cydex__v1__log_entry__unpack(NULL, len, data);
-    if (!m)
-        return cdx_errf(eb, CDX_ERR_CORRUPT, "entry does not decode");
-    cdx_err rc = CDX_OK;
-    if (s_not_strict(&m->base))
-        rc = cdx_errf(eb, CDX_ERR_CORRUPT, "entry carries unknown fields");
-    else if (!cdx__copy_id(out->received_from, m->received_from))
-        rc = cdx_errf(eb, CDX_ERR_CORRUPT, "entry's sender id is too long");
-    else if (m->outcome != CYDEX__V1__LOG_OUTCOME__LOG_ACCEPTED &&
-             m->outcome != CYDEX__V1__LOG_OUTCOME__LOG_EQUIVOCATION)
-        rc = cdx_errf(eb, CDX_ERR_CORRUPT, "entry has an unknown outcome %d", (int)m->outcome);
-    else if (!s_copy_bin(&out->envelope, m->envelope))
-        rc = CDX_ERR_NOMEM;
-    if (rc == CDX_OK) {
-        out->received_at_ms = m->received_at_ms;
-        out->outcome = (cdx_log_outcome)m->outcome;
-        out->flags = m->flags;
+    size_t at = 0;
+    uint32_t last = 0;
+    const uint8_t *env = NULL;
+    size_t env_len = 0;
+    while (at < len) {
+        uint64_t tag, v = 0;
+        const uint8_t *val = NULL;
+        size_t n = 0;
+        if (!s_varint(data, len, &at, &tag) || (tag >> 3) <= last || (tag >> 3) > 5)
+            return cdx_errf(eb, CDX_ERR_CORRUPT, "entry has unknown or repeated fields");
+        last = (uint32_t)(tag >> 3);
+        bool ok = (tag & 7) == 0   ? s_varint(data, len, &at, &v)
+                  : (tag & 7) == 2 ? s_field(data, len, &at, &val, &n)
+                                   : false;
+        if (ok) {
+            switch (last) {
+            case 1: ok = (tag & 7) == 2 && (env = val, env_len = n, true); break;
+            case 2: ok = (tag & 7) == 0 && (out->received_at_ms = v, true); break;
+            case 3:
+                ok = (tag & 7) == 2 && n <= CDX_ID_MAX && !memchr(val, 0, n);
+                if (ok) {
+                    memcpy(out->received_from, val, n);
+                    out->received_from[n] = '\0';
+                    ok = cdx__utf8_valid(out->received_from);
+                }
+                break;
+            case 4: ok = (tag & 7) == 0 && (out->outcome = (cdx_log_outcome)v, true); break;
+            case 5:
+                ok = (tag & 7) == 0 && v <= UINT32_MAX && (out->flags = (uint32_t)v, true);
+                break;
+            default: ok = false; break;
+            }
+        }
+        if (!ok)
+            return cdx_errf(eb, CDX_ERR_CORRUPT, "entry field %u is malformed", last);
     }
-    cydex__v1__log_entry__free_unpacked(m, NULL);
-    if (rc != CDX_OK)
-        cdx_bytes_free(&out->envelope);
-    return rc;
+    if (out->outcome != CDX_LOG_ACCEPTED && out->outcome != CDX_LOG_EQUIVOCATION)
+        return cdx_errf(eb, CDX_ERR_CORRUPT, "entry has an unknown outcome %d", (int)out->outcome);
+    out->envelope.data = malloc(env_len + 1);
+    if (!out->envelope.data)
+        return CDX_ERR_NOMEM;
+    if (env_len)
+        memcpy(out->envelope.data, env, env_len);
+    out->envelope.len = env_len;
+    return CDX_OK;
 }

@@ -135,7 +135,9 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
     memcpy(env->signer, outer.signer, sizeof env->signer);
     memcpy(env->signature, outer.signature, CDX_SIG_BYTES);
     cdx_hash(env->hash, body, outer.body_len);
-    rc = cdx__body_decode(&env->body, body, outer.body_len, eb);
+    bool header_only = opts && opts->header_only;
+    rc = header_only ? cdx__body_decode_header(&env->body, body, outer.body_len, eb)
+                     : cdx__body_decode(&env->body, body, outer.body_len, eb);
     if (rc != CDX_OK)
         goto fail;
     if (!roster)
@@ -171,7 +173,7 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
             goto fail;
         }
     }
-    rc = cdx_body_check(b, eb);
+    rc = header_only ? cdx__body_check_header(b, eb) : cdx_body_check(b, eb);
     if (rc != CDX_OK)
         goto fail;
     env->verified = true;

@@ -27,6 +27,9 @@ bool cdx__utf8_valid(const char *s);
 /* Bounded copy into a fixed buffer; false (and dst = "") if it does not fit. */
 bool cdx__copy_id(char dst[CDX_ID_MAX + 1], const char *src);
 
+/* The header part of cdx_body_check (ids, topic, seq, prev_hash). */
+cdx_err cdx__body_check_header(const cdx_body *b, cdx_errbuf *eb);
+
 /* ---- crypto primitives (digest.c; the only other sodium.h users are
  * identity.c and seal.c) ---- */
 
@@ -90,6 +93,10 @@ cdx_err cdx__body_encode(const cdx_body *b, size_t headroom, cdx_bytes *out);
 /* Strict decode: unknown fields anywhere are refused. */
 cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
 
+/* Only the header fields and the payload's kind (a roster payload is
+ * decoded whole); unknown top-level fields are refused. */
+cdx_err cdx__body_decode_header(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
+
 cdx_err cdx__alert_encode(const cdx_alert *a, cdx_bytes *out);
 cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
 
@@ -111,6 +118,12 @@ cdx_err cdx__outer_encode(const char *signer, const uint8_t *body, size_t body_l
 cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size_t headroom,
                           cdx_errbuf *eb);
 void cdx__outer_clear(cdx__outer *o);
+
+/* The leaf hash of an entry whose envelope is known (verified): signer,
+ * envelope hash and signature as in LogEntry's leaf layout. */
+void cdx__log_leaf_hash(const cdx_log_entry *e, const char *signer,
+                        const uint8_t env_hash[CDX_HASH_BYTES], const uint8_t sig[CDX_SIG_BYTES],
+                        uint8_t out[CDX_HASH_BYTES]);
 
 /* Audit log entries (LogEntry). */
 cdx_err cdx__log_entry_encode(const cdx_log_entry *e, cdx_bytes *out);

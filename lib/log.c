@@ -281,10 +281,12 @@ void cdx_log_entry_clear(cdx_log_entry *e)
     memset(e, 0, sizeof *e);
 }
 
-void cdx_log_entry_leaf_hash(const cdx_log_entry *e, uint8_t out[CDX_HASH_BYTES])
+void cdx__log_leaf_hash(const cdx_log_entry *e, const char *signer,
+                        const uint8_t env_hash[CDX_HASH_BYTES], const uint8_t sig[CDX_SIG_BYTES],
+                        uint8_t out[CDX_HASH_BYTES])
 {
-    uint8_t leaf[1 + 1 + 4 + 8 + 1 + CDX_ID_MAX + CDX_HASH_BYTES];
-    size_t n = 0, from = strlen(e->received_from);
+    uint8_t leaf[1 + 1 + 4 + 8 + 1 + CDX_ID_MAX + 1 + CDX_ID_MAX + CDX_HASH_BYTES + CDX_SIG_BYTES];
+    size_t n = 0, from = strlen(e->received_from), sl = strlen(signer);
     leaf[n++] = 0x01;
     leaf[n++] = (uint8_t)e->outcome;
     for (int i = 3; i >= 0; i--)
@@ -294,9 +296,30 @@ void cdx_log_entry_leaf_hash(const cdx_log_entry *e, uint8_t out[CDX_HASH_BYTES]
     leaf[n++] = (uint8_t)from;
     memcpy(leaf + n, e->received_from, from);
     n += from;
-    cdx_hash(leaf + n, e->envelope.data, e->envelope.len);
+    leaf[n++] = (uint8_t)sl;
+    memcpy(leaf + n, signer, sl);
+    n += sl;
+    memcpy(leaf + n, env_hash, CDX_HASH_BYTES);
     n += CDX_HASH_BYTES;
+    memcpy(leaf + n, sig, CDX_SIG_BYTES);
+    n += CDX_SIG_BYTES;
     cdx_merkle_leaf_hash(out, leaf, n);
+}
+
+void cdx_log_entry_leaf_hash(const cdx_log_entry *e, uint8_t out[CDX_HASH_BYTES])
+{
+    cdx__outer outer;
+    uint8_t h[CDX_HASH_BYTES];
+    static const uint8_t no_sig[CDX_SIG_BYTES];
+    if (cdx__outer_decode(&outer, e->envelope.data, e->envelope.len, 0, NULL) == CDX_OK &&
+        outer.version == CDX_WIRE_VERSION && outer.has_signature) {
+        cdx_hash(h, outer.buf, outer.body_len);
+        cdx__log_leaf_hash(e, outer.signer, h, outer.signature, out);
+    } else {
+        cdx_hash(h, e->envelope.data, e->envelope.len);
+        cdx__log_leaf_hash(e, "", h, no_sig, out);
+    }
+    cdx__outer_clear(&outer);
 }
 
 cdx_err cdx_log_entry_encode(const cdx_log_entry *e, cdx_bytes *out)
@@ -513,7 +536,7 @@ static cdx_err s_append_one(cdx_log *log, MDB_txn *txn, const cdx_log_append_in 
     if ((*mdb_rc = mdb_put(txn, log->senders, &k, &d, 0)))
         return s_mdb(eb, *mdb_rc, "senders");
     uint8_t leaf[CDX_HASH_BYTES];
-    cdx_log_entry_leaf_hash(&e, leaf);
+    cdx__log_leaf_hash(&e, cdx_envelope_signer(in->env), h, cdx_envelope_signature(in->env), leaf);
     rc = s_tree_add(log, txn, e.index, leaf, mdb_rc);
     if (rc != CDX_OK)
         return *mdb_rc ? s_mdb(eb, *mdb_rc, "tree")

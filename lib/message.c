@@ -340,7 +340,17 @@ static cdx_err s_sealed_check(const cdx_sealed *s, cdx_errbuf *eb)
     return CDX_OK;
 }
 
+static cdx_err s_payload_check(const cdx_body *b, cdx_errbuf *eb);
+
 cdx_err cdx_body_check(const cdx_body *b, cdx_errbuf *eb)
+{
+    cdx_err rc = cdx__body_check_header(b, eb);
+    if (rc != CDX_OK)
+        return rc;
+    return s_payload_check(b, eb);
+}
+
+cdx_err cdx__body_check_header(const cdx_body *b, cdx_errbuf *eb)
 {
     if (!cdx_id_valid(b->sender))
         return cdx_errf(eb, CDX_ERR_FORMAT, "bad sender id \"%s\"", b->sender ? b->sender : "");
@@ -356,6 +366,11 @@ cdx_err cdx_body_check(const cdx_body *b, cdx_errbuf *eb)
                             ? "seq %llu needs the hash of the sender's previous envelope"
                             : "seq %llu is a sender's first message: it has no previous hash",
                         (unsigned long long)b->seq);
+    return CDX_OK;
+}
+
+static cdx_err s_payload_check(const cdx_body *b, cdx_errbuf *eb)
+{
     switch (b->kind) {
     case CDX_PAYLOAD_ALERT: {
         cdx_err rc = cdx_alert_check(&b->alert, eb);

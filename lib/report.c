@@ -47,7 +47,7 @@ static int s_sender(s_build *b, const char *id)
     return (int)r->n_senders++;
 }
 
-static cdx_err s_visit(void *ctx, const cdx_log_entry *e)
+static cdx_err s_visit(void *ctx, cdx_log_entry *e)
 {
     s_build *b = ctx;
     cdx_report *r = b->r;

@@ -29,6 +29,12 @@ typedef struct cdx_verify_opts {
     const char *topic;    /* the bus topic frame; NULL = not checked */
     uint64_t now_ms;      /* receiver's clock; 0 = no skew check (audits) */
     uint64_t max_skew_ms; /* 0 = CDX_SKEW_DEFAULT_MS */
+    /* Decode only the header (sender, seq, sent_at, prev_hash, topic) and
+     * the payload's kind; the payload itself stays undecoded and unchecked,
+     * except a roster update, which is decoded. The signature still covers
+     * the whole body. For auditors, who re-check signatures and chains of
+     * envelopes whose payloads were checked when they were first accepted. */
+    bool header_only;
 } cdx_verify_opts;
 
 /* Checks `body` (cdx_body_check), that its sender is the identity's id, and

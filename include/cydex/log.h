@@ -119,10 +119,11 @@ cdx_err cdx_log_size(cdx_log *log, uint64_t *size);
 cdx_err cdx_log_get(cdx_log *log, uint64_t index, cdx_log_entry *out, cdx_errbuf *eb);
 
 /* Calls fn for entries [from, to) in order (to = UINT64_MAX: to the end),
- * each copied out of LMDB and valid during the call only. Stops at the
- * first non-OK return of fn and returns it. A hole in the indexes or an
+ * each copied out of LMDB and valid during the call only; fn may take the
+ * entry's envelope buffer for itself (leaving e->envelope zeroed). Stops at
+ * the first non-OK return of fn and returns it. A hole in the indexes or an
  * entry that does not decode gives CDX_ERR_CORRUPT naming the index. */
-typedef cdx_err (*cdx_log_visit_fn)(void *ctx, const cdx_log_entry *e);
+typedef cdx_err (*cdx_log_visit_fn)(void *ctx, cdx_log_entry *e);
 cdx_err cdx_log_scan(cdx_log *log, uint64_t from, uint64_t to, cdx_log_visit_fn fn, void *ctx,
                      cdx_errbuf *eb);
 
