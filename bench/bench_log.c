@@ -192,8 +192,8 @@ int main(int argc, char **argv)
     uint8_t prev[32] = {0};
 
     /* ---- append ---- */
-    const size_t n_for[] = {300, 20000, 40000}, batches[] = {1, 100, 1000};
-    printf("CyDEx audit log benchmark (durable: one fsync per batch)\n");
+    const size_t n_for[] = {200, 20000, 40000}, batches[] = {1, 100, 1000};
+    printf("CyDEx audit log benchmark (durable: one fsync per batch; best of 3)\n");
     printf("%-10s %14s %14s %7s %s\n", "batch", "raw LMDB e/s", "cdx_log e/s", "ratio", "target");
     for (int k = 0; k < 3; k++) {
         size_t n = n_for[k];
@@ -202,8 +202,16 @@ int main(int argc, char **argv)
         char a[600], b[600];
         snprintf(a, sizeof a, "%s/raw-%zu", root, batches[k]);
         snprintf(b, sizeof b, "%s/log-%zu", root, batches[k]);
-        double raw = s_raw_append(a, envs, n, batches[k]);
-        double log = s_log_append(b, envs, n, batches[k]);
+        /* Best of 3, raw and log alternating, each into a fresh folder. */
+        double raw = 0, log = 0;
+        for (int round = 0; round < 3; round++) {
+            s_rm(a);
+            s_rm(b);
+            double r1 = s_raw_append(a, envs, n, batches[k]);
+            double r2 = s_log_append(b, envs, n, batches[k]);
+            raw = r1 > raw ? r1 : raw;
+            log = r2 > log ? r2 : log;
+        }
         printf("%-10zu %14.0f %14.0f %7.3f %s\n", batches[k], raw, log, log / raw,
                batches[k] == 1000 ? (log / raw >= 0.8 ? ">= 0.80 met" : ">= 0.80 MISSED") : "-");
         s_free_envs(envs, n);

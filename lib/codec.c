@@ -822,16 +822,35 @@ done:
 
 /* ---- audit log entries ---- */
 
+static void s_log_entry_pb(Cydex__V1__LogEntry *m, const cdx_log_entry *e)
+{
+    cydex__v1__log_entry__init(m);
+    m->envelope = S_BIN(e->envelope.data, e->envelope.len);
+    m->received_at_ms = e->received_at_ms;
+    m->received_from = S_STR(e->received_from);
+    m->outcome = (Cydex__V1__LogOutcome)e->outcome;
+    m->flags = e->flags;
+}
+
 cdx_err cdx__log_entry_encode(const cdx_log_entry *e, cdx_bytes *out)
 {
     Cydex__V1__LogEntry m;
-    cydex__v1__log_entry__init(&m);
-    m.envelope = S_BIN(e->envelope.data, e->envelope.len);
-    m.received_at_ms = e->received_at_ms;
-    m.received_from = S_STR(e->received_from);
-    m.outcome = (Cydex__V1__LogOutcome)e->outcome;
-    m.flags = e->flags;
+    s_log_entry_pb(&m, e);
     return s_pack(&m.base, 0, out);
+}
+
+size_t cdx__log_entry_size(const cdx_log_entry *e)
+{
+    Cydex__V1__LogEntry m;
+    s_log_entry_pb(&m, e);
+    return protobuf_c_message_get_packed_size(&m.base);
+}
+
+void cdx__log_entry_pack(const cdx_log_entry *e, uint8_t *dst)
+{
+    Cydex__V1__LogEntry m;
+    s_log_entry_pb(&m, e);
+    protobuf_c_message_pack(&m.base, dst);
 }
 
 /* Read by hand, like the outer envelope: the auditor decodes every entry,

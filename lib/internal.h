@@ -127,6 +127,9 @@ void cdx__log_leaf_hash(const cdx_log_entry *e, const char *signer,
 
 /* Audit log entries (LogEntry). */
 cdx_err cdx__log_entry_encode(const cdx_log_entry *e, cdx_bytes *out);
+/* Encoded size, and encoding into a buffer of that size (LMDB's page). */
+size_t cdx__log_entry_size(const cdx_log_entry *e);
+void cdx__log_entry_pack(const cdx_log_entry *e, uint8_t *dst);
 cdx_err cdx__log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
 
 /* The roster's content and its signatures. */

@@ -35,6 +35,10 @@ struct cdx_log {
     size_t map_size, map_max;
     char origin[CDX_ORIGIN_MAX + 1];
     char owner[CDX_ID_MAX + 1];
+    /* The tree's right edge as of the last commit, so appends merge nodes
+     * without reading them back; frontier.size says which tree it is. */
+    bool have_frontier;
+    cdx_merkle_frontier frontier;
 };
 
 /* ---- small helpers ---- */
@@ -388,23 +392,6 @@ static cdx_err s_node_get(cdx_log *log, MDB_txn *txn, unsigned level, uint64_t i
     return CDX_OK;
 }
 
-/* Adds leaf `index` and every subtree it completes. */
-static cdx_err s_tree_add(cdx_log *log, MDB_txn *txn, uint64_t index,
-                          const uint8_t leaf[CDX_HASH_BYTES], int *mdb_rc)
-{
-    uint8_t h[CDX_HASH_BYTES], left[CDX_HASH_BYTES];
-    memcpy(h, leaf, CDX_HASH_BYTES);
-    cdx_err rc = s_node_put(log, txn, 0, index, h, mdb_rc);
-    for (unsigned level = 0; rc == CDX_OK && (index & 1); level++, index >>= 1) {
-        rc = s_node_get(log, txn, level, index - 1, left);
-        if (rc != CDX_OK)
-            return rc;
-        cdx_merkle_node_hash(h, left, h);
-        rc = s_node_put(log, txn, level + 1, index >> 1, h, mdb_rc);
-    }
-    return rc;
-}
-
 typedef struct s_sender_rec {
     uint64_t max_seq;
     uint8_t max_hash[CDX_HASH_BYTES];
@@ -412,6 +399,7 @@ typedef struct s_sender_rec {
 } s_sender_rec;
 
 #define S_SENDER_REC (8u + CDX_HASH_BYTES + 8u)
+#define S_BATCH_SENDERS 64u
 
 static void s_sender_decode(s_sender_rec *r, const MDB_val *d)
 {
@@ -430,124 +418,200 @@ static uint64_t s_counter(cdx_log *log, MDB_txn *txn, const char *name)
     return mdb_get(txn, log->meta, &k, &d) == 0 && d.mv_size == 8 ? s_get64(d.mv_data) : 0;
 }
 
-/* Whether (sender, seq) is stored, and whether one of its hashes is `hash`. */
-static int s_seq_lookup(cdx_log *log, MDB_txn *txn, const char *sender, uint64_t seq,
-                        const uint8_t *hash, bool *found, bool *matches)
+/* One append transaction's working state. */
+typedef struct s_batch {
+    cdx_log *log;
+    MDB_txn *txn;
+    MDB_cursor *by_sender;
+    uint64_t size, dups, equivs;
+    cdx_merkle_frontier tree; /* becomes log->frontier on commit */
+    struct {
+        char id[CDX_ID_MAX + 1];
+        s_sender_rec rec;
+    } senders[S_BATCH_SENDERS];
+    size_t n_senders;
+    int mdb_rc;
+} s_batch;
+
+/* Loads the right edge of the tree of `size` leaves: its perfect
+ * subtrees, largest first. */
+static cdx_err s_frontier_load(cdx_log *log, MDB_txn *txn, uint64_t size, cdx_merkle_frontier *f)
 {
-    uint8_t key[CDX_ID_MAX + 9];
-    MDB_val k = s_val(key, s_sender_key(key, sender, seq)), d;
-    MDB_cursor *c;
-    *found = *matches = false;
-    int rc = mdb_cursor_open(txn, log->by_sender, &c);
-    if (rc)
-        return rc;
-    rc = mdb_cursor_get(c, &k, &d, MDB_SET_KEY);
-    while (rc == 0) {
-        *found = true;
-        if (hash && d.mv_size == S_SENDER_VAL &&
-            memcmp((uint8_t *)d.mv_data + 8, hash, CDX_HASH_BYTES) == 0)
-            *matches = true;
-        rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_DUP);
+    cdx_merkle_frontier_init(f);
+    uint64_t offset = 0;
+    for (int level = 63; level >= 0; level--) {
+        uint64_t span = (uint64_t)1 << level;
+        if (!(size & span))
+            continue;
+        cdx_err rc = s_node_get(log, txn, (unsigned)level, offset >> level, f->hash[f->depth]);
+        if (rc != CDX_OK)
+            return CDX_ERR_CORRUPT;
+        f->level[f->depth++] = (unsigned)level;
+        offset += span;
     }
-    mdb_cursor_close(c);
+    f->size = size;
+    return CDX_OK;
+}
+
+static cdx_err s_put_node(void *ctx, unsigned level, uint64_t index,
+                          const uint8_t hash[CDX_HASH_BYTES])
+{
+    s_batch *b = ctx;
+    return s_node_put(b->log, b->txn, level, index, hash, &b->mdb_rc);
+}
+
+/* Probes by_sender once: whether seq - 1 is stored (and whether one of its
+ * hashes is prev_hash), and whether seq is stored. */
+static int s_seq_probe(MDB_cursor *c, const char *sender, uint64_t seq, const uint8_t *prev_hash,
+                       bool *found, bool *prev_found, bool *prev_match)
+{
+    uint8_t kp[CDX_ID_MAX + 9], ks[CDX_ID_MAX + 9];
+    size_t ls = s_sender_key(ks, sender, seq);
+    MDB_val k, d;
+    int rc;
+    *found = *prev_found = *prev_match = false;
+    if (seq > 1) {
+        size_t lp = s_sender_key(kp, sender, seq - 1);
+        k = s_val(kp, lp);
+        rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+        while (rc == 0 && k.mv_size == lp && memcmp(k.mv_data, kp, lp) == 0) {
+            *prev_found = true;
+            if (d.mv_size == S_SENDER_VAL &&
+                memcmp((uint8_t *)d.mv_data + 8, prev_hash, CDX_HASH_BYTES) == 0)
+                *prev_match = true;
+            rc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+        }
+    } else {
+        k = s_val(ks, ls);
+        rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+    }
+    *found = rc == 0 && k.mv_size == ls && memcmp(k.mv_data, ks, ls) == 0;
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-static cdx_err s_append_one(cdx_log *log, MDB_txn *txn, const cdx_log_append_in *in, uint64_t *size,
-                            cdx_log_append_out *out, uint64_t *dups, uint64_t *equivs, int *mdb_rc,
+static cdx_err s_flush_senders(s_batch *b, cdx_errbuf *eb)
+{
+    for (size_t i = 0; i < b->n_senders; i++) {
+        uint8_t rv[S_SENDER_REC];
+        const s_sender_rec *r = &b->senders[i].rec;
+        s_be64(rv, r->max_seq);
+        memcpy(rv + 8, r->max_hash, CDX_HASH_BYTES);
+        s_be64(rv + 8 + CDX_HASH_BYTES, r->count);
+        MDB_val k = s_val(b->senders[i].id, strlen(b->senders[i].id)), d = s_val(rv, sizeof rv);
+        if ((b->mdb_rc = mdb_put(b->txn, b->log->senders, &k, &d, 0)))
+            return s_mdb(eb, b->mdb_rc, "senders");
+    }
+    b->n_senders = 0;
+    return CDX_OK;
+}
+
+/* The batch's copy of a sender's record, read on first use. */
+static cdx_err s_sender_rec_of(s_batch *b, const char *id, s_sender_rec **out, cdx_errbuf *eb)
+{
+    for (size_t i = 0; i < b->n_senders; i++)
+        if (strcmp(b->senders[i].id, id) == 0) {
+            *out = &b->senders[i].rec;
+            return CDX_OK;
+        }
+    if (b->n_senders == S_BATCH_SENDERS) {
+        cdx_err rc = s_flush_senders(b, eb);
+        if (rc != CDX_OK)
+            return rc;
+    }
+    MDB_val k = s_val(id, strlen(id)), d;
+    size_t i = b->n_senders++;
+    cdx__copy_id(b->senders[i].id, id);
+    b->mdb_rc = mdb_get(b->txn, b->log->senders, &k, &d);
+    if (b->mdb_rc == 0)
+        s_sender_decode(&b->senders[i].rec, &d);
+    else if (b->mdb_rc == MDB_NOTFOUND)
+        memset(&b->senders[i].rec, 0, sizeof b->senders[i].rec);
+    else
+        return s_mdb(eb, b->mdb_rc, "senders");
+    b->mdb_rc = 0;
+    *out = &b->senders[i].rec;
+    return CDX_OK;
+}
+
+static cdx_err s_append_one(s_batch *b, const cdx_log_append_in *in, cdx_log_append_out *out,
                             cdx_errbuf *eb)
 {
-    const cdx_body *b = cdx_envelope_body(in->env);
+    cdx_log *log = b->log;
+    MDB_txn *txn = b->txn;
+    const cdx_body *body = cdx_envelope_body(in->env);
     const uint8_t *h = cdx_envelope_hash(in->env);
     MDB_val k = s_val(h, CDX_HASH_BYTES), d;
     memset(out, 0, sizeof *out);
-    *mdb_rc = mdb_get(txn, log->by_hash, &k, &d);
-    if (*mdb_rc == 0) {
+    b->mdb_rc = mdb_get(txn, log->by_hash, &k, &d);
+    if (b->mdb_rc == 0) {
         out->status = CDX_APPEND_DUPLICATE;
         out->index = d.mv_size == 8 ? s_get64(d.mv_data) : 0;
-        (*dups)++;
+        b->dups++;
+        b->mdb_rc = 0;
         return CDX_OK;
     }
-    if (*mdb_rc != MDB_NOTFOUND)
-        return s_mdb(eb, *mdb_rc, "by_hash");
-    bool found, matches;
-    if ((*mdb_rc = s_seq_lookup(log, txn, b->sender, b->seq, NULL, &found, &matches)))
-        return s_mdb(eb, *mdb_rc, "by_sender");
+    if (b->mdb_rc != MDB_NOTFOUND)
+        return s_mdb(eb, b->mdb_rc, "by_hash");
+    bool found, prev_found, prev_match;
+    if ((b->mdb_rc = s_seq_probe(b->by_sender, body->sender, body->seq, body->prev_hash, &found,
+                                 &prev_found, &prev_match)))
+        return s_mdb(eb, b->mdb_rc, "by_sender");
     cdx_log_entry e = {0};
     e.outcome = found ? CDX_LOG_EQUIVOCATION : CDX_LOG_ACCEPTED;
-    if (b->seq > 1) {
-        bool prev_found, prev_matches;
-        if ((*mdb_rc = s_seq_lookup(log, txn, b->sender, b->seq - 1, b->prev_hash, &prev_found,
-                                    &prev_matches)))
-            return s_mdb(eb, *mdb_rc, "by_sender");
-        if (!prev_found)
-            e.flags |= CDX_LOG_FLAG_GAP;
-        else if (!prev_matches)
-            e.flags |= CDX_LOG_FLAG_CHAIN_BREAK;
-    }
+    if (body->seq > 1 && !prev_found)
+        e.flags |= CDX_LOG_FLAG_GAP;
+    else if (body->seq > 1 && !prev_match)
+        e.flags |= CDX_LOG_FLAG_CHAIN_BREAK;
     size_t raw_len;
-    const uint8_t *raw = cdx_envelope_bytes(in->env, &raw_len);
-    e.index = *size;
-    e.envelope.data = (uint8_t *)raw;
+    e.envelope.data = (uint8_t *)cdx_envelope_bytes(in->env, &raw_len);
     e.envelope.len = raw_len;
+    e.index = b->size;
     e.received_at_ms = in->received_at_ms;
     if (!cdx__copy_id(e.received_from, in->received_from ? in->received_from : "local"))
         return cdx_errf(eb, CDX_ERR_INVALID, "received_from is too long");
-    cdx_bytes value;
-    cdx_err rc = cdx__log_entry_encode(&e, &value);
-    if (rc != CDX_OK)
-        return rc;
+
+    /* The entry, encoded straight into its place in the map. */
     uint8_t ikey[8], sval[S_SENDER_VAL], skey[CDX_ID_MAX + 9];
     s_be64(ikey, e.index);
     k = s_val(ikey, 8);
-    d = s_val(value.data, value.len);
-    *mdb_rc = mdb_put(txn, log->log, &k, &d, MDB_APPEND);
-    cdx_bytes_free(&value);
-    if (*mdb_rc)
-        return s_mdb(eb, *mdb_rc, "append");
+    d.mv_size = cdx__log_entry_size(&e);
+    d.mv_data = NULL;
+    if ((b->mdb_rc = mdb_put(txn, log->log, &k, &d, MDB_APPEND | MDB_RESERVE)))
+        return s_mdb(eb, b->mdb_rc, "append");
+    cdx__log_entry_pack(&e, d.mv_data);
+
     k = s_val(h, CDX_HASH_BYTES);
     d = s_val(ikey, 8);
-    if ((*mdb_rc = mdb_put(txn, log->by_hash, &k, &d, 0)))
-        return s_mdb(eb, *mdb_rc, "by_hash");
+    if ((b->mdb_rc = mdb_put(txn, log->by_hash, &k, &d, 0)))
+        return s_mdb(eb, b->mdb_rc, "by_hash");
     memcpy(sval, ikey, 8);
     memcpy(sval + 8, h, CDX_HASH_BYTES);
-    k = s_val(skey, s_sender_key(skey, b->sender, b->seq));
+    k = s_val(skey, s_sender_key(skey, body->sender, body->seq));
     d = s_val(sval, sizeof sval);
-    if ((*mdb_rc = mdb_put(txn, log->by_sender, &k, &d, 0)))
-        return s_mdb(eb, *mdb_rc, "by_sender");
-    /* Per-sender state: the highest seq accepted, and a count. */
-    s_sender_rec rec;
-    k = s_val(b->sender, strlen(b->sender));
-    *mdb_rc = mdb_get(txn, log->senders, &k, &d);
-    if (*mdb_rc == 0)
-        s_sender_decode(&rec, &d);
-    else
-        memset(&rec, 0, sizeof rec);
-    rec.count++;
-    if (e.outcome == CDX_LOG_ACCEPTED && b->seq > rec.max_seq) {
-        rec.max_seq = b->seq;
-        memcpy(rec.max_hash, h, CDX_HASH_BYTES);
+    if ((b->mdb_rc = mdb_put(txn, log->by_sender, &k, &d, 0)))
+        return s_mdb(eb, b->mdb_rc, "by_sender");
+
+    s_sender_rec *rec = NULL;
+    cdx_err rc = s_sender_rec_of(b, body->sender, &rec, eb);
+    if (rc != CDX_OK)
+        return rc;
+    rec->count++;
+    if (e.outcome == CDX_LOG_ACCEPTED && body->seq > rec->max_seq) {
+        rec->max_seq = body->seq;
+        memcpy(rec->max_hash, h, CDX_HASH_BYTES);
     }
-    uint8_t rv[S_SENDER_REC];
-    s_be64(rv, rec.max_seq);
-    memcpy(rv + 8, rec.max_hash, CDX_HASH_BYTES);
-    s_be64(rv + 8 + CDX_HASH_BYTES, rec.count);
-    d = s_val(rv, sizeof rv);
-    if ((*mdb_rc = mdb_put(txn, log->senders, &k, &d, 0)))
-        return s_mdb(eb, *mdb_rc, "senders");
+
     uint8_t leaf[CDX_HASH_BYTES];
     cdx__log_leaf_hash(&e, cdx_envelope_signer(in->env), h, cdx_envelope_signature(in->env), leaf);
-    rc = s_tree_add(log, txn, e.index, leaf, mdb_rc);
+    rc = cdx_merkle_frontier_add(&b->tree, leaf, s_put_node, b);
     if (rc != CDX_OK)
-        return *mdb_rc ? s_mdb(eb, *mdb_rc, "tree")
-                       : cdx_errf(eb, rc, "log: the tree is missing a node before entry %llu",
-                                  (unsigned long long)e.index);
+        return s_mdb(eb, b->mdb_rc, "tree");
     if (e.outcome == CDX_LOG_EQUIVOCATION)
-        (*equivs)++;
+        b->equivs++;
     out->status = e.outcome == CDX_LOG_ACCEPTED ? CDX_APPEND_STORED : CDX_APPEND_EQUIVOCATION;
     out->index = e.index;
     out->flags = e.flags;
-    (*size)++;
+    b->size++;
     return CDX_OK;
 }
 
@@ -560,6 +624,32 @@ static cdx_err s_bump(cdx_log *log, MDB_txn *txn, const char *name, uint64_t by,
     return s_meta_put(log, txn, name, v, 8, eb);
 }
 
+/* The whole batch inside one transaction; the caller commits or aborts. */
+static cdx_err s_append_batch(s_batch *b, const cdx_log_append_in *in, size_t n,
+                              cdx_log_append_out *out, cdx_errbuf *eb)
+{
+    cdx_log *log = b->log;
+    cdx_err rc = s_size_in(log, b->txn, &b->size, eb);
+    if (rc != CDX_OK)
+        return rc;
+    if (log->have_frontier && log->frontier.size == b->size)
+        b->tree = log->frontier;
+    else if ((rc = s_frontier_load(log, b->txn, b->size, &b->tree)) != CDX_OK)
+        return cdx_errf(eb, rc, "log: the tree is missing a node of its right edge");
+    if ((b->mdb_rc = mdb_cursor_open(b->txn, log->by_sender, &b->by_sender)))
+        return s_mdb(eb, b->mdb_rc, "by_sender");
+    for (size_t i = 0; rc == CDX_OK && i < n; i++)
+        rc = s_append_one(b, &in[i], &out[i], eb);
+    mdb_cursor_close(b->by_sender);
+    if (rc == CDX_OK)
+        rc = s_flush_senders(b, eb);
+    if (rc == CDX_OK)
+        rc = s_bump(log, b->txn, "count/duplicates", b->dups, eb);
+    if (rc == CDX_OK)
+        rc = s_bump(log, b->txn, "count/equivocations", b->equivs, eb);
+    return rc;
+}
+
 cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_log_append_out *out,
                        cdx_errbuf *eb)
 {
@@ -568,48 +658,55 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
     for (size_t i = 0; i < n; i++)
         if (!in[i].env || !cdx_envelope_verified(in[i].env))
             return cdx_errf(eb, CDX_ERR_INVALID, "log: only verified envelopes are appended");
+    s_batch *b = malloc(sizeof *b);
+    if (!b)
+        return CDX_ERR_NOMEM;
+    cdx_err rc;
     for (;;) {
-        MDB_txn *txn;
-        int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
+        memset(b, 0, sizeof *b);
+        b->log = log;
+        int mrc = mdb_txn_begin(log->env, NULL, 0, &b->txn);
         if (mrc == MDB_MAP_RESIZED) {
             mdb_env_set_mapsize(log->env, 0);
             continue;
         }
-        if (mrc)
-            return s_mdb(eb, mrc, "begin");
-        uint64_t size = 0, dups = 0, equivs = 0;
-        cdx_err rc = s_size_in(log, txn, &size, eb);
-        for (size_t i = 0; rc == CDX_OK && i < n; i++) {
-            mrc = 0;
-            rc = s_append_one(log, txn, &in[i], &size, &out[i], &dups, &equivs, &mrc, eb);
+        if (mrc) {
+            rc = s_mdb(eb, mrc, "begin");
+            break;
         }
-        if (rc == CDX_OK)
-            rc = s_bump(log, txn, "count/duplicates", dups, eb);
-        if (rc == CDX_OK)
-            rc = s_bump(log, txn, "count/equivocations", equivs, eb);
+        rc = s_append_batch(b, in, n, out, eb);
         if (rc == CDX_OK) {
-            mrc = mdb_txn_commit(txn); /* durable: this is the fsync */
-            if (mrc == 0)
-                return CDX_OK;
+            mrc = mdb_txn_commit(b->txn); /* durable: this is the fsync */
+            if (mrc == 0) {
+                log->frontier = b->tree;
+                log->have_frontier = true;
+                break;
+            }
             rc = s_mdb(eb, mrc, "commit");
         } else {
-            mdb_txn_abort(txn);
+            mdb_txn_abort(b->txn);
         }
         if (rc != CDX_ERR_FULL)
-            return rc;
+            break;
         /* The map is full: grow it (no transaction is open now) and redo
          * the whole batch, up to map_max. */
-        if (log->map_size >= log->map_max)
-            return cdx_errf(eb, CDX_ERR_FULL,
-                            "log: full at its maximum size of %zu MiB; nothing of this batch "
-                            "was written (raise the maximum or archive the log)",
-                            log->map_max >> 20);
+        if (log->map_size >= log->map_max) {
+            rc = cdx_errf(eb, CDX_ERR_FULL,
+                          "log: full at its maximum size of %zu MiB; nothing of this batch "
+                          "was written (raise the maximum or archive the log)",
+                          log->map_max >> 20);
+            break;
+        }
         size_t next = log->map_size * 2 < log->map_max ? log->map_size * 2 : log->map_max;
         mrc = mdb_env_set_mapsize(log->env, next);
-        if (mrc)
-            return s_mdb(eb, mrc, "grow");
+        if (mrc) {
+            rc = s_mdb(eb, mrc, "grow");
+            break;
+        }
         log->map_size = next;
     }
+    free(b);
+    return rc;
 }
 
 /* ---- reading ---- */
