@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cydex/audit.h"
+#include "cydex/log.h"
 
 typedef struct s_demo {
     const char *dir;
@@ -151,6 +153,83 @@ static cdx_err s_roster(s_demo *d)
     return v;
 }
 
+/* Audits a log folder with the demo's roster; true when it passes. */
+static bool s_audit(s_demo *d, const char *dir, cdx_audit_report *r)
+{
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    cdx_audit_opts ao = {.roster = d->roster};
+    bool ran = cdx_log_new(&log, dir, &ro, NULL) == CDX_OK &&
+               cdx_audit_verify(log, &ao, r, NULL) == CDX_OK;
+    cdx_log_destroy(&log);
+    return ran;
+}
+
+/* 7. broker.alpha logs what it relayed; an auditor checks the log. */
+static void s_audit_step(s_demo *d, const cdx_bytes *envs, size_t n)
+{
+    s_step("7. broker.alpha's tamper-evident log, checked by an auditor");
+    char dir[4096], copy[4200];
+    snprintf(dir, sizeof dir, "%s/broker.alpha/log", d->dir);
+    snprintf(copy, sizeof copy, "%s/broker.alpha/log-tampered", d->dir);
+    cdx_errbuf eb = {0};
+    cdx_log *log = NULL;
+    cdx_log_opts o = {.owner = "broker.alpha"};
+    cdx_envelope *got[8] = {0};
+    cdx_log_append_in in[8];
+    cdx_log_append_out out[8];
+    cdx_err rc = cdx_log_new(&log, dir, &o, &eb);
+    for (size_t i = 0; rc == CDX_OK && i < n; i++) {
+        rc = cdx_envelope_verify(&got[i], d->roster, envs[i].data, envs[i].len, NULL, &eb);
+        if (rc == CDX_OK)
+            in[i] = (cdx_log_append_in){got[i], cdx_now_ms(), cdx_envelope_signer(got[i])};
+    }
+    if (rc == CDX_OK)
+        rc = cdx_log_append(log, in, n, out, &eb);
+    char *cp = NULL;
+    if (rc == CDX_OK)
+        rc = cdx_log_checkpoint(log, d->broker, cdx_now_ms(), &cp, &eb);
+    s_expect(d, rc == CDX_OK,
+             "%zu envelopes appended in one durable transaction; checkpoint "
+             "signed at size %zu:",
+             n, n);
+    if (cp) {
+        for (char *line = strtok(cp, "\n"); line; line = strtok(NULL, "\n"))
+            printf("        %s\n", line);
+    }
+    free(cp);
+    for (size_t i = 0; i < n; i++)
+        cdx_envelope_destroy(&got[i]);
+    cdx_log_destroy(&log);
+    cdx_audit_report r;
+    bool ran = s_audit(d, dir, &r);
+    s_expect(d, ran && r.pass && r.checkpoints == 1,
+             "an auditor re-verifies every signature, chain and the tree: %s, %llu entries",
+             ran && r.pass ? "PASS" : "FAIL", (unsigned long long)r.entries);
+
+    /* Someone with access to the disk edits FR's acknowledgement. */
+    cdx_bytes db = {0};
+    char path[4300];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    bool edited = false;
+    if (cli_mkdirs(copy, 0700, &eb) == CDX_OK &&
+        cli_read_input(path, (size_t)1 << 30, &db, &eb) == CDX_OK) {
+        static const char note[] = "Checking our hospitals";
+        for (size_t i = 0; i + sizeof note - 1 <= db.len && !edited; i++)
+            if (memcmp(db.data + i, note, sizeof note - 1) == 0) {
+                db.data[i] = 'W'; /* "Whecking": a one-letter edit */
+                edited = true;
+            }
+        snprintf(path, sizeof path, "%s/data.mdb", copy);
+        edited = edited && cli_write_output(path, db.data, db.len, true, &eb) == CDX_OK;
+    }
+    cdx_bytes_free(&db);
+    ran = edited && s_audit(d, copy, &r);
+    s_expect(d, ran && !r.pass && r.has_bad && r.first_bad == n - 1,
+             "one letter of FR's ack changed on disk: FAIL at entry %llu (%s)",
+             (unsigned long long)r.first_bad, ran ? r.reason : "could not run");
+}
+
 static int s_run(s_demo *d)
 {
     cdx_errbuf eb = {0};
@@ -282,6 +361,9 @@ static int s_run(s_demo *d)
              cdx_errbuf_msg(&eb, f));
     cdx_envelope_destroy(&got);
 
+    cdx_bytes logged[] = {env1, env2, env3};
+    s_audit_step(d, logged, 3);
+
     cdx_body_clear(&bf);
     cdx_body_clear(&b1);
     cdx_body_clear(&b2);
@@ -295,9 +377,11 @@ static int s_run(s_demo *d)
         "\n%s. Files are in %s; try:\n"
         "   build/bin/cydex verify --roster %s/roster.bin --pretty %s/EE/seq-1.env\n"
         "   build/bin/cydex verify --roster %s/roster.bin --open %s/FR/FR.secret %s/EE/seq-2.env\n"
-        "   build/bin/cydex roster show %s/roster.bin\n",
+        "   build/bin/cydex roster show %s/roster.bin\n"
+        "   build/bin/cydex-audit verify %s/broker.alpha/log --roster %s/roster.bin\n"
+        "   build/bin/cydex-audit replay %s/broker.alpha/log --format text\n",
         d->failures ? "SOME STEPS FAILED" : "Every step came out as it must", d->dir, d->dir,
-        d->dir, d->dir, d->dir, d->dir, d->dir);
+        d->dir, d->dir, d->dir, d->dir, d->dir, d->dir, d->dir, d->dir);
     return d->failures ? CLI_REFUSED : CLI_OK;
 }
 
@@ -328,7 +412,7 @@ int cmd_demo(int argc, char **argv)
     cdx_err rc = cli_mkdirs(d.dir, 0700, &eb);
     if (rc != CDX_OK)
         return cli_fail("demo", rc, &eb);
-    printf("CyDEx demo (offline part) in %s\n", d.dir);
+    printf("CyDEx demo (offline part: keys, roster, envelopes, the audit log) in %s\n", d.dir);
     int ec = s_run(&d);
     cdx_identity_destroy(&d.ee);
     cdx_identity_destroy(&d.fr);
