@@ -36,7 +36,8 @@ typedef struct s_job {
     const cdx_roster *roster;
     cdx_err rc;
     char why[320];
-    cdx_envelope *env;
+    cdx_envelope *env;            /* borrows entry.envelope */
+    uint8_t leaf[CDX_HASH_BYTES]; /* the entry's leaf hash, as it is now */
 } s_job;
 
 typedef struct s_audit {
@@ -80,11 +81,17 @@ static void s_fail(s_audit *a, uint64_t index, bool has_index, const char *fmt, 
 static void s_check_one(s_job *j)
 {
     cdx_errbuf eb = {0};
-    static const cdx_verify_opts header_only = {.header_only = true};
+    static const cdx_verify_opts opts = {.header_only = true, .borrow = true};
     j->rc = cdx_envelope_verify(&j->env, j->roster, j->entry.envelope.data, j->entry.envelope.len,
-                                &header_only, &eb);
+                                &opts, &eb);
     if (j->rc != CDX_OK)
         snprintf(j->why, sizeof j->why, "%s", cdx_errbuf_msg(&eb, j->rc));
+    /* The leaf, here in the worker: a verified envelope's hash is known. */
+    if (j->env)
+        cdx__log_leaf_hash(&j->entry, cdx_envelope_signer(j->env), cdx_envelope_hash(j->env),
+                           cdx_envelope_signature(j->env), j->leaf);
+    else
+        cdx_log_entry_leaf_hash(&j->entry, j->leaf);
 }
 
 typedef struct s_worker {
@@ -199,12 +206,7 @@ static cdx_err s_drain(s_audit *a)
             s_check_one(j);
         }
         if (a->rep->pass) {
-            uint8_t leaf[CDX_HASH_BYTES];
-            if (j->env) /* verified: its hash is known, no second pass over it */
-                cdx__log_leaf_hash(e, cdx_envelope_signer(j->env), cdx_envelope_hash(j->env),
-                                   cdx_envelope_signature(j->env), leaf);
-            else
-                cdx_log_entry_leaf_hash(e, leaf);
+            const uint8_t *leaf = j->leaf;
             if (!e->has_tree_leaf || memcmp(leaf, e->tree_leaf, CDX_HASH_BYTES) != 0)
                 s_fail(a, e->index, true,
                        "entry %llu does not match the log's tree: it was changed after it was "

@@ -16,6 +16,7 @@
 
 struct cdx_envelope {
     bool verified;
+    bool borrowed; /* raw points at the caller's bytes */
     char signer[CDX_ID_MAX + 1];
     uint8_t hash[CDX_HASH_BYTES];
     uint8_t signature[CDX_SIG_BYTES];
@@ -57,11 +58,17 @@ cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_
     return rc;
 }
 
-static cdx_err s_new(cdx_envelope **out, const uint8_t *bytes, size_t len)
+static cdx_err s_new(cdx_envelope **out, const uint8_t *bytes, size_t len, bool borrow)
 {
     *out = calloc(1, sizeof **out);
     if (!*out)
         return CDX_ERR_NOMEM;
+    if (borrow) {
+        (*out)->borrowed = true;
+        (*out)->raw.data = (uint8_t *)bytes;
+        (*out)->raw.len = len;
+        return CDX_OK;
+    }
     (*out)->raw.data = malloc(len + 1);
     if (!(*out)->raw.data) {
         free(*out);
@@ -78,7 +85,8 @@ void cdx_envelope_destroy(cdx_envelope **env)
     if (!env || !*env)
         return;
     cdx_body_clear(&(*env)->body);
-    cdx_bytes_free(&(*env)->raw);
+    if (!(*env)->borrowed)
+        cdx_bytes_free(&(*env)->raw);
     free(*env);
     *env = NULL;
 }
@@ -128,7 +136,7 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
             goto fail;
         }
     }
-    rc = s_new(out, bytes, len);
+    rc = s_new(out, bytes, len, opts && opts->borrow);
     if (rc != CDX_OK)
         goto fail;
     cdx_envelope *env = *out;

@@ -224,7 +224,7 @@ static void test_demo(void)
     CHECK_EQ(s_cydex(NULL, "demo", "--dir", s_path("demo"), NULL), 0);
     HAS(s_stdout, "Every step came out as it must");
     CHECK(strstr(s_stdout, "\n   FAIL ") == NULL); /* no step marked failed */
-    HAS(s_stdout, "FAIL at entry 2"); /* the auditor caught the edit */
+    HAS(s_stdout, "FAIL at entry 2");              /* the auditor caught the edit */
     CHECK_EQ(s_cydex(NULL, "verify", "--roster", s_path("demo/roster.bin"), "--open",
                      s_path("demo/FR/FR.secret"), s_path("demo/EE/seq-2.env"), NULL),
              0);

@@ -35,6 +35,9 @@ typedef struct cdx_verify_opts {
      * the whole body. For auditors, who re-check signatures and chains of
      * envelopes whose payloads were checked when they were first accepted. */
     bool header_only;
+    /* Keep a pointer to the caller's bytes instead of a copy: the caller
+     * keeps them unchanged for as long as the envelope lives. */
+    bool borrow;
 } cdx_verify_opts;
 
 /* Checks `body` (cdx_body_check), that its sender is the identity's id, and
