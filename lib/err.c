@@ -37,6 +37,8 @@ static const struct {
     [CDX_ERR_FULL] = {"log-full", "the log reached its maximum size"},
     [CDX_ERR_NOSPACE] = {"no-space", "no space left on the device"},
     [CDX_ERR_CORRUPT] = {"corrupt", "stored data is damaged or was tampered with"},
+    [CDX_ERR_TIMEOUT] = {"timeout", "nothing arrived in time"},
+    [CDX_ERR_STOPPED] = {"stopped", "the transport is shutting down"},
 };
 
 const char *cdx_strerror(cdx_err err)

@@ -45,6 +45,8 @@ typedef enum cdx_err {
     CDX_ERR_FULL,             /* the log reached its configured maximum size */
     CDX_ERR_NOSPACE,          /* the disk is full */
     CDX_ERR_CORRUPT,          /* stored data is damaged or was tampered with */
+    CDX_ERR_TIMEOUT,          /* nothing arrived in time */
+    CDX_ERR_STOPPED,          /* the transport is shutting down */
     CDX_ERR__COUNT
 } cdx_err;
 

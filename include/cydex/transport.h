@@ -1,0 +1,95 @@
+/* The bus: ZeroMQ sockets, CURVE on every one, members only.
+ *
+ * A cdx_transport owns one ZeroMQ context and a ZAP handler thread that
+ * admits a CURVE client only if its key belongs to a roster member whose
+ * key is valid now (not revoked, inside its validity); everyone else is
+ * refused and counted. Messages received carry the admitted member's id
+ * (cdx_msg.peer). Server sockets (bind) use the transport identity's CURVE
+ * key; client sockets (connect) need the server's CURVE public key.
+ *
+ * Sockets are not thread-safe: each is used by one thread. The roster may
+ * be replaced from any thread (SIGHUP reload) with cdx_transport_set_roster.
+ */
+#ifndef CYDEX_TRANSPORT_H
+#define CYDEX_TRANSPORT_H
+
+#include "cydex/common.h"
+#include "cydex/identity.h"
+#include "cydex/roster.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CDX_MSG_MAX_FRAMES 8u
+
+typedef struct cdx_transport cdx_transport;
+
+/* Starts the context and the ZAP handler; `roster` is copied. */
+cdx_err cdx_transport_new(cdx_transport **out, const cdx_identity *me, const cdx_roster *roster,
+                          cdx_errbuf *eb);
+/* Stops the ZAP handler and the context. Destroy every socket first. */
+void cdx_transport_destroy(cdx_transport **t);
+
+/* Replaces the roster the ZAP handler admits by (copied). Existing
+ * connections stay; new ones are judged by it. */
+cdx_err cdx_transport_set_roster(cdx_transport *t, const cdx_roster *roster);
+
+/* CURVE handshakes refused so far (not members, revoked, expired). */
+uint64_t cdx_transport_refused(const cdx_transport *t);
+
+typedef enum cdx_sock_type {
+    CDX_SOCK_ROUTER,
+    CDX_SOCK_DEALER,
+    CDX_SOCK_PUB,
+    CDX_SOCK_XPUB,
+    CDX_SOCK_SUB
+} cdx_sock_type;
+
+typedef struct cdx_sock_opts {
+    size_t max_msg_size; /* ZMQ_MAXMSGSIZE; 0 = CDX_ENVELOPE_MAX_DEFAULT + 64 KiB */
+    int hwm;             /* send and receive high water marks; 0 = 10000 */
+} cdx_sock_opts;
+
+typedef struct cdx_sock cdx_sock;
+
+/* A CURVE server socket bound to endpoint ("tcp://127.0.0.1:*" picks a
+ * port; cdx_sock_endpoint tells which). opts may be NULL. */
+cdx_err cdx_sock_bind(cdx_sock **out, cdx_transport *t, cdx_sock_type type, const char *endpoint,
+                      const cdx_sock_opts *opts, cdx_errbuf *eb);
+/* A CURVE client socket to a server whose CURVE key is server_pk. */
+cdx_err cdx_sock_connect(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
+                         const char *endpoint, const uint8_t server_pk[CDX_PK_BYTES],
+                         const cdx_sock_opts *opts, cdx_errbuf *eb);
+void cdx_sock_destroy(cdx_sock **s);
+
+/* The endpoint actually bound (for wildcard ports). Borrowed. */
+const char *cdx_sock_endpoint(const cdx_sock *s);
+
+/* SUB sockets: receive topics starting with prefix ("" = everything). */
+cdx_err cdx_sock_subscribe(cdx_sock *s, const char *prefix);
+
+/* One multipart message, received; frames are owned by it. */
+typedef struct cdx_msg {
+    size_t n;
+    cdx_bytes frame[CDX_MSG_MAX_FRAMES];
+    char peer[CDX_ID_MAX + 1]; /* the admitted member, "" if none (e.g. inproc) */
+    bool truncated;            /* more frames arrived than fit; dropped */
+} cdx_msg;
+
+void cdx_msg_clear(cdx_msg *m);
+
+/* Sends n frames as one message; CDX_ERR_TIMEOUT if it would block longer
+ * than timeout_ms (0: never block; -1: block). */
+cdx_err cdx_sock_send(cdx_sock *s, const cdx_bytes *frames, size_t n, int timeout_ms);
+
+/* Receives one message; CDX_ERR_TIMEOUT after timeout_ms (-1: wait). */
+cdx_err cdx_sock_recv(cdx_sock *s, cdx_msg *out, int timeout_ms);
+
+/* Waits until one of the sockets can be read; ready[i] says which. */
+cdx_err cdx_sock_poll(cdx_sock *const *socks, size_t n, int timeout_ms, bool *ready);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
