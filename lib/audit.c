@@ -409,6 +409,8 @@ cdx_err cdx_audit_verify(cdx_log *log, const cdx_audit_opts *opts, cdx_audit_rep
     a.batch = calloc(S_BATCH, sizeof *a.batch);
     if (rc == CDX_OK && !a.batch)
         rc = CDX_ERR_NOMEM;
+    if (rc == CDX_OK && report->pass)
+        s_checkpoint_due(&a); /* checkpoints of the empty tree */
     if (rc == CDX_OK && report->pass) {
         cdx_errbuf scan = {0};
         rc = cdx_log_scan(log, 0, UINT64_MAX, s_visit, &a, &scan);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cydex.pb-c.h"
+#include "cydex/receipt.h"
 #include "internal.h"
 
 /* protobuf-c wants mutable pointers even where it only reads. */
@@ -904,4 +905,63 @@ cdx_err cdx__log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t le
         memcpy(out->envelope.data, env, env_len);
     out->envelope.len = env_len;
     return CDX_OK;
+}
+
+/* ---- receipts ---- */
+
+cdx_err cdx__receipt_statement_encode(const cdx_receipt *r, cdx_bytes *out)
+{
+    Cydex__V1__ReceiptStatement m;
+    cydex__v1__receipt_statement__init(&m);
+    m.broker = S_STR(r->broker);
+    m.envelope_hash = S_BIN(r->envelope_hash, CDX_HASH_BYTES);
+    m.status = (Cydex__V1__Receipt__Status)r->status;
+    m.log_index = r->log_index;
+    m.reason = S_STR(r->reason);
+    m.committed_at_ms = r->committed_at_ms;
+    return s_pack(&m.base, 0, out);
+}
+
+cdx_err cdx__receipt_statement_decode(cdx_receipt *out, const uint8_t *data, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    Cydex__V1__ReceiptStatement *m = cydex__v1__receipt_statement__unpack(NULL, len, data);
+    if (!m)
+        return CDX_ERR_FORMAT;
+    cdx_err rc = CDX_OK;
+    if (s_not_strict(&m->base) || !cdx__copy_id(out->broker, m->broker) ||
+        !s_fixed(out->envelope_hash, m->envelope_hash, CDX_HASH_BYTES, true, NULL) ||
+        strlen(m->reason) >= sizeof out->reason || m->status < 1 || m->status > 3)
+        rc = CDX_ERR_FORMAT;
+    if (rc == CDX_OK) {
+        out->status = (cdx_receipt_status)m->status;
+        out->log_index = m->log_index;
+        strcpy(out->reason, m->reason);
+        out->committed_at_ms = m->committed_at_ms;
+    }
+    cydex__v1__receipt_statement__free_unpacked(m, NULL);
+    return rc;
+}
+
+cdx_err cdx__receipt_encode(const cdx_bytes *statement, const uint8_t sig[CDX_SIG_BYTES],
+                            cdx_bytes *out)
+{
+    Cydex__V1__Receipt m;
+    cydex__v1__receipt__init(&m);
+    m.statement = S_BIN(statement->data, statement->len);
+    m.signature = S_BIN(sig, CDX_SIG_BYTES);
+    return s_pack(&m.base, 0, out);
+}
+
+cdx_err cdx__receipt_decode(cdx_bytes *statement, uint8_t sig[CDX_SIG_BYTES], const uint8_t *data,
+                            size_t len)
+{
+    Cydex__V1__Receipt *m = cydex__v1__receipt__unpack(NULL, len, data);
+    if (!m)
+        return CDX_ERR_FORMAT;
+    cdx_err rc = s_not_strict(&m->base) || !s_fixed(sig, m->signature, CDX_SIG_BYTES, false, NULL)
+                     ? CDX_ERR_FORMAT
+                     : (s_copy_bin(statement, m->statement) ? CDX_OK : CDX_ERR_NOMEM);
+    cydex__v1__receipt__free_unpacked(m, NULL);
+    return rc;
 }

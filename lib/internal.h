@@ -125,6 +125,15 @@ void cdx__log_leaf_hash(const cdx_log_entry *e, const char *signer,
                         const uint8_t env_hash[CDX_HASH_BYTES], const uint8_t sig[CDX_SIG_BYTES],
                         uint8_t out[CDX_HASH_BYTES]);
 
+/* Receipts: the statement's encoding, and the signed wrapper. */
+struct cdx_receipt;
+cdx_err cdx__receipt_statement_encode(const struct cdx_receipt *r, cdx_bytes *out);
+cdx_err cdx__receipt_statement_decode(struct cdx_receipt *out, const uint8_t *data, size_t len);
+cdx_err cdx__receipt_encode(const cdx_bytes *statement, const uint8_t sig[CDX_SIG_BYTES],
+                            cdx_bytes *out);
+cdx_err cdx__receipt_decode(cdx_bytes *statement, uint8_t sig[CDX_SIG_BYTES], const uint8_t *data,
+                            size_t len);
+
 /* Audit log entries (LogEntry). */
 cdx_err cdx__log_entry_encode(const cdx_log_entry *e, cdx_bytes *out);
 /* Encoded size, and encoding into a buffer of that size (LMDB's page). */

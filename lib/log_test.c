@@ -129,6 +129,10 @@ static void s_build_honest(const char *dir, uint64_t *size_out)
 static void test_honest(const char *dir)
 {
     uint64_t size;
+    /* A checkpoint of the empty log, as a broker signs at its first start. */
+    cdx_log *empty = s_open(dir, false);
+    REQUIRE(cdx_log_checkpoint(empty, F.broker, FIXTURE_T0, NULL, NULL) == CDX_OK);
+    cdx_log_destroy(&empty);
     s_build_honest(dir, &size);
     CHECK_EQ(size, 48);
     cdx_log *log = s_open(dir, true);
@@ -194,9 +198,9 @@ static void test_honest(const char *dir)
     /* Checkpoints: stored, parseable, signed by the owner only. */
     char **texts;
     REQUIRE(cdx_log_checkpoints(log, &texts, &n) == CDX_OK);
-    CHECK_EQ(n, 2);
+    CHECK_EQ(n, 3);
     cdx_checkpoint cp;
-    REQUIRE(cdx_checkpoint_parse(&cp, texts[1], strlen(texts[1]), NULL) == CDX_OK);
+    REQUIRE(cdx_checkpoint_parse(&cp, texts[2], strlen(texts[2]), NULL) == CDX_OK);
     CHECK_STR(cp.origin, "cydex/broker.alpha");
     CHECK_EQ(cp.size, 48);
     CHECK_EQ(cp.time_s, (FIXTURE_T0 + 50000) / 1000);
@@ -222,7 +226,7 @@ static void test_honest(const char *dir)
         fprintf(stderr, "honest log failed: %s\n", r.reason);
     CHECK(r.pass);
     CHECK_EQ(r.verified, 48);
-    CHECK_EQ(r.checkpoints, 2);
+    CHECK_EQ(r.checkpoints, 3);
     CHECK_EQ(r.last_checkpoint, 48);
     CHECK_EQ(r.equivocations, 1);
     CHECK_EQ(r.gaps, 1);
@@ -451,7 +455,7 @@ static void test_tampering(const char *honest)
     cdx_log *log = s_open(honest, true);
     char **texts;
     size_t n;
-    REQUIRE(cdx_log_checkpoints(log, &texts, &n) == CDX_OK && n == 2);
+    REQUIRE(cdx_log_checkpoints(log, &texts, &n) == CDX_OK && n == 3);
     cdx_log_destroy(&log);
     s_tamper_begin(&t, dir);
     REQUIRE(mdb_drop(t.txn, t.heads, 0) == 0);
@@ -459,7 +463,7 @@ static void test_tampering(const char *honest)
     cdx_audit_report r = s_audit(dir);
     CHECK(r.pass); /* nothing stored contradicts it any more ... */
     log = s_open(dir, true);
-    cdx_audit_opts o = {.roster = F.roster, .extra_checkpoint = texts[1], .threads = 1};
+    cdx_audit_opts o = {.roster = F.roster, .extra_checkpoint = texts[2], .threads = 1};
     REQUIRE(cdx_audit_verify(log, &o, &r, NULL) == CDX_OK);
     CHECK(!r.pass); /* ... but the checkpoint published earlier does */
     CHECK(strstr(r.reason, "signed checkpoint at size 48") != NULL);

@@ -33,8 +33,8 @@ static cdx_transport *s_transport(const cdx_identity *who)
 }
 
 /* A member's DEALER says something; returns whether the broker heard it. */
-static bool s_says(cdx_sock *router, const cdx_identity *who, const uint8_t *server_pk,
-                   int wait_ms, char peer[CDX_ID_MAX + 1])
+static bool s_says(cdx_sock *router, const cdx_identity *who, const uint8_t *server_pk, int wait_ms,
+                   char peer[CDX_ID_MAX + 1])
 {
     cdx_transport *t = s_transport(who);
     cdx_sock *d = NULL;

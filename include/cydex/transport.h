@@ -58,9 +58,9 @@ typedef struct cdx_sock cdx_sock;
 cdx_err cdx_sock_bind(cdx_sock **out, cdx_transport *t, cdx_sock_type type, const char *endpoint,
                       const cdx_sock_opts *opts, cdx_errbuf *eb);
 /* A CURVE client socket to a server whose CURVE key is server_pk. */
-cdx_err cdx_sock_connect(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
-                         const char *endpoint, const uint8_t server_pk[CDX_PK_BYTES],
-                         const cdx_sock_opts *opts, cdx_errbuf *eb);
+cdx_err cdx_sock_connect(cdx_sock **out, cdx_transport *t, cdx_sock_type type, const char *endpoint,
+                         const uint8_t server_pk[CDX_PK_BYTES], const cdx_sock_opts *opts,
+                         cdx_errbuf *eb);
 void cdx_sock_destroy(cdx_sock **s);
 
 /* The endpoint actually bound (for wildcard ports). Borrowed. */

@@ -1,0 +1,377 @@
+/* cydex-broker's state machine (see broker.h).
+ *
+ * A round: drain up to batch_max messages from the ingress; verify each
+ * (size cap, topic frame = signed topic, signature and roster, clock
+ * skew); append the verified ones in one transaction; only after the
+ * commit send receipts (ACCEPTED / DUPLICATE, signed), then fan the new
+ * envelopes out. Refusals get a signed REJECTED receipt at once and are
+ * counted by reason in the log. Nothing is acknowledged before it is
+ * durable; nothing unverified is stored or relayed.
+ */
+#include "broker.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cydex/cydex.h"
+#include "cydex/log.h"
+#include "cydex/receipt.h"
+#include "cydex/transport.h"
+
+struct broker {
+    broker_config cfg;
+    cdx_identity *me;
+    cdx_roster *roster;
+    cdx_log *log;
+    cdx_transport *net;
+    cdx_sock *ingress, *fanout;
+    uint64_t own_seq;
+    uint8_t own_hash[CDX_HASH_BYTES];
+    uint64_t next_checkpoint_ms, checkpointed_size;
+    uint64_t accepted, duplicates, rejected;
+};
+
+static void s_log(const broker *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_log(const broker *b, const char *fmt, ...)
+{
+    char when[CDX_TIME_TEXT_MAX];
+    cdx_time_format(when, cdx_now_ms());
+    fprintf(stderr, "%s %s: ", when, b->cfg.id);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int s_exit_for(cdx_err rc)
+{
+    return rc == CDX_ERR_KEY_PERMS ? 77 : rc == CDX_ERR_IO || rc == CDX_ERR_NOSPACE ? 74 : 78;
+}
+
+int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
+{
+    *out = NULL;
+    broker *b = calloc(1, sizeof *b);
+    if (!b)
+        return 70;
+    b->cfg = *c;
+    cdx_errbuf eb = {0};
+    cdx_err rc = cdx_identity_load(&b->me, c->key, &eb);
+    if (rc == CDX_OK && strcmp(cdx_identity_id(b->me), c->id) != 0)
+        rc = cdx_errf(&eb, CDX_ERR_INVALID, "key %s is %s's, not %s's", c->key,
+                      cdx_identity_id(b->me), c->id);
+    if (rc == CDX_OK)
+        rc = cdx_roster_load(&b->roster, c->roster, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_roster_verify(b->roster, NULL, &eb);
+    if (rc == CDX_OK && !cdx_roster_find(b->roster, c->id))
+        rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", c->id);
+    if (rc == CDX_OK) {
+        cdx_log_opts o = {.owner = c->id, .map_max = c->map_max_mb << 20};
+        rc = cdx_log_new(&b->log, c->log, &o, &eb);
+    }
+    cdx_bytes rb = {0};
+    if (rc == CDX_OK && (rc = cdx_roster_encode(b->roster, &rb)) == CDX_OK)
+        rc = cdx_log_set_roster(b->log, rb.data, rb.len, &eb);
+    cdx_bytes_free(&rb);
+    /* Our own chain (checkpoints on "sth") continues where the log left it. */
+    cdx_log_sender *s = NULL;
+    size_t n = 0;
+    if (rc == CDX_OK && cdx_log_senders(b->log, &s, &n) == CDX_OK)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(s[i].id, c->id) == 0) {
+                b->own_seq = s[i].max_seq;
+                memcpy(b->own_hash, s[i].max_hash, CDX_HASH_BYTES);
+            }
+    free(s);
+    if (rc == CDX_OK)
+        rc = cdx_transport_new(&b->net, b->me, b->roster, &eb);
+    cdx_sock_opts so = {.max_msg_size = c->max_envelope + 65536};
+    if (rc == CDX_OK)
+        rc = cdx_sock_bind(&b->ingress, b->net, CDX_SOCK_ROUTER, c->ingress, &so, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_sock_bind(&b->fanout, b->net, CDX_SOCK_XPUB, c->fanout, &so, &eb);
+    if (rc != CDX_OK) {
+        snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
+        broker_destroy(&b);
+        return s_exit_for(rc);
+    }
+    uint64_t size = 0;
+    cdx_log_size(b->log, &size);
+    b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
+    b->next_checkpoint_ms = cdx_now_ms();
+    s_log(b, "serving: ingress %s, fan-out %s, log %s (%llu entries), roster v%llu",
+          cdx_sock_endpoint(b->ingress), cdx_sock_endpoint(b->fanout), c->log,
+          (unsigned long long)size, (unsigned long long)cdx_roster_version(b->roster));
+    *out = b;
+    return 0;
+}
+
+void broker_destroy(broker **bp)
+{
+    if (!bp || !*bp)
+        return;
+    broker *b = *bp;
+    cdx_sock_destroy(&b->ingress);
+    cdx_sock_destroy(&b->fanout);
+    cdx_transport_destroy(&b->net);
+    cdx_log_destroy(&b->log);
+    cdx_roster_destroy(&b->roster);
+    cdx_identity_destroy(&b->me);
+    free(b);
+    *bp = NULL;
+}
+
+/* Sends a signed receipt to the publisher behind routing id `rid`. */
+static void s_receipt(broker *b, const cdx_bytes *rid, const uint8_t *hash,
+                      cdx_receipt_status status, uint64_t index, const char *reason)
+{
+    cdx_receipt r = {.status = status, .log_index = index, .committed_at_ms = cdx_now_ms()};
+    snprintf(r.broker, sizeof r.broker, "%s", b->cfg.id);
+    snprintf(r.reason, sizeof r.reason, "%s", reason ? reason : "");
+    if (hash)
+        memcpy(r.envelope_hash, hash, CDX_HASH_BYTES);
+    cdx_bytes signed_r;
+    if (cdx_receipt_sign(&r, b->me, &signed_r) != CDX_OK)
+        return;
+    cdx_bytes frames[3] = {*rid, {(uint8_t *)"receipt", 7}, signed_r};
+    cdx_err rc = cdx_sock_send(b->ingress, frames, 3, 0);
+    if (rc != CDX_OK)
+        s_log(b, "receipt not delivered (%s): the publisher will resend", cdx_strerror(rc));
+    cdx_bytes_free(&signed_r);
+}
+
+typedef struct s_item {
+    cdx_msg msg;
+    cdx_envelope *env;
+} s_item;
+
+/* Counts refusals by reason, written once per round. */
+typedef struct s_refusals {
+    const char *reason[16];
+    uint64_t count[16];
+    size_t n;
+} s_refusals;
+
+static void s_refuse(s_refusals *r, const char *reason)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->reason[i], reason) == 0) {
+            r->count[i]++;
+            return;
+        }
+    if (r->n < 16) {
+        r->reason[r->n] = reason;
+        r->count[r->n++] = 1;
+    }
+}
+
+static void s_publish(broker *b, const cdx_envelope *env)
+{
+    size_t len;
+    const uint8_t *raw = cdx_envelope_bytes(env, &len);
+    const char *topic = cdx_envelope_body(env)->topic;
+    cdx_bytes frames[2] = {{(uint8_t *)topic, strlen(topic)}, {(uint8_t *)raw, len}};
+    cdx_sock_send(b->fanout, frames, 2, 0); /* a slow subscriber drops; it catches up */
+}
+
+/* One round over what the ingress holds now. */
+static void s_round(broker *b)
+{
+    s_item *items = calloc(b->cfg.batch_max, sizeof *items);
+    cdx_log_append_in *in = calloc(b->cfg.batch_max, sizeof *in);
+    cdx_log_append_out *out = calloc(b->cfg.batch_max, sizeof *out);
+    s_refusals refused = {0};
+    size_t n = 0;
+    if (!items || !in || !out)
+        goto done;
+    uint64_t now = cdx_now_ms();
+    while (n < b->cfg.batch_max) {
+        s_item *it = &items[n];
+        if (cdx_sock_recv(b->ingress, &it->msg, 0) != CDX_OK)
+            break;
+        cdx_errbuf eb = {0};
+        cdx_err rc;
+        if (it->msg.n != 3 || it->msg.truncated) {
+            rc = cdx_errf(&eb, CDX_ERR_FORMAT, "expected [topic][envelope]");
+        } else {
+            char topic[CDX_TOPIC_MAX + 1];
+            cdx_bytes *t = &it->msg.frame[1];
+            size_t tl = t->len < CDX_TOPIC_MAX ? t->len : CDX_TOPIC_MAX;
+            memcpy(topic, t->data, tl);
+            topic[tl] = '\0';
+            cdx_verify_opts vo = {.max_size = b->cfg.max_envelope,
+                                  .topic = topic,
+                                  .now_ms = now,
+                                  .max_skew_ms = b->cfg.skew_ms,
+                                  .borrow = true};
+            rc = t->len > CDX_TOPIC_MAX
+                     ? cdx_errf(&eb, CDX_ERR_TOPIC_MISMATCH, "topic frame too long")
+                     : cdx_envelope_verify(&it->env, b->roster, it->msg.frame[2].data,
+                                           it->msg.frame[2].len, &vo, &eb);
+        }
+        if (rc != CDX_OK) {
+            s_refuse(&refused, cdx_errname(rc));
+            s_log(b, "refused from %s: %s", it->msg.peer[0] ? it->msg.peer : "?",
+                  cdx_errbuf_msg(&eb, rc));
+            s_receipt(b, &it->msg.frame[0], NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
+            cdx_msg_clear(&it->msg);
+            continue; /* the slot is reused */
+        }
+        in[n] = (cdx_log_append_in){it->env, now, it->msg.peer[0] ? it->msg.peer : "unknown"};
+        n++;
+    }
+    if (n) {
+        cdx_errbuf eb = {0};
+        cdx_err rc = cdx_log_append(b->log, in, n, out, &eb);
+        if (rc != CDX_OK) {
+            /* Nothing of the round is stored: no receipt but a refusal, and
+             * the publishers keep the envelopes in their outboxes. */
+            s_log(b, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
+            for (size_t i = 0; i < n; i++)
+                s_receipt(b, &items[i].msg.frame[0], cdx_envelope_hash(items[i].env),
+                          CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                bool dup = out[i].status == CDX_APPEND_DUPLICATE;
+                s_receipt(b, &items[i].msg.frame[0], cdx_envelope_hash(items[i].env),
+                          dup ? CDX_RECEIPT_DUPLICATE : CDX_RECEIPT_ACCEPTED, out[i].index,
+                          NULL);
+                if (out[i].status == CDX_APPEND_EQUIVOCATION)
+                    s_log(b, "EQUIVOCATION: %s signed two envelopes for seq %llu (kept at %llu)",
+                          cdx_envelope_signer(items[i].env),
+                          (unsigned long long)cdx_envelope_body(items[i].env)->seq,
+                          (unsigned long long)out[i].index);
+                if (!dup)
+                    s_publish(b, items[i].env);
+                b->duplicates += dup;
+                b->accepted += !dup;
+            }
+        }
+    }
+    for (size_t i = 0; i < refused.n; i++) {
+        cdx_log_count_rejected(b->log, refused.reason[i], refused.count[i], NULL);
+        b->rejected += refused.count[i];
+    }
+done:
+    for (size_t i = 0; items && i < n; i++) {
+        cdx_envelope_destroy(&items[i].env);
+        cdx_msg_clear(&items[i].msg);
+    }
+    free(items);
+    free(in);
+    free(out);
+}
+
+/* Signs a checkpoint of the log, logs it as our own envelope on "sth"
+ * and fans it out, so nodes and peers can compare what they see. */
+static void s_checkpoint(broker *b)
+{
+    uint64_t size = 0;
+    cdx_log_size(b->log, &size);
+    b->next_checkpoint_ms = cdx_now_ms() + b->cfg.checkpoint_ms;
+    if (size == b->checkpointed_size)
+        return;
+    cdx_errbuf eb = {0};
+    char *text = NULL;
+    cdx_body body = {0};
+    cdx_bytes raw = {0};
+    cdx_envelope *env = NULL;
+    uint8_t hash[CDX_HASH_BYTES];
+    cdx_err rc = cdx_log_checkpoint(b->log, b->me, cdx_now_ms(), &text, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_log_root(b->log, size, body.tree_head.root);
+    if (rc == CDX_OK) {
+        body.sender = strdup(b->cfg.id);
+        body.topic = strdup("sth");
+        body.seq = b->own_seq + 1;
+        body.sent_at_ms = cdx_now_ms();
+        body.has_prev_hash = b->own_seq > 0;
+        memcpy(body.prev_hash, b->own_hash, CDX_HASH_BYTES);
+        body.kind = CDX_PAYLOAD_TREE_HEAD;
+        body.tree_head.origin = strdup(cdx_log_origin(b->log));
+        body.tree_head.size = size;
+        body.tree_head.timestamp_ms = body.sent_at_ms;
+        rc = cdx_envelope_sign(b->me, &body, &raw, hash, &eb);
+    }
+    if (rc == CDX_OK)
+        rc = cdx_envelope_verify(&env, b->roster, raw.data, raw.len, NULL, &eb);
+    cdx_log_append_out out;
+    if (rc == CDX_OK) {
+        cdx_log_append_in in = {env, cdx_now_ms(), "local"};
+        rc = cdx_log_append(b->log, &in, 1, &out, &eb);
+    }
+    if (rc == CDX_OK) {
+        b->own_seq++;
+        memcpy(b->own_hash, hash, CDX_HASH_BYTES);
+        b->checkpointed_size = size + 1;
+        s_publish(b, env);
+    } else {
+        s_log(b, "checkpoint failed: %s", cdx_errbuf_msg(&eb, rc));
+    }
+    free(text);
+    cdx_envelope_destroy(&env);
+    cdx_bytes_free(&raw);
+    cdx_body_clear(&body);
+}
+
+static void s_reload(broker *b)
+{
+    cdx_errbuf eb = {0};
+    cdx_roster *next = NULL;
+    cdx_err rc = cdx_roster_load(&next, b->cfg.roster, &eb);
+    if (rc == CDX_OK && cdx_roster_version(next) == cdx_roster_version(b->roster))
+        rc = cdx_errf(&eb, CDX_ERR_ROLLBACK, "the roster file is still version %llu",
+                      (unsigned long long)cdx_roster_version(next));
+    if (rc == CDX_OK)
+        rc = cdx_roster_verify(next, b->roster, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_transport_set_roster(b->net, next);
+    if (rc != CDX_OK) {
+        s_log(b, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
+        cdx_roster_destroy(&next);
+        return;
+    }
+    cdx_bytes rb;
+    if (cdx_roster_encode(next, &rb) == CDX_OK) {
+        cdx_log_set_roster(b->log, rb.data, rb.len, NULL);
+        cdx_bytes_free(&rb);
+    }
+    cdx_roster_destroy(&b->roster);
+    b->roster = next;
+    s_log(b, "SIGHUP: roster v%llu in force", (unsigned long long)cdx_roster_version(next));
+}
+
+int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    while (!*stop) {
+        if (*reload) {
+            *reload = 0;
+            s_reload(b);
+        }
+        uint64_t now = cdx_now_ms();
+        if (now >= b->next_checkpoint_ms)
+            s_checkpoint(b);
+        int wait = (int)(b->next_checkpoint_ms > now ? b->next_checkpoint_ms - now : 0);
+        cdx_sock *socks[2] = {b->ingress, b->fanout};
+        bool ready[2] = {false, false};
+        cdx_err rc = cdx_sock_poll(socks, 2, wait < 200 ? wait : 200, ready);
+        if (rc == CDX_ERR_STOPPED)
+            break;
+        if (ready[1]) { /* subscriptions: read and let ZeroMQ route them */
+            cdx_msg m;
+            while (cdx_sock_recv(b->fanout, &m, 0) == CDX_OK)
+                cdx_msg_clear(&m);
+        }
+        if (ready[0])
+            s_round(b);
+    }
+    s_log(b, "stopping: %llu accepted, %llu duplicates, %llu refused this run",
+          (unsigned long long)b->accepted, (unsigned long long)b->duplicates,
+          (unsigned long long)b->rejected);
+    return 0;
+}

@@ -1,0 +1,134 @@
+/* cydex-broker configuration (see config.h); the only file using libinih. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cydex/common.h"
+
+typedef struct s_ctx {
+    broker_config *c;
+    char *err;
+    size_t errlen;
+} s_ctx;
+
+static int s_str(char *dst, size_t cap, const char *v, const char *key, char *err, size_t n)
+{
+    if (strlen(v) >= cap) {
+        snprintf(err, n, "%s is too long", key);
+        return -1;
+    }
+    strcpy(dst, v);
+    return 0;
+}
+
+static int s_num(uint64_t *dst, const char *v, const char *key, uint64_t min, uint64_t max,
+                 char *err, size_t n)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || *end || !*v || v[0] == '-' || x < min || x > max) {
+        snprintf(err, n, "%s must be a number from %llu to %llu, not \"%s\"", key,
+                 (unsigned long long)min, (unsigned long long)max, v);
+        return -1;
+    }
+    *dst = x;
+    return 0;
+}
+
+int broker_config_set(broker_config *c, const char *key, const char *v, char *err, size_t n)
+{
+    uint64_t x;
+    int rc;
+    if (strcmp(key, "id") == 0)
+        return s_str(c->id, sizeof c->id, v, key, err, n);
+    if (strcmp(key, "key") == 0)
+        return s_str(c->key, sizeof c->key, v, key, err, n);
+    if (strcmp(key, "roster") == 0)
+        return s_str(c->roster, sizeof c->roster, v, key, err, n);
+    if (strcmp(key, "log") == 0)
+        return s_str(c->log, sizeof c->log, v, key, err, n);
+    if (strcmp(key, "ingress") == 0)
+        return s_str(c->ingress, sizeof c->ingress, v, key, err, n);
+    if (strcmp(key, "fanout") == 0)
+        return s_str(c->fanout, sizeof c->fanout, v, key, err, n);
+    if (strcmp(key, "max_envelope") == 0) {
+        rc = s_num(&x, v, key, 1024, 64u << 20, err, n);
+        c->max_envelope = (size_t)x;
+        return rc;
+    }
+    if (strcmp(key, "skew_ms") == 0)
+        return s_num(&c->skew_ms, v, key, 1000, 86400000, err, n);
+    if (strcmp(key, "batch_max") == 0) {
+        rc = s_num(&x, v, key, 1, 100000, err, n);
+        c->batch_max = (size_t)x;
+        return rc;
+    }
+    if (strcmp(key, "checkpoint_ms") == 0)
+        return s_num(&c->checkpoint_ms, v, key, 100, 86400000, err, n);
+    if (strcmp(key, "map_max_mb") == 0) {
+        rc = s_num(&x, v, key, 1, 1u << 24, err, n);
+        c->map_max_mb = (size_t)x;
+        return rc;
+    }
+    snprintf(err, n, "unknown setting \"%s\"", key);
+    return -1;
+}
+
+static int s_handler(void *user, const char *section, const char *name, const char *value)
+{
+    s_ctx *x = user;
+    if (strcmp(section, "broker") != 0) {
+        snprintf(x->err, x->errlen, "unknown section [%s]", section);
+        return 0;
+    }
+    return broker_config_set(x->c, name, value, x->err, x->errlen) == 0;
+}
+
+int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->max_envelope = CDX_ENVELOPE_MAX_DEFAULT;
+    c->skew_ms = CDX_SKEW_DEFAULT_MS;
+    c->batch_max = 1000;
+    c->checkpoint_ms = 5000;
+    c->map_max_mb = 65536;
+    if (!path)
+        return 0;
+    s_ctx x = {c, err, errlen};
+    err[0] = '\0';
+    int line = ini_parse(path, s_handler, &x);
+    if (line == -1) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (line != 0) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s", err[0] ? err : "syntax error");
+        snprintf(err, errlen, "%s, line %d: %s", path, line, detail);
+        return -1;
+    }
+    return 0;
+}
+
+int broker_config_check(const broker_config *c, char *err, size_t errlen)
+{
+    const struct {
+        const char *name, *value;
+    } need[] = {{"id", c->id},     {"key", c->key},         {"roster", c->roster},
+                {"log", c->log}, {"ingress", c->ingress}, {"fanout", c->fanout}};
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+        if (!need[i].value[0]) {
+            snprintf(err, errlen, "missing setting \"%s\" in [broker]", need[i].name);
+            return -1;
+        }
+    if (!cdx_id_valid(c->id)) {
+        snprintf(err, errlen, "id \"%s\" is not a member id", c->id);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,46 @@
+/* cydex-broker configuration: an INI file (libinih), flags override.
+ *
+ *   [broker]
+ *   id = broker.alpha                  ; member id in the roster
+ *   key = /etc/cydex/broker.alpha.secret
+ *   roster = /etc/cydex/roster.bin     ; the trust anchor (or a later version)
+ *   log = /var/lib/cydex/broker.alpha  ; LMDB audit log folder
+ *   ingress = tcp://0.0.0.0:7401       ; ROUTER: publishes in, receipts out
+ *   fanout = tcp://0.0.0.0:7402        ; XPUB: verified envelopes out
+ *   max_envelope = 1048576             ; bytes
+ *   skew_ms = 300000                   ; sent_at window around this clock
+ *   batch_max = 1000                   ; envelopes per poll round (one fsync)
+ *   checkpoint_ms = 5000               ; signed checkpoint on topic "sth"
+ *   map_max_mb = 65536                 ; the log's maximum size
+ */
+#ifndef CYDEX_BROKER_CONFIG_H
+#define CYDEX_BROKER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct broker_config {
+    char id[64];
+    char key[1024];
+    char roster[1024];
+    char log[1024];
+    char ingress[256];
+    char fanout[256];
+    size_t max_envelope;
+    uint64_t skew_ms;
+    size_t batch_max;
+    uint64_t checkpoint_ms;
+    size_t map_max_mb;
+} broker_config;
+
+/* Defaults, then the file. 0 on success; otherwise err says what and where. */
+int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen);
+
+/* Sets one key as the file would ("ingress", "tcp://..."); 0 on success. */
+int broker_config_set(broker_config *c, const char *key, const char *value, char *err,
+                      size_t errlen);
+
+/* 0 if complete and consistent; otherwise err says what is missing. */
+int broker_config_check(const broker_config *c, char *err, size_t errlen);
+
+#endif
