@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cydex/catchup.h"
 #include "cydex/cydex.h"
 #include "cydex/log.h"
 #include "cydex/receipt.h"
@@ -26,7 +27,7 @@ struct broker {
     cdx_roster *roster;
     cdx_log *log;
     cdx_transport *net;
-    cdx_sock *ingress, *fanout;
+    cdx_sock *ingress, *fanout, *catchup;
     uint64_t own_seq;
     uint8_t own_hash[CDX_HASH_BYTES];
     uint64_t next_checkpoint_ms, checkpointed_size;
@@ -95,6 +96,8 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         rc = cdx_sock_bind(&b->ingress, b->net, CDX_SOCK_ROUTER, c->ingress, &so, &eb);
     if (rc == CDX_OK)
         rc = cdx_sock_bind(&b->fanout, b->net, CDX_SOCK_XPUB, c->fanout, &so, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_sock_bind(&b->catchup, b->net, CDX_SOCK_ROUTER, c->catchup, NULL, &eb);
     if (rc != CDX_OK) {
         snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
         broker_destroy(&b);
@@ -104,9 +107,10 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     cdx_log_size(b->log, &size);
     b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
     b->next_checkpoint_ms = cdx_now_ms();
-    s_log(b, "serving: ingress %s, fan-out %s, log %s (%llu entries), roster v%llu",
-          cdx_sock_endpoint(b->ingress), cdx_sock_endpoint(b->fanout), c->log,
-          (unsigned long long)size, (unsigned long long)cdx_roster_version(b->roster));
+    s_log(b, "serving: ingress %s, fan-out %s, catch-up %s, log %s (%llu entries), roster v%llu",
+          cdx_sock_endpoint(b->ingress), cdx_sock_endpoint(b->fanout),
+          cdx_sock_endpoint(b->catchup), c->log, (unsigned long long)size,
+          (unsigned long long)cdx_roster_version(b->roster));
     *out = b;
     return 0;
 }
@@ -118,6 +122,7 @@ void broker_destroy(broker **bp)
     broker *b = *bp;
     cdx_sock_destroy(&b->ingress);
     cdx_sock_destroy(&b->fanout);
+    cdx_sock_destroy(&b->catchup);
     cdx_transport_destroy(&b->net);
     cdx_log_destroy(&b->log);
     cdx_roster_destroy(&b->roster);
@@ -239,8 +244,7 @@ static void s_round(broker *b)
             for (size_t i = 0; i < n; i++) {
                 bool dup = out[i].status == CDX_APPEND_DUPLICATE;
                 s_receipt(b, &items[i].msg.frame[0], cdx_envelope_hash(items[i].env),
-                          dup ? CDX_RECEIPT_DUPLICATE : CDX_RECEIPT_ACCEPTED, out[i].index,
-                          NULL);
+                          dup ? CDX_RECEIPT_DUPLICATE : CDX_RECEIPT_ACCEPTED, out[i].index, NULL);
                 if (out[i].status == CDX_APPEND_EQUIVOCATION)
                     s_log(b, "EQUIVOCATION: %s signed two envelopes for seq %llu (kept at %llu)",
                           cdx_envelope_signer(items[i].env),
@@ -319,6 +323,89 @@ static void s_checkpoint(broker *b)
     cdx_body_clear(&body);
 }
 
+/* ---- catch-up: streamed, one batch in memory at a time ---- */
+
+typedef struct s_stream {
+    broker *b;
+    cdx_bytes rid;
+    cdx_catchup_reply reply;
+    size_t max, sent;
+    bool broken;
+} s_stream;
+
+static cdx_err s_flush(s_stream *st, bool done)
+{
+    st->reply.done = done;
+    cdx_bytes out;
+    cdx_err rc = cdx_catchup_reply_encode(&st->reply, &out);
+    if (rc == CDX_OK) {
+        cdx_bytes frames[2] = {st->rid, out};
+        rc = cdx_sock_send(st->b->catchup, frames, 2, 2000);
+        cdx_bytes_free(&out);
+    }
+    st->sent += st->reply.n;
+    for (size_t i = 0; i < st->reply.n; i++)
+        cdx_bytes_free(&st->reply.envelopes[i]);
+    st->reply.n = 0;
+    if (rc != CDX_OK)
+        st->broken = true; /* the client asks again */
+    return rc;
+}
+
+static cdx_err s_stream_visit(void *ctx, cdx_log_entry *e)
+{
+    s_stream *st = ctx;
+    st->reply.envelopes[st->reply.n++] = e->envelope; /* taken over */
+    e->envelope.data = NULL;
+    e->envelope.len = 0;
+    return st->reply.n == st->max ? s_flush(st, false) : CDX_OK;
+}
+
+static void s_serve_catchup(broker *b)
+{
+    cdx_msg m;
+    if (cdx_sock_recv(b->catchup, &m, 0) != CDX_OK)
+        return;
+    cdx_catchup_request req = {0};
+    s_stream st = {.b = b};
+    cdx_errbuf eb = {0};
+    cdx_err rc = m.n == 2 ? cdx_catchup_request_decode(&req, m.frame[1].data, m.frame[1].len, &eb)
+                          : cdx_errf(&eb, CDX_ERR_FORMAT, "expected one request frame");
+    if (m.n >= 1)
+        st.rid = m.frame[0];
+    st.max = req.max_batch && req.max_batch < 4096 ? req.max_batch : CDX_CATCHUP_BATCH_DEFAULT;
+    st.reply.envelopes = calloc(st.max, sizeof *st.reply.envelopes);
+    memcpy(st.reply.request_id, req.request_id, sizeof req.request_id);
+    if (rc == CDX_OK && !st.reply.envelopes)
+        rc = CDX_ERR_NOMEM;
+    if (rc == CDX_OK && req.sender[0]) {
+        rc = cdx_log_scan_sender(b->log, req.sender, req.from_seq ? req.from_seq : 1, req.to_seq,
+                                 s_stream_visit, &st, &eb);
+    } else if (rc == CDX_OK) {
+        cdx_log_sender *s = NULL;
+        size_t n = 0;
+        rc = cdx_log_senders(b->log, &s, &n);
+        for (size_t i = 0; rc == CDX_OK && i < n && !st.broken; i++) {
+            uint64_t from = 1;
+            for (size_t j = 0; j < req.n_after; j++)
+                if (strcmp(req.after[j].sender, s[i].id) == 0)
+                    from = req.after[j].last_seq + 1;
+            rc = cdx_log_scan_sender(b->log, s[i].id, from, 0, s_stream_visit, &st, &eb);
+        }
+        free(s);
+    }
+    if (rc != CDX_OK && !st.broken)
+        snprintf(st.reply.error, sizeof st.reply.error, "%s", cdx_errbuf_msg(&eb, rc));
+    if (!st.broken && st.rid.data)
+        s_flush(&st, true);
+    if (st.broken)
+        s_log(b, "catch-up for %s cut short (the client was not reading)",
+              m.peer[0] ? m.peer : "?");
+    cdx_catchup_reply_clear(&st.reply);
+    cdx_catchup_request_clear(&req);
+    cdx_msg_clear(&m);
+}
+
 static void s_reload(broker *b)
 {
     cdx_errbuf eb = {0};
@@ -357,9 +444,9 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
         if (now >= b->next_checkpoint_ms)
             s_checkpoint(b);
         int wait = (int)(b->next_checkpoint_ms > now ? b->next_checkpoint_ms - now : 0);
-        cdx_sock *socks[2] = {b->ingress, b->fanout};
-        bool ready[2] = {false, false};
-        cdx_err rc = cdx_sock_poll(socks, 2, wait < 200 ? wait : 200, ready);
+        cdx_sock *socks[3] = {b->ingress, b->fanout, b->catchup};
+        bool ready[3] = {false, false, false};
+        cdx_err rc = cdx_sock_poll(socks, 3, wait < 200 ? wait : 200, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
         if (ready[1]) { /* subscriptions: read and let ZeroMQ route them */
@@ -369,6 +456,8 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
         }
         if (ready[0])
             s_round(b);
+        if (ready[2])
+            s_serve_catchup(b);
     }
     s_log(b, "stopping: %llu accepted, %llu duplicates, %llu refused this run",
           (unsigned long long)b->accepted, (unsigned long long)b->duplicates,

@@ -56,6 +56,8 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
         return s_str(c->ingress, sizeof c->ingress, v, key, err, n);
     if (strcmp(key, "fanout") == 0)
         return s_str(c->fanout, sizeof c->fanout, v, key, err, n);
+    if (strcmp(key, "catchup") == 0)
+        return s_str(c->catchup, sizeof c->catchup, v, key, err, n);
     if (strcmp(key, "max_envelope") == 0) {
         rc = s_num(&x, v, key, 1024, 64u << 20, err, n);
         c->max_envelope = (size_t)x;
@@ -119,8 +121,9 @@ int broker_config_check(const broker_config *c, char *err, size_t errlen)
 {
     const struct {
         const char *name, *value;
-    } need[] = {{"id", c->id},     {"key", c->key},         {"roster", c->roster},
-                {"log", c->log}, {"ingress", c->ingress}, {"fanout", c->fanout}};
+    } need[] = {{"id", c->id},          {"key", c->key},         {"roster", c->roster},
+                {"log", c->log},        {"ingress", c->ingress}, {"fanout", c->fanout},
+                {"catchup", c->catchup}};
     for (size_t i = 0; i < sizeof need / sizeof *need; i++)
         if (!need[i].value[0]) {
             snprintf(err, errlen, "missing setting \"%s\" in [broker]", need[i].name);

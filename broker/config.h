@@ -7,6 +7,7 @@
  *   log = /var/lib/cydex/broker.alpha  ; LMDB audit log folder
  *   ingress = tcp://0.0.0.0:7401       ; ROUTER: publishes in, receipts out
  *   fanout = tcp://0.0.0.0:7402        ; XPUB: verified envelopes out
+ *   catchup = tcp://0.0.0.0:7403       ; ROUTER: what a node missed, streamed
  *   max_envelope = 1048576             ; bytes
  *   skew_ms = 300000                   ; sent_at window around this clock
  *   batch_max = 1000                   ; envelopes per poll round (one fsync)
@@ -26,6 +27,7 @@ typedef struct broker_config {
     char log[1024];
     char ingress[256];
     char fanout[256];
+    char catchup[256];
     size_t max_envelope;
     uint64_t skew_ms;
     size_t batch_max;

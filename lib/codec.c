@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cydex.pb-c.h"
+#include "cydex/catchup.h"
 #include "cydex/receipt.h"
 #include "internal.h"
 
@@ -963,5 +964,130 @@ cdx_err cdx__receipt_decode(cdx_bytes *statement, uint8_t sig[CDX_SIG_BYTES], co
                      ? CDX_ERR_FORMAT
                      : (s_copy_bin(statement, m->statement) ? CDX_OK : CDX_ERR_NOMEM);
     cydex__v1__receipt__free_unpacked(m, NULL);
+    return rc;
+}
+
+/* ---- catch-up ---- */
+
+void cdx_catchup_request_clear(cdx_catchup_request *r)
+{
+    free(r->after);
+    memset(r, 0, sizeof *r);
+}
+
+cdx_err cdx_catchup_request_encode(const cdx_catchup_request *r, cdx_bytes *out)
+{
+    Cydex__V1__CatchupRequest m;
+    cydex__v1__catchup_request__init(&m);
+    m.request_id = S_BIN(r->request_id, sizeof r->request_id);
+    m.sender = S_STR(r->sender);
+    m.from_seq = r->from_seq;
+    m.to_seq = r->to_seq;
+    m.max_batch = r->max_batch;
+    Cydex__V1__SenderCursor *c = calloc(r->n_after + 1, sizeof *c);
+    Cydex__V1__SenderCursor **p = calloc(r->n_after + 1, sizeof *p);
+    cdx_err rc = CDX_ERR_NOMEM;
+    if (c && p) {
+        for (size_t i = 0; i < r->n_after; i++) {
+            cydex__v1__sender_cursor__init(&c[i]);
+            c[i].sender = S_STR(r->after[i].sender);
+            c[i].last_seq = r->after[i].last_seq;
+            p[i] = &c[i];
+        }
+        m.n_after = r->n_after;
+        m.after = p;
+        rc = s_pack(&m.base, 0, out);
+    }
+    free(c);
+    free(p);
+    return rc;
+}
+
+cdx_err cdx_catchup_request_decode(cdx_catchup_request *out, const uint8_t *data, size_t len,
+                                   cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    Cydex__V1__CatchupRequest *m = cydex__v1__catchup_request__unpack(NULL, len, data);
+    if (!m)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "catch-up request does not decode");
+    cdx_err rc = CDX_OK;
+    if (s_not_strict(&m->base) || m->request_id.len > sizeof out->request_id ||
+        m->n_after > CDX_CATCHUP_MAX_CURSORS || !cdx__copy_id(out->sender, m->sender) ||
+        (out->sender[0] && !cdx_id_valid(out->sender)))
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "catch-up request is malformed");
+    if (rc == CDX_OK) {
+        memcpy(out->request_id, m->request_id.data, m->request_id.len);
+        out->from_seq = m->from_seq;
+        out->to_seq = m->to_seq;
+        out->max_batch = m->max_batch;
+        out->after = calloc(m->n_after + 1, sizeof *out->after);
+        if (!out->after)
+            rc = CDX_ERR_NOMEM;
+        for (size_t i = 0; rc == CDX_OK && i < m->n_after; i++) {
+            if (!cdx__copy_id(out->after[i].sender, m->after[i]->sender) ||
+                !cdx_id_valid(out->after[i].sender))
+                rc = cdx_errf(eb, CDX_ERR_FORMAT, "catch-up cursor %zu is malformed", i);
+            out->after[i].last_seq = m->after[i]->last_seq;
+        }
+        out->n_after = m->n_after;
+    }
+    cydex__v1__catchup_request__free_unpacked(m, NULL);
+    if (rc != CDX_OK)
+        cdx_catchup_request_clear(out);
+    return rc;
+}
+
+void cdx_catchup_reply_clear(cdx_catchup_reply *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        cdx_bytes_free(&r->envelopes[i]);
+    free(r->envelopes);
+    memset(r, 0, sizeof *r);
+}
+
+cdx_err cdx_catchup_reply_encode(const cdx_catchup_reply *r, cdx_bytes *out)
+{
+    Cydex__V1__CatchupReply m;
+    cydex__v1__catchup_reply__init(&m);
+    m.request_id = S_BIN(r->request_id, sizeof r->request_id);
+    m.done = r->done;
+    m.error = S_STR(r->error);
+    ProtobufCBinaryData *e = calloc(r->n + 1, sizeof *e);
+    if (!e)
+        return CDX_ERR_NOMEM;
+    for (size_t i = 0; i < r->n; i++)
+        e[i] = S_BIN(r->envelopes[i].data, r->envelopes[i].len);
+    m.n_envelopes = r->n;
+    m.envelopes = e;
+    cdx_err rc = s_pack(&m.base, 0, out);
+    free(e);
+    return rc;
+}
+
+cdx_err cdx_catchup_reply_decode(cdx_catchup_reply *out, const uint8_t *data, size_t len,
+                                 cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    Cydex__V1__CatchupReply *m = cydex__v1__catchup_reply__unpack(NULL, len, data);
+    if (!m)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "catch-up reply does not decode");
+    cdx_err rc = CDX_OK;
+    if (s_not_strict(&m->base) || m->request_id.len > sizeof out->request_id ||
+        strlen(m->error) >= sizeof out->error)
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "catch-up reply is malformed");
+    if (rc == CDX_OK) {
+        memcpy(out->request_id, m->request_id.data, m->request_id.len);
+        out->done = m->done;
+        strcpy(out->error, m->error);
+        out->envelopes = calloc(m->n_envelopes + 1, sizeof *out->envelopes);
+        if (!out->envelopes)
+            rc = CDX_ERR_NOMEM;
+        for (size_t i = 0; rc == CDX_OK && i < m->n_envelopes; i++, out->n++)
+            if (!s_copy_bin(&out->envelopes[i], m->envelopes[i]))
+                rc = CDX_ERR_NOMEM;
+    }
+    cydex__v1__catchup_reply__free_unpacked(m, NULL);
+    if (rc != CDX_OK)
+        cdx_catchup_reply_clear(out);
     return rc;
 }

@@ -785,6 +785,55 @@ cdx_err cdx_log_scan(cdx_log *log, uint64_t from, uint64_t to, cdx_log_visit_fn 
     return rc;
 }
 
+cdx_err cdx_log_scan_sender(cdx_log *log, const char *sender, uint64_t from, uint64_t to,
+                            cdx_log_visit_fn fn, void *ctx, cdx_errbuf *eb)
+{
+    if (!cdx_id_valid(sender))
+        return cdx_errf(eb, CDX_ERR_INVALID, "bad sender id");
+    MDB_txn *txn;
+    MDB_cursor *c;
+    cdx_err rc = s_read_txn(log, &txn, eb);
+    if (rc != CDX_OK)
+        return rc;
+    int mrc = mdb_cursor_open(txn, log->by_sender, &c);
+    if (mrc) {
+        mdb_txn_abort(txn);
+        return s_mdb(eb, mrc, "scan");
+    }
+    uint8_t key[CDX_ID_MAX + 9];
+    size_t prefix = strlen(sender) + 1; /* the id and its 0x00 */
+    MDB_val k = s_val(key, s_sender_key(key, sender, from)), d;
+    for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == CDX_OK && mrc == 0;
+         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != prefix + 8 || memcmp(k.mv_data, key, prefix) != 0)
+            break;
+        uint64_t seq = s_get64((uint8_t *)k.mv_data + prefix);
+        if (to && seq > to)
+            break;
+        if (d.mv_size != S_SENDER_VAL) {
+            rc = cdx_errf(eb, CDX_ERR_CORRUPT, "log: bad by_sender value");
+            break;
+        }
+        uint64_t index = s_get64(d.mv_data);
+        uint8_t ik[8];
+        s_be64(ik, index);
+        MDB_val ek = s_val(ik, 8), ev;
+        if (mdb_get(txn, log->log, &ek, &ev) != 0) {
+            rc = cdx_errf(eb, CDX_ERR_CORRUPT, "log: entry %llu is missing",
+                          (unsigned long long)index);
+            break;
+        }
+        cdx_log_entry e;
+        rc = s_decode_at(&ek, &ev, index, &e, eb);
+        if (rc == CDX_OK)
+            rc = fn(ctx, &e);
+        cdx_log_entry_clear(&e);
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
 cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint64_t *index)
 {
     MDB_txn *txn;

@@ -127,6 +127,11 @@ typedef cdx_err (*cdx_log_visit_fn)(void *ctx, cdx_log_entry *e);
 cdx_err cdx_log_scan(cdx_log *log, uint64_t from, uint64_t to, cdx_log_visit_fn fn, void *ctx,
                      cdx_errbuf *eb);
 
+/* Calls fn for the stored envelopes of one sender with seq in [from, to]
+ * (to 0: to the last), in seq order (two for a seq if it equivocated). */
+cdx_err cdx_log_scan_sender(cdx_log *log, const char *sender, uint64_t from, uint64_t to,
+                            cdx_log_visit_fn fn, void *ctx, cdx_errbuf *eb);
+
 cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint64_t *index);
 /* The first stored envelope of (sender, seq); CDX_ERR_NOENT if none. */
 cdx_err cdx_log_find_seq(cdx_log *log, const char *sender, uint64_t seq, uint64_t *index);

@@ -25,8 +25,8 @@ typedef struct cdx_receipt {
     char broker[CDX_ID_MAX + 1];
     uint8_t envelope_hash[CDX_HASH_BYTES]; /* zero if the envelope did not decode */
     cdx_receipt_status status;
-    uint64_t log_index;       /* ACCEPTED, DUPLICATE */
-    char reason[32];          /* REJECTED: a cdx_errname(), e.g. "bad-signature" */
+    uint64_t log_index; /* ACCEPTED, DUPLICATE */
+    char reason[32];    /* REJECTED: a cdx_errname(), e.g. "bad-signature" */
     uint64_t committed_at_ms;
 } cdx_receipt;
 
