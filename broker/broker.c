@@ -21,8 +21,19 @@
 #include "cydex/receipt.h"
 #include "cydex/transport.h"
 
+typedef struct s_peer {
+    const broker_peer_config *cfg;
+    cdx_sock *sub; /* its fan-out: everything it accepts */
+    cdx_sock *cu;  /* its catch-up: what we missed while apart */
+    uint64_t next_sync_ms, sync_started_ms;
+    bool syncing;
+    uint64_t received;
+} s_peer;
+
 struct broker {
     broker_config cfg;
+    s_peer peers[BROKER_MAX_PEERS];
+    size_t n_peers;
     cdx_identity *me;
     cdx_roster *roster;
     cdx_log *log;
@@ -98,6 +109,23 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         rc = cdx_sock_bind(&b->fanout, b->net, CDX_SOCK_XPUB, c->fanout, &so, &eb);
     if (rc == CDX_OK)
         rc = cdx_sock_bind(&b->catchup, b->net, CDX_SOCK_ROUTER, c->catchup, NULL, &eb);
+    for (size_t i = 0; rc == CDX_OK && i < c->n_peers; i++) {
+        const broker_peer_config *pc = &b->cfg.peer[i];
+        const cdx_member *m = cdx_roster_find(b->roster, pc->id);
+        if (!m || m->role != CDX_ROLE_BROKER) {
+            rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "peer %s is not a broker of the roster",
+                          pc->id);
+            break;
+        }
+        s_peer *p = &b->peers[b->n_peers++];
+        p->cfg = pc;
+        rc = cdx_sock_connect(&p->sub, b->net, CDX_SOCK_SUB, pc->fanout, m->curve_pk, &so, &eb);
+        if (rc == CDX_OK)
+            rc = cdx_sock_subscribe(p->sub, "");
+        if (rc == CDX_OK)
+            rc = cdx_sock_connect(&p->cu, b->net, CDX_SOCK_DEALER, pc->catchup, m->curve_pk, &so,
+                                  &eb);
+    }
     if (rc != CDX_OK) {
         snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
         broker_destroy(&b);
@@ -123,6 +151,10 @@ void broker_destroy(broker **bp)
     cdx_sock_destroy(&b->ingress);
     cdx_sock_destroy(&b->fanout);
     cdx_sock_destroy(&b->catchup);
+    for (size_t i = 0; i < b->n_peers; i++) {
+        cdx_sock_destroy(&b->peers[i].sub);
+        cdx_sock_destroy(&b->peers[i].cu);
+    }
     cdx_transport_destroy(&b->net);
     cdx_log_destroy(&b->log);
     cdx_roster_destroy(&b->roster);
@@ -151,8 +183,10 @@ static void s_receipt(broker *b, const cdx_bytes *rid, const uint8_t *hash,
 }
 
 typedef struct s_item {
-    cdx_msg msg;
-    cdx_envelope *env;
+    cdx_msg msg;          /* what came in (its frames back env's bytes) */
+    cdx_envelope *env;    /* verified; borrows from msg or a catch-up reply */
+    const cdx_bytes *rid; /* publisher's routing id, for its receipt; NULL for peers */
+    const char *from;
 } s_item;
 
 /* Counts refusals by reason, written once per round. */
@@ -184,91 +218,180 @@ static void s_publish(broker *b, const cdx_envelope *env)
     cdx_sock_send(b->fanout, frames, 2, 0); /* a slow subscriber drops; it catches up */
 }
 
-/* One round over what the ingress holds now. */
-static void s_round(broker *b)
+/* Verifies one envelope; on refusal, counts and (for publishers) says why. */
+static bool s_admit(broker *b, s_item *it, const cdx_bytes *raw, const char *topic, bool live,
+                    s_refusals *refused)
 {
-    s_item *items = calloc(b->cfg.batch_max, sizeof *items);
-    cdx_log_append_in *in = calloc(b->cfg.batch_max, sizeof *in);
-    cdx_log_append_out *out = calloc(b->cfg.batch_max, sizeof *out);
-    s_refusals refused = {0};
-    size_t n = 0;
-    if (!items || !in || !out)
-        goto done;
+    cdx_errbuf eb = {0};
+    cdx_verify_opts vo = {.max_size = b->cfg.max_envelope,
+                          .topic = topic,
+                          .now_ms = live ? cdx_now_ms() : 0,
+                          .max_skew_ms = b->cfg.skew_ms,
+                          .borrow = true};
+    cdx_err rc = cdx_envelope_verify(&it->env, b->roster, raw->data, raw->len, &vo, &eb);
+    if (rc == CDX_OK)
+        return true;
+    s_refuse(refused, cdx_errname(rc));
+    s_log(b, "refused from %s: %s", it->from, cdx_errbuf_msg(&eb, rc));
+    if (it->rid)
+        s_receipt(b, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
+    return false;
+}
+
+/* Commits the verified items in one transaction, then receipts, then
+ * fan-out of what was new; then writes the round's refusal counts. */
+static void s_commit(broker *b, s_item *items, size_t n, s_refusals *refused)
+{
+    cdx_log_append_in *in = calloc(n + 1, sizeof *in);
+    cdx_log_append_out *out = calloc(n + 1, sizeof *out);
     uint64_t now = cdx_now_ms();
-    while (n < b->cfg.batch_max) {
-        s_item *it = &items[n];
-        if (cdx_sock_recv(b->ingress, &it->msg, 0) != CDX_OK)
-            break;
-        cdx_errbuf eb = {0};
-        cdx_err rc;
-        if (it->msg.n != 3 || it->msg.truncated) {
-            rc = cdx_errf(&eb, CDX_ERR_FORMAT, "expected [topic][envelope]");
-        } else {
-            char topic[CDX_TOPIC_MAX + 1];
-            cdx_bytes *t = &it->msg.frame[1];
-            size_t tl = t->len < CDX_TOPIC_MAX ? t->len : CDX_TOPIC_MAX;
-            memcpy(topic, t->data, tl);
-            topic[tl] = '\0';
-            cdx_verify_opts vo = {.max_size = b->cfg.max_envelope,
-                                  .topic = topic,
-                                  .now_ms = now,
-                                  .max_skew_ms = b->cfg.skew_ms,
-                                  .borrow = true};
-            rc = t->len > CDX_TOPIC_MAX
-                     ? cdx_errf(&eb, CDX_ERR_TOPIC_MISMATCH, "topic frame too long")
-                     : cdx_envelope_verify(&it->env, b->roster, it->msg.frame[2].data,
-                                           it->msg.frame[2].len, &vo, &eb);
-        }
-        if (rc != CDX_OK) {
-            s_refuse(&refused, cdx_errname(rc));
-            s_log(b, "refused from %s: %s", it->msg.peer[0] ? it->msg.peer : "?",
-                  cdx_errbuf_msg(&eb, rc));
-            s_receipt(b, &it->msg.frame[0], NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
-            cdx_msg_clear(&it->msg);
-            continue; /* the slot is reused */
-        }
-        in[n] = (cdx_log_append_in){it->env, now, it->msg.peer[0] ? it->msg.peer : "unknown"};
-        n++;
-    }
-    if (n) {
+    if (n && in && out) {
+        for (size_t i = 0; i < n; i++)
+            in[i] = (cdx_log_append_in){items[i].env, now, items[i].from};
         cdx_errbuf eb = {0};
         cdx_err rc = cdx_log_append(b->log, in, n, out, &eb);
         if (rc != CDX_OK) {
-            /* Nothing of the round is stored: no receipt but a refusal, and
-             * the publishers keep the envelopes in their outboxes. */
+            /* Nothing of the round is stored: publishers get a refusal and
+             * keep the envelopes in their outboxes; peers resend on sync. */
             s_log(b, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
             for (size_t i = 0; i < n; i++)
-                s_receipt(b, &items[i].msg.frame[0], cdx_envelope_hash(items[i].env),
-                          CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
+                if (items[i].rid)
+                    s_receipt(b, items[i].rid, cdx_envelope_hash(items[i].env),
+                              CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
         } else {
             for (size_t i = 0; i < n; i++) {
                 bool dup = out[i].status == CDX_APPEND_DUPLICATE;
-                s_receipt(b, &items[i].msg.frame[0], cdx_envelope_hash(items[i].env),
-                          dup ? CDX_RECEIPT_DUPLICATE : CDX_RECEIPT_ACCEPTED, out[i].index, NULL);
+                if (items[i].rid)
+                    s_receipt(b, items[i].rid, cdx_envelope_hash(items[i].env),
+                              dup ? CDX_RECEIPT_DUPLICATE : CDX_RECEIPT_ACCEPTED, out[i].index,
+                              NULL);
                 if (out[i].status == CDX_APPEND_EQUIVOCATION)
                     s_log(b, "EQUIVOCATION: %s signed two envelopes for seq %llu (kept at %llu)",
                           cdx_envelope_signer(items[i].env),
                           (unsigned long long)cdx_envelope_body(items[i].env)->seq,
                           (unsigned long long)out[i].index);
                 if (!dup)
-                    s_publish(b, items[i].env);
+                    s_publish(b, items[i].env); /* loops end here: a duplicate goes no further */
                 b->duplicates += dup;
                 b->accepted += !dup;
             }
         }
     }
-    for (size_t i = 0; i < refused.n; i++) {
-        cdx_log_count_rejected(b->log, refused.reason[i], refused.count[i], NULL);
-        b->rejected += refused.count[i];
+    for (size_t i = 0; i < refused->n; i++) {
+        cdx_log_count_rejected(b->log, refused->reason[i], refused->count[i], NULL);
+        b->rejected += refused->count[i];
     }
-done:
-    for (size_t i = 0; items && i < n; i++) {
+    free(in);
+    free(out);
+}
+
+static void s_free_items(s_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
         cdx_envelope_destroy(&items[i].env);
         cdx_msg_clear(&items[i].msg);
     }
     free(items);
-    free(in);
-    free(out);
+}
+
+/* A round over a socket of [routing id][topic][envelope] (the ingress)
+ * or [topic][envelope] (a peer's fan-out). */
+static void s_round(broker *b, cdx_sock *sock, const char *peer)
+{
+    s_item *items = calloc(b->cfg.batch_max, sizeof *items);
+    s_refusals refused = {0};
+    size_t n = 0;
+    bool ingress = sock == b->ingress;
+    while (items && n < b->cfg.batch_max) {
+        s_item *it = &items[n];
+        if (cdx_sock_recv(sock, &it->msg, 0) != CDX_OK)
+            break;
+        size_t want = ingress ? 3 : 2, t = want - 2;
+        it->rid = ingress && it->msg.n >= 1 ? &it->msg.frame[0] : NULL;
+        it->from = peer ? peer : it->msg.peer[0] ? it->msg.peer : "unknown";
+        char topic[CDX_TOPIC_MAX + 1] = "";
+        bool ok = it->msg.n == want && !it->msg.truncated && it->msg.frame[t].len <= CDX_TOPIC_MAX;
+        if (ok) {
+            memcpy(topic, it->msg.frame[t].data, it->msg.frame[t].len);
+            topic[it->msg.frame[t].len] = '\0';
+            ok = s_admit(b, it, &it->msg.frame[t + 1], topic, true, &refused);
+        } else {
+            s_refuse(&refused, cdx_errname(CDX_ERR_FORMAT));
+            s_log(b, "refused from %s: expected [topic][envelope]", it->from);
+            if (it->rid)
+                s_receipt(b, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(CDX_ERR_FORMAT));
+        }
+        if (!ok) {
+            cdx_envelope_destroy(&it->env);
+            cdx_msg_clear(&it->msg);
+            continue; /* the slot is reused */
+        }
+        n++;
+    }
+    if (items)
+        s_commit(b, items, n, &refused);
+    s_free_items(items, n);
+}
+
+/* ---- peers: a cursor catch-up now and then, for what the link lost ---- */
+
+static void s_peer_sync(broker *b, s_peer *p)
+{
+    uint64_t now = cdx_now_ms();
+    if (p->syncing && now - p->sync_started_ms < 30000)
+        return;
+    p->next_sync_ms = now + b->cfg.peer_sync_ms;
+    cdx_log_sender *s = NULL;
+    size_t n = 0;
+    if (cdx_log_senders(b->log, &s, &n) != CDX_OK)
+        return;
+    cdx_catchup_request q = {.max_batch = 256};
+    q.after = calloc(n + 1, sizeof *q.after);
+    for (size_t i = 0; q.after && i < n; i++) {
+        snprintf(q.after[i].sender, sizeof q.after[i].sender, "%s", s[i].id);
+        q.after[i].last_seq = s[i].max_seq;
+    }
+    q.n_after = q.after ? n : 0;
+    free(s);
+    cdx_bytes req;
+    if (q.after && cdx_catchup_request_encode(&q, &req) == CDX_OK) {
+        if (cdx_sock_send(p->cu, &req, 1, 0) == CDX_OK) {
+            p->syncing = true;
+            p->sync_started_ms = now;
+        }
+        cdx_bytes_free(&req);
+    }
+    cdx_catchup_request_clear(&q);
+}
+
+static void s_peer_reply(broker *b, s_peer *p)
+{
+    cdx_msg m;
+    while (cdx_sock_recv(p->cu, &m, 0) == CDX_OK) {
+        cdx_catchup_reply rep = {0};
+        if (m.n != 1 ||
+            cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len, NULL) != CDX_OK) {
+            s_log(b, "peer %s sent a malformed catch-up reply", p->cfg->id);
+            cdx_msg_clear(&m);
+            continue;
+        }
+        s_item *items = calloc(rep.n + 1, sizeof *items);
+        s_refusals refused = {0};
+        size_t n = 0;
+        for (size_t i = 0; items && i < rep.n; i++) {
+            items[n].from = p->cfg->id;
+            if (s_admit(b, &items[n], &rep.envelopes[i], NULL, false, &refused))
+                n++;
+        }
+        if (items)
+            s_commit(b, items, n, &refused);
+        p->received += n;
+        s_free_items(items, n);
+        if (rep.done)
+            p->syncing = false;
+        cdx_catchup_reply_clear(&rep);
+        cdx_msg_clear(&m);
+    }
 }
 
 /* Signs a checkpoint of the log, logs it as our own envelope on "sth"
@@ -444,9 +567,17 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
         if (now >= b->next_checkpoint_ms)
             s_checkpoint(b);
         int wait = (int)(b->next_checkpoint_ms > now ? b->next_checkpoint_ms - now : 0);
-        cdx_sock *socks[3] = {b->ingress, b->fanout, b->catchup};
-        bool ready[3] = {false, false, false};
-        cdx_err rc = cdx_sock_poll(socks, 3, wait < 200 ? wait : 200, ready);
+        for (size_t i = 0; i < b->n_peers; i++)
+            if (now >= b->peers[i].next_sync_ms)
+                s_peer_sync(b, &b->peers[i]);
+        cdx_sock *socks[3 + 2 * BROKER_MAX_PEERS] = {b->ingress, b->fanout, b->catchup};
+        bool ready[3 + 2 * BROKER_MAX_PEERS] = {false};
+        size_t ns = 3;
+        for (size_t i = 0; i < b->n_peers; i++) {
+            socks[ns++] = b->peers[i].sub;
+            socks[ns++] = b->peers[i].cu;
+        }
+        cdx_err rc = cdx_sock_poll(socks, ns, wait < 200 ? wait : 200, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
         if (ready[1]) { /* subscriptions: read and let ZeroMQ route them */
@@ -455,9 +586,15 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
                 cdx_msg_clear(&m);
         }
         if (ready[0])
-            s_round(b);
+            s_round(b, b->ingress, NULL);
         if (ready[2])
             s_serve_catchup(b);
+        for (size_t i = 0; i < b->n_peers; i++) {
+            if (ready[3 + 2 * i])
+                s_round(b, b->peers[i].sub, b->peers[i].cfg->id);
+            if (ready[4 + 2 * i])
+                s_peer_reply(b, &b->peers[i]);
+        }
     }
     s_log(b, "stopping: %llu accepted, %llu duplicates, %llu refused this run",
           (unsigned long long)b->accepted, (unsigned long long)b->duplicates,

@@ -13,6 +13,7 @@ typedef struct s_ctx {
     broker_config *c;
     char *err;
     size_t errlen;
+    char section[128]; /* the [peer.*] section being read */
 } s_ctx;
 
 static int s_str(char *dst, size_t cap, const char *v, const char *key, char *err, size_t n)
@@ -72,6 +73,8 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
     }
     if (strcmp(key, "checkpoint_ms") == 0)
         return s_num(&c->checkpoint_ms, v, key, 100, 86400000, err, n);
+    if (strcmp(key, "peer_sync_ms") == 0)
+        return s_num(&c->peer_sync_ms, v, key, 100, 86400000, err, n);
     if (strcmp(key, "map_max_mb") == 0) {
         rc = s_num(&x, v, key, 1, 1u << 24, err, n);
         c->map_max_mb = (size_t)x;
@@ -81,9 +84,34 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
     return -1;
 }
 
+/* A [peer.NAME] section; a new section name starts the next peer. */
+static int s_peer(s_ctx *x, const char *section, const char *name, const char *value)
+{
+    broker_config *c = x->c;
+    if (strcmp(x->section, section) != 0) {
+        if (c->n_peers == BROKER_MAX_PEERS) {
+            snprintf(x->err, x->errlen, "at most %d peers", BROKER_MAX_PEERS);
+            return 0;
+        }
+        memset(&c->peer[c->n_peers++], 0, sizeof c->peer[0]);
+        snprintf(x->section, sizeof x->section, "%s", section);
+    }
+    broker_peer_config *p = &c->peer[c->n_peers - 1];
+    if (strcmp(name, "id") == 0)
+        return s_str(p->id, sizeof p->id, value, name, x->err, x->errlen) == 0;
+    if (strcmp(name, "fanout") == 0)
+        return s_str(p->fanout, sizeof p->fanout, value, name, x->err, x->errlen) == 0;
+    if (strcmp(name, "catchup") == 0)
+        return s_str(p->catchup, sizeof p->catchup, value, name, x->err, x->errlen) == 0;
+    snprintf(x->err, x->errlen, "unknown setting \"%s\" in [%s]", name, section);
+    return 0;
+}
+
 static int s_handler(void *user, const char *section, const char *name, const char *value)
 {
     s_ctx *x = user;
+    if (strncmp(section, "peer.", 5) == 0)
+        return s_peer(x, section, name, value);
     if (strcmp(section, "broker") != 0) {
         snprintf(x->err, x->errlen, "unknown section [%s]", section);
         return 0;
@@ -99,9 +127,10 @@ int broker_config_load(broker_config *c, const char *path, char *err, size_t err
     c->batch_max = 1000;
     c->checkpoint_ms = 5000;
     c->map_max_mb = 65536;
+    c->peer_sync_ms = 5000;
     if (!path)
         return 0;
-    s_ctx x = {c, err, errlen};
+    s_ctx x = {c, err, errlen, ""};
     err[0] = '\0';
     int line = ini_parse(path, s_handler, &x);
     if (line == -1) {
@@ -133,5 +162,10 @@ int broker_config_check(const broker_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "id \"%s\" is not a member id", c->id);
         return -1;
     }
+    for (size_t i = 0; i < c->n_peers; i++)
+        if (!cdx_id_valid(c->peer[i].id) || !c->peer[i].fanout[0] || !c->peer[i].catchup[0]) {
+            snprintf(err, errlen, "peer %zu needs id, fanout and catchup", i + 1);
+            return -1;
+        }
     return 0;
 }

@@ -13,12 +13,26 @@
  *   batch_max = 1000                   ; envelopes per poll round (one fsync)
  *   checkpoint_ms = 5000               ; signed checkpoint on topic "sth"
  *   map_max_mb = 65536                 ; the log's maximum size
+ *   peer_sync_ms = 5000                ; catch up from peers this often
+ *
+ *   [peer.beta]                        ; one section per peer broker
+ *   id = broker.beta
+ *   fanout = tcp://10.0.0.2:7402       ; its fan-out: we subscribe to all of it
+ *   catchup = tcp://10.0.0.2:7403      ; its catch-up: we ask for what we missed
  */
 #ifndef CYDEX_BROKER_CONFIG_H
 #define CYDEX_BROKER_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define BROKER_MAX_PEERS 16
+
+typedef struct broker_peer_config {
+    char id[64];
+    char fanout[256];
+    char catchup[256];
+} broker_peer_config;
 
 typedef struct broker_config {
     char id[64];
@@ -33,6 +47,9 @@ typedef struct broker_config {
     size_t batch_max;
     uint64_t checkpoint_ms;
     size_t map_max_mb;
+    uint64_t peer_sync_ms;
+    broker_peer_config peer[BROKER_MAX_PEERS];
+    size_t n_peers;
 } broker_config;
 
 /* Defaults, then the file. 0 on success; otherwise err says what and where. */

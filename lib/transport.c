@@ -381,8 +381,8 @@ cdx_err cdx_sock_recv(cdx_sock *s, cdx_msg *out, int timeout_ms)
 
 cdx_err cdx_sock_poll(cdx_sock *const *socks, size_t n, int timeout_ms, bool *ready)
 {
-    zmq_pollitem_t items[16];
-    if (n > 16)
+    zmq_pollitem_t items[64];
+    if (n > 64)
         return CDX_ERR_INVALID;
     for (size_t i = 0; i < n; i++)
         items[i] = (zmq_pollitem_t){socks[i]->z, 0, ZMQ_POLLIN, 0};

@@ -5,15 +5,12 @@
  * cleanly; and its log, audited afterwards, holds every accepted seq
  * exactly once. ipc:// endpoints in a temporary folder; the broker is
  * started and stopped by its PID. */
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "check.h"
 #include "cydex/audit.h"
 #include "cydex/catchup.h"
@@ -24,120 +21,6 @@
 static fixture F;
 static char s_dir[256];
 static uint8_t s_broker_pk[CDX_PK_BYTES];
-
-static void s_nap(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static pid_t s_broker_pid;
-
-/* If the test stops early (a failed REQUIRE), the broker must not
- * outlive it. */
-static void s_kill_broker(void)
-{
-    if (s_broker_pid > 0) {
-        kill(s_broker_pid, SIGKILL);
-        waitpid(s_broker_pid, NULL, 0);
-        s_broker_pid = 0;
-    }
-}
-
-static pid_t s_start_broker(void)
-{
-    char conf[300], err[300];
-    snprintf(conf, sizeof conf, "%s/broker.conf", s_dir);
-    snprintf(err, sizeof err, "%s/broker.log", s_dir);
-    FILE *f = fopen(conf, "w");
-    REQUIRE(f != NULL);
-    fprintf(f,
-            "[broker]\nid = broker.alpha\nkey = %s/keys/broker.alpha.secret\n"
-            "roster = %s/roster.bin\nlog = %s/log\ningress = ipc://%s/ingress\n"
-            "fanout = ipc://%s/fanout\ncatchup = ipc://%s/catchup\nmax_envelope = 8192\n"
-            "checkpoint_ms = 200\n",
-            s_dir, s_dir, s_dir, s_dir, s_dir, s_dir);
-    fclose(f);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid > 0) {
-        s_broker_pid = pid;
-        atexit(s_kill_broker);
-    }
-    if (pid == 0) {
-        if (!freopen(err, "w", stderr) || !freopen("/dev/null", "w", stdout))
-            _exit(126);
-        execl(CDX_BIN "/cydex-broker", "cydex-broker", "-c", conf, (char *)NULL);
-        _exit(127);
-    }
-    /* Ready when both sockets exist; bounded. */
-    char in[300], out[300];
-    snprintf(in, sizeof in, "%s/ingress", s_dir);
-    snprintf(out, sizeof out, "%s/fanout", s_dir);
-    struct stat st;
-    for (int i = 0; i < 500 && (stat(in, &st) != 0 || stat(out, &st) != 0); i++)
-        s_nap(10);
-    REQUIRE(stat(in, &st) == 0 && stat(out, &st) == 0);
-    return pid;
-}
-
-/* SIGTERM and a bounded wait; returns the exit status (or -1). */
-static int s_stop_broker(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 1000; i++) {
-        int status;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            s_broker_pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        s_nap(10);
-    }
-    s_kill_broker();
-    return -1;
-}
-
-typedef struct s_client {
-    cdx_transport *t;
-    cdx_sock *dealer;
-} s_client;
-
-static void s_client_new(s_client *c, const cdx_identity *who)
-{
-    char ep[300];
-    snprintf(ep, sizeof ep, "ipc://%s/ingress", s_dir);
-    REQUIRE(cdx_transport_new(&c->t, who, F.roster, NULL) == CDX_OK);
-    REQUIRE(cdx_sock_connect(&c->dealer, c->t, CDX_SOCK_DEALER, ep, s_broker_pk, NULL, NULL) ==
-            CDX_OK);
-}
-
-static void s_client_free(s_client *c)
-{
-    cdx_sock_destroy(&c->dealer);
-    cdx_transport_destroy(&c->t);
-}
-
-/* Publishes [topic][bytes]; fills the verified receipt. */
-static cdx_err s_publish(s_client *c, const char *topic, const uint8_t *data, size_t len,
-                         cdx_receipt *r, int wait_ms)
-{
-    cdx_bytes frames[2] = {{(uint8_t *)topic, strlen(topic)}, {(uint8_t *)data, len}};
-    cdx_err rc = cdx_sock_send(c->dealer, frames, 2, 1000);
-    if (rc != CDX_OK)
-        return rc;
-    cdx_msg m;
-    rc = cdx_sock_recv(c->dealer, &m, wait_ms);
-    if (rc != CDX_OK)
-        return rc;
-    cdx_errbuf eb = {0};
-    rc = m.n == 2 ? cdx_receipt_verify(r, F.roster, m.frame[1].data, m.frame[1].len, &eb)
-                  : CDX_ERR_FORMAT;
-    if (rc != CDX_OK)
-        fprintf(stderr, "receipt: %s\n", cdx_errbuf_msg(&eb, rc));
-    cdx_msg_clear(&m);
-    return rc;
-}
 
 static cdx_bytes s_alert(const cdx_identity *who, uint64_t seq, uint8_t prev[32], size_t desc,
                          uint8_t hash[32])
@@ -163,27 +46,30 @@ int main(void)
     cdx_identity_card(F.broker, &card);
     memcpy(s_broker_pk, card.curve_pk, CDX_PK_BYTES);
 
-    pid_t pid = s_start_broker();
+    pid_t pid = bus_start_broker(s_dir, "alpha", "broker.alpha",
+                                 "max_envelope = 8192\ncheckpoint_ms = 200");
 
     /* FR subscribes to everything; the broker's checkpoints on "sth" show
      * when the subscription is in place. */
     cdx_transport *tf = NULL;
     cdx_sock *sub = NULL;
     char ep[300];
-    snprintf(ep, sizeof ep, "ipc://%s/fanout", s_dir);
+    bus_endpoint(ep, s_dir, "alpha", "fanout");
     REQUIRE(cdx_transport_new(&tf, F.fr, F.roster, NULL) == CDX_OK);
     REQUIRE(cdx_sock_connect(&sub, tf, CDX_SOCK_SUB, ep, s_broker_pk, NULL, NULL) == CDX_OK);
     REQUIRE(cdx_sock_subscribe(sub, "") == CDX_OK);
 
-    s_client ee;
-    s_client_new(&ee, F.ee);
+    char ingress[256];
+    bus_endpoint(ingress, s_dir, "alpha", "ingress");
+    bus_client ee;
+    bus_client_new(&ee, F.ee, F.roster, ingress, s_broker_pk);
     uint8_t prev[32], h[32];
     cdx_receipt r;
     /* EE seq 1 .. 3 */
     for (uint64_t seq = 1; seq <= 3; seq++) {
         cdx_bytes env = s_alert(F.ee, seq, prev, 300, h);
         memcpy(prev, h, 32);
-        CHECK_EQ(s_publish(&ee, "alert.health", env.data, env.len, &r, 5000), CDX_OK);
+        CHECK_EQ(bus_publish(&ee, F.roster, "alert.health", env.data, env.len, &r, 5000), CDX_OK);
         CHECK_EQ(r.status, CDX_RECEIPT_ACCEPTED);
         CHECK(memcmp(r.envelope_hash, h, 32) == 0);
         CHECK_STR(r.broker, "broker.alpha");
@@ -193,39 +79,40 @@ int main(void)
     cdx_identity *impostor = NULL;
     REQUIRE(cdx_identity_generate(&impostor, "EE", CDX_ROLE_STATE) == CDX_OK);
     cdx_bytes forged = s_alert(impostor, 4, prev, 50, h);
-    CHECK_EQ(s_publish(&ee, "alert.health", forged.data, forged.len, &r, 5000), CDX_OK);
+    CHECK_EQ(bus_publish(&ee, F.roster, "alert.health", forged.data, forged.len, &r, 5000), CDX_OK);
     CHECK_EQ(r.status, CDX_RECEIPT_REJECTED);
     CHECK_STR(r.reason, "bad-signature");
     cdx_bytes_free(&forged);
     cdx_identity_destroy(&impostor);
     cdx_bytes env4 = s_alert(F.ee, 4, prev, 300, h);
-    CHECK_EQ(s_publish(&ee, "alert.energy", env4.data, env4.len, &r, 5000), CDX_OK);
+    CHECK_EQ(bus_publish(&ee, F.roster, "alert.energy", env4.data, env4.len, &r, 5000), CDX_OK);
     CHECK_EQ(r.status, CDX_RECEIPT_REJECTED);
     CHECK_STR(r.reason, "topic-mismatch");
     const uint8_t garbage[] = "this is not an envelope";
-    CHECK_EQ(s_publish(&ee, "alert.health", garbage, sizeof garbage, &r, 5000), CDX_OK);
+    CHECK_EQ(bus_publish(&ee, F.roster, "alert.health", garbage, sizeof garbage, &r, 5000), CDX_OK);
     CHECK_EQ(r.status, CDX_RECEIPT_REJECTED);
     CHECK_STR(r.reason, "malformed");
     cdx_bytes big = s_alert(F.ee, 4, prev, 9000, h);
-    CHECK_EQ(s_publish(&ee, "alert.health", big.data, big.len, &r, 5000), CDX_OK);
+    CHECK_EQ(bus_publish(&ee, F.roster, "alert.health", big.data, big.len, &r, 5000), CDX_OK);
     CHECK_EQ(r.status, CDX_RECEIPT_REJECTED);
     CHECK_STR(r.reason, "oversize");
     cdx_bytes_free(&big);
     /* A stranger is not admitted at all: no receipt. */
-    s_client xx;
-    s_client_new(&xx, F.xx);
+    bus_client xx;
+    bus_client_new(&xx, F.xx, F.roster, ingress, s_broker_pk);
     cdx_bytes from_xx = s_alert(F.xx, 1, NULL, 20, h);
-    CHECK_EQ(s_publish(&xx, "alert.health", from_xx.data, from_xx.len, &r, 700), CDX_ERR_TIMEOUT);
+    CHECK_EQ(bus_publish(&xx, F.roster, "alert.health", from_xx.data, from_xx.len, &r, 700),
+             CDX_ERR_TIMEOUT);
     cdx_bytes_free(&from_xx);
-    s_client_free(&xx);
+    bus_client_free(&xx);
     /* Honest seq 4 now, and seq 4 resent: accepted once, then duplicate. */
     uint8_t h4[32];
     cdx_bytes_free(&env4);
     env4 = s_alert(F.ee, 4, prev, 300, h4);
-    CHECK_EQ(s_publish(&ee, "alert.health", env4.data, env4.len, &r, 5000), CDX_OK);
+    CHECK_EQ(bus_publish(&ee, F.roster, "alert.health", env4.data, env4.len, &r, 5000), CDX_OK);
     CHECK_EQ(r.status, CDX_RECEIPT_ACCEPTED);
     uint64_t idx4 = r.log_index;
-    CHECK_EQ(s_publish(&ee, "alert.health", env4.data, env4.len, &r, 5000), CDX_OK);
+    CHECK_EQ(bus_publish(&ee, F.roster, "alert.health", env4.data, env4.len, &r, 5000), CDX_OK);
     CHECK_EQ(r.status, CDX_RECEIPT_DUPLICATE);
     CHECK_EQ(r.log_index, idx4);
     cdx_bytes_free(&env4);
@@ -264,7 +151,7 @@ int main(void)
     {
         cdx_transport *td = NULL;
         cdx_sock *cu = NULL;
-        snprintf(ep, sizeof ep, "ipc://%s/catchup", s_dir);
+        bus_endpoint(ep, s_dir, "alpha", "catchup");
         REQUIRE(cdx_transport_new(&td, F.de, F.roster, NULL) == CDX_OK);
         REQUIRE(cdx_sock_connect(&cu, td, CDX_SOCK_DEALER, ep, s_broker_pk, NULL, NULL) == CDX_OK);
         cdx_catchup_request q = {.from_seq = 2, .to_seq = 3, .max_batch = 1};
@@ -323,14 +210,14 @@ int main(void)
         cdx_transport_destroy(&td);
     }
 
-    CHECK_EQ(s_stop_broker(pid), 0);
+    CHECK_EQ(bus_stop_broker(pid), 0);
     cdx_sock_destroy(&sub);
     cdx_transport_destroy(&tf);
-    s_client_free(&ee);
+    bus_client_free(&ee);
 
     /* The broker's log: verified, EE 1..4 exactly once, refusals counted. */
     char logdir[300];
-    snprintf(logdir, sizeof logdir, "%s/log", s_dir);
+    snprintf(logdir, sizeof logdir, "%s/alpha-log", s_dir);
     cdx_log *log = NULL;
     cdx_log_opts ro = {.read_only = true};
     REQUIRE(cdx_log_new(&log, logdir, &ro, NULL) == CDX_OK);

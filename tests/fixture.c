@@ -42,6 +42,7 @@ void fixture_init(fixture *f)
     f->lv = s_ident("LV", CDX_ROLE_STATE, 5);
     f->lt = s_ident("LT", CDX_ROLE_STATE, 6);
     f->xx = s_ident("XX", CDX_ROLE_STATE, 7);
+    f->beta = s_ident("broker.beta", CDX_ROLE_BROKER, 8);
     cdx_errbuf eb = {0};
     if (cdx_roster_new(&f->roster, "test-federation", 2, FIXTURE_T0) != CDX_OK)
         exit(2);
@@ -49,6 +50,7 @@ void fixture_init(fixture *f)
     s_add(f->roster, f->fr, 0, 0, 0);
     s_add(f->roster, f->de, 0, 0, 0);
     s_add(f->roster, f->broker, 0, 0, 0);
+    s_add(f->roster, f->beta, 0, 0, 0);
     s_add(f->roster, f->lv, 0, 0, FIXTURE_T0 + FIXTURE_HOUR);
     s_add(f->roster, f->lt, FIXTURE_T0 + FIXTURE_DAY, FIXTURE_T0 + 2 * FIXTURE_DAY, 0);
     cdx_identity *admins[] = {f->ee, f->fr, f->de};
@@ -72,6 +74,7 @@ void fixture_free(fixture *f)
     cdx_identity_destroy(&f->fr);
     cdx_identity_destroy(&f->de);
     cdx_identity_destroy(&f->broker);
+    cdx_identity_destroy(&f->beta);
     cdx_identity_destroy(&f->lv);
     cdx_identity_destroy(&f->lt);
     cdx_identity_destroy(&f->xx);

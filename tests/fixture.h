@@ -2,7 +2,8 @@
  * are byte-for-byte reproducible) and a roster signed 2-of-3 by EE, FR, DE.
  *
  *   EE, FR, DE     states, valid since ever; also the admins
- *   broker.alpha   broker
+ *   broker.alpha,
+ *   broker.beta    brokers
  *   LV             state, revoked at FIXTURE_T0 + 1 hour
  *   LT             state, valid only in [FIXTURE_T0 + 1 day, FIXTURE_T0 + 2 days)
  *   XX             has keys but is not in the roster
@@ -17,7 +18,7 @@
 #define FIXTURE_DAY (24ull * FIXTURE_HOUR)
 
 typedef struct fixture {
-    cdx_identity *ee, *fr, *de, *broker, *lv, *lt, *xx;
+    cdx_identity *ee, *fr, *de, *broker, *beta, *lv, *lt, *xx;
     cdx_roster *roster;
 } fixture;
 

@@ -86,7 +86,8 @@ cdx_err cdx_sock_send(cdx_sock *s, const cdx_bytes *frames, size_t n, int timeou
 /* Receives one message; CDX_ERR_TIMEOUT after timeout_ms (-1: wait). */
 cdx_err cdx_sock_recv(cdx_sock *s, cdx_msg *out, int timeout_ms);
 
-/* Waits until one of the sockets can be read; ready[i] says which. */
+/* Waits until one of the (at most 64) sockets can be read; ready[i] says
+ * which. */
 cdx_err cdx_sock_poll(cdx_sock *const *socks, size_t n, int timeout_ms, bool *ready);
 
 #ifdef __cplusplus

@@ -1,0 +1,145 @@
+/* See bus.h. */
+#include "bus.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define S_MAX_PIDS 16
+static pid_t s_pids[S_MAX_PIDS];
+static bool s_atexit_set;
+
+static void s_forget(pid_t pid)
+{
+    for (int i = 0; i < S_MAX_PIDS; i++)
+        if (s_pids[i] == pid)
+            s_pids[i] = 0;
+}
+
+/* No broker outlives its test. */
+static void s_kill_all(void)
+{
+    for (int i = 0; i < S_MAX_PIDS; i++)
+        if (s_pids[i] > 0) {
+            kill(s_pids[i], SIGKILL);
+            waitpid(s_pids[i], NULL, 0);
+            s_pids[i] = 0;
+        }
+}
+
+void bus_nap(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void bus_endpoint(char out[256], const char *dir, const char *name, const char *what)
+{
+    snprintf(out, 256, "ipc://%s/%s-%s", dir, name, what);
+}
+
+pid_t bus_start_broker(const char *dir, const char *name, const char *id, const char *extra)
+{
+    char conf[400], err[400], in[256], fan[256], cu[256];
+    snprintf(conf, sizeof conf, "%s/%s.conf", dir, name);
+    snprintf(err, sizeof err, "%s/%s.log", dir, name);
+    bus_endpoint(in, dir, name, "ingress");
+    bus_endpoint(fan, dir, name, "fanout");
+    bus_endpoint(cu, dir, name, "catchup");
+    FILE *f = fopen(conf, "w");
+    REQUIRE(f != NULL);
+    fprintf(f,
+            "[broker]\nid = %s\nkey = %s/keys/%s.secret\nroster = %s/roster.bin\n"
+            "log = %s/%s-log\ningress = %s\nfanout = %s\ncatchup = %s\n%s\n",
+            id, dir, id, dir, dir, name, in, fan, cu, extra ? extra : "");
+    fclose(f);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(err, "a", stderr) || !freopen("/dev/null", "w", stdout))
+            _exit(126);
+        execl(CDX_BIN "/cydex-broker", "cydex-broker", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < S_MAX_PIDS; i++)
+        if (s_pids[i] == 0) {
+            s_pids[i] = pid;
+            break;
+        }
+    if (!s_atexit_set) {
+        atexit(s_kill_all);
+        s_atexit_set = true;
+    }
+    /* Ready when its sockets exist; bounded. */
+    struct stat st;
+    const char *files[3] = {in + 6, fan + 6, cu + 6};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 500 && stat(files[k], &st) != 0; i++)
+            bus_nap(10);
+    for (int k = 0; k < 3; k++)
+        REQUIRE(stat(files[k], &st) == 0);
+    return pid;
+}
+
+int bus_stop_broker(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 1000; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            s_forget(pid);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        bus_nap(10);
+    }
+    bus_kill_broker(pid);
+    return -1;
+}
+
+void bus_kill_broker(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    s_forget(pid);
+}
+
+void bus_client_new(bus_client *c, const cdx_identity *who, const cdx_roster *roster,
+                    const char *ingress, const uint8_t broker_pk[CDX_PK_BYTES])
+{
+    REQUIRE(cdx_transport_new(&c->t, who, roster, NULL) == CDX_OK);
+    REQUIRE(cdx_sock_connect(&c->dealer, c->t, CDX_SOCK_DEALER, ingress, broker_pk, NULL, NULL) ==
+            CDX_OK);
+}
+
+void bus_client_free(bus_client *c)
+{
+    cdx_sock_destroy(&c->dealer);
+    cdx_transport_destroy(&c->t);
+}
+
+cdx_err bus_publish(bus_client *c, const cdx_roster *roster, const char *topic,
+                    const uint8_t *data, size_t len, cdx_receipt *r, int wait_ms)
+{
+    cdx_bytes frames[2] = {{(uint8_t *)topic, strlen(topic)}, {(uint8_t *)data, len}};
+    cdx_err rc = cdx_sock_send(c->dealer, frames, 2, 1000);
+    if (rc != CDX_OK)
+        return rc;
+    cdx_msg m;
+    rc = cdx_sock_recv(c->dealer, &m, wait_ms);
+    if (rc != CDX_OK)
+        return rc;
+    cdx_errbuf eb = {0};
+    rc = m.n == 2 ? cdx_receipt_verify(r, roster, m.frame[1].data, m.frame[1].len, &eb)
+                  : CDX_ERR_FORMAT;
+    if (rc != CDX_OK)
+        fprintf(stderr, "receipt: %s\n", cdx_errbuf_msg(&eb, rc));
+    cdx_msg_clear(&m);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* Helpers for tests that run brokers as processes: configs with ipc://
+ * endpoints in the test's folder, start and stop by PID (and a kill at
+ * exit if a test stops early), and a publishing client. */
+#ifndef CYDEX_TESTS_BUS_H
+#define CYDEX_TESTS_BUS_H
+
+#include <sys/types.h>
+
+#include "cydex/catchup.h"
+#include "cydex/receipt.h"
+#include "cydex/transport.h"
+#include "fixture.h"
+
+/* Writes DIR/NAME.conf for broker `id` (key DIR/keys/ID.secret, roster
+ * DIR/roster.bin, log DIR/NAME-log, endpoints ipc://DIR/NAME-ingress,
+ * -fanout, -catchup) plus `extra` lines (settings, [peer.*] sections),
+ * starts cydex-broker on it and waits until its sockets exist. */
+pid_t bus_start_broker(const char *dir, const char *name, const char *id, const char *extra);
+
+/* SIGTERM and a bounded wait: the exit status, or -1 (then SIGKILLed). */
+int bus_stop_broker(pid_t pid);
+
+/* SIGKILL, now. */
+void bus_kill_broker(pid_t pid);
+
+/* "ipc://DIR/NAME-WHAT" into out (256). */
+void bus_endpoint(char out[256], const char *dir, const char *name, const char *what);
+
+typedef struct bus_client {
+    cdx_transport *t;
+    cdx_sock *dealer;
+} bus_client;
+
+void bus_client_new(bus_client *c, const cdx_identity *who, const cdx_roster *roster,
+                    const char *ingress, const uint8_t broker_pk[CDX_PK_BYTES]);
+void bus_client_free(bus_client *c);
+
+/* Publishes [topic][bytes] and waits for the verified receipt. */
+cdx_err bus_publish(bus_client *c, const cdx_roster *roster, const char *topic,
+                    const uint8_t *data, size_t len, cdx_receipt *r, int wait_ms);
+
+void bus_nap(int ms);
+
+#endif
