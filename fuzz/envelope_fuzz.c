@@ -8,17 +8,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static fixture *s_federation(void)
-{
-    static fixture f;
-    static int ready;
-    if (!ready) {
-        fixture_init(&f);
-        ready = 1;
-    }
-    return &f;
-}
-
 static void s_exercise(const cdx_envelope *e, const fixture *f)
 {
     char *json = NULL;
@@ -40,7 +29,7 @@ static void s_exercise(const cdx_envelope *e, const fixture *f)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fixture *f = s_federation();
+    fixture *f = fixture_static();
     cdx_envelope *e = NULL;
     cdx_verify_opts o = {.max_size = 256 * 1024, .topic = NULL};
     if (cdx_envelope_verify(&e, f->roster, data, size, &o, NULL) == CDX_OK) {

@@ -10,20 +10,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static fixture *s_federation(void)
-{
-    static fixture f;
-    static int ready;
-    if (!ready) {
-        fixture_init(&f);
-        ready = 1;
-    }
-    return &f;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fixture *f = s_federation();
+    fixture *f = fixture_static();
     cdx_log_entry e, again;
     if (cdx_log_entry_decode(&e, data, size, NULL) != CDX_OK)
         return 0;

@@ -1,7 +1,6 @@
 /* cydex log and cydex-audit as an auditor drives them: build a log, verify
  * it, replay it with filters, prove entries and consistency to a third
  * party, and catch a byte changed in data.mdb with a "hex editor". */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,30 +10,11 @@
 #include "proc.h"
 
 static fixture F;
-static char s_dir[256], s_out[300], s_err[300];
-static char *s_stdout, *s_stderr;
+static char s_dir[256];
+static proc_capture s_cap;
 
-static int s_run(const char *prog, ...)
-{
-    char *argv[32];
-    int n = 0;
-    char path[300];
-    snprintf(path, sizeof path, CDX_BIN "/%s", prog);
-    argv[n++] = path;
-    va_list ap;
-    va_start(ap, prog);
-    char *a;
-    while ((a = va_arg(ap, char *)) != NULL && n < 31)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    int rc = proc_run(argv, NULL, s_out, s_err, 120);
-    free(s_stdout);
-    free(s_stderr);
-    s_stdout = proc_slurp(s_out);
-    s_stderr = proc_slurp(s_err);
-    return rc;
-}
+/* Runs one of the project's programs; its output lands in s_cap. */
+#define s_run(...) proc_capture_run(&s_cap, NULL, __VA_ARGS__)
 
 static char *s_p(const char *name)
 {
@@ -124,26 +104,26 @@ static void test_build_and_verify(void)
                    s_p("ee-3.env"), s_p("ee-4.env"), s_p("ee-5.env"), s_p("ee-6.env"),
                    s_p("fr-1.env"), s_p("ee-7.env"), NULL),
              0);
-    HAS(s_stdout, "stored 8, duplicates 0");
+    HAS(s_cap.out, "stored 8, duplicates 0");
     CHECK_EQ(s_run("cydex", "log", "append", "--dir", log, "--roster", roster, s_p("ee-1.env"),
                    s_p("fr-1.env"), NULL),
              0);
-    HAS(s_stdout, "stored 0, duplicates 2, equivocations 0; 8 entries");
+    HAS(s_cap.out, "stored 0, duplicates 2, equivocations 0; 8 entries");
     CHECK_EQ(s_run("cydex", "log", "checkpoint", "--dir", log, "--key",
                    s_p("keys/broker.alpha.secret"), NULL),
              0);
-    HAS(s_stdout, "cydex/broker.alpha\n8\n");
+    HAS(s_cap.out, "cydex/broker.alpha\n8\n");
     CHECK_EQ(
         s_run("cydex", "log", "checkpoint", "--dir", log, "--key", s_p("keys/FR.secret"), NULL),
         64);
-    HAS(s_stderr, "cannot sign checkpoints of broker.alpha's log");
+    HAS(s_cap.err, "cannot sign checkpoints of broker.alpha's log");
 
     CHECK_EQ(s_run("cydex-audit", "verify", log, "--roster", roster, NULL), 0);
-    HAS(s_stdout, "PASS: cydex/broker.alpha, entries 0..7 (8) verified");
-    HAS(s_stdout, "1 signed checkpoint checked, the last at size 8");
+    HAS(s_cap.out, "PASS: cydex/broker.alpha, entries 0..7 (8) verified");
+    HAS(s_cap.out, "1 signed checkpoint checked, the last at size 8");
     CHECK_EQ(s_run("cydex-audit", "verify", log, "--json", NULL), 0); /* the stored roster */
-    HAS(s_stdout, "\"verdict\":\"PASS\"");
-    HAS(s_stderr, "judging by the roster stored in the log");
+    HAS(s_cap.out, "\"verdict\":\"PASS\"");
+    HAS(s_cap.err, "judging by the roster stored in the log");
     CHECK_EQ(s_run("cydex-audit", "verify", s_p("nolog"), "--roster", roster, NULL), 66);
     CHECK_EQ(s_run("cydex-audit", "verify", NULL), 64);
 }
@@ -170,26 +150,26 @@ static void test_report_and_diff(void)
              0);
 
     CHECK_EQ(s_run("cydex-audit", "diff", log, other, "--roster", roster, NULL), 1);
-    HAS(s_stdout, "EQUIVOCATION: EE signed two different envelopes with seq 4");
-    HAS(s_stdout, "both signatures VERIFY against the roster");
-    HAS(s_stdout, "only in A: EE seq 5");
-    HAS(s_stdout, "B holds 1 envelope that A does not");
-    HAS(s_stdout, "DE never acknowledged EE seq 1");
-    CHECK(strstr(s_stdout, "FR never acknowledged EE seq 1\n") == NULL);
-    HAS(s_stdout, "equivocations between the two logs: 1");
+    HAS(s_cap.out, "EQUIVOCATION: EE signed two different envelopes with seq 4");
+    HAS(s_cap.out, "both signatures VERIFY against the roster");
+    HAS(s_cap.out, "only in A: EE seq 5");
+    HAS(s_cap.out, "B holds 1 envelope that A does not");
+    HAS(s_cap.out, "DE never acknowledged EE seq 1");
+    CHECK(strstr(s_cap.out, "FR never acknowledged EE seq 1\n") == NULL);
+    HAS(s_cap.out, "equivocations between the two logs: 1");
     CHECK_EQ(s_run("cydex-audit", "diff", log, log, NULL), 0);
-    HAS(s_stdout, "equivocations between the two logs: 0");
+    HAS(s_cap.out, "equivocations between the two logs: 0");
 
     CHECK_EQ(s_run("cydex-audit", "report", log, NULL), 0);
-    HAS(s_stdout, "report on cydex/broker.alpha: 8 entries");
-    HAS(s_stdout, "alerts without any acknowledgement: 6 of 7");
-    HAS(s_stdout, "(sealed)");
-    HAS(s_stdout, "refused: 2 duplicates");
+    HAS(s_cap.out, "report on cydex/broker.alpha: 8 entries");
+    HAS(s_cap.out, "alerts without any acknowledgement: 6 of 7");
+    HAS(s_cap.out, "(sealed)");
+    HAS(s_cap.out, "refused: 2 duplicates");
     CHECK_EQ(s_run("cydex-audit", "report", log, "--json", "--key", s_p("keys/FR.secret"), NULL),
              0);
-    HAS(s_stdout, "\"id\":\"FR\",\"alerts\":0,\"sealed_alerts\":0,\"acks\":1");
-    HAS(s_stdout, "\"ack_latency_p50_ms\":49"); /* FR acked EE seq 1 49 ms after it was sent */
-    HAS(s_stdout, "\"duplicates_refused\":2");
+    HAS(s_cap.out, "\"id\":\"FR\",\"alerts\":0,\"sealed_alerts\":0,\"acks\":1");
+    HAS(s_cap.out, "\"ack_latency_p50_ms\":49"); /* FR acked EE seq 1 49 ms after it was sent */
+    HAS(s_cap.out, "\"duplicates_refused\":2");
 }
 
 static void test_replay(void)
@@ -197,31 +177,31 @@ static void test_replay(void)
     char log[300];
     snprintf(log, sizeof log, "%s", s_p("log"));
     CHECK_EQ(s_run("cydex-audit", "replay", log, NULL), 0);
-    CHECK_EQ(s_lines(s_stdout), 8);
-    HAS(s_stdout, "\"index\":0,");
+    CHECK_EQ(s_lines(s_cap.out), 8);
+    HAS(s_cap.out, "\"index\":0,");
     CHECK_EQ(s_run("cydex-audit", "replay", log, "--sender", "FR", NULL), 0);
-    CHECK_EQ(s_lines(s_stdout), 1);
-    HAS(s_stdout, "\"stage\":\"mitigated\"");
+    CHECK_EQ(s_lines(s_cap.out), 1);
+    HAS(s_cap.out, "\"stage\":\"mitigated\"");
     CHECK_EQ(s_run("cydex-audit", "replay", log, "--kind", "ack", "--format", "text", NULL), 0);
-    CHECK_EQ(s_lines(s_stdout), 1);
-    HAS(s_stdout, "ACK mitigated");
+    CHECK_EQ(s_lines(s_cap.out), 1);
+    HAS(s_cap.out, "ACK mitigated");
     CHECK_EQ(s_run("cydex-audit", "replay", log, "--alert", "6f1c2a9e-4b7d-4c1e-9a55-0d3e8f7b2c41",
                    "--topic", "ack", NULL),
              0);
-    CHECK_EQ(s_lines(s_stdout), 1);
+    CHECK_EQ(s_lines(s_cap.out), 1);
     CHECK_EQ(s_run("cydex-audit", "replay", log, "--topic", "alert.energy", NULL), 0);
-    CHECK_EQ(s_lines(s_stdout), 1);
-    CHECK(strstr(s_stdout, "\"opened\"") == NULL);
+    CHECK_EQ(s_lines(s_cap.out), 1);
+    CHECK(strstr(s_cap.out, "\"opened\"") == NULL);
     CHECK_EQ(s_run("cydex-audit", "replay", log, "--topic", "alert.energy", "--key",
                    s_p("keys/FR.secret"), NULL),
              0);
-    HAS(s_stdout, "\"opened\":{");
-    HAS(s_stdout, "\"tlp\":\"RED\"");
+    HAS(s_cap.out, "\"opened\":{");
+    HAS(s_cap.out, "\"tlp\":\"RED\"");
     CHECK_EQ(s_run("cydex-audit", "replay", log, "--since", "2025-11-24T16:00:00.004Z", "--until",
                    "2025-11-24T16:00:00.005Z", "--format", "text", NULL),
              0);
-    CHECK_EQ(s_lines(s_stdout), 2);
-    HAS(s_stdout, "Zebra-striped botnet");
+    CHECK_EQ(s_lines(s_cap.out), 2);
+    HAS(s_cap.out, "Zebra-striped botnet");
     CHECK_EQ(s_run("cydex-audit", "replay", log, "--kind", "gossip", NULL), 64);
 }
 
@@ -232,15 +212,15 @@ static void test_proofs(void)
     snprintf(roster, sizeof roster, "%s", s_p("roster.bin"));
     snprintf(pub, sizeof pub, "%s", s_p("keys/broker.alpha.pub"));
     CHECK_EQ(s_run("cydex-audit", "prove", "inclusion", log, "3", NULL), 0);
-    HAS(s_stdout, "c2sp.org/tlog-proof@v1\nextra ");
-    HAS(s_stdout, "\nindex 3\n");
+    HAS(s_cap.out, "c2sp.org/tlog-proof@v1\nextra ");
+    HAS(s_cap.out, "\nindex 3\n");
     FILE *f = fopen(s_p("p3.proof"), "w");
-    fputs(s_stdout, f);
+    fputs(s_cap.out, f);
     fclose(f);
     CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("p3.proof"), "--key", pub, NULL), 0);
-    HAS(s_stdout, "VALID: entry 3 of cydex/broker.alpha");
-    HAS(s_stdout, "EE seq 4 on alert.health");
-    HAS(s_stdout, "Zebra-striped botnet");
+    HAS(s_cap.out, "VALID: entry 3 of cydex/broker.alpha");
+    HAS(s_cap.out, "EE seq 4 on alert.health");
+    HAS(s_cap.out, "Zebra-striped botnet");
     CHECK_EQ(
         s_run("cydex-audit", "check-proof", s_p("p3.proof"), "--key", s_p("keys/EE.pub"), NULL), 1);
     /* Claim the entry sits at another index: the path no longer holds. */
@@ -253,7 +233,7 @@ static void test_proofs(void)
     fclose(f);
     free(text);
     CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("p3-moved.proof"), "--key", pub, NULL), 1);
-    HAS(s_stderr, "INVALID");
+    HAS(s_cap.err, "INVALID");
 
     /* Grow the log, checkpoint again, prove the old tree is a prefix. */
     CHECK_EQ(s_run("cydex", "log", "append", "--dir", log, "--roster", roster, s_p("more-1.env"),
@@ -264,26 +244,26 @@ static void test_proofs(void)
              0);
     CHECK_EQ(s_run("cydex-audit", "checkpoint", log, "--size", "8", NULL), 0);
     f = fopen(s_p("cp8"), "w");
-    fputs(s_stdout, f);
+    fputs(s_cap.out, f);
     fclose(f);
     CHECK_EQ(s_run("cydex-audit", "checkpoint", log, NULL), 0);
-    HAS(s_stdout, "\n10\n");
+    HAS(s_cap.out, "\n10\n");
     f = fopen(s_p("cp10"), "w");
-    fputs(s_stdout, f);
+    fputs(s_cap.out, f);
     fclose(f);
     CHECK_EQ(s_run("cydex-audit", "prove", "consistency", log, "8", "10", NULL), 0);
     f = fopen(s_p("c.proof"), "w");
-    fputs(s_stdout, f);
+    fputs(s_cap.out, f);
     fclose(f);
     CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("c.proof"), "--key", pub, "--old", s_p("cp8"),
                    "--new", s_p("cp10"), NULL),
              0);
-    HAS(s_stdout, "VALID: cydex/broker.alpha at size 8 is a prefix of the same log at size 10");
+    HAS(s_cap.out, "VALID: cydex/broker.alpha at size 8 is a prefix of the same log at size 10");
     CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("c.proof"), "--key", pub, "--old", s_p("cp10"),
                    "--new", s_p("cp8"), NULL),
              64);
     CHECK_EQ(s_run("cydex-audit", "verify", log, "--roster", roster, NULL), 0);
-    HAS(s_stdout, "2 signed checkpoints checked, the last at size 10");
+    HAS(s_cap.out, "2 signed checkpoints checked, the last at size 10");
 }
 
 /* A "hex editor" attack: one letter of an alert's title, in data.mdb. */
@@ -312,16 +292,15 @@ static void test_hex_editor(void)
     fclose(f);
     free(buf);
     CHECK_EQ(s_run("cydex-audit", "verify", s_p("copy"), "--roster", s_p("roster.bin"), NULL), 1);
-    HAS(s_stdout, "FAIL at entry 3");
-    HAS(s_stdout, "entries 0..2 verified before it");
+    HAS(s_cap.out, "FAIL at entry 3");
+    HAS(s_cap.out, "entries 0..2 verified before it");
 }
 
 int main(void)
 {
     fixture_init(&F);
     fixture_tmpdir(s_dir);
-    snprintf(s_out, sizeof s_out, "%s/stdout", s_dir);
-    snprintf(s_err, sizeof s_err, "%s/stderr", s_dir);
+    proc_capture_init(&s_cap, s_dir);
     char keys[300];
     snprintf(keys, sizeof keys, "%s/keys", s_dir);
     REQUIRE(mkdir(keys, 0700) == 0);
@@ -344,8 +323,7 @@ int main(void)
     test_proofs();
     test_hex_editor();
     fixture_free(&F);
-    free(s_stdout);
-    free(s_stderr);
+    proc_capture_free(&s_cap);
     int rc = check_done("audit_cli_test");
     if (rc == 0)
         fixture_rmtree(s_dir);

@@ -124,8 +124,8 @@ void bus_client_free(bus_client *c)
     cdx_transport_destroy(&c->t);
 }
 
-cdx_err bus_publish(bus_client *c, const cdx_roster *roster, const char *topic,
-                    const uint8_t *data, size_t len, cdx_receipt *r, int wait_ms)
+cdx_err bus_publish(bus_client *c, const cdx_roster *roster, const char *topic, const uint8_t *data,
+                    size_t len, cdx_receipt *r, int wait_ms)
 {
     cdx_bytes frames[2] = {{(uint8_t *)topic, strlen(topic)}, {(uint8_t *)data, len}};
     cdx_err rc = cdx_sock_send(c->dealer, frames, 2, 1000);

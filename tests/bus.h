@@ -36,8 +36,8 @@ void bus_client_new(bus_client *c, const cdx_identity *who, const cdx_roster *ro
 void bus_client_free(bus_client *c);
 
 /* Publishes [topic][bytes] and waits for the verified receipt. */
-cdx_err bus_publish(bus_client *c, const cdx_roster *roster, const char *topic,
-                    const uint8_t *data, size_t len, cdx_receipt *r, int wait_ms);
+cdx_err bus_publish(bus_client *c, const cdx_roster *roster, const char *topic, const uint8_t *data,
+                    size_t len, cdx_receipt *r, int wait_ms);
 
 void bus_nap(int ms);
 

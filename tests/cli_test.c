@@ -1,5 +1,4 @@
 /* The cydex command as a user drives it: exit codes, messages, files. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,29 +8,10 @@
 #include "proc.h"
 
 static char s_dir[256];
-static char s_out[300], s_err[300];
-static char *s_stdout, *s_stderr;
+static proc_capture s_cap;
 
 /* Runs `cydex` with a NULL-terminated argument list; stdin from `in`. */
-static int s_cydex(const char *in, ...)
-{
-    char *argv[32];
-    int n = 0;
-    argv[n++] = CDX_BIN "/cydex";
-    va_list ap;
-    va_start(ap, in);
-    char *a;
-    while ((a = va_arg(ap, char *)) != NULL && n < 31)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    int rc = proc_run(argv, in, s_out, s_err, 60);
-    free(s_stdout);
-    free(s_stderr);
-    s_stdout = proc_slurp(s_out);
-    s_stderr = proc_slurp(s_err);
-    return rc;
-}
+#define s_cydex(in, ...) proc_capture_run(&s_cap, in, "cydex", __VA_ARGS__)
 
 static char *s_path(const char *name)
 {
@@ -55,12 +35,12 @@ static void s_write(const char *name, const char *text)
 static void test_usage(void)
 {
     CHECK_EQ(s_cydex(NULL, "--help", NULL), 0);
-    HAS(s_stdout, "usage: cydex COMMAND");
-    HAS(s_stdout, "exit codes");
+    HAS(s_cap.out, "usage: cydex COMMAND");
+    HAS(s_cap.out, "exit codes");
     CHECK_EQ(s_cydex(NULL, "launch", NULL), 64);
-    HAS(s_stderr, "unknown command 'launch'");
+    HAS(s_cap.err, "unknown command 'launch'");
     CHECK_EQ(s_cydex(NULL, "keygen", NULL), 64);
-    HAS(s_stderr, "--id and --out are required");
+    HAS(s_cap.err, "--id and --out are required");
     CHECK_EQ(s_cydex(NULL, "keygen", "--id", "E E", "--out", s_dir, NULL), 64);
     CHECK_EQ(s_cydex(NULL, "sign", "--help", NULL), 0);
     CHECK_EQ(s_cydex(NULL, "roster", "frobnicate", "x", NULL), 64);
@@ -71,13 +51,13 @@ static void test_keys_and_roster(void)
     char keys[300];
     snprintf(keys, sizeof keys, "%s", s_path("keys"));
     CHECK_EQ(s_cydex(NULL, "keygen", "--id", "EE", "--out", keys, NULL), 0);
-    HAS(s_stdout, "EE (state)");
+    HAS(s_cap.out, "EE (state)");
     CHECK_EQ(s_cydex(NULL, "keygen", "--id", "FR", "--out", keys, NULL), 0);
     CHECK_EQ(s_cydex(NULL, "keygen", "--id", "DE", "--out", keys, NULL), 0);
     CHECK_EQ(s_cydex(NULL, "keygen", "--id", "broker.alpha", "--out", keys, NULL), 0);
-    HAS(s_stdout, "(broker)");
+    HAS(s_cap.out, "(broker)");
     CHECK_EQ(s_cydex(NULL, "keygen", "--id", "EE", "--out", keys, NULL), 73);
-    HAS(s_stderr, "refusing to overwrite");
+    HAS(s_cap.err, "refusing to overwrite");
     struct stat st;
     REQUIRE(stat(s_path("keys/EE.secret"), &st) == 0);
     CHECK_EQ(st.st_mode & 0777, 0600);
@@ -93,23 +73,23 @@ static void test_keys_and_roster(void)
                      s_path("keys/broker.alpha.pub"), NULL),
              0);
     CHECK_EQ(s_cydex(NULL, "roster", "verify", r, NULL), 1);
-    HAS(s_stderr, "0 valid admin signatures; 2 required");
+    HAS(s_cap.err, "0 valid admin signatures; 2 required");
     CHECK_EQ(s_cydex(NULL, "roster", "sign", r, "--key", s_path("keys/EE.secret"), NULL), 0);
     CHECK_EQ(s_cydex(NULL, "roster", "verify", r, NULL), 1);
-    HAS(s_stderr, "1 valid admin signature; 2 required");
+    HAS(s_cap.err, "1 valid admin signature; 2 required");
     CHECK_EQ(s_cydex(NULL, "roster", "sign", r, "--key", s_path("keys/EE.secret"), NULL), 1);
-    HAS(s_stderr, "admin EE has signed already");
+    HAS(s_cap.err, "admin EE has signed already");
     CHECK_EQ(s_cydex(NULL, "roster", "sign", r, "--key", s_path("keys/broker.alpha.secret"), NULL),
              1);
-    HAS(s_stderr, "not an admin key");
+    HAS(s_cap.err, "not an admin key");
     CHECK_EQ(s_cydex(NULL, "roster", "sign", r, "--key", s_path("keys/FR.secret"), NULL), 0);
     CHECK_EQ(s_cydex(NULL, "roster", "verify", r, NULL), 0);
-    HAS(s_stdout, "valid: roster v1 of test-fed, signed by EE, FR (2 required)");
+    HAS(s_cap.out, "valid: roster v1 of test-fed, signed by EE, FR (2 required)");
     CHECK_EQ(s_cydex(NULL, "roster", "show", r, "--json", NULL), 0);
-    HAS(s_stdout, "\"federation\": \"test-fed\"");
-    HAS(s_stdout, "\"id\": \"broker.alpha\"");
+    HAS(s_cap.out, "\"federation\": \"test-fed\"");
+    HAS(s_cap.out, "\"id\": \"broker.alpha\"");
     CHECK_EQ(s_cydex(NULL, "roster", "show", r, NULL), 0);
-    HAS(s_stdout, "signed by: EE FR");
+    HAS(s_cap.out, "signed by: EE FR");
     CHECK_EQ(s_cydex(NULL, "roster", "show", s_path("nothing.bin"), NULL), 66);
 }
 
@@ -126,14 +106,14 @@ static void test_envelopes(void)
                      "--topic", "alert.government", "--seq", "1", "--out", env, NULL),
              0);
     CHECK_EQ(s_cydex(NULL, "verify", "--roster", r, "--topic", "alert.government", env, NULL), 0);
-    HAS(s_stdout, "\"verified\":true");
-    HAS(s_stdout, "\"title\":\"DDoS on the ministry\"");
-    HAS(s_stdout, "\"sender\":\"EE\"");
+    HAS(s_cap.out, "\"verified\":true");
+    HAS(s_cap.out, "\"title\":\"DDoS on the ministry\"");
+    HAS(s_cap.out, "\"sender\":\"EE\"");
     CHECK_EQ(s_cydex(env, "verify", "--roster", r, NULL), 0); /* from stdin */
     CHECK_EQ(s_cydex(NULL, "inspect", env, NULL), 0);
-    HAS(s_stdout, "\"verified\":false");
+    HAS(s_cap.out, "\"verified\":false");
     CHECK_EQ(s_cydex(NULL, "verify", "--roster", r, "--topic", "alert.energy", env, NULL), 1);
-    HAS(s_stderr, "signed topic \"alert.government\"");
+    HAS(s_cap.err, "signed topic \"alert.government\"");
     CHECK_EQ(s_cydex(NULL, "verify", "--roster", r, "--max-skew", "60000", env, NULL), 0);
 
     /* A flipped byte. */
@@ -146,7 +126,7 @@ static void test_envelopes(void)
     fclose(f);
     free(bytes);
     CHECK_EQ(s_cydex(NULL, "verify", "--roster", r, s_path("flipped.env"), NULL), 1);
-    HAS(s_stderr, "signature of EE does not verify");
+    HAS(s_cap.err, "signature of EE does not verify");
     s_write("garbage.env", "this is not an envelope");
     CHECK_EQ(s_cydex(NULL, "verify", "--roster", r, s_path("garbage.env"), NULL), 65);
     CHECK_EQ(s_cydex(NULL, "inspect", s_path("garbage.env"), NULL), 65);
@@ -161,49 +141,49 @@ static void test_envelopes(void)
     CHECK_EQ(
         s_cydex(NULL, "verify", "--roster", r, "--open", s_path("keys/FR.secret"), sealed, NULL),
         0);
-    HAS(s_stdout, "\"opened\":{");
-    HAS(s_stdout, "\"title\":\"Compromised supplier\"");
+    HAS(s_cap.out, "\"opened\":{");
+    HAS(s_cap.out, "\"title\":\"Compromised supplier\"");
     CHECK_EQ(s_cydex(NULL, "verify", "--roster", r, sealed, NULL), 0);
-    CHECK(strstr(s_stdout, "Compromised supplier") == NULL);
+    CHECK(strstr(s_cap.out, "Compromised supplier") == NULL);
     CHECK_EQ(
         s_cydex(NULL, "verify", "--roster", r, "--open", s_path("keys/DE.secret"), sealed, NULL),
         1);
-    HAS(s_stderr, "not sealed to DE");
+    HAS(s_cap.err, "not sealed to DE");
 
     /* Rules a signer cannot break. */
     s_write("red.json", "{\"title\":\"Names\",\"tlp\":\"RED\"}");
     CHECK_EQ(s_cydex(s_path("red.json"), "sign", "--key", s_path("keys/EE.secret"), "--roster", r,
                      "--topic", "alert.x", "--seq", "1", "--out", s_path("red.env"), NULL),
              1);
-    HAS(s_stderr, "must be sealed");
+    HAS(s_cap.err, "must be sealed");
     CHECK_EQ(s_cydex(s_path("alert.json"), "sign", "--key", s_path("keys/EE.secret"), "--roster", r,
                      "--topic", "alert.x", "--seq", "1", "--to", "FR", "--out", s_path("g.env"),
                      NULL),
              1);
-    HAS(s_stderr, "never sealed");
+    HAS(s_cap.err, "never sealed");
     CHECK_EQ(s_cydex(s_path("alert.json"), "sign", "--key", s_path("keys/EE.secret"), "--roster", r,
                      "--topic", "alert.x", "--seq", "2", "--out", s_path("g.env"), NULL),
              65);
-    HAS(s_stderr, "needs the hash of the sender's previous envelope");
+    HAS(s_cap.err, "needs the hash of the sender's previous envelope");
     s_write("bad.json", "{\"title\":\"x\",\"tlp\":\"GREEN\",\"colour\":\"red\"}");
     CHECK_EQ(s_cydex(s_path("bad.json"), "sign", "--key", s_path("keys/EE.secret"), "--roster", r,
                      "--topic", "alert.x", "--seq", "1", "--out", s_path("g.env"), NULL),
              65);
-    HAS(s_stderr, "unknown field \"colour\"");
+    HAS(s_cap.err, "unknown field \"colour\"");
 
     /* A secret key others can read. */
     REQUIRE(chmod(s_path("keys/DE.secret"), 0644) == 0);
     CHECK_EQ(s_cydex(s_path("alert.json"), "sign", "--key", s_path("keys/DE.secret"), "--roster", r,
                      "--topic", "alert.x", "--seq", "1", "--out", s_path("g.env"), NULL),
              77);
-    HAS(s_stderr, "chmod 600");
+    HAS(s_cap.err, "chmod 600");
     REQUIRE(chmod(s_path("keys/DE.secret"), 0600) == 0);
 
     /* Revoked: a new roster version revokes EE from 2020 on. */
     CHECK_EQ(s_cydex(NULL, "roster", "next", "--from", r, "--out", r2, NULL), 0);
     CHECK_EQ(s_cydex(NULL, "roster", "revoke", r2, "EE", "--at", "2020-01-01T00:00:00Z", NULL), 0);
     CHECK_EQ(s_cydex(NULL, "roster", "sign", r2, "--key", s_path("keys/FR.secret"), NULL), 64);
-    HAS(s_stderr, "give --prev OLD");
+    HAS(s_cap.err, "give --prev OLD");
     CHECK_EQ(
         s_cydex(NULL, "roster", "sign", r2, "--key", s_path("keys/FR.secret"), "--prev", r, NULL),
         0);
@@ -212,36 +192,34 @@ static void test_envelopes(void)
         s_cydex(NULL, "roster", "sign", r2, "--key", s_path("keys/DE.secret"), "--prev", r, NULL),
         0);
     CHECK_EQ(s_cydex(NULL, "roster", "verify", r2, "--prev", r, NULL), 0);
-    HAS(s_stdout, "roster v2");
+    HAS(s_cap.out, "roster v2");
     CHECK_EQ(s_cydex(NULL, "roster", "verify", r, "--prev", r2, NULL), 1);
-    HAS(s_stderr, "versions only rise");
+    HAS(s_cap.err, "versions only rise");
     CHECK_EQ(s_cydex(NULL, "verify", "--roster", r2, env, NULL), 1);
-    HAS(s_stderr, "was revoked");
+    HAS(s_cap.err, "was revoked");
 }
 
 static void test_demo(void)
 {
     CHECK_EQ(s_cydex(NULL, "demo", "--dir", s_path("demo"), NULL), 0);
-    HAS(s_stdout, "Every step came out as it must");
-    CHECK(strstr(s_stdout, "\n   FAIL ") == NULL); /* no step marked failed */
-    HAS(s_stdout, "FAIL at entry 2");              /* the auditor caught the edit */
+    HAS(s_cap.out, "Every step came out as it must");
+    CHECK(strstr(s_cap.out, "\n   FAIL ") == NULL); /* no step marked failed */
+    HAS(s_cap.out, "FAIL at entry 2");              /* the auditor caught the edit */
     CHECK_EQ(s_cydex(NULL, "verify", "--roster", s_path("demo/roster.bin"), "--open",
                      s_path("demo/FR/FR.secret"), s_path("demo/EE/seq-2.env"), NULL),
              0);
-    HAS(s_stdout, "Compromised supplier");
+    HAS(s_cap.out, "Compromised supplier");
 }
 
 int main(void)
 {
     fixture_tmpdir(s_dir);
-    snprintf(s_out, sizeof s_out, "%s/stdout", s_dir);
-    snprintf(s_err, sizeof s_err, "%s/stderr", s_dir);
+    proc_capture_init(&s_cap, s_dir);
     test_usage();
     test_keys_and_roster();
     test_envelopes();
     test_demo();
-    free(s_stdout);
-    free(s_stderr);
+    proc_capture_free(&s_cap);
     int rc = check_done("cli_test");
     if (rc == 0)
         fixture_rmtree(s_dir);

@@ -114,11 +114,11 @@ int main(void)
     uint8_t prev[32], h[32];
     cdx_receipt r;
     uint64_t seq = 0;
-    for (; seq < 3; ) {
+    for (; seq < 3;) {
         seq++;
         cdx_bytes env = {0};
-        REQUIRE(fixture_sign_alert(F.ee, seq, seq > 1 ? prev : NULL, cdx_now_ms(), 200, &env,
-                                   h) == CDX_OK);
+        REQUIRE(fixture_sign_alert(F.ee, seq, seq > 1 ? prev : NULL, cdx_now_ms(), 200, &env, h) ==
+                CDX_OK);
         memcpy(prev, h, 32);
         CHECK_EQ(bus_publish(&ee, F.roster, "alert.health", env.data, env.len, &r, 5000), CDX_OK);
         CHECK_EQ(r.status, CDX_RECEIPT_ACCEPTED);
@@ -128,7 +128,7 @@ int main(void)
 
     /* beta dies mid-stream; EE goes on publishing to alpha. */
     bus_kill_broker(beta);
-    for (; seq < 6; ) {
+    for (; seq < 6;) {
         seq++;
         cdx_bytes env = {0};
         REQUIRE(fixture_sign_alert(F.ee, seq, prev, cdx_now_ms(), 200, &env, h) == CDX_OK);

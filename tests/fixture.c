@@ -68,6 +68,17 @@ void fixture_init(fixture *f)
     }
 }
 
+fixture *fixture_static(void)
+{
+    static fixture f;
+    static bool ready;
+    if (!ready) {
+        fixture_init(&f);
+        ready = true;
+    }
+    return &f;
+}
+
 void fixture_free(fixture *f)
 {
     cdx_identity_destroy(&f->ee);

@@ -26,6 +26,10 @@ typedef struct fixture {
 void fixture_init(fixture *f);
 void fixture_free(fixture *f);
 
+/* One fixture for the life of the process (for fuzz targets, which have
+ * no main of their own); built on first use, never freed. */
+fixture *fixture_static(void);
+
 /* A complete alert whose description has `desc_len` bytes. */
 void fixture_alert(cdx_alert *a, cdx_tlp tlp, size_t desc_len);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +73,40 @@ char *proc_slurp(const char *path)
     }
     buf[len] = '\0';
     return buf;
+}
+
+void proc_capture_init(proc_capture *c, const char *dir)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->out_path, sizeof c->out_path, "%s/stdout", dir);
+    snprintf(c->err_path, sizeof c->err_path, "%s/stderr", dir);
+}
+
+int proc_capture_run(proc_capture *c, const char *in, const char *prog, ...)
+{
+    char path[300];
+    char *argv[32];
+    int n = 0;
+    snprintf(path, sizeof path, "%s/%s", CDX_BIN, prog);
+    argv[n++] = path;
+    va_list ap;
+    va_start(ap, prog);
+    char *a;
+    while ((a = va_arg(ap, char *)) != NULL && n < 31)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    int rc = proc_run(argv, in, c->out_path, c->err_path, 120);
+    free(c->out);
+    free(c->err);
+    c->out = proc_slurp(c->out_path);
+    c->err = proc_slurp(c->err_path);
+    return rc;
+}
+
+void proc_capture_free(proc_capture *c)
+{
+    free(c->out);
+    free(c->err);
+    c->out = c->err = NULL;
 }

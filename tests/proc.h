@@ -17,4 +17,19 @@ int proc_run(char *const argv[], const char *in, const char *out, const char *er
  * when missing. The caller frees it. */
 char *proc_slurp(const char *path);
 
+/* Running the project's own programs and keeping what they printed. */
+typedef struct proc_capture {
+    char out_path[320], err_path[320];
+    char *out, *err; /* what the last run printed (owned) */
+} proc_capture;
+
+/* Output files go in dir (dir/stdout, dir/stderr). */
+void proc_capture_init(proc_capture *c, const char *dir);
+
+/* Runs CDX_BIN/prog with a NULL-terminated argument list, stdin from `in`
+ * (NULL: none), for at most 120 s; returns as proc_run does. */
+int proc_capture_run(proc_capture *c, const char *in, const char *prog, ...);
+
+void proc_capture_free(proc_capture *c);
+
 #endif
