@@ -210,7 +210,7 @@ int main(void)
         cdx_transport_destroy(&td);
     }
 
-    CHECK_EQ(bus_stop_broker(pid), 0);
+    CHECK_EQ(bus_stop(pid), 0);
     cdx_sock_destroy(&sub);
     cdx_transport_destroy(&tf);
     bus_client_free(&ee);

@@ -45,27 +45,31 @@ void bus_endpoint(char out[256], const char *dir, const char *name, const char *
     snprintf(out, 256, "ipc://%s/%s-%s", dir, name, what);
 }
 
-pid_t bus_start_broker(const char *dir, const char *name, const char *id, const char *extra)
+static void s_wait_for_file(const char *path)
 {
-    char conf[400], err[400], in[256], fan[256], cu[256];
-    snprintf(conf, sizeof conf, "%s/%s.conf", dir, name);
+    struct stat st;
+    for (int i = 0; i < 500 && stat(path, &st) != 0; i++)
+        bus_nap(10);
+    REQUIRE(stat(path, &st) == 0);
+}
+
+pid_t bus_spawn(const char *dir, const char *name, const char *prog, const char *conf,
+                const char *ready_file)
+{
+    char conf_path[400], err[400], bin[400];
+    snprintf(conf_path, sizeof conf_path, "%s/%s.conf", dir, name);
     snprintf(err, sizeof err, "%s/%s.log", dir, name);
-    bus_endpoint(in, dir, name, "ingress");
-    bus_endpoint(fan, dir, name, "fanout");
-    bus_endpoint(cu, dir, name, "catchup");
-    FILE *f = fopen(conf, "w");
+    snprintf(bin, sizeof bin, "%s/%s", CDX_BIN, prog);
+    FILE *f = fopen(conf_path, "w");
     REQUIRE(f != NULL);
-    fprintf(f,
-            "[broker]\nid = %s\nkey = %s/keys/%s.secret\nroster = %s/roster.bin\n"
-            "log = %s/%s-log\ningress = %s\nfanout = %s\ncatchup = %s\n%s\n",
-            id, dir, id, dir, dir, name, in, fan, cu, extra ? extra : "");
+    fputs(conf, f);
     fclose(f);
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
         if (!freopen(err, "a", stderr) || !freopen("/dev/null", "w", stdout))
             _exit(126);
-        execl(CDX_BIN "/cydex-broker", "cydex-broker", "-c", conf, (char *)NULL);
+        execl(bin, prog, "-c", conf_path, (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < S_MAX_PIDS; i++)
@@ -77,18 +81,28 @@ pid_t bus_start_broker(const char *dir, const char *name, const char *id, const 
         atexit(s_kill_all);
         s_atexit_set = true;
     }
-    /* Ready when its sockets exist; bounded. */
-    struct stat st;
-    const char *files[3] = {in + 6, fan + 6, cu + 6};
-    for (int k = 0; k < 3; k++)
-        for (int i = 0; i < 500 && stat(files[k], &st) != 0; i++)
-            bus_nap(10);
-    for (int k = 0; k < 3; k++)
-        REQUIRE(stat(files[k], &st) == 0);
+    if (ready_file)
+        s_wait_for_file(ready_file);
     return pid;
 }
 
-int bus_stop_broker(pid_t pid)
+pid_t bus_start_broker(const char *dir, const char *name, const char *id, const char *extra)
+{
+    char conf[2048], in[256], fan[256], cu[256];
+    bus_endpoint(in, dir, name, "ingress");
+    bus_endpoint(fan, dir, name, "fanout");
+    bus_endpoint(cu, dir, name, "catchup");
+    snprintf(conf, sizeof conf,
+             "[broker]\nid = %s\nkey = %s/keys/%s.secret\nroster = %s/roster.bin\n"
+             "log = %s/%s-log\ningress = %s\nfanout = %s\ncatchup = %s\n%s\n",
+             id, dir, id, dir, dir, name, in, fan, cu, extra ? extra : "");
+    pid_t pid = bus_spawn(dir, name, "cydex-broker", conf, in + 6);
+    s_wait_for_file(fan + 6);
+    s_wait_for_file(cu + 6);
+    return pid;
+}
+
+int bus_stop(pid_t pid)
 {
     kill(pid, SIGTERM);
     for (int i = 0; i < 1000; i++) {
@@ -99,11 +113,11 @@ int bus_stop_broker(pid_t pid)
         }
         bus_nap(10);
     }
-    bus_kill_broker(pid);
+    bus_kill(pid);
     return -1;
 }
 
-void bus_kill_broker(pid_t pid)
+void bus_kill(pid_t pid)
 {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);

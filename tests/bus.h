@@ -11,6 +11,12 @@
 #include "cydex/transport.h"
 #include "fixture.h"
 
+/* Writes `conf` to DIR/NAME.conf and starts CDX_BIN/prog -c it, stderr to
+ * DIR/NAME.log; registered to be killed if the test stops early. Waits
+ * (bounded) until `ready_file` exists, if given. */
+pid_t bus_spawn(const char *dir, const char *name, const char *prog, const char *conf,
+                const char *ready_file);
+
 /* Writes DIR/NAME.conf for broker `id` (key DIR/keys/ID.secret, roster
  * DIR/roster.bin, log DIR/NAME-log, endpoints ipc://DIR/NAME-ingress,
  * -fanout, -catchup) plus `extra` lines (settings, [peer.*] sections),
@@ -18,10 +24,10 @@
 pid_t bus_start_broker(const char *dir, const char *name, const char *id, const char *extra);
 
 /* SIGTERM and a bounded wait: the exit status, or -1 (then SIGKILLed). */
-int bus_stop_broker(pid_t pid);
+int bus_stop(pid_t pid);
 
 /* SIGKILL, now. */
-void bus_kill_broker(pid_t pid);
+void bus_kill(pid_t pid);
 
 /* "ipc://DIR/NAME-WHAT" into out (256). */
 void bus_endpoint(char out[256], const char *dir, const char *name, const char *what);

@@ -1,0 +1,121 @@
+/* cydex-node configuration (see config.h); the only node file using libinih. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cydex/common.h"
+
+typedef struct s_ctx {
+    node_config *c;
+    char *err;
+    size_t errlen;
+    char section[128];
+} s_ctx;
+
+static int s_str(char *dst, size_t cap, const char *v, const char *key, s_ctx *x)
+{
+    if (strlen(v) >= cap) {
+        snprintf(x->err, x->errlen, "%s is too long", key);
+        return 0;
+    }
+    strcpy(dst, v);
+    return 1;
+}
+
+static int s_handler(void *user, const char *section, const char *name, const char *value)
+{
+    s_ctx *x = user;
+    node_config *c = x->c;
+    if (strncmp(section, "broker.", 7) == 0) {
+        if (strcmp(x->section, section) != 0) {
+            if (c->n_brokers == NODE_MAX_BROKERS) {
+                snprintf(x->err, x->errlen, "at most %d brokers", NODE_MAX_BROKERS);
+                return 0;
+            }
+            memset(&c->broker[c->n_brokers++], 0, sizeof c->broker[0]);
+            snprintf(x->section, sizeof x->section, "%s", section);
+        }
+        node_broker_config *b = &c->broker[c->n_brokers - 1];
+        if (strcmp(name, "id") == 0)
+            return s_str(b->id, sizeof b->id, value, name, x);
+        if (strcmp(name, "ingress") == 0)
+            return s_str(b->ingress, sizeof b->ingress, value, name, x);
+        if (strcmp(name, "fanout") == 0)
+            return s_str(b->fanout, sizeof b->fanout, value, name, x);
+        if (strcmp(name, "catchup") == 0)
+            return s_str(b->catchup, sizeof b->catchup, value, name, x);
+    } else if (strcmp(section, "node") == 0) {
+        if (strcmp(name, "id") == 0)
+            return s_str(c->id, sizeof c->id, value, name, x);
+        if (strcmp(name, "key") == 0)
+            return s_str(c->key, sizeof c->key, value, name, x);
+        if (strcmp(name, "roster") == 0)
+            return s_str(c->roster, sizeof c->roster, value, name, x);
+        if (strcmp(name, "log") == 0)
+            return s_str(c->log, sizeof c->log, value, name, x);
+        if (strcmp(name, "subscribe") == 0)
+            return s_str(c->subscribe, sizeof c->subscribe, value, name, x);
+        if (strcmp(name, "skew_ms") == 0) {
+            char *end;
+            errno = 0;
+            c->skew_ms = strtoull(value, &end, 10);
+            if (errno || *end || c->skew_ms < 1000) {
+                snprintf(x->err, x->errlen, "skew_ms must be a number of at least 1000");
+                return 0;
+            }
+            return 1;
+        }
+    } else {
+        snprintf(x->err, x->errlen, "unknown section [%s]", section);
+        return 0;
+    }
+    snprintf(x->err, x->errlen, "unknown setting \"%s\" in [%s]", name, section);
+    return 0;
+}
+
+int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    c->skew_ms = CDX_SKEW_DEFAULT_MS;
+    s_ctx x = {c, err, errlen, ""};
+    err[0] = '\0';
+    int line = ini_parse(path, s_handler, &x);
+    if (line == -1) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (line != 0) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s", err[0] ? err : "syntax error");
+        snprintf(err, errlen, "%s, line %d: %s", path, line, detail);
+        return -1;
+    }
+    return 0;
+}
+
+int node_config_check(const node_config *c, char *err, size_t errlen)
+{
+    const struct {
+        const char *name, *value;
+    } need[] = {{"id", c->id}, {"key", c->key}, {"roster", c->roster}, {"log", c->log}};
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+        if (!need[i].value[0]) {
+            snprintf(err, errlen, "missing setting \"%s\" in [node]", need[i].name);
+            return -1;
+        }
+    if (c->n_brokers == 0) {
+        snprintf(err, errlen, "no [broker.NAME] section: the node needs at least one broker");
+        return -1;
+    }
+    for (size_t i = 0; i < c->n_brokers; i++)
+        if (!cdx_id_valid(c->broker[i].id) || !c->broker[i].fanout[0] ||
+            !c->broker[i].catchup[0] || !c->broker[i].ingress[0]) {
+            snprintf(err, errlen, "broker %zu needs id, ingress, fanout and catchup", i + 1);
+            return -1;
+        }
+    return 0;
+}

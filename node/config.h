@@ -1,0 +1,46 @@
+/* cydex-node configuration: an INI file (libinih), flags override.
+ *
+ *   [node]
+ *   id = FR                          ; this state's member id
+ *   key = /etc/cydex/FR.secret
+ *   roster = /etc/cydex/roster.bin
+ *   log = /var/lib/cydex/FR           ; the node's audit log
+ *   subscribe = alert.,ack,sth,hb     ; topic prefixes ("" = everything)
+ *   skew_ms = 300000
+ *
+ *   [broker.alpha]                    ; one section per broker it uses
+ *   id = broker.alpha
+ *   ingress = tcp://10.0.0.1:7401
+ *   fanout = tcp://10.0.0.1:7402
+ *   catchup = tcp://10.0.0.1:7403
+ */
+#ifndef CYDEX_NODE_CONFIG_H
+#define CYDEX_NODE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODE_MAX_BROKERS 8
+
+typedef struct node_broker_config {
+    char id[64];
+    char ingress[256];
+    char fanout[256];
+    char catchup[256];
+} node_broker_config;
+
+typedef struct node_config {
+    char id[64];
+    char key[1024];
+    char roster[1024];
+    char log[1024];
+    char subscribe[512];
+    uint64_t skew_ms;
+    node_broker_config broker[NODE_MAX_BROKERS];
+    size_t n_brokers;
+} node_config;
+
+int node_config_load(node_config *c, const char *path, char *err, size_t errlen);
+int node_config_check(const node_config *c, char *err, size_t errlen);
+
+#endif

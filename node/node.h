@@ -1,0 +1,20 @@
+/* The national node (receive path): subscribes to its brokers' fan-out,
+ * verifies, deduplicates and logs everything it receives, and fills what
+ * it missed from the brokers' catch-up: at start (everything after what
+ * its log holds) and whenever a sender's seq jumps or a heartbeat
+ * announces more than it holds. */
+#ifndef CYDEX_NODE_H
+#define CYDEX_NODE_H
+
+#include <signal.h>
+
+#include "config.h"
+
+typedef struct node node;
+
+/* On failure err says why; the return is an exit code (78, 77, 74, 70). */
+int node_new(node **out, const node_config *c, char *err, size_t errlen);
+int node_run(node *n, volatile sig_atomic_t *stop);
+void node_destroy(node **n);
+
+#endif

@@ -1,0 +1,154 @@
+/* cydex-node as a process, with a broker: it logs what its topics carry;
+ * stopped while a sender goes on, it catches up when it returns; a seq it
+ * never saw live (published on a topic it does not subscribe to) is
+ * noticed as a gap when the next one arrives and fetched; and its log,
+ * audited afterwards, holds every seq exactly once. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bus.h"
+#include "check.h"
+#include "cydex/audit.h"
+#include "fixture.h"
+
+static fixture F;
+static char s_dir[256];
+
+static void s_ee(const char *logdir, const char *who, uint64_t *max, uint64_t *count)
+{
+    *max = *count = 0;
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    if (cdx_log_new(&log, logdir, &ro, NULL) != CDX_OK)
+        return;
+    cdx_log_sender *s = NULL;
+    size_t n = 0;
+    if (cdx_log_senders(log, &s, &n) == CDX_OK)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(s[i].id, who) == 0) {
+                *max = s[i].max_seq;
+                *count = s[i].count;
+            }
+    free(s);
+    cdx_log_destroy(&log);
+}
+
+static bool s_wait_for(const char *logdir, const char *who, uint64_t seq, uint64_t count)
+{
+    uint64_t max = 0, c = 0;
+    for (int i = 0; i < 200 && (max < seq || c < count); i++) {
+        s_ee(logdir, who, &max, &c);
+        if (max < seq || c < count)
+            bus_nap(50);
+    }
+    if (max < seq || c < count)
+        fprintf(stderr, "%s: %s max %llu count %llu, wanted %llu/%llu\n", logdir, who,
+                (unsigned long long)max, (unsigned long long)c, (unsigned long long)seq,
+                (unsigned long long)count);
+    return max >= seq && c >= count;
+}
+
+static pid_t s_start_node(const char *logdir)
+{
+    char conf[2048], in[256], fan[256], cu[256], ready[400];
+    bus_endpoint(in, s_dir, "alpha", "ingress");
+    bus_endpoint(fan, s_dir, "alpha", "fanout");
+    bus_endpoint(cu, s_dir, "alpha", "catchup");
+    snprintf(conf, sizeof conf,
+             "[node]\nid = FR\nkey = %s/keys/FR.secret\nroster = %s/roster.bin\nlog = %s\n"
+             "subscribe = alert.health,sth\n[broker.alpha]\nid = broker.alpha\n"
+             "ingress = %s\nfanout = %s\ncatchup = %s\n",
+             s_dir, s_dir, logdir, in, fan, cu);
+    snprintf(ready, sizeof ready, "%s/data.mdb", logdir);
+    return bus_spawn(s_dir, "fr", "cydex-node", conf, ready);
+}
+
+static void s_publish(bus_client *c, uint64_t seq, uint8_t prev[32], const char *topic)
+{
+    cdx_body b;
+    fixture_body(&b, "EE", seq, seq > 1 ? prev : NULL, topic, cdx_now_ms());
+    b.kind = CDX_PAYLOAD_ALERT;
+    fixture_alert(&b.alert, CDX_TLP_GREEN, 100);
+    cdx_bytes env = {0};
+    REQUIRE(cdx_envelope_sign(F.ee, &b, &env, prev, NULL) == CDX_OK);
+    cdx_receipt r;
+    CHECK_EQ(bus_publish(c, F.roster, topic, env.data, env.len, &r, 5000), CDX_OK);
+    CHECK_EQ(r.status, CDX_RECEIPT_ACCEPTED);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+}
+
+int main(void)
+{
+    fixture_init(&F);
+    fixture_tmpdir(s_dir);
+    char keys[300], roster[300], logdir[300];
+    snprintf(keys, sizeof keys, "%s/keys", s_dir);
+    REQUIRE(mkdir(keys, 0700) == 0);
+    REQUIRE(cdx_identity_save(F.broker, keys, NULL) == CDX_OK);
+    REQUIRE(cdx_identity_save(F.fr, keys, NULL) == CDX_OK);
+    snprintf(roster, sizeof roster, "%s/roster.bin", s_dir);
+    REQUIRE(cdx_roster_save(F.roster, roster, NULL) == CDX_OK);
+    snprintf(logdir, sizeof logdir, "%s/fr-log", s_dir);
+    cdx_member alpha;
+    cdx_identity_card(F.broker, &alpha);
+
+    pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha", "checkpoint_ms = 200");
+    pid_t node = s_start_node(logdir);
+    /* The broker's checkpoints reaching the node show its subscription works. */
+    CHECK(s_wait_for(logdir, "broker.alpha", 1, 1));
+
+    char ingress[256];
+    bus_endpoint(ingress, s_dir, "alpha", "ingress");
+    bus_client ee;
+    bus_client_new(&ee, F.ee, F.roster, ingress, alpha.curve_pk);
+    uint8_t prev[32];
+    uint64_t seq = 0;
+    while (seq < 3)
+        s_publish(&ee, ++seq, prev, "alert.health");
+    CHECK(s_wait_for(logdir, "EE", 3, 3));
+
+    /* Away for a while: EE publishes 4..6. Back: it catches up. */
+    CHECK_EQ(bus_stop(node), 0);
+    while (seq < 6)
+        s_publish(&ee, ++seq, prev, "alert.health");
+    node = s_start_node(logdir);
+    CHECK(s_wait_for(logdir, "EE", 6, 6));
+
+    /* Seq 7 on a topic FR does not subscribe to; seq 8 on one it does:
+     * the jump from 6 to 8 is a gap, and 7 is fetched. */
+    s_publish(&ee, ++seq, prev, "alert.energy");
+    s_publish(&ee, ++seq, prev, "alert.health");
+    CHECK(s_wait_for(logdir, "EE", 8, 8));
+
+    bus_client_free(&ee);
+    CHECK_EQ(bus_stop(node), 0);
+    CHECK_EQ(bus_stop(broker), 0);
+
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    REQUIRE(cdx_log_new(&log, logdir, &ro, NULL) == CDX_OK);
+    cdx_audit_opts ao = {.roster = F.roster};
+    cdx_audit_report rep;
+    REQUIRE(cdx_audit_verify(log, &ao, &rep, NULL) == CDX_OK);
+    if (!rep.pass)
+        fprintf(stderr, "audit: %s\n", rep.reason);
+    CHECK(rep.pass);
+    CHECK_EQ(rep.gaps, 0);
+    for (uint64_t s = 1; s <= 8; s++) {
+        uint64_t index;
+        CHECK_EQ(cdx_log_find_seq(log, "EE", s, &index), CDX_OK);
+    }
+    cdx_log_destroy(&log);
+    uint64_t max, count;
+    s_ee(logdir, "EE", &max, &count);
+    CHECK_EQ(count, 8); /* exactly once each */
+    fixture_free(&F);
+    int rc = check_done("node_test");
+    if (rc == 0)
+        fixture_rmtree(s_dir);
+    else
+        fprintf(stderr, "files kept in %s (fr.log, alpha.log)\n", s_dir);
+    return rc;
+}
