@@ -161,7 +161,8 @@ static double s_log_append(const char *dir, cdx_envelope **envs, size_t n, size_
     for (size_t i = 0; i < n; i += batch) {
         size_t m = i + batch <= n ? batch : n - i;
         for (size_t j = 0; j < m; j++)
-            in[j] = (cdx_log_append_in){envs[i + j], 1764000000000ull, "EE"};
+            in[j] = (cdx_log_append_in){
+                .env = envs[i + j], .received_at_ms = 1764000000000ull, .received_from = "EE"};
         if (cdx_log_append(log, in, m, out, NULL) != CDX_OK)
             abort();
     }
@@ -291,7 +292,8 @@ int main(int argc, char **argv)
             size_t m = big - done < chunk ? (size_t)(big - done) : chunk;
             cdx_envelope **envs = s_make(&f, done + 1, m, 10, prev);
             for (size_t j = 0; j < m; j++)
-                in[j] = (cdx_log_append_in){envs[j], 1764000000000ull, "EE"};
+                in[j] = (cdx_log_append_in){
+                    .env = envs[j], .received_at_ms = 1764000000000ull, .received_from = "EE"};
             if (cdx_log_append(log, in, m, out, NULL) != CDX_OK)
                 abort();
             s_free_envs(envs, m);

@@ -247,7 +247,8 @@ static void s_commit(broker *b, s_item *items, size_t n, s_refusals *refused)
     uint64_t now = cdx_now_ms();
     if (n && in && out) {
         for (size_t i = 0; i < n; i++)
-            in[i] = (cdx_log_append_in){items[i].env, now, items[i].from};
+            in[i] = (cdx_log_append_in){
+                .env = items[i].env, .received_at_ms = now, .received_from = items[i].from};
         cdx_errbuf eb = {0};
         cdx_err rc = cdx_log_append(b->log, in, n, out, &eb);
         if (rc != CDX_OK) {
@@ -429,7 +430,8 @@ static void s_checkpoint(broker *b)
         rc = cdx_envelope_verify(&env, b->roster, raw.data, raw.len, NULL, &eb);
     cdx_log_append_out out;
     if (rc == CDX_OK) {
-        cdx_log_append_in in = {env, cdx_now_ms(), "local"};
+        cdx_log_append_in in = {
+            .env = env, .received_at_ms = cdx_now_ms(), .received_from = "local"};
         rc = cdx_log_append(b->log, &in, 1, &out, &eb);
     }
     if (rc == CDX_OK) {

@@ -6,6 +6,7 @@
  *   64 usage error            65 malformed input
  *   66 input file missing     70 internal error
  *   73 would overwrite        74 I/O error
+ *   69 the local node is not running
  *   77 secret key readable by others
  */
 #ifndef CYDEX_CLI_H
@@ -60,6 +61,8 @@ int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_ack(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

@@ -182,7 +182,9 @@ static void s_audit_step(s_demo *d, const cdx_bytes *envs, size_t n)
     for (size_t i = 0; rc == CDX_OK && i < n; i++) {
         rc = cdx_envelope_verify(&got[i], d->roster, envs[i].data, envs[i].len, NULL, &eb);
         if (rc == CDX_OK)
-            in[i] = (cdx_log_append_in){got[i], cdx_now_ms(), cdx_envelope_signer(got[i])};
+            in[i] = (cdx_log_append_in){.env = got[i],
+                                        .received_at_ms = cdx_now_ms(),
+                                        .received_from = cdx_envelope_signer(got[i])};
     }
     if (rc == CDX_OK)
         rc = cdx_log_append(log, in, n, out, &eb);

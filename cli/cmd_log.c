@@ -41,7 +41,8 @@ static int s_append(const char *dir, const char *roster_path, const char *owner,
             }
         }
         cdx_bytes_free(&raw);
-        in[i] = (cdx_log_append_in){envs[i], cdx_now_ms(), from ? from : "local"};
+        in[i] = (cdx_log_append_in){
+            .env = envs[i], .received_at_ms = cdx_now_ms(), .received_from = from ? from : "local"};
     }
     if (rc == CDX_OK) {
         cdx_log_opts o = {.owner = owner};

@@ -14,6 +14,8 @@ static const struct {
     {"sign", cmd_sign, "sign an alert or ack (JSON on stdin) into an envelope"},
     {"verify", cmd_verify, "verify an envelope against the roster; print it as JSON"},
     {"inspect", cmd_inspect, "decode an envelope without trusting it"},
+    {"publish", cmd_publish, "publish an alert through the local node (JSON on stdin)"},
+    {"ack", cmd_ack, "acknowledge an alert through the local node"},
     {"log", cmd_log, "append verified envelopes to an audit log; sign its checkpoint"},
     {"demo", cmd_demo, "walk through keys, roster, signed and sealed alerts, a forgery"},
 };
@@ -27,7 +29,8 @@ static void s_help(FILE *out)
         fprintf(out, "  %-9s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf(out, "\n'cydex COMMAND --help' shows a command's options.\n\n"
                  "exit codes: 0 ok; 1 refused (signature, roster, policy or sealing check);\n"
-                 "  64 usage; 65 malformed input; 66 input missing; 70 internal error;\n"
+                 "  64 usage; 65 malformed input; 66 input missing; 69 node not running;\n"
+                 "  70 internal error;\n"
                  "  73 would overwrite; 74 I/O error; 77 secret key readable by others\n");
 }
 

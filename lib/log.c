@@ -30,7 +30,7 @@
 
 struct cdx_log {
     MDB_env *env;
-    MDB_dbi log, by_hash, by_sender, senders, tree, heads, meta;
+    MDB_dbi log, by_hash, by_sender, senders, tree, heads, meta, outbox;
     bool read_only;
     size_t map_size, map_max;
     char origin[CDX_ORIGIN_MAX + 1];
@@ -101,13 +101,14 @@ static size_t s_tree_key(uint8_t out[9], unsigned level, uint64_t index)
 /* ---- open / close ---- */
 
 static const char *s_dbnames[] = {"log",  "by_hash", "by_sender", "senders",
-                                  "tree", "heads",   "meta"};
+                                  "tree", "heads",   "meta",      "outbox"};
+#define S_N_DBS (sizeof s_dbnames / sizeof *s_dbnames)
 
 static cdx_err s_open_env(cdx_log *log, const char *dir, unsigned flags, cdx_errbuf *eb)
 {
     int rc = mdb_env_create(&log->env);
     if (rc == 0)
-        rc = mdb_env_set_maxdbs(log->env, 8);
+        rc = mdb_env_set_maxdbs(log->env, 10);
     if (rc == 0 && !log->read_only)
         rc = mdb_env_set_mapsize(log->env, log->map_size);
     if (rc == 0)
@@ -138,8 +139,9 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
     if (rc)
         return s_mdb(eb, rc, "open");
     MDB_dbi *dbis[] = {&log->log,  &log->by_hash, &log->by_sender, &log->senders,
-                       &log->tree, &log->heads,   &log->meta};
-    for (size_t i = 0; i < 7 && rc == 0; i++) {
+                       &log->tree, &log->heads,   &log->meta,      &log->outbox};
+    _Static_assert(sizeof dbis / sizeof *dbis == S_N_DBS, "a name for every table");
+    for (size_t i = 0; i < S_N_DBS && rc == 0; i++) {
         unsigned flags = log->read_only ? 0 : MDB_CREATE;
         if (dbis[i] == &log->by_sender)
             flags |= MDB_DUPSORT | MDB_DUPFIXED;
@@ -356,6 +358,62 @@ static cdx_err s_size_in(cdx_log *log, MDB_txn *txn, uint64_t *size, cdx_errbuf 
                         k.mv_size);
     *size = s_get64(k.mv_data) + 1;
     return CDX_OK;
+}
+
+cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    if (count)
+        *count = 0;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    if (mdb_cursor_open(txn, log->outbox, &c) != 0) {
+        mdb_txn_abort(txn);
+        return CDX_ERR_IO;
+    }
+    MDB_val k, d;
+    for (int mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0;
+         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        const uint8_t *nul = memchr(d.mv_data, 0, d.mv_size);
+        if (!nul || nul - (const uint8_t *)d.mv_data > CDX_TOPIC_MAX)
+            continue;
+        char topic[CDX_TOPIC_MAX + 1];
+        size_t tl = (size_t)(nul - (const uint8_t *)d.mv_data);
+        memcpy(topic, d.mv_data, tl + 1);
+        cdx_log_entry e = {0};
+        e.envelope.len = d.mv_size - tl - 1;
+        e.envelope.data = malloc(e.envelope.len + 1);
+        if (!e.envelope.data) {
+            rc = CDX_ERR_NOMEM;
+            break;
+        }
+        memcpy(e.envelope.data, nul + 1, e.envelope.len);
+        rc = fn ? fn(ctx, topic, &e) : CDX_OK;
+        cdx_log_entry_clear(&e);
+        if (count)
+            (*count)++;
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES])
+{
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
+    if (mrc)
+        return s_mdb(NULL, mrc, "outbox");
+    MDB_val k = s_val(hash, CDX_HASH_BYTES);
+    mrc = mdb_del(txn, log->outbox, &k, NULL);
+    if (mrc) {
+        mdb_txn_abort(txn);
+        return mrc == MDB_NOTFOUND ? CDX_ERR_NOENT : s_mdb(NULL, mrc, "outbox");
+    }
+    mrc = mdb_txn_commit(txn);
+    return mrc ? s_mdb(NULL, mrc, "outbox") : CDX_OK;
 }
 
 cdx_err cdx_log_size(cdx_log *log, uint64_t *size)
@@ -590,6 +648,17 @@ static cdx_err s_append_one(s_batch *b, const cdx_log_append_in *in, cdx_log_app
     d = s_val(sval, sizeof sval);
     if ((b->mdb_rc = mdb_put(txn, log->by_sender, &k, &d, 0)))
         return s_mdb(eb, b->mdb_rc, "by_sender");
+
+    if (in->outbox) { /* in the same transaction: logged and pending, or neither */
+        size_t tl = strlen(body->topic);
+        k = s_val(h, CDX_HASH_BYTES);
+        d.mv_size = tl + 1 + raw_len;
+        d.mv_data = NULL;
+        if ((b->mdb_rc = mdb_put(txn, log->outbox, &k, &d, MDB_RESERVE)))
+            return s_mdb(eb, b->mdb_rc, "outbox");
+        memcpy(d.mv_data, body->topic, tl + 1);
+        memcpy((uint8_t *)d.mv_data + tl + 1, e.envelope.data, raw_len);
+    }
 
     s_sender_rec *rec = NULL;
     cdx_err rc = s_sender_rec_of(b, body->sender, &rec, eb);

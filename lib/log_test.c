@@ -32,7 +32,8 @@ static cdx_envelope *s_env(const cdx_identity *who, uint64_t seq, const uint8_t 
 
 static cdx_err s_append1(cdx_log *log, cdx_envelope *env, cdx_log_append_out *out)
 {
-    cdx_log_append_in in = {env, FIXTURE_T0 + 100, "broker.alpha"};
+    cdx_log_append_in in = {
+        .env = env, .received_at_ms = FIXTURE_T0 + 100, .received_from = "broker.alpha"};
     return cdx_log_append(log, &in, 1, out, NULL);
 }
 
@@ -75,7 +76,8 @@ static void s_build_honest(const char *dir, uint64_t *size_out)
     for (uint64_t seq = 1; seq <= 40; seq++) {
         envs[n] = s_env(F.ee, seq, seq > 1 ? prev : NULL, 100 + seq, h);
         memcpy(prev, h, sizeof h);
-        in[n] = (cdx_log_append_in){envs[n], FIXTURE_T0 + seq, "EE"};
+        in[n] = (cdx_log_append_in){
+            .env = envs[n], .received_at_ms = FIXTURE_T0 + seq, .received_from = "EE"};
         n++;
         if (n == 10) { /* batches of 10 */
             REQUIRE(cdx_log_append(log, in, n, out, NULL) == CDX_OK);
@@ -112,7 +114,8 @@ static void s_build_honest(const char *dir, uint64_t *size_out)
             continue;
         }
         envs[n] = e;
-        in[n] = (cdx_log_append_in){e, FIXTURE_T0 + 100 + seq, "FR"};
+        in[n] = (cdx_log_append_in){
+            .env = e, .received_at_ms = FIXTURE_T0 + 100 + seq, .received_from = "FR"};
         n++;
     }
     REQUIRE(cdx_log_append(log, in, n, out, NULL) == CDX_OK);
@@ -509,7 +512,8 @@ static void test_map(void)
         for (int i = 0; i < 5; i++, seq++) {
             batch[i] = s_env(F.ee, seq, seq > 1 ? prev : NULL, 3000, h);
             memcpy(prev, h, 32);
-            in[i] = (cdx_log_append_in){batch[i], FIXTURE_T0, "EE"};
+            in[i] = (cdx_log_append_in){
+                .env = batch[i], .received_at_ms = FIXTURE_T0, .received_from = "EE"};
         }
         rc = cdx_log_append(log, in, 5, out, &eb);
         if (rc == CDX_OK)

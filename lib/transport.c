@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zmq.h>
 
 #include "cydex/clock.h"
@@ -293,6 +294,60 @@ cdx_err cdx_sock_connect(cdx_sock **out, cdx_transport *t, cdx_sock_type type, c
     }
     snprintf((*out)->endpoint, sizeof(*out)->endpoint, "%s", endpoint);
     return CDX_OK;
+}
+
+cdx_err cdx_transport_new_local(cdx_transport **out, cdx_errbuf *eb)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return CDX_ERR_NOMEM;
+    pthread_mutex_init(&(*out)->lock, NULL);
+    atomic_init(&(*out)->refused, 0);
+    (*out)->ctx = zmq_ctx_new();
+    if (!(*out)->ctx) {
+        cdx_transport_destroy(out);
+        return cdx_errf(eb, CDX_ERR_IO, "cannot start ZeroMQ");
+    }
+    return CDX_OK;
+}
+
+static bool s_is_ipc(const char *endpoint)
+{
+    return strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6];
+}
+
+cdx_err cdx_sock_bind_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
+                            const char *ipc_endpoint, cdx_errbuf *eb)
+{
+    if (!s_is_ipc(ipc_endpoint))
+        return cdx_errf(eb, CDX_ERR_INVALID, "a control socket is ipc:// only, not %s",
+                        ipc_endpoint);
+    cdx_err rc = s_open(out, t, type, NULL, eb);
+    if (rc != CDX_OK)
+        return rc;
+    if (zmq_bind((*out)->z, ipc_endpoint) != 0 || chmod(ipc_endpoint + 6, 0600) != 0) {
+        rc =
+            cdx_errf(eb, CDX_ERR_IO, "cannot bind %s: %s", ipc_endpoint, zmq_strerror(zmq_errno()));
+        cdx_sock_destroy(out);
+        return rc;
+    }
+    snprintf((*out)->endpoint, sizeof(*out)->endpoint, "%s", ipc_endpoint);
+    return CDX_OK;
+}
+
+cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
+                               const char *ipc_endpoint, cdx_errbuf *eb)
+{
+    if (!s_is_ipc(ipc_endpoint))
+        return cdx_errf(eb, CDX_ERR_INVALID, "a control socket is ipc:// only, not %s",
+                        ipc_endpoint);
+    cdx_err rc = s_open(out, t, type, NULL, eb);
+    if (rc == CDX_OK && zmq_connect((*out)->z, ipc_endpoint) != 0) {
+        rc = cdx_errf(eb, CDX_ERR_IO, "cannot connect to %s: %s", ipc_endpoint,
+                      zmq_strerror(zmq_errno()));
+        cdx_sock_destroy(out);
+    }
+    return rc;
 }
 
 void cdx_sock_destroy(cdx_sock **s)

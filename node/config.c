@@ -59,6 +59,18 @@ static int s_handler(void *user, const char *section, const char *name, const ch
             return s_str(c->log, sizeof c->log, value, name, x);
         if (strcmp(name, "subscribe") == 0)
             return s_str(c->subscribe, sizeof c->subscribe, value, name, x);
+        if (strcmp(name, "control") == 0)
+            return s_str(c->control, sizeof c->control, value, name, x);
+        if (strcmp(name, "resend_ms") == 0) {
+            char *end;
+            errno = 0;
+            c->resend_ms = strtoull(value, &end, 10);
+            if (errno || *end || c->resend_ms < 100) {
+                snprintf(x->err, x->errlen, "resend_ms must be a number of at least 100");
+                return 0;
+            }
+            return 1;
+        }
         if (strcmp(name, "skew_ms") == 0) {
             char *end;
             errno = 0;
@@ -81,6 +93,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->skew_ms = CDX_SKEW_DEFAULT_MS;
+    c->resend_ms = 3000;
     s_ctx x = {c, err, errlen, ""};
     err[0] = '\0';
     int line = ini_parse(path, s_handler, &x);
@@ -101,7 +114,11 @@ int node_config_check(const node_config *c, char *err, size_t errlen)
 {
     const struct {
         const char *name, *value;
-    } need[] = {{"id", c->id}, {"key", c->key}, {"roster", c->roster}, {"log", c->log}};
+    } need[] = {{"id", c->id},
+                {"key", c->key},
+                {"roster", c->roster},
+                {"log", c->log},
+                {"control", c->control}};
     for (size_t i = 0; i < sizeof need / sizeof *need; i++)
         if (!need[i].value[0]) {
             snprintf(err, errlen, "missing setting \"%s\" in [node]", need[i].name);
@@ -112,8 +129,8 @@ int node_config_check(const node_config *c, char *err, size_t errlen)
         return -1;
     }
     for (size_t i = 0; i < c->n_brokers; i++)
-        if (!cdx_id_valid(c->broker[i].id) || !c->broker[i].fanout[0] ||
-            !c->broker[i].catchup[0] || !c->broker[i].ingress[0]) {
+        if (!cdx_id_valid(c->broker[i].id) || !c->broker[i].fanout[0] || !c->broker[i].catchup[0] ||
+            !c->broker[i].ingress[0]) {
             snprintf(err, errlen, "broker %zu needs id, ingress, fanout and catchup", i + 1);
             return -1;
         }

@@ -7,6 +7,8 @@
  *   log = /var/lib/cydex/FR           ; the node's audit log
  *   subscribe = alert.,ack,sth,hb     ; topic prefixes ("" = everything)
  *   skew_ms = 300000
+ *   control = ipc:///run/cydex/FR/control  ; the operator's CLI talks here
+ *   resend_ms = 3000                  ; resend what no broker receipted yet
  *
  *   [broker.alpha]                    ; one section per broker it uses
  *   id = broker.alpha
@@ -35,7 +37,9 @@ typedef struct node_config {
     char roster[1024];
     char log[1024];
     char subscribe[512];
+    char control[256];
     uint64_t skew_ms;
+    uint64_t resend_ms;
     node_broker_config broker[NODE_MAX_BROKERS];
     size_t n_brokers;
 } node_config;

@@ -16,11 +16,12 @@
 #include "cydex/catchup.h"
 #include "cydex/cydex.h"
 #include "cydex/log.h"
+#include "cydex/receipt.h"
 #include "cydex/transport.h"
 
 typedef struct s_link {
     const node_broker_config *cfg;
-    cdx_sock *sub, *cu;
+    cdx_sock *sub, *cu, *ingress;
 } s_link;
 
 struct node {
@@ -31,7 +32,9 @@ struct node {
     cdx_transport *net;
     s_link link[NODE_MAX_BROKERS];
     size_t n_links;
-    uint64_t logged, refused, requested;
+    cdx_sock *control;
+    uint64_t next_resend_ms;
+    uint64_t logged, refused, requested, published;
 };
 
 static void s_log(const node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -104,7 +107,8 @@ static void s_commit(node *n, s_link *l, cdx_envelope **envs, size_t count)
     cdx_errbuf eb = {0};
     if (in && out) {
         for (size_t i = 0; i < count; i++)
-            in[i] = (cdx_log_append_in){envs[i], cdx_now_ms(), l->cfg->id};
+            in[i] = (cdx_log_append_in){
+                .env = envs[i], .received_at_ms = cdx_now_ms(), .received_from = l->cfg->id};
         cdx_err rc = cdx_log_append(n->log, in, count, out, &eb);
         if (rc != CDX_OK) {
             s_log(n, "log append failed: %s (the brokers still hold these)",
@@ -245,7 +249,12 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
         if (rc == CDX_OK)
             rc = cdx_sock_connect(&l->cu, n->net, CDX_SOCK_DEALER, bc->catchup, m->curve_pk, NULL,
                                   &eb);
+        if (rc == CDX_OK)
+            rc = cdx_sock_connect(&l->ingress, n->net, CDX_SOCK_DEALER, bc->ingress, m->curve_pk,
+                                  NULL, &eb);
     }
+    if (rc == CDX_OK)
+        rc = cdx_sock_bind_local(&n->control, n->net, CDX_SOCK_ROUTER, c->control, &eb);
     if (rc != CDX_OK) {
         snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
         node_destroy(&n);
@@ -253,8 +262,8 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     }
     uint64_t size = 0;
     cdx_log_size(n->log, &size);
-    s_log(n, "running: %zu broker%s, log %s (%llu entries)", n->n_links,
-          n->n_links == 1 ? "" : "s", c->log, (unsigned long long)size);
+    s_log(n, "running: %zu broker%s, log %s (%llu entries), control %s", n->n_links,
+          n->n_links == 1 ? "" : "s", c->log, (unsigned long long)size, c->control);
     *out = n;
     return 0;
 }
@@ -267,7 +276,9 @@ void node_destroy(node **np)
     for (size_t i = 0; i < n->n_links; i++) {
         cdx_sock_destroy(&n->link[i].sub);
         cdx_sock_destroy(&n->link[i].cu);
+        cdx_sock_destroy(&n->link[i].ingress);
     }
+    cdx_sock_destroy(&n->control);
     cdx_transport_destroy(&n->net);
     cdx_log_destroy(&n->log);
     cdx_roster_destroy(&n->roster);
@@ -276,30 +287,250 @@ void node_destroy(node **np)
     *np = NULL;
 }
 
+/* ---- publishing: own envelopes, the outbox, receipts ---- */
+
+/* To every broker; what a broker does not take now, the resend retries. */
+static void s_send_out(node *n, const char *topic, const uint8_t *raw, size_t len)
+{
+    cdx_bytes frames[2] = {{(uint8_t *)topic, strlen(topic)}, {(uint8_t *)raw, len}};
+    for (size_t i = 0; i < n->n_links; i++)
+        cdx_sock_send(n->link[i].ingress, frames, 2, 0);
+}
+
+static cdx_err s_resend_one(void *ctx, const char *topic, cdx_log_entry *e)
+{
+    s_send_out(ctx, topic, e->envelope.data, e->envelope.len);
+    return CDX_OK;
+}
+
+static void s_resend(node *n)
+{
+    size_t count = 0;
+    cdx_log_outbox_scan(n->log, s_resend_one, n, &count);
+    n->next_resend_ms = cdx_now_ms() + n->cfg.resend_ms;
+}
+
+/* Fills sender, seq and prev_hash from our own chain in the log. */
+static void s_own_header(node *n, cdx_body *b, const char *topic)
+{
+    cdx_log_sender *s = NULL;
+    size_t ns = 0;
+    b->sender = strdup(n->cfg.id);
+    b->topic = strdup(topic);
+    b->sent_at_ms = cdx_now_ms();
+    b->seq = 1;
+    if (cdx_log_senders(n->log, &s, &ns) == CDX_OK)
+        for (size_t i = 0; i < ns; i++)
+            if (strcmp(s[i].id, n->cfg.id) == 0) {
+                b->seq = s[i].max_seq + 1;
+                b->has_prev_hash = true;
+                memcpy(b->prev_hash, s[i].max_hash, CDX_HASH_BYTES);
+            }
+    free(s);
+}
+
+/* Signs, logs with the outbox in one transaction, sends. */
+static cdx_err s_emit(node *n, cdx_body *b, uint8_t hash[CDX_HASH_BYTES], cdx_errbuf *eb)
+{
+    cdx_bytes raw = {0};
+    cdx_envelope *env = NULL;
+    cdx_err rc = cdx_envelope_sign(n->me, b, &raw, hash, eb);
+    if (rc == CDX_OK) /* the roster must agree, or brokers will refuse it */
+        rc = cdx_envelope_verify(&env, n->roster, raw.data, raw.len, NULL, eb);
+    cdx_log_append_out out;
+    if (rc == CDX_OK) {
+        cdx_log_append_in in = {
+            .env = env, .received_at_ms = cdx_now_ms(), .received_from = "local", .outbox = true};
+        rc = cdx_log_append(n->log, &in, 1, &out, eb);
+    }
+    if (rc == CDX_OK) {
+        s_send_out(n, b->topic, raw.data, raw.len);
+        n->published++;
+    }
+    cdx_envelope_destroy(&env);
+    cdx_bytes_free(&raw);
+    return rc;
+}
+
+static void s_reply(node *n, const cdx_bytes *rid, const char *status, const char *a, const char *b)
+{
+    cdx_bytes f[4] = {*rid,
+                      {(uint8_t *)status, strlen(status)},
+                      {(uint8_t *)a, strlen(a)},
+                      {(uint8_t *)b, strlen(b)}};
+    cdx_sock_send(n->control, f, 4, 1000);
+}
+
+static char *s_frame_str(const cdx_bytes *f)
+{
+    char *s = malloc(f->len + 1);
+    if (s) {
+        memcpy(s, f->data, f->len);
+        s[f->len] = '\0';
+    }
+    return s;
+}
+
+/* ["publish"][topic][to: "FR,DE" or ""][alert JSON] */
+static cdx_err s_publish_req(node *n, cdx_msg *m, uint8_t hash[32], uint64_t *seq, cdx_errbuf *eb)
+{
+    if (m->n != 5)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "publish takes topic, recipients and the alert");
+    char *topic = s_frame_str(&m->frame[2]), *to = s_frame_str(&m->frame[3]);
+    cdx_body b = {0};
+    cdx_alert a = {0};
+    cdx_err rc = topic && to
+                     ? cdx_json_to_alert(&a, (const char *)m->frame[4].data, m->frame[4].len, eb)
+                     : CDX_ERR_NOMEM;
+    if (rc == CDX_OK) {
+        s_own_header(n, &b, topic);
+        *seq = b.seq;
+    }
+    if (rc == CDX_OK && to[0]) {
+        cdx_member recips[64];
+        size_t nr = 0;
+        char *save = NULL;
+        for (char *id = strtok_r(to, ",", &save); rc == CDX_OK && id;
+             id = strtok_r(NULL, ",", &save)) {
+            const cdx_member *mm = cdx_roster_find(n->roster, id);
+            if (!mm || nr == 64)
+                rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
+            else
+                recips[nr++] = *mm;
+        }
+        if (rc == CDX_OK)
+            rc = cdx_seal_alert(&b.sealed, &a, b.sender, b.seq, b.topic, recips, nr, eb);
+        b.kind = CDX_PAYLOAD_SEALED;
+    } else if (rc == CDX_OK) {
+        b.alert = a;
+        memset(&a, 0, sizeof a);
+        b.kind = CDX_PAYLOAD_ALERT;
+    }
+    if (rc == CDX_OK)
+        rc = s_emit(n, &b, hash, eb);
+    cdx_alert_clear(&a);
+    cdx_body_clear(&b);
+    free(topic);
+    free(to);
+    return rc;
+}
+
+/* ["ack"][alert hash hex][stage][note][alert id] */
+static cdx_err s_ack_req(node *n, cdx_msg *m, uint8_t hash[32], uint64_t *seq, cdx_errbuf *eb)
+{
+    if (m->n != 6)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "ack takes the alert hash, a stage, a note, an id");
+    char *hex = s_frame_str(&m->frame[2]), *stage = s_frame_str(&m->frame[3]);
+    cdx_body b = {0};
+    cdx_err rc = hex && stage ? CDX_OK : CDX_ERR_NOMEM;
+    if (rc == CDX_OK && cdx_hex_decode(b.ack.alert_hash, CDX_HASH_BYTES, hex) != CDX_OK)
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "the alert hash is 64 hex digits");
+    if (rc == CDX_OK && cdx_ack_stage_parse(stage, &b.ack.stage) != CDX_OK)
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "unknown stage \"%s\"", stage);
+    if (rc == CDX_OK) {
+        b.ack.note = s_frame_str(&m->frame[4]);
+        b.ack.alert_id = s_frame_str(&m->frame[5]);
+        b.kind = CDX_PAYLOAD_ACK;
+        s_own_header(n, &b, "ack");
+        *seq = b.seq;
+        rc = s_emit(n, &b, hash, eb);
+    }
+    cdx_body_clear(&b);
+    free(hex);
+    free(stage);
+    return rc;
+}
+
+static void s_control(node *n)
+{
+    cdx_msg m;
+    while (cdx_sock_recv(n->control, &m, 0) == CDX_OK) {
+        cdx_errbuf eb = {0};
+        uint8_t hash[CDX_HASH_BYTES];
+        uint64_t seq = 0;
+        cdx_err rc = CDX_ERR_FORMAT;
+        bool publish = m.n >= 2 && m.frame[1].len == 7 && !memcmp(m.frame[1].data, "publish", 7);
+        bool ack = m.n >= 2 && m.frame[1].len == 3 && !memcmp(m.frame[1].data, "ack", 3);
+        if (publish)
+            rc = s_publish_req(n, &m, hash, &seq, &eb);
+        else if (ack)
+            rc = s_ack_req(n, &m, hash, &seq, &eb);
+        else
+            cdx_errf(&eb, rc, "unknown request");
+        if (m.n >= 1) {
+            if (rc == CDX_OK) {
+                char hex[2 * CDX_HASH_BYTES + 1], s_seq[24];
+                cdx_hex_encode(hex, hash, CDX_HASH_BYTES);
+                snprintf(s_seq, sizeof s_seq, "%llu", (unsigned long long)seq);
+                s_reply(n, &m.frame[0], "ok", hex, s_seq);
+            } else {
+                s_reply(n, &m.frame[0], "error", cdx_errname(rc), cdx_errbuf_msg(&eb, rc));
+            }
+        }
+        cdx_msg_clear(&m);
+    }
+}
+
+static void s_receipts(node *n, s_link *l)
+{
+    cdx_msg m;
+    while (cdx_sock_recv(l->ingress, &m, 0) == CDX_OK) {
+        cdx_receipt r;
+        cdx_errbuf eb = {0};
+        if (m.n == 2 &&
+            cdx_receipt_verify(&r, n->roster, m.frame[1].data, m.frame[1].len, &eb) == CDX_OK) {
+            bool keep = r.status == CDX_RECEIPT_REJECTED &&
+                        (strcmp(r.reason, "log-full") == 0 || strcmp(r.reason, "io") == 0 ||
+                         strcmp(r.reason, "no-space") == 0);
+            if (r.status == CDX_RECEIPT_REJECTED)
+                s_log(n, "%s refused one of our envelopes: %s%s", r.broker, r.reason,
+                      keep ? " (will resend)" : "");
+            if (!keep)
+                cdx_log_outbox_remove(n->log, r.envelope_hash);
+        } else {
+            s_log(n, "a receipt from %s does not verify: %s", l->cfg->id,
+                  cdx_errbuf_msg(&eb, CDX_ERR_FORMAT));
+        }
+        cdx_msg_clear(&m);
+    }
+}
+
 int node_run(node *n, volatile sig_atomic_t *stop)
 {
     /* Back from a stop: everything after what the log holds. */
     for (size_t i = 0; i < n->n_links; i++)
         s_request(n, &n->link[i], NULL, 0, 0);
+    s_resend(n); /* what a previous run published but never saw receipted */
     while (!*stop) {
-        cdx_sock *socks[2 * NODE_MAX_BROKERS];
-        bool ready[2 * NODE_MAX_BROKERS] = {false};
+        if (cdx_now_ms() >= n->next_resend_ms)
+            s_resend(n);
+        cdx_sock *socks[1 + 3 * NODE_MAX_BROKERS] = {n->control};
+        bool ready[1 + 3 * NODE_MAX_BROKERS] = {false};
         for (size_t i = 0; i < n->n_links; i++) {
-            socks[2 * i] = n->link[i].sub;
-            socks[2 * i + 1] = n->link[i].cu;
+            socks[1 + 3 * i] = n->link[i].sub;
+            socks[2 + 3 * i] = n->link[i].cu;
+            socks[3 + 3 * i] = n->link[i].ingress;
         }
-        cdx_err rc = cdx_sock_poll(socks, 2 * n->n_links, 200, ready);
+        cdx_err rc = cdx_sock_poll(socks, 1 + 3 * n->n_links, 200, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
+        if (ready[0])
+            s_control(n);
         for (size_t i = 0; i < n->n_links; i++) {
-            if (ready[2 * i])
+            if (ready[1 + 3 * i])
                 s_live(n, &n->link[i]);
-            if (ready[2 * i + 1])
+            if (ready[2 + 3 * i])
                 s_catchup(n, &n->link[i]);
+            if (ready[3 + 3 * i])
+                s_receipts(n, &n->link[i]);
         }
     }
-    s_log(n, "stopping: %llu logged, %llu refused, %llu catch-up requests this run",
-          (unsigned long long)n->logged, (unsigned long long)n->refused,
-          (unsigned long long)n->requested);
+    size_t pending = 0;
+    cdx_log_outbox_scan(n->log, NULL, NULL, &pending);
+    s_log(n,
+          "stopping: %llu published, %llu logged, %llu refused, %llu catch-up requests this "
+          "run; %zu waiting for a receipt",
+          (unsigned long long)n->published, (unsigned long long)n->logged,
+          (unsigned long long)n->refused, (unsigned long long)n->requested, pending);
     return 0;
 }

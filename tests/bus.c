@@ -102,6 +102,23 @@ pid_t bus_start_broker(const char *dir, const char *name, const char *id, const 
     return pid;
 }
 
+pid_t bus_start_node(const char *dir, const char *name, const char *id, const char *broker,
+                     const char *broker_id, const char *subscribe)
+{
+    char conf[2048], in[256], fan[256], cu[256], ready[400];
+    bus_endpoint(in, dir, broker, "ingress");
+    bus_endpoint(fan, dir, broker, "fanout");
+    bus_endpoint(cu, dir, broker, "catchup");
+    snprintf(conf, sizeof conf,
+             "[node]\nid = %s\nkey = %s/keys/%s.secret\nroster = %s/roster.bin\n"
+             "log = %s/%s-log\ncontrol = ipc://%s/%s-control\nresend_ms = 300\n"
+             "subscribe = %s\n[broker.%s]\nid = %s\ningress = %s\nfanout = %s\n"
+             "catchup = %s\n",
+             id, dir, id, dir, dir, name, dir, name, subscribe, broker, broker_id, in, fan, cu);
+    snprintf(ready, sizeof ready, "%s/%s-control", dir, name);
+    return bus_spawn(dir, name, "cydex-node", conf, ready);
+}
+
 int bus_stop(pid_t pid)
 {
     kill(pid, SIGTERM);

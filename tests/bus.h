@@ -23,6 +23,12 @@ pid_t bus_spawn(const char *dir, const char *name, const char *prog, const char 
  * starts cydex-broker on it and waits until its sockets exist. */
 pid_t bus_start_broker(const char *dir, const char *name, const char *id, const char *extra);
 
+/* Starts cydex-node NAME as member `id` (key DIR/keys/ID.secret, log
+ * DIR/NAME-log, control ipc://DIR/NAME-control, resend every 300 ms)
+ * using broker BROKER (started by bus_start_broker with that name). */
+pid_t bus_start_node(const char *dir, const char *name, const char *id, const char *broker,
+                     const char *broker_id, const char *subscribe);
+
 /* SIGTERM and a bounded wait: the exit status, or -1 (then SIGKILLed). */
 int bus_stop(pid_t pid);
 

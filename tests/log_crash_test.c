@@ -51,7 +51,8 @@ static void s_child(const char *dir, int out_fd)
                 _exit(4);
             cdx_bytes_free(&raw);
             memcpy(prev, h, sizeof h);
-            in[i] = (cdx_log_append_in){envs[i], FIXTURE_T0, "EE"};
+            in[i] = (cdx_log_append_in){
+                .env = envs[i], .received_at_ms = FIXTURE_T0, .received_from = "EE"};
         }
         if (cdx_log_append(log, in, BATCH, out, NULL) != CDX_OK)
             _exit(5);

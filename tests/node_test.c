@@ -49,21 +49,6 @@ static bool s_wait_for(const char *logdir, const char *who, uint64_t seq, uint64
     return max >= seq && c >= count;
 }
 
-static pid_t s_start_node(const char *logdir)
-{
-    char conf[2048], in[256], fan[256], cu[256], ready[400];
-    bus_endpoint(in, s_dir, "alpha", "ingress");
-    bus_endpoint(fan, s_dir, "alpha", "fanout");
-    bus_endpoint(cu, s_dir, "alpha", "catchup");
-    snprintf(conf, sizeof conf,
-             "[node]\nid = FR\nkey = %s/keys/FR.secret\nroster = %s/roster.bin\nlog = %s\n"
-             "subscribe = alert.health,sth\n[broker.alpha]\nid = broker.alpha\n"
-             "ingress = %s\nfanout = %s\ncatchup = %s\n",
-             s_dir, s_dir, logdir, in, fan, cu);
-    snprintf(ready, sizeof ready, "%s/data.mdb", logdir);
-    return bus_spawn(s_dir, "fr", "cydex-node", conf, ready);
-}
-
 static void s_publish(bus_client *c, uint64_t seq, uint8_t prev[32], const char *topic)
 {
     cdx_body b;
@@ -95,7 +80,7 @@ int main(void)
     cdx_identity_card(F.broker, &alpha);
 
     pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha", "checkpoint_ms = 200");
-    pid_t node = s_start_node(logdir);
+    pid_t node = bus_start_node(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.health,sth");
     /* The broker's checkpoints reaching the node show its subscription works. */
     CHECK(s_wait_for(logdir, "broker.alpha", 1, 1));
 
@@ -113,7 +98,7 @@ int main(void)
     CHECK_EQ(bus_stop(node), 0);
     while (seq < 6)
         s_publish(&ee, ++seq, prev, "alert.health");
-    node = s_start_node(logdir);
+    node = bus_start_node(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.health,sth");
     CHECK(s_wait_for(logdir, "EE", 6, 6));
 
     /* Seq 7 on a topic FR does not subscribe to; seq 8 on one it does:

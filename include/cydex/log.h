@@ -10,6 +10,8 @@
  *              subtree (RFC 9162), stored as soon as it is complete
  *   heads      tree size (uint64 BE) -> signed checkpoint (C2SP text)
  *   meta       schema version, origin, counters, the roster in force
+ *   outbox     envelope hash -> topic 0x00 envelope: the owner's own
+ *              envelopes not yet receipted by a broker (nodes)
  *
  * Appends go in batches: one write transaction and one fsync per batch, and
  * nothing of a batch is visible or durable unless all of it is. The map
@@ -92,6 +94,7 @@ typedef struct cdx_log_append_in {
     const cdx_envelope *env; /* verified by the caller */
     uint64_t received_at_ms;
     const char *received_from; /* member id, or "local" */
+    bool outbox;               /* also keep it in the outbox until receipted */
 } cdx_log_append_in;
 
 typedef enum cdx_append_status {
@@ -111,6 +114,14 @@ typedef struct cdx_log_append_out {
  * within the batch too) are refused and counted, never stored twice. */
 cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_log_append_out *out,
                        cdx_errbuf *eb);
+
+/* The outbox: the owner's envelopes waiting for a broker's receipt. fn
+ * gets each envelope's bytes in e->envelope (other fields zero) and may
+ * take them; `topic` is the bus topic to send it on. */
+typedef cdx_err (*cdx_log_outbox_fn)(void *ctx, const char *topic, cdx_log_entry *e);
+cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count);
+/* Removes one (a receipt arrived); CDX_ERR_NOENT if it was not there. */
+cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES]);
 
 /* Number of entries. */
 cdx_err cdx_log_size(cdx_log *log, uint64_t *size);

@@ -28,6 +28,10 @@ typedef struct cdx_transport cdx_transport;
 /* Starts the context and the ZAP handler; `roster` is copied. */
 cdx_err cdx_transport_new(cdx_transport **out, const cdx_identity *me, const cdx_roster *roster,
                           cdx_errbuf *eb);
+/* A context for local control clients only (the operator's CLI): no keys,
+ * no ZAP, only cdx_sock_connect_local. */
+cdx_err cdx_transport_new_local(cdx_transport **out, cdx_errbuf *eb);
+
 /* Stops the ZAP handler and the context. Destroy every socket first. */
 void cdx_transport_destroy(cdx_transport **t);
 
@@ -62,6 +66,14 @@ cdx_err cdx_sock_connect(cdx_sock **out, cdx_transport *t, cdx_sock_type type, c
                          const uint8_t server_pk[CDX_PK_BYTES], const cdx_sock_opts *opts,
                          cdx_errbuf *eb);
 void cdx_sock_destroy(cdx_sock **s);
+
+/* The control channel between a daemon and its operator's CLI on the same
+ * machine: ipc:// only, no CURVE; the socket file is made mode 0600, and
+ * should sit in a folder only the daemon's user can enter. */
+cdx_err cdx_sock_bind_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
+                            const char *ipc_endpoint, cdx_errbuf *eb);
+cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
+                               const char *ipc_endpoint, cdx_errbuf *eb);
 
 /* The endpoint actually bound (for wildcard ports). Borrowed. */
 const char *cdx_sock_endpoint(const cdx_sock *s);

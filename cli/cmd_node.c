@@ -1,0 +1,158 @@
+/* cydex publish / ack: the operator's and relays' way to speak through the
+ * local node (its control socket). The node signs, logs, keeps the
+ * envelope until a broker receipts it, and resends it if need be; these
+ * commands return once the node has it durably. A node that is not running
+ * gives exit 69 and says so, within seconds, never a hang. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "cydex/transport.h"
+
+#define S_WAIT_MS 5000
+
+/* Sends frames to the node and returns its reply (["ok"|"error"][a][b]). */
+static int s_ask(const char *cmd, const char *node, const cdx_bytes *frames, size_t n, bool json)
+{
+    struct stat st;
+    if (strncmp(node, "ipc://", 6) != 0) {
+        fprintf(stderr, "cydex %s: --node takes the node's control socket, ipc://PATH\n", cmd);
+        return CLI_USAGE;
+    }
+    if (stat(node + 6, &st) != 0) {
+        fprintf(stderr, "cydex %s: no node at %s: is cydex-node running (its 'control' "
+                        "setting)?\n",
+                cmd, node);
+        return 69;
+    }
+    cdx_errbuf eb = {0};
+    cdx_transport *t = NULL;
+    cdx_sock *s = NULL;
+    cdx_err rc = cdx_transport_new_local(&t, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_sock_connect_local(&s, t, CDX_SOCK_DEALER, node, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_sock_send(s, frames, n, S_WAIT_MS);
+    cdx_msg m = {0};
+    if (rc == CDX_OK)
+        rc = cdx_sock_recv(s, &m, S_WAIT_MS);
+    int ec = CLI_OK;
+    if (rc == CDX_ERR_TIMEOUT) {
+        fprintf(stderr, "cydex %s: the node at %s did not answer within %d s: is it running?\n",
+                cmd, node, S_WAIT_MS / 1000);
+        ec = 69;
+    } else if (rc != CDX_OK) {
+        ec = cli_fail(cmd, rc, &eb);
+    } else if (m.n != 3) {
+        fprintf(stderr, "cydex %s: the node's answer is malformed\n", cmd);
+        ec = CLI_SOFTWARE;
+    } else {
+        bool ok = m.frame[0].len == 2 && memcmp(m.frame[0].data, "ok", 2) == 0;
+        int al = (int)m.frame[1].len, bl = (int)m.frame[2].len;
+        const char *a = (const char *)m.frame[1].data, *b = (const char *)m.frame[2].data;
+        if (ok && json)
+            printf("{\"hash\":\"%.*s\",\"seq\":%.*s}\n", al, a, bl, b);
+        else if (ok)
+            printf("%s: seq %.*s, envelope hash %.*s (logged; sent to the brokers)\n", cmd, bl, b,
+                   al, a);
+        else
+            fprintf(stderr, "cydex %s: the node refused it: %.*s\n", cmd, bl, b);
+        ec = ok ? CLI_OK : CLI_REFUSED;
+    }
+    cdx_msg_clear(&m);
+    cdx_sock_destroy(&s);
+    cdx_transport_destroy(&t);
+    return ec;
+}
+
+static cdx_bytes s_b(const char *s)
+{
+    return (cdx_bytes){(uint8_t *)s, strlen(s)};
+}
+
+int cmd_publish(int argc, char **argv)
+{
+    static const char usage[] =
+        "cydex publish --node ipc://PATH --topic T [--to ID,ID] [--in FILE] [--json]";
+    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"to", required_argument, NULL, 'T'},
+                                         {"in", required_argument, NULL, 'i'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *node = NULL, *topic = NULL, *to = "", *in = NULL;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': node = optarg; break;
+        case 't': topic = optarg; break;
+        case 'T': to = optarg; break;
+        case 'i': in = optarg; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: %s\n\nReads an alert as JSON (--in or stdin) and has the local node "
+                   "sign it,\nlog it and send it (sealed to --to, for TLP:AMBER, AMBER+STRICT or "
+                   "RED).\nExit 0 once the node holds it durably; 1 refused; 69 no node "
+                   "running.\n",
+                   usage);
+            return CLI_OK;
+        default: return cli_usage("publish", usage, "bad option");
+        }
+    }
+    if (!node || !topic || optind != argc)
+        return cli_usage("publish", usage, "--node and --topic are required");
+    if (!cdx_topic_valid(topic))
+        return cli_usage("publish", usage, "'%s' is not a topic (a-z 0-9 . _ -)", topic);
+    cdx_errbuf eb = {0};
+    cdx_bytes alert;
+    cdx_err rc = cli_read_input(in, 4u << 20, &alert, &eb);
+    if (rc != CDX_OK)
+        return cli_fail("publish", rc, &eb);
+    cdx_bytes frames[4] = {s_b("publish"), s_b(topic), s_b(to), alert};
+    int ec = s_ask("publish", node, frames, 4, json);
+    cdx_bytes_free(&alert);
+    return ec;
+}
+
+int cmd_ack(int argc, char **argv)
+{
+    static const char usage[] = "cydex ack --node ipc://PATH --stage STAGE [--note TEXT] "
+                                "[--alert-id ID] [--json] ALERT_HASH";
+    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
+                                         {"stage", required_argument, NULL, 's'},
+                                         {"note", required_argument, NULL, 'o'},
+                                         {"alert-id", required_argument, NULL, 'a'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *node = NULL, *stage = NULL, *note = "", *id = "";
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': node = optarg; break;
+        case 's': stage = optarg; break;
+        case 'o': note = optarg; break;
+        case 'a': id = optarg; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: %s\n\nAcknowledges an alert, named by its envelope hash, at a stage:\n"
+                   "received, investigating, not-affected, mitigated, assistance-offered,\n"
+                   "rejected. Exit 0 once the node holds it; 1 refused; 69 no node running.\n",
+                   usage);
+            return CLI_OK;
+        default: return cli_usage("ack", usage, "bad option");
+        }
+    }
+    if (!node || !stage || argc - optind != 1)
+        return cli_usage("ack", usage, "--node, --stage and the alert's hash are required");
+    cdx_ack_stage st;
+    if (cdx_ack_stage_parse(stage, &st) != CDX_OK)
+        return cli_usage("ack", usage, "unknown stage '%s'", stage);
+    cdx_bytes frames[5] = {s_b("ack"), s_b(argv[optind]), s_b(stage), s_b(note), s_b(id)};
+    return s_ask("ack", node, frames, 5, json);
+}

@@ -1,0 +1,203 @@
+/* Publishing through a node, as an operator does with the cydex command:
+ * EE's node signs, logs and sends, and keeps each envelope in its outbox
+ * until a broker's receipt; with the broker down the envelope waits and is
+ * resent when the broker returns; FR receives (a sealed alert too, which
+ * FR can open) and acknowledges through its own node, and EE's node logs
+ * the ack. Both nodes' logs are audited afterwards. Processes by PID;
+ * ipc:// only. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bus.h"
+#include "check.h"
+#include "cydex/audit.h"
+#include "fixture.h"
+#include "proc.h"
+
+static fixture F;
+static char s_dir[256];
+static proc_capture s_cap;
+
+static char *s_p(const char *name)
+{
+    static char bufs[8][320];
+    static int next;
+    char *p = bufs[next++ % 8];
+    snprintf(p, 320, "%s/%s", s_dir, name);
+    return p;
+}
+
+static void s_count(const char *logname, const char *who, uint64_t *max, uint64_t *count,
+                    size_t *outbox)
+{
+    *max = *count = 0;
+    if (outbox)
+        *outbox = 0;
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    if (cdx_log_new(&log, s_p(logname), &ro, NULL) != CDX_OK)
+        return;
+    cdx_log_sender *s = NULL;
+    size_t n = 0;
+    if (cdx_log_senders(log, &s, &n) == CDX_OK)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(s[i].id, who) == 0) {
+                *max = s[i].max_seq;
+                *count = s[i].count;
+            }
+    free(s);
+    if (outbox)
+        cdx_log_outbox_scan(log, NULL, NULL, outbox);
+    cdx_log_destroy(&log);
+}
+
+/* Waits (bounded) until the log holds `who` up to seq, and (if outbox is
+ * not SIZE_MAX) exactly that many envelopes wait for a receipt. */
+static bool s_wait(const char *logname, const char *who, uint64_t seq, size_t outbox)
+{
+    uint64_t max = 0, count = 0;
+    size_t pending = 0;
+    for (int i = 0; i < 200; i++) {
+        s_count(logname, who, &max, &count, &pending);
+        if (max >= seq && (outbox == SIZE_MAX || pending == outbox))
+            return true;
+        bus_nap(50);
+    }
+    fprintf(stderr, "%s: %s at %llu (want %llu), outbox %zu\n", logname, who,
+            (unsigned long long)max, (unsigned long long)seq, pending);
+    return false;
+}
+
+static void s_write(const char *name, const char *text)
+{
+    FILE *f = fopen(s_p(name), "w");
+    REQUIRE(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+#define HAS(text) CHECK(strstr(s_cap.out, text) || strstr(s_cap.err, text))
+
+int main(void)
+{
+    fixture_init(&F);
+    fixture_tmpdir(s_dir);
+    proc_capture_init(&s_cap, s_dir);
+    REQUIRE(mkdir(s_p("keys"), 0700) == 0);
+    REQUIRE(cdx_identity_save(F.broker, s_p("keys"), NULL) == CDX_OK);
+    REQUIRE(cdx_identity_save(F.ee, s_p("keys"), NULL) == CDX_OK);
+    REQUIRE(cdx_identity_save(F.fr, s_p("keys"), NULL) == CDX_OK);
+    REQUIRE(cdx_roster_save(F.roster, s_p("roster.bin"), NULL) == CDX_OK);
+    s_write("green.json", "{\"title\":\"Ransomware wave against hospitals\",\"tlp\":\"GREEN\"}");
+    s_write("amber.json", "{\"title\":\"Compromised supplier\",\"tlp\":\"AMBER\"}");
+    s_write("red.json", "{\"title\":\"Names of officials\",\"tlp\":\"RED\"}");
+    char ee_node[320], fr_node[320];
+    snprintf(ee_node, sizeof ee_node, "ipc://%s", s_p("ee-control"));
+    snprintf(fr_node, sizeof fr_node, "ipc://%s", s_p("fr-control"));
+
+    pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha", "checkpoint_ms = 200");
+    pid_t ee = bus_start_node(s_dir, "ee", "EE", "alpha", "broker.alpha", "ack,sth");
+    pid_t fr = bus_start_node(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,sth");
+    CHECK(s_wait("ee-log", "broker.alpha", 1, SIZE_MAX)); /* subscriptions are in place */
+    CHECK(s_wait("fr-log", "broker.alpha", 1, SIZE_MAX));
+
+    /* 1. Published, logged by EE's node, receipted, received by FR. */
+    CHECK_EQ(proc_capture_run(&s_cap, s_p("green.json"), "cydex", "publish", "--node", ee_node,
+                              "--topic", "alert.health", "--json", NULL),
+             0);
+    HAS("\"seq\":1}");
+    char hash1[65] = "";
+    const char *h = strstr(s_cap.out, "\"hash\":\"");
+    if (h)
+        snprintf(hash1, sizeof hash1, "%.64s", h + 8);
+    CHECK(s_wait("ee-log", "EE", 1, 0));
+    CHECK(s_wait("fr-log", "EE", 1, SIZE_MAX));
+
+    /* 2. The broker is down: the node holds the envelope; it waits. */
+    CHECK_EQ(bus_stop(broker), 0);
+    CHECK_EQ(proc_capture_run(&s_cap, s_p("green.json"), "cydex", "publish", "--node", ee_node,
+                              "--topic", "alert.health", NULL),
+             0);
+    HAS("seq 2");
+    CHECK(s_wait("ee-log", "EE", 2, 1)); /* logged, one waiting for a receipt */
+    /* The broker returns: the node resends, gets its receipt. */
+    broker = bus_start_broker(s_dir, "alpha", "broker.alpha", "checkpoint_ms = 200");
+    CHECK(s_wait("ee-log", "EE", 2, 0));
+    CHECK(s_wait("alpha-log", "EE", 2, SIZE_MAX));
+
+    /* 3. Sealed to FR; and a RED alert unsealed is refused by the node. */
+    CHECK_EQ(proc_capture_run(&s_cap, s_p("amber.json"), "cydex", "publish", "--node", ee_node,
+                              "--topic", "alert.energy", "--to", "FR", NULL),
+             0);
+    HAS("seq 3");
+    CHECK_EQ(proc_capture_run(&s_cap, s_p("red.json"), "cydex", "publish", "--node", ee_node,
+                              "--topic", "alert.energy", NULL),
+             1);
+    HAS("must be sealed");
+    CHECK(s_wait("fr-log", "EE", 3, SIZE_MAX)); /* 2 arrives live or as a gap filled */
+
+    /* 4. FR acknowledges seq 1 through its node; EE's node logs the ack. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "ack", "--node", fr_node, "--stage",
+                              "investigating", "--note", "checking our hospitals", hash1, NULL),
+             0);
+    HAS("seq 1");
+    CHECK(s_wait("ee-log", "FR", 1, SIZE_MAX));
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "ack", "--node", fr_node, "--stage",
+                              "pondering", hash1, NULL),
+             64);
+
+    CHECK_EQ(bus_stop(ee), 0);
+    CHECK_EQ(bus_stop(fr), 0);
+    CHECK_EQ(bus_stop(broker), 0);
+    /* 5. A node that is not running: a clear message, exit 69, no hang. */
+    CHECK_EQ(proc_capture_run(&s_cap, s_p("green.json"), "cydex", "publish", "--node", ee_node,
+                              "--topic", "alert.health", NULL),
+             69);
+
+    /* Both logs verify; EE's three alerts are each in FR's log once, and
+     * the sealed one opens with FR's key. */
+    const char *logs[] = {"ee-log", "fr-log", "alpha-log"};
+    for (int i = 0; i < 3; i++) {
+        cdx_log *log = NULL;
+        cdx_log_opts ro = {.read_only = true};
+        REQUIRE(cdx_log_new(&log, s_p(logs[i]), &ro, NULL) == CDX_OK);
+        cdx_audit_opts ao = {.roster = F.roster};
+        cdx_audit_report rep;
+        REQUIRE(cdx_audit_verify(log, &ao, &rep, NULL) == CDX_OK);
+        if (!rep.pass)
+            fprintf(stderr, "%s: %s\n", logs[i], rep.reason);
+        CHECK(rep.pass);
+        cdx_log_destroy(&log);
+    }
+    uint64_t max, count;
+    s_count("fr-log", "EE", &max, &count, NULL);
+    CHECK_EQ(max, 3);
+    CHECK_EQ(count, 3);
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    REQUIRE(cdx_log_new(&log, s_p("fr-log"), &ro, NULL) == CDX_OK);
+    uint64_t index;
+    cdx_log_entry e;
+    REQUIRE(cdx_log_find_seq(log, "EE", 3, &index) == CDX_OK);
+    REQUIRE(cdx_log_get(log, index, &e, NULL) == CDX_OK);
+    cdx_envelope *env = NULL;
+    cdx_alert opened;
+    REQUIRE(cdx_envelope_verify(&env, F.roster, e.envelope.data, e.envelope.len, NULL, NULL) ==
+            CDX_OK);
+    CHECK_EQ(cdx_envelope_open(env, F.fr, &opened, NULL), CDX_OK);
+    CHECK_STR(opened.title, "Compromised supplier");
+    cdx_alert_clear(&opened);
+    cdx_envelope_destroy(&env);
+    cdx_log_entry_clear(&e);
+    cdx_log_destroy(&log);
+
+    proc_capture_free(&s_cap);
+    fixture_free(&F);
+    int rc = check_done("publish_test");
+    if (rc == 0)
+        fixture_rmtree(s_dir);
+    else
+        fprintf(stderr, "files kept in %s (ee.log, fr.log, alpha.log)\n", s_dir);
+    return rc;
+}
