@@ -55,6 +55,12 @@ cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb);
 /* Loads a roster and checks it as a trust anchor (its own admins). */
 cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *eb);
 
+/* Sends one request to a node's control socket (["publish", ...] or
+ * ["ack", ...]); on success fills the envelope's hash (hex) and seq.
+ * Returns an exit code; on failure err says why (69: no node running). */
+int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[65], uint64_t *seq,
+                 char *err, size_t errlen);
+
 int cmd_keygen(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
 int cmd_sign(int argc, char **argv);

@@ -13,18 +13,17 @@
 
 #define S_WAIT_MS 5000
 
-/* Sends frames to the node and returns its reply (["ok"|"error"][a][b]). */
-static int s_ask(const char *cmd, const char *node, const cdx_bytes *frames, size_t n, bool json)
+int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[65], uint64_t *seq,
+                 char *err, size_t errlen)
 {
     struct stat st;
     if (strncmp(node, "ipc://", 6) != 0) {
-        fprintf(stderr, "cydex %s: --node takes the node's control socket, ipc://PATH\n", cmd);
+        snprintf(err, errlen, "--node takes the node's control socket, ipc://PATH");
         return CLI_USAGE;
     }
     if (stat(node + 6, &st) != 0) {
-        fprintf(stderr, "cydex %s: no node at %s: is cydex-node running (its 'control' "
-                        "setting)?\n",
-                cmd, node);
+        snprintf(err, errlen, "no node at %s: is cydex-node running (its 'control' setting)?",
+                 node);
         return 69;
     }
     cdx_errbuf eb = {0};
@@ -40,30 +39,44 @@ static int s_ask(const char *cmd, const char *node, const cdx_bytes *frames, siz
         rc = cdx_sock_recv(s, &m, S_WAIT_MS);
     int ec = CLI_OK;
     if (rc == CDX_ERR_TIMEOUT) {
-        fprintf(stderr, "cydex %s: the node at %s did not answer within %d s: is it running?\n",
-                cmd, node, S_WAIT_MS / 1000);
+        snprintf(err, errlen, "the node at %s did not answer within %d s: is it running?", node,
+                 S_WAIT_MS / 1000);
         ec = 69;
     } else if (rc != CDX_OK) {
-        ec = cli_fail(cmd, rc, &eb);
+        snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
+        ec = cli_exit_code(rc);
     } else if (m.n != 3) {
-        fprintf(stderr, "cydex %s: the node's answer is malformed\n", cmd);
+        snprintf(err, errlen, "the node's answer is malformed");
         ec = CLI_SOFTWARE;
+    } else if (m.frame[0].len == 2 && memcmp(m.frame[0].data, "ok", 2) == 0) {
+        snprintf(hash, 65, "%.*s", (int)m.frame[1].len, (const char *)m.frame[1].data);
+        char num[24];
+        snprintf(num, sizeof num, "%.*s", (int)m.frame[2].len, (const char *)m.frame[2].data);
+        *seq = strtoull(num, NULL, 10);
     } else {
-        bool ok = m.frame[0].len == 2 && memcmp(m.frame[0].data, "ok", 2) == 0;
-        int al = (int)m.frame[1].len, bl = (int)m.frame[2].len;
-        const char *a = (const char *)m.frame[1].data, *b = (const char *)m.frame[2].data;
-        if (ok && json)
-            printf("{\"hash\":\"%.*s\",\"seq\":%.*s}\n", al, a, bl, b);
-        else if (ok)
-            printf("%s: seq %.*s, envelope hash %.*s (logged; sent to the brokers)\n", cmd, bl, b,
-                   al, a);
-        else
-            fprintf(stderr, "cydex %s: the node refused it: %.*s\n", cmd, bl, b);
-        ec = ok ? CLI_OK : CLI_REFUSED;
+        snprintf(err, errlen, "the node refused it: %.*s", (int)m.frame[2].len,
+                 (const char *)m.frame[2].data);
+        ec = CLI_REFUSED;
     }
     cdx_msg_clear(&m);
     cdx_sock_destroy(&s);
     cdx_transport_destroy(&t);
+    return ec;
+}
+
+/* Asks the node and reports as a command does. */
+static int s_ask(const char *cmd, const char *node, const cdx_bytes *frames, size_t n, bool json)
+{
+    char hash[65] = "", err[400] = "";
+    uint64_t seq = 0;
+    int ec = cli_node_ask(node, frames, n, hash, &seq, err, sizeof err);
+    if (ec != CLI_OK)
+        fprintf(stderr, "cydex %s: %s\n", cmd, err);
+    else if (json)
+        printf("{\"hash\":\"%s\",\"seq\":%llu}\n", hash, (unsigned long long)seq);
+    else
+        printf("%s: seq %llu, envelope hash %s (logged; sent to the brokers)\n", cmd,
+               (unsigned long long)seq, hash);
     return ec;
 }
 

@@ -26,6 +26,19 @@ static int s_str(char *dst, size_t cap, const char *v, const char *key, s_ctx *x
     return 1;
 }
 
+/* A duration in milliseconds, at least 100. */
+static int s_ms(uint64_t *dst, const char *v, const char *key, s_ctx *x)
+{
+    char *end;
+    errno = 0;
+    *dst = strtoull(v, &end, 10);
+    if (errno || *end || !*v || v[0] == '-' || *dst < 100) {
+        snprintf(x->err, x->errlen, "%s must be a number of milliseconds, at least 100", key);
+        return 0;
+    }
+    return 1;
+}
+
 static int s_handler(void *user, const char *section, const char *name, const char *value)
 {
     s_ctx *x = user;
@@ -61,26 +74,12 @@ static int s_handler(void *user, const char *section, const char *name, const ch
             return s_str(c->subscribe, sizeof c->subscribe, value, name, x);
         if (strcmp(name, "control") == 0)
             return s_str(c->control, sizeof c->control, value, name, x);
-        if (strcmp(name, "resend_ms") == 0) {
-            char *end;
-            errno = 0;
-            c->resend_ms = strtoull(value, &end, 10);
-            if (errno || *end || c->resend_ms < 100) {
-                snprintf(x->err, x->errlen, "resend_ms must be a number of at least 100");
-                return 0;
-            }
-            return 1;
-        }
-        if (strcmp(name, "skew_ms") == 0) {
-            char *end;
-            errno = 0;
-            c->skew_ms = strtoull(value, &end, 10);
-            if (errno || *end || c->skew_ms < 1000) {
-                snprintf(x->err, x->errlen, "skew_ms must be a number of at least 1000");
-                return 0;
-            }
-            return 1;
-        }
+        if (strcmp(name, "resend_ms") == 0)
+            return s_ms(&c->resend_ms, value, name, x);
+        if (strcmp(name, "sync_ms") == 0)
+            return s_ms(&c->sync_ms, value, name, x);
+        if (strcmp(name, "skew_ms") == 0)
+            return s_ms(&c->skew_ms, value, name, x);
     } else {
         snprintf(x->err, x->errlen, "unknown section [%s]", section);
         return 0;
@@ -94,6 +93,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     memset(c, 0, sizeof *c);
     c->skew_ms = CDX_SKEW_DEFAULT_MS;
     c->resend_ms = 3000;
+    c->sync_ms = 10000;
     s_ctx x = {c, err, errlen, ""};
     err[0] = '\0';
     int line = ini_parse(path, s_handler, &x);

@@ -9,6 +9,7 @@
  *   skew_ms = 300000
  *   control = ipc:///run/cydex/FR/control  ; the operator's CLI talks here
  *   resend_ms = 3000                  ; resend what no broker receipted yet
+ *   sync_ms = 10000                   ; ask every broker for anything missed
  *
  *   [broker.alpha]                    ; one section per broker it uses
  *   id = broker.alpha
@@ -40,6 +41,7 @@ typedef struct node_config {
     char control[256];
     uint64_t skew_ms;
     uint64_t resend_ms;
+    uint64_t sync_ms;
     node_broker_config broker[NODE_MAX_BROKERS];
     size_t n_brokers;
 } node_config;

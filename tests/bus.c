@@ -111,7 +111,7 @@ pid_t bus_start_node(const char *dir, const char *name, const char *id, const ch
     bus_endpoint(cu, dir, broker, "catchup");
     snprintf(conf, sizeof conf,
              "[node]\nid = %s\nkey = %s/keys/%s.secret\nroster = %s/roster.bin\n"
-             "log = %s/%s-log\ncontrol = ipc://%s/%s-control\nresend_ms = 300\n"
+             "log = %s/%s-log\ncontrol = ipc://%s/%s-control\nresend_ms = 300\nsync_ms = 500\n"
              "subscribe = %s\n[broker.%s]\nid = %s\ningress = %s\nfanout = %s\n"
              "catchup = %s\n",
              id, dir, id, dir, dir, name, dir, name, subscribe, broker, broker_id, in, fan, cu);

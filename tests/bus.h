@@ -24,7 +24,8 @@ pid_t bus_spawn(const char *dir, const char *name, const char *prog, const char 
 pid_t bus_start_broker(const char *dir, const char *name, const char *id, const char *extra);
 
 /* Starts cydex-node NAME as member `id` (key DIR/keys/ID.secret, log
- * DIR/NAME-log, control ipc://DIR/NAME-control, resend every 300 ms)
+ * DIR/NAME-log, control ipc://DIR/NAME-control, resend every 300 ms,
+ * sync every 500 ms)
  * using broker BROKER (started by bus_start_broker with that name). */
 pid_t bus_start_node(const char *dir, const char *name, const char *id, const char *broker,
                      const char *broker_id, const char *subscribe);
