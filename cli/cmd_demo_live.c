@@ -1,0 +1,383 @@
+/* cydex demo, live: two brokers (peered) and three nodes (each connected
+ * to both) on this machine, over ipc:// sockets in the demo's folder. EE
+ * publishes a TLP:GREEN alert and a TLP:AMBER alert sealed to FR; FR and
+ * DE acknowledge; broker.alpha is killed with SIGKILL and EE publishes
+ * again, delivered through broker.beta; every log is audited; a table says
+ * who received, could read and acknowledged what. Every process it starts
+ * is stopped by its PID, whatever happens; every wait is bounded. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cydex/audit.h"
+#include "cydex/log.h"
+#include "demo.h"
+
+#define S_MAX_PROCS 5
+
+typedef struct s_live {
+    demo *d;
+    char bin[4096];
+    pid_t pid[S_MAX_PROCS];
+    const char *name[S_MAX_PROCS];
+} s_live;
+
+static void s_nap(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static const char *s_path(const demo *d, const char *id, const char *file)
+{
+    static char bufs[8][4300];
+    static int next;
+    char *p = bufs[next++ % 8];
+    snprintf(p, 4300, "%s/%s/%s", d->dir, id, file);
+    return p;
+}
+
+/* The daemons live beside this cydex binary. */
+static bool s_find_bin(s_live *l)
+{
+    ssize_t n = readlink("/proc/self/exe", l->bin, sizeof l->bin - 1);
+    if (n <= 0)
+        return false;
+    l->bin[n] = '\0';
+    char *slash = strrchr(l->bin, '/');
+    if (!slash)
+        return false;
+    *slash = '\0';
+    return true;
+}
+
+static bool s_wait_file(const char *path)
+{
+    struct stat st;
+    for (int i = 0; i < 500; i++) {
+        if (stat(path, &st) == 0)
+            return true;
+        s_nap(10);
+    }
+    return false;
+}
+
+static pid_t s_spawn(s_live *l, int slot, const char *id, const char *prog, const char *conf,
+                     const char *ready)
+{
+    char bin[4200];
+    snprintf(bin, sizeof bin, "%s/%s", l->bin, prog);
+    FILE *f = fopen(s_path(l->d, id, "daemon.conf"), "w");
+    if (!f)
+        return -1;
+    fputs(conf, f);
+    fclose(f);
+    const char *conf_path = s_path(l->d, id, "daemon.conf");
+    const char *err_path = s_path(l->d, id, "daemon.log");
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(err_path, "a", stderr) || !freopen("/dev/null", "w", stdout))
+            _exit(126);
+        execl(bin, prog, "-c", conf_path, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0) {
+        l->pid[slot] = pid;
+        l->name[slot] = id;
+    }
+    return pid > 0 && s_wait_file(ready) ? pid : -1;
+}
+
+static int s_stop(s_live *l, int slot, int sig)
+{
+    pid_t pid = l->pid[slot];
+    if (pid <= 0)
+        return -1;
+    kill(pid, sig);
+    for (int i = 0; i < 1000; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            l->pid[slot] = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        s_nap(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    l->pid[slot] = 0;
+    return -1;
+}
+
+static void s_ep(char out[4400], const demo *d, const char *id, const char *what)
+{
+    snprintf(out, 4400, "ipc://%s/%s/%s", d->dir, id, what);
+}
+
+static bool s_start_broker(s_live *l, int slot, const char *id, const char *peer)
+{
+    demo *d = l->d;
+    char in[4400], fan[4400], cu[4400], pfan[4400], pcu[4400];
+    s_ep(in, d, id, "ingress");
+    s_ep(fan, d, id, "fanout");
+    s_ep(cu, d, id, "catchup");
+    s_ep(pfan, d, peer, "fanout");
+    s_ep(pcu, d, peer, "catchup");
+    size_t cap = 8 * 4400 + 1024;
+    char *conf = malloc(cap);
+    if (!conf)
+        return false;
+    snprintf(conf, cap,
+             "[broker]\nid = %s\nkey = %s/%s/%s.secret\nroster = %s/roster.bin\nlog = %s\n"
+             "ingress = %s\nfanout = %s\ncatchup = %s\ncheckpoint_ms = 1000\n"
+             "peer_sync_ms = 500\n[peer.other]\nid = %s\nfanout = %s\ncatchup = %s\n",
+             id, d->dir, id, id, d->dir, s_path(d, id, "log"), in, fan, cu, peer, pfan, pcu);
+    bool ok = s_spawn(l, slot, id, "cydex-broker", conf, in + 6) > 0;
+    free(conf);
+    return ok;
+}
+
+static bool s_start_node(s_live *l, int slot, const char *id)
+{
+    demo *d = l->d;
+    char ctl[4400], b[2][3][4400];
+    size_t cap = 9 * 4400 + 1024;
+    char *conf = malloc(cap);
+    if (!conf)
+        return false;
+    const char *brokers[2] = {"broker.alpha", "broker.beta"};
+    for (int i = 0; i < 2; i++) {
+        s_ep(b[i][0], d, brokers[i], "ingress");
+        s_ep(b[i][1], d, brokers[i], "fanout");
+        s_ep(b[i][2], d, brokers[i], "catchup");
+    }
+    s_ep(ctl, d, id, "control");
+    snprintf(conf, cap,
+             "[node]\nid = %s\nkey = %s/%s/%s.secret\nroster = %s/roster.bin\nlog = %s\n"
+             "control = %s\nresend_ms = 500\nsync_ms = 1000\n"
+             "[broker.alpha]\nid = broker.alpha\ningress = %s\nfanout = %s\ncatchup = %s\n"
+             "[broker.beta]\nid = broker.beta\ningress = %s\nfanout = %s\ncatchup = %s\n",
+             id, d->dir, id, id, d->dir, s_path(d, id, "log"), ctl, b[0][0], b[0][1], b[0][2],
+             b[1][0], b[1][1], b[1][2]);
+    bool ok = s_spawn(l, slot, id, "cydex-node", conf, ctl + 6) > 0;
+    free(conf);
+    return ok;
+}
+
+/* Through a node's control socket, as the cydex command does. */
+static bool s_publish(s_live *l, const char *id, const char *topic, const char *to,
+                      const char *json, char hash[65])
+{
+    char ctl[4400], err[400];
+    uint64_t seq = 0;
+    s_ep(ctl, l->d, id, "control");
+    cdx_bytes f[4] = {{(uint8_t *)"publish", 7},
+                      {(uint8_t *)topic, strlen(topic)},
+                      {(uint8_t *)to, strlen(to)},
+                      {(uint8_t *)json, strlen(json)}};
+    int ec = cli_node_ask(ctl, f, 4, hash, &seq, err, sizeof err);
+    if (ec != CLI_OK)
+        printf("        %s\n", err);
+    return ec == CLI_OK;
+}
+
+static bool s_ack(s_live *l, const char *id, const char *hash, const char *stage,
+                  const char *note)
+{
+    char ctl[4400], err[400], h[65];
+    uint64_t seq = 0;
+    s_ep(ctl, l->d, id, "control");
+    cdx_bytes f[5] = {{(uint8_t *)"ack", 3},
+                      {(uint8_t *)hash, strlen(hash)},
+                      {(uint8_t *)stage, strlen(stage)},
+                      {(uint8_t *)note, strlen(note)},
+                      {(uint8_t *)"", 0}};
+    int ec = cli_node_ask(ctl, f, 5, h, &seq, err, sizeof err);
+    if (ec != CLI_OK)
+        printf("        %s\n", err);
+    return ec == CLI_OK;
+}
+
+/* Whether member `who`'s log holds the envelope with this hash (hex). */
+static bool s_holds(const demo *d, const char *who, const char *hex, cdx_log_entry *out)
+{
+    uint8_t h[CDX_HASH_BYTES];
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    uint64_t index;
+    bool found = cdx_hex_decode(h, CDX_HASH_BYTES, hex) == CDX_OK &&
+                 cdx_log_new(&log, s_path(d, who, "log"), &ro, NULL) == CDX_OK &&
+                 cdx_log_find_hash(log, h, &index) == CDX_OK &&
+                 (!out || cdx_log_get(log, index, out, NULL) == CDX_OK);
+    cdx_log_destroy(&log);
+    return found;
+}
+
+static bool s_wait_holds(const demo *d, const char *who, const char *hex)
+{
+    for (int i = 0; i < 300; i++) {
+        if (s_holds(d, who, hex, NULL))
+            return true;
+        s_nap(50);
+    }
+    return false;
+}
+
+typedef struct s_acks {
+    const char *alert; /* hex */
+    char stage[3][32]; /* by EE, FR, DE */
+} s_acks;
+
+/* The stage of `who`'s acknowledgement of `alert` in EE's log, or "-". */
+typedef struct s_find_ack {
+    const demo *d;
+    uint8_t alert[CDX_HASH_BYTES];
+    const char *who;
+    char stage[32];
+} s_find_ack;
+
+static cdx_err s_ack_visit(void *ctx, cdx_log_entry *e)
+{
+    s_find_ack *f = ctx;
+    cdx_envelope *env = NULL;
+    if (cdx_envelope_inspect(&env, e->envelope.data, e->envelope.len, NULL) == CDX_OK) {
+        const cdx_body *b = cdx_envelope_body(env);
+        if (b->kind == CDX_PAYLOAD_ACK && strcmp(b->sender, f->who) == 0 &&
+            memcmp(b->ack.alert_hash, f->alert, CDX_HASH_BYTES) == 0)
+            snprintf(f->stage, sizeof f->stage, "%s", cdx_ack_stage_name(b->ack.stage));
+    }
+    cdx_envelope_destroy(&env);
+    return CDX_OK;
+}
+
+static void s_ack_of(const demo *d, const char *hex, const char *who, char out[32])
+{
+    s_find_ack f = {.d = d, .who = who};
+    snprintf(f.stage, sizeof f.stage, "-");
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    if (cdx_hex_decode(f.alert, CDX_HASH_BYTES, hex) == CDX_OK &&
+        cdx_log_new(&log, s_path(d, "EE", "log"), &ro, NULL) == CDX_OK)
+        cdx_log_scan(log, 0, UINT64_MAX, s_ack_visit, &f, NULL);
+    cdx_log_destroy(&log);
+    snprintf(out, 32, "%s", f.stage);
+}
+
+static bool s_wait_ack(const demo *d, const char *hex, const char *who)
+{
+    char stage[32];
+    for (int i = 0; i < 300; i++) {
+        s_ack_of(d, hex, who, stage);
+        if (strcmp(stage, "-") != 0)
+            return true;
+        s_nap(50);
+    }
+    return false;
+}
+
+static void s_table(demo *d, char alerts[3][65], const char *labels[3])
+{
+    cdx_identity *ids[2] = {d->fr, d->de};
+    const char *names[2] = {"FR", "DE"};
+    printf("\n   %-4s %-34s %-12s %-16s %s\n", "", "EE's alert", "received", "could read",
+           "acknowledged");
+    for (int s = 0; s < 2; s++)
+        for (int a = 0; a < 3; a++) {
+            cdx_log_entry e = {0};
+            bool got = s_holds(d, names[s], alerts[a], &e);
+            const char *read = "-";
+            cdx_envelope *env = NULL;
+            if (got && cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) ==
+                           CDX_OK) {
+                cdx_alert opened;
+                if (cdx_envelope_body(env)->kind == CDX_PAYLOAD_ALERT) {
+                    read = "yes";
+                } else if (cdx_envelope_open(env, ids[s], &opened, NULL) == CDX_OK) {
+                    read = "yes (opened)";
+                    cdx_alert_clear(&opened);
+                } else {
+                    read = "no (sealed)";
+                }
+            }
+            char stage[32];
+            s_ack_of(d, alerts[a], names[s], stage);
+            printf("   %-4s %-34s %-12s %-16s %s\n", a == 0 ? names[s] : "", labels[a],
+                   got ? "yes" : "NO", read, stage);
+            cdx_envelope_destroy(&env);
+            cdx_log_entry_clear(&e);
+        }
+}
+
+void demo_live(demo *d)
+{
+    s_live l = {.d = d};
+    demo_step("8. A live federation: two brokers, peered, and three nodes");
+    bool ok = s_find_bin(&l) && s_start_broker(&l, 0, "broker.alpha", "broker.beta") &&
+              s_start_broker(&l, 1, "broker.beta", "broker.alpha") &&
+              s_start_node(&l, 2, "EE") && s_start_node(&l, 3, "FR") && s_start_node(&l, 4, "DE");
+    demo_expect(d, ok, "broker.alpha, broker.beta, and the nodes of EE, FR and DE are up "
+                       "(logs in %s/<id>/log)",
+                d->dir);
+    char alerts[3][65] = {"", "", ""};
+    const char *labels[3] = {"1 TLP:GREEN ransomware wave", "2 TLP:AMBER sealed to FR",
+                             "3 TLP:GREEN update, via beta"};
+    if (ok) {
+        demo_step("9. EE publishes; FR and DE receive and acknowledge");
+        ok = s_publish(&l, "EE", "alert.health", "",
+                       "{\"title\":\"Ransomware wave against hospitals\",\"tlp\":\"GREEN\","
+                       "\"severity\":\"severe\",\"category\":\"ransomware\"}",
+                       alerts[0]) &&
+             s_publish(&l, "EE", "alert.energy", "FR",
+                       "{\"title\":\"Compromised supplier of grid-control software\","
+                       "\"tlp\":\"AMBER\",\"severity\":\"severe\"}",
+                       alerts[1]);
+        demo_expect(d, ok, "EE's node signed, logged and sent both (one sealed to FR)");
+        bool arrived = ok && s_wait_holds(d, "FR", alerts[0]) &&
+                       s_wait_holds(d, "FR", alerts[1]) && s_wait_holds(d, "DE", alerts[0]) &&
+                       s_wait_holds(d, "DE", alerts[1]);
+        demo_expect(d, arrived, "both arrived at FR's and DE's nodes, verified and logged");
+        ok = arrived && s_ack(&l, "FR", alerts[0], "investigating", "checking our hospitals") &&
+             s_ack(&l, "DE", alerts[0], "not-affected", "no such VPN in use") &&
+             s_ack(&l, "FR", alerts[1], "mitigated", "supplier's updates blocked");
+        bool acked = ok && s_wait_ack(d, alerts[0], "FR") && s_wait_ack(d, alerts[0], "DE") &&
+                     s_wait_ack(d, alerts[1], "FR");
+        demo_expect(d, acked, "FR and DE acknowledged; EE's node logged their acks");
+        ok = acked;
+    }
+    if (ok) {
+        demo_step("10. broker.alpha is killed (SIGKILL); EE publishes again");
+        int st = s_stop(&l, 0, SIGKILL);
+        demo_expect(d, st == 128 + SIGKILL, "broker.alpha is gone");
+        ok = s_publish(&l, "EE", "alert.health", "",
+                       "{\"title\":\"Ransomware wave: decryptor available\",\"tlp\":\"GREEN\","
+                       "\"severity\":\"moderate\"}",
+                       alerts[2]);
+        bool via_beta =
+            ok && s_wait_holds(d, "FR", alerts[2]) && s_wait_holds(d, "DE", alerts[2]);
+        demo_expect(d, via_beta, "delivered to FR and DE through broker.beta");
+    }
+    demo_step("11. Everything stopped; every log audited");
+    const char *order[] = {"EE", "FR", "DE", "broker.beta", "broker.alpha"};
+    int slot_of[] = {2, 3, 4, 1, 0};
+    for (int i = 0; i < 5; i++)
+        if (l.pid[slot_of[i]])
+            s_stop(&l, slot_of[i], SIGTERM);
+    for (int i = 0; i < 5; i++) {
+        cdx_log *log = NULL;
+        cdx_log_opts ro = {.read_only = true};
+        cdx_audit_opts ao = {.roster = d->roster};
+        cdx_audit_report r = {0};
+        bool ran = cdx_log_new(&log, s_path(d, order[i], "log"), &ro, NULL) == CDX_OK &&
+                   cdx_audit_verify(log, &ao, &r, NULL) == CDX_OK;
+        demo_expect(d, ran && r.pass, "cydex-audit verify %-13s %s, %llu entries, %llu signed "
+                                      "checkpoint%s",
+                    order[i], ran && r.pass ? "PASS" : "FAIL", (unsigned long long)r.entries,
+                    (unsigned long long)r.checkpoints, r.checkpoints == 1 ? "" : "s");
+        cdx_log_destroy(&log);
+    }
+    if (alerts[0][0])
+        s_table(d, alerts, labels);
+}
