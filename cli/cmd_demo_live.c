@@ -184,8 +184,7 @@ static bool s_publish(s_live *l, const char *id, const char *topic, const char *
     return ec == CLI_OK;
 }
 
-static bool s_ack(s_live *l, const char *id, const char *hash, const char *stage,
-                  const char *note)
+static bool s_ack(s_live *l, const char *id, const char *hash, const char *stage, const char *note)
 {
     char ctl[4400], err[400], h[65];
     uint64_t seq = 0;
@@ -290,8 +289,8 @@ static void s_table(demo *d, char alerts[3][65], const char *labels[3])
             bool got = s_holds(d, names[s], alerts[a], &e);
             const char *read = "-";
             cdx_envelope *env = NULL;
-            if (got && cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) ==
-                           CDX_OK) {
+            if (got &&
+                cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) == CDX_OK) {
                 cdx_alert opened;
                 if (cdx_envelope_body(env)->kind == CDX_PAYLOAD_ALERT) {
                     read = "yes";
@@ -316,10 +315,11 @@ void demo_live(demo *d)
     s_live l = {.d = d};
     demo_step("8. A live federation: two brokers, peered, and three nodes");
     bool ok = s_find_bin(&l) && s_start_broker(&l, 0, "broker.alpha", "broker.beta") &&
-              s_start_broker(&l, 1, "broker.beta", "broker.alpha") &&
-              s_start_node(&l, 2, "EE") && s_start_node(&l, 3, "FR") && s_start_node(&l, 4, "DE");
-    demo_expect(d, ok, "broker.alpha, broker.beta, and the nodes of EE, FR and DE are up "
-                       "(logs in %s/<id>/log)",
+              s_start_broker(&l, 1, "broker.beta", "broker.alpha") && s_start_node(&l, 2, "EE") &&
+              s_start_node(&l, 3, "FR") && s_start_node(&l, 4, "DE");
+    demo_expect(d, ok,
+                "broker.alpha, broker.beta, and the nodes of EE, FR and DE are up "
+                "(logs in %s/<id>/log)",
                 d->dir);
     char alerts[3][65] = {"", "", ""};
     const char *labels[3] = {"1 TLP:GREEN ransomware wave", "2 TLP:AMBER sealed to FR",
@@ -335,9 +335,8 @@ void demo_live(demo *d)
                        "\"tlp\":\"AMBER\",\"severity\":\"severe\"}",
                        alerts[1]);
         demo_expect(d, ok, "EE's node signed, logged and sent both (one sealed to FR)");
-        bool arrived = ok && s_wait_holds(d, "FR", alerts[0]) &&
-                       s_wait_holds(d, "FR", alerts[1]) && s_wait_holds(d, "DE", alerts[0]) &&
-                       s_wait_holds(d, "DE", alerts[1]);
+        bool arrived = ok && s_wait_holds(d, "FR", alerts[0]) && s_wait_holds(d, "FR", alerts[1]) &&
+                       s_wait_holds(d, "DE", alerts[0]) && s_wait_holds(d, "DE", alerts[1]);
         demo_expect(d, arrived, "both arrived at FR's and DE's nodes, verified and logged");
         ok = arrived && s_ack(&l, "FR", alerts[0], "investigating", "checking our hospitals") &&
              s_ack(&l, "DE", alerts[0], "not-affected", "no such VPN in use") &&
@@ -355,8 +354,7 @@ void demo_live(demo *d)
                        "{\"title\":\"Ransomware wave: decryptor available\",\"tlp\":\"GREEN\","
                        "\"severity\":\"moderate\"}",
                        alerts[2]);
-        bool via_beta =
-            ok && s_wait_holds(d, "FR", alerts[2]) && s_wait_holds(d, "DE", alerts[2]);
+        bool via_beta = ok && s_wait_holds(d, "FR", alerts[2]) && s_wait_holds(d, "DE", alerts[2]);
         demo_expect(d, via_beta, "delivered to FR and DE through broker.beta");
     }
     demo_step("11. Everything stopped; every log audited");
@@ -372,8 +370,9 @@ void demo_live(demo *d)
         cdx_audit_report r = {0};
         bool ran = cdx_log_new(&log, s_path(d, order[i], "log"), &ro, NULL) == CDX_OK &&
                    cdx_audit_verify(log, &ao, &r, NULL) == CDX_OK;
-        demo_expect(d, ran && r.pass, "cydex-audit verify %-13s %s, %llu entries, %llu signed "
-                                      "checkpoint%s",
+        demo_expect(d, ran && r.pass,
+                    "cydex-audit verify %-13s %s, %llu entries, %llu signed "
+                    "checkpoint%s",
                     order[i], ran && r.pass ? "PASS" : "FAIL", (unsigned long long)r.entries,
                     (unsigned long long)r.checkpoints, r.checkpoints == 1 ? "" : "s");
         cdx_log_destroy(&log);

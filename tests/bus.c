@@ -2,6 +2,7 @@
 #include "bus.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cydex/log.h"
 
 #define S_MAX_PIDS 16
 static pid_t s_pids[S_MAX_PIDS];
@@ -173,4 +175,45 @@ cdx_err bus_publish(bus_client *c, const cdx_roster *roster, const char *topic, 
         fprintf(stderr, "receipt: %s\n", cdx_errbuf_msg(&eb, rc));
     cdx_msg_clear(&m);
     return rc;
+}
+
+void bus_log_sender(const char *logdir, const char *sender, uint64_t *max, uint64_t *count,
+                    size_t *outbox)
+{
+    *max = *count = 0;
+    if (outbox)
+        *outbox = 0;
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    if (cdx_log_new(&log, logdir, &ro, NULL) != CDX_OK)
+        return;
+    cdx_log_sender *s = NULL;
+    size_t n = 0;
+    if (cdx_log_senders(log, &s, &n) == CDX_OK)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(s[i].id, sender) == 0) {
+                *max = s[i].max_seq;
+                *count = s[i].count;
+            }
+    free(s);
+    if (outbox)
+        cdx_log_outbox_scan(log, NULL, NULL, outbox);
+    cdx_log_destroy(&log);
+}
+
+bool bus_wait_log(const char *logdir, const char *sender, uint64_t seq, uint64_t count,
+                  size_t outbox)
+{
+    uint64_t max = 0, c = 0;
+    size_t pending = 0;
+    for (int i = 0; i < 200; i++) {
+        bus_log_sender(logdir, sender, &max, &c, &pending);
+        if (max >= seq && c >= count && (outbox == SIZE_MAX || pending == outbox))
+            return true;
+        bus_nap(50);
+    }
+    fprintf(stderr, "%s: %s at seq %llu, %llu envelopes, outbox %zu; wanted %llu, %llu\n", logdir,
+            sender, (unsigned long long)max, (unsigned long long)c, pending,
+            (unsigned long long)seq, (unsigned long long)count);
+    return false;
 }

@@ -54,4 +54,16 @@ cdx_err bus_publish(bus_client *c, const cdx_roster *roster, const char *topic, 
 
 void bus_nap(int ms);
 
+/* What a (possibly running) daemon's log holds of one sender: its highest
+ * seq and how many of its envelopes; and how many of the owner's own wait
+ * in the outbox (outbox may be NULL). All zero if the log cannot be read. */
+void bus_log_sender(const char *logdir, const char *sender, uint64_t *max, uint64_t *count,
+                    size_t *outbox);
+
+/* Waits (bounded, about 10 s) until the log holds sender up to `seq` and at
+ * least `count` of its envelopes, and (unless outbox is SIZE_MAX) exactly
+ * `outbox` envelopes wait for a receipt. Says what it saw if not. */
+bool bus_wait_log(const char *logdir, const char *sender, uint64_t seq, uint64_t count,
+                  size_t outbox);
+
 #endif

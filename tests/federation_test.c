@@ -26,38 +26,11 @@ static void s_peer_conf(char *out, size_t cap, const char *name, const char *id)
              name, id, fan, cu);
 }
 
-/* EE's highest seq and count in a running broker's log (read-only). */
-static void s_ee(const char *name, uint64_t *max, uint64_t *count)
+static const char *s_log_of(const char *name)
 {
-    char dir[300];
+    static char dir[300];
     snprintf(dir, sizeof dir, "%s/%s-log", s_dir, name);
-    *max = *count = 0;
-    cdx_log *log = NULL;
-    cdx_log_opts ro = {.read_only = true};
-    if (cdx_log_new(&log, dir, &ro, NULL) != CDX_OK)
-        return;
-    cdx_log_sender *s = NULL;
-    size_t n = 0;
-    if (cdx_log_senders(log, &s, &n) == CDX_OK)
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(s[i].id, "EE") == 0) {
-                *max = s[i].max_seq;
-                *count = s[i].count;
-            }
-    free(s);
-    cdx_log_destroy(&log);
-}
-
-/* Waits (bounded) until a broker's log holds EE up to `seq`. */
-static bool s_wait_for(const char *name, uint64_t seq)
-{
-    uint64_t max = 0, count = 0;
-    for (int i = 0; i < 200 && max < seq; i++) {
-        s_ee(name, &max, &count);
-        if (max < seq)
-            bus_nap(50);
-    }
-    return max >= seq;
+    return dir;
 }
 
 static void s_audit(const char *name, uint64_t want)
@@ -76,7 +49,7 @@ static void s_audit(const char *name, uint64_t want)
     CHECK_EQ(r.equivocations, 0);
     cdx_log_destroy(&log);
     uint64_t max, count;
-    s_ee(name, &max, &count);
+    bus_log_sender(dir, "EE", &max, &count, NULL);
     CHECK_EQ(max, want);
     CHECK_EQ(count, want); /* every seq exactly once */
     for (uint64_t seq = 1; seq <= want; seq++) {
@@ -124,7 +97,7 @@ int main(void)
         CHECK_EQ(r.status, CDX_RECEIPT_ACCEPTED);
         cdx_bytes_free(&env);
     }
-    CHECK(s_wait_for("beta", 3)); /* relayed by the peer link */
+    CHECK(bus_wait_log(s_log_of("beta"), "EE", 3, 3, SIZE_MAX)); /* relayed by the peer link */
 
     /* beta dies mid-stream; EE goes on publishing to alpha. */
     bus_kill(beta);
@@ -139,7 +112,7 @@ int main(void)
     }
     /* beta returns and catches up from alpha. */
     beta = bus_start_broker(s_dir, "beta", "broker.beta", beta_conf);
-    CHECK(s_wait_for("beta", 6));
+    CHECK(bus_wait_log(s_log_of("beta"), "EE", 6, 6, SIZE_MAX));
     bus_nap(600); /* a few sync rounds each way: they must change nothing */
     bus_client_free(&ee);
     CHECK_EQ(bus_stop(alpha), 0);

@@ -15,40 +15,6 @@
 static fixture F;
 static char s_dir[256];
 
-static void s_ee(const char *logdir, const char *who, uint64_t *max, uint64_t *count)
-{
-    *max = *count = 0;
-    cdx_log *log = NULL;
-    cdx_log_opts ro = {.read_only = true};
-    if (cdx_log_new(&log, logdir, &ro, NULL) != CDX_OK)
-        return;
-    cdx_log_sender *s = NULL;
-    size_t n = 0;
-    if (cdx_log_senders(log, &s, &n) == CDX_OK)
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(s[i].id, who) == 0) {
-                *max = s[i].max_seq;
-                *count = s[i].count;
-            }
-    free(s);
-    cdx_log_destroy(&log);
-}
-
-static bool s_wait_for(const char *logdir, const char *who, uint64_t seq, uint64_t count)
-{
-    uint64_t max = 0, c = 0;
-    for (int i = 0; i < 200 && (max < seq || c < count); i++) {
-        s_ee(logdir, who, &max, &c);
-        if (max < seq || c < count)
-            bus_nap(50);
-    }
-    if (max < seq || c < count)
-        fprintf(stderr, "%s: %s max %llu count %llu, wanted %llu/%llu\n", logdir, who,
-                (unsigned long long)max, (unsigned long long)c, (unsigned long long)seq,
-                (unsigned long long)count);
-    return max >= seq && c >= count;
-}
-
 static void s_publish(bus_client *c, uint64_t seq, uint8_t prev[32], const char *topic)
 {
     cdx_body b;
@@ -82,7 +48,7 @@ int main(void)
     pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha", "checkpoint_ms = 200");
     pid_t node = bus_start_node(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.health,sth");
     /* The broker's checkpoints reaching the node show its subscription works. */
-    CHECK(s_wait_for(logdir, "broker.alpha", 1, 1));
+    CHECK(bus_wait_log(logdir, "broker.alpha", 1, 1, SIZE_MAX));
 
     char ingress[256];
     bus_endpoint(ingress, s_dir, "alpha", "ingress");
@@ -92,20 +58,20 @@ int main(void)
     uint64_t seq = 0;
     while (seq < 3)
         s_publish(&ee, ++seq, prev, "alert.health");
-    CHECK(s_wait_for(logdir, "EE", 3, 3));
+    CHECK(bus_wait_log(logdir, "EE", 3, 3, SIZE_MAX));
 
     /* Away for a while: EE publishes 4..6. Back: it catches up. */
     CHECK_EQ(bus_stop(node), 0);
     while (seq < 6)
         s_publish(&ee, ++seq, prev, "alert.health");
     node = bus_start_node(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.health,sth");
-    CHECK(s_wait_for(logdir, "EE", 6, 6));
+    CHECK(bus_wait_log(logdir, "EE", 6, 6, SIZE_MAX));
 
     /* Seq 7 on a topic FR does not subscribe to; seq 8 on one it does:
      * the jump from 6 to 8 is a gap, and 7 is fetched. */
     s_publish(&ee, ++seq, prev, "alert.energy");
     s_publish(&ee, ++seq, prev, "alert.health");
-    CHECK(s_wait_for(logdir, "EE", 8, 8));
+    CHECK(bus_wait_log(logdir, "EE", 8, 8, SIZE_MAX));
 
     bus_client_free(&ee);
     CHECK_EQ(bus_stop(node), 0);
@@ -127,7 +93,7 @@ int main(void)
     }
     cdx_log_destroy(&log);
     uint64_t max, count;
-    s_ee(logdir, "EE", &max, &count);
+    bus_log_sender(logdir, "EE", &max, &count, NULL);
     CHECK_EQ(count, 8); /* exactly once each */
     fixture_free(&F);
     int rc = check_done("node_test");

@@ -28,45 +28,11 @@ static char *s_p(const char *name)
     return p;
 }
 
-static void s_count(const char *logname, const char *who, uint64_t *max, uint64_t *count,
-                    size_t *outbox)
-{
-    *max = *count = 0;
-    if (outbox)
-        *outbox = 0;
-    cdx_log *log = NULL;
-    cdx_log_opts ro = {.read_only = true};
-    if (cdx_log_new(&log, s_p(logname), &ro, NULL) != CDX_OK)
-        return;
-    cdx_log_sender *s = NULL;
-    size_t n = 0;
-    if (cdx_log_senders(log, &s, &n) == CDX_OK)
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(s[i].id, who) == 0) {
-                *max = s[i].max_seq;
-                *count = s[i].count;
-            }
-    free(s);
-    if (outbox)
-        cdx_log_outbox_scan(log, NULL, NULL, outbox);
-    cdx_log_destroy(&log);
-}
-
-/* Waits (bounded) until the log holds `who` up to seq, and (if outbox is
- * not SIZE_MAX) exactly that many envelopes wait for a receipt. */
+/* Waits until log NAME holds `who` up to seq (and exactly `outbox`
+ * waiting, unless SIZE_MAX). */
 static bool s_wait(const char *logname, const char *who, uint64_t seq, size_t outbox)
 {
-    uint64_t max = 0, count = 0;
-    size_t pending = 0;
-    for (int i = 0; i < 200; i++) {
-        s_count(logname, who, &max, &count, &pending);
-        if (max >= seq && (outbox == SIZE_MAX || pending == outbox))
-            return true;
-        bus_nap(50);
-    }
-    fprintf(stderr, "%s: %s at %llu (want %llu), outbox %zu\n", logname, who,
-            (unsigned long long)max, (unsigned long long)seq, pending);
-    return false;
+    return bus_wait_log(s_p(logname), who, seq, seq, outbox);
 }
 
 static void s_write(const char *name, const char *text)
@@ -171,7 +137,7 @@ int main(void)
         cdx_log_destroy(&log);
     }
     uint64_t max, count;
-    s_count("fr-log", "EE", &max, &count, NULL);
+    bus_log_sender(s_p("fr-log"), "EE", &max, &count, NULL);
     CHECK_EQ(max, 3);
     CHECK_EQ(count, 3);
     cdx_log *log = NULL;
