@@ -44,7 +44,7 @@ fuzz:
 	    build-fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; \
 	done
 
-SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 format:
 	clang-format -i $(SOURCES)
 format-check:

@@ -129,8 +129,8 @@ static cdx_err s_lat_visit(void *ctx, cdx_log_entry *e)
     if (cdx_envelope_inspect(&env, e->envelope.data, e->envelope.len, NULL) == CDX_OK) {
         const cdx_body *b = cdx_envelope_body(env);
         if (strcmp(b->sender, "EE") == 0 && b->seq >= l->from_seq && l->n < l->cap)
-            l->ms[l->n++] = e->received_at_ms > b->sent_at_ms ? e->received_at_ms - b->sent_at_ms
-                                                               : 0;
+            l->ms[l->n++] =
+                e->received_at_ms > b->sent_at_ms ? e->received_at_ms - b->sent_at_ms : 0;
     }
     cdx_envelope_destroy(&env);
     return CDX_OK;
@@ -219,8 +219,7 @@ int main(int argc, char **argv)
     double t0 = s_now();
     for (size_t i = 0; i < burst; i++) {
         cdx_msg m;
-        if (cdx_sock_send(ctl, frames, 4, 5000) != CDX_OK ||
-            cdx_sock_recv(ctl, &m, 5000) != CDX_OK)
+        if (cdx_sock_send(ctl, frames, 4, 5000) != CDX_OK || cdx_sock_recv(ctl, &m, 5000) != CDX_OK)
             return 1;
         cdx_msg_clear(&m);
     }
@@ -236,8 +235,7 @@ int main(int argc, char **argv)
         if (due > now)
             s_nap_us((long)((due - now) * 1e6));
         cdx_msg m;
-        if (cdx_sock_send(ctl, frames, 4, 5000) != CDX_OK ||
-            cdx_sock_recv(ctl, &m, 5000) != CDX_OK)
+        if (cdx_sock_send(ctl, frames, 4, 5000) != CDX_OK || cdx_sock_recv(ctl, &m, 5000) != CDX_OK)
             return 1;
         cdx_msg_clear(&m);
     }
