@@ -20,6 +20,7 @@
 #include "cydex/log.h"
 #include "cydex/receipt.h"
 #include "cydex/transport.h"
+#include "daemon.h"
 
 typedef struct s_peer {
     const broker_peer_config *cfg;
@@ -45,20 +46,6 @@ struct broker {
     uint64_t accepted, duplicates, rejected;
 };
 
-static void s_log(const broker *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void s_log(const broker *b, const char *fmt, ...)
-{
-    char when[CDX_TIME_TEXT_MAX];
-    cdx_time_format(when, cdx_now_ms());
-    fprintf(stderr, "%s %s: ", when, b->cfg.id);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 static int s_exit_for(cdx_err rc)
 {
     return rc == CDX_ERR_KEY_PERMS ? 77 : rc == CDX_ERR_IO || rc == CDX_ERR_NOSPACE ? 74 : 78;
@@ -71,25 +58,18 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     if (!b)
         return 70;
     b->cfg = *c;
-    cdx_errbuf eb = {0};
-    cdx_err rc = cdx_identity_load(&b->me, c->key, &eb);
-    if (rc == CDX_OK && strcmp(cdx_identity_id(b->me), c->id) != 0)
-        rc = cdx_errf(&eb, CDX_ERR_INVALID, "key %s is %s's, not %s's", c->key,
-                      cdx_identity_id(b->me), c->id);
-    if (rc == CDX_OK)
-        rc = cdx_roster_load(&b->roster, c->roster, &eb);
-    if (rc == CDX_OK)
-        rc = cdx_roster_verify(b->roster, NULL, &eb);
-    if (rc == CDX_OK && !cdx_roster_find(b->roster, c->id))
-        rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", c->id);
-    if (rc == CDX_OK) {
-        cdx_log_opts o = {.owner = c->id, .map_max = c->map_max_mb << 20};
-        rc = cdx_log_new(&b->log, c->log, &o, &eb);
+    daemon_member opened;
+    int ec =
+        daemon_member_open(&opened, c->id, c->key, c->roster, c->log, c->map_max_mb, err, errlen);
+    if (ec != 0) {
+        broker_destroy(&b);
+        return ec;
     }
-    cdx_bytes rb = {0};
-    if (rc == CDX_OK && (rc = cdx_roster_encode(b->roster, &rb)) == CDX_OK)
-        rc = cdx_log_set_roster(b->log, rb.data, rb.len, &eb);
-    cdx_bytes_free(&rb);
+    b->me = opened.me;
+    b->roster = opened.roster;
+    b->log = opened.log;
+    cdx_errbuf eb = {0};
+    cdx_err rc = CDX_OK;
     /* Our own chain (checkpoints on "sth") continues where the log left it. */
     cdx_log_sender *s = NULL;
     size_t n = 0;
@@ -135,10 +115,11 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     cdx_log_size(b->log, &size);
     b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
     b->next_checkpoint_ms = cdx_now_ms();
-    s_log(b, "serving: ingress %s, fan-out %s, catch-up %s, log %s (%llu entries), roster v%llu",
-          cdx_sock_endpoint(b->ingress), cdx_sock_endpoint(b->fanout),
-          cdx_sock_endpoint(b->catchup), c->log, (unsigned long long)size,
-          (unsigned long long)cdx_roster_version(b->roster));
+    daemon_log(b->cfg.id,
+               "serving: ingress %s, fan-out %s, catch-up %s, log %s (%llu entries), roster v%llu",
+               cdx_sock_endpoint(b->ingress), cdx_sock_endpoint(b->fanout),
+               cdx_sock_endpoint(b->catchup), c->log, (unsigned long long)size,
+               (unsigned long long)cdx_roster_version(b->roster));
     *out = b;
     return 0;
 }
@@ -178,7 +159,8 @@ static void s_receipt(broker *b, const cdx_bytes *rid, const uint8_t *hash,
     cdx_bytes frames[3] = {*rid, {(uint8_t *)"receipt", 7}, signed_r};
     cdx_err rc = cdx_sock_send(b->ingress, frames, 3, 0);
     if (rc != CDX_OK)
-        s_log(b, "receipt not delivered (%s): the publisher will resend", cdx_strerror(rc));
+        daemon_log(b->cfg.id, "receipt not delivered (%s): the publisher will resend",
+                   cdx_strerror(rc));
     cdx_bytes_free(&signed_r);
 }
 
@@ -232,7 +214,7 @@ static bool s_admit(broker *b, s_item *it, const cdx_bytes *raw, const char *top
     if (rc == CDX_OK)
         return true;
     s_refuse(refused, cdx_errname(rc));
-    s_log(b, "refused from %s: %s", it->from, cdx_errbuf_msg(&eb, rc));
+    daemon_log(b->cfg.id, "refused from %s: %s", it->from, cdx_errbuf_msg(&eb, rc));
     if (it->rid)
         s_receipt(b, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
     return false;
@@ -254,7 +236,7 @@ static void s_commit(broker *b, s_item *items, size_t n, s_refusals *refused)
         if (rc != CDX_OK) {
             /* Nothing of the round is stored: publishers get a refusal and
              * keep the envelopes in their outboxes; peers resend on sync. */
-            s_log(b, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
+            daemon_log(b->cfg.id, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
             for (size_t i = 0; i < n; i++)
                 if (items[i].rid)
                     s_receipt(b, items[i].rid, cdx_envelope_hash(items[i].env),
@@ -267,10 +249,11 @@ static void s_commit(broker *b, s_item *items, size_t n, s_refusals *refused)
                               dup ? CDX_RECEIPT_DUPLICATE : CDX_RECEIPT_ACCEPTED, out[i].index,
                               NULL);
                 if (out[i].status == CDX_APPEND_EQUIVOCATION)
-                    s_log(b, "EQUIVOCATION: %s signed two envelopes for seq %llu (kept at %llu)",
-                          cdx_envelope_signer(items[i].env),
-                          (unsigned long long)cdx_envelope_body(items[i].env)->seq,
-                          (unsigned long long)out[i].index);
+                    daemon_log(b->cfg.id,
+                               "EQUIVOCATION: %s signed two envelopes for seq %llu (kept at %llu)",
+                               cdx_envelope_signer(items[i].env),
+                               (unsigned long long)cdx_envelope_body(items[i].env)->seq,
+                               (unsigned long long)out[i].index);
                 if (!dup)
                     s_publish(b, items[i].env); /* loops end here: a duplicate goes no further */
                 b->duplicates += dup;
@@ -318,7 +301,7 @@ static void s_round(broker *b, cdx_sock *sock, const char *peer)
             ok = s_admit(b, it, &it->msg.frame[t + 1], topic, true, &refused);
         } else {
             s_refuse(&refused, cdx_errname(CDX_ERR_FORMAT));
-            s_log(b, "refused from %s: expected [topic][envelope]", it->from);
+            daemon_log(b->cfg.id, "refused from %s: expected [topic][envelope]", it->from);
             if (it->rid)
                 s_receipt(b, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(CDX_ERR_FORMAT));
         }
@@ -372,7 +355,7 @@ static void s_peer_reply(broker *b, s_peer *p)
         cdx_catchup_reply rep = {0};
         if (m.n != 1 ||
             cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len, NULL) != CDX_OK) {
-            s_log(b, "peer %s sent a malformed catch-up reply", p->cfg->id);
+            daemon_log(b->cfg.id, "peer %s sent a malformed catch-up reply", p->cfg->id);
             cdx_msg_clear(&m);
             continue;
         }
@@ -440,7 +423,7 @@ static void s_checkpoint(broker *b)
         b->checkpointed_size = size + 1;
         s_publish(b, env);
     } else {
-        s_log(b, "checkpoint failed: %s", cdx_errbuf_msg(&eb, rc));
+        daemon_log(b->cfg.id, "checkpoint failed: %s", cdx_errbuf_msg(&eb, rc));
     }
     free(text);
     cdx_envelope_destroy(&env);
@@ -524,8 +507,8 @@ static void s_serve_catchup(broker *b)
     if (!st.broken && st.rid.data)
         s_flush(&st, true);
     if (st.broken)
-        s_log(b, "catch-up for %s cut short (the client was not reading)",
-              m.peer[0] ? m.peer : "?");
+        daemon_log(b->cfg.id, "catch-up for %s cut short (the client was not reading)",
+                   m.peer[0] ? m.peer : "?");
     cdx_catchup_reply_clear(&st.reply);
     cdx_catchup_request_clear(&req);
     cdx_msg_clear(&m);
@@ -544,7 +527,7 @@ static void s_reload(broker *b)
     if (rc == CDX_OK)
         rc = cdx_transport_set_roster(b->net, next);
     if (rc != CDX_OK) {
-        s_log(b, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
+        daemon_log(b->cfg.id, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
         cdx_roster_destroy(&next);
         return;
     }
@@ -555,7 +538,8 @@ static void s_reload(broker *b)
     }
     cdx_roster_destroy(&b->roster);
     b->roster = next;
-    s_log(b, "SIGHUP: roster v%llu in force", (unsigned long long)cdx_roster_version(next));
+    daemon_log(b->cfg.id, "SIGHUP: roster v%llu in force",
+               (unsigned long long)cdx_roster_version(next));
 }
 
 int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
@@ -598,8 +582,8 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
                 s_peer_reply(b, &b->peers[i]);
         }
     }
-    s_log(b, "stopping: %llu accepted, %llu duplicates, %llu refused this run",
-          (unsigned long long)b->accepted, (unsigned long long)b->duplicates,
-          (unsigned long long)b->rejected);
+    daemon_log(b->cfg.id, "stopping: %llu accepted, %llu duplicates, %llu refused this run",
+               (unsigned long long)b->accepted, (unsigned long long)b->duplicates,
+               (unsigned long long)b->rejected);
     return 0;
 }

@@ -2,12 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cydex/common.h"
+#include "daemon.h"
 
 typedef struct s_ctx {
     broker_config *c;
@@ -18,12 +18,7 @@ typedef struct s_ctx {
 
 static int s_str(char *dst, size_t cap, const char *v, const char *key, char *err, size_t n)
 {
-    if (strlen(v) >= cap) {
-        snprintf(err, n, "%s is too long", key);
-        return -1;
-    }
-    strcpy(dst, v);
-    return 0;
+    return daemon_set_str(dst, cap, v, key, err, n) ? 0 : -1;
 }
 
 static int s_num(uint64_t *dst, const char *v, const char *key, uint64_t min, uint64_t max,
@@ -131,19 +126,7 @@ int broker_config_load(broker_config *c, const char *path, char *err, size_t err
     if (!path)
         return 0;
     s_ctx x = {c, err, errlen, ""};
-    err[0] = '\0';
-    int line = ini_parse(path, s_handler, &x);
-    if (line == -1) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (line != 0) {
-        char detail[256];
-        snprintf(detail, sizeof detail, "%s", err[0] ? err : "syntax error");
-        snprintf(err, errlen, "%s, line %d: %s", path, line, detail);
-        return -1;
-    }
-    return 0;
+    return daemon_ini_load(path, s_handler, &x, err, errlen);
 }
 
 int broker_config_check(const broker_config *c, char *err, size_t errlen)

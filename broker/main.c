@@ -7,20 +7,9 @@
 #include <string.h>
 
 #include "broker.h"
+#include "daemon.h"
 
 static volatile sig_atomic_t s_stop, s_reload;
-
-static void s_on_stop(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
-
-static void s_on_hup(int sig)
-{
-    (void)sig;
-    s_reload = 1;
-}
 
 static const char s_usage[] =
     "usage: cydex-broker -c broker.conf [-T] [--set KEY=VALUE]...\n\n"
@@ -89,14 +78,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cydex-broker: %s: %s\n", path, err);
         return 78;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = s_on_hup;
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    daemon_signals(&s_stop, &s_reload);
     broker *b = NULL;
     int ec = broker_new(&b, &cfg, err, sizeof err);
     if (ec != 0) {

@@ -2,12 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cydex/common.h"
+#include "daemon.h"
 
 typedef struct s_ctx {
     node_config *c;
@@ -18,12 +18,7 @@ typedef struct s_ctx {
 
 static int s_str(char *dst, size_t cap, const char *v, const char *key, s_ctx *x)
 {
-    if (strlen(v) >= cap) {
-        snprintf(x->err, x->errlen, "%s is too long", key);
-        return 0;
-    }
-    strcpy(dst, v);
-    return 1;
+    return daemon_set_str(dst, cap, v, key, x->err, x->errlen);
 }
 
 /* A duration in milliseconds, at least 100. */
@@ -95,19 +90,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     c->resend_ms = 3000;
     c->sync_ms = 10000;
     s_ctx x = {c, err, errlen, ""};
-    err[0] = '\0';
-    int line = ini_parse(path, s_handler, &x);
-    if (line == -1) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (line != 0) {
-        char detail[256];
-        snprintf(detail, sizeof detail, "%s", err[0] ? err : "syntax error");
-        snprintf(err, errlen, "%s, line %d: %s", path, line, detail);
-        return -1;
-    }
-    return 0;
+    return daemon_ini_load(path, s_handler, &x, err, errlen);
 }
 
 int node_config_check(const node_config *c, char *err, size_t errlen)

@@ -5,15 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon.h"
 #include "node.h"
 
 static volatile sig_atomic_t s_stop;
-
-static void s_on_stop(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 static const char s_usage[] =
     "usage: cydex-node -c node.conf [-T]\n\n"
@@ -52,12 +47,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cydex-node: %s\n", err);
         return 78;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    daemon_signals(&s_stop, NULL);
     node *n = NULL;
     int ec = node_new(&n, &cfg, err, sizeof err);
     if (ec != 0) {

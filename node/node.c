@@ -18,6 +18,7 @@
 #include "cydex/log.h"
 #include "cydex/receipt.h"
 #include "cydex/transport.h"
+#include "daemon.h"
 
 typedef struct s_link {
     const node_broker_config *cfg;
@@ -36,20 +37,6 @@ struct node {
     uint64_t next_resend_ms, next_sync_ms;
     uint64_t logged, refused, requested, published;
 };
-
-static void s_log(const node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void s_log(const node *n, const char *fmt, ...)
-{
-    char when[CDX_TIME_TEXT_MAX];
-    cdx_time_format(when, cdx_now_ms());
-    fprintf(stderr, "%s %s: ", when, n->cfg.id);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 /* Asks a broker for what follows our seqs (sender NULL: every sender),
  * or for one sender's range. */
@@ -78,8 +65,8 @@ static void s_request(node *n, s_link *l, const char *sender, uint64_t from, uin
         cdx_bytes_free(&req);
     }
     if (sender)
-        s_log(n, "asking %s for %s %llu..%llu", l->cfg->id, sender, (unsigned long long)from,
-              (unsigned long long)to);
+        daemon_log(n->cfg.id, "asking %s for %s %llu..%llu", l->cfg->id, sender,
+                   (unsigned long long)from, (unsigned long long)to);
     if (!sender)
         free(q.after);
 }
@@ -111,16 +98,16 @@ static void s_commit(node *n, s_link *l, cdx_envelope **envs, size_t count)
                 .env = envs[i], .received_at_ms = cdx_now_ms(), .received_from = l->cfg->id};
         cdx_err rc = cdx_log_append(n->log, in, count, out, &eb);
         if (rc != CDX_OK) {
-            s_log(n, "log append failed: %s (the brokers still hold these)",
-                  cdx_errbuf_msg(&eb, rc));
+            daemon_log(n->cfg.id, "log append failed: %s (the brokers still hold these)",
+                       cdx_errbuf_msg(&eb, rc));
         } else {
             for (size_t i = 0; i < count; i++) {
                 const cdx_body *b = cdx_envelope_body(envs[i]);
                 n->logged += out[i].status != CDX_APPEND_DUPLICATE;
                 uint64_t had = s_max_seq(before, nb, b->sender);
                 if (out[i].status == CDX_APPEND_EQUIVOCATION)
-                    s_log(n, "EQUIVOCATION: %s signed two envelopes for seq %llu", b->sender,
-                          (unsigned long long)b->seq);
+                    daemon_log(n->cfg.id, "EQUIVOCATION: %s signed two envelopes for seq %llu",
+                               b->sender, (unsigned long long)b->seq);
                 if ((out[i].flags & CDX_LOG_FLAG_GAP) && b->seq > had + 1)
                     s_request(n, l, b->sender, had + 1, b->seq - 1);
                 if (b->kind == CDX_PAYLOAD_HEARTBEAT && b->heartbeat.last_seq > had &&
@@ -145,7 +132,7 @@ static cdx_envelope *s_verify(node *n, const cdx_bytes *raw, const char *topic, 
     cdx_err rc = cdx_envelope_verify(&env, n->roster, raw->data, raw->len, &vo, &eb);
     if (rc != CDX_OK) {
         n->refused++;
-        s_log(n, "refused: %s", cdx_errbuf_msg(&eb, rc));
+        daemon_log(n->cfg.id, "refused: %s", cdx_errbuf_msg(&eb, rc));
     }
     return env;
 }
@@ -184,7 +171,7 @@ static void s_catchup(node *n, s_link *l)
         if (m.n == 1 &&
             cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len, NULL) == CDX_OK) {
             if (rep.error[0])
-                s_log(n, "%s refused a catch-up: %s", l->cfg->id, rep.error);
+                daemon_log(n->cfg.id, "%s refused a catch-up: %s", l->cfg->id, rep.error);
             cdx_envelope **envs = calloc(rep.n + 1, sizeof *envs);
             size_t count = 0;
             for (size_t i = 0; envs && i < rep.n; i++) {
@@ -209,23 +196,17 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     if (!n)
         return 70;
     n->cfg = *c;
-    cdx_errbuf eb = {0};
-    cdx_err rc = cdx_identity_load(&n->me, c->key, &eb);
-    if (rc == CDX_OK && strcmp(cdx_identity_id(n->me), c->id) != 0)
-        rc = cdx_errf(&eb, CDX_ERR_INVALID, "key %s is %s's, not %s's", c->key,
-                      cdx_identity_id(n->me), c->id);
-    if (rc == CDX_OK)
-        rc = cdx_roster_load(&n->roster, c->roster, &eb);
-    if (rc == CDX_OK)
-        rc = cdx_roster_verify(n->roster, NULL, &eb);
-    if (rc == CDX_OK) {
-        cdx_log_opts o = {.owner = c->id};
-        rc = cdx_log_new(&n->log, c->log, &o, &eb);
+    daemon_member opened;
+    int ec = daemon_member_open(&opened, c->id, c->key, c->roster, c->log, 65536, err, errlen);
+    if (ec != 0) {
+        node_destroy(&n);
+        return ec;
     }
-    cdx_bytes rb = {0};
-    if (rc == CDX_OK && (rc = cdx_roster_encode(n->roster, &rb)) == CDX_OK)
-        rc = cdx_log_set_roster(n->log, rb.data, rb.len, &eb);
-    cdx_bytes_free(&rb);
+    n->me = opened.me;
+    n->roster = opened.roster;
+    n->log = opened.log;
+    cdx_errbuf eb = {0};
+    cdx_err rc = CDX_OK;
     if (rc == CDX_OK)
         rc = cdx_transport_new(&n->net, n->me, n->roster, &eb);
     for (size_t i = 0; rc == CDX_OK && i < c->n_brokers; i++) {
@@ -262,8 +243,8 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     }
     uint64_t size = 0;
     cdx_log_size(n->log, &size);
-    s_log(n, "running: %zu broker%s, log %s (%llu entries), control %s", n->n_links,
-          n->n_links == 1 ? "" : "s", c->log, (unsigned long long)size, c->control);
+    daemon_log(n->cfg.id, "running: %zu broker%s, log %s (%llu entries), control %s", n->n_links,
+               n->n_links == 1 ? "" : "s", c->log, (unsigned long long)size, c->control);
     *out = n;
     return 0;
 }
@@ -483,13 +464,13 @@ static void s_receipts(node *n, s_link *l)
                         (strcmp(r.reason, "log-full") == 0 || strcmp(r.reason, "io") == 0 ||
                          strcmp(r.reason, "no-space") == 0);
             if (r.status == CDX_RECEIPT_REJECTED)
-                s_log(n, "%s refused one of our envelopes: %s%s", r.broker, r.reason,
-                      keep ? " (will resend)" : "");
+                daemon_log(n->cfg.id, "%s refused one of our envelopes: %s%s", r.broker, r.reason,
+                           keep ? " (will resend)" : "");
             if (!keep)
                 cdx_log_outbox_remove(n->log, r.envelope_hash);
         } else {
-            s_log(n, "a receipt from %s does not verify: %s", l->cfg->id,
-                  cdx_errbuf_msg(&eb, CDX_ERR_FORMAT));
+            daemon_log(n->cfg.id, "a receipt from %s does not verify: %s", l->cfg->id,
+                       cdx_errbuf_msg(&eb, CDX_ERR_FORMAT));
         }
         cdx_msg_clear(&m);
     }
@@ -536,10 +517,10 @@ int node_run(node *n, volatile sig_atomic_t *stop)
     }
     size_t pending = 0;
     cdx_log_outbox_scan(n->log, NULL, NULL, &pending);
-    s_log(n,
-          "stopping: %llu published, %llu logged, %llu refused, %llu catch-up requests this "
-          "run; %zu waiting for a receipt",
-          (unsigned long long)n->published, (unsigned long long)n->logged,
-          (unsigned long long)n->refused, (unsigned long long)n->requested, pending);
+    daemon_log(n->cfg.id,
+               "stopping: %llu published, %llu logged, %llu refused, %llu catch-up requests this "
+               "run; %zu waiting for a receipt",
+               (unsigned long long)n->published, (unsigned long long)n->logged,
+               (unsigned long long)n->refused, (unsigned long long)n->requested, pending);
     return 0;
 }

@@ -1,0 +1,116 @@
+/* See daemon.h. The one place the daemons read INI (libinih) and handle
+ * signals. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int daemon_ini_load(const char *path, daemon_ini_fn handler, void *user, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    int line = ini_parse(path, handler, user);
+    if (line == -1) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (line != 0) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s", err[0] ? err : "syntax error");
+        snprintf(err, errlen, "%s, line %d: %s", path, line, detail);
+        return -1;
+    }
+    return 0;
+}
+
+int daemon_set_str(char *dst, size_t cap, const char *value, const char *key, char *err,
+                   size_t errlen)
+{
+    if (strlen(value) >= cap) {
+        snprintf(err, errlen, "%s is too long", key);
+        return 0;
+    }
+    strcpy(dst, value);
+    return 1;
+}
+
+int daemon_member_open(daemon_member *m, const char *id, const char *key, const char *roster,
+                       const char *log, size_t map_max_mb, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    cdx_errbuf eb = {0};
+    cdx_err rc = cdx_identity_load(&m->me, key, &eb);
+    if (rc == CDX_OK && strcmp(cdx_identity_id(m->me), id) != 0)
+        rc = cdx_errf(&eb, CDX_ERR_INVALID, "key %s is %s's, not %s's", key, cdx_identity_id(m->me),
+                      id);
+    if (rc == CDX_OK)
+        rc = cdx_roster_load(&m->roster, roster, &eb);
+    if (rc == CDX_OK)
+        rc = cdx_roster_verify(m->roster, NULL, &eb);
+    if (rc == CDX_OK && !cdx_roster_find(m->roster, id))
+        rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", id);
+    if (rc == CDX_OK) {
+        cdx_log_opts o = {.owner = id, .map_max = map_max_mb << 20};
+        rc = cdx_log_new(&m->log, log, &o, &eb);
+    }
+    cdx_bytes rb = {0};
+    if (rc == CDX_OK && (rc = cdx_roster_encode(m->roster, &rb)) == CDX_OK)
+        rc = cdx_log_set_roster(m->log, rb.data, rb.len, &eb);
+    cdx_bytes_free(&rb);
+    if (rc == CDX_OK)
+        return 0;
+    snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
+    daemon_member_close(m);
+    return rc == CDX_ERR_KEY_PERMS ? 77 : rc == CDX_ERR_IO || rc == CDX_ERR_NOSPACE ? 74 : 78;
+}
+
+void daemon_member_close(daemon_member *m)
+{
+    cdx_log_destroy(&m->log);
+    cdx_roster_destroy(&m->roster);
+    cdx_identity_destroy(&m->me);
+}
+
+static volatile sig_atomic_t *s_stop, *s_reload;
+
+static void s_on_stop(int sig)
+{
+    (void)sig;
+    if (s_stop)
+        *s_stop = 1;
+}
+
+static void s_on_hup(int sig)
+{
+    (void)sig;
+    if (s_reload)
+        *s_reload = 1;
+}
+
+void daemon_signals(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    s_stop = stop;
+    s_reload = reload;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = reload ? s_on_hup : SIG_IGN;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void daemon_log(const char *id, const char *fmt, ...)
+{
+    char when[CDX_TIME_TEXT_MAX];
+    cdx_time_format(when, cdx_now_ms());
+    fprintf(stderr, "%s %s: ", when, id);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}

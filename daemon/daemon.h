@@ -1,0 +1,44 @@
+/* What cydex-broker and cydex-node share as processes: reading an INI
+ * config with errors a person can act on, opening the member's key, roster
+ * and log the same way, signals, and their log lines. Each daemon keeps its
+ * own routing and policy. */
+#ifndef CYDEX_DAEMON_H
+#define CYDEX_DAEMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cydex/cydex.h"
+#include "cydex/log.h"
+
+/* ini_parse with the file and line in the message. `handler` is inih's. */
+typedef int (*daemon_ini_fn)(void *user, const char *section, const char *name, const char *value);
+int daemon_ini_load(const char *path, daemon_ini_fn handler, void *user, char *err, size_t errlen);
+
+/* Copies a setting into a fixed buffer; 0 and a message if too long. */
+int daemon_set_str(char *dst, size_t cap, const char *value, const char *key, char *err,
+                   size_t errlen);
+
+typedef struct daemon_member {
+    cdx_identity *me;
+    cdx_roster *roster;
+    cdx_log *log;
+} daemon_member;
+
+/* Loads the key (it must be `id`'s), the roster (a valid trust anchor that
+ * lists `id`), and opens (or creates) the log, storing the roster in it.
+ * On failure err says why and the return is an exit code (77 key
+ * permissions, 74 I/O, 78 otherwise). */
+int daemon_member_open(daemon_member *m, const char *id, const char *key, const char *roster,
+                       const char *log, size_t map_max_mb, char *err, size_t errlen);
+void daemon_member_close(daemon_member *m);
+
+/* SIGTERM/SIGINT set *stop, SIGHUP sets *reload (may be NULL); SIGPIPE is
+ * ignored. */
+void daemon_signals(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
+
+/* "2026-11-24T09:30:00.000Z ID: message" on stderr. */
+void daemon_log(const char *id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
