@@ -20,6 +20,9 @@
 #include "cydex/transport.h"
 #include "daemon.h"
 
+/* Control requests signed and logged together, at most. */
+#define NODE_CONTROL_BATCH 64
+
 typedef struct s_link {
     const node_broker_config *cfg;
     cdx_sock *sub, *cu, *ingress;
@@ -291,15 +294,39 @@ static void s_resend(node *n)
     n->next_resend_ms = cdx_now_ms() + n->cfg.resend_ms;
 }
 
-/* Fills sender, seq and prev_hash from our own chain in the log. */
-static void s_own_header(node *n, cdx_body *b, const char *topic)
+/* One signed request of a control batch, waiting to be logged. */
+typedef struct s_out {
+    cdx_msg req; /* kept for the reply's routing id */
+    cdx_bytes raw;
+    cdx_envelope *env;
+    uint8_t hash[CDX_HASH_BYTES];
+    uint64_t seq;
+    char topic[CDX_TOPIC_MAX + 1];
+} s_out;
+
+/* Our chain as the batch so far leaves it (have: false until the first). */
+typedef struct s_chain {
+    bool have;
+    uint64_t seq;
+    uint8_t hash[CDX_HASH_BYTES];
+} s_chain;
+
+/* Fills sender, seq and prev_hash from our own chain: the batch's last
+ * envelope, or the log's. */
+static void s_own_header(node *n, const s_chain *c, cdx_body *b, const char *topic)
 {
-    cdx_log_sender *s = NULL;
-    size_t ns = 0;
     b->sender = strdup(n->cfg.id);
     b->topic = strdup(topic);
     b->sent_at_ms = cdx_now_ms();
     b->seq = 1;
+    if (c->have) {
+        b->seq = c->seq + 1;
+        b->has_prev_hash = true;
+        memcpy(b->prev_hash, c->hash, CDX_HASH_BYTES);
+        return;
+    }
+    cdx_log_sender *s = NULL;
+    size_t ns = 0;
     if (cdx_log_senders(n->log, &s, &ns) == CDX_OK)
         for (size_t i = 0; i < ns; i++)
             if (strcmp(s[i].id, n->cfg.id) == 0) {
@@ -310,27 +337,23 @@ static void s_own_header(node *n, cdx_body *b, const char *topic)
     free(s);
 }
 
-/* Signs, logs with the outbox in one transaction, sends. */
-static cdx_err s_emit(node *n, cdx_body *b, uint8_t hash[CDX_HASH_BYTES], cdx_errbuf *eb)
+/* Signs into o and advances the chain; s_control logs the batch. */
+static cdx_err s_sign(node *n, s_chain *c, cdx_body *b, s_out *o, cdx_errbuf *eb)
 {
-    cdx_bytes raw = {0};
-    cdx_envelope *env = NULL;
-    cdx_err rc = cdx_envelope_sign(n->me, b, &raw, hash, eb);
+    cdx_err rc = cdx_envelope_sign(n->me, b, &o->raw, o->hash, eb);
     if (rc == CDX_OK) /* the roster must agree, or brokers will refuse it */
-        rc = cdx_envelope_verify(&env, n->roster, raw.data, raw.len, NULL, eb);
-    cdx_log_append_out out;
-    if (rc == CDX_OK) {
-        cdx_log_append_in in = {
-            .env = env, .received_at_ms = cdx_now_ms(), .received_from = "local", .outbox = true};
-        rc = cdx_log_append(n->log, &in, 1, &out, eb);
+        rc = cdx_envelope_verify(&o->env, n->roster, o->raw.data, o->raw.len, NULL, eb);
+    if (rc != CDX_OK) {
+        cdx_envelope_destroy(&o->env);
+        cdx_bytes_free(&o->raw);
+        return rc;
     }
-    if (rc == CDX_OK) {
-        s_send_out(n, b->topic, raw.data, raw.len);
-        n->published++;
-    }
-    cdx_envelope_destroy(&env);
-    cdx_bytes_free(&raw);
-    return rc;
+    o->seq = b->seq;
+    snprintf(o->topic, sizeof o->topic, "%s", b->topic);
+    c->have = true;
+    c->seq = b->seq;
+    memcpy(c->hash, o->hash, CDX_HASH_BYTES);
+    return CDX_OK;
 }
 
 static void s_reply(node *n, const cdx_bytes *rid, const char *status, const char *a, const char *b)
@@ -353,8 +376,9 @@ static char *s_frame_str(const cdx_bytes *f)
 }
 
 /* ["publish"][topic][to: "FR,DE" or ""][alert JSON] */
-static cdx_err s_publish_req(node *n, cdx_msg *m, uint8_t hash[32], uint64_t *seq, cdx_errbuf *eb)
+static cdx_err s_publish_req(node *n, s_chain *c, s_out *o, cdx_errbuf *eb)
 {
+    cdx_msg *m = &o->req;
     if (m->n != 5)
         return cdx_errf(eb, CDX_ERR_FORMAT, "publish takes topic, recipients and the alert");
     char *topic = s_frame_str(&m->frame[2]), *to = s_frame_str(&m->frame[3]);
@@ -364,8 +388,7 @@ static cdx_err s_publish_req(node *n, cdx_msg *m, uint8_t hash[32], uint64_t *se
                      ? cdx_json_to_alert(&a, (const char *)m->frame[4].data, m->frame[4].len, eb)
                      : CDX_ERR_NOMEM;
     if (rc == CDX_OK) {
-        s_own_header(n, &b, topic);
-        *seq = b.seq;
+        s_own_header(n, c, &b, topic);
     }
     if (rc == CDX_OK && to[0]) {
         cdx_member recips[64];
@@ -388,7 +411,7 @@ static cdx_err s_publish_req(node *n, cdx_msg *m, uint8_t hash[32], uint64_t *se
         b.kind = CDX_PAYLOAD_ALERT;
     }
     if (rc == CDX_OK)
-        rc = s_emit(n, &b, hash, eb);
+        rc = s_sign(n, c, &b, o, eb);
     cdx_alert_clear(&a);
     cdx_body_clear(&b);
     free(topic);
@@ -397,8 +420,9 @@ static cdx_err s_publish_req(node *n, cdx_msg *m, uint8_t hash[32], uint64_t *se
 }
 
 /* ["ack"][alert hash hex][stage][note][alert id] */
-static cdx_err s_ack_req(node *n, cdx_msg *m, uint8_t hash[32], uint64_t *seq, cdx_errbuf *eb)
+static cdx_err s_ack_req(node *n, s_chain *c, s_out *o, cdx_errbuf *eb)
 {
+    cdx_msg *m = &o->req;
     if (m->n != 6)
         return cdx_errf(eb, CDX_ERR_FORMAT, "ack takes the alert hash, a stage, a note, an id");
     char *hex = s_frame_str(&m->frame[2]), *stage = s_frame_str(&m->frame[3]);
@@ -412,9 +436,8 @@ static cdx_err s_ack_req(node *n, cdx_msg *m, uint8_t hash[32], uint64_t *seq, c
         b.ack.note = s_frame_str(&m->frame[4]);
         b.ack.alert_id = s_frame_str(&m->frame[5]);
         b.kind = CDX_PAYLOAD_ACK;
-        s_own_header(n, &b, "ack");
-        *seq = b.seq;
-        rc = s_emit(n, &b, hash, eb);
+        s_own_header(n, c, &b, "ack");
+        rc = s_sign(n, c, &b, o, eb);
     }
     cdx_body_clear(&b);
     free(hex);
@@ -422,33 +445,72 @@ static cdx_err s_ack_req(node *n, cdx_msg *m, uint8_t hash[32], uint64_t *seq, c
     return rc;
 }
 
+static void s_reply_ok(node *n, const s_out *o)
+{
+    char hex[2 * CDX_HASH_BYTES + 1], s_seq[24];
+    cdx_hex_encode(hex, o->hash, CDX_HASH_BYTES);
+    snprintf(s_seq, sizeof s_seq, "%llu", (unsigned long long)o->seq);
+    s_reply(n, &o->req.frame[0], "ok", hex, s_seq);
+}
+
+/* Requests waiting on the control socket are signed one by one, then
+ * logged (with the outbox) in one transaction, then sent and answered:
+ * one fsync per poll round, not per request. A request is answered "ok"
+ * only once its envelope is durable. */
 static void s_control(node *n)
 {
-    cdx_msg m;
-    while (cdx_sock_recv(n->control, &m, 0) == CDX_OK) {
+    s_out out[NODE_CONTROL_BATCH];
+    s_chain chain = {0};
+    size_t k = 0;
+    while (k < NODE_CONTROL_BATCH) {
+        s_out *o = &out[k];
+        memset(o, 0, sizeof *o);
+        if (cdx_sock_recv(n->control, &o->req, 0) != CDX_OK)
+            break;
+        cdx_msg *m = &o->req;
         cdx_errbuf eb = {0};
-        uint8_t hash[CDX_HASH_BYTES];
-        uint64_t seq = 0;
         cdx_err rc = CDX_ERR_FORMAT;
-        bool publish = m.n >= 2 && m.frame[1].len == 7 && !memcmp(m.frame[1].data, "publish", 7);
-        bool ack = m.n >= 2 && m.frame[1].len == 3 && !memcmp(m.frame[1].data, "ack", 3);
+        bool publish = m->n >= 2 && m->frame[1].len == 7 && !memcmp(m->frame[1].data, "publish", 7);
+        bool ack = m->n >= 2 && m->frame[1].len == 3 && !memcmp(m->frame[1].data, "ack", 3);
         if (publish)
-            rc = s_publish_req(n, &m, hash, &seq, &eb);
+            rc = s_publish_req(n, &chain, o, &eb);
         else if (ack)
-            rc = s_ack_req(n, &m, hash, &seq, &eb);
+            rc = s_ack_req(n, &chain, o, &eb);
         else
             cdx_errf(&eb, rc, "unknown request");
-        if (m.n >= 1) {
-            if (rc == CDX_OK) {
-                char hex[2 * CDX_HASH_BYTES + 1], s_seq[24];
-                cdx_hex_encode(hex, hash, CDX_HASH_BYTES);
-                snprintf(s_seq, sizeof s_seq, "%llu", (unsigned long long)seq);
-                s_reply(n, &m.frame[0], "ok", hex, s_seq);
-            } else {
-                s_reply(n, &m.frame[0], "error", cdx_errname(rc), cdx_errbuf_msg(&eb, rc));
-            }
+        if (rc == CDX_OK) {
+            k++;
+            continue;
         }
-        cdx_msg_clear(&m);
+        if (m->n >= 1)
+            s_reply(n, &m->frame[0], "error", cdx_errname(rc), cdx_errbuf_msg(&eb, rc));
+        cdx_msg_clear(m);
+    }
+    if (k == 0)
+        return;
+    cdx_log_append_in in[NODE_CONTROL_BATCH];
+    cdx_log_append_out res[NODE_CONTROL_BATCH];
+    uint64_t now = cdx_now_ms();
+    for (size_t i = 0; i < k; i++)
+        in[i] = (cdx_log_append_in){
+            .env = out[i].env, .received_at_ms = now, .received_from = "local", .outbox = true};
+    cdx_errbuf eb = {0};
+    cdx_err rc = cdx_log_append(n->log, in, k, res, &eb);
+    if (rc != CDX_OK)
+        daemon_log(n->cfg.id, "could not log %zu own envelope%s: %s", k, k == 1 ? "" : "s",
+                   cdx_errbuf_msg(&eb, rc));
+    for (size_t i = 0; i < k; i++) {
+        s_out *o = &out[i];
+        if (rc == CDX_OK) {
+            s_send_out(n, o->topic, o->raw.data, o->raw.len);
+            n->published++;
+            s_reply_ok(n, o);
+        } else {
+            s_reply(n, &o->req.frame[0], "error", cdx_errname(rc), cdx_errbuf_msg(&eb, rc));
+        }
+        cdx_envelope_destroy(&o->env);
+        cdx_bytes_free(&o->raw);
+        cdx_msg_clear(&o->req);
     }
 }
 
