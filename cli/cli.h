@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "cydex/cydex.h"
+#include "cydex/transport.h"
 
 enum {
     CLI_OK = 0,
@@ -55,8 +56,14 @@ cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb);
 /* Loads a roster and checks it as a trust anchor (its own admins). */
 cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *eb);
 
-/* Sends one request to a node's control socket (["publish", ...] or
- * ["ack", ...]); on success fills the envelope's hash (hex) and seq.
+/* Sends one request to a node's control socket and receives its answer,
+ * which on CLI_OK is an "ok" of three frames (the caller's to clear).
+ * Otherwise returns an exit code and err says why (69: no node running). */
+int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_msg *answer,
+                     char *err, size_t errlen);
+
+/* cli_node_request for ["publish", ...] or ["ack", ...]: on success fills
+ * the envelope's hash (hex) and seq.
  * Returns an exit code; on failure err says why (69: no node running). */
 int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[65], uint64_t *seq,
                  char *err, size_t errlen);
@@ -69,6 +76,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_ack(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

@@ -1,4 +1,4 @@
-/* cydex publish / ack: the operator's and relays' way to speak through the
+/* cydex publish / ack / status: the operator's and relays' way to speak through the
  * local node (its control socket). The node signs, logs, keeps the
  * envelope until a broker receipts it, and resends it if need be; these
  * commands return once the node has it durably. A node that is not running
@@ -8,14 +8,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "cydex/transport.h"
 
 #define S_WAIT_MS 5000
 
-int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[65], uint64_t *seq,
-                 char *err, size_t errlen)
+int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_msg *answer,
+                     char *err, size_t errlen)
 {
+    memset(answer, 0, sizeof *answer);
     struct stat st;
     if (strncmp(node, "ipc://", 6) != 0) {
         snprintf(err, errlen, "--node takes the node's control socket, ipc://PATH");
@@ -34,9 +37,8 @@ int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[
         rc = cdx_sock_connect_local(&s, t, CDX_SOCK_DEALER, node, &eb);
     if (rc == CDX_OK)
         rc = cdx_sock_send(s, frames, n, S_WAIT_MS);
-    cdx_msg m = {0};
     if (rc == CDX_OK)
-        rc = cdx_sock_recv(s, &m, S_WAIT_MS);
+        rc = cdx_sock_recv(s, answer, S_WAIT_MS);
     int ec = CLI_OK;
     if (rc == CDX_ERR_TIMEOUT) {
         snprintf(err, errlen, "the node at %s did not answer within %d s: is it running?", node,
@@ -45,22 +47,33 @@ int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[
     } else if (rc != CDX_OK) {
         snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
         ec = cli_exit_code(rc);
-    } else if (m.n != 3) {
+    } else if (answer->n != 3) {
         snprintf(err, errlen, "the node's answer is malformed");
         ec = CLI_SOFTWARE;
-    } else if (m.frame[0].len == 2 && memcmp(m.frame[0].data, "ok", 2) == 0) {
+    } else if (answer->frame[0].len != 2 || memcmp(answer->frame[0].data, "ok", 2) != 0) {
+        snprintf(err, errlen, "the node refused it: %.*s", (int)answer->frame[2].len,
+                 (const char *)answer->frame[2].data);
+        ec = CLI_REFUSED;
+    }
+    if (ec != CLI_OK)
+        cdx_msg_clear(answer);
+    cdx_sock_destroy(&s);
+    cdx_transport_destroy(&t);
+    return ec;
+}
+
+int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[65], uint64_t *seq,
+                 char *err, size_t errlen)
+{
+    cdx_msg m;
+    int ec = cli_node_request(node, frames, n, &m, err, errlen);
+    if (ec == CLI_OK) {
         snprintf(hash, 65, "%.*s", (int)m.frame[1].len, (const char *)m.frame[1].data);
         char num[24];
         snprintf(num, sizeof num, "%.*s", (int)m.frame[2].len, (const char *)m.frame[2].data);
         *seq = strtoull(num, NULL, 10);
-    } else {
-        snprintf(err, errlen, "the node refused it: %.*s", (int)m.frame[2].len,
-                 (const char *)m.frame[2].data);
-        ec = CLI_REFUSED;
+        cdx_msg_clear(&m);
     }
-    cdx_msg_clear(&m);
-    cdx_sock_destroy(&s);
-    cdx_transport_destroy(&t);
     return ec;
 }
 
@@ -168,4 +181,78 @@ int cmd_ack(int argc, char **argv)
         return cli_usage("ack", usage, "unknown stage '%s'", stage);
     cdx_bytes frames[5] = {s_b("ack"), s_b(argv[optind]), s_b(stage), s_b(note), s_b(id)};
     return s_ask("ack", node, frames, 5, json);
+}
+
+/* Text rendering of the node's status JSON. */
+static void s_print_status(const json_t *o)
+{
+    printf("%s: %" JSON_INTEGER_FORMAT " log entries; %" JSON_INTEGER_FORMAT
+           " waiting for a broker's receipt\n",
+           json_string_value(json_object_get(o, "id")),
+           json_integer_value(json_object_get(o, "log_entries")),
+           json_integer_value(json_object_get(o, "waiting_for_receipt")));
+    printf("this run: %" JSON_INTEGER_FORMAT " published, %" JSON_INTEGER_FORMAT
+           " logged from the brokers, %" JSON_INTEGER_FORMAT " refused, %" JSON_INTEGER_FORMAT
+           " catch-up requests\n",
+           json_integer_value(json_object_get(o, "published")),
+           json_integer_value(json_object_get(o, "logged")),
+           json_integer_value(json_object_get(o, "refused")),
+           json_integer_value(json_object_get(o, "catchup_requests")));
+    printf("brokers:");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(o, "brokers"), i, v) printf(" %s", json_string_value(v));
+    printf("\n%-24s %12s %12s\n", "sender", "last seq", "entries");
+    json_array_foreach(json_object_get(o, "senders"), i, v)
+        printf("%-24s %12" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT "\n",
+               json_string_value(json_object_get(v, "id")),
+               json_integer_value(json_object_get(v, "max_seq")),
+               json_integer_value(json_object_get(v, "entries")));
+}
+
+int cmd_status(int argc, char **argv)
+{
+    static const char usage[] = "cydex status --node ipc://PATH [--json]";
+    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *node = NULL;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': node = optarg; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: %s\n\nAsks the local node what its log holds (entries, each "
+                   "sender's last seq),\nwhat it did this run, and how many of its own "
+                   "envelopes still wait for a\nbroker's receipt. Exit 0; 69 no node running.\n",
+                   usage);
+            return CLI_OK;
+        default: return cli_usage("status", usage, "bad option");
+        }
+    }
+    if (!node || optind != argc)
+        return cli_usage("status", usage, "--node is required");
+    cdx_bytes frames[1] = {s_b("status")};
+    cdx_msg m;
+    char err[400] = "";
+    int ec = cli_node_request(node, frames, 1, &m, err, sizeof err);
+    if (ec != CLI_OK) {
+        fprintf(stderr, "cydex status: %s\n", err);
+        return ec;
+    }
+    json_t *o = json_loadb((const char *)m.frame[1].data, m.frame[1].len, 0, NULL);
+    if (!json_is_object(o)) {
+        fprintf(stderr, "cydex status: the node's answer is not a JSON object\n");
+        ec = CLI_SOFTWARE;
+    } else if (json) {
+        printf("%.*s\n", (int)m.frame[1].len, (const char *)m.frame[1].data);
+    } else {
+        s_print_status(o);
+    }
+    json_decref(o);
+    cdx_msg_clear(&m);
+    return ec;
 }

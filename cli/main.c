@@ -16,6 +16,7 @@ static const struct {
     {"inspect", cmd_inspect, "decode an envelope without trusting it"},
     {"publish", cmd_publish, "publish an alert through the local node (JSON on stdin)"},
     {"ack", cmd_ack, "acknowledge an alert through the local node"},
+    {"status", cmd_status, "what the local node has logged, sent and still holds"},
     {"log", cmd_log, "append verified envelopes to an audit log; sign its checkpoint"},
     {"demo", cmd_demo, "walk through keys, roster, signed and sealed alerts, a forgery"},
 };

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "cydex/catchup.h"
 #include "cydex/cydex.h"
@@ -262,7 +265,11 @@ void node_destroy(node **np)
         cdx_sock_destroy(&n->link[i].cu);
         cdx_sock_destroy(&n->link[i].ingress);
     }
-    cdx_sock_destroy(&n->control);
+    if (n->control) { /* ours: clients then say "no node" at once, not after a wait */
+        cdx_sock_destroy(&n->control);
+        if (strncmp(n->cfg.control, "ipc://", 6) == 0)
+            unlink(n->cfg.control + 6);
+    }
     cdx_transport_destroy(&n->net);
     cdx_log_destroy(&n->log);
     cdx_roster_destroy(&n->roster);
@@ -453,6 +460,41 @@ static void s_reply_ok(node *n, const s_out *o)
     s_reply(n, &o->req.frame[0], "ok", hex, s_seq);
 }
 
+/* ["status"] -> ["ok"][JSON][""]: what the node has done and holds. */
+static void s_status(node *n, const cdx_msg *m)
+{
+    json_t *o = json_object(), *brokers = json_array(), *senders = json_array();
+    uint64_t size = 0;
+    size_t pending = 0, ns = 0;
+    cdx_log_sender *s = NULL;
+    cdx_log_size(n->log, &size);
+    cdx_log_outbox_scan(n->log, NULL, NULL, &pending);
+    for (size_t i = 0; i < n->n_links; i++)
+        json_array_append_new(brokers, json_string(n->link[i].cfg->id));
+    if (cdx_log_senders(n->log, &s, &ns) == CDX_OK)
+        for (size_t i = 0; i < ns; i++)
+            json_array_append_new(senders, json_pack("{s:s,s:I,s:I}", "id", s[i].id, "max_seq",
+                                                     (json_int_t)s[i].max_seq, "entries",
+                                                     (json_int_t)s[i].count));
+    free(s);
+    json_object_set_new(o, "id", json_string(n->cfg.id));
+    json_object_set_new(o, "log_entries", json_integer((json_int_t)size));
+    json_object_set_new(o, "waiting_for_receipt", json_integer((json_int_t)pending));
+    json_object_set_new(o, "published", json_integer((json_int_t)n->published));
+    json_object_set_new(o, "logged", json_integer((json_int_t)n->logged));
+    json_object_set_new(o, "refused", json_integer((json_int_t)n->refused));
+    json_object_set_new(o, "catchup_requests", json_integer((json_int_t)n->requested));
+    json_object_set_new(o, "brokers", brokers);
+    json_object_set_new(o, "senders", senders);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text)
+        s_reply(n, &m->frame[0], "ok", text, "");
+    else
+        s_reply(n, &m->frame[0], "error", "no-memory", "could not build the status");
+    free(text);
+}
+
 /* Requests waiting on the control socket are signed one by one, then
  * logged (with the outbox) in one transaction, then sent and answered:
  * one fsync per poll round, not per request. A request is answered "ok"
@@ -472,6 +514,11 @@ static void s_control(node *n)
         cdx_err rc = CDX_ERR_FORMAT;
         bool publish = m->n >= 2 && m->frame[1].len == 7 && !memcmp(m->frame[1].data, "publish", 7);
         bool ack = m->n >= 2 && m->frame[1].len == 3 && !memcmp(m->frame[1].data, "ack", 3);
+        if (m->n == 2 && m->frame[1].len == 6 && !memcmp(m->frame[1].data, "status", 6)) {
+            s_status(n, m);
+            cdx_msg_clear(m);
+            continue;
+        }
         if (publish)
             rc = s_publish_req(n, &chain, o, &eb);
         else if (ack)

@@ -163,6 +163,17 @@ int main(void)
     CHECK(s_wait("fr-log", "EE", 43, SIZE_MAX));
     CHECK(s_wait("ee-log", "EE", 43, 0));
 
+    /* 4c. The nodes say what they did and hold. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", ee_node, "--json", NULL),
+             0);
+    HAS("\"id\":\"EE\"");
+    HAS("\"published\":43");
+    HAS("\"waiting_for_receipt\":0");
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", fr_node, NULL), 0);
+    HAS("brokers: broker.alpha");
+    HAS("waiting for a broker's receipt");
+    CHECK(strstr(s_cap.out, "EE ") && strstr(strstr(s_cap.out, "EE "), " 43 "));
+
     CHECK_EQ(bus_stop(ee), 0);
     CHECK_EQ(bus_stop(fr), 0);
     CHECK_EQ(bus_stop(broker), 0);
@@ -170,6 +181,8 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, s_p("green.json"), "cydex", "publish", "--node", ee_node,
                               "--topic", "alert.health", NULL),
              69);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", ee_node, NULL), 69);
+    HAS("is cydex-node running");
 
     /* Both logs verify; EE's three alerts are each in FR's log once, and
      * the sealed one opens with FR's key. */
