@@ -35,9 +35,7 @@ struct broker {
     broker_config cfg;
     s_peer peers[BROKER_MAX_PEERS];
     size_t n_peers;
-    cdx_identity *me;
-    cdx_roster *roster;
-    cdx_log *log;
+    daemon_member member; /* key, roster and log */
     cdx_transport *net;
     cdx_sock *ingress, *fanout, *catchup;
     uint64_t own_seq;
@@ -58,30 +56,20 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     if (!b)
         return 70;
     b->cfg = *c;
-    daemon_member opened;
-    int ec =
-        daemon_member_open(&opened, c->id, c->key, c->roster, c->log, c->map_max_mb, err, errlen);
+    int ec = daemon_member_open(&b->member, c->id, c->key, c->roster, c->log, c->map_max_mb, err,
+                                errlen);
     if (ec != 0) {
         broker_destroy(&b);
         return ec;
     }
-    b->me = opened.me;
-    b->roster = opened.roster;
-    b->log = opened.log;
     cdx_errbuf eb = {0};
-    cdx_err rc = CDX_OK;
     /* Our own chain (checkpoints on "sth") continues where the log left it. */
-    cdx_log_sender *s = NULL;
-    size_t n = 0;
-    if (rc == CDX_OK && cdx_log_senders(b->log, &s, &n) == CDX_OK)
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(s[i].id, c->id) == 0) {
-                b->own_seq = s[i].max_seq;
-                memcpy(b->own_hash, s[i].max_hash, CDX_HASH_BYTES);
-            }
-    free(s);
-    if (rc == CDX_OK)
-        rc = cdx_transport_new(&b->net, b->me, b->roster, &eb);
+    cdx_log_sender own;
+    if (cdx_log_sender_get(b->member.log, c->id, &own) == CDX_OK) {
+        b->own_seq = own.max_seq;
+        memcpy(b->own_hash, own.max_hash, CDX_HASH_BYTES);
+    }
+    cdx_err rc = cdx_transport_new(&b->net, b->member.me, b->member.roster, &eb);
     cdx_sock_opts so = {.max_msg_size = c->max_envelope + 65536};
     if (rc == CDX_OK)
         rc = cdx_sock_bind(&b->ingress, b->net, CDX_SOCK_ROUTER, c->ingress, &so, &eb);
@@ -91,7 +79,7 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         rc = cdx_sock_bind(&b->catchup, b->net, CDX_SOCK_ROUTER, c->catchup, NULL, &eb);
     for (size_t i = 0; rc == CDX_OK && i < c->n_peers; i++) {
         const broker_peer_config *pc = &b->cfg.peer[i];
-        const cdx_member *m = cdx_roster_find(b->roster, pc->id);
+        const cdx_member *m = cdx_roster_find(b->member.roster, pc->id);
         if (!m || m->role != CDX_ROLE_BROKER) {
             rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "peer %s is not a broker of the roster",
                           pc->id);
@@ -112,14 +100,14 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         return s_exit_for(rc);
     }
     uint64_t size = 0;
-    cdx_log_size(b->log, &size);
+    cdx_log_size(b->member.log, &size);
     b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
     b->next_checkpoint_ms = cdx_now_ms();
     daemon_log(b->cfg.id,
                "serving: ingress %s, fan-out %s, catch-up %s, log %s (%llu entries), roster v%llu",
                cdx_sock_endpoint(b->ingress), cdx_sock_endpoint(b->fanout),
                cdx_sock_endpoint(b->catchup), c->log, (unsigned long long)size,
-               (unsigned long long)cdx_roster_version(b->roster));
+               (unsigned long long)cdx_roster_version(b->member.roster));
     *out = b;
     return 0;
 }
@@ -137,9 +125,7 @@ void broker_destroy(broker **bp)
         cdx_sock_destroy(&b->peers[i].cu);
     }
     cdx_transport_destroy(&b->net);
-    cdx_log_destroy(&b->log);
-    cdx_roster_destroy(&b->roster);
-    cdx_identity_destroy(&b->me);
+    daemon_member_close(&b->member);
     free(b);
     *bp = NULL;
 }
@@ -154,7 +140,7 @@ static void s_receipt(broker *b, const cdx_bytes *rid, const uint8_t *hash,
     if (hash)
         memcpy(r.envelope_hash, hash, CDX_HASH_BYTES);
     cdx_bytes signed_r;
-    if (cdx_receipt_sign(&r, b->me, &signed_r) != CDX_OK)
+    if (cdx_receipt_sign(&r, b->member.me, &signed_r) != CDX_OK)
         return;
     cdx_bytes frames[3] = {*rid, {(uint8_t *)"receipt", 7}, signed_r};
     cdx_err rc = cdx_sock_send(b->ingress, frames, 3, 0);
@@ -210,7 +196,7 @@ static bool s_admit(broker *b, s_item *it, const cdx_bytes *raw, const char *top
                           .now_ms = live ? cdx_now_ms() : 0,
                           .max_skew_ms = b->cfg.skew_ms,
                           .borrow = true};
-    cdx_err rc = cdx_envelope_verify(&it->env, b->roster, raw->data, raw->len, &vo, &eb);
+    cdx_err rc = cdx_envelope_verify(&it->env, b->member.roster, raw->data, raw->len, &vo, &eb);
     if (rc == CDX_OK)
         return true;
     s_refuse(refused, cdx_errname(rc));
@@ -232,7 +218,7 @@ static void s_commit(broker *b, s_item *items, size_t n, s_refusals *refused)
             in[i] = (cdx_log_append_in){
                 .env = items[i].env, .received_at_ms = now, .received_from = items[i].from};
         cdx_errbuf eb = {0};
-        cdx_err rc = cdx_log_append(b->log, in, n, out, &eb);
+        cdx_err rc = cdx_log_append(b->member.log, in, n, out, &eb);
         if (rc != CDX_OK) {
             /* Nothing of the round is stored: publishers get a refusal and
              * keep the envelopes in their outboxes; peers resend on sync. */
@@ -262,7 +248,7 @@ static void s_commit(broker *b, s_item *items, size_t n, s_refusals *refused)
         }
     }
     for (size_t i = 0; i < refused->n; i++) {
-        cdx_log_count_rejected(b->log, refused->reason[i], refused->count[i], NULL);
+        cdx_log_count_rejected(b->member.log, refused->reason[i], refused->count[i], NULL);
         b->rejected += refused->count[i];
     }
     free(in);
@@ -327,7 +313,7 @@ static void s_peer_sync(broker *b, s_peer *p)
     p->next_sync_ms = now + b->cfg.peer_sync_ms;
     cdx_log_sender *s = NULL;
     size_t n = 0;
-    if (cdx_log_senders(b->log, &s, &n) != CDX_OK)
+    if (cdx_log_senders(b->member.log, &s, &n) != CDX_OK)
         return;
     cdx_catchup_request q = {.max_batch = 256};
     q.after = calloc(n + 1, sizeof *q.after);
@@ -383,7 +369,7 @@ static void s_peer_reply(broker *b, s_peer *p)
 static void s_checkpoint(broker *b)
 {
     uint64_t size = 0;
-    cdx_log_size(b->log, &size);
+    cdx_log_size(b->member.log, &size);
     b->next_checkpoint_ms = cdx_now_ms() + b->cfg.checkpoint_ms;
     if (size == b->checkpointed_size)
         return;
@@ -393,9 +379,9 @@ static void s_checkpoint(broker *b)
     cdx_bytes raw = {0};
     cdx_envelope *env = NULL;
     uint8_t hash[CDX_HASH_BYTES];
-    cdx_err rc = cdx_log_checkpoint(b->log, b->me, cdx_now_ms(), &text, &eb);
+    cdx_err rc = cdx_log_checkpoint(b->member.log, b->member.me, cdx_now_ms(), &text, &eb);
     if (rc == CDX_OK)
-        rc = cdx_log_root(b->log, size, body.tree_head.root);
+        rc = cdx_log_root(b->member.log, size, body.tree_head.root);
     if (rc == CDX_OK) {
         body.sender = strdup(b->cfg.id);
         body.topic = strdup("sth");
@@ -404,18 +390,18 @@ static void s_checkpoint(broker *b)
         body.has_prev_hash = b->own_seq > 0;
         memcpy(body.prev_hash, b->own_hash, CDX_HASH_BYTES);
         body.kind = CDX_PAYLOAD_TREE_HEAD;
-        body.tree_head.origin = strdup(cdx_log_origin(b->log));
+        body.tree_head.origin = strdup(cdx_log_origin(b->member.log));
         body.tree_head.size = size;
         body.tree_head.timestamp_ms = body.sent_at_ms;
-        rc = cdx_envelope_sign(b->me, &body, &raw, hash, &eb);
+        rc = cdx_envelope_sign(b->member.me, &body, &raw, hash, &eb);
     }
     if (rc == CDX_OK)
-        rc = cdx_envelope_verify(&env, b->roster, raw.data, raw.len, NULL, &eb);
+        rc = cdx_envelope_verify(&env, b->member.roster, raw.data, raw.len, NULL, &eb);
     cdx_log_append_out out;
     if (rc == CDX_OK) {
         cdx_log_append_in in = {
             .env = env, .received_at_ms = cdx_now_ms(), .received_from = "local"};
-        rc = cdx_log_append(b->log, &in, 1, &out, &eb);
+        rc = cdx_log_append(b->member.log, &in, 1, &out, &eb);
     }
     if (rc == CDX_OK) {
         b->own_seq++;
@@ -487,18 +473,18 @@ static void s_serve_catchup(broker *b)
     if (rc == CDX_OK && !st.reply.envelopes)
         rc = CDX_ERR_NOMEM;
     if (rc == CDX_OK && req.sender[0]) {
-        rc = cdx_log_scan_sender(b->log, req.sender, req.from_seq ? req.from_seq : 1, req.to_seq,
-                                 s_stream_visit, &st, &eb);
+        rc = cdx_log_scan_sender(b->member.log, req.sender, req.from_seq ? req.from_seq : 1,
+                                 req.to_seq, s_stream_visit, &st, &eb);
     } else if (rc == CDX_OK) {
         cdx_log_sender *s = NULL;
         size_t n = 0;
-        rc = cdx_log_senders(b->log, &s, &n);
+        rc = cdx_log_senders(b->member.log, &s, &n);
         for (size_t i = 0; rc == CDX_OK && i < n && !st.broken; i++) {
             uint64_t from = 1;
             for (size_t j = 0; j < req.n_after; j++)
                 if (strcmp(req.after[j].sender, s[i].id) == 0)
                     from = req.after[j].last_seq + 1;
-            rc = cdx_log_scan_sender(b->log, s[i].id, from, 0, s_stream_visit, &st, &eb);
+            rc = cdx_log_scan_sender(b->member.log, s[i].id, from, 0, s_stream_visit, &st, &eb);
         }
         free(s);
     }
@@ -519,11 +505,11 @@ static void s_reload(broker *b)
     cdx_errbuf eb = {0};
     cdx_roster *next = NULL;
     cdx_err rc = cdx_roster_load(&next, b->cfg.roster, &eb);
-    if (rc == CDX_OK && cdx_roster_version(next) == cdx_roster_version(b->roster))
+    if (rc == CDX_OK && cdx_roster_version(next) == cdx_roster_version(b->member.roster))
         rc = cdx_errf(&eb, CDX_ERR_ROLLBACK, "the roster file is still version %llu",
                       (unsigned long long)cdx_roster_version(next));
     if (rc == CDX_OK)
-        rc = cdx_roster_verify(next, b->roster, &eb);
+        rc = cdx_roster_verify(next, b->member.roster, &eb);
     if (rc == CDX_OK)
         rc = cdx_transport_set_roster(b->net, next);
     if (rc != CDX_OK) {
@@ -533,11 +519,11 @@ static void s_reload(broker *b)
     }
     cdx_bytes rb;
     if (cdx_roster_encode(next, &rb) == CDX_OK) {
-        cdx_log_set_roster(b->log, rb.data, rb.len, NULL);
+        cdx_log_set_roster(b->member.log, rb.data, rb.len, NULL);
         cdx_bytes_free(&rb);
     }
-    cdx_roster_destroy(&b->roster);
-    b->roster = next;
+    cdx_roster_destroy(&b->member.roster);
+    b->member.roster = next;
     daemon_log(b->cfg.id, "SIGHUP: roster v%llu in force",
                (unsigned long long)cdx_roster_version(next));
 }

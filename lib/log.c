@@ -934,6 +934,29 @@ cdx_err cdx_log_find_seq(cdx_log *log, const char *sender, uint64_t seq, uint64_
     return mrc == 0 ? CDX_OK : mrc == MDB_NOTFOUND ? CDX_ERR_NOENT : s_mdb(NULL, mrc, "find");
 }
 
+cdx_err cdx_log_sender_get(cdx_log *log, const char *id, cdx_log_sender *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!cdx_id_valid(id))
+        return CDX_ERR_INVALID;
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    MDB_val k = s_val(id, strlen(id)), d;
+    int mrc = mdb_get(txn, log->senders, &k, &d);
+    if (mrc == 0) {
+        s_sender_rec r;
+        s_sender_decode(&r, &d);
+        cdx__copy_id(out->id, id);
+        out->max_seq = r.max_seq;
+        memcpy(out->max_hash, r.max_hash, CDX_HASH_BYTES);
+        out->count = r.count;
+    }
+    mdb_txn_abort(txn);
+    return mrc == 0 ? CDX_OK : mrc == MDB_NOTFOUND ? CDX_ERR_NOENT : s_mdb(NULL, mrc, "senders");
+}
+
 cdx_err cdx_log_senders(cdx_log *log, cdx_log_sender **out, size_t *n)
 {
     *out = NULL;

@@ -153,6 +153,13 @@ static void test_honest(const char *dir)
     CHECK_STR(s[1].id, "FR");
     CHECK_EQ(s[1].max_seq, 9);
     free(s);
+    cdx_log_sender one;
+    CHECK_EQ(cdx_log_sender_get(log, "FR", &one), CDX_OK);
+    CHECK_STR(one.id, "FR");
+    CHECK_EQ(one.max_seq, 9);
+    CHECK_EQ(one.count, 7); /* 1..5, 8, 9 */
+    CHECK_EQ(cdx_log_sender_get(log, "DE", &one), CDX_ERR_NOENT);
+    CHECK_EQ(one.max_seq, 0);
     uint64_t idx;
     CHECK_EQ(cdx_log_find_seq(log, "FR", 8, &idx), CDX_OK);
     CHECK_EQ(idx, 46);

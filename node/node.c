@@ -33,9 +33,7 @@ typedef struct s_link {
 
 struct node {
     node_config cfg;
-    cdx_identity *me;
-    cdx_roster *roster;
-    cdx_log *log;
+    daemon_member member; /* key, roster and log */
     cdx_transport *net;
     s_link link[NODE_MAX_BROKERS];
     size_t n_links;
@@ -55,7 +53,7 @@ static void s_request(node *n, s_link *l, const char *sender, uint64_t from, uin
         snprintf(q.sender, sizeof q.sender, "%s", sender);
         q.from_seq = from;
         q.to_seq = to;
-    } else if (cdx_log_senders(n->log, &s, &ns) == CDX_OK) {
+    } else if (cdx_log_senders(n->member.log, &s, &ns) == CDX_OK) {
         q.after = calloc(ns + 1, sizeof *q.after);
         for (size_t i = 0; q.after && i < ns; i++) {
             snprintf(q.after[i].sender, sizeof q.after[i].sender, "%s", s[i].id);
@@ -94,7 +92,7 @@ static void s_commit(node *n, s_link *l, cdx_envelope **envs, size_t count)
         return;
     cdx_log_sender *before = NULL;
     size_t nb = 0;
-    cdx_log_senders(n->log, &before, &nb);
+    cdx_log_senders(n->member.log, &before, &nb);
     cdx_log_append_in *in = calloc(count, sizeof *in);
     cdx_log_append_out *out = calloc(count, sizeof *out);
     cdx_errbuf eb = {0};
@@ -102,7 +100,7 @@ static void s_commit(node *n, s_link *l, cdx_envelope **envs, size_t count)
         for (size_t i = 0; i < count; i++)
             in[i] = (cdx_log_append_in){
                 .env = envs[i], .received_at_ms = cdx_now_ms(), .received_from = l->cfg->id};
-        cdx_err rc = cdx_log_append(n->log, in, count, out, &eb);
+        cdx_err rc = cdx_log_append(n->member.log, in, count, out, &eb);
         if (rc != CDX_OK) {
             daemon_log(n->cfg.id, "log append failed: %s (the brokers still hold these)",
                        cdx_errbuf_msg(&eb, rc));
@@ -135,7 +133,7 @@ static cdx_envelope *s_verify(node *n, const cdx_bytes *raw, const char *topic, 
                           .borrow = true};
     cdx_envelope *env = NULL;
     cdx_errbuf eb = {0};
-    cdx_err rc = cdx_envelope_verify(&env, n->roster, raw->data, raw->len, &vo, &eb);
+    cdx_err rc = cdx_envelope_verify(&env, n->member.roster, raw->data, raw->len, &vo, &eb);
     if (rc != CDX_OK) {
         n->refused++;
         daemon_log(n->cfg.id, "refused: %s", cdx_errbuf_msg(&eb, rc));
@@ -202,22 +200,16 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     if (!n)
         return 70;
     n->cfg = *c;
-    daemon_member opened;
-    int ec = daemon_member_open(&opened, c->id, c->key, c->roster, c->log, 65536, err, errlen);
+    int ec = daemon_member_open(&n->member, c->id, c->key, c->roster, c->log, 65536, err, errlen);
     if (ec != 0) {
         node_destroy(&n);
         return ec;
     }
-    n->me = opened.me;
-    n->roster = opened.roster;
-    n->log = opened.log;
     cdx_errbuf eb = {0};
-    cdx_err rc = CDX_OK;
-    if (rc == CDX_OK)
-        rc = cdx_transport_new(&n->net, n->me, n->roster, &eb);
+    cdx_err rc = cdx_transport_new(&n->net, n->member.me, n->member.roster, &eb);
     for (size_t i = 0; rc == CDX_OK && i < c->n_brokers; i++) {
         const node_broker_config *bc = &n->cfg.broker[i];
-        const cdx_member *m = cdx_roster_find(n->roster, bc->id);
+        const cdx_member *m = cdx_roster_find(n->member.roster, bc->id);
         if (!m || m->role != CDX_ROLE_BROKER) {
             rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "%s is not a broker of the roster", bc->id);
             break;
@@ -248,7 +240,7 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
         return rc == CDX_ERR_KEY_PERMS ? 77 : rc == CDX_ERR_IO ? 74 : 78;
     }
     uint64_t size = 0;
-    cdx_log_size(n->log, &size);
+    cdx_log_size(n->member.log, &size);
     daemon_log(n->cfg.id, "running: %zu broker%s, log %s (%llu entries), control %s", n->n_links,
                n->n_links == 1 ? "" : "s", c->log, (unsigned long long)size, c->control);
     *out = n;
@@ -271,9 +263,7 @@ void node_destroy(node **np)
             unlink(n->cfg.control + 6);
     }
     cdx_transport_destroy(&n->net);
-    cdx_log_destroy(&n->log);
-    cdx_roster_destroy(&n->roster);
-    cdx_identity_destroy(&n->me);
+    daemon_member_close(&n->member);
     free(n);
     *np = NULL;
 }
@@ -297,7 +287,7 @@ static cdx_err s_resend_one(void *ctx, const char *topic, cdx_log_entry *e)
 static void s_resend(node *n)
 {
     size_t count = 0;
-    cdx_log_outbox_scan(n->log, s_resend_one, n, &count);
+    cdx_log_outbox_scan(n->member.log, s_resend_one, n, &count);
     n->next_resend_ms = cdx_now_ms() + n->cfg.resend_ms;
 }
 
@@ -332,24 +322,20 @@ static void s_own_header(node *n, const s_chain *c, cdx_body *b, const char *top
         memcpy(b->prev_hash, c->hash, CDX_HASH_BYTES);
         return;
     }
-    cdx_log_sender *s = NULL;
-    size_t ns = 0;
-    if (cdx_log_senders(n->log, &s, &ns) == CDX_OK)
-        for (size_t i = 0; i < ns; i++)
-            if (strcmp(s[i].id, n->cfg.id) == 0) {
-                b->seq = s[i].max_seq + 1;
-                b->has_prev_hash = true;
-                memcpy(b->prev_hash, s[i].max_hash, CDX_HASH_BYTES);
-            }
-    free(s);
+    cdx_log_sender own;
+    if (cdx_log_sender_get(n->member.log, n->cfg.id, &own) == CDX_OK) {
+        b->seq = own.max_seq + 1;
+        b->has_prev_hash = true;
+        memcpy(b->prev_hash, own.max_hash, CDX_HASH_BYTES);
+    }
 }
 
 /* Signs into o and advances the chain; s_control logs the batch. */
 static cdx_err s_sign(node *n, s_chain *c, cdx_body *b, s_out *o, cdx_errbuf *eb)
 {
-    cdx_err rc = cdx_envelope_sign(n->me, b, &o->raw, o->hash, eb);
+    cdx_err rc = cdx_envelope_sign(n->member.me, b, &o->raw, o->hash, eb);
     if (rc == CDX_OK) /* the roster must agree, or brokers will refuse it */
-        rc = cdx_envelope_verify(&o->env, n->roster, o->raw.data, o->raw.len, NULL, eb);
+        rc = cdx_envelope_verify(&o->env, n->member.roster, o->raw.data, o->raw.len, NULL, eb);
     if (rc != CDX_OK) {
         cdx_envelope_destroy(&o->env);
         cdx_bytes_free(&o->raw);
@@ -403,7 +389,7 @@ static cdx_err s_publish_req(node *n, s_chain *c, s_out *o, cdx_errbuf *eb)
         char *save = NULL;
         for (char *id = strtok_r(to, ",", &save); rc == CDX_OK && id;
              id = strtok_r(NULL, ",", &save)) {
-            const cdx_member *mm = cdx_roster_find(n->roster, id);
+            const cdx_member *mm = cdx_roster_find(n->member.roster, id);
             if (!mm || nr == 64)
                 rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
             else
@@ -467,11 +453,11 @@ static void s_status(node *n, const cdx_msg *m)
     uint64_t size = 0;
     size_t pending = 0, ns = 0;
     cdx_log_sender *s = NULL;
-    cdx_log_size(n->log, &size);
-    cdx_log_outbox_scan(n->log, NULL, NULL, &pending);
+    cdx_log_size(n->member.log, &size);
+    cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
     for (size_t i = 0; i < n->n_links; i++)
         json_array_append_new(brokers, json_string(n->link[i].cfg->id));
-    if (cdx_log_senders(n->log, &s, &ns) == CDX_OK)
+    if (cdx_log_senders(n->member.log, &s, &ns) == CDX_OK)
         for (size_t i = 0; i < ns; i++)
             json_array_append_new(senders, json_pack("{s:s,s:I,s:I}", "id", s[i].id, "max_seq",
                                                      (json_int_t)s[i].max_seq, "entries",
@@ -542,7 +528,7 @@ static void s_control(node *n)
         in[i] = (cdx_log_append_in){
             .env = out[i].env, .received_at_ms = now, .received_from = "local", .outbox = true};
     cdx_errbuf eb = {0};
-    cdx_err rc = cdx_log_append(n->log, in, k, res, &eb);
+    cdx_err rc = cdx_log_append(n->member.log, in, k, res, &eb);
     if (rc != CDX_OK)
         daemon_log(n->cfg.id, "could not log %zu own envelope%s: %s", k, k == 1 ? "" : "s",
                    cdx_errbuf_msg(&eb, rc));
@@ -567,8 +553,8 @@ static void s_receipts(node *n, s_link *l)
     while (cdx_sock_recv(l->ingress, &m, 0) == CDX_OK) {
         cdx_receipt r;
         cdx_errbuf eb = {0};
-        if (m.n == 2 &&
-            cdx_receipt_verify(&r, n->roster, m.frame[1].data, m.frame[1].len, &eb) == CDX_OK) {
+        if (m.n == 2 && cdx_receipt_verify(&r, n->member.roster, m.frame[1].data, m.frame[1].len,
+                                           &eb) == CDX_OK) {
             bool keep = r.status == CDX_RECEIPT_REJECTED &&
                         (strcmp(r.reason, "log-full") == 0 || strcmp(r.reason, "io") == 0 ||
                          strcmp(r.reason, "no-space") == 0);
@@ -576,7 +562,7 @@ static void s_receipts(node *n, s_link *l)
                 daemon_log(n->cfg.id, "%s refused one of our envelopes: %s%s", r.broker, r.reason,
                            keep ? " (will resend)" : "");
             if (!keep)
-                cdx_log_outbox_remove(n->log, r.envelope_hash);
+                cdx_log_outbox_remove(n->member.log, r.envelope_hash);
         } else {
             daemon_log(n->cfg.id, "a receipt from %s does not verify: %s", l->cfg->id,
                        cdx_errbuf_msg(&eb, CDX_ERR_FORMAT));
@@ -625,7 +611,7 @@ int node_run(node *n, volatile sig_atomic_t *stop)
         }
     }
     size_t pending = 0;
-    cdx_log_outbox_scan(n->log, NULL, NULL, &pending);
+    cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
     daemon_log(n->cfg.id,
                "stopping: %llu published, %llu logged, %llu refused, %llu catch-up requests this "
                "run; %zu waiting for a receipt",

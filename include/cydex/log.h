@@ -154,6 +154,9 @@ typedef struct cdx_log_sender {
     uint64_t count;
 } cdx_log_sender;
 
+/* One sender; CDX_ERR_NOENT (and *out zeroed) if the log holds none of it. */
+cdx_err cdx_log_sender_get(cdx_log *log, const char *id, cdx_log_sender *out);
+
 /* All senders, by id; *out is the caller's to free(). */
 cdx_err cdx_log_senders(cdx_log *log, cdx_log_sender **out, size_t *n);
 
