@@ -107,16 +107,11 @@ static uint64_t s_count(const char *id)
     snprintf(dir, sizeof dir, "%s/%s-log", s_dir, id);
     cdx_log *log = NULL;
     cdx_log_opts ro = {.read_only = true};
-    uint64_t n = 0;
-    cdx_log_sender *s = NULL;
-    size_t ns = 0;
-    if (cdx_log_new(&log, dir, &ro, NULL) == CDX_OK && cdx_log_senders(log, &s, &ns) == CDX_OK)
-        for (size_t i = 0; i < ns; i++)
-            if (strcmp(s[i].id, "EE") == 0)
-                n = s[i].count;
-    free(s);
+    cdx_log_sender s = {0};
+    if (cdx_log_new(&log, dir, &ro, NULL) == CDX_OK)
+        cdx_log_sender_get(log, "EE", &s);
     cdx_log_destroy(&log);
-    return n;
+    return s.count;
 }
 
 typedef struct s_lat {
@@ -125,18 +120,11 @@ typedef struct s_lat {
     uint64_t from_seq;
 } s_lat;
 
-static cdx_err s_lat_visit(void *ctx, cdx_log_entry *e)
+static void s_lat_add(void *ctx, const cdx_body *b, const cdx_log_entry *e)
 {
     s_lat *l = ctx;
-    cdx_envelope *env = NULL;
-    if (cdx_envelope_inspect(&env, e->envelope.data, e->envelope.len, NULL) == CDX_OK) {
-        const cdx_body *b = cdx_envelope_body(env);
-        if (strcmp(b->sender, "EE") == 0 && b->seq >= l->from_seq && l->n < l->cap)
-            l->ms[l->n++] =
-                e->received_at_ms > b->sent_at_ms ? e->received_at_ms - b->sent_at_ms : 0;
-    }
-    cdx_envelope_destroy(&env);
-    return CDX_OK;
+    if (b->seq >= l->from_seq && l->n < l->cap)
+        l->ms[l->n++] = e->received_at_ms > b->sent_at_ms ? e->received_at_ms - b->sent_at_ms : 0;
 }
 
 /* When a log received EE's seqs from..to: the first and last received_at. */
@@ -144,21 +132,48 @@ typedef struct s_span {
     uint64_t from_seq, to_seq, first_ms, last_ms, n;
 } s_span;
 
-static cdx_err s_span_visit(void *ctx, cdx_log_entry *e)
+static void s_span_add(void *ctx, const cdx_body *b, const cdx_log_entry *e)
 {
     s_span *sp = ctx;
+    if (b->seq < sp->from_seq || b->seq > sp->to_seq)
+        return;
+    if (sp->n++ == 0 || e->received_at_ms < sp->first_ms)
+        sp->first_ms = e->received_at_ms;
+    if (e->received_at_ms > sp->last_ms)
+        sp->last_ms = e->received_at_ms;
+}
+
+typedef void (*s_ee_fn)(void *ctx, const cdx_body *b, const cdx_log_entry *e);
+
+typedef struct s_ee_scan {
+    s_ee_fn fn;
+    void *ctx;
+} s_ee_scan;
+
+static cdx_err s_ee_visit(void *ctx, cdx_log_entry *e)
+{
+    s_ee_scan *sc = ctx;
     cdx_envelope *env = NULL;
     if (cdx_envelope_inspect(&env, e->envelope.data, e->envelope.len, NULL) == CDX_OK) {
         const cdx_body *b = cdx_envelope_body(env);
-        if (strcmp(b->sender, "EE") == 0 && b->seq >= sp->from_seq && b->seq <= sp->to_seq) {
-            if (sp->n++ == 0 || e->received_at_ms < sp->first_ms)
-                sp->first_ms = e->received_at_ms;
-            if (e->received_at_ms > sp->last_ms)
-                sp->last_ms = e->received_at_ms;
-        }
+        if (strcmp(b->sender, "EE") == 0)
+            sc->fn(sc->ctx, b, e);
     }
     cdx_envelope_destroy(&env);
     return CDX_OK;
+}
+
+/* Calls fn for each of EE's envelopes that member `id`'s log holds. */
+static void s_scan_ee(const char *id, s_ee_fn fn, void *ctx)
+{
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/%s-log", s_dir, id);
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    s_ee_scan sc = {fn, ctx};
+    if (cdx_log_new(&log, dir, &ro, NULL) == CDX_OK)
+        cdx_log_scan(log, 0, UINT64_MAX, s_ee_visit, &sc, NULL);
+    cdx_log_destroy(&log);
 }
 
 /* Raw ZeroMQ, for scale: PUB -> XSUB/XPUB proxy -> SUB over ipc://, the
@@ -237,22 +252,18 @@ static double s_raw_zmq(const uint8_t *msg, size_t len, size_t count)
     return rate;
 }
 
-/* The broker alone: `count` envelopes pre-signed by `who` (a chain of its
- * own), sent straight to the ingress with up to `window` unanswered, until
+/* The broker alone: `count` envelopes of the alert `json` pre-signed by
+ * `who` (a chain of its own), sent straight to the ingress with up to `window` unanswered, until
  * every receipt is back. Envelopes per second through verify, commit,
  * receipt and fan-out. */
 static double s_blast(const cdx_identity *who, const cdx_roster *roster,
-                      const uint8_t broker_pk[CDX_PK_BYTES], size_t count, size_t window)
+                      const uint8_t broker_pk[CDX_PK_BYTES], const char *json, size_t count,
+                      size_t window)
 {
     cdx_bytes *env = calloc(count, sizeof *env);
     if (!env)
         return 0;
     uint8_t prev[CDX_HASH_BYTES];
-    char desc[900], json[1200];
-    memset(desc, 'x', sizeof desc - 1);
-    desc[sizeof desc - 1] = '\0';
-    snprintf(json, sizeof json,
-             "{\"title\":\"Benchmark alert\",\"tlp\":\"GREEN\",\"description\":\"%s\"}", desc);
     for (size_t i = 0; i < count; i++) {
         cdx_body b = {.sender = (char *)cdx_identity_id(who),
                       .topic = "alert.bench",
@@ -425,15 +436,7 @@ int main(int argc, char **argv)
         s_nap_us(2000);
     double t_all2 = s_now() - t1;
     s_span bspan = {.from_seq = burst + 1, .to_seq = 2 * burst};
-    {
-        char dir[400];
-        snprintf(dir, sizeof dir, "%s/alpha-log", s_dir);
-        cdx_log *log = NULL;
-        cdx_log_opts ro = {.read_only = true};
-        if (cdx_log_new(&log, dir, &ro, NULL) == CDX_OK)
-            cdx_log_scan(log, 0, UINT64_MAX, s_span_visit, &bspan, NULL);
-        cdx_log_destroy(&log);
-    }
+    s_scan_ee("alpha", s_span_add, &bspan);
     double broker_rate =
         bspan.n > 1 && bspan.last_ms > bspan.first_ms
             ? (double)(bspan.n - 1) * 1000.0 / (double)(bspan.last_ms - bspan.first_ms)
@@ -468,23 +471,15 @@ int main(int argc, char **argv)
         s_nap_us(2000);
     s_lat lat = {.cap = 2 * paced + 2, .from_seq = 2 * burst + 1};
     lat.ms = calloc(lat.cap, sizeof *lat.ms);
-    const char *subs[] = {"FR", "DE"};
-    for (int i = 0; i < 2; i++) {
-        char dir[400];
-        snprintf(dir, sizeof dir, "%s/%s-log", s_dir, subs[i]);
-        cdx_log *log = NULL;
-        cdx_log_opts ro = {.read_only = true};
-        if (cdx_log_new(&log, dir, &ro, NULL) == CDX_OK)
-            cdx_log_scan(log, 0, UINT64_MAX, s_lat_visit, &lat, NULL);
-        cdx_log_destroy(&log);
-    }
+    s_scan_ee("FR", s_lat_add, &lat);
+    s_scan_ee("DE", s_lat_add, &lat);
     qsort(lat.ms, lat.n, sizeof *lat.ms, s_cmp);
 
     /* The broker alone, DE publishing straight to its ingress. */
     cdx_member bcard;
     cdx_identity_card(who[3], &bcard);
     const size_t blast_n = 20000;
-    double broker_alone = s_blast(who[2], roster, bcard.curve_pk, blast_n, 1000);
+    double broker_alone = s_blast(who[2], roster, bcard.curve_pk, json, blast_n, 1000);
 
     /* Bare Ed25519 verify on one core, for scale. */
     uint8_t pk[32], sk[64], sig[64], msg[1100];

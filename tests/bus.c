@@ -187,15 +187,11 @@ void bus_log_sender(const char *logdir, const char *sender, uint64_t *max, uint6
     cdx_log_opts ro = {.read_only = true};
     if (cdx_log_new(&log, logdir, &ro, NULL) != CDX_OK)
         return;
-    cdx_log_sender *s = NULL;
-    size_t n = 0;
-    if (cdx_log_senders(log, &s, &n) == CDX_OK)
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(s[i].id, sender) == 0) {
-                *max = s[i].max_seq;
-                *count = s[i].count;
-            }
-    free(s);
+    cdx_log_sender s;
+    if (cdx_log_sender_get(log, sender, &s) == CDX_OK) {
+        *max = s.max_seq;
+        *count = s.count;
+    }
     if (outbox)
         cdx_log_outbox_scan(log, NULL, NULL, outbox);
     cdx_log_destroy(&log);
@@ -216,4 +212,17 @@ bool bus_wait_log(const char *logdir, const char *sender, uint64_t seq, uint64_t
             sender, (unsigned long long)max, (unsigned long long)c, pending,
             (unsigned long long)seq, (unsigned long long)count);
     return false;
+}
+
+bool bus_audit(const char *logdir, const cdx_roster *roster, cdx_audit_report *rep)
+{
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    REQUIRE(cdx_log_new(&log, logdir, &ro, NULL) == CDX_OK);
+    cdx_audit_opts ao = {.roster = roster};
+    REQUIRE(cdx_audit_verify(log, &ao, rep, NULL) == CDX_OK);
+    cdx_log_destroy(&log);
+    if (!rep->pass)
+        fprintf(stderr, "%s: %s\n", logdir, rep->reason);
+    return rep->pass;
 }

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include "cydex/audit.h"
 #include "cydex/catchup.h"
 #include "cydex/receipt.h"
 #include "cydex/transport.h"
@@ -65,5 +66,9 @@ void bus_log_sender(const char *logdir, const char *sender, uint64_t *max, uint6
  * `outbox` envelopes wait for a receipt. Says what it saw if not. */
 bool bus_wait_log(const char *logdir, const char *sender, uint64_t seq, uint64_t count,
                   size_t outbox);
+
+/* Audits a (stopped) daemon's log against the roster, as cydex-audit
+ * verify does; says why on stderr if it fails. Returns rep->pass. */
+bool bus_audit(const char *logdir, const cdx_roster *roster, cdx_audit_report *rep);
 
 #endif
