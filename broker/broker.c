@@ -311,20 +311,11 @@ static void s_peer_sync(broker *b, s_peer *p)
     if (p->syncing && now - p->sync_started_ms < 30000)
         return;
     p->next_sync_ms = now + b->cfg.peer_sync_ms;
-    cdx_log_sender *s = NULL;
-    size_t n = 0;
-    if (cdx_log_senders(b->member.log, &s, &n) != CDX_OK)
-        return;
     cdx_catchup_request q = {.max_batch = 256};
-    q.after = calloc(n + 1, sizeof *q.after);
-    for (size_t i = 0; q.after && i < n; i++) {
-        snprintf(q.after[i].sender, sizeof q.after[i].sender, "%s", s[i].id);
-        q.after[i].last_seq = s[i].max_seq;
-    }
-    q.n_after = q.after ? n : 0;
-    free(s);
+    if (daemon_catchup_after_log(b->member.log, &q) != CDX_OK)
+        return;
     cdx_bytes req;
-    if (q.after && cdx_catchup_request_encode(&q, &req) == CDX_OK) {
+    if (cdx_catchup_request_encode(&q, &req) == CDX_OK) {
         if (cdx_sock_send(p->cu, &req, 1, 0) == CDX_OK) {
             p->syncing = true;
             p->sync_started_ms = now;

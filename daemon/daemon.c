@@ -6,6 +6,7 @@
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int daemon_ini_load(const char *path, daemon_ini_fn handler, void *user, char *err, size_t errlen)
@@ -71,6 +72,27 @@ void daemon_member_close(daemon_member *m)
     cdx_log_destroy(&m->log);
     cdx_roster_destroy(&m->roster);
     cdx_identity_destroy(&m->me);
+}
+
+cdx_err daemon_catchup_after_log(cdx_log *log, cdx_catchup_request *q)
+{
+    q->after = NULL;
+    q->n_after = 0;
+    cdx_log_sender *s = NULL;
+    size_t n = 0;
+    cdx_err rc = cdx_log_senders(log, &s, &n);
+    if (rc == CDX_OK)
+        q->after = calloc(n + 1, sizeof *q->after);
+    if (rc == CDX_OK && !q->after)
+        rc = CDX_ERR_NOMEM;
+    for (size_t i = 0; rc == CDX_OK && i < n; i++) {
+        snprintf(q->after[i].sender, sizeof q->after[i].sender, "%s", s[i].id);
+        q->after[i].last_seq = s[i].max_seq;
+    }
+    if (rc == CDX_OK)
+        q->n_after = n;
+    free(s);
+    return rc;
 }
 
 static volatile sig_atomic_t *s_stop, *s_reload;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cydex/catchup.h"
 #include "cydex/cydex.h"
 #include "cydex/log.h"
 
@@ -33,6 +34,11 @@ typedef struct daemon_member {
 int daemon_member_open(daemon_member *m, const char *id, const char *key, const char *roster,
                        const char *log, size_t map_max_mb, char *err, size_t errlen);
 void daemon_member_close(daemon_member *m);
+
+/* Puts q in cursor mode: everything after what the log holds of each
+ * sender. On CDX_OK q->after is set (the caller frees it, e.g. with
+ * cdx_catchup_request_clear); otherwise q->after is NULL. */
+cdx_err daemon_catchup_after_log(cdx_log *log, cdx_catchup_request *q);
 
 /* SIGTERM/SIGINT set *stop, SIGHUP sets *reload (may be NULL); SIGPIPE is
  * ignored. */

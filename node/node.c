@@ -47,21 +47,14 @@ struct node {
 static void s_request(node *n, s_link *l, const char *sender, uint64_t from, uint64_t to)
 {
     cdx_catchup_request q = {.max_batch = 256};
-    cdx_log_sender *s = NULL;
-    size_t ns = 0;
     if (sender) {
         snprintf(q.sender, sizeof q.sender, "%s", sender);
         q.from_seq = from;
         q.to_seq = to;
-    } else if (cdx_log_senders(n->member.log, &s, &ns) == CDX_OK) {
-        q.after = calloc(ns + 1, sizeof *q.after);
-        for (size_t i = 0; q.after && i < ns; i++) {
-            snprintf(q.after[i].sender, sizeof q.after[i].sender, "%s", s[i].id);
-            q.after[i].last_seq = s[i].max_seq;
-        }
-        q.n_after = q.after ? ns : 0;
+    } else {
+        /* If the log cannot say, no cursors: everything from seq 1. */
+        daemon_catchup_after_log(n->member.log, &q);
     }
-    free(s);
     cdx_bytes req;
     if (cdx_catchup_request_encode(&q, &req) == CDX_OK) {
         if (cdx_sock_send(l->cu, &req, 1, 1000) == CDX_OK)
@@ -71,8 +64,7 @@ static void s_request(node *n, s_link *l, const char *sender, uint64_t from, uin
     if (sender)
         daemon_log(n->cfg.id, "asking %s for %s %llu..%llu", l->cfg->id, sender,
                    (unsigned long long)from, (unsigned long long)to);
-    if (!sender)
-        free(q.after);
+    cdx_catchup_request_clear(&q);
 }
 
 /* The highest seq the log holds for sender (0: none). */
