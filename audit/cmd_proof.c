@@ -53,7 +53,7 @@ int cmd_audit_checkpoint(int argc, char **argv)
         } else if (strcmp(argv[i], "--all") == 0) {
             all = true;
         } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
-            if (!cli_parse_u64(argv[++i], &size))
+            if (!cdx_parse_u64(argv[++i], &size))
                 return cli_usage("checkpoint", usage, "--size takes a number");
         } else if (!dir && argv[i][0] != '-') {
             dir = argv[i];
@@ -110,7 +110,7 @@ static int s_prove_inclusion(cdx_log *log, const char *which, const char *cp_pat
             fprintf(stderr, "cydex-audit prove: no envelope with hash %s in this log\n", which);
             return CLI_NOINPUT;
         }
-    } else if (!cli_parse_u64(which, &index)) {
+    } else if (!cdx_parse_u64(which, &index)) {
         return cli_usage("prove", "cydex-audit prove inclusion LOGDIR INDEX|HASH",
                          "'%s' is "
                          "neither an index nor a 64-digit hash",
@@ -207,7 +207,7 @@ int cmd_audit_prove(int argc, char **argv)
         uint64_t old, new_size;
         uint8_t proof[CDX_MERKLE_MAX_PROOF][CDX_HASH_BYTES];
         size_t n = 0;
-        if (!cli_parse_u64(args[2], &old) || !cli_parse_u64(args[3], &new_size) || old > new_size) {
+        if (!cdx_parse_u64(args[2], &old) || !cdx_parse_u64(args[3], &new_size) || old > new_size) {
             ec = cli_usage("prove", usage, "OLD and NEW are tree sizes, OLD <= NEW");
         } else if (cdx_log_consistency(log, old, new_size, proof, &n) != CDX_OK) {
             fprintf(stderr, "cydex-audit prove: the log has no tree of size %llu\n",
@@ -255,11 +255,11 @@ static cdx_err s_parse_proof(s_proof *p, char *text, bool *inclusion, cdx_errbuf
             if (cdx_base64_decode(&p->extra, line + 6) != CDX_OK)
                 return cdx_errf(eb, CDX_ERR_FORMAT, "proof: bad extra line");
         } else if (strncmp(line, "index ", 6) == 0 && *inclusion) {
-            have_index = cli_parse_u64(line + 6, &p->index);
+            have_index = cdx_parse_u64(line + 6, &p->index);
         } else if (strncmp(line, "old ", 4) == 0 && !*inclusion) {
-            cli_parse_u64(line + 4, &p->old_size);
+            cdx_parse_u64(line + 4, &p->old_size);
         } else if (strncmp(line, "new ", 4) == 0 && !*inclusion) {
-            cli_parse_u64(line + 4, &p->new_size);
+            cdx_parse_u64(line + 4, &p->new_size);
         } else {
             cdx_bytes h;
             if (p->n == CDX_MERKLE_MAX_PROOF || cdx_base64_decode(&h, line) != CDX_OK ||

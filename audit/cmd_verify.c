@@ -66,7 +66,7 @@ int cmd_audit_verify(int argc, char **argv)
         case 'c': cp_path = optarg; break;
         case 'j': json = true; break;
         case 't':
-            if (!cli_parse_u64(optarg, &threads) || threads == 0 || threads > 64)
+            if (!cdx_parse_u64(optarg, &threads) || threads == 0 || threads > 64)
                 return cli_usage("verify", s_usage, "--threads takes 1 to 64");
             break;
         case 'h':

@@ -1,7 +1,6 @@
 /* cydex-broker configuration (see config.h); the only file using libinih. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +23,8 @@ static int s_str(char *dst, size_t cap, const char *v, const char *key, char *er
 static int s_num(uint64_t *dst, const char *v, const char *key, uint64_t min, uint64_t max,
                  char *err, size_t n)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (errno || *end || !*v || v[0] == '-' || x < min || x > max) {
+    uint64_t x = 0;
+    if (!cdx_parse_u64(v, &x) || x < min || x > max) {
         snprintf(err, n, "%s must be a number from %llu to %llu, not \"%s\"", key,
                  (unsigned long long)min, (unsigned long long)max, v);
         return -1;
@@ -38,7 +35,7 @@ static int s_num(uint64_t *dst, const char *v, const char *key, uint64_t min, ui
 
 int broker_config_set(broker_config *c, const char *key, const char *v, char *err, size_t n)
 {
-    uint64_t x;
+    uint64_t x = 0;
     int rc;
     if (strcmp(key, "id") == 0)
         return s_str(c->id, sizeof c->id, v, key, err, n);

@@ -47,18 +47,32 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
 cdx_err cli_write_output(const char *path, const void *data, size_t len, bool binary,
                          cdx_errbuf *eb);
 
-/* Parses an unsigned decimal; false on junk or overflow. */
-bool cli_parse_u64(const char *s, uint64_t *out);
-
 /* mkdir -p with the given mode for the last component. */
 cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb);
 
 /* Loads a roster and checks it as a trust anchor (its own admins). */
 cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *eb);
 
-/* Sends one request to a node's control socket and receives its answer,
- * which on CLI_OK is an "ok" of three frames (the caller's to clear).
- * Otherwise returns an exit code and err says why (69: no node running). */
+/* A connection to the local node's control socket. `node` is --node's
+ * value; cli_node_path() falls back to the CYDEX_NODE environment variable.
+ * Functions return an exit code; on failure err says why (69: no node
+ * running, or it did not answer within 5 s; 64: no node named). */
+typedef struct cli_node cli_node;
+const char *cli_node_path(const char *given);
+int cli_node_open(cli_node **out, const char *node, char *err, size_t errlen);
+void cli_node_close(cli_node **c);
+
+/* One request and its answer, which on CLI_OK is an "ok" of three frames
+ * (the caller's to clear). A refusal's exit code follows its error name. */
+int cli_node_call(cli_node *c, const cdx_bytes *frames, size_t n, cdx_msg *answer, char *err,
+                  size_t errlen);
+
+/* The halves of cli_node_call, for pipelining: the node answers in the
+ * order the requests came. */
+cdx_err cli_node_send(cli_node *c, const cdx_bytes *frames, size_t n);
+int cli_node_recv(cli_node *c, cdx_msg *answer, char *err, size_t errlen);
+
+/* Opens, calls once, closes. */
 int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_msg *answer,
                      char *err, size_t errlen);
 
@@ -77,6 +91,9 @@ int cmd_log(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_ack(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_tail(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

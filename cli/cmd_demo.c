@@ -390,9 +390,10 @@ static int s_run(demo *d, bool live)
 
 int cmd_demo(int argc, char **argv)
 {
-    static const char usage[] = "cydex demo --dir DIR [--offline]";
+    static const char usage[] = "cydex demo --dir DIR [--offline] [--keep]";
     static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
                                          {"offline", no_argument, NULL, 'o'},
+                                         {"keep", no_argument, NULL, 'k'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     demo d = {0};
@@ -402,13 +403,16 @@ int cmd_demo(int argc, char **argv)
         switch (c) {
         case 'd': d.dir = optarg; break;
         case 'o': live = false; break;
+        case 'k': d.keep = true; break;
         case 'h':
             printf("usage: %s\n\nWalks through what CyDEx guarantees: keys, a roster signed 2 "
                    "of 3, a signed\nalert, a sealed alert, an ack, forgeries refused, an audit "
                    "log checked; then,\nunless --offline, a live federation on this machine: "
                    "two brokers and three\nnodes, a broker killed, every log audited. DIR must "
                    "not exist yet or be\nempty; its files stay for you to inspect; every "
-                   "process it starts, it stops.\n",
+                   "process it starts, it stops,\nunless --keep: then the federation keeps "
+                   "running for you to try the node\ncommands (tail, list, show, publish, ack), "
+                   "and the demo says how to stop it.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("demo", usage, "bad option");

@@ -357,10 +357,12 @@ void demo_live(demo *d)
         bool via_beta = ok && s_wait_holds(d, "FR", alerts[2]) && s_wait_holds(d, "DE", alerts[2]);
         demo_expect(d, via_beta, "delivered to FR and DE through broker.beta");
     }
-    demo_step("11. Everything stopped; every log audited");
     const char *order[] = {"EE", "FR", "DE", "broker.beta", "broker.alpha"};
     int slot_of[] = {2, 3, 4, 1, 0};
-    for (int i = 0; i < 5; i++)
+    bool keep = d->keep && ok;
+    demo_step(keep ? "11. Every log audited while the federation runs on (--keep)"
+                   : "11. Everything stopped; every log audited");
+    for (int i = 0; i < 5 && !keep; i++)
         if (l.pid[slot_of[i]])
             s_stop(&l, slot_of[i], SIGTERM);
     for (int i = 0; i < 5; i++) {
@@ -379,4 +381,23 @@ void demo_live(demo *d)
     }
     if (alerts[0][0])
         s_table(d, alerts, labels);
+    if (keep) {
+        printf("\n   Still running (--keep):");
+        for (int i = 0; i < 5; i++)
+            if (l.pid[slot_of[i]])
+                printf(" %s (pid %d)", order[i], (int)l.pid[slot_of[i]]);
+        printf("\n   Try, as FR:\n"
+               "     export CYDEX_NODE=ipc://%s/FR/control\n"
+               "     build/bin/cydex list; build/bin/cydex list --unacked\n"
+               "     build/bin/cydex show %s\n"
+               "     build/bin/cydex tail --from 0 --json\n"
+               "     build/bin/cydex publish --topic alert.finance --tlp GREEN --title 'DDoS on "
+               "a ministry'\n"
+               "   Stop them with: kill",
+               d->dir, alerts[0]);
+        for (int i = 0; i < 5; i++)
+            if (l.pid[slot_of[i]])
+                printf(" %d", (int)l.pid[slot_of[i]]);
+        printf("\n");
+    }
 }

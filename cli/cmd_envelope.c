@@ -71,7 +71,7 @@ int cmd_sign(int argc, char **argv)
         case 'i': in = optarg; break;
         case 'o': out = optarg; break;
         case 's':
-            if (!cli_parse_u64(optarg, &seq) || seq == 0)
+            if (!cdx_parse_u64(optarg, &seq) || seq == 0)
                 return cli_usage("sign", s_sign_usage, "--seq takes a number from 1");
             have_seq = true;
             break;
@@ -193,13 +193,13 @@ int cmd_verify(int argc, char **argv)
         case 'o': open_key = optarg; break;
         case 'P': pretty = true; break;
         case 's':
-            if (!cli_parse_u64(optarg, &v) || v == 0)
+            if (!cdx_parse_u64(optarg, &v) || v == 0)
                 return cli_usage("verify", s_verify_usage, "--max-skew takes milliseconds");
             vo.max_skew_ms = v;
             vo.now_ms = cdx_now_ms();
             break;
         case 'm':
-            if (!cli_parse_u64(optarg, &v) || v == 0)
+            if (!cdx_parse_u64(optarg, &v) || v == 0)
                 return cli_usage("verify", s_verify_usage, "--max-size takes bytes");
             vo.max_size = (size_t)v;
             break;

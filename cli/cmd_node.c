@@ -15,13 +15,23 @@
 
 #define S_WAIT_MS 5000
 
-int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_msg *answer,
-                     char *err, size_t errlen)
+struct cli_node {
+    const char *path;
+    cdx_transport *t;
+    cdx_sock *s;
+};
+
+const char *cli_node_path(const char *given)
 {
-    memset(answer, 0, sizeof *answer);
+    return given ? given : getenv("CYDEX_NODE");
+}
+
+int cli_node_open(cli_node **out, const char *node, char *err, size_t errlen)
+{
+    *out = NULL;
     struct stat st;
-    if (strncmp(node, "ipc://", 6) != 0) {
-        snprintf(err, errlen, "--node takes the node's control socket, ipc://PATH");
+    if (!node || strncmp(node, "ipc://", 6) != 0) {
+        snprintf(err, errlen, "--node (or CYDEX_NODE) names the node's control socket, ipc://PATH");
         return CLI_USAGE;
     }
     if (stat(node + 6, &st) != 0) {
@@ -29,36 +39,95 @@ int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_ms
                  node);
         return 69;
     }
+    cli_node *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return CLI_SOFTWARE;
+    }
+    c->path = node;
     cdx_errbuf eb = {0};
-    cdx_transport *t = NULL;
-    cdx_sock *s = NULL;
-    cdx_err rc = cdx_transport_new_local(&t, &eb);
+    cdx_err rc = cdx_transport_new_local(&c->t, &eb);
     if (rc == CDX_OK)
-        rc = cdx_sock_connect_local(&s, t, CDX_SOCK_DEALER, node, &eb);
-    if (rc == CDX_OK)
-        rc = cdx_sock_send(s, frames, n, S_WAIT_MS);
-    if (rc == CDX_OK)
-        rc = cdx_sock_recv(s, answer, S_WAIT_MS);
+        rc = cdx_sock_connect_local(&c->s, c->t, CDX_SOCK_DEALER, node, &eb);
+    if (rc != CDX_OK) {
+        snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
+        cli_node_close(&c);
+        return cli_exit_code(rc);
+    }
+    *out = c;
+    return CLI_OK;
+}
+
+void cli_node_close(cli_node **c)
+{
+    if (!c || !*c)
+        return;
+    cdx_sock_destroy(&(*c)->s);
+    cdx_transport_destroy(&(*c)->t);
+    free(*c);
+    *c = NULL;
+}
+
+/* The exit code for a node's ["error"][name][message] answer. */
+static int s_refusal_code(const cdx_bytes *name)
+{
+    for (int e = CDX_OK + 1; e < CDX_ERR__COUNT; e++) {
+        const char *n = cdx_errname((cdx_err)e);
+        if (strlen(n) == name->len && memcmp(n, name->data, name->len) == 0)
+            return cli_exit_code((cdx_err)e);
+    }
+    return CLI_REFUSED;
+}
+
+cdx_err cli_node_send(cli_node *c, const cdx_bytes *frames, size_t n)
+{
+    return cdx_sock_send(c->s, frames, n, S_WAIT_MS);
+}
+
+int cli_node_recv(cli_node *c, cdx_msg *answer, char *err, size_t errlen)
+{
+    cdx_err rc = cdx_sock_recv(c->s, answer, S_WAIT_MS);
     int ec = CLI_OK;
     if (rc == CDX_ERR_TIMEOUT) {
-        snprintf(err, errlen, "the node at %s did not answer within %d s: is it running?", node,
+        snprintf(err, errlen, "the node at %s did not answer within %d s: is it running?", c->path,
                  S_WAIT_MS / 1000);
         ec = 69;
     } else if (rc != CDX_OK) {
-        snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
+        snprintf(err, errlen, "%s", cdx_errbuf_msg(NULL, rc));
         ec = cli_exit_code(rc);
     } else if (answer->n != 3) {
         snprintf(err, errlen, "the node's answer is malformed");
         ec = CLI_SOFTWARE;
     } else if (answer->frame[0].len != 2 || memcmp(answer->frame[0].data, "ok", 2) != 0) {
-        snprintf(err, errlen, "the node refused it: %.*s", (int)answer->frame[2].len,
+        snprintf(err, errlen, "%.*s", (int)answer->frame[2].len,
                  (const char *)answer->frame[2].data);
-        ec = CLI_REFUSED;
+        ec = s_refusal_code(&answer->frame[1]);
     }
     if (ec != CLI_OK)
         cdx_msg_clear(answer);
-    cdx_sock_destroy(&s);
-    cdx_transport_destroy(&t);
+    return ec;
+}
+
+int cli_node_call(cli_node *c, const cdx_bytes *frames, size_t n, cdx_msg *answer, char *err,
+                  size_t errlen)
+{
+    memset(answer, 0, sizeof *answer);
+    if (cli_node_send(c, frames, n) != CDX_OK) {
+        snprintf(err, errlen, "the node at %s does not take requests: is it running?", c->path);
+        return 69;
+    }
+    return cli_node_recv(c, answer, err, errlen);
+}
+
+int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_msg *answer,
+                     char *err, size_t errlen)
+{
+    memset(answer, 0, sizeof *answer);
+    cli_node *c = NULL;
+    int ec = cli_node_open(&c, node, err, errlen);
+    if (ec == CLI_OK)
+        ec = cli_node_call(c, frames, n, answer, err, errlen);
+    cli_node_close(&c);
     return ec;
 }
 
@@ -98,19 +167,175 @@ static cdx_bytes s_b(const char *s)
     return (cdx_bytes){(uint8_t *)s, strlen(s)};
 }
 
+/* The alert to publish from --title and friends, or the JSON read, with
+ * --tlp set over it. *out is malloc'd JSON text. */
+typedef struct s_alert_flags {
+    const char *title, *severity, *category, *description, *tlp;
+} s_alert_flags;
+
+static cdx_err s_alert_text(const s_alert_flags *fl, const char *in, size_t len, char **out,
+                            cdx_errbuf *eb)
+{
+    json_t *o = NULL;
+    if (fl->title) {
+        o = json_pack("{s:s}", "title", fl->title);
+        if (o && fl->severity)
+            json_object_set_new(o, "severity", json_string(fl->severity));
+        if (o && fl->category)
+            json_object_set_new(o, "category", json_string(fl->category));
+        if (o && fl->description)
+            json_object_set_new(o, "description", json_string(fl->description));
+    } else {
+        json_error_t je;
+        o = json_loadb(in, len, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(o)) {
+            json_decref(o);
+            return cdx_errf(eb, CDX_ERR_FORMAT, "the alert is not a JSON object: %s", je.text);
+        }
+    }
+    if (o && fl->tlp)
+        json_object_set_new(o, "tlp", json_string(fl->tlp));
+    *out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return *out ? CDX_OK : cdx_errf(eb, CDX_ERR_NOMEM, "out of memory");
+}
+
+/* One line of --lines in flight: sent to the node, or refused here. */
+typedef struct s_slot {
+    uint64_t line;
+    int local_ec; /* CLI_OK: sent, its answer is due */
+    char why[300];
+} s_slot;
+
+/* Prints one line's result; returns its exit code. */
+static int s_line_result(const s_slot *sl, const cdx_msg *ok, int ec, const char *why, bool json)
+{
+    if (ec == CLI_OK) {
+        if (json)
+            printf("{\"line\":%llu,\"hash\":\"%.*s\",\"seq\":%.*s}\n", (unsigned long long)sl->line,
+                   (int)ok->frame[1].len, (const char *)ok->frame[1].data, (int)ok->frame[2].len,
+                   (const char *)ok->frame[2].data);
+        else
+            printf("line %llu: seq %.*s, envelope hash %.*s\n", (unsigned long long)sl->line,
+                   (int)ok->frame[2].len, (const char *)ok->frame[2].data, (int)ok->frame[1].len,
+                   (const char *)ok->frame[1].data);
+        return CLI_OK;
+    }
+    fprintf(stderr, "cydex publish: line %llu: %s\n", (unsigned long long)sl->line, why);
+    if (json) {
+        json_t *o =
+            json_pack("{s:I,s:i,s:s}", "line", (json_int_t)sl->line, "exit", ec, "error", why);
+        char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (t)
+            printf("%s\n", t);
+        free(t);
+        json_decref(o);
+    }
+    return ec;
+}
+
+/* --lines: one alert per input line, pipelined (the node answers in
+ * order); one result line per alert, in input order. Lines refused are
+ * reported and skipped; if the node goes away, the last line it took is
+ * said. Returns 0, the first refusal's exit code, or 69. */
+static int s_publish_lines(cli_node *nc, FILE *in, const char *topic, const char *to,
+                           const s_alert_flags *fl, bool json)
+{
+    enum { S_WINDOW = 32 };
+    s_slot slot[S_WINDOW];
+    char *line = NULL;
+    size_t cap = 0, head = 0, tail = 0, refused = 0, total = 0;
+    uint64_t lineno = 0;
+    int ec = CLI_OK, first_bad = CLI_OK;
+    bool eof = false;
+    while (ec == CLI_OK && (!eof || tail < head)) {
+        while (!eof && head - tail < S_WINDOW) { /* fill the window */
+            ssize_t got = getline(&line, &cap, in);
+            if (got < 0) {
+                eof = true;
+                break;
+            }
+            lineno++;
+            while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
+                line[--got] = '\0';
+            if (got == 0)
+                continue;
+            total++;
+            s_slot *sl = &slot[head % S_WINDOW];
+            *sl = (s_slot){.line = lineno};
+            char *text = NULL;
+            cdx_errbuf eb = {0};
+            cdx_err rc = s_alert_text(fl, line, (size_t)got, &text, &eb);
+            if (rc != CDX_OK) {
+                sl->local_ec = cli_exit_code(rc);
+                snprintf(sl->why, sizeof sl->why, "%s", cdx_errbuf_msg(&eb, rc));
+            } else {
+                cdx_bytes f[4] = {s_b("publish"), s_b(topic), s_b(to), s_b(text)};
+                if (cli_node_send(nc, f, 4) != CDX_OK) {
+                    fprintf(stderr,
+                            "cydex publish: the node does not take requests; lines "
+                            "from %llu on were not published\n",
+                            (unsigned long long)lineno);
+                    free(text);
+                    ec = 69;
+                    break;
+                }
+            }
+            free(text);
+            head++;
+        }
+        if (ec != CLI_OK || tail == head)
+            continue;
+        s_slot *sl = &slot[tail++ % S_WINDOW]; /* the oldest: its answer is next */
+        cdx_msg m = {0};
+        int lec = sl->local_ec;
+        const char *why = sl->why;
+        char err[400] = "";
+        if (lec == CLI_OK) {
+            lec = cli_node_recv(nc, &m, err, sizeof err);
+            why = err;
+        }
+        if (lec == 69) {
+            fprintf(stderr, "cydex publish: %s; lines from %llu on may not be published\n", err,
+                    (unsigned long long)sl->line);
+            ec = 69;
+            break;
+        }
+        if (s_line_result(sl, &m, lec, why, json) != CLI_OK) {
+            refused++;
+            first_bad = first_bad ? first_bad : lec;
+        }
+        cdx_msg_clear(&m);
+        fflush(stdout);
+    }
+    free(line);
+    if (ec == CLI_OK && refused)
+        fprintf(stderr, "cydex publish: %zu of %zu alerts refused\n", refused, total);
+    return ec != CLI_OK ? ec : first_bad;
+}
+
 int cmd_publish(int argc, char **argv)
 {
     static const char usage[] =
-        "cydex publish --node ipc://PATH --topic T [--to ID,ID] [--in FILE] [--json]";
+        "cydex publish [--node ipc://PATH] --topic T [--to ID,ID] [--tlp LABEL]\n"
+        "              (--title TEXT [--severity S] [--category C] [--description D]\n"
+        "               | [--in FILE] [--lines]) [--json]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
                                          {"topic", required_argument, NULL, 't'},
                                          {"to", required_argument, NULL, 'T'},
                                          {"in", required_argument, NULL, 'i'},
+                                         {"tlp", required_argument, NULL, 'L'},
+                                         {"title", required_argument, NULL, 'x'},
+                                         {"severity", required_argument, NULL, 's'},
+                                         {"category", required_argument, NULL, 'C'},
+                                         {"description", required_argument, NULL, 'd'},
+                                         {"lines", no_argument, NULL, 'l'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *node = NULL, *topic = NULL, *to = "", *in = NULL;
-    bool json = false;
+    s_alert_flags fl = {0};
+    bool json = false, lines = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -118,36 +343,74 @@ int cmd_publish(int argc, char **argv)
         case 't': topic = optarg; break;
         case 'T': to = optarg; break;
         case 'i': in = optarg; break;
+        case 'L': fl.tlp = optarg; break;
+        case 'x': fl.title = optarg; break;
+        case 's': fl.severity = optarg; break;
+        case 'C': fl.category = optarg; break;
+        case 'd': fl.description = optarg; break;
+        case 'l': lines = true; break;
         case 'j': json = true; break;
         case 'h':
-            printf("usage: %s\n\nReads an alert as JSON (--in or stdin) and has the local node "
-                   "sign it,\nlog it and send it (sealed to --to, for TLP:AMBER, AMBER+STRICT or "
-                   "RED).\nExit 0 once the node holds it durably; 1 refused; 69 no node "
+            printf("usage: %s\n\nHas the local node sign, log and send an alert: built from "
+                   "--title and\nthe flags beside it, or read as JSON from --in or stdin; with "
+                   "--lines, one\nJSON alert per line (for relays), one result line each. "
+                   "--tlp sets the\nlabel (CLEAR, GREEN, AMBER, AMBER+STRICT, RED); AMBER and "
+                   "RED alerts must\nbe sealed --to their recipients. Exit 0 once the node holds "
+                   "it (every line)\ndurably; 1 refused; 65 malformed alert; 69 no node "
                    "running.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("publish", usage, "bad option");
         }
     }
-    if (!node || !topic || optind != argc)
-        return cli_usage("publish", usage, "--node and --topic are required");
+    node = cli_node_path(node);
+    if (!topic || optind != argc)
+        return cli_usage("publish", usage, "--topic is required");
     if (!cdx_topic_valid(topic))
         return cli_usage("publish", usage, "'%s' is not a topic (a-z 0-9 . _ -)", topic);
+    if (fl.title && (in || lines))
+        return cli_usage("publish", usage, "--title builds the alert; not with --in or --lines");
+    if (!fl.title && (fl.severity || fl.category || fl.description))
+        return cli_usage("publish", usage,
+                         "--severity, --category and --description need "
+                         "--title");
     cdx_errbuf eb = {0};
-    cdx_bytes alert;
-    cdx_err rc = cli_read_input(in, 4u << 20, &alert, &eb);
+    if (lines) {
+        FILE *f = in && strcmp(in, "-") != 0 ? fopen(in, "r") : stdin;
+        if (!f) {
+            fprintf(stderr, "cydex publish: cannot read %s\n", in);
+            return CLI_NOINPUT;
+        }
+        char err[400];
+        cli_node *nc = NULL;
+        int ec = cli_node_open(&nc, node, err, sizeof err);
+        if (ec != CLI_OK)
+            fprintf(stderr, "cydex publish: %s\n", err);
+        else
+            ec = s_publish_lines(nc, f, topic, to, &fl, json);
+        cli_node_close(&nc);
+        if (f != stdin)
+            fclose(f);
+        return ec;
+    }
+    cdx_bytes input = {0};
+    char *text = NULL;
+    cdx_err rc = fl.title ? CDX_OK : cli_read_input(in, 4u << 20, &input, &eb);
+    if (rc == CDX_OK)
+        rc = s_alert_text(&fl, (const char *)input.data, input.len, &text, &eb);
+    cdx_bytes_free(&input);
     if (rc != CDX_OK)
         return cli_fail("publish", rc, &eb);
-    cdx_bytes frames[4] = {s_b("publish"), s_b(topic), s_b(to), alert};
+    cdx_bytes frames[4] = {s_b("publish"), s_b(topic), s_b(to), s_b(text)};
     int ec = s_ask("publish", node, frames, 4, json);
-    cdx_bytes_free(&alert);
+    free(text);
     return ec;
 }
 
 int cmd_ack(int argc, char **argv)
 {
-    static const char usage[] = "cydex ack --node ipc://PATH --stage STAGE [--note TEXT] "
-                                "[--alert-id ID] [--json] ALERT_HASH";
+    static const char usage[] = "cydex ack [--node ipc://PATH] --stage STAGE [--note TEXT] "
+                                "[--alert-id ID] [--json] ALERT_ID|HASH";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
                                          {"stage", required_argument, NULL, 's'},
                                          {"note", required_argument, NULL, 'o'},
@@ -166,16 +429,19 @@ int cmd_ack(int argc, char **argv)
         case 'a': id = optarg; break;
         case 'j': json = true; break;
         case 'h':
-            printf("usage: %s\n\nAcknowledges an alert, named by its envelope hash, at a stage:\n"
-                   "received, investigating, not-affected, mitigated, assistance-offered,\n"
-                   "rejected. Exit 0 once the node holds it; 1 refused; 69 no node running.\n",
+            printf("usage: %s\n\nAcknowledges an alert, named by its id or its envelope hash, "
+                   "at a stage:\nreceived, investigating, not-affected, mitigated, "
+                   "assistance-offered,\nrejected. An id must name an alert the node has "
+                   "logged; a hash may name\none still on its way. Exit 0 once the node holds "
+                   "it; 1 refused; 66 no such\nalert; 69 no node running.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("ack", usage, "bad option");
         }
     }
-    if (!node || !stage || argc - optind != 1)
-        return cli_usage("ack", usage, "--node, --stage and the alert's hash are required");
+    node = cli_node_path(node);
+    if (!stage || argc - optind != 1)
+        return cli_usage("ack", usage, "--stage and the alert (its id or hash) are required");
     cdx_ack_stage st;
     if (cdx_ack_stage_parse(stage, &st) != CDX_OK)
         return cli_usage("ack", usage, "unknown stage '%s'", stage);
@@ -183,36 +449,44 @@ int cmd_ack(int argc, char **argv)
     return s_ask("ack", node, frames, 5, json);
 }
 
+static json_int_t s_int(const json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
+}
+
 /* Text rendering of the node's status JSON. */
 static void s_print_status(const json_t *o)
 {
     printf("%s: %" JSON_INTEGER_FORMAT " log entries; %" JSON_INTEGER_FORMAT
            " waiting for a broker's receipt\n",
-           json_string_value(json_object_get(o, "id")),
-           json_integer_value(json_object_get(o, "log_entries")),
-           json_integer_value(json_object_get(o, "waiting_for_receipt")));
+           json_string_value(json_object_get(o, "id")), s_int(o, "log_entries"),
+           s_int(o, "waiting_for_receipt"));
     printf("this run: %" JSON_INTEGER_FORMAT " published, %" JSON_INTEGER_FORMAT
-           " logged from the brokers, %" JSON_INTEGER_FORMAT " refused, %" JSON_INTEGER_FORMAT
-           " catch-up requests\n",
-           json_integer_value(json_object_get(o, "published")),
-           json_integer_value(json_object_get(o, "logged")),
-           json_integer_value(json_object_get(o, "refused")),
-           json_integer_value(json_object_get(o, "catchup_requests")));
-    printf("brokers:");
+           " auto-acked, %" JSON_INTEGER_FORMAT " heartbeats, %" JSON_INTEGER_FORMAT
+           " logged from the brokers,\n          %" JSON_INTEGER_FORMAT
+           " refused, %" JSON_INTEGER_FORMAT " catch-up requests\n",
+           s_int(o, "published"), s_int(o, "auto_acked"), s_int(o, "heartbeats"),
+           s_int(o, "logged"), s_int(o, "refused"), s_int(o, "catchup_requests"));
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(o, "brokers"), i, v) printf(" %s", json_string_value(v));
-    printf("\n%-24s %12s %12s\n", "sender", "last seq", "entries");
-    json_array_foreach(json_object_get(o, "senders"), i, v)
-        printf("%-24s %12" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT "\n",
-               json_string_value(json_object_get(v, "id")),
-               json_integer_value(json_object_get(v, "max_seq")),
-               json_integer_value(json_object_get(v, "entries")));
+    printf("%-24s %-10s %s\n", "broker", "state", "last heard");
+    json_array_foreach(json_object_get(o, "brokers"), i, v)
+    {
+        const char *when = json_string_value(json_object_get(v, "last_heard"));
+        printf("%-24s %-10s %s\n", json_string_value(json_object_get(v, "id")),
+               json_is_true(json_object_get(v, "connected")) ? "connected" : "silent",
+               when ? when : "never");
+    }
+    printf("%-24s %12s %12s %12s\n", "sender", "last seq", "entries", "missing");
+    json_array_foreach(json_object_get(o, "senders"), i, v) printf(
+        "%-24s %12" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT "\n",
+        json_string_value(json_object_get(v, "id")), s_int(v, "max_seq"), s_int(v, "entries"),
+        s_int(v, "missing"));
 }
 
 int cmd_status(int argc, char **argv)
 {
-    static const char usage[] = "cydex status --node ipc://PATH [--json]";
+    static const char usage[] = "cydex status [--node ipc://PATH] [--json]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
@@ -233,8 +507,9 @@ int cmd_status(int argc, char **argv)
         default: return cli_usage("status", usage, "bad option");
         }
     }
-    if (!node || optind != argc)
-        return cli_usage("status", usage, "--node is required");
+    node = cli_node_path(node);
+    if (optind != argc)
+        return cli_usage("status", usage, "unexpected argument '%s'", argv[optind]);
     cdx_bytes frames[1] = {s_b("status")};
     cdx_msg m;
     char err[400] = "";

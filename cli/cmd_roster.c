@@ -67,7 +67,7 @@ static int s_parse(int argc, char **argv, s_args *a)
         case 'p': a->prev = optarg; break;
         case 'j': a->json = true; break;
         case 'k':
-            if (!cli_parse_u64(optarg, &k) || k == 0 || k > 64)
+            if (!cdx_parse_u64(optarg, &k) || k == 0 || k > 64)
                 return cli_usage("roster", s_usage, "--threshold takes a number from 1 to 64");
             a->threshold = (uint32_t)k;
             break;

@@ -10,6 +10,7 @@ typedef struct demo {
     cdx_identity *ee, *fr, *de, *broker, *beta;
     cdx_roster *roster;
     unsigned failures;
+    bool keep; /* leave the live federation running for the user */
 } demo;
 
 /* Prints a step's heading. */
@@ -18,7 +19,8 @@ void demo_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports one expected outcome; `ok` is whether it came out as it must. */
 void demo_expect(demo *d, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Two brokers and three nodes, live; everything it starts it stops. */
+/* Two brokers and three nodes, live; everything it starts it stops,
+ * unless d->keep (then it says how to stop them). */
 void demo_live(demo *d);
 
 #endif

@@ -14,9 +14,12 @@ static const struct {
     {"sign", cmd_sign, "sign an alert or ack (JSON on stdin) into an envelope"},
     {"verify", cmd_verify, "verify an envelope against the roster; print it as JSON"},
     {"inspect", cmd_inspect, "decode an envelope without trusting it"},
-    {"publish", cmd_publish, "publish an alert through the local node (JSON on stdin)"},
+    {"publish", cmd_publish, "publish an alert through the local node (flags, JSON, lines)"},
     {"ack", cmd_ack, "acknowledge an alert through the local node"},
     {"status", cmd_status, "what the local node has logged, sent and still holds"},
+    {"tail", cmd_tail, "follow the local node's log live (JSON lines with --json)"},
+    {"list", cmd_list, "alerts in the local node's log, with who acknowledged them"},
+    {"show", cmd_show, "one alert: its content, who acknowledged it, when, with what note"},
     {"log", cmd_log, "append verified envelopes to an audit log; sign its checkpoint"},
     {"demo", cmd_demo, "walk through keys, roster, signed and sealed alerts, a forgery"},
 };
@@ -28,11 +31,13 @@ static void s_help(FILE *out)
                  "between the national cyber-security teams of a federation.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof *s_commands; i++)
         fprintf(out, "  %-9s %s\n", s_commands[i].name, s_commands[i].summary);
-    fprintf(out, "\n'cydex COMMAND --help' shows a command's options.\n\n"
-                 "exit codes: 0 ok; 1 refused (signature, roster, policy or sealing check);\n"
-                 "  64 usage; 65 malformed input; 66 input missing; 69 node not running;\n"
-                 "  70 internal error;\n"
-                 "  73 would overwrite; 74 I/O error; 77 secret key readable by others\n");
+    fprintf(out,
+            "\n'cydex COMMAND --help' shows a command's options. Commands that talk to\n"
+            "the local node take --node ipc://PATH, or the CYDEX_NODE environment variable.\n\n"
+            "exit codes: 0 ok; 1 refused (signature, roster, policy or sealing check);\n"
+            "  64 usage; 65 malformed input; 66 input missing; 69 node not running;\n"
+            "  70 internal error; 75 tail --timeout before --count;\n"
+            "  73 would overwrite; 74 I/O error; 77 secret key readable by others\n");
 }
 
 int main(int argc, char **argv)

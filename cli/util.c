@@ -130,19 +130,6 @@ cdx_err cli_write_output(const char *path, const void *data, size_t len, bool bi
     return CDX_OK;
 }
 
-bool cli_parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
 cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb)
 {
     char buf[4096];

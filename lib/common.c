@@ -1,4 +1,5 @@
 /* Small helpers every module uses: owned buffers, hex, id and topic rules. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,5 +135,18 @@ bool cdx__utf8_valid(const char *s)
             return false;
         p += n + 1;
     }
+    return true;
+}
+
+bool cdx_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
     return true;
 }

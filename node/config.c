@@ -1,7 +1,6 @@
 /* cydex-node configuration (see config.h); the only node file using libinih. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +23,31 @@ static int s_str(char *dst, size_t cap, const char *v, const char *key, s_ctx *x
 /* A duration in milliseconds, at least 100. */
 static int s_ms(uint64_t *dst, const char *v, const char *key, s_ctx *x)
 {
-    char *end;
-    errno = 0;
-    *dst = strtoull(v, &end, 10);
-    if (errno || *end || !*v || v[0] == '-' || *dst < 100) {
+    if (!cdx_parse_u64(v, dst) || *dst < 100) {
         snprintf(x->err, x->errlen, "%s must be a number of milliseconds, at least 100", key);
+        return 0;
+    }
+    return 1;
+}
+
+/* A duration in milliseconds: 0 (off), or at least 100. */
+static int s_ms_or_off(uint64_t *dst, const char *v, const char *key, s_ctx *x)
+{
+    if (strcmp(v, "0") == 0) {
+        *dst = 0;
+        return 1;
+    }
+    return s_ms(dst, v, key, x);
+}
+
+static int s_bool(bool *dst, const char *v, const char *key, s_ctx *x)
+{
+    if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+        *dst = true;
+    else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 || strcmp(v, "0") == 0)
+        *dst = false;
+    else {
+        snprintf(x->err, x->errlen, "%s must be true or false, not \"%s\"", key, v);
         return 0;
     }
     return 1;
@@ -75,6 +94,10 @@ static int s_handler(void *user, const char *section, const char *name, const ch
             return s_ms(&c->sync_ms, value, name, x);
         if (strcmp(name, "skew_ms") == 0)
             return s_ms(&c->skew_ms, value, name, x);
+        if (strcmp(name, "heartbeat_ms") == 0)
+            return s_ms_or_off(&c->heartbeat_ms, value, name, x);
+        if (strcmp(name, "auto_ack") == 0)
+            return s_bool(&c->auto_ack, value, name, x);
     } else {
         snprintf(x->err, x->errlen, "unknown section [%s]", section);
         return 0;
@@ -89,6 +112,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     c->skew_ms = CDX_SKEW_DEFAULT_MS;
     c->resend_ms = 3000;
     c->sync_ms = 10000;
+    c->heartbeat_ms = 30000;
     s_ctx x = {c, err, errlen, ""};
     return daemon_ini_load(path, s_handler, &x, err, errlen);
 }

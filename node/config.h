@@ -10,6 +10,9 @@
  *   control = ipc:///run/cydex/FR/control  ; the operator's CLI talks here
  *   resend_ms = 3000                  ; resend what no broker receipted yet
  *   sync_ms = 10000                   ; ask every broker for anything missed
+ *   heartbeat_ms = 30000              ; when idle, announce our last seq (0 = never);
+ *                                     ; the pause doubles while idle, up to 64x
+ *   auto_ack = false                  ; acknowledge each alert we can read: "received"
  *
  *   [broker.alpha]                    ; one section per broker it uses
  *   id = broker.alpha
@@ -20,6 +23,7 @@
 #ifndef CYDEX_NODE_CONFIG_H
 #define CYDEX_NODE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +46,8 @@ typedef struct node_config {
     uint64_t skew_ms;
     uint64_t resend_ms;
     uint64_t sync_ms;
+    uint64_t heartbeat_ms; /* 0: no heartbeats */
+    bool auto_ack;
     node_broker_config broker[NODE_MAX_BROKERS];
     size_t n_brokers;
 } node_config;

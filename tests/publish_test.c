@@ -64,7 +64,7 @@ static void s_burst(const char *node, int n)
         CHECK_EQ(cdx_sock_send(s, f, 4, 5000), CDX_OK);
     }
     bool seen[64] = {false};
-    int ok = 0, errors = 0;
+    int ok = 0, errors = 0, error_at = -1;
     for (int i = 0; i <= n; i++) {
         cdx_msg m = {0};
         if (cdx_sock_recv(s, &m, 10000) != CDX_OK)
@@ -79,11 +79,13 @@ static void s_burst(const char *node, int n)
             }
         } else if (m.n == 3 && m.frame[0].len == 5 && !memcmp(m.frame[0].data, "error", 5)) {
             errors++;
+            error_at = i;
         }
         cdx_msg_clear(&m);
     }
     CHECK_EQ(ok, n);
     CHECK_EQ(errors, 1);
+    CHECK_EQ(error_at, n / 2); /* answered in the order asked */
     cdx_sock_destroy(&s);
     cdx_transport_destroy(&t);
 }
@@ -158,7 +160,7 @@ int main(void)
 
     /* 4b. A burst of requests queued at once (one malformed in the middle):
      * every good one is answered ok with its own seq, 4..43, chained; the
-     * bad one is answered with an error and takes no seq. */
+     * bad one is answered with an error in its turn and takes no seq. */
     s_burst(ee_node, 40);
     CHECK(s_wait("fr-log", "EE", 43, SIZE_MAX));
     CHECK(s_wait("ee-log", "EE", 43, 0));
@@ -170,7 +172,7 @@ int main(void)
     HAS("\"published\":43");
     HAS("\"waiting_for_receipt\":0");
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", fr_node, NULL), 0);
-    HAS("brokers: broker.alpha");
+    CHECK(strstr(s_cap.out, "broker.alpha") && strstr(s_cap.out, " connected "));
     HAS("waiting for a broker's receipt");
     CHECK(strstr(s_cap.out, "EE ") && strstr(strstr(s_cap.out, "EE "), " 43 "));
 

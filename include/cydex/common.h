@@ -51,6 +51,10 @@ bool cdx_id_valid(const char *id);
 /* True when topic is 1..CDX_TOPIC_MAX bytes of [a-z0-9._-]. */
 bool cdx_topic_valid(const char *topic);
 
+/* Parses a whole unsigned decimal number (no sign, no spaces); false on
+ * anything else or on overflow, leaving *out alone. */
+bool cdx_parse_u64(const char *s, uint64_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,361 @@
+/* cydex tail / list / show: what the local node's log holds, asked
+ * through its control socket (the node opens sealed alerts addressed to
+ * it; this command never holds a key). tail follows the log live, one line
+ * per entry, JSON lines with --json, for relays into a SIEM or MISP; list
+ * and show join alerts with the acknowledgements the log holds. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static const char *s_str(const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
+static cdx_bytes s_b(const char *s)
+{
+    return (cdx_bytes){(uint8_t *)s, strlen(s)};
+}
+
+/* "2026-11-24T07:12:03.123Z" as "2026-11-24 07:12:03". */
+static void s_when(char out[20], const char *t)
+{
+    snprintf(out, 20, "%.10s %.8s", t, strlen(t) > 11 ? t + 11 : "");
+}
+
+/* One log entry (its JSON) as one line of text. */
+static void s_print_entry(const json_t *e)
+{
+    const json_t *env = json_object_get(e, "envelope"), *b = json_object_get(env, "body");
+    const json_t *alert = json_object_get(env, "opened");
+    if (!alert)
+        alert = json_object_get(b, "alert");
+    const json_t *ack = json_object_get(b, "ack"), *sealed = json_object_get(b, "sealed");
+    char when[20];
+    s_when(when, s_str(b, "sent_at"));
+    printf("#%-6" JSON_INTEGER_FORMAT " %s  %-6s seq %-5" JSON_INTEGER_FORMAT " %-14s ",
+           json_integer_value(json_object_get(e, "index")), when, s_str(b, "sender"),
+           json_integer_value(json_object_get(b, "seq")), s_str(b, "topic"));
+    if (alert) {
+        printf("ALERT%s TLP:%s %s \"%s\" (id %s)", sealed ? " (sealed, opened)" : "",
+               s_str(alert, "tlp"), s_str(alert, "severity"), s_str(alert, "title"),
+               s_str(alert, "id"));
+    } else if (ack) {
+        const char *id = s_str(ack, "alert_id");
+        printf("ACK %s of %s%s%s%s", s_str(ack, "stage"), *id ? id : "alert ",
+               *id ? "" : s_str(ack, "alert_hash"), *s_str(ack, "note") ? ": " : "",
+               s_str(ack, "note"));
+    } else if (sealed) {
+        printf("SEALED ALERT TLP:%s to", s_str(sealed, "tlp"));
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(sealed, "recipients"), i, r)
+            printf("%s%s", i ? "," : " ", s_str(r, "id"));
+        printf(" (not for us)");
+    } else {
+        const char *kind = "other";
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)b, k, v) if (json_is_object(v)) kind = k;
+        printf("%s", kind);
+    }
+    printf("\n");
+}
+
+static void s_nap_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int cmd_tail(int argc, char **argv)
+{
+    static const char usage[] = "cydex tail [--node ipc://PATH] [--topic PREFIX] [--from INDEX] "
+                                "[--count N] [--timeout S] [--json]";
+    static const struct option opts[] = {
+        {"node", required_argument, NULL, 'n'},    {"topic", required_argument, NULL, 't'},
+        {"from", required_argument, NULL, 'f'},    {"count", required_argument, NULL, 'c'},
+        {"timeout", required_argument, NULL, 'T'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    const char *node = NULL, *topic = "", *from = "end";
+    uint64_t count = 0, timeout = 0, ignored;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': node = optarg; break;
+        case 't': topic = optarg; break;
+        case 'f':
+            if (!cdx_parse_u64(optarg, &ignored))
+                return cli_usage("tail", usage, "--from takes a log index");
+            from = optarg;
+            break;
+        case 'c':
+            if (!cdx_parse_u64(optarg, &count) || count == 0)
+                return cli_usage("tail", usage, "--count takes a positive number");
+            break;
+        case 'T':
+            if (!cdx_parse_u64(optarg, &timeout) || timeout == 0)
+                return cli_usage("tail", usage, "--timeout takes a positive number of seconds");
+            break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: %s\n\nFollows the local node's log: each entry it logs from now on "
+                   "(or from\n--from INDEX), one line each; --json prints the entries as JSON "
+                   "lines for\nrelays (sealed alerts addressed to this node opened). Stops on "
+                   "SIGINT or\nSIGTERM, after --count entries, or after --timeout seconds.\n"
+                   "Exit 0; 69 no node running (or it stopped); 75 --timeout before --count.\n",
+                   usage);
+            return CLI_OK;
+        default: return cli_usage("tail", usage, "bad option");
+        }
+    }
+    if (optind != argc)
+        return cli_usage("tail", usage, "unexpected argument '%s'", argv[optind]);
+    node = cli_node_path(node);
+    char err[400] = "";
+    cli_node *nc = NULL;
+    int ec = cli_node_open(&nc, node, err, sizeof err);
+    signal(SIGINT, s_on_signal);
+    signal(SIGTERM, s_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    char at[24];
+    snprintf(at, sizeof at, "%s", from);
+    uint64_t shown = 0, deadline = timeout ? cdx_now_ms() + 1000 * timeout : UINT64_MAX;
+    while (ec == CLI_OK && !s_stop && (!count || shown < count)) {
+        if (cdx_now_ms() >= deadline) {
+            if (count)
+                ec = 75;
+            if (count)
+                snprintf(err, sizeof err, "only %llu of %llu entries within %llu s",
+                         (unsigned long long)shown, (unsigned long long)count,
+                         (unsigned long long)timeout);
+            break;
+        }
+        cdx_bytes f[4] = {s_b("entries"), s_b(at), s_b("1000"), s_b(topic)};
+        cdx_msg m;
+        ec = cli_node_call(nc, f, 4, &m, err, sizeof err);
+        if (ec != CLI_OK)
+            break;
+        bool moved = m.frame[2].len != strlen(at) || memcmp(m.frame[2].data, at, strlen(at)) != 0;
+        snprintf(at, sizeof at, "%.*s", (int)m.frame[2].len, (const char *)m.frame[2].data);
+        const char *p = (const char *)m.frame[1].data, *end = p + m.frame[1].len;
+        while (p < end && (!count || shown < count)) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            json_t *e = json ? NULL : json_loadb(p, len, 0, NULL);
+            if (json)
+                printf("%.*s\n", (int)len, p);
+            else if (e)
+                s_print_entry(e);
+            json_decref(e);
+            shown++;
+            p += len + 1;
+        }
+        cdx_msg_clear(&m);
+        if (fflush(stdout) != 0) {
+            snprintf(err, sizeof err, "cannot write to standard output");
+            ec = CLI_IOERR;
+        }
+        if (!moved)
+            s_nap_ms(100); /* nothing new: ask again shortly */
+    }
+    cli_node_close(&nc);
+    if (ec != CLI_OK)
+        fprintf(stderr, "cydex tail: %s\n", err);
+    return ec;
+}
+
+/* Each acker's latest stage: "FR investigating, DE not-affected". */
+static void s_ack_summary(char *out, size_t cap, const json_t *acks)
+{
+    out[0] = '\0';
+    size_t i, used = 0;
+    json_t *k;
+    json_array_foreach(acks, i, k)
+    {
+        bool later = false; /* a later ack by the same member supersedes this one */
+        for (size_t j = i + 1; j < json_array_size(acks) && !later; j++)
+            later = strcmp(s_str(json_array_get(acks, j), "by"), s_str(k, "by")) == 0;
+        if (!later && used < cap)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s %s", used ? ", " : "",
+                                     s_str(k, "by"), s_str(k, "stage"));
+    }
+    if (!out[0])
+        snprintf(out, cap, "none");
+}
+
+static void s_print_alert_line(const json_t *a)
+{
+    char when[20], acks[512];
+    s_when(when, s_str(a, "sent_at"));
+    s_ack_summary(acks, sizeof acks, json_object_get(a, "acks"));
+    if (json_is_true(json_object_get(a, "readable")))
+        printf("%s  %-6s TLP:%-12s %-8s \"%s\"\n    id %s  acks: %s\n", when, s_str(a, "sender"),
+               s_str(a, "tlp"), s_str(a, "severity"), s_str(a, "title"), s_str(a, "id"), acks);
+    else
+        printf("%s  %-6s TLP:%-12s (sealed to others; not readable here)\n    hash %s  acks: %s\n",
+               when, s_str(a, "sender"), s_str(a, "tlp"), s_str(a, "hash"), acks);
+}
+
+/* Asks for alerts and prints the JSON answer as is (--json) or through fn. */
+static int s_alerts(const char *cmd, const char *node, const cdx_bytes *f, size_t nf, bool json,
+                    void (*fn)(const json_t *answer))
+{
+    char err[400] = "";
+    cdx_msg m;
+    int ec = cli_node_request(cli_node_path(node), f, nf, &m, err, sizeof err);
+    if (ec != CLI_OK) {
+        fprintf(stderr, "cydex %s: %s\n", cmd, err);
+        return ec;
+    }
+    json_t *o = json_loadb((const char *)m.frame[1].data, m.frame[1].len, 0, NULL);
+    if (!json_is_object(o)) {
+        fprintf(stderr, "cydex %s: the node's answer is not a JSON object\n", cmd);
+        ec = CLI_SOFTWARE;
+    } else if (json) {
+        printf("%.*s\n", (int)m.frame[1].len, (const char *)m.frame[1].data);
+    } else {
+        fn(o);
+    }
+    json_decref(o);
+    cdx_msg_clear(&m);
+    return ec;
+}
+
+static void s_print_list(const json_t *o)
+{
+    const json_t *alerts = json_object_get(o, "alerts");
+    json_int_t total = json_integer_value(json_object_get(o, "total"));
+    size_t i;
+    json_t *a;
+    json_array_foreach(alerts, i, a) s_print_alert_line(a);
+    if ((json_int_t)json_array_size(alerts) < total)
+        printf("(the latest %zu of %" JSON_INTEGER_FORMAT "; --limit 0 shows all)\n",
+               json_array_size(alerts), total);
+    else if (total == 0)
+        printf("no alerts\n");
+}
+
+int cmd_list(int argc, char **argv)
+{
+    static const char usage[] = "cydex list [--node ipc://PATH] [--unacked] [--limit N] [--json]";
+    static const struct option opts[] = {
+        {"node", required_argument, NULL, 'n'},  {"unacked", no_argument, NULL, 'u'},
+        {"limit", required_argument, NULL, 'l'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    const char *node = NULL, *limit = "50";
+    bool json = false, unacked = false;
+    uint64_t ignored;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': node = optarg; break;
+        case 'u': unacked = true; break;
+        case 'l':
+            if (!cdx_parse_u64(optarg, &ignored))
+                return cli_usage("list", usage, "--limit takes a number (0: all)");
+            limit = optarg;
+            break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: %s\n\nThe alerts in the local node's log, oldest first (the latest "
+                   "--limit,\ndefault 50), each with every member's latest acknowledgement. "
+                   "--unacked:\nonly other states' alerts this node can read and has not "
+                   "acknowledged.\nExit 0; 69 no node running.\n",
+                   usage);
+            return CLI_OK;
+        default: return cli_usage("list", usage, "bad option");
+        }
+    }
+    if (optind != argc)
+        return cli_usage("list", usage, "unexpected argument '%s'", argv[optind]);
+    cdx_bytes f[3] = {s_b("alerts"), s_b(unacked ? "unacked" : "all"), s_b(limit)};
+    return s_alerts("list", node, f, 3, json, s_print_list);
+}
+
+static void s_print_show(const json_t *o)
+{
+    const json_t *a = json_array_get(json_object_get(o, "alerts"), 0);
+    const json_t *entry = json_object_get(a, "entry"), *env = json_object_get(entry, "envelope");
+    const json_t *al = json_object_get(env, "opened");
+    if (!al)
+        al = json_object_get(json_object_get(env, "body"), "alert");
+    printf("alert %s\n", *s_str(a, "id") ? s_str(a, "id") : "(sealed to others)");
+    printf("  envelope hash  %s (log index %" JSON_INTEGER_FORMAT ")\n", s_str(a, "hash"),
+           json_integer_value(json_object_get(a, "index")));
+    printf("  from           %s, seq %" JSON_INTEGER_FORMAT ", topic %s%s\n", s_str(a, "sender"),
+           json_integer_value(json_object_get(a, "seq")), s_str(a, "topic"),
+           json_is_true(json_object_get(a, "sealed")) ? ", sealed" : "");
+    printf("  sent           %s\n  logged here    %s (via %s)\n", s_str(a, "sent_at"),
+           s_str(a, "received_at"), s_str(entry, "from"));
+    printf("  TLP            %s\n", s_str(a, "tlp"));
+    if (al) {
+        printf("  severity       %s\n  title          %s\n", s_str(al, "severity"),
+               s_str(al, "title"));
+        static const char *more[] = {"category", "status", "msg_type", "updates", "description"};
+        for (size_t i = 0; i < sizeof more / sizeof *more; i++)
+            if (*s_str(al, more[i]))
+                printf("  %-14s %s\n", more[i], s_str(al, more[i]));
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(al, "indicators"), i, v)
+            printf("  indicator      %s %s\n", s_str(v, "type"), s_str(v, "value"));
+    }
+    const json_t *acks = json_object_get(a, "acks");
+    printf("acknowledgements: %zu\n", json_array_size(acks));
+    size_t i;
+    json_t *k;
+    json_array_foreach(acks, i, k)
+    {
+        char when[20];
+        s_when(when, s_str(k, "sent_at"));
+        printf("  %-6s %-20s %s%s%s%s\n", s_str(k, "by"), s_str(k, "stage"), when,
+               *s_str(k, "note") ? "  \"" : "", s_str(k, "note"), *s_str(k, "note") ? "\"" : "");
+    }
+}
+
+int cmd_show(int argc, char **argv)
+{
+    static const char usage[] = "cydex show [--node ipc://PATH] [--json] ALERT_ID|HASH";
+    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *node = NULL;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': node = optarg; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: %s\n\nOne alert (by its id or its envelope hash) as the local node's "
+                   "log holds\nit: its content (opened if sealed to this node), and who "
+                   "acknowledged it,\nat what stage, when, with what note. Exit 0; 66 no such "
+                   "alert; 69 no node\nrunning.\n",
+                   usage);
+            return CLI_OK;
+        default: return cli_usage("show", usage, "bad option");
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage("show", usage, "name one alert");
+    cdx_bytes f[2] = {s_b("show"), s_b(argv[optind])};
+    return s_alerts("show", node, f, 2, json, s_print_show);
+}

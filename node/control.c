@@ -1,0 +1,322 @@
+/* cydex-node's control socket (ipc, mode 0600): the cydex command and
+ * relays ask here. Publish and ack requests are signed on our chain and
+ * answered once durable; read requests (status, entries, alerts, show)
+ * are answered from the log at once. Answers go out in the order the
+ * requests came.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "internal.h"
+#include "query.h"
+
+static void s_reply(node *n, const cdx_bytes *rid, const char *status, const char *a, const char *b)
+{
+    cdx_bytes f[4] = {*rid,
+                      {(uint8_t *)status, strlen(status)},
+                      {(uint8_t *)a, strlen(a)},
+                      {(uint8_t *)b, strlen(b)}};
+    cdx_sock_send(n->control, f, 4, 1000);
+}
+
+static char *s_frame_str(const cdx_bytes *f)
+{
+    char *s = malloc(f->len + 1);
+    if (s) {
+        memcpy(s, f->data, f->len);
+        s[f->len] = '\0';
+    }
+    return s;
+}
+
+/* ["publish"][topic][to: "FR,DE" or ""][alert JSON] */
+static cdx_err s_publish_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
+{
+    cdx_msg *m = &o->req;
+    if (m->n != 5)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "publish takes topic, recipients and the alert");
+    char *topic = s_frame_str(&m->frame[2]), *to = s_frame_str(&m->frame[3]);
+    cdx_body b = {0};
+    cdx_alert a = {0};
+    cdx_err rc = topic && to
+                     ? cdx_json_to_alert(&a, (const char *)m->frame[4].data, m->frame[4].len, eb)
+                     : CDX_ERR_NOMEM;
+    if (rc == CDX_OK) {
+        node__own_header(n, c, &b, topic);
+    }
+    if (rc == CDX_OK && to[0]) {
+        cdx_member recips[64];
+        size_t nr = 0;
+        char *save = NULL;
+        for (char *id = strtok_r(to, ",", &save); rc == CDX_OK && id;
+             id = strtok_r(NULL, ",", &save)) {
+            const cdx_member *mm = cdx_roster_find(n->member.roster, id);
+            if (!mm || nr == 64)
+                rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
+            else
+                recips[nr++] = *mm;
+        }
+        if (rc == CDX_OK)
+            rc = cdx_seal_alert(&b.sealed, &a, b.sender, b.seq, b.topic, recips, nr, eb);
+        b.kind = CDX_PAYLOAD_SEALED;
+    } else if (rc == CDX_OK) {
+        b.alert = a;
+        memset(&a, 0, sizeof a);
+        b.kind = CDX_PAYLOAD_ALERT;
+    }
+    if (rc == CDX_OK)
+        rc = node__sign(n, c, &b, o, eb);
+    cdx_alert_clear(&a);
+    cdx_body_clear(&b);
+    free(topic);
+    free(to);
+    return rc;
+}
+
+/* ["ack"][alert: its id, or its envelope hash in hex][stage][note][alert id
+ * or ""]. The alert id, when not given, is taken from the alert if the
+ * log holds it readable. */
+static cdx_err s_ack_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
+{
+    cdx_msg *m = &o->req;
+    if (m->n != 6)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "ack takes the alert, a stage, a note, an id");
+    char *which = s_frame_str(&m->frame[2]), *stage = s_frame_str(&m->frame[3]);
+    char *found_id = NULL;
+    cdx_body b = {0};
+    cdx_err rc = which && stage ? CDX_OK : CDX_ERR_NOMEM;
+    if (rc == CDX_OK && cdx_ack_stage_parse(stage, &b.ack.stage) != CDX_OK)
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "unknown stage \"%s\"", stage);
+    if (rc == CDX_OK)
+        rc =
+            node_query_resolve(n->member.log, n->member.me, which, b.ack.alert_hash, &found_id, eb);
+    if (rc == CDX_OK) {
+        b.ack.note = s_frame_str(&m->frame[4]);
+        b.ack.alert_id = m->frame[5].len || !found_id ? s_frame_str(&m->frame[5]) : found_id;
+        if (b.ack.alert_id == found_id)
+            found_id = NULL;
+        b.kind = CDX_PAYLOAD_ACK;
+        node__own_header(n, c, &b, "ack");
+        rc = node__sign(n, c, &b, o, eb);
+    }
+    cdx_body_clear(&b);
+    free(found_id);
+    free(which);
+    free(stage);
+    return rc;
+}
+
+static void s_reply_ok(node *n, const node_out *o)
+{
+    char hex[2 * CDX_HASH_BYTES + 1], s_seq[24];
+    cdx_hex_encode(hex, o->hash, CDX_HASH_BYTES);
+    snprintf(s_seq, sizeof s_seq, "%llu", (unsigned long long)o->seq);
+    s_reply(n, &o->req.frame[0], "ok", hex, s_seq);
+}
+
+/* ["status"] -> ["ok"][JSON][""]: what the node has done and holds. */
+static void s_status(node *n, const cdx_msg *m)
+{
+    json_t *o = json_object(), *brokers = json_array(), *senders = json_array();
+    uint64_t size = 0;
+    size_t pending = 0, ns = 0;
+    cdx_log_sender *s = NULL;
+    cdx_log_size(n->member.log, &size);
+    cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
+    /* A broker answers every sync request, so one heard from within two
+     * sync periods is connected. */
+    uint64_t now = cdx_now_ms();
+    for (size_t i = 0; i < n->n_links; i++) {
+        const node_link *l = &n->link[i];
+        char when[CDX_TIME_TEXT_MAX] = "";
+        if (l->last_heard_ms)
+            cdx_time_format(when, l->last_heard_ms);
+        bool up = l->last_heard_ms && now - l->last_heard_ms <= 2 * n->cfg.sync_ms + 1000;
+        json_array_append_new(brokers, json_pack("{s:s,s:b,s:s?}", "id", l->cfg->id, "connected",
+                                                 up, "last_heard", when[0] ? when : NULL));
+    }
+    /* Lag: seqs below a sender's highest that the log lacks (being
+     * fetched); equivocation evidence counts as held. */
+    if (cdx_log_senders(n->member.log, &s, &ns) == CDX_OK)
+        for (size_t i = 0; i < ns; i++)
+            json_array_append_new(
+                senders,
+                json_pack("{s:s,s:I,s:I,s:I}", "id", s[i].id, "max_seq", (json_int_t)s[i].max_seq,
+                          "entries", (json_int_t)s[i].count, "missing",
+                          (json_int_t)(s[i].max_seq > s[i].count ? s[i].max_seq - s[i].count : 0)));
+    free(s);
+    json_object_set_new(o, "id", json_string(n->cfg.id));
+    json_object_set_new(o, "log_entries", json_integer((json_int_t)size));
+    json_object_set_new(o, "waiting_for_receipt", json_integer((json_int_t)pending));
+    json_object_set_new(o, "published", json_integer((json_int_t)n->published));
+    json_object_set_new(o, "auto_acked", json_integer((json_int_t)n->auto_acked));
+    json_object_set_new(o, "heartbeats", json_integer((json_int_t)n->heartbeats));
+    json_object_set_new(o, "logged", json_integer((json_int_t)n->logged));
+    json_object_set_new(o, "refused", json_integer((json_int_t)n->refused));
+    json_object_set_new(o, "catchup_requests", json_integer((json_int_t)n->requested));
+    json_object_set_new(o, "brokers", brokers);
+    json_object_set_new(o, "senders", senders);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text)
+        s_reply(n, &m->frame[0], "ok", text, "");
+    else
+        s_reply(n, &m->frame[0], "error", "no-memory", "could not build the status");
+    free(text);
+}
+
+static bool s_is(const cdx_msg *m, const char *verb)
+{
+    size_t len = strlen(verb);
+    return m->n >= 2 && m->frame[1].len == len && memcmp(m->frame[1].data, verb, len) == 0;
+}
+
+/* The requests that only read. */
+static bool s_is_read(const cdx_msg *m)
+{
+    return s_is(m, "status") || s_is(m, "entries") || s_is(m, "alerts") || s_is(m, "show");
+}
+
+/* Answers the read-only requests at once (they write nothing):
+ *   ["status"]                          -> ["ok"][JSON][""]
+ *   ["entries"][from|"end"][max][topic] -> ["ok"][JSON lines][next index]
+ *   ["alerts"]["all"|"unacked"][limit]  -> ["ok"][JSON][""]
+ *   ["show"][alert id or hash]          -> ["ok"][JSON][""]
+ * False if m is not one of them. */
+static bool s_query(node *n, const cdx_msg *m)
+{
+    cdx_errbuf eb = {0};
+    cdx_err rc = CDX_OK;
+    char *json = NULL, next_text[24] = "";
+    node_query_keys keys = {.me = n->member.me, .roster = n->member.roster};
+    if (s_is(m, "status") && m->n == 2) {
+        s_status(n, m);
+        return true;
+    } else if (s_is(m, "entries") && m->n == 5) {
+        char *from = s_frame_str(&m->frame[2]), *max = s_frame_str(&m->frame[3]);
+        char *topic = s_frame_str(&m->frame[4]);
+        uint64_t at = UINT64_MAX, limit = 0, next = 0;
+        if (!from || !max || !topic)
+            rc = CDX_ERR_NOMEM;
+        else if ((strcmp(from, "end") != 0 && !cdx_parse_u64(from, &at)) ||
+                 !cdx_parse_u64(max, &limit) || limit == 0)
+            rc = cdx_errf(&eb, CDX_ERR_FORMAT,
+                          "entries takes a start index or \"end\", and a "
+                          "positive count");
+        else
+            rc = node_query_entries(n->member.log, &keys, at,
+                                    limit > NODE_ENTRIES_MAX ? NODE_ENTRIES_MAX : limit, topic,
+                                    &json, &next, &eb);
+        snprintf(next_text, sizeof next_text, "%llu", (unsigned long long)next);
+        free(from);
+        free(max);
+        free(topic);
+    } else if ((s_is(m, "alerts") && m->n == 4) || (s_is(m, "show") && m->n == 3)) {
+        bool show = s_is(m, "show");
+        char *a = s_frame_str(&m->frame[2]), *b = show ? NULL : s_frame_str(&m->frame[3]);
+        uint64_t limit = 0;
+        node_alert_query q = {.self = n->cfg.id};
+        if (!a || (!show && !b))
+            rc = CDX_ERR_NOMEM;
+        else if (show)
+            q.which = a;
+        else if ((strcmp(a, "all") != 0 && strcmp(a, "unacked") != 0) || !cdx_parse_u64(b, &limit))
+            rc = cdx_errf(&eb, CDX_ERR_FORMAT, "alerts takes \"all\" or \"unacked\", and a limit");
+        q.unacked = a && strcmp(a, "unacked") == 0;
+        q.limit = (size_t)limit;
+        if (rc == CDX_OK)
+            rc = node_query_alerts(n->member.log, &keys, &q, &json, &eb);
+        free(a);
+        free(b);
+    } else if (s_is_read(m)) {
+        rc = cdx_errf(&eb, CDX_ERR_FORMAT, "wrong number of frames for this request");
+    } else {
+        return false;
+    }
+    if (rc == CDX_OK)
+        s_reply(n, &m->frame[0], "ok", json, next_text);
+    else
+        s_reply(n, &m->frame[0], "error", cdx_errname(rc), cdx_errbuf_msg(&eb, rc));
+    free(json);
+    return true;
+}
+
+/* Requests waiting on the control socket are signed one by one, then
+ * logged (with the outbox) in one transaction, then sent and answered:
+ * one fsync per poll round, not per request. A request is answered "ok"
+ * only once its envelope is durable. Answers go out in the order the
+ * requests came, refusals included, so that a client may pipeline. */
+void node__control(node *n)
+{
+    node_out out[NODE_CONTROL_BATCH];
+    node_chain chain = {0};
+    cdx_msg query = {0};
+    size_t k = 0;
+    while (k < NODE_CONTROL_BATCH) {
+        node_out *o = &out[k];
+        memset(o, 0, sizeof *o);
+        if (cdx_sock_recv(n->control, &o->req, 0) != CDX_OK)
+            break;
+        cdx_msg *m = &o->req;
+        if (m->n < 2) { /* no routing id and verb: nobody to answer */
+            cdx_msg_clear(m);
+            continue;
+        }
+        if (s_is_read(m)) {
+            if (k == 0) {
+                s_query(n, m);
+                cdx_msg_clear(m);
+                continue;
+            }
+            query = *m; /* answered after the requests before it */
+            memset(m, 0, sizeof *m);
+            break;
+        }
+        cdx_errbuf eb = {0};
+        cdx_err rc = CDX_ERR_FORMAT;
+        if (s_is(m, "publish"))
+            rc = s_publish_req(n, &chain, o, &eb);
+        else if (s_is(m, "ack"))
+            rc = s_ack_req(n, &chain, o, &eb);
+        else
+            cdx_errf(&eb, rc, "unknown request");
+        if (rc != CDX_OK) {
+            o->refused = rc;
+            snprintf(o->why, sizeof o->why, "%s", cdx_errbuf_msg(&eb, rc));
+        }
+        k++;
+    }
+    cdx_log_append_in in[NODE_CONTROL_BATCH];
+    cdx_log_append_out res[NODE_CONTROL_BATCH];
+    size_t m = 0;
+    uint64_t now = cdx_now_ms();
+    for (size_t i = 0; i < k; i++)
+        if (out[i].refused == CDX_OK)
+            in[m++] = (cdx_log_append_in){
+                .env = out[i].env, .received_at_ms = now, .received_from = "local", .outbox = true};
+    cdx_errbuf eb = {0};
+    cdx_err rc = m ? cdx_log_append(n->member.log, in, m, res, &eb) : CDX_OK;
+    if (rc != CDX_OK)
+        daemon_log(n->cfg.id, "could not log %zu own envelope%s: %s", m, m == 1 ? "" : "s",
+                   cdx_errbuf_msg(&eb, rc));
+    for (size_t i = 0; i < k; i++) {
+        node_out *o = &out[i];
+        if (o->refused != CDX_OK) {
+            s_reply(n, &o->req.frame[0], "error", cdx_errname(o->refused), o->why);
+        } else if (rc == CDX_OK) {
+            node__sent_own(n, o, 1);
+            n->published++;
+            s_reply_ok(n, o);
+        } else {
+            s_reply(n, &o->req.frame[0], "error", cdx_errname(rc), cdx_errbuf_msg(&eb, rc));
+        }
+        node__release(o);
+    }
+    if (query.n) {
+        s_query(n, &query);
+        cdx_msg_clear(&query);
+    }
+}

@@ -1,0 +1,108 @@
+/* cydex-node's insides, shared by its files (names node__*):
+ *   node.c     start, stop, the poll loop, resends and heartbeats on time
+ *   receive.c  the brokers' fan-out and catch-up: verify, log, fill gaps
+ *   own.c      our own hash chain: sign, log with the outbox, send; auto-acks,
+ *              heartbeats, receipts
+ *   control.c  the control socket: publish and ack requests, read queries
+ * One thread runs all of it.
+ */
+#ifndef CYDEX_NODE_INTERNAL_H
+#define CYDEX_NODE_INTERNAL_H
+
+#include "cydex/cydex.h"
+#include "cydex/log.h"
+#include "cydex/transport.h"
+#include "daemon.h"
+#include "node.h"
+
+/* Control requests signed and logged together, at most. */
+#define NODE_CONTROL_BATCH 64
+/* Log entries one "entries" answer carries, at most. */
+#define NODE_ENTRIES_MAX 1000
+/* Heartbeats back off while we are idle, up to this many times the
+ * configured interval. */
+#define NODE_HEARTBEAT_BACKOFF 64
+
+typedef struct node_link {
+    const node_broker_config *cfg;
+    cdx_sock *sub, *cu, *ingress;
+    uint64_t last_heard_ms; /* anything from this broker; 0: nothing yet */
+} node_link;
+
+struct node {
+    node_config cfg;
+    daemon_member member; /* key, roster and log */
+    cdx_transport *net;
+    node_link link[NODE_MAX_BROKERS];
+    size_t n_links;
+    cdx_sock *control;
+    uint64_t next_resend_ms, next_sync_ms;
+    uint64_t next_heartbeat_ms, heartbeat_gap_ms;
+    uint64_t logged, refused, requested, published, auto_acked, heartbeats;
+};
+
+/* ---- receive.c ---- */
+
+/* Asks a broker for what follows our seqs (sender NULL: every sender),
+ * or for one sender's range [from, to]. */
+void node__request(node *n, node_link *l, const char *sender, uint64_t from, uint64_t to);
+void node__live(node *n, node_link *l);
+void node__catchup(node *n, node_link *l);
+
+/* ---- own.c ---- */
+
+/* One of our own envelopes, signed and waiting to be logged; for a
+ * control request also the request (for the reply's routing id) and, if
+ * it was refused, why (answered in turn). */
+typedef struct node_out {
+    cdx_msg req;
+    cdx_err refused;
+    char why[256];
+    cdx_bytes raw;
+    cdx_envelope *env;
+    uint8_t hash[CDX_HASH_BYTES];
+    uint64_t seq;
+    char topic[CDX_TOPIC_MAX + 1];
+} node_out;
+
+/* Our chain as a batch so far leaves it (have: false until the first). */
+typedef struct node_chain {
+    bool have;
+    uint64_t seq;
+    uint8_t hash[CDX_HASH_BYTES];
+} node_chain;
+
+/* Fills sender, seq, sent_at, topic and prev_hash from our own chain: the
+ * batch's last envelope, or the log's. */
+void node__own_header(node *n, const node_chain *c, cdx_body *b, const char *topic);
+
+/* Signs b into o (checking that the roster agrees) and advances c. */
+cdx_err node__sign(node *n, node_chain *c, cdx_body *b, node_out *o, cdx_errbuf *eb);
+
+/* Signs "received" acks, into acks[] (room for count), for the alerts
+ * among envs that are new to the log, readable by us and not ours; the
+ * caller logs them in the same transaction as the alerts. Returns how many. */
+size_t node__auto_acks(node *n, cdx_envelope *const *envs, size_t count, node_chain *c,
+                       node_out *acks);
+
+/* After our own envelopes are logged: sends them and puts the next
+ * heartbeat one interval away. */
+void node__sent_own(node *n, node_out *o, size_t k);
+void node__release(node_out *o);
+
+/* Signs, logs and sends a heartbeat announcing our last seq, then backs
+ * off (doubling the pause while nothing else is sent). */
+void node__heartbeat(node *n);
+
+/* To every broker; what a broker does not take now, the resend retries. */
+void node__send_out(node *n, const char *topic, const uint8_t *raw, size_t len);
+/* Everything in the outbox, again. */
+void node__resend(node *n);
+void node__receipts(node *n, node_link *l);
+
+/* ---- control.c ---- */
+
+/* Answers what waits on the control socket. */
+void node__control(node *n);
+
+#endif

@@ -1,0 +1,211 @@
+/* cydex-node's own hash chain: what it signs (published alerts, acks,
+ * auto-acks, heartbeats), logs with an outbox mark in the transaction that
+ * logs it, sends to every broker, and resends until a broker's signed
+ * receipt clears the mark.
+ *
+ * Invariants: our seqs rise by one with each envelope, each naming the
+ * hash of the one before (the chain survives restarts: it is read back
+ * from the log); nothing is sent before it is durable in our log.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cydex/receipt.h"
+#include "internal.h"
+
+void node__send_out(node *n, const char *topic, const uint8_t *raw, size_t len)
+{
+    cdx_bytes frames[2] = {{(uint8_t *)topic, strlen(topic)}, {(uint8_t *)raw, len}};
+    for (size_t i = 0; i < n->n_links; i++)
+        cdx_sock_send(n->link[i].ingress, frames, 2, 0);
+}
+
+static cdx_err s_resend_one(void *ctx, const char *topic, cdx_log_entry *e)
+{
+    node__send_out(ctx, topic, e->envelope.data, e->envelope.len);
+    return CDX_OK;
+}
+
+void node__resend(node *n)
+{
+    size_t count = 0;
+    cdx_log_outbox_scan(n->member.log, s_resend_one, n, &count);
+    n->next_resend_ms = cdx_now_ms() + n->cfg.resend_ms;
+}
+
+void node__own_header(node *n, const node_chain *c, cdx_body *b, const char *topic)
+{
+    b->sender = strdup(n->cfg.id);
+    b->topic = strdup(topic);
+    b->sent_at_ms = cdx_now_ms();
+    b->seq = 1;
+    if (c->have) {
+        b->seq = c->seq + 1;
+        b->has_prev_hash = true;
+        memcpy(b->prev_hash, c->hash, CDX_HASH_BYTES);
+        return;
+    }
+    cdx_log_sender own;
+    if (cdx_log_sender_get(n->member.log, n->cfg.id, &own) == CDX_OK) {
+        b->seq = own.max_seq + 1;
+        b->has_prev_hash = true;
+        memcpy(b->prev_hash, own.max_hash, CDX_HASH_BYTES);
+    }
+}
+
+cdx_err node__sign(node *n, node_chain *c, cdx_body *b, node_out *o, cdx_errbuf *eb)
+{
+    cdx_err rc = cdx_envelope_sign(n->member.me, b, &o->raw, o->hash, eb);
+    if (rc == CDX_OK) /* the roster must agree, or brokers will refuse it */
+        rc = cdx_envelope_verify(&o->env, n->member.roster, o->raw.data, o->raw.len, NULL, eb);
+    if (rc != CDX_OK) {
+        cdx_envelope_destroy(&o->env);
+        cdx_bytes_free(&o->raw);
+        return rc;
+    }
+    o->seq = b->seq;
+    snprintf(o->topic, sizeof o->topic, "%s", b->topic);
+    c->have = true;
+    c->seq = b->seq;
+    memcpy(c->hash, o->hash, CDX_HASH_BYTES);
+    return CDX_OK;
+}
+
+static bool s_is_recipient(const cdx_body *b, const char *id)
+{
+    for (size_t i = 0; i < b->sealed.n_recipients; i++)
+        if (strcmp(b->sealed.recipients[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* Whether envs[i] is an alert to acknowledge: readable by us, not ours,
+ * not in the log yet (by hash, nor its (sender, seq): that would be
+ * equivocation, evidence, not news), and not earlier in this batch. */
+static bool s_wants_ack(node *n, cdx_envelope *const *envs, size_t i)
+{
+    const cdx_body *b = cdx_envelope_body(envs[i]);
+    const uint8_t *h = cdx_envelope_hash(envs[i]);
+    uint64_t index;
+    if (strcmp(b->sender, n->cfg.id) == 0 ||
+        !(b->kind == CDX_PAYLOAD_ALERT ||
+          (b->kind == CDX_PAYLOAD_SEALED && s_is_recipient(b, n->cfg.id))) ||
+        cdx_log_find_hash(n->member.log, h, &index) == CDX_OK ||
+        cdx_log_find_seq(n->member.log, b->sender, b->seq, &index) == CDX_OK)
+        return false;
+    for (size_t j = 0; j < i; j++) {
+        const cdx_body *o = cdx_envelope_body(envs[j]);
+        if (memcmp(cdx_envelope_hash(envs[j]), h, CDX_HASH_BYTES) == 0 ||
+            (o->seq == b->seq && strcmp(o->sender, b->sender) == 0))
+            return false;
+    }
+    return true;
+}
+
+size_t node__auto_acks(node *n, cdx_envelope *const *envs, size_t count, node_chain *c,
+                       node_out *acks)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!s_wants_ack(n, envs, i))
+            continue;
+        const cdx_body *ab = cdx_envelope_body(envs[i]);
+        cdx_alert opened = {0};
+        const char *id = ab->alert.id;
+        if (ab->kind == CDX_PAYLOAD_SEALED)
+            id = cdx_envelope_open(envs[i], n->member.me, &opened, NULL) == CDX_OK ? opened.id
+                                                                                   : NULL;
+        cdx_body b = {.kind = CDX_PAYLOAD_ACK};
+        memcpy(b.ack.alert_hash, cdx_envelope_hash(envs[i]), CDX_HASH_BYTES);
+        b.ack.stage = CDX_ACK_RECEIVED;
+        b.ack.alert_id = strdup(id ? id : "");
+        b.ack.note = strdup("");
+        node__own_header(n, c, &b, "ack");
+        cdx_errbuf eb = {0};
+        memset(&acks[k], 0, sizeof acks[k]);
+        cdx_err rc = node__sign(n, c, &b, &acks[k], &eb);
+        if (rc == CDX_OK)
+            k++;
+        else
+            daemon_log(n->cfg.id, "could not sign an automatic ack: %s", cdx_errbuf_msg(&eb, rc));
+        cdx_body_clear(&b);
+        cdx_alert_clear(&opened);
+    }
+    return k;
+}
+
+void node__sent_own(node *n, node_out *o, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        node__send_out(n, o[i].topic, o[i].raw.data, o[i].raw.len);
+    if (k && n->cfg.heartbeat_ms) {
+        n->heartbeat_gap_ms = n->cfg.heartbeat_ms;
+        n->next_heartbeat_ms = cdx_now_ms() + n->heartbeat_gap_ms;
+    }
+}
+
+void node__release(node_out *o)
+{
+    cdx_envelope_destroy(&o->env);
+    cdx_bytes_free(&o->raw);
+    cdx_msg_clear(&o->req);
+}
+
+void node__heartbeat(node *n)
+{
+    node_chain c = {0};
+    node_out o = {0};
+    cdx_body b = {.kind = CDX_PAYLOAD_HEARTBEAT};
+    node__own_header(n, &c, &b, "hb");
+    b.heartbeat.last_seq = b.seq - 1; /* the envelope before this one */
+    b.heartbeat.has_last_hash = b.has_prev_hash;
+    memcpy(b.heartbeat.last_hash, b.prev_hash, CDX_HASH_BYTES);
+    uint64_t gap = n->heartbeat_gap_ms ? n->heartbeat_gap_ms : n->cfg.heartbeat_ms;
+    b.heartbeat.interval_ms = gap;
+    cdx_errbuf eb = {0};
+    cdx_err rc = node__sign(n, &c, &b, &o, &eb);
+    if (rc == CDX_OK) {
+        cdx_log_append_in in = {
+            .env = o.env, .received_at_ms = cdx_now_ms(), .received_from = "local", .outbox = true};
+        cdx_log_append_out res;
+        rc = cdx_log_append(n->member.log, &in, 1, &res, &eb);
+    }
+    if (rc == CDX_OK) {
+        node__sent_own(n, &o, 1);
+        n->heartbeats++;
+    } else {
+        daemon_log(n->cfg.id, "could not send a heartbeat: %s", cdx_errbuf_msg(&eb, rc));
+    }
+    /* Idle: each pause twice the last, up to the cap. */
+    uint64_t cap = n->cfg.heartbeat_ms * NODE_HEARTBEAT_BACKOFF;
+    n->heartbeat_gap_ms = 2 * gap < cap ? 2 * gap : cap;
+    n->next_heartbeat_ms = cdx_now_ms() + n->heartbeat_gap_ms;
+    node__release(&o);
+    cdx_body_clear(&b);
+}
+
+void node__receipts(node *n, node_link *l)
+{
+    cdx_msg m;
+    while (cdx_sock_recv(l->ingress, &m, 0) == CDX_OK) {
+        l->last_heard_ms = cdx_now_ms();
+        cdx_receipt r;
+        cdx_errbuf eb = {0};
+        if (m.n == 2 && cdx_receipt_verify(&r, n->member.roster, m.frame[1].data, m.frame[1].len,
+                                           &eb) == CDX_OK) {
+            bool keep = r.status == CDX_RECEIPT_REJECTED &&
+                        (strcmp(r.reason, "log-full") == 0 || strcmp(r.reason, "io") == 0 ||
+                         strcmp(r.reason, "no-space") == 0);
+            if (r.status == CDX_RECEIPT_REJECTED)
+                daemon_log(n->cfg.id, "%s refused one of our envelopes: %s%s", r.broker, r.reason,
+                           keep ? " (will resend)" : "");
+            if (!keep)
+                cdx_log_outbox_remove(n->member.log, r.envelope_hash);
+        } else {
+            daemon_log(n->cfg.id, "a receipt from %s does not verify: %s", l->cfg->id,
+                       cdx_errbuf_msg(&eb, CDX_ERR_FORMAT));
+        }
+        cdx_msg_clear(&m);
+    }
+}

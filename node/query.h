@@ -1,0 +1,49 @@
+/* Read-only questions about a node's log, for the control socket: the
+ * entries after an index (cydex tail), the alerts with who acknowledged
+ * them (cydex list, cydex show), and which alert an ack names. Answers are
+ * JSON text the caller frees. Sealed alerts addressed to this node are
+ * opened; the others stay sealed. The log is used by the calling thread
+ * only.
+ */
+#ifndef CYDEX_NODE_QUERY_H
+#define CYDEX_NODE_QUERY_H
+
+#include "cydex/cydex.h"
+#include "cydex/log.h"
+
+/* Whose eyes the answers are for: `me` opens sealed alerts addressed to
+ * it; printed envelopes are verified again against `roster` (without the
+ * clock-skew check), so their "verified" says what this node checks now. */
+typedef struct node_query_keys {
+    const cdx_identity *me;
+    const cdx_roster *roster;
+} node_query_keys;
+
+/* Entries [from, from + max) whose topic starts with `topic` ("" = all),
+ * one JSON object per line (as cydex-audit replay prints them); *next is
+ * the index to ask from next time. from = UINT64_MAX asks for the end:
+ * no entries, *next = the log's size. */
+cdx_err node_query_entries(cdx_log *log, const node_query_keys *k, uint64_t from, size_t max,
+                           const char *topic, char **jsonl, uint64_t *next, cdx_errbuf *eb);
+
+typedef struct node_alert_query {
+    const char *self;  /* this node's member id */
+    bool unacked;      /* only others' alerts we can read and have not acknowledged */
+    const char *which; /* one alert, by its id or envelope hash (hex); NULL: all */
+    size_t limit;      /* the most recent `limit` (0: all) */
+} node_alert_query;
+
+/* {"total": N, "alerts": [...]}: alerts in log order, each with its
+ * acknowledgements (who, stage, when; with `which`, also notes and the
+ * whole envelope). CDX_ERR_NOENT if `which` names no alert of the log. */
+cdx_err node_query_alerts(cdx_log *log, const node_query_keys *k, const node_alert_query *q,
+                          char **json, cdx_errbuf *eb);
+
+/* The alert `which` (id or envelope hash in hex) names: its envelope hash,
+ * and its id when the log holds it readable (*id malloc'd, or NULL). A hash
+ * the log does not hold is taken as given (the alert may come later);
+ * an id must be found. CDX_ERR_NOENT otherwise. */
+cdx_err node_query_resolve(cdx_log *log, const cdx_identity *me, const char *which,
+                           uint8_t hash[CDX_HASH_BYTES], char **id, cdx_errbuf *eb);
+
+#endif

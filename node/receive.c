@@ -1,0 +1,178 @@
+/* cydex-node's receive path: the brokers' fan-out and catch-up.
+ *
+ * Invariants: nothing unverified is logged; every envelope is logged once
+ * (the log refuses duplicates by hash), whichever broker or path brought
+ * it; a gap noticed in a sender's seqs (or announced by its heartbeat) is
+ * asked for at once from the broker that showed it, and catch-up replies
+ * are verified like anything else (without the clock-skew check: they are
+ * old by design). With auto_ack, the "received" acks are logged in the
+ * same transaction as the alerts they acknowledge: neither without the
+ * other.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cydex/catchup.h"
+#include "internal.h"
+
+/* Asks a broker for what follows our seqs (sender NULL: every sender),
+ * or for one sender's range. */
+void node__request(node *n, node_link *l, const char *sender, uint64_t from, uint64_t to)
+{
+    cdx_catchup_request q = {.max_batch = 256};
+    if (sender) {
+        snprintf(q.sender, sizeof q.sender, "%s", sender);
+        q.from_seq = from;
+        q.to_seq = to;
+    } else {
+        /* If the log cannot say, no cursors: everything from seq 1. */
+        daemon_catchup_after_log(n->member.log, &q);
+    }
+    cdx_bytes req;
+    if (cdx_catchup_request_encode(&q, &req) == CDX_OK) {
+        if (cdx_sock_send(l->cu, &req, 1, 1000) == CDX_OK)
+            n->requested++;
+        cdx_bytes_free(&req);
+    }
+    if (sender)
+        daemon_log(n->cfg.id, "asking %s for %s %llu..%llu", l->cfg->id, sender,
+                   (unsigned long long)from, (unsigned long long)to);
+    cdx_catchup_request_clear(&q);
+}
+
+/* The highest seq the log holds for sender (0: none). */
+static uint64_t s_max_seq(const cdx_log_sender *s, size_t n, const char *sender)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s[i].id, sender) == 0)
+            return s[i].max_seq;
+    return 0;
+}
+
+/* Logs verified envelopes in one transaction (with the auto-acks they
+ * call for) and asks for what they show is missing. */
+static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
+{
+    if (!count)
+        return;
+    cdx_log_sender *before = NULL;
+    size_t nb = 0;
+    cdx_log_senders(n->member.log, &before, &nb);
+    cdx_log_append_in *in = calloc(2 * count, sizeof *in);
+    cdx_log_append_out *out = calloc(2 * count, sizeof *out);
+    node_out *acks = n->cfg.auto_ack ? calloc(count, sizeof *acks) : NULL;
+    node_chain chain = {0};
+    size_t n_acks = acks ? node__auto_acks(n, envs, count, &chain, acks) : 0;
+    cdx_errbuf eb = {0};
+    if (in && out) {
+        uint64_t now = cdx_now_ms();
+        for (size_t i = 0; i < count; i++)
+            in[i] = (cdx_log_append_in){
+                .env = envs[i], .received_at_ms = now, .received_from = l->cfg->id};
+        for (size_t i = 0; i < n_acks; i++)
+            in[count + i] = (cdx_log_append_in){.env = acks[i].env,
+                                                .received_at_ms = now,
+                                                .received_from = "local",
+                                                .outbox = true};
+        cdx_err rc = cdx_log_append(n->member.log, in, count + n_acks, out, &eb);
+        if (rc != CDX_OK) {
+            daemon_log(n->cfg.id, "log append failed: %s (the brokers still hold these)",
+                       cdx_errbuf_msg(&eb, rc));
+        } else {
+            node__sent_own(n, acks, n_acks);
+            n->auto_acked += n_acks;
+            for (size_t i = 0; i < count; i++) {
+                const cdx_body *b = cdx_envelope_body(envs[i]);
+                n->logged += out[i].status != CDX_APPEND_DUPLICATE;
+                uint64_t had = s_max_seq(before, nb, b->sender);
+                if (out[i].status == CDX_APPEND_EQUIVOCATION)
+                    daemon_log(n->cfg.id, "EQUIVOCATION: %s signed two envelopes for seq %llu",
+                               b->sender, (unsigned long long)b->seq);
+                if ((out[i].flags & CDX_LOG_FLAG_GAP) && b->seq > had + 1)
+                    node__request(n, l, b->sender, had + 1, b->seq - 1);
+                /* A heartbeat names the seq before it: ask for what we lack of it. */
+                uint64_t held = b->seq > had ? b->seq : had;
+                if (b->kind == CDX_PAYLOAD_HEARTBEAT && b->heartbeat.last_seq > held)
+                    node__request(n, l, b->sender, held + 1, b->heartbeat.last_seq);
+            }
+        }
+    }
+    for (size_t i = 0; i < n_acks; i++)
+        node__release(&acks[i]);
+    free(acks);
+    free(before);
+    free(in);
+    free(out);
+}
+
+static cdx_envelope *s_verify(node *n, const cdx_bytes *raw, const char *topic, bool live)
+{
+    cdx_verify_opts vo = {.topic = topic,
+                          .now_ms = live ? cdx_now_ms() : 0,
+                          .max_skew_ms = n->cfg.skew_ms,
+                          .borrow = true};
+    cdx_envelope *env = NULL;
+    cdx_errbuf eb = {0};
+    cdx_err rc = cdx_envelope_verify(&env, n->member.roster, raw->data, raw->len, &vo, &eb);
+    if (rc != CDX_OK) {
+        n->refused++;
+        daemon_log(n->cfg.id, "refused: %s", cdx_errbuf_msg(&eb, rc));
+    }
+    return env;
+}
+
+void node__live(node *n, node_link *l)
+{
+    enum { S_MAX = 1000 };
+    cdx_msg *msgs = calloc(S_MAX, sizeof *msgs);
+    cdx_envelope **envs = calloc(S_MAX, sizeof *envs);
+    size_t count = 0, got = 0;
+    while (msgs && envs && got < S_MAX && cdx_sock_recv(l->sub, &msgs[got], 0) == CDX_OK) {
+        cdx_msg *m = &msgs[got++];
+        char topic[CDX_TOPIC_MAX + 1] = "";
+        if (m->n != 2 || m->frame[0].len > CDX_TOPIC_MAX)
+            continue;
+        memcpy(topic, m->frame[0].data, m->frame[0].len);
+        topic[m->frame[0].len] = '\0';
+        cdx_envelope *env = s_verify(n, &m->frame[1], topic, true);
+        if (env)
+            envs[count++] = env;
+    }
+    if (got)
+        l->last_heard_ms = cdx_now_ms();
+    s_commit(n, l, envs, count);
+    for (size_t i = 0; i < count; i++)
+        cdx_envelope_destroy(&envs[i]);
+    for (size_t i = 0; msgs && i < got; i++)
+        cdx_msg_clear(&msgs[i]);
+    free(msgs);
+    free(envs);
+}
+
+void node__catchup(node *n, node_link *l)
+{
+    cdx_msg m;
+    while (cdx_sock_recv(l->cu, &m, 0) == CDX_OK) {
+        l->last_heard_ms = cdx_now_ms();
+        cdx_catchup_reply rep = {0};
+        if (m.n == 1 &&
+            cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len, NULL) == CDX_OK) {
+            if (rep.error[0])
+                daemon_log(n->cfg.id, "%s refused a catch-up: %s", l->cfg->id, rep.error);
+            cdx_envelope **envs = calloc(rep.n + 1, sizeof *envs);
+            size_t count = 0;
+            for (size_t i = 0; envs && i < rep.n; i++) {
+                cdx_envelope *env = s_verify(n, &rep.envelopes[i], NULL, false);
+                if (env)
+                    envs[count++] = env;
+            }
+            s_commit(n, l, envs, count);
+            for (size_t i = 0; i < count; i++)
+                cdx_envelope_destroy(&envs[i]);
+            free(envs);
+            cdx_catchup_reply_clear(&rep);
+        }
+        cdx_msg_clear(&m);
+    }
+}
