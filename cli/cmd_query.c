@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -145,6 +146,12 @@ int cmd_tail(int argc, char **argv)
                 snprintf(err, sizeof err, "only %llu of %llu entries within %llu s",
                          (unsigned long long)shown, (unsigned long long)count,
                          (unsigned long long)timeout);
+            break;
+        }
+        struct stat st; /* a node that stops removes its socket: say so at once */
+        if (stat(node + 6, &st) != 0) {
+            snprintf(err, sizeof err, "the node at %s stopped", node);
+            ec = 69;
             break;
         }
         cdx_bytes f[4] = {s_b("entries"), s_b(at), s_b("1000"), s_b(topic)};

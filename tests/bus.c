@@ -36,6 +36,20 @@ static void s_kill_all(void)
         }
 }
 
+/* Killed at exit if the test stops before it stops them. */
+static void s_remember(pid_t pid)
+{
+    for (int i = 0; i < S_MAX_PIDS; i++)
+        if (s_pids[i] == 0) {
+            s_pids[i] = pid;
+            break;
+        }
+    if (!s_atexit_set) {
+        atexit(s_kill_all);
+        s_atexit_set = true;
+    }
+}
+
 void bus_nap(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -74,15 +88,7 @@ pid_t bus_spawn(const char *dir, const char *name, const char *prog, const char 
         execl(bin, prog, "-c", conf_path, (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < S_MAX_PIDS; i++)
-        if (s_pids[i] == 0) {
-            s_pids[i] = pid;
-            break;
-        }
-    if (!s_atexit_set) {
-        atexit(s_kill_all);
-        s_atexit_set = true;
-    }
+    s_remember(pid);
     if (ready_file)
         s_wait_for_file(ready_file);
     return pid;
@@ -107,6 +113,12 @@ pid_t bus_start_broker(const char *dir, const char *name, const char *id, const 
 pid_t bus_start_node(const char *dir, const char *name, const char *id, const char *broker,
                      const char *broker_id, const char *subscribe)
 {
+    return bus_start_node_with(dir, name, id, broker, broker_id, subscribe, "");
+}
+
+pid_t bus_start_node_with(const char *dir, const char *name, const char *id, const char *broker,
+                          const char *broker_id, const char *subscribe, const char *extra)
+{
     char conf[2048], in[256], fan[256], cu[256], ready[400];
     bus_endpoint(in, dir, broker, "ingress");
     bus_endpoint(fan, dir, broker, "fanout");
@@ -115,10 +127,43 @@ pid_t bus_start_node(const char *dir, const char *name, const char *id, const ch
              "[node]\nid = %s\nkey = %s/keys/%s.secret\nroster = %s/roster.bin\n"
              "log = %s/%s-log\ncontrol = ipc://%s/%s-control\nresend_ms = 300\nsync_ms = 500\n"
              "subscribe = %s\n[broker.%s]\nid = %s\ningress = %s\nfanout = %s\n"
-             "catchup = %s\n",
-             id, dir, id, dir, dir, name, dir, name, subscribe, broker, broker_id, in, fan, cu);
+             "catchup = %s\n%s\n",
+             id, dir, id, dir, dir, name, dir, name, subscribe, broker, broker_id, in, fan, cu,
+             extra);
     snprintf(ready, sizeof ready, "%s/%s-control", dir, name);
     return bus_spawn(dir, name, "cydex-node", conf, ready);
+}
+
+pid_t bus_run_bg(const char *out, const char *prog, char *const argv[])
+{
+    char bin[400], err[400];
+    snprintf(bin, sizeof bin, "%s/%s", CDX_BIN, prog);
+    snprintf(err, sizeof err, "%s.err", out);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr) ||
+            !freopen("/dev/null", "r", stdin))
+            _exit(126);
+        execv(bin, argv);
+        _exit(127);
+    }
+    s_remember(pid);
+    return pid;
+}
+
+int bus_wait_exit(pid_t pid, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            s_forget(pid);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        bus_nap(10);
+    }
+    bus_kill(pid);
+    return -1;
 }
 
 int bus_stop(pid_t pid)

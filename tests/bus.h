@@ -31,6 +31,20 @@ pid_t bus_start_broker(const char *dir, const char *name, const char *id, const 
 pid_t bus_start_node(const char *dir, const char *name, const char *id, const char *broker,
                      const char *broker_id, const char *subscribe);
 
+/* bus_start_node with `extra` lines at the end of its config (settings
+ * for [node] need their own "[node]" line; more [broker.*] sections may
+ * follow). */
+pid_t bus_start_node_with(const char *dir, const char *name, const char *id, const char *broker,
+                          const char *broker_id, const char *subscribe, const char *extra);
+
+/* Starts CDX_BIN/prog with argv (argv[0] = prog, NULL-terminated),
+ * stdout to `out`, stderr to `out`.err; killed at exit if still running. */
+pid_t bus_run_bg(const char *out, const char *prog, char *const argv[]);
+
+/* Waits at most timeout_ms for it to exit by itself: its exit status, or
+ * -1 (then it is SIGKILLed). */
+int bus_wait_exit(pid_t pid, int timeout_ms);
+
 /* SIGTERM and a bounded wait: the exit status, or -1 (then SIGKILLed). */
 int bus_stop(pid_t pid);
 
