@@ -96,6 +96,8 @@ static int s_handler(void *user, const char *section, const char *name, const ch
             return s_ms(&c->skew_ms, value, name, x);
         if (strcmp(name, "heartbeat_ms") == 0)
             return s_ms_or_off(&c->heartbeat_ms, value, name, x);
+        if (strcmp(name, "checkpoint_ms") == 0)
+            return s_ms_or_off(&c->checkpoint_ms, value, name, x);
         if (strcmp(name, "auto_ack") == 0)
             return s_bool(&c->auto_ack, value, name, x);
     } else {
@@ -113,6 +115,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     c->resend_ms = 3000;
     c->sync_ms = 10000;
     c->heartbeat_ms = 30000;
+    c->checkpoint_ms = 60000;
     s_ctx x = {c, err, errlen, ""};
     return daemon_ini_load(path, s_handler, &x, err, errlen);
 }

@@ -12,6 +12,8 @@
  *   sync_ms = 10000                   ; ask every broker for anything missed
  *   heartbeat_ms = 30000              ; when idle, announce our last seq (0 = never);
  *                                     ; the pause doubles while idle, up to 64x
+ *   checkpoint_ms = 60000             ; sign a checkpoint of our log and publish its
+ *                                     ; tree head on "sth", if it grew (0 = only at stop)
  *   auto_ack = false                  ; acknowledge each alert we can read: "received"
  *
  *   [broker.alpha]                    ; one section per broker it uses
@@ -46,7 +48,8 @@ typedef struct node_config {
     uint64_t skew_ms;
     uint64_t resend_ms;
     uint64_t sync_ms;
-    uint64_t heartbeat_ms; /* 0: no heartbeats */
+    uint64_t heartbeat_ms;  /* 0: no heartbeats */
+    uint64_t checkpoint_ms; /* 0: a checkpoint at stop only */
     bool auto_ack;
     node_broker_config broker[NODE_MAX_BROKERS];
     size_t n_brokers;

@@ -2,7 +2,7 @@
  *   node.c     start, stop, the poll loop, resends and heartbeats on time
  *   receive.c  the brokers' fan-out and catch-up: verify, log, fill gaps
  *   own.c      our own hash chain: sign, log with the outbox, send; auto-acks,
- *              heartbeats, receipts
+ *              heartbeats, checkpoints and tree heads, receipts
  *   control.c  the control socket: publish and ack requests, read queries
  * One thread runs all of it.
  */
@@ -38,6 +38,7 @@ struct node {
     cdx_sock *control;
     uint64_t next_resend_ms, next_sync_ms;
     uint64_t next_heartbeat_ms, heartbeat_gap_ms;
+    uint64_t next_checkpoint_ms, checkpointed_size;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
 };
 
@@ -93,6 +94,11 @@ void node__release(node_out *o);
 /* Signs, logs and sends a heartbeat announcing our last seq, then backs
  * off (doubling the pause while nothing else is sent). */
 void node__heartbeat(node *n);
+
+/* If the log grew since the last one: signs a checkpoint of it (stored in
+ * the log, for auditors) and, if `publish`, sends its tree head on topic
+ * "sth" so that brokers and other states log it as witnesses. */
+void node__checkpoint(node *n, bool publish);
 
 /* To every broker; what a broker does not take now, the resend retries. */
 void node__send_out(node *n, const char *topic, const uint8_t *raw, size_t len);

@@ -2,7 +2,7 @@
  * named in internal.h). The loop waits on the control socket and, per
  * broker, its fan-out, catch-up and ingress sockets; between rounds it
  * resends what waits for a receipt, asks every broker for anything missed,
- * and beats when idle, each on its own clock.
+ * beats when idle, and signs checkpoints of its log, each on its own clock.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,12 +95,15 @@ int node_run(node *n, volatile sig_atomic_t *stop)
     n->next_sync_ms = cdx_now_ms() + n->cfg.sync_ms;
     n->heartbeat_gap_ms = n->cfg.heartbeat_ms;
     n->next_heartbeat_ms = cdx_now_ms() + n->cfg.heartbeat_ms;
+    n->next_checkpoint_ms = cdx_now_ms() + n->cfg.checkpoint_ms;
     while (!*stop) {
         uint64_t now = cdx_now_ms();
         if (now >= n->next_resend_ms)
             node__resend(n);
         if (n->cfg.heartbeat_ms && now >= n->next_heartbeat_ms)
             node__heartbeat(n);
+        if (n->cfg.checkpoint_ms && now >= n->next_checkpoint_ms)
+            node__checkpoint(n, true);
         if (now >= n->next_sync_ms) {
             /* Tail loss: what the live link dropped last, nothing after it
              * reveals; asking now and then does. Cheap when nothing is new. */
@@ -129,6 +132,7 @@ int node_run(node *n, volatile sig_atomic_t *stop)
                 node__receipts(n, &n->link[i]);
         }
     }
+    node__checkpoint(n, false); /* the log as we leave it, signed */
     size_t pending = 0;
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
     daemon_log(n->cfg.id,

@@ -152,36 +152,71 @@ void node__release(node_out *o)
     cdx_msg_clear(&o->req);
 }
 
-void node__heartbeat(node *n)
+/* Signs b on our chain, logs it with the outbox mark, sends it. */
+static cdx_err s_emit(node *n, cdx_body *b, const char *what)
 {
-    node_chain c = {0};
     node_out o = {0};
-    cdx_body b = {.kind = CDX_PAYLOAD_HEARTBEAT};
-    node__own_header(n, &c, &b, "hb");
-    b.heartbeat.last_seq = b.seq - 1; /* the envelope before this one */
-    b.heartbeat.has_last_hash = b.has_prev_hash;
-    memcpy(b.heartbeat.last_hash, b.prev_hash, CDX_HASH_BYTES);
-    uint64_t gap = n->heartbeat_gap_ms ? n->heartbeat_gap_ms : n->cfg.heartbeat_ms;
-    b.heartbeat.interval_ms = gap;
+    node_chain c = {0};
     cdx_errbuf eb = {0};
-    cdx_err rc = node__sign(n, &c, &b, &o, &eb);
+    cdx_err rc = node__sign(n, &c, b, &o, &eb);
     if (rc == CDX_OK) {
         cdx_log_append_in in = {
             .env = o.env, .received_at_ms = cdx_now_ms(), .received_from = "local", .outbox = true};
         cdx_log_append_out res;
         rc = cdx_log_append(n->member.log, &in, 1, &res, &eb);
     }
-    if (rc == CDX_OK) {
+    if (rc == CDX_OK)
         node__sent_own(n, &o, 1);
+    else
+        daemon_log(n->cfg.id, "could not send a %s: %s", what, cdx_errbuf_msg(&eb, rc));
+    node__release(&o);
+    return rc;
+}
+
+void node__heartbeat(node *n)
+{
+    cdx_body b = {.kind = CDX_PAYLOAD_HEARTBEAT};
+    node_chain c = {0};
+    node__own_header(n, &c, &b, "hb");
+    b.heartbeat.last_seq = b.seq - 1; /* the envelope before this one */
+    b.heartbeat.has_last_hash = b.has_prev_hash;
+    memcpy(b.heartbeat.last_hash, b.prev_hash, CDX_HASH_BYTES);
+    uint64_t gap = n->heartbeat_gap_ms ? n->heartbeat_gap_ms : n->cfg.heartbeat_ms;
+    b.heartbeat.interval_ms = gap;
+    if (s_emit(n, &b, "heartbeat") == CDX_OK)
         n->heartbeats++;
-    } else {
-        daemon_log(n->cfg.id, "could not send a heartbeat: %s", cdx_errbuf_msg(&eb, rc));
-    }
     /* Idle: each pause twice the last, up to the cap. */
     uint64_t cap = n->cfg.heartbeat_ms * NODE_HEARTBEAT_BACKOFF;
     n->heartbeat_gap_ms = 2 * gap < cap ? 2 * gap : cap;
     n->next_heartbeat_ms = cdx_now_ms() + n->heartbeat_gap_ms;
-    node__release(&o);
+    cdx_body_clear(&b);
+}
+
+void node__checkpoint(node *n, bool publish)
+{
+    uint64_t size = 0;
+    if (n->cfg.checkpoint_ms)
+        n->next_checkpoint_ms = cdx_now_ms() + n->cfg.checkpoint_ms;
+    if (cdx_log_size(n->member.log, &size) != CDX_OK || size == n->checkpointed_size)
+        return;
+    cdx_errbuf eb = {0};
+    cdx_err rc = cdx_log_checkpoint(n->member.log, n->member.me, cdx_now_ms(), NULL, &eb);
+    if (rc != CDX_OK) {
+        daemon_log(n->cfg.id, "could not sign a checkpoint: %s", cdx_errbuf_msg(&eb, rc));
+        return;
+    }
+    n->checkpointed_size = size;
+    if (!publish)
+        return;
+    cdx_body b = {.kind = CDX_PAYLOAD_TREE_HEAD};
+    node_chain c = {0};
+    node__own_header(n, &c, &b, "sth");
+    b.tree_head.origin = strdup(cdx_log_origin(n->member.log));
+    b.tree_head.size = size;
+    b.tree_head.timestamp_ms = b.sent_at_ms;
+    if (cdx_log_root(n->member.log, size, b.tree_head.root) == CDX_OK &&
+        s_emit(n, &b, "tree head") == CDX_OK)
+        n->checkpointed_size = size + 1; /* its own entry needs no checkpoint of its own */
     cdx_body_clear(&b);
 }
 

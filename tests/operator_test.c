@@ -6,7 +6,8 @@
  * to it twice, acknowledges on its own (auto_ack), once per alert, and
  * only what it can read. EE's idle heartbeats reveal an alert DE's
  * subscription did not carry, and DE fetches it. status says which broker
- * is heard. Every log is audited at the end. Processes by PID; ipc:// only.
+ * is heard. FR publishes tree heads of its log, which EE logs. Every log
+ * is audited at the end and holds a signed checkpoint. Processes by PID; ipc:// only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,7 @@ int main(void)
     pid_t ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "",
                                    "[node]\nheartbeat_ms = 300");
     pid_t fr = bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,ack,sth",
-                                   "[node]\nheartbeat_ms = 0");
+                                   "[node]\nheartbeat_ms = 0\ncheckpoint_ms = 300");
     /* DE hears alert.health and heartbeats only, and asks for more
      * rarely: what else it gets, a heartbeat made it ask for. */
     char in[256], fan[256], cu[256];
@@ -267,7 +268,11 @@ int main(void)
     for (int i = 0; i < 5; i++) {
         cdx_audit_report rep;
         CHECK(bus_audit(s_p(logs[i]), F.roster, &rep));
+        CHECK(rep.checkpoints >= 1); /* every node signs its log at least when it stops */
     }
+    /* FR published its tree heads; EE logged them as a witness. */
+    bus_log_sender(s_p("ee-log"), "FR", &max, &count, NULL);
+    CHECK(count >= 2); /* its ack, and at least one tree head */
 
     proc_capture_free(&s_cap);
     fixture_free(&F);
