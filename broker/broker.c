@@ -130,26 +130,6 @@ void broker_destroy(broker **bp)
     *bp = NULL;
 }
 
-/* Sends a signed receipt to the publisher behind routing id `rid`. */
-static void s_receipt(broker *b, const cdx_bytes *rid, const uint8_t *hash,
-                      cdx_receipt_status status, uint64_t index, const char *reason)
-{
-    cdx_receipt r = {.status = status, .log_index = index, .committed_at_ms = cdx_now_ms()};
-    snprintf(r.broker, sizeof r.broker, "%s", b->cfg.id);
-    snprintf(r.reason, sizeof r.reason, "%s", reason ? reason : "");
-    if (hash)
-        memcpy(r.envelope_hash, hash, CDX_HASH_BYTES);
-    cdx_bytes signed_r;
-    if (cdx_receipt_sign(&r, b->member.me, &signed_r) != CDX_OK)
-        return;
-    cdx_bytes frames[3] = {*rid, {(uint8_t *)"receipt", 7}, signed_r};
-    cdx_err rc = cdx_sock_send(b->ingress, frames, 3, 0);
-    if (rc != CDX_OK)
-        daemon_log(b->cfg.id, "receipt not delivered (%s): the publisher will resend",
-                   cdx_strerror(rc));
-    cdx_bytes_free(&signed_r);
-}
-
 typedef struct s_item {
     cdx_msg msg;          /* what came in (its frames back env's bytes) */
     cdx_envelope *env;    /* verified; borrows from msg or a catch-up reply */
@@ -157,24 +137,97 @@ typedef struct s_item {
     const char *from;
 } s_item;
 
-/* Counts refusals by reason, written once per round. */
-typedef struct s_refusals {
+/* What a round owes: refusals counted by reason (written to the log once
+ * per round) and the receipts for publishers, sent when the round is
+ * committed, one signed receipt per publisher. */
+typedef struct s_pending {
+    cdx_bytes rid; /* a copy: the message it came with may be gone */
+    cdx_receipt r;
+} s_pending;
+
+typedef struct s_tally {
     const char *reason[16];
     uint64_t count[16];
     size_t n;
-} s_refusals;
+    s_pending *pending;
+    size_t n_pending, cap_pending;
+} s_tally;
 
-static void s_refuse(s_refusals *r, const char *reason)
+static void s_refuse(s_tally *t, const char *reason)
 {
-    for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->reason[i], reason) == 0) {
-            r->count[i]++;
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->reason[i], reason) == 0) {
+            t->count[i]++;
             return;
         }
-    if (r->n < 16) {
-        r->reason[r->n] = reason;
-        r->count[r->n++] = 1;
+    if (t->n < 16) {
+        t->reason[t->n] = reason;
+        t->count[t->n++] = 1;
     }
+}
+
+/* Owes the publisher behind routing id `rid` a receipt for one envelope. */
+static void s_receipt(broker *b, s_tally *t, const cdx_bytes *rid, const uint8_t *hash,
+                      cdx_receipt_status status, uint64_t index, const char *reason)
+{
+    if (t->n_pending == t->cap_pending) {
+        size_t cap = t->cap_pending ? 2 * t->cap_pending : 64;
+        s_pending *p = realloc(t->pending, cap * sizeof *p);
+        if (!p)
+            return; /* the publisher resends; the duplicate gets its receipt */
+        t->pending = p;
+        t->cap_pending = cap;
+    }
+    s_pending *p = &t->pending[t->n_pending];
+    memset(p, 0, sizeof *p);
+    p->rid.data = malloc(rid->len ? rid->len : 1);
+    if (!p->rid.data)
+        return;
+    memcpy(p->rid.data, rid->data, rid->len);
+    p->rid.len = rid->len;
+    p->r = (cdx_receipt){.status = status, .log_index = index, .committed_at_ms = cdx_now_ms()};
+    snprintf(p->r.broker, sizeof p->r.broker, "%s", b->cfg.id);
+    snprintf(p->r.reason, sizeof p->r.reason, "%s", reason ? reason : "");
+    if (hash)
+        memcpy(p->r.envelope_hash, hash, CDX_HASH_BYTES);
+    t->n_pending++;
+}
+
+/* Signs and sends what the round owes, one receipt per publisher (in the
+ * order its envelopes came), and forgets it. */
+static void s_send_receipts(broker *b, s_tally *t)
+{
+    cdx_receipt *group = t->n_pending ? malloc(t->n_pending * sizeof *group) : NULL;
+    for (size_t i = 0; group && i < t->n_pending; i++) {
+        const cdx_bytes *rid = &t->pending[i].rid;
+        if (!rid->data)
+            continue; /* sent with an earlier publisher's group */
+        size_t n = 0;
+        for (size_t j = i; j < t->n_pending; j++) {
+            cdx_bytes *o = &t->pending[j].rid;
+            if (o->data && o->len == rid->len && memcmp(o->data, rid->data, rid->len) == 0) {
+                group[n++] = t->pending[j].r;
+                if (j != i)
+                    cdx_bytes_free(o);
+            }
+        }
+        cdx_bytes signed_r;
+        if (cdx_receipt_sign_many(group, n, b->member.me, &signed_r) == CDX_OK) {
+            cdx_bytes frames[3] = {*rid, {(uint8_t *)"receipt", 7}, signed_r};
+            cdx_err rc = cdx_sock_send(b->ingress, frames, 3, 0);
+            if (rc != CDX_OK)
+                daemon_log(b->cfg.id, "receipt not delivered (%s): the publisher will resend",
+                           cdx_strerror(rc));
+            cdx_bytes_free(&signed_r);
+        }
+        cdx_bytes_free(&t->pending[i].rid);
+    }
+    for (size_t i = 0; i < t->n_pending; i++)
+        cdx_bytes_free(&t->pending[i].rid);
+    free(group);
+    free(t->pending);
+    t->pending = NULL;
+    t->n_pending = t->cap_pending = 0;
 }
 
 static void s_publish(broker *b, const cdx_envelope *env)
@@ -188,7 +241,7 @@ static void s_publish(broker *b, const cdx_envelope *env)
 
 /* Verifies one envelope; on refusal, counts and (for publishers) says why. */
 static bool s_admit(broker *b, s_item *it, const cdx_bytes *raw, const char *topic, bool live,
-                    s_refusals *refused)
+                    s_tally *refused)
 {
     cdx_errbuf eb = {0};
     cdx_verify_opts vo = {.max_size = b->cfg.max_envelope,
@@ -202,13 +255,14 @@ static bool s_admit(broker *b, s_item *it, const cdx_bytes *raw, const char *top
     s_refuse(refused, cdx_errname(rc));
     daemon_log(b->cfg.id, "refused from %s: %s", it->from, cdx_errbuf_msg(&eb, rc));
     if (it->rid)
-        s_receipt(b, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
+        s_receipt(b, refused, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
     return false;
 }
 
-/* Commits the verified items in one transaction, then receipts, then
- * fan-out of what was new; then writes the round's refusal counts. */
-static void s_commit(broker *b, s_item *items, size_t n, s_refusals *refused)
+/* Commits the verified items in one transaction, then receipts (with the
+ * round's refusals), then fan-out of what was new; then writes the round's
+ * refusal counts. */
+static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
 {
     cdx_log_append_in *in = calloc(n + 1, sizeof *in);
     cdx_log_append_out *out = calloc(n + 1, sizeof *out);
@@ -225,13 +279,13 @@ static void s_commit(broker *b, s_item *items, size_t n, s_refusals *refused)
             daemon_log(b->cfg.id, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
             for (size_t i = 0; i < n; i++)
                 if (items[i].rid)
-                    s_receipt(b, items[i].rid, cdx_envelope_hash(items[i].env),
+                    s_receipt(b, refused, items[i].rid, cdx_envelope_hash(items[i].env),
                               CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
         } else {
             for (size_t i = 0; i < n; i++) {
                 bool dup = out[i].status == CDX_APPEND_DUPLICATE;
                 if (items[i].rid)
-                    s_receipt(b, items[i].rid, cdx_envelope_hash(items[i].env),
+                    s_receipt(b, refused, items[i].rid, cdx_envelope_hash(items[i].env),
                               dup ? CDX_RECEIPT_DUPLICATE : CDX_RECEIPT_ACCEPTED, out[i].index,
                               NULL);
                 if (out[i].status == CDX_APPEND_EQUIVOCATION)
@@ -240,13 +294,16 @@ static void s_commit(broker *b, s_item *items, size_t n, s_refusals *refused)
                                cdx_envelope_signer(items[i].env),
                                (unsigned long long)cdx_envelope_body(items[i].env)->seq,
                                (unsigned long long)out[i].index);
-                if (!dup)
-                    s_publish(b, items[i].env); /* loops end here: a duplicate goes no further */
                 b->duplicates += dup;
                 b->accepted += !dup;
             }
+            s_send_receipts(b, refused); /* durable: say so, then pass it on */
+            for (size_t i = 0; i < n; i++)
+                if (out[i].status != CDX_APPEND_DUPLICATE)
+                    s_publish(b, items[i].env); /* loops end here: a duplicate goes no further */
         }
     }
+    s_send_receipts(b, refused); /* refusals, and a round that stored nothing */
     for (size_t i = 0; i < refused->n; i++) {
         cdx_log_count_rejected(b->member.log, refused->reason[i], refused->count[i], NULL);
         b->rejected += refused->count[i];
@@ -269,7 +326,7 @@ static void s_free_items(s_item *items, size_t n)
 static void s_round(broker *b, cdx_sock *sock, const char *peer)
 {
     s_item *items = calloc(b->cfg.batch_max, sizeof *items);
-    s_refusals refused = {0};
+    s_tally refused = {0};
     size_t n = 0;
     bool ingress = sock == b->ingress;
     while (items && n < b->cfg.batch_max) {
@@ -289,7 +346,8 @@ static void s_round(broker *b, cdx_sock *sock, const char *peer)
             s_refuse(&refused, cdx_errname(CDX_ERR_FORMAT));
             daemon_log(b->cfg.id, "refused from %s: expected [topic][envelope]", it->from);
             if (it->rid)
-                s_receipt(b, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(CDX_ERR_FORMAT));
+                s_receipt(b, &refused, it->rid, NULL, CDX_RECEIPT_REJECTED, 0,
+                          cdx_errname(CDX_ERR_FORMAT));
         }
         if (!ok) {
             cdx_envelope_destroy(&it->env);
@@ -337,7 +395,7 @@ static void s_peer_reply(broker *b, s_peer *p)
             continue;
         }
         s_item *items = calloc(rep.n + 1, sizeof *items);
-        s_refusals refused = {0};
+        s_tally refused = {0};
         size_t n = 0;
         for (size_t i = 0; items && i < rep.n; i++) {
             items[n].from = p->cfg->id;

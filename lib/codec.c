@@ -910,35 +910,66 @@ cdx_err cdx__log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t le
 
 /* ---- receipts ---- */
 
-cdx_err cdx__receipt_statement_encode(const cdx_receipt *r, cdx_bytes *out)
+cdx_err cdx__receipt_statement_encode(const cdx_receipt *r, size_t n, cdx_bytes *out)
 {
     Cydex__V1__ReceiptStatement m;
     cydex__v1__receipt_statement__init(&m);
-    m.broker = S_STR(r->broker);
-    m.envelope_hash = S_BIN(r->envelope_hash, CDX_HASH_BYTES);
-    m.status = (Cydex__V1__Receipt__Status)r->status;
-    m.log_index = r->log_index;
-    m.reason = S_STR(r->reason);
-    m.committed_at_ms = r->committed_at_ms;
-    return s_pack(&m.base, 0, out);
+    Cydex__V1__ReceiptItem *items = calloc(n ? n : 1, sizeof *items);
+    Cydex__V1__ReceiptItem **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    cdx_err rc = items && ptrs ? CDX_OK : CDX_ERR_NOMEM;
+    for (size_t i = 0; rc == CDX_OK && i < n; i++) {
+        cydex__v1__receipt_item__init(&items[i]);
+        items[i].envelope_hash = S_BIN(r[i].envelope_hash, CDX_HASH_BYTES);
+        items[i].status = (Cydex__V1__Receipt__Status)r[i].status;
+        items[i].log_index = r[i].log_index;
+        items[i].reason = S_STR(r[i].reason);
+        ptrs[i] = &items[i];
+    }
+    if (rc == CDX_OK) {
+        m.broker = S_STR(r[0].broker);
+        m.committed_at_ms = r[0].committed_at_ms;
+        m.n_items = n;
+        m.items = ptrs;
+        rc = s_pack(&m.base, 0, out);
+    }
+    free(items);
+    free(ptrs);
+    return rc;
 }
 
-cdx_err cdx__receipt_statement_decode(cdx_receipt *out, const uint8_t *data, size_t len)
+cdx_err cdx__receipt_statement_decode(cdx_receipt **out, size_t *n, const uint8_t *data, size_t len)
 {
-    memset(out, 0, sizeof *out);
+    *out = NULL;
+    *n = 0;
     Cydex__V1__ReceiptStatement *m = cydex__v1__receipt_statement__unpack(NULL, len, data);
     if (!m)
         return CDX_ERR_FORMAT;
+    char broker[CDX_ID_MAX + 1];
     cdx_err rc = CDX_OK;
-    if (s_not_strict(&m->base) || !cdx__copy_id(out->broker, m->broker) ||
-        !s_fixed(out->envelope_hash, m->envelope_hash, CDX_HASH_BYTES, true, NULL) ||
-        strlen(m->reason) >= sizeof out->reason || m->status < 1 || m->status > 3)
+    if (s_not_strict(&m->base) || !cdx__copy_id(broker, m->broker) || m->n_items == 0)
         rc = CDX_ERR_FORMAT;
+    cdx_receipt *r = rc == CDX_OK ? calloc(m->n_items, sizeof *r) : NULL;
+    if (rc == CDX_OK && !r)
+        rc = CDX_ERR_NOMEM;
+    for (size_t i = 0; rc == CDX_OK && i < m->n_items; i++) {
+        const Cydex__V1__ReceiptItem *it = m->items[i];
+        if (s_not_strict(&it->base) ||
+            !s_fixed(r[i].envelope_hash, it->envelope_hash, CDX_HASH_BYTES, true, NULL) ||
+            strlen(it->reason) >= sizeof r[i].reason || it->status < 1 || it->status > 3) {
+            rc = CDX_ERR_FORMAT;
+            break;
+        }
+        memcpy(r[i].broker, broker, sizeof broker);
+        r[i].status = (cdx_receipt_status)it->status;
+        r[i].log_index = it->log_index;
+        strcpy(r[i].reason, it->reason);
+        r[i].committed_at_ms = m->committed_at_ms;
+    }
     if (rc == CDX_OK) {
-        out->status = (cdx_receipt_status)m->status;
-        out->log_index = m->log_index;
-        strcpy(out->reason, m->reason);
-        out->committed_at_ms = m->committed_at_ms;
+        *out = r;
+        *n = m->n_items;
+    } else {
+        free(r);
     }
     cydex__v1__receipt_statement__free_unpacked(m, NULL);
     return rc;

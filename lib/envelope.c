@@ -207,6 +207,37 @@ cdx_err cdx_envelope_inspect(cdx_envelope **out, const uint8_t *bytes, size_t le
     return s_open_envelope(out, NULL, bytes, len, NULL, eb);
 }
 
+cdx_err cdx_envelope_sign_own(cdx_envelope **out, const cdx_identity *signer,
+                              const cdx_roster *roster, const cdx_body *body, cdx_errbuf *eb)
+{
+    *out = NULL;
+    const char *id = cdx_identity_id(signer);
+    const cdx_member *m = cdx_roster_find(roster, id);
+    if (!m)
+        return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "signer \"%s\" is not in roster version %llu",
+                        id, (unsigned long long)cdx_roster_version(roster));
+    cdx_member card;
+    cdx_identity_card(signer, &card);
+    if (memcmp(card.sign_pk, m->sign_pk, CDX_PK_BYTES) != 0)
+        return cdx_errf(eb, CDX_ERR_BAD_SIGNATURE,
+                        "the roster holds another signing key for %s than this key file", id);
+    cdx_err rc = cdx_member_key_valid_at(m, body->sent_at_ms);
+    if (rc != CDX_OK)
+        return cdx_errf(eb, rc, "%s's key %s now", id,
+                        rc == CDX_ERR_KEY_REVOKED ? "is revoked" : "is not valid");
+    cdx_bytes raw;
+    rc = cdx_envelope_sign(signer, body, &raw, NULL, eb);
+    if (rc != CDX_OK)
+        return rc;
+    /* Decoded back from the bytes, so that what is logged is what was
+     * signed; the key is the roster's, so the signature needs no check. */
+    rc = s_open_envelope(out, NULL, raw.data, raw.len, NULL, eb);
+    cdx_bytes_free(&raw);
+    if (rc == CDX_OK)
+        (*out)->verified = true;
+    return rc;
+}
+
 bool cdx_envelope_verified(const cdx_envelope *env)
 {
     return env->verified;

@@ -339,6 +339,44 @@ static void test_other_payloads(void)
     cdx_body_clear(&b);
 }
 
+static void s_own_body(cdx_body *b, const char *sender, uint64_t seq, const uint8_t *prev,
+                       uint64_t t, size_t desc_len)
+{
+    fixture_body(b, sender, seq, prev, "alert.health", t);
+    fixture_alert(&b->alert, CDX_TLP_GREEN, desc_len);
+    b->kind = CDX_PAYLOAD_ALERT;
+}
+
+/* A daemon's own envelope, signed without a verification: the same bytes
+ * and body a verification gives, and the same roster refusals. */
+static void test_sign_own(void)
+{
+    cdx_body b = {0};
+    s_own_body(&b, "EE", 1, NULL, FIXTURE_T0, 200);
+    cdx_envelope *own = NULL, *v = NULL;
+    REQUIRE(cdx_envelope_sign_own(&own, F.ee, F.roster, &b, NULL) == CDX_OK);
+    CHECK(cdx_envelope_verified(own));
+    size_t len;
+    const uint8_t *raw = cdx_envelope_bytes(own, &len);
+    REQUIRE(cdx_envelope_verify(&v, F.roster, raw, len, NULL, NULL) == CDX_OK);
+    CHECK(memcmp(cdx_envelope_hash(own), cdx_envelope_hash(v), CDX_HASH_BYTES) == 0);
+    CHECK_STR(cdx_envelope_body(own)->alert.title, cdx_envelope_body(v)->alert.title);
+    cdx_envelope_destroy(&own);
+    cdx_envelope_destroy(&v);
+    cdx_body_clear(&b);
+    /* Not in the roster; a key file that is not the roster's; revoked. */
+    s_own_body(&b, "XX", 1, NULL, FIXTURE_T0, 10);
+    CHECK_EQ(cdx_envelope_sign_own(&own, F.xx, F.roster, &b, NULL), CDX_ERR_UNKNOWN_SENDER);
+    cdx_body_clear(&b);
+    s_own_body(&b, "EE", 1, NULL, FIXTURE_T0, 10);
+    CHECK_EQ(cdx_envelope_sign_own(&own, F.fr, F.roster, &b, NULL), CDX_ERR_SENDER_MISMATCH);
+    cdx_body_clear(&b);
+    s_own_body(&b, "LV", 2, (uint8_t[32]){1}, FIXTURE_T0 + FIXTURE_HOUR, 10);
+    CHECK_EQ(cdx_envelope_sign_own(&own, F.lv, F.roster, &b, NULL), CDX_ERR_KEY_REVOKED);
+    CHECK(own == NULL);
+    cdx_body_clear(&b);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -351,6 +389,7 @@ int main(void)
     test_crafted_envelopes();
     test_outer_encoding();
     test_other_payloads();
+    test_sign_own();
     fixture_free(&F);
     return check_done("envelope_test");
 }

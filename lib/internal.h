@@ -127,8 +127,11 @@ void cdx__log_leaf_hash(const cdx_log_entry *e, const char *signer,
 
 /* Receipts: the statement's encoding, and the signed wrapper. */
 struct cdx_receipt;
-cdx_err cdx__receipt_statement_encode(const struct cdx_receipt *r, cdx_bytes *out);
-cdx_err cdx__receipt_statement_decode(struct cdx_receipt *out, const uint8_t *data, size_t len);
+/* A statement about n >= 1 envelopes (broker and time from r[0]); decode
+ * gives a malloc'd array of one cdx_receipt per envelope. */
+cdx_err cdx__receipt_statement_encode(const struct cdx_receipt *r, size_t n, cdx_bytes *out);
+cdx_err cdx__receipt_statement_decode(struct cdx_receipt **out, size_t *n, const uint8_t *data,
+                                      size_t len);
 cdx_err cdx__receipt_encode(const cdx_bytes *statement, const uint8_t sig[CDX_SIG_BYTES],
                             cdx_bytes *out);
 cdx_err cdx__receipt_decode(cdx_bytes *statement, uint8_t sig[CDX_SIG_BYTES], const uint8_t *data,

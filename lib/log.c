@@ -400,20 +400,35 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
     return rc;
 }
 
-cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES])
+cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t *hashes, size_t n, size_t *removed)
 {
+    if (removed)
+        *removed = 0;
+    if (n == 0)
+        return CDX_OK;
     MDB_txn *txn;
     int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
     if (mrc)
         return s_mdb(NULL, mrc, "outbox");
-    MDB_val k = s_val(hash, CDX_HASH_BYTES);
-    mrc = mdb_del(txn, log->outbox, &k, NULL);
+    size_t gone = 0;
+    for (size_t i = 0; i < n && !mrc; i++) {
+        MDB_val k = s_val(hashes + i * CDX_HASH_BYTES, CDX_HASH_BYTES);
+        mrc = mdb_del(txn, log->outbox, &k, NULL);
+        if (mrc == MDB_NOTFOUND)
+            mrc = 0; /* a second broker's receipt, or a resend's */
+        else if (!mrc)
+            gone++;
+    }
     if (mrc) {
         mdb_txn_abort(txn);
-        return mrc == MDB_NOTFOUND ? CDX_ERR_NOENT : s_mdb(NULL, mrc, "outbox");
+        return s_mdb(NULL, mrc, "outbox");
     }
     mrc = mdb_txn_commit(txn);
-    return mrc ? s_mdb(NULL, mrc, "outbox") : CDX_OK;
+    if (mrc)
+        return s_mdb(NULL, mrc, "outbox");
+    if (removed)
+        *removed = gone;
+    return CDX_OK;
 }
 
 cdx_err cdx_log_size(cdx_log *log, uint64_t *size)

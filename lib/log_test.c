@@ -556,6 +556,53 @@ static void test_map(void)
     CHECK(strstr(eb.msg, "schema version 2") != NULL);
 }
 
+static cdx_err s_count_outbox(void *ctx, const char *topic, cdx_log_entry *e)
+{
+    (*(size_t *)ctx)++;
+    CHECK_STR(topic, "alert.health");
+    CHECK(e->envelope.len > 0);
+    return CDX_OK;
+}
+
+/* The owner's envelopes wait in the outbox, across a reopen, until their
+ * receipts remove them, several in one transaction. */
+static void test_outbox(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/outbox", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h[3][CDX_HASH_BYTES], prev[CDX_HASH_BYTES];
+    cdx_envelope *e[3];
+    cdx_log_append_in in[3];
+    cdx_log_append_out out[3];
+    for (int i = 0; i < 3; i++) {
+        e[i] = s_env(F.ee, (uint64_t)i + 1, i ? prev : NULL, 10, h[i]);
+        memcpy(prev, h[i], CDX_HASH_BYTES);
+        in[i] = (cdx_log_append_in){
+            .env = e[i], .received_at_ms = FIXTURE_T0, .received_from = "local", .outbox = true};
+    }
+    REQUIRE(cdx_log_append(log, in, 3, out, NULL) == CDX_OK);
+    cdx_log_destroy(&log);
+    log = s_open(dir, false);
+    size_t count = 0, seen = 0, removed = 9;
+    REQUIRE(cdx_log_outbox_scan(log, s_count_outbox, &seen, &count) == CDX_OK);
+    CHECK_EQ(count, 3);
+    CHECK_EQ(seen, 3);
+    uint8_t gone[3 * CDX_HASH_BYTES] = {0}; /* 0 and 2, and one never there */
+    memcpy(gone, h[0], CDX_HASH_BYTES);
+    memcpy(gone + CDX_HASH_BYTES, h[2], CDX_HASH_BYTES);
+    gone[2 * CDX_HASH_BYTES] = 7;
+    CHECK_EQ(cdx_log_outbox_remove(log, gone, 3, &removed), CDX_OK);
+    CHECK_EQ(removed, 2);
+    CHECK_EQ(cdx_log_outbox_remove(log, gone, 3, &removed), CDX_OK); /* again: nothing */
+    CHECK_EQ(removed, 0);
+    CHECK_EQ(cdx_log_outbox_scan(log, NULL, NULL, &count), CDX_OK);
+    CHECK_EQ(count, 1);
+    cdx_log_destroy(&log);
+    for (int i = 0; i < 3; i++)
+        cdx_envelope_destroy(&e[i]);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -565,6 +612,7 @@ int main(void)
     test_honest(honest);
     test_tampering(honest);
     test_map();
+    test_outbox();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)

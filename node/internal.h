@@ -59,8 +59,7 @@ typedef struct node_out {
     cdx_msg req;
     cdx_err refused;
     char why[256];
-    cdx_bytes raw;
-    cdx_envelope *env;
+    cdx_envelope *env; /* verified (signed by us, the roster agreeing) */
     uint8_t hash[CDX_HASH_BYTES];
     uint64_t seq;
     char topic[CDX_TOPIC_MAX + 1];

@@ -56,14 +56,11 @@ void node__own_header(node *n, const node_chain *c, cdx_body *b, const char *top
 
 cdx_err node__sign(node *n, node_chain *c, cdx_body *b, node_out *o, cdx_errbuf *eb)
 {
-    cdx_err rc = cdx_envelope_sign(n->member.me, b, &o->raw, o->hash, eb);
-    if (rc == CDX_OK) /* the roster must agree, or brokers will refuse it */
-        rc = cdx_envelope_verify(&o->env, n->member.roster, o->raw.data, o->raw.len, NULL, eb);
-    if (rc != CDX_OK) {
-        cdx_envelope_destroy(&o->env);
-        cdx_bytes_free(&o->raw);
+    /* The roster must agree, or brokers will refuse it. */
+    cdx_err rc = cdx_envelope_sign_own(&o->env, n->member.me, n->member.roster, b, eb);
+    if (rc != CDX_OK)
         return rc;
-    }
+    memcpy(o->hash, cdx_envelope_hash(o->env), CDX_HASH_BYTES);
     o->seq = b->seq;
     snprintf(o->topic, sizeof o->topic, "%s", b->topic);
     c->have = true;
@@ -137,8 +134,11 @@ size_t node__auto_acks(node *n, cdx_envelope *const *envs, size_t count, node_ch
 
 void node__sent_own(node *n, node_out *o, size_t k)
 {
-    for (size_t i = 0; i < k; i++)
-        node__send_out(n, o[i].topic, o[i].raw.data, o[i].raw.len);
+    for (size_t i = 0; i < k; i++) {
+        size_t len;
+        const uint8_t *raw = cdx_envelope_bytes(o[i].env, &len);
+        node__send_out(n, o[i].topic, raw, len);
+    }
     if (k && n->cfg.heartbeat_ms) {
         n->heartbeat_gap_ms = n->cfg.heartbeat_ms;
         n->next_heartbeat_ms = cdx_now_ms() + n->heartbeat_gap_ms;
@@ -148,7 +148,6 @@ void node__sent_own(node *n, node_out *o, size_t k)
 void node__release(node_out *o)
 {
     cdx_envelope_destroy(&o->env);
-    cdx_bytes_free(&o->raw);
     cdx_msg_clear(&o->req);
 }
 
@@ -220,27 +219,50 @@ void node__checkpoint(node *n, bool publish)
     cdx_body_clear(&b);
 }
 
+/* A round's receipts: their envelopes leave the outbox in one
+ * transaction. A transient refusal (the broker's log is full, or its disk)
+ * keeps one there, to be resent. */
 void node__receipts(node *n, node_link *l)
 {
+    uint8_t(*done)[CDX_HASH_BYTES] = NULL;
+    size_t n_done = 0, cap = 0;
     cdx_msg m;
     while (cdx_sock_recv(l->ingress, &m, 0) == CDX_OK) {
         l->last_heard_ms = cdx_now_ms();
-        cdx_receipt r;
+        cdx_receipt *r = NULL;
+        size_t nr = 0;
         cdx_errbuf eb = {0};
-        if (m.n == 2 && cdx_receipt_verify(&r, n->member.roster, m.frame[1].data, m.frame[1].len,
-                                           &eb) == CDX_OK) {
-            bool keep = r.status == CDX_RECEIPT_REJECTED &&
-                        (strcmp(r.reason, "log-full") == 0 || strcmp(r.reason, "io") == 0 ||
-                         strcmp(r.reason, "no-space") == 0);
-            if (r.status == CDX_RECEIPT_REJECTED)
-                daemon_log(n->cfg.id, "%s refused one of our envelopes: %s%s", r.broker, r.reason,
-                           keep ? " (will resend)" : "");
-            if (!keep)
-                cdx_log_outbox_remove(n->member.log, r.envelope_hash);
-        } else {
+        cdx_err rc = m.n == 2 ? cdx_receipt_verify_many(&r, &nr, n->member.roster, m.frame[1].data,
+                                                        m.frame[1].len, &eb)
+                              : CDX_ERR_FORMAT;
+        if (rc != CDX_OK)
             daemon_log(n->cfg.id, "a receipt from %s does not verify: %s", l->cfg->id,
-                       cdx_errbuf_msg(&eb, CDX_ERR_FORMAT));
+                       cdx_errbuf_msg(&eb, rc));
+        if (n_done + nr > cap) {
+            size_t want = 2 * (n_done + nr);
+            void *p = realloc(done, want * sizeof *done);
+            if (p) {
+                done = p;
+                cap = want;
+            }
         }
+        for (size_t i = 0; i < nr && n_done < cap; i++) {
+            bool keep = r[i].status == CDX_RECEIPT_REJECTED &&
+                        (strcmp(r[i].reason, "log-full") == 0 || strcmp(r[i].reason, "io") == 0 ||
+                         strcmp(r[i].reason, "no-space") == 0);
+            if (r[i].status == CDX_RECEIPT_REJECTED)
+                daemon_log(n->cfg.id, "%s refused one of our envelopes: %s%s", r[i].broker,
+                           r[i].reason, keep ? " (will resend)" : "");
+            if (!keep)
+                memcpy(done[n_done++], r[i].envelope_hash, CDX_HASH_BYTES);
+        }
+        free(r);
         cdx_msg_clear(&m);
     }
+    cdx_errbuf eb = {0};
+    cdx_err rc = cdx_log_outbox_remove(n->member.log, done ? done[0] : NULL, n_done, NULL);
+    if (rc != CDX_OK) /* they stay and are resent; the broker answers "duplicate" */
+        daemon_log(n->cfg.id, "could not clear %zu receipted envelopes from the outbox: %s", n_done,
+                   cdx_errbuf_msg(&eb, rc));
+    free(done);
 }

@@ -51,6 +51,15 @@ cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_
 cdx_err cdx_envelope_verify(cdx_envelope **out, const cdx_roster *roster, const uint8_t *bytes,
                             size_t len, const cdx_verify_opts *opts, cdx_errbuf *eb);
 
+/* Signs `body` as its sender, `signer`, and returns the envelope as
+ * verified, at the cost of a signature, not a verification: the roster
+ * must list the signer with this very signing key, valid at the body's
+ * sent_at (CDX_ERR_UNKNOWN_SENDER, CDX_ERR_BAD_SIGNATURE, CDX_ERR_KEY_*
+ * otherwise), which is what a verification would establish. For a
+ * daemon's own envelopes. The bytes are cdx_envelope_bytes(*out). */
+cdx_err cdx_envelope_sign_own(cdx_envelope **out, const cdx_identity *signer,
+                              const cdx_roster *roster, const cdx_body *body, cdx_errbuf *eb);
+
 /* Decodes without trusting anything (for `cydex inspect` and forensics):
  * checks only the encodings. cdx_envelope_verified() is false. */
 cdx_err cdx_envelope_inspect(cdx_envelope **out, const uint8_t *bytes, size_t len, cdx_errbuf *eb);

@@ -120,8 +120,10 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
  * take them; `topic` is the bus topic to send it on. */
 typedef cdx_err (*cdx_log_outbox_fn)(void *ctx, const char *topic, cdx_log_entry *e);
 cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count);
-/* Removes one (a receipt arrived); CDX_ERR_NOENT if it was not there. */
-cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES]);
+/* Removes n of them (receipts arrived; hashes holds n envelope hashes one
+ * after the other), in one transaction; hashes not in
+ * the outbox are skipped. *removed (may be NULL) says how many were. */
+cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t *hashes, size_t n, size_t *removed);
 
 /* Number of entries. */
 cdx_err cdx_log_size(cdx_log *log, uint64_t *size);
