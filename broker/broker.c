@@ -56,6 +56,7 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     if (!b)
         return 70;
     b->cfg = *c;
+    b->cfg.verify_threads = daemon_verify_threads(c->verify_threads);
     int ec = daemon_member_open(&b->member, c->id, c->key, c->roster, c->log, c->map_max_mb, err,
                                 errlen);
     if (ec != 0) {
@@ -131,9 +132,11 @@ void broker_destroy(broker **bp)
 }
 
 typedef struct s_item {
-    cdx_msg msg;          /* what came in (its frames back env's bytes) */
-    cdx_envelope *env;    /* verified; borrows from msg or a catch-up reply */
-    const cdx_bytes *rid; /* publisher's routing id, for its receipt; NULL for peers */
+    cdx_msg msg;                   /* what came in (its frames back env's bytes) */
+    const cdx_bytes *raw;          /* the envelope's bytes; NULL: the frames were malformed */
+    char topic[CDX_TOPIC_MAX + 1]; /* the topic frame ("" for catch-up) */
+    cdx_envelope *env;             /* verified; borrows from msg or a catch-up reply */
+    const cdx_bytes *rid;          /* publisher's routing id, for its receipt; NULL for peers */
     const char *from;
 } s_item;
 
@@ -239,24 +242,56 @@ static void s_publish(broker *b, const cdx_envelope *env)
     cdx_sock_send(b->fanout, frames, 2, 0); /* a slow subscriber drops; it catches up */
 }
 
-/* Verifies one envelope; on refusal, counts and (for publishers) says why. */
-static bool s_admit(broker *b, s_item *it, const cdx_bytes *raw, const char *topic, bool live,
-                    s_tally *refused)
+/* Verifies the round's items (in parallel: a broker's work is mostly
+ * signature checks) and keeps those that pass, in order, at the front;
+ * the others are counted, logged and (for publishers) refused in their
+ * receipt. Returns how many were kept. */
+static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally *refused)
 {
-    cdx_errbuf eb = {0};
-    cdx_verify_opts vo = {.max_size = b->cfg.max_envelope,
-                          .topic = topic,
-                          .now_ms = live ? cdx_now_ms() : 0,
-                          .max_skew_ms = b->cfg.skew_ms,
-                          .borrow = true};
-    cdx_err rc = cdx_envelope_verify(&it->env, b->member.roster, raw->data, raw->len, &vo, &eb);
-    if (rc == CDX_OK)
-        return true;
-    s_refuse(refused, cdx_errname(rc));
-    daemon_log(b->cfg.id, "refused from %s: %s", it->from, cdx_errbuf_msg(&eb, rc));
-    if (it->rid)
-        s_receipt(b, refused, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
-    return false;
+    cdx_verify_job *jobs = calloc(count ? count : 1, sizeof *jobs);
+    if (!jobs)
+        return 0;
+    uint64_t now = live ? cdx_now_ms() : 0;
+    for (size_t i = 0; i < count; i++) {
+        const cdx_bytes *raw = items[i].raw;
+        jobs[i] = (cdx_verify_job){.bytes = raw ? raw->data : NULL,
+                                   .len = raw ? raw->len : 0,
+                                   .opts = {.max_size = b->cfg.max_envelope,
+                                            .topic = items[i].topic[0] ? items[i].topic : NULL,
+                                            .now_ms = now,
+                                            .max_skew_ms = b->cfg.skew_ms,
+                                            .borrow = true}};
+    }
+    cdx_envelope_verify_many(
+        &(cdx_verify_batch){b->member.roster, jobs, count, (unsigned)b->cfg.verify_threads});
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        s_item *it = &items[i];
+        cdx_verify_job *j = &jobs[i];
+        if (it->raw && j->rc == CDX_OK) {
+            it->env = j->env;
+            if (n != i) { /* moved down: what pointed into its message follows it */
+                s_item *to = &items[n];
+                *to = *it;
+                if (it->rid == &it->msg.frame[0])
+                    to->rid = &to->msg.frame[0];
+                if (it->from == it->msg.peer)
+                    to->from = to->msg.peer;
+            }
+            n++;
+            continue;
+        }
+        cdx_err rc = it->raw ? j->rc : CDX_ERR_FORMAT;
+        s_refuse(refused, cdx_errname(rc));
+        daemon_log(b->cfg.id, "refused from %s: %s", it->from,
+                   it->raw ? cdx_errbuf_msg(&j->eb, rc) : "expected [topic][envelope]");
+        if (it->rid)
+            s_receipt(b, refused, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
+        cdx_envelope_destroy(&j->env);
+        cdx_msg_clear(&it->msg);
+    }
+    free(jobs);
+    return n;
 }
 
 /* Commits the verified items in one transaction, then receipts (with the
@@ -322,40 +357,30 @@ static void s_free_items(s_item *items, size_t n)
 }
 
 /* A round over a socket of [routing id][topic][envelope] (the ingress)
- * or [topic][envelope] (a peer's fan-out). */
+ * or [topic][envelope] (a peer's fan-out): read what waits (up to
+ * batch_max), verify, commit, receipt, fan out. */
 static void s_round(broker *b, cdx_sock *sock, const char *peer)
 {
     s_item *items = calloc(b->cfg.batch_max, sizeof *items);
     s_tally refused = {0};
-    size_t n = 0;
+    size_t got = 0;
     bool ingress = sock == b->ingress;
-    while (items && n < b->cfg.batch_max) {
-        s_item *it = &items[n];
+    while (items && got < b->cfg.batch_max) {
+        s_item *it = &items[got];
         if (cdx_sock_recv(sock, &it->msg, 0) != CDX_OK)
             break;
+        got++;
         size_t want = ingress ? 3 : 2, t = want - 2;
         it->rid = ingress && it->msg.n >= 1 ? &it->msg.frame[0] : NULL;
         it->from = peer ? peer : it->msg.peer[0] ? it->msg.peer : "unknown";
-        char topic[CDX_TOPIC_MAX + 1] = "";
-        bool ok = it->msg.n == want && !it->msg.truncated && it->msg.frame[t].len <= CDX_TOPIC_MAX;
-        if (ok) {
-            memcpy(topic, it->msg.frame[t].data, it->msg.frame[t].len);
-            topic[it->msg.frame[t].len] = '\0';
-            ok = s_admit(b, it, &it->msg.frame[t + 1], topic, true, &refused);
-        } else {
-            s_refuse(&refused, cdx_errname(CDX_ERR_FORMAT));
-            daemon_log(b->cfg.id, "refused from %s: expected [topic][envelope]", it->from);
-            if (it->rid)
-                s_receipt(b, &refused, it->rid, NULL, CDX_RECEIPT_REJECTED, 0,
-                          cdx_errname(CDX_ERR_FORMAT));
+        if (it->msg.n == want && !it->msg.truncated && it->msg.frame[t].len <= CDX_TOPIC_MAX &&
+            it->msg.frame[t].len > 0) {
+            memcpy(it->topic, it->msg.frame[t].data, it->msg.frame[t].len);
+            it->topic[it->msg.frame[t].len] = '\0';
+            it->raw = &it->msg.frame[t + 1];
         }
-        if (!ok) {
-            cdx_envelope_destroy(&it->env);
-            cdx_msg_clear(&it->msg);
-            continue; /* the slot is reused */
-        }
-        n++;
     }
+    size_t n = items ? s_admit(b, items, got, true, &refused) : 0;
     if (items)
         s_commit(b, items, n, &refused);
     s_free_items(items, n);
@@ -396,12 +421,9 @@ static void s_peer_reply(broker *b, s_peer *p)
         }
         s_item *items = calloc(rep.n + 1, sizeof *items);
         s_tally refused = {0};
-        size_t n = 0;
-        for (size_t i = 0; items && i < rep.n; i++) {
-            items[n].from = p->cfg->id;
-            if (s_admit(b, &items[n], &rep.envelopes[i], NULL, false, &refused))
-                n++;
-        }
+        for (size_t i = 0; items && i < rep.n; i++)
+            items[i] = (s_item){.raw = &rep.envelopes[i], .from = p->cfg->id};
+        size_t n = items ? s_admit(b, items, rep.n, false, &refused) : 0;
         if (items)
             s_commit(b, items, n, &refused);
         p->received += n;

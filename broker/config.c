@@ -63,6 +63,11 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
         c->batch_max = (size_t)x;
         return rc;
     }
+    if (strcmp(key, "verify_threads") == 0) {
+        rc = s_num(&x, v, key, 0, 64, err, n);
+        c->verify_threads = (size_t)x;
+        return rc;
+    }
     if (strcmp(key, "checkpoint_ms") == 0)
         return s_num(&c->checkpoint_ms, v, key, 100, 86400000, err, n);
     if (strcmp(key, "peer_sync_ms") == 0)

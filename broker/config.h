@@ -45,6 +45,7 @@ typedef struct broker_config {
     size_t max_envelope;
     uint64_t skew_ms;
     size_t batch_max;
+    size_t verify_threads; /* 0: one per online CPU */
     uint64_t checkpoint_ms;
     size_t map_max_mb;
     uint64_t peer_sync_ms;

@@ -241,7 +241,7 @@ static int s_line_result(const s_slot *sl, const cdx_msg *ok, int ec, const char
 static int s_publish_lines(cli_node *nc, FILE *in, const char *topic, const char *to,
                            const s_alert_flags *fl, bool json)
 {
-    enum { S_WINDOW = 32 };
+    enum { S_WINDOW = 128 };
     s_slot slot[S_WINDOW];
     char *line = NULL;
     size_t cap = 0, head = 0, tail = 0, refused = 0, total = 0;

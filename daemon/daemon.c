@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int daemon_ini_load(const char *path, daemon_ini_fn handler, void *user, char *err, size_t errlen)
 {
@@ -135,4 +136,12 @@ void daemon_log(const char *id, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+unsigned daemon_verify_threads(size_t wanted)
+{
+    if (wanted)
+        return wanted > 64 ? 64u : (unsigned)wanted;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 1 ? 1u : cpus > 64 ? 64u : (unsigned)cpus;
 }

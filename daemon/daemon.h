@@ -45,6 +45,9 @@ cdx_err daemon_catchup_after_log(cdx_log *log, cdx_catchup_request *q);
 void daemon_signals(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 
 /* "2026-11-24T09:30:00.000Z ID: message" on stderr. */
+/* The threads to verify with: `wanted`, or one per online CPU if 0. */
+unsigned daemon_verify_threads(size_t wanted);
+
 void daemon_log(const char *id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

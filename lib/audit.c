@@ -7,12 +7,10 @@
  * judged after the pass, once the whole log is known. The first failure, in
  * index order, is the one reported.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cydex/audit.h"
 #include "cydex/checkpoint.h"
@@ -94,47 +92,16 @@ static void s_check_one(s_job *j)
         cdx_log_entry_leaf_hash(&j->entry, j->leaf);
 }
 
-typedef struct s_worker {
-    s_job *jobs;
-    size_t from, to;
-} s_worker;
-
-static void *s_work(void *arg)
+static void s_check_range(void *ctx, size_t from, size_t to)
 {
-    s_worker *w = arg;
-    for (size_t i = w->from; i < w->to; i++)
-        s_check_one(&w->jobs[i]);
-    return NULL;
+    s_job *jobs = ctx;
+    for (size_t i = from; i < to; i++)
+        s_check_one(&jobs[i]);
 }
 
 static void s_verify_batch(s_audit *a)
 {
-    unsigned t = a->threads;
-    if (t <= 1 || a->n_batch < 2 * t) {
-        for (size_t i = 0; i < a->n_batch; i++)
-            s_check_one(&a->batch[i]);
-        return;
-    }
-    pthread_t tid[64];
-    s_worker w[64];
-    size_t per = (a->n_batch + t - 1) / t;
-    unsigned started = 0;
-    for (unsigned i = 0; i < t; i++) {
-        w[i] =
-            (s_worker){a->batch, i * per, (i + 1) * per < a->n_batch ? (i + 1) * per : a->n_batch};
-        if (w[i].from >= w[i].to)
-            break;
-        if (i == 0 || pthread_create(&tid[i], NULL, s_work, &w[i]) != 0) {
-            if (i != 0)
-                s_work(&w[i]); /* could not start a thread: do it here */
-            continue;
-        }
-        started |= 1u << i;
-    }
-    s_work(&w[0]);
-    for (unsigned i = 1; i < t; i++)
-        if (started & (1u << i))
-            pthread_join(tid[i], NULL);
+    cdx__parallel(a->n_batch, a->threads, 2, s_check_range, a->batch);
 }
 
 /* ---- per-entry, in order ---- */
@@ -396,8 +363,7 @@ cdx_err cdx_audit_verify(cdx_log *log, const cdx_audit_opts *opts, cdx_audit_rep
     if (!opts || !opts->roster)
         return cdx_errf(eb, CDX_ERR_INVALID, "audit: a roster is required");
     s_audit a = {.log = log, .opts = opts, .rep = report, .roster = opts->roster};
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    a.threads = opts->threads ? opts->threads : (cpus > 0 ? (unsigned)cpus : 1);
+    a.threads = opts->threads ? opts->threads : cdx__cpus();
     if (a.threads > 64)
         a.threads = 64;
     report->roster_version = cdx_roster_version(opts->roster);

@@ -238,6 +238,22 @@ cdx_err cdx_envelope_sign_own(cdx_envelope **out, const cdx_identity *signer,
     return rc;
 }
 
+static void s_verify_range(void *ctx, size_t from, size_t to)
+{
+    const cdx_verify_batch *v = ctx;
+    for (size_t i = from; i < to; i++) {
+        cdx_verify_job *j = &v->jobs[i];
+        j->env = NULL;
+        j->eb = (cdx_errbuf){0};
+        j->rc = cdx_envelope_verify(&j->env, v->roster, j->bytes, j->len, &j->opts, &j->eb);
+    }
+}
+
+void cdx_envelope_verify_many(const cdx_verify_batch *v)
+{
+    cdx__parallel(v->n, v->threads ? v->threads : 1, 4, s_verify_range, (void *)v);
+}
+
 bool cdx_envelope_verified(const cdx_envelope *env)
 {
     return env->verified;

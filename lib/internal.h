@@ -127,6 +127,14 @@ void cdx__log_leaf_hash(const cdx_log_entry *e, const char *signer,
 
 /* Receipts: the statement's encoding, and the signed wrapper. */
 struct cdx_receipt;
+/* fn(ctx, from, to) over [0, n) in up to `threads` slices of at least
+ * min_per_thread items, in parallel (lib/parallel.c); returns when all are
+ * done. */
+typedef void (*cdx__range_fn)(void *ctx, size_t from, size_t to);
+void cdx__parallel(size_t n, unsigned threads, size_t min_per_thread, cdx__range_fn fn, void *ctx);
+/* Online CPUs, 1..64. */
+unsigned cdx__cpus(void);
+
 /* A statement about n >= 1 envelopes (broker and time from r[0]); decode
  * gives a malloc'd array of one cdx_receipt per envelope. */
 cdx_err cdx__receipt_statement_encode(const struct cdx_receipt *r, size_t n, cdx_bytes *out);

@@ -251,7 +251,7 @@ static bool s_query(node *n, const cdx_msg *m)
  * requests came, refusals included, so that a client may pipeline. */
 void node__control(node *n)
 {
-    node_out out[NODE_CONTROL_BATCH];
+    node_out *out = n->round.out;
     node_chain chain = {0};
     cdx_msg query = {0};
     size_t k = 0;
@@ -289,8 +289,8 @@ void node__control(node *n)
         }
         k++;
     }
-    cdx_log_append_in in[NODE_CONTROL_BATCH];
-    cdx_log_append_out res[NODE_CONTROL_BATCH];
+    cdx_log_append_in *in = n->round.in;
+    cdx_log_append_out *res = n->round.res;
     size_t m = 0;
     uint64_t now = cdx_now_ms();
     for (size_t i = 0; i < k; i++)

@@ -15,8 +15,9 @@
 #include "daemon.h"
 #include "node.h"
 
-/* Control requests signed and logged together, at most. */
-#define NODE_CONTROL_BATCH 64
+/* Control requests signed and logged together, at most (a relay keeping
+ * many in flight pays one fsync per round). */
+#define NODE_CONTROL_BATCH 256
 /* Log entries one "entries" answer carries, at most. */
 #define NODE_ENTRIES_MAX 1000
 /* Heartbeats back off while we are idle, up to this many times the
@@ -29,6 +30,8 @@ typedef struct node_link {
     uint64_t last_heard_ms; /* anything from this broker; 0: nothing yet */
 } node_link;
 
+typedef struct node_out node_out;
+
 struct node {
     node_config cfg;
     daemon_member member; /* key, roster and log */
@@ -40,6 +43,11 @@ struct node {
     uint64_t next_heartbeat_ms, heartbeat_gap_ms;
     uint64_t next_checkpoint_ms, checkpointed_size;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
+    struct { /* a control round's room, NODE_CONTROL_BATCH each */
+        node_out *out;
+        cdx_log_append_in *in;
+        cdx_log_append_out *res;
+    } round;
 };
 
 /* ---- receive.c ---- */
@@ -55,7 +63,7 @@ void node__catchup(node *n, node_link *l);
 /* One of our own envelopes, signed and waiting to be logged; for a
  * control request also the request (for the reply's routing id) and, if
  * it was refused, why (answered in turn). */
-typedef struct node_out {
+struct node_out {
     cdx_msg req;
     cdx_err refused;
     char why[256];
@@ -63,7 +71,7 @@ typedef struct node_out {
     uint8_t hash[CDX_HASH_BYTES];
     uint64_t seq;
     char topic[CDX_TOPIC_MAX + 1];
-} node_out;
+};
 
 /* Our chain as a batch so far leaves it (have: false until the first). */
 typedef struct node_chain {

@@ -18,6 +18,13 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     if (!n)
         return 70;
     n->cfg = *c;
+    n->round.out = calloc(NODE_CONTROL_BATCH, sizeof *n->round.out);
+    n->round.in = calloc(NODE_CONTROL_BATCH, sizeof *n->round.in);
+    n->round.res = calloc(NODE_CONTROL_BATCH, sizeof *n->round.res);
+    if (!n->round.out || !n->round.in || !n->round.res) {
+        node_destroy(&n);
+        return 70;
+    }
     int ec = daemon_member_open(&n->member, c->id, c->key, c->roster, c->log, 65536, err, errlen);
     if (ec != 0) {
         node_destroy(&n);
@@ -82,6 +89,9 @@ void node_destroy(node **np)
     }
     cdx_transport_destroy(&n->net);
     daemon_member_close(&n->member);
+    free(n->round.out);
+    free(n->round.in);
+    free(n->round.res);
     free(n);
     *np = NULL;
 }

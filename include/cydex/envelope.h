@@ -60,6 +60,29 @@ cdx_err cdx_envelope_verify(cdx_envelope **out, const cdx_roster *roster, const 
 cdx_err cdx_envelope_sign_own(cdx_envelope **out, const cdx_identity *signer,
                               const cdx_roster *roster, const cdx_body *body, cdx_errbuf *eb);
 
+/* One envelope of a batch to verify: bytes and opts in; env (verified, or
+ * NULL), rc and eb (why not) out. */
+typedef struct cdx_verify_job {
+    const uint8_t *bytes;
+    size_t len;
+    cdx_verify_opts opts;
+    cdx_envelope *env;
+    cdx_err rc;
+    cdx_errbuf eb;
+} cdx_verify_job;
+
+typedef struct cdx_verify_batch {
+    const cdx_roster *roster; /* read by every thread: not changed meanwhile */
+    cdx_verify_job *jobs;
+    size_t n;
+    unsigned threads; /* this one included; 0 or 1: here, in order */
+} cdx_verify_batch;
+
+/* cdx_envelope_verify for each job, spread over up to `threads` threads
+ * (started and joined within the call; small batches stay on this one).
+ * Each job's env is the caller's to destroy. */
+void cdx_envelope_verify_many(const cdx_verify_batch *v);
+
 /* Decodes without trusting anything (for `cydex inspect` and forensics):
  * checks only the encodings. cdx_envelope_verified() is false. */
 cdx_err cdx_envelope_inspect(cdx_envelope **out, const uint8_t *bytes, size_t len, cdx_errbuf *eb);
