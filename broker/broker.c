@@ -75,7 +75,9 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     if (rc == CDX_OK)
         rc = cdx_sock_bind(&b->ingress, b->net, CDX_SOCK_ROUTER, c->ingress, &so, &eb);
     if (rc == CDX_OK)
-        rc = cdx_sock_bind(&b->fanout, b->net, CDX_SOCK_XPUB, c->fanout, &so, &eb);
+        rc = cdx_sock_bind(
+            &b->fanout, b->net, CDX_SOCK_XPUB, c->fanout,
+            &(cdx_sock_opts){.max_msg_size = so.max_msg_size, .hwm = (int)c->fanout_hwm}, &eb);
     if (rc == CDX_OK)
         rc = cdx_sock_bind(&b->catchup, b->net, CDX_SOCK_ROUTER, c->catchup, NULL, &eb);
     for (size_t i = 0; rc == CDX_OK && i < c->n_peers; i++) {
@@ -490,11 +492,16 @@ static void s_checkpoint(broker *b)
 
 /* ---- catch-up: streamed, one batch in memory at a time ---- */
 
+/* A catch-up reply carries at most this many envelope bytes (and at least
+ * one envelope): receivers refuse messages much past the envelope limit,
+ * so a reply of many large alerts must be cut by size, not only by count. */
+#define S_REPLY_BYTES (512u << 10)
+
 typedef struct s_stream {
     broker *b;
     cdx_bytes rid;
     cdx_catchup_reply reply;
-    size_t max, sent;
+    size_t max, sent, bytes;
     bool broken;
 } s_stream;
 
@@ -512,6 +519,7 @@ static cdx_err s_flush(s_stream *st, bool done)
     for (size_t i = 0; i < st->reply.n; i++)
         cdx_bytes_free(&st->reply.envelopes[i]);
     st->reply.n = 0;
+    st->bytes = 0;
     if (rc != CDX_OK)
         st->broken = true; /* the client asks again */
     return rc;
@@ -520,6 +528,9 @@ static cdx_err s_flush(s_stream *st, bool done)
 static cdx_err s_stream_visit(void *ctx, cdx_log_entry *e)
 {
     s_stream *st = ctx;
+    if (st->reply.n && st->bytes + e->envelope.len > S_REPLY_BYTES && s_flush(st, false) != CDX_OK)
+        return CDX_ERR_IO;
+    st->bytes += e->envelope.len;
     st->reply.envelopes[st->reply.n++] = e->envelope; /* taken over */
     e->envelope.data = NULL;
     e->envelope.len = 0;

@@ -63,6 +63,11 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
         c->batch_max = (size_t)x;
         return rc;
     }
+    if (strcmp(key, "fanout_hwm") == 0) {
+        rc = s_num(&x, v, key, 1, 10000000, err, n);
+        c->fanout_hwm = (size_t)x;
+        return rc;
+    }
     if (strcmp(key, "verify_threads") == 0) {
         rc = s_num(&x, v, key, 0, 64, err, n);
         c->verify_threads = (size_t)x;
@@ -122,6 +127,7 @@ int broker_config_load(broker_config *c, const char *path, char *err, size_t err
     c->max_envelope = CDX_ENVELOPE_MAX_DEFAULT;
     c->skew_ms = CDX_SKEW_DEFAULT_MS;
     c->batch_max = 1000;
+    c->fanout_hwm = 10000;
     c->checkpoint_ms = 5000;
     c->map_max_mb = 65536;
     c->peer_sync_ms = 5000;

@@ -14,6 +14,9 @@
  *   checkpoint_ms = 5000               ; signed checkpoint on topic "sth"
  *   map_max_mb = 65536                 ; the log's maximum size
  *   peer_sync_ms = 5000                ; catch up from peers this often
+ *   verify_threads = 0                 ; signature checks in parallel; 0 = one per CPU
+ *   fanout_hwm = 10000                 ; envelopes queued per subscriber; past it the
+ *                                      ; subscriber misses them and catches up later
  *
  *   [peer.beta]                        ; one section per peer broker
  *   id = broker.beta
@@ -46,6 +49,7 @@ typedef struct broker_config {
     uint64_t skew_ms;
     size_t batch_max;
     size_t verify_threads; /* 0: one per online CPU */
+    size_t fanout_hwm;     /* envelopes queued per subscriber before it drops */
     uint64_t checkpoint_ms;
     size_t map_max_mb;
     uint64_t peer_sync_ms;

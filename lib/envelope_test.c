@@ -377,6 +377,42 @@ static void test_sign_own(void)
     cdx_body_clear(&b);
 }
 
+/* A batch verified on several threads judges each envelope as one
+ * verification alone would: good ones pass, a forgery and garbage fail,
+ * each with its own reason. */
+static void test_verify_many(void)
+{
+    enum { N = 64 };
+    cdx_bytes raw[N];
+    cdx_verify_job jobs[N];
+    uint8_t prev[CDX_HASH_BYTES], h[CDX_HASH_BYTES];
+    for (int i = 0; i < N; i++) {
+        REQUIRE(fixture_sign_alert(F.ee, (uint64_t)i + 1, i ? prev : NULL, FIXTURE_T0, 50, &raw[i],
+                                   h) == CDX_OK);
+        memcpy(prev, h, CDX_HASH_BYTES);
+        jobs[i] = (cdx_verify_job){.bytes = raw[i].data, .len = raw[i].len};
+    }
+    raw[10].data[raw[10].len - 5] ^= 1;   /* a forgery: the signature no longer fits */
+    jobs[20].len = 3;                     /* garbage */
+    jobs[30].opts.topic = "alert.energy"; /* not the signed topic */
+    cdx_envelope_verify_many(&(cdx_verify_batch){F.roster, jobs, N, 4});
+    for (int i = 0; i < N; i++) {
+        cdx_envelope *one = NULL;
+        cdx_err alone =
+            cdx_envelope_verify(&one, F.roster, jobs[i].bytes, jobs[i].len, &jobs[i].opts, NULL);
+        CHECK_EQ(jobs[i].rc, alone);
+        CHECK((jobs[i].rc == CDX_OK) == (jobs[i].env != NULL));
+        if (jobs[i].env)
+            CHECK_EQ(cdx_envelope_body(jobs[i].env)->seq, i + 1);
+        cdx_envelope_destroy(&one);
+        cdx_envelope_destroy(&jobs[i].env);
+        cdx_bytes_free(&raw[i]);
+    }
+    CHECK(jobs[10].rc != CDX_OK && jobs[20].rc != CDX_OK);
+    CHECK_EQ(jobs[30].rc, CDX_ERR_TOPIC_MISMATCH);
+    CHECK_EQ(jobs[0].rc, CDX_OK);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -390,6 +426,7 @@ int main(void)
     test_outer_encoding();
     test_other_payloads();
     test_sign_own();
+    test_verify_many();
     fixture_free(&F);
     return check_done("envelope_test");
 }
