@@ -39,6 +39,10 @@ struct cdx_log {
      * without reading them back; frontier.size says which tree it is. */
     bool have_frontier;
     cdx_merkle_frontier frontier;
+    /* Outbox rows receipted but not yet deleted: they go with the next
+     * write transaction (cdx_log_outbox_forget). */
+    uint8_t *forget;
+    size_t n_forget, cap_forget;
 };
 
 /* ---- small helpers ---- */
@@ -245,8 +249,11 @@ void cdx_log_destroy(cdx_log **log)
 {
     if (!log || !*log)
         return;
+    if ((*log)->env && (*log)->n_forget)
+        cdx_log_outbox_flush(*log, NULL); /* best effort: if not, a restart resends */
     if ((*log)->env)
         mdb_env_close((*log)->env);
+    free((*log)->forget);
     free(*log);
     *log = NULL;
 }
@@ -366,9 +373,19 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
     MDB_cursor *c;
     if (count)
         *count = 0;
-    cdx_err rc = s_read_txn(log, &txn, NULL);
+    cdx_err rc = cdx_log_outbox_flush(log, NULL);
+    if (rc == CDX_OK)
+        rc = s_read_txn(log, &txn, NULL);
     if (rc != CDX_OK)
         return rc;
+    if (!fn) { /* only how many */
+        MDB_stat st;
+        int mrc = mdb_stat(txn, log->outbox, &st);
+        if (count && !mrc)
+            *count = st.ms_entries;
+        mdb_txn_abort(txn);
+        return mrc ? s_mdb(NULL, mrc, "outbox") : CDX_OK;
+    }
     if (mdb_cursor_open(txn, log->outbox, &c) != 0) {
         mdb_txn_abort(txn);
         return CDX_ERR_IO;
@@ -400,35 +417,71 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
     return rc;
 }
 
+/* Deletes the rows waiting in log->forget inside txn (the caller commits
+ * and then clears the list). */
+static int s_forget_in(cdx_log *log, MDB_txn *txn, size_t *removed)
+{
+    size_t gone = 0;
+    for (size_t i = 0; i < log->n_forget; i++) {
+        MDB_val k = s_val(log->forget + i * CDX_HASH_BYTES, CDX_HASH_BYTES);
+        int mrc = mdb_del(txn, log->outbox, &k, NULL);
+        if (mrc == 0)
+            gone++;
+        else if (mrc != MDB_NOTFOUND) /* not there: a second broker's receipt, or a resend's */
+            return mrc;
+    }
+    if (removed)
+        *removed = gone;
+    return 0;
+}
+
+cdx_err cdx_log_outbox_forget(cdx_log *log, const uint8_t *hashes, size_t n)
+{
+    if (log->read_only)
+        return CDX_ERR_INVALID;
+    if (log->n_forget + n > log->cap_forget) {
+        size_t cap = 2 * (log->n_forget + n);
+        uint8_t *p = realloc(log->forget, cap * CDX_HASH_BYTES);
+        if (!p)
+            return CDX_ERR_NOMEM;
+        log->forget = p;
+        log->cap_forget = cap;
+    }
+    if (n)
+        memcpy(log->forget + log->n_forget * CDX_HASH_BYTES, hashes, n * CDX_HASH_BYTES);
+    log->n_forget += n;
+    return CDX_OK;
+}
+
+size_t cdx_log_outbox_pending(const cdx_log *log)
+{
+    return log->n_forget;
+}
+
+cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed)
+{
+    if (removed)
+        *removed = 0;
+    if (log->n_forget == 0)
+        return CDX_OK;
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
+    if (!mrc && (mrc = s_forget_in(log, txn, removed)) != 0)
+        mdb_txn_abort(txn);
+    else if (!mrc)
+        mrc = mdb_txn_commit(txn);
+    if (mrc)
+        return s_mdb(NULL, mrc, "outbox");
+    log->n_forget = 0;
+    return CDX_OK;
+}
+
 cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t *hashes, size_t n, size_t *removed)
 {
     if (removed)
         *removed = 0;
-    if (n == 0)
-        return CDX_OK;
-    MDB_txn *txn;
-    int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
-    if (mrc)
-        return s_mdb(NULL, mrc, "outbox");
-    size_t gone = 0;
-    for (size_t i = 0; i < n && !mrc; i++) {
-        MDB_val k = s_val(hashes + i * CDX_HASH_BYTES, CDX_HASH_BYTES);
-        mrc = mdb_del(txn, log->outbox, &k, NULL);
-        if (mrc == MDB_NOTFOUND)
-            mrc = 0; /* a second broker's receipt, or a resend's */
-        else if (!mrc)
-            gone++;
-    }
-    if (mrc) {
-        mdb_txn_abort(txn);
-        return s_mdb(NULL, mrc, "outbox");
-    }
-    mrc = mdb_txn_commit(txn);
-    if (mrc)
-        return s_mdb(NULL, mrc, "outbox");
-    if (removed)
-        *removed = gone;
-    return CDX_OK;
+    cdx_err rc = cdx_log_outbox_forget(log, hashes, n);
+    return rc == CDX_OK ? cdx_log_outbox_flush(log, removed) : rc;
 }
 
 cdx_err cdx_log_size(cdx_log *log, uint64_t *size)
@@ -759,11 +812,14 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
             break;
         }
         rc = s_append_batch(b, in, n, out, eb);
+        if (rc == CDX_OK && (b->mdb_rc = s_forget_in(log, b->txn, NULL)) != 0)
+            rc = s_mdb(eb, b->mdb_rc, "outbox");
         if (rc == CDX_OK) {
             mrc = mdb_txn_commit(b->txn); /* durable: this is the fsync */
             if (mrc == 0) {
                 log->frontier = b->tree;
                 log->have_frontier = true;
+                log->n_forget = 0; /* receipted rows went with it */
                 break;
             }
             rc = s_mdb(eb, mrc, "commit");

@@ -598,7 +598,27 @@ static void test_outbox(void)
     CHECK_EQ(removed, 0);
     CHECK_EQ(cdx_log_outbox_scan(log, NULL, NULL, &count), CDX_OK);
     CHECK_EQ(count, 1);
+    /* Forgotten: deleted by the next append's transaction, not before. */
+    CHECK_EQ(cdx_log_outbox_forget(log, h[1], 1), CDX_OK);
+    CHECK_EQ(cdx_log_outbox_pending(log), 1);
+    uint8_t h4[CDX_HASH_BYTES];
+    cdx_envelope *e4 = s_env(F.ee, 4, h[2], 10, h4);
+    in[0] = (cdx_log_append_in){.env = e4, .received_at_ms = FIXTURE_T0, .outbox = true};
+    REQUIRE(cdx_log_append(log, in, 1, out, NULL) == CDX_OK);
+    CHECK_EQ(cdx_log_outbox_pending(log), 0);
     cdx_log_destroy(&log);
+    log = s_open(dir, false);
+    seen = 0;
+    CHECK_EQ(cdx_log_outbox_scan(log, s_count_outbox, &seen, &count), CDX_OK);
+    CHECK_EQ(count, 1); /* only seq 4 waits */
+    /* Forgotten and the log closed: the deletion is not lost. */
+    CHECK_EQ(cdx_log_outbox_forget(log, h4, 1), CDX_OK);
+    cdx_log_destroy(&log);
+    log = s_open(dir, false);
+    CHECK_EQ(cdx_log_outbox_scan(log, NULL, NULL, &count), CDX_OK);
+    CHECK_EQ(count, 0);
+    cdx_log_destroy(&log);
+    cdx_envelope_destroy(&e4);
     for (int i = 0; i < 3; i++)
         cdx_envelope_destroy(&e[i]);
 }

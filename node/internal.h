@@ -23,6 +23,9 @@
 /* Heartbeats back off while we are idle, up to this many times the
  * configured interval. */
 #define NODE_HEARTBEAT_BACKOFF 64
+/* Receipted envelopes leave the outbox with the next commit, or this long
+ * after their receipts if no commit comes. */
+#define NODE_FORGET_MS 100
 
 typedef struct node_link {
     const node_broker_config *cfg;
@@ -42,6 +45,7 @@ struct node {
     uint64_t next_resend_ms, next_sync_ms;
     uint64_t next_heartbeat_ms, heartbeat_gap_ms;
     uint64_t next_checkpoint_ms, checkpointed_size;
+    uint64_t flush_at_ms; /* 0: no receipted rows wait */
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
     struct { /* a control round's room, NODE_CONTROL_BATCH each */
         node_out *out;

@@ -128,7 +128,22 @@ int node_run(node *n, volatile sig_atomic_t *stop)
             socks[2 + 3 * i] = n->link[i].cu;
             socks[3 + 3 * i] = n->link[i].ingress;
         }
-        cdx_err rc = cdx_sock_poll(socks, 1 + 3 * n->n_links, 200, ready);
+        /* Receipted rows leave the outbox with our next commit, or after
+         * NODE_FORGET_MS if none comes (so that readers see it settle). */
+        int wait = 200;
+        if (cdx_log_outbox_pending(n->member.log)) {
+            if (!n->flush_at_ms)
+                n->flush_at_ms = now + NODE_FORGET_MS;
+            if (now >= n->flush_at_ms) {
+                cdx_log_outbox_flush(n->member.log, NULL);
+                n->flush_at_ms = 0;
+            } else if (n->flush_at_ms - now < (uint64_t)wait) {
+                wait = (int)(n->flush_at_ms - now);
+            }
+        } else {
+            n->flush_at_ms = 0;
+        }
+        cdx_err rc = cdx_sock_poll(socks, 1 + 3 * n->n_links, wait, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
         if (ready[0])

@@ -219,8 +219,8 @@ void node__checkpoint(node *n, bool publish)
     cdx_body_clear(&b);
 }
 
-/* A round's receipts: their envelopes leave the outbox in one
- * transaction. A transient refusal (the broker's log is full, or its disk)
+/* A round's receipts: their envelopes leave the outbox with the next
+ * write transaction. A transient refusal (the broker's log is full, or its disk)
  * keeps one there, to be resent. */
 void node__receipts(node *n, node_link *l)
 {
@@ -259,10 +259,10 @@ void node__receipts(node *n, node_link *l)
         free(r);
         cdx_msg_clear(&m);
     }
-    cdx_errbuf eb = {0};
-    cdx_err rc = cdx_log_outbox_remove(n->member.log, done ? done[0] : NULL, n_done, NULL);
+    /* Deleted with our next commit: a receipt costs no fsync of its own. */
+    cdx_err rc = cdx_log_outbox_forget(n->member.log, done ? done[0] : NULL, n_done);
     if (rc != CDX_OK) /* they stay and are resent; the broker answers "duplicate" */
-        daemon_log(n->cfg.id, "could not clear %zu receipted envelopes from the outbox: %s", n_done,
-                   cdx_errbuf_msg(&eb, rc));
+        daemon_log(n->cfg.id, "could not note %zu receipted envelopes: %s", n_done,
+                   cdx_strerror(rc));
     free(done);
 }

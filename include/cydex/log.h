@@ -120,9 +120,19 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
  * take them; `topic` is the bus topic to send it on. */
 typedef cdx_err (*cdx_log_outbox_fn)(void *ctx, const char *topic, cdx_log_entry *e);
 cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count);
-/* Removes n of them (receipts arrived; hashes holds n envelope hashes one
- * after the other), in one transaction; hashes not in
- * the outbox are skipped. *removed (may be NULL) says how many were. */
+/* Receipts arrived for n of them (hashes holds n envelope hashes one after
+ * the other): their rows are deleted with the next write transaction (an
+ * append, or cdx_log_outbox_flush), sparing a commit of their own. A
+ * crash before then loses only the deletion: the envelopes are resent
+ * and the broker answers "duplicate". cdx_log_outbox_scan and
+ * cdx_log_destroy flush first. */
+cdx_err cdx_log_outbox_forget(cdx_log *log, const uint8_t *hashes, size_t n);
+/* Deletes what cdx_log_outbox_forget queued now, in one transaction;
+ * *removed (may be NULL) says how many rows were there. */
+cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed);
+/* How many deletions wait for the next write transaction. */
+size_t cdx_log_outbox_pending(const cdx_log *log);
+/* forget, then flush. */
 cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t *hashes, size_t n, size_t *removed);
 
 /* Number of entries. */
