@@ -295,6 +295,29 @@ static double s_raw_zmq(const uint8_t *msg, size_t len, size_t count)
     return rate;
 }
 
+/* Alert `seq` of `who`'s own chain (the alert `json`, on alert.bench),
+ * signed; prev holds the previous one's hash and gets this one's. */
+static cdx_err s_chain_alert(const cdx_identity *who, const cdx_roster *roster, const char *json,
+                             uint64_t seq, uint8_t prev[CDX_HASH_BYTES], cdx_envelope **env,
+                             cdx_errbuf *eb)
+{
+    cdx_body b = {.sender = (char *)cdx_identity_id(who),
+                  .topic = "alert.bench",
+                  .seq = seq,
+                  .sent_at_ms = cdx_now_ms(),
+                  .has_prev_hash = seq > 1,
+                  .kind = CDX_PAYLOAD_ALERT};
+    if (seq > 1)
+        memcpy(b.prev_hash, prev, CDX_HASH_BYTES);
+    cdx_err rc = cdx_json_to_alert(&b.alert, json, strlen(json), eb);
+    if (rc == CDX_OK)
+        rc = cdx_envelope_sign_own(env, who, roster, &b, eb);
+    if (rc == CDX_OK)
+        memcpy(prev, cdx_envelope_hash(*env), CDX_HASH_BYTES);
+    cdx_alert_clear(&b.alert);
+    return rc;
+}
+
 /* The broker alone: `count` envelopes of the alert `json` pre-signed by
  * `who` (a chain of its own), sent straight to the ingress with up to `window` unanswered, until
  * every receipt is back (verified, as a publisher does). Envelopes per
@@ -308,22 +331,18 @@ static double s_blast(const cdx_identity *who, const cdx_roster *roster,
         return 0;
     uint8_t prev[CDX_HASH_BYTES];
     for (size_t i = 0; i < count; i++) {
-        cdx_body b = {.sender = (char *)cdx_identity_id(who),
-                      .topic = "alert.bench",
-                      .seq = i + 1,
-                      .sent_at_ms = cdx_now_ms(),
-                      .has_prev_hash = i > 0,
-                      .kind = CDX_PAYLOAD_ALERT};
-        if (cdx_json_to_alert(&b.alert, json, strlen(json), NULL) != CDX_OK) {
-            count = i;
-            break;
-        }
-        if (i > 0)
-            memcpy(b.prev_hash, prev, CDX_HASH_BYTES);
+        cdx_envelope *e = NULL;
         cdx_errbuf eb = {0};
-        cdx_err rc = cdx_envelope_sign(who, &b, &env[i], prev, &eb);
-        cdx_alert_clear(&b.alert);
-        if (rc != CDX_OK) {
+        cdx_err rc = s_chain_alert(who, roster, json, i + 1, prev, &e, &eb);
+        size_t len = 0;
+        const uint8_t *raw = rc == CDX_OK ? cdx_envelope_bytes(e, &len) : NULL;
+        env[i].data = raw ? malloc(len) : NULL;
+        if (env[i].data) {
+            memcpy(env[i].data, raw, len);
+            env[i].len = len;
+        }
+        cdx_envelope_destroy(&e);
+        if (!env[i].data) {
             fprintf(stderr, "bench_e2e: signing the blast: %s\n", cdx_errbuf_msg(&eb, rc));
             count = i;
             break;
@@ -393,18 +412,8 @@ static double s_commit_floor(const cdx_identity *who, const cdx_roster *roster, 
     uint8_t prev[CDX_HASH_BYTES];
     if (us && cdx_log_new(&log, dir, &o, NULL) == CDX_OK) {
         for (size_t i = 0; i < n; i++) {
-            cdx_body b = {.sender = (char *)cdx_identity_id(who),
-                          .topic = "alert.bench",
-                          .seq = i + 1,
-                          .sent_at_ms = cdx_now_ms(),
-                          .has_prev_hash = i > 0,
-                          .kind = CDX_PAYLOAD_ALERT};
-            if (i > 0)
-                memcpy(b.prev_hash, prev, CDX_HASH_BYTES);
             cdx_envelope *env = NULL;
-            if (cdx_json_to_alert(&b.alert, json, strlen(json), NULL) == CDX_OK &&
-                cdx_envelope_sign_own(&env, who, roster, &b, NULL) == CDX_OK) {
-                memcpy(prev, cdx_envelope_hash(env), CDX_HASH_BYTES);
+            if (s_chain_alert(who, roster, json, i + 1, prev, &env, NULL) == CDX_OK) {
                 cdx_log_append_in in = {.env = env, .received_at_ms = cdx_now_ms()};
                 cdx_log_append_out out;
                 double t0 = s_now();
@@ -412,7 +421,6 @@ static double s_commit_floor(const cdx_identity *who, const cdx_roster *roster, 
                     us[got++] = (uint64_t)((s_now() - t0) * 1e6);
             }
             cdx_envelope_destroy(&env);
-            cdx_alert_clear(&b.alert);
         }
     }
     cdx_log_destroy(&log);

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "cydex/cydex.h"
 #include "cydex/transport.h"
 
@@ -27,7 +29,8 @@ enum {
     CLI_SOFTWARE = 70,
     CLI_CANTCREAT = 73,
     CLI_IOERR = 74,
-    CLI_NOPERM = 77
+    CLI_NOPERM = 77,
+    CLI_DONE = -1 /* not an exit code: the command's work is done (e.g. --help) */
 };
 
 /* The exit code for a library error. */
@@ -71,6 +74,18 @@ int cli_node_call(cli_node *c, const cdx_bytes *frames, size_t n, cdx_msg *answe
  * order the requests came. */
 cdx_err cli_node_send(cli_node *c, const cdx_bytes *frames, size_t n);
 int cli_node_recv(cli_node *c, cdx_msg *answer, char *err, size_t errlen);
+
+/* Parses the options of a command that takes only --node, --json and
+ * `positional` arguments (left at argv[optind]); prints `help` for --help.
+ * CLI_OK: go on; CLI_DONE: return 0; otherwise an exit code. */
+int cli_node_json_args(int argc, char **argv, const char *cmd, const char *usage, const char *help,
+                       size_t positional, const char **node, bool *json);
+
+/* Asks the node (a request answered ["ok"][JSON object][...]) and prints
+ * the JSON as it came (json) or through print. Returns the exit code,
+ * having said why on stderr. */
+int cli_node_print_json(const char *cmd, const char *node, const cdx_bytes *frames, size_t n,
+                        bool json, void (*print)(const json_t *answer));
 
 /* Opens, calls once, closes. */
 int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_msg *answer,

@@ -484,50 +484,67 @@ static void s_print_status(const json_t *o)
         s_int(v, "missing"));
 }
 
-int cmd_status(int argc, char **argv)
+int cli_node_print_json(const char *cmd, const char *node, const cdx_bytes *frames, size_t n,
+                        bool json, void (*print)(const json_t *answer))
 {
-    static const char usage[] = "cydex status [--node ipc://PATH] [--json]";
-    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *node = NULL;
-    bool json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n': node = optarg; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: %s\n\nAsks the local node what its log holds (entries, each "
-                   "sender's last seq),\nwhat it did this run, and how many of its own "
-                   "envelopes still wait for a\nbroker's receipt. Exit 0; 69 no node running.\n",
-                   usage);
-            return CLI_OK;
-        default: return cli_usage("status", usage, "bad option");
-        }
-    }
-    node = cli_node_path(node);
-    if (optind != argc)
-        return cli_usage("status", usage, "unexpected argument '%s'", argv[optind]);
-    cdx_bytes frames[1] = {s_b("status")};
-    cdx_msg m;
     char err[400] = "";
-    int ec = cli_node_request(node, frames, 1, &m, err, sizeof err);
+    cdx_msg m;
+    int ec = cli_node_request(node, frames, n, &m, err, sizeof err);
     if (ec != CLI_OK) {
-        fprintf(stderr, "cydex status: %s\n", err);
+        fprintf(stderr, "cydex %s: %s\n", cmd, err);
         return ec;
     }
     json_t *o = json_loadb((const char *)m.frame[1].data, m.frame[1].len, 0, NULL);
     if (!json_is_object(o)) {
-        fprintf(stderr, "cydex status: the node's answer is not a JSON object\n");
+        fprintf(stderr, "cydex %s: the node's answer is not a JSON object\n", cmd);
         ec = CLI_SOFTWARE;
     } else if (json) {
         printf("%.*s\n", (int)m.frame[1].len, (const char *)m.frame[1].data);
     } else {
-        s_print_status(o);
+        print(o);
     }
     json_decref(o);
     cdx_msg_clear(&m);
     return ec;
+}
+
+int cli_node_json_args(int argc, char **argv, const char *cmd, const char *usage, const char *help,
+                       size_t positional, const char **node, bool *json)
+{
+    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    *node = NULL;
+    *json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': *node = optarg; break;
+        case 'j': *json = true; break;
+        case 'h': printf("usage: %s\n\n%s", usage, help); return CLI_DONE;
+        default: return cli_usage(cmd, usage, "bad option");
+        }
+    }
+    *node = cli_node_path(*node);
+    if ((size_t)(argc - optind) != positional)
+        return cli_usage(cmd, usage, positional ? "name one alert" : "unexpected argument");
+    return CLI_OK;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    static const char usage[] = "cydex status [--node ipc://PATH] [--json]";
+    const char *node;
+    bool json;
+    int ec = cli_node_json_args(argc, argv, "status", usage,
+                                "Asks the local node what its log holds (entries, each "
+                                "sender's last seq),\nwhat it did this run, and how many of its "
+                                "own envelopes still wait for a\nbroker's receipt. Exit 0; 69 no "
+                                "node running.\n",
+                                0, &node, &json);
+    if (ec != CLI_OK)
+        return ec == CLI_DONE ? CLI_OK : ec;
+    cdx_bytes frames[1] = {s_b("status")};
+    return cli_node_print_json("status", node, frames, 1, json, s_print_status);
 }

@@ -220,31 +220,6 @@ static void s_print_alert_line(const json_t *a)
                when, s_str(a, "sender"), s_str(a, "tlp"), s_str(a, "hash"), acks);
 }
 
-/* Asks for alerts and prints the JSON answer as is (--json) or through fn. */
-static int s_alerts(const char *cmd, const char *node, const cdx_bytes *f, size_t nf, bool json,
-                    void (*fn)(const json_t *answer))
-{
-    char err[400] = "";
-    cdx_msg m;
-    int ec = cli_node_request(cli_node_path(node), f, nf, &m, err, sizeof err);
-    if (ec != CLI_OK) {
-        fprintf(stderr, "cydex %s: %s\n", cmd, err);
-        return ec;
-    }
-    json_t *o = json_loadb((const char *)m.frame[1].data, m.frame[1].len, 0, NULL);
-    if (!json_is_object(o)) {
-        fprintf(stderr, "cydex %s: the node's answer is not a JSON object\n", cmd);
-        ec = CLI_SOFTWARE;
-    } else if (json) {
-        printf("%.*s\n", (int)m.frame[1].len, (const char *)m.frame[1].data);
-    } else {
-        fn(o);
-    }
-    json_decref(o);
-    cdx_msg_clear(&m);
-    return ec;
-}
-
 static void s_print_list(const json_t *o)
 {
     const json_t *alerts = json_object_get(o, "alerts");
@@ -293,7 +268,7 @@ int cmd_list(int argc, char **argv)
     if (optind != argc)
         return cli_usage("list", usage, "unexpected argument '%s'", argv[optind]);
     cdx_bytes f[3] = {s_b("alerts"), s_b(unacked ? "unacked" : "all"), s_b(limit)};
-    return s_alerts("list", node, f, 3, json, s_print_list);
+    return cli_node_print_json("list", node, f, 3, json, s_print_list);
 }
 
 static void s_print_show(const json_t *o)
@@ -340,29 +315,16 @@ static void s_print_show(const json_t *o)
 int cmd_show(int argc, char **argv)
 {
     static const char usage[] = "cydex show [--node ipc://PATH] [--json] ALERT_ID|HASH";
-    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *node = NULL;
-    bool json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n': node = optarg; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: %s\n\nOne alert (by its id or its envelope hash) as the local node's "
-                   "log holds\nit: its content (opened if sealed to this node), and who "
-                   "acknowledged it,\nat what stage, when, with what note. Exit 0; 66 no such "
-                   "alert; 69 no node\nrunning.\n",
-                   usage);
-            return CLI_OK;
-        default: return cli_usage("show", usage, "bad option");
-        }
-    }
-    if (argc - optind != 1)
-        return cli_usage("show", usage, "name one alert");
+    const char *node;
+    bool json;
+    int ec = cli_node_json_args(argc, argv, "show", usage,
+                                "One alert (by its id or its envelope hash) as the local node's "
+                                "log holds\nit: its content (opened if sealed to this node), and "
+                                "who acknowledged it,\nat what stage, when, with what note. Exit "
+                                "0; 66 no such alert; 69 no node\nrunning.\n",
+                                1, &node, &json);
+    if (ec != CLI_OK)
+        return ec == CLI_DONE ? CLI_OK : ec;
     cdx_bytes f[2] = {s_b("show"), s_b(argv[optind])};
-    return s_alerts("show", node, f, 2, json, s_print_show);
+    return cli_node_print_json("show", node, f, 2, json, s_print_show);
 }

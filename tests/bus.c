@@ -56,6 +56,24 @@ void bus_nap(int ms)
     nanosleep(&ts, NULL);
 }
 
+char *bus_path(const char *dir, const char *name)
+{
+    static char bufs[8][320];
+    static int next;
+    char *p = bufs[next++ % 8];
+    snprintf(p, 320, "%s/%s", dir, name);
+    return p;
+}
+
+void bus_folder(char dir[256], const cdx_roster *roster, const cdx_identity *const *ids, size_t n)
+{
+    fixture_tmpdir(dir);
+    REQUIRE(mkdir(bus_path(dir, "keys"), 0700) == 0);
+    for (size_t i = 0; i < n; i++)
+        REQUIRE(cdx_identity_save(ids[i], bus_path(dir, "keys"), NULL) == CDX_OK);
+    REQUIRE(cdx_roster_save(roster, bus_path(dir, "roster.bin"), NULL) == CDX_OK);
+}
+
 void bus_endpoint(char out[256], const char *dir, const char *name, const char *what)
 {
     snprintf(out, 256, "ipc://%s/%s-%s", dir, name, what);
@@ -92,6 +110,17 @@ pid_t bus_spawn(const char *dir, const char *name, const char *prog, const char 
     if (ready_file)
         s_wait_for_file(ready_file);
     return pid;
+}
+
+void bus_peer_conf(char *out, size_t cap, const char *dir, const char *name, const char *id)
+{
+    char fan[256], cu[256];
+    bus_endpoint(fan, dir, name, "fanout");
+    bus_endpoint(cu, dir, name, "catchup");
+    snprintf(out, cap,
+             "checkpoint_ms = 300\npeer_sync_ms = 200\n[peer.%s]\nid = %s\nfanout = %s\n"
+             "catchup = %s\n",
+             name, id, fan, cu);
 }
 
 pid_t bus_start_broker(const char *dir, const char *name, const char *id, const char *extra)
@@ -169,16 +198,7 @@ int bus_wait_exit(pid_t pid, int timeout_ms)
 int bus_stop(pid_t pid)
 {
     kill(pid, SIGTERM);
-    for (int i = 0; i < 1000; i++) {
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            s_forget(pid);
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        bus_nap(10);
-    }
-    bus_kill(pid);
-    return -1;
+    return bus_wait_exit(pid, 10000);
 }
 
 void bus_kill(pid_t pid)

@@ -12,6 +12,13 @@
 #include "cydex/transport.h"
 #include "fixture.h"
 
+/* A fresh test folder in dir: DIR/keys with each identity's key files and
+ * DIR/roster.bin. */
+void bus_folder(char dir[256], const cdx_roster *roster, const cdx_identity *const *ids, size_t n);
+
+/* "DIR/NAME", in one of 8 buffers used in turn. */
+char *bus_path(const char *dir, const char *name);
+
 /* Writes `conf` to DIR/NAME.conf and starts CDX_BIN/prog -c it, stderr to
  * DIR/NAME.log; registered to be killed if the test stops early. Waits
  * (bounded) until `ready_file` exists, if given. */
@@ -23,6 +30,10 @@ pid_t bus_spawn(const char *dir, const char *name, const char *prog, const char 
  * -fanout, -catchup) plus `extra` lines (settings, [peer.*] sections),
  * starts cydex-broker on it and waits until its sockets exist. */
 pid_t bus_start_broker(const char *dir, const char *name, const char *id, const char *extra);
+
+/* Broker settings that peer it with broker NAME (member `id`) of this
+ * folder: short checkpoint and sync periods, and its [peer.NAME] section. */
+void bus_peer_conf(char *out, size_t cap, const char *dir, const char *name, const char *id);
 
 /* Starts cydex-node NAME as member `id` (key DIR/keys/ID.secret, log
  * DIR/NAME-log, control ipc://DIR/NAME-control, resend every 300 ms,

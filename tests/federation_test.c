@@ -15,17 +15,6 @@
 static fixture F;
 static char s_dir[256];
 
-static void s_peer_conf(char *out, size_t cap, const char *name, const char *id)
-{
-    char fan[256], cu[256];
-    bus_endpoint(fan, s_dir, name, "fanout");
-    bus_endpoint(cu, s_dir, name, "catchup");
-    snprintf(out, cap,
-             "checkpoint_ms = 300\npeer_sync_ms = 200\n[peer.%s]\nid = %s\nfanout = %s\n"
-             "catchup = %s\n",
-             name, id, fan, cu);
-}
-
 static const char *s_log_of(const char *name)
 {
     static char dir[300];
@@ -69,8 +58,8 @@ int main(void)
     cdx_identity_card(F.broker, &alpha_card);
 
     char alpha_conf[1024], beta_conf[1024];
-    s_peer_conf(alpha_conf, sizeof alpha_conf, "beta", "broker.beta");
-    s_peer_conf(beta_conf, sizeof beta_conf, "alpha", "broker.alpha");
+    bus_peer_conf(alpha_conf, sizeof alpha_conf, s_dir, "beta", "broker.beta");
+    bus_peer_conf(beta_conf, sizeof beta_conf, s_dir, "alpha", "broker.alpha");
     pid_t alpha = bus_start_broker(s_dir, "alpha", "broker.alpha", alpha_conf);
     pid_t beta = bus_start_broker(s_dir, "beta", "broker.beta", beta_conf);
 

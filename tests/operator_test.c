@@ -25,22 +25,7 @@ static char s_ee[320], s_fr[320], s_de[320];
 
 static char *s_p(const char *name)
 {
-    static char bufs[8][320];
-    static int next;
-    char *p = bufs[next++ % 8];
-    snprintf(p, 320, "%s/%s", s_dir, name);
-    return p;
-}
-
-static void s_peer_conf(char *out, size_t cap, const char *name, const char *id)
-{
-    char fan[256], cu[256];
-    bus_endpoint(fan, s_dir, name, "fanout");
-    bus_endpoint(cu, s_dir, name, "catchup");
-    snprintf(out, cap,
-             "checkpoint_ms = 200\npeer_sync_ms = 200\n[peer.%s]\nid = %s\nfanout = %s\n"
-             "catchup = %s\n",
-             name, id, fan, cu);
+    return bus_path(s_dir, name);
 }
 
 static void s_write(const char *name, const char *text)
@@ -94,23 +79,17 @@ static bool s_until(const char *want, char *const *args)
 int main(void)
 {
     fixture_init(&F);
-    fixture_tmpdir(s_dir);
+    const cdx_identity *ids[] = {F.broker, F.beta, F.ee, F.fr, F.de};
+    bus_folder(s_dir, F.roster, ids, 5);
     proc_capture_init(&s_cap, s_dir);
-    REQUIRE(mkdir(s_p("keys"), 0700) == 0);
-    REQUIRE(cdx_identity_save(F.broker, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.beta, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.ee, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.fr, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.de, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_roster_save(F.roster, s_p("roster.bin"), NULL) == CDX_OK);
     snprintf(s_ee, sizeof s_ee, "ipc://%s", s_p("ee-control"));
     snprintf(s_fr, sizeof s_fr, "ipc://%s", s_p("fr-control"));
     snprintf(s_de, sizeof s_de, "ipc://%s", s_p("de-control"));
 
     /* Two brokers, peered: DE, connected to both, gets everything twice. */
     char alpha_conf[1024], beta_conf[1024], de_conf[2048];
-    s_peer_conf(alpha_conf, sizeof alpha_conf, "beta", "broker.beta");
-    s_peer_conf(beta_conf, sizeof beta_conf, "alpha", "broker.alpha");
+    bus_peer_conf(alpha_conf, sizeof alpha_conf, s_dir, "beta", "broker.beta");
+    bus_peer_conf(beta_conf, sizeof beta_conf, s_dir, "alpha", "broker.alpha");
     pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha", alpha_conf);
     pid_t beta = bus_start_broker(s_dir, "beta", "broker.beta", beta_conf);
     pid_t ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "",

@@ -23,24 +23,16 @@ static char s_dir[256];
 
 static char *s_p(const char *name)
 {
-    static char bufs[8][320];
-    static int next;
-    char *p = bufs[next++ % 8];
-    snprintf(p, 320, "%s/%s", s_dir, name);
-    return p;
+    return bus_path(s_dir, name);
 }
 
 int main(void)
 {
     fixture_init(&F);
-    fixture_tmpdir(s_dir);
+    const cdx_identity *ids[] = {F.broker, F.ee, F.fr};
+    bus_folder(s_dir, F.roster, ids, 3);
     proc_capture cap;
     proc_capture_init(&cap, s_dir);
-    REQUIRE(mkdir(s_p("keys"), 0700) == 0);
-    REQUIRE(cdx_identity_save(F.broker, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.ee, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.fr, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_roster_save(F.roster, s_p("roster.bin"), NULL) == CDX_OK);
     FILE *f = fopen(s_p("alert.json"), "w");
     REQUIRE(f != NULL);
     fputs("{\"title\":\"Scanning wave against ministries\",\"tlp\":\"GREEN\"}", f);

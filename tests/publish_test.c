@@ -22,11 +22,7 @@ static proc_capture s_cap;
 
 static char *s_p(const char *name)
 {
-    static char bufs[8][320];
-    static int next;
-    char *p = bufs[next++ % 8];
-    snprintf(p, 320, "%s/%s", s_dir, name);
-    return p;
+    return bus_path(s_dir, name);
 }
 
 /* Waits until log NAME holds `who` up to seq (and exactly `outbox`
@@ -93,13 +89,9 @@ static void s_burst(const char *node, int n)
 int main(void)
 {
     fixture_init(&F);
-    fixture_tmpdir(s_dir);
+    const cdx_identity *ids[] = {F.broker, F.ee, F.fr};
+    bus_folder(s_dir, F.roster, ids, 3);
     proc_capture_init(&s_cap, s_dir);
-    REQUIRE(mkdir(s_p("keys"), 0700) == 0);
-    REQUIRE(cdx_identity_save(F.broker, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.ee, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.fr, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_roster_save(F.roster, s_p("roster.bin"), NULL) == CDX_OK);
     s_write("green.json", "{\"title\":\"Ransomware wave against hospitals\",\"tlp\":\"GREEN\"}");
     s_write("amber.json", "{\"title\":\"Compromised supplier\",\"tlp\":\"AMBER\"}");
     s_write("red.json", "{\"title\":\"Names of officials\",\"tlp\":\"RED\"}");

@@ -21,11 +21,7 @@ static char s_dir[256];
 
 static char *s_p(const char *name)
 {
-    static char bufs[4][320];
-    static int next;
-    char *p = bufs[next++ % 4];
-    snprintf(p, 320, "%s/%s", s_dir, name);
-    return p;
+    return bus_path(s_dir, name);
 }
 
 typedef struct s_flags {
@@ -44,14 +40,10 @@ int main(void)
 {
     enum { N = 400, DESC = 8000 };
     fixture_init(&F);
-    fixture_tmpdir(s_dir);
+    const cdx_identity *ids[] = {F.broker, F.ee, F.fr};
+    bus_folder(s_dir, F.roster, ids, 3);
     proc_capture cap;
     proc_capture_init(&cap, s_dir);
-    REQUIRE(mkdir(s_p("keys"), 0700) == 0);
-    REQUIRE(cdx_identity_save(F.broker, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.ee, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_identity_save(F.fr, s_p("keys"), NULL) == CDX_OK);
-    REQUIRE(cdx_roster_save(F.roster, s_p("roster.bin"), NULL) == CDX_OK);
 
     /* N alerts of 8 KB, one per line: 3 MB, far past 20 queued and what
      * the kernel buffers. */
