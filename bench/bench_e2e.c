@@ -106,7 +106,9 @@ static void s_node(int slot, const char *id, const char *subscribe)
     snprintf(conf, sizeof conf,
              "[node]\nid = %s\nkey = %s/%s.secret\nroster = %s/roster.bin\nlog = %s/%s-log\n"
              "control = ipc://%s/%s-control\nsubscribe = %s\nresend_ms = 2000\n"
-             "heartbeat_ms = 0\ncheckpoint_ms = 0\n" /* nothing but the bench's traffic */
+             "heartbeat_ms = 0\ncheckpoint_ms = 0\nverify_threads = 1\n" /* nothing but the bench's
+                                                                            traffic; four daemons
+                                                                            share the cores */
              "[broker.alpha]\nid = broker.alpha\ningress = ipc://%s/alpha-ingress\n"
              "fanout = ipc://%s/alpha-fanout\ncatchup = ipc://%s/alpha-catchup\n",
              id, s_dir, id, s_dir, s_dir, id, s_dir, id, subscribe, s_dir, s_dir, s_dir);

@@ -98,6 +98,13 @@ static int s_handler(void *user, const char *section, const char *name, const ch
             return s_ms_or_off(&c->heartbeat_ms, value, name, x);
         if (strcmp(name, "checkpoint_ms") == 0)
             return s_ms_or_off(&c->checkpoint_ms, value, name, x);
+        if (strcmp(name, "verify_threads") == 0) {
+            if (!cdx_parse_u64(value, &c->verify_threads) || c->verify_threads > 64) {
+                snprintf(x->err, x->errlen, "verify_threads must be 0 (one per CPU) to 64");
+                return 0;
+            }
+            return 1;
+        }
         if (strcmp(name, "auto_ack") == 0)
             return s_bool(&c->auto_ack, value, name, x);
     } else {

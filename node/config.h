@@ -14,6 +14,7 @@
  *                                     ; the pause doubles while idle, up to 64x
  *   checkpoint_ms = 60000             ; sign a checkpoint of our log and publish its
  *                                     ; tree head on "sth", if it grew (0 = only at stop)
+ *   verify_threads = 0                ; catch-up checked in parallel; 0 = one per CPU
  *   auto_ack = false                  ; acknowledge each alert we can read: "received"
  *
  *   [broker.alpha]                    ; one section per broker it uses
@@ -51,6 +52,7 @@ typedef struct node_config {
     uint64_t heartbeat_ms;  /* 0: no heartbeats */
     uint64_t checkpoint_ms; /* 0: a checkpoint at stop only */
     bool auto_ack;
+    uint64_t verify_threads; /* 0: one per online CPU */
     node_broker_config broker[NODE_MAX_BROKERS];
     size_t n_brokers;
 } node_config;

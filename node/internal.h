@@ -35,6 +35,17 @@ typedef struct node_link {
 
 typedef struct node_out node_out;
 
+/* Envelopes from a broker's fan-out taken in one round, at most. */
+#define NODE_LIVE_BATCH 1000
+
+/* A fan-out round's room, NODE_LIVE_BATCH each, kept for the node's life. */
+typedef struct node_live {
+    cdx_msg *msgs;
+    cdx_verify_job *jobs;
+    char (*topics)[CDX_TOPIC_MAX + 1];
+    cdx_envelope **envs;
+} node_live;
+
 struct node {
     node_config cfg;
     daemon_member member; /* key, roster and log */
@@ -46,7 +57,9 @@ struct node {
     uint64_t next_heartbeat_ms, heartbeat_gap_ms;
     uint64_t next_checkpoint_ms, checkpointed_size;
     uint64_t flush_at_ms; /* 0: no receipted rows wait */
+    unsigned verify_threads;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
+    node_live live;
     struct { /* a control round's room, NODE_CONTROL_BATCH each */
         node_out *out;
         cdx_log_append_in *in;

@@ -18,10 +18,16 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     if (!n)
         return 70;
     n->cfg = *c;
+    n->verify_threads = daemon_verify_threads(c->verify_threads);
     n->round.out = calloc(NODE_CONTROL_BATCH, sizeof *n->round.out);
     n->round.in = calloc(NODE_CONTROL_BATCH, sizeof *n->round.in);
     n->round.res = calloc(NODE_CONTROL_BATCH, sizeof *n->round.res);
-    if (!n->round.out || !n->round.in || !n->round.res) {
+    n->live.msgs = calloc(NODE_LIVE_BATCH, sizeof *n->live.msgs);
+    n->live.jobs = calloc(NODE_LIVE_BATCH, sizeof *n->live.jobs);
+    n->live.topics = calloc(NODE_LIVE_BATCH, sizeof *n->live.topics);
+    n->live.envs = calloc(NODE_LIVE_BATCH, sizeof *n->live.envs);
+    if (!n->round.out || !n->round.in || !n->round.res || !n->live.msgs || !n->live.jobs ||
+        !n->live.topics || !n->live.envs) {
         node_destroy(&n);
         return 70;
     }
@@ -89,6 +95,10 @@ void node_destroy(node **np)
     }
     cdx_transport_destroy(&n->net);
     daemon_member_close(&n->member);
+    free(n->live.msgs);
+    free(n->live.jobs);
+    free(n->live.topics);
+    free(n->live.envs);
     free(n->round.out);
     free(n->round.in);
     free(n->round.res);
