@@ -87,6 +87,9 @@ int cli_node_json_args(int argc, char **argv, const char *cmd, const char *usage
 int cli_node_print_json(const char *cmd, const char *node, const cdx_bytes *frames, size_t n,
                         bool json, void (*print)(const json_t *answer));
 
+/* Prints the node's answer to ["alerts"...] as `cydex list` does. */
+void cli_print_alert_list(const json_t *answer);
+
 /* Opens, calls once, closes. */
 int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_msg *answer,
                      char *err, size_t errlen);

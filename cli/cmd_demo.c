@@ -382,7 +382,9 @@ static int s_run(demo *d, bool live)
         "   build/bin/cydex verify --roster %s/roster.bin --open %s/FR/FR.secret %s/EE/seq-2.env\n"
         "   build/bin/cydex roster show %s/roster.bin\n"
         "   build/bin/cydex-audit verify %s/broker.alpha/log --roster %s/roster.bin\n"
-        "   build/bin/cydex-audit replay %s/FR/log --format text --key %s/FR/FR.secret\n",
+        "   build/bin/cydex-audit replay %s/FR/log --format text --key %s/FR/FR.secret\n"
+        "   build/bin/cydex demo --dir NEWDIR --keep   (the federation stays up for tail, "
+        "list, show)\n",
         d->failures ? "SOME STEPS FAILED" : "Every step came out as it must", d->dir, d->dir,
         d->dir, d->dir, d->dir, d->dir, d->dir, d->dir, d->dir, d->dir, d->dir);
     return d->failures ? CLI_REFUSED : CLI_OK;

@@ -357,6 +357,14 @@ void demo_live(demo *d)
         bool via_beta = ok && s_wait_holds(d, "FR", alerts[2]) && s_wait_holds(d, "DE", alerts[2]);
         demo_expect(d, via_beta, "delivered to FR and DE through broker.beta");
     }
+    if (ok) {
+        demo_step("10b. EE asks its node who acknowledged what (cydex list --node .../EE/control)");
+        char ctl[4400];
+        s_ep(ctl, d, "EE", "control");
+        cdx_bytes f[3] = {{(uint8_t *)"alerts", 6}, {(uint8_t *)"all", 3}, {(uint8_t *)"0", 1}};
+        demo_expect(d, cli_node_print_json("list", ctl, f, 3, false, cli_print_alert_list) == 0,
+                    "EE's node answered from its log");
+    }
     const char *order[] = {"EE", "FR", "DE", "broker.beta", "broker.alpha"};
     int slot_of[] = {2, 3, 4, 1, 0};
     bool keep = d->keep && ok;

@@ -220,7 +220,7 @@ static void s_print_alert_line(const json_t *a)
                when, s_str(a, "sender"), s_str(a, "tlp"), s_str(a, "hash"), acks);
 }
 
-static void s_print_list(const json_t *o)
+void cli_print_alert_list(const json_t *o)
 {
     const json_t *alerts = json_object_get(o, "alerts");
     json_int_t total = json_integer_value(json_object_get(o, "total"));
@@ -268,7 +268,7 @@ int cmd_list(int argc, char **argv)
     if (optind != argc)
         return cli_usage("list", usage, "unexpected argument '%s'", argv[optind]);
     cdx_bytes f[3] = {s_b("alerts"), s_b(unacked ? "unacked" : "all"), s_b(limit)};
-    return cli_node_print_json("list", node, f, 3, json, s_print_list);
+    return cli_node_print_json("list", node, f, 3, json, cli_print_alert_list);
 }
 
 static void s_print_show(const json_t *o)

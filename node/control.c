@@ -48,8 +48,9 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb
         node__own_header(n, c, &b, topic);
     }
     if (rc == CDX_OK && to[0]) {
-        cdx_member recips[64];
+        cdx_member recips[65];
         size_t nr = 0;
+        bool self = false;
         char *save = NULL;
         for (char *id = strtok_r(to, ",", &save); rc == CDX_OK && id;
              id = strtok_r(NULL, ",", &save)) {
@@ -58,7 +59,13 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb
                 rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
             else
                 recips[nr++] = *mm;
+            self = self || strcmp(id, n->cfg.id) == 0;
         }
+        /* Sealed to ourselves too: our own log can then show what we said,
+         * and our auditors read it with our key. */
+        const cdx_member *me = cdx_roster_find(n->member.roster, n->cfg.id);
+        if (rc == CDX_OK && !self && me)
+            recips[nr++] = *me;
         if (rc == CDX_OK)
             rc = cdx_seal_alert(&b.sealed, &a, b.sender, b.seq, b.topic, recips, nr, eb);
         b.kind = CDX_PAYLOAD_SEALED;

@@ -195,6 +195,7 @@ int main(void)
     CHECK(strstr(s_cap.out, "\"by\":\"DE\",\"stage\":\"received\"") != NULL);
     char *list_ee[6] = {"list", "--node", s_ee, "--json", "--limit", "0"};
     CHECK(s_until("DDoS on a ministry", list_ee));
+    CHECK(strstr(s_cap.out, "Compromised supplier") != NULL); /* sealed to FR, and to EE */
     bus_wait_log(s_p("ee-log"), "DE", 4, 4, SIZE_MAX);
     proc_capture_run(&s_cap, NULL, "cydex", "list", "--node", s_ee, "--json", NULL);
     CHECK_EQ(s_count(s_cap.out, "\"by\":\"DE\""), 4);
