@@ -82,6 +82,7 @@ static pid_t s_spawn(int slot, const char *prog, const char *name, const char *c
     fputs(conf, f);
     fclose(f);
     snprintf(bin, sizeof bin, "%s/%s", s_bin, prog);
+    fflush(NULL); /* or the child would write our buffered output again */
     pid_t pid = fork();
     if (pid == 0) {
         char err[512];

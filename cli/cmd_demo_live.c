@@ -78,6 +78,7 @@ static pid_t s_spawn(s_live *l, int slot, const char *id, const char *prog, cons
     fclose(f);
     const char *conf_path = s_path(l->d, id, "daemon.conf");
     const char *err_path = s_path(l->d, id, "daemon.log");
+    fflush(NULL); /* or the child would write our buffered output again */
     pid_t pid = fork();
     if (pid == 0) {
         if (!freopen(err_path, "a", stderr) || !freopen("/dev/null", "w", stdout))

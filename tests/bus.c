@@ -98,6 +98,7 @@ pid_t bus_spawn(const char *dir, const char *name, const char *prog, const char 
     REQUIRE(f != NULL);
     fputs(conf, f);
     fclose(f);
+    fflush(NULL); /* or the child would write our buffered output again */
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -168,6 +169,7 @@ pid_t bus_run_bg(const char *out, const char *prog, char *const argv[])
     char bin[400], err[400];
     snprintf(bin, sizeof bin, "%s/%s", CDX_BIN, prog);
     snprintf(err, sizeof err, "%s.err", out);
+    fflush(NULL); /* or the child would write our buffered output again */
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {

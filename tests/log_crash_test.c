@@ -93,6 +93,7 @@ int main(void)
     for (int round = 0; round < ROUNDS; round++) {
         int fds[2];
         REQUIRE(pipe(fds) == 0);
+        fflush(NULL); /* or the child would write our buffered output again */
         pid_t pid = fork();
         REQUIRE(pid >= 0);
         if (pid == 0) {

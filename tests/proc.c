@@ -20,6 +20,7 @@ static int s_open_or_null(const char *path, int flags)
 int proc_run(char *const argv[], const char *in, const char *out, const char *err,
              unsigned timeout_s)
 {
+    fflush(NULL); /* or the child would write our buffered output again */
     pid_t pid = fork();
     if (pid < 0)
         return -1;
