@@ -10,6 +10,7 @@
  */
 #include "broker.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,17 +245,12 @@ static void s_publish(broker *b, const cdx_envelope *env)
     cdx_sock_send(b->fanout, frames, 2, 0); /* a slow subscriber drops; it catches up */
 }
 
-/* Verifies the round's items (in parallel: a broker's work is mostly
- * signature checks) and keeps those that pass, in order, at the front;
- * the others are counted, logged and (for publishers) refused in their
- * receipt. Returns how many were kept. */
-static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally *refused)
+/* The verification jobs for items (NULL if out of memory). */
+static cdx_verify_job *s_jobs(broker *b, const s_item *items, size_t count, bool live)
 {
     cdx_verify_job *jobs = calloc(count ? count : 1, sizeof *jobs);
-    if (!jobs)
-        return 0;
     uint64_t now = live ? cdx_now_ms() : 0;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; jobs && i < count; i++) {
         const cdx_bytes *raw = items[i].raw;
         jobs[i] = (cdx_verify_job){.bytes = raw ? raw->data : NULL,
                                    .len = raw ? raw->len : 0,
@@ -264,8 +260,15 @@ static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally
                                             .max_skew_ms = b->cfg.skew_ms,
                                             .borrow = true}};
     }
-    cdx_envelope_verify_many(
-        &(cdx_verify_batch){b->member.roster, jobs, count, (unsigned)b->cfg.verify_threads});
+    return jobs;
+}
+
+/* After verification: keeps the items that passed, in order, at the
+ * front; the others are counted, logged and (for publishers) refused in
+ * their receipt. Frees jobs; returns how many were kept. */
+static size_t s_admitted(broker *b, s_item *items, cdx_verify_job *jobs, size_t count,
+                         s_tally *refused)
+{
     size_t n = 0;
     for (size_t i = 0; i < count; i++) {
         s_item *it = &items[i];
@@ -294,6 +297,18 @@ static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally
     }
     free(jobs);
     return n;
+}
+
+/* Verifies items on the broker's verify threads (a broker's work is
+ * mostly signature checks) and keeps those that pass; see s_admitted. */
+static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally *refused)
+{
+    cdx_verify_job *jobs = s_jobs(b, items, count, live);
+    if (!jobs)
+        return 0;
+    cdx_envelope_verify_many(
+        &(cdx_verify_batch){b->member.roster, jobs, count, (unsigned)b->cfg.verify_threads});
+    return s_admitted(b, items, jobs, count, refused);
 }
 
 /* Commits the verified items in one transaction, then receipts (with the
@@ -358,20 +373,42 @@ static void s_free_items(s_item *items, size_t n)
     free(items);
 }
 
-/* A round over a socket of [routing id][topic][envelope] (the ingress)
- * or [topic][envelope] (a peer's fan-out): read what waits (up to
- * batch_max), verify, commit, receipt, fan out. */
-static void s_round(broker *b, cdx_sock *sock, const char *peer)
+/* One batch of a round: what was read, and its verification, which runs
+ * on a thread of its own while the previous batch is committed. */
+typedef struct s_batch {
+    s_item *items;
+    size_t got, n;
+    cdx_verify_job *jobs;
+    cdx_verify_batch vb;
+    s_tally tally;
+    pthread_t thread;
+    bool threaded;
+} s_batch;
+
+/* Batches smaller than this are verified at once, on the loop's thread. */
+#define S_ASYNC_MIN 32
+/* Batches one round commits at most before the loop serves the others. */
+#define S_ROUND_BATCHES 16
+
+static void *s_verify_main(void *arg)
 {
-    s_item *items = calloc(b->cfg.batch_max, sizeof *items);
-    s_tally refused = {0};
-    size_t got = 0;
+    cdx_envelope_verify_many(&((s_batch *)arg)->vb);
+    return NULL;
+}
+
+/* Reads what waits on sock (up to batch_max), [routing id][topic]
+ * [envelope] from the ingress or [topic][envelope] from a peer, and starts
+ * verifying it. False (and nothing held) if nothing waited. */
+static bool s_batch_read(broker *b, cdx_sock *sock, const char *peer, s_batch *r)
+{
+    memset(r, 0, sizeof *r);
+    r->items = calloc(b->cfg.batch_max, sizeof *r->items);
     bool ingress = sock == b->ingress;
-    while (items && got < b->cfg.batch_max) {
-        s_item *it = &items[got];
+    while (r->items && r->got < b->cfg.batch_max) {
+        s_item *it = &r->items[r->got];
         if (cdx_sock_recv(sock, &it->msg, 0) != CDX_OK)
             break;
-        got++;
+        r->got++;
         size_t want = ingress ? 3 : 2, t = want - 2;
         it->rid = ingress && it->msg.n >= 1 ? &it->msg.frame[0] : NULL;
         it->from = peer ? peer : it->msg.peer[0] ? it->msg.peer : "unknown";
@@ -382,10 +419,54 @@ static void s_round(broker *b, cdx_sock *sock, const char *peer)
             it->raw = &it->msg.frame[t + 1];
         }
     }
-    size_t n = items ? s_admit(b, items, got, true, &refused) : 0;
-    if (items)
-        s_commit(b, items, n, &refused);
-    s_free_items(items, n);
+    if (r->got == 0) {
+        free(r->items);
+        r->items = NULL;
+        return false;
+    }
+    r->jobs = s_jobs(b, r->items, r->got, true);
+    r->vb = (cdx_verify_batch){b->member.roster, r->jobs, r->jobs ? r->got : 0,
+                               (unsigned)b->cfg.verify_threads};
+    r->threaded = r->got >= S_ASYNC_MIN && pthread_create(&r->thread, NULL, s_verify_main, r) == 0;
+    if (!r->threaded)
+        cdx_envelope_verify_many(&r->vb);
+    return true;
+}
+
+/* Waits for the batch's verification and keeps what passed. */
+static void s_batch_settle(broker *b, s_batch *r)
+{
+    if (r->threaded)
+        pthread_join(r->thread, NULL);
+    r->threaded = false;
+    r->n = r->jobs ? s_admitted(b, r->items, r->jobs, r->got, &r->tally) : 0;
+    r->jobs = NULL;
+}
+
+static void s_batch_commit(broker *b, s_batch *r)
+{
+    s_commit(b, r->items, r->n, &r->tally);
+    s_free_items(r->items, r->n);
+    r->items = NULL;
+}
+
+/* A round: batch after batch of what waits on sock, each committed in one
+ * transaction, while the next is verified beside it. */
+static void s_round(broker *b, cdx_sock *sock, const char *peer)
+{
+    s_batch cur, next;
+    if (!s_batch_read(b, sock, peer, &cur))
+        return;
+    s_batch_settle(b, &cur);
+    for (int k = 1; k < S_ROUND_BATCHES; k++) {
+        bool more = s_batch_read(b, sock, peer, &next);
+        s_batch_commit(b, &cur); /* meanwhile, next is being verified */
+        if (!more)
+            return;
+        s_batch_settle(b, &next);
+        cur = next;
+    }
+    s_batch_commit(b, &cur);
 }
 
 /* ---- peers: a cursor catch-up now and then, for what the link lost ---- */
