@@ -322,7 +322,7 @@ cdx_err cdx_sock_bind_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type
     if (!s_is_ipc(ipc_endpoint))
         return cdx_errf(eb, CDX_ERR_INVALID, "a control socket is ipc:// only, not %s",
                         ipc_endpoint);
-    cdx_err rc = s_open(out, t, type, NULL, eb);
+    cdx_err rc = s_open(out, t, type, &(cdx_sock_opts){.max_msg_size = CDX_CONTROL_MSG_MAX}, eb);
     if (rc != CDX_OK)
         return rc;
     if (zmq_bind((*out)->z, ipc_endpoint) != 0 || chmod(ipc_endpoint + 6, 0600) != 0) {
@@ -341,7 +341,7 @@ cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type t
     if (!s_is_ipc(ipc_endpoint))
         return cdx_errf(eb, CDX_ERR_INVALID, "a control socket is ipc:// only, not %s",
                         ipc_endpoint);
-    cdx_err rc = s_open(out, t, type, NULL, eb);
+    cdx_err rc = s_open(out, t, type, &(cdx_sock_opts){.max_msg_size = CDX_CONTROL_MSG_MAX}, eb);
     if (rc == CDX_OK && zmq_connect((*out)->z, ipc_endpoint) != 0) {
         rc = cdx_errf(eb, CDX_ERR_IO, "cannot connect to %s: %s", ipc_endpoint,
                       zmq_strerror(zmq_errno()));

@@ -363,11 +363,16 @@ typedef struct s_tail {
     const node_query_keys *k;
     const char *topic;
     s_text text;
+    size_t budget; /* bytes of text after which no more entries are taken */
+    uint64_t next; /* the index after the last entry looked at */
 } s_tail;
 
 static cdx_err s_tail_visit(void *ctx, cdx_log_entry *e)
 {
     s_tail *t = ctx;
+    if (t->text.len >= t->budget)
+        return CDX_ERR_FULL; /* enough for one answer: the rest next time */
+    t->next = e->index + 1;
     cdx_envelope *env = NULL;
     if (s_decode(e, t->k, &env) != CDX_OK)
         return CDX_OK;
@@ -398,8 +403,12 @@ cdx_err node_query_entries(cdx_log *log, const node_query_keys *k, uint64_t from
     if (from > size)
         from = size;
     uint64_t to = size - from > max ? from + max : size;
-    s_tail t = {.k = k, .topic = topic};
+    s_tail t = {.k = k, .topic = topic, .budget = NODE_QUERY_ANSWER_BYTES, .next = to};
     rc = from < to ? cdx_log_scan(log, from, to, s_tail_visit, &t, eb) : CDX_OK;
+    if (rc == CDX_ERR_FULL) /* cut short on purpose */
+        rc = CDX_OK;
+    else if (rc == CDX_OK)
+        t.next = to;
     if (rc == CDX_OK && !t.text.data)
         t.text.data = strdup("");
     if (rc == CDX_OK && !t.text.data)
@@ -409,6 +418,6 @@ cdx_err node_query_entries(cdx_log *log, const node_query_keys *k, uint64_t from
         return rc == CDX_ERR_NOMEM ? cdx_errf(eb, rc, "out of memory listing entries") : rc;
     }
     *jsonl = t.text.data;
-    *next = to;
+    *next = t.next;
     return CDX_OK;
 }

@@ -19,10 +19,14 @@ typedef struct node_query_keys {
     const cdx_roster *roster;
 } node_query_keys;
 
+/* An "entries" answer stops taking entries past this many bytes of text
+ * (it always takes one), well below CDX_CONTROL_MSG_MAX. */
+#define NODE_QUERY_ANSWER_BYTES (4u * 1024u * 1024u)
+
 /* Entries [from, from + max) whose topic starts with `topic` ("" = all),
- * one JSON object per line (as cydex-audit replay prints them); *next is
- * the index to ask from next time. from = UINT64_MAX asks for the end:
- * no entries, *next = the log's size. */
+ * one JSON object per line (as cydex-audit replay prints them), cut short
+ * past NODE_QUERY_ANSWER_BYTES; *next is the index to ask from next time.
+ * from = UINT64_MAX asks for the end: no entries, *next = the log's size. */
 cdx_err node_query_entries(cdx_log *log, const node_query_keys *k, uint64_t from, size_t max,
                            const char *topic, char **jsonl, uint64_t *next, cdx_errbuf *eb);
 

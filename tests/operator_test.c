@@ -150,6 +150,21 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "publish", "--node", s_ee, "--topic",
                               "alert.finance", "--title", "x", "--in", "-", NULL),
              64);
+    /* Too big for any broker: the node says so and takes no seq for it. */
+    {
+        enum { BIG = 1200 * 1000 };
+        char *big = malloc(BIG + 100);
+        REQUIRE(big != NULL);
+        int at = snprintf(big, 100, "{\"title\":\"Huge\",\"tlp\":\"GREEN\",\"description\":\"");
+        memset(big + at, 'x', BIG);
+        snprintf(big + at + BIG, 10, "\"}");
+        s_write("big.json", big);
+        free(big);
+    }
+    CHECK_EQ(proc_capture_run(&s_cap, s_p("big.json"), "cydex", "publish", "--node", s_ee,
+                              "--topic", "alert.finance", NULL),
+             65);
+    CHECK(strstr(s_cap.err, "the limit is 1048576") != NULL);
 
     /* 2. DE's tail saw all five, verified; the sealed one stayed sealed. */
     CHECK_EQ(bus_wait_exit(tail, 35000), 0);

@@ -1,6 +1,7 @@
 /* A subscriber that falls behind: FR's node is stopped (SIGSTOP) while EE
  * publishes far more than the broker queues for one subscriber
- * (fanout_hwm = 20) and the socket buffers hold. The broker drops what FR
+ * (fanout_hwm = 20) and the socket buffers hold. Then a relay reads it all
+ * back through cydex tail, more than one answer's worth. The broker drops what FR
  * cannot take instead of growing; when FR runs again it notices the gaps
  * and fills them from catch-up: its log ends with every one of EE's seqs,
  * exactly once, some of them marked as having arrived after a gap.
@@ -36,16 +37,24 @@ static cdx_err s_visit(void *ctx, cdx_log_entry *e)
     return CDX_OK;
 }
 
+static int s_count_lines(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; (p = strchr(p, '\n')) != NULL; p++)
+        n++;
+    return n;
+}
+
 int main(void)
 {
-    enum { N = 400, DESC = 8000 };
+    enum { N = 400, DESC = 12000 };
     fixture_init(&F);
     const cdx_identity *ids[] = {F.broker, F.ee, F.fr};
     bus_folder(s_dir, F.roster, ids, 3);
     proc_capture cap;
     proc_capture_init(&cap, s_dir);
 
-    /* N alerts of 8 KB, one per line: 3 MB, far past 20 queued and what
+    /* N alerts of 12 KB, one per line: 5 MB, far past 20 queued and what
      * the kernel buffers. */
     FILE *f = fopen(s_p("alerts.jsonl"), "w");
     REQUIRE(f != NULL);
@@ -80,6 +89,17 @@ int main(void)
     bus_log_sender(s_p("ee-log"), "EE", &max, &count, NULL);
     CHECK(max >= N);
     CHECK(bus_wait_log(s_p("fr-log"), "EE", N, N, SIZE_MAX));
+
+    /* A relay reading all of it back: more than one answer's worth of
+     * JSON (the node cuts answers at 4 MiB; each must pass the socket). */
+    char fr_node[320];
+    snprintf(fr_node, sizeof fr_node, "ipc://%s", s_p("fr-control"));
+    CHECK_EQ(proc_capture_run(&cap, NULL, "cydex", "tail", "--node", fr_node, "--from", "0",
+                              "--topic", "alert.", "--count", "400", "--json", "--timeout", "60",
+                              NULL),
+             0);
+    CHECK_EQ(s_count_lines(cap.out), N);
+    CHECK(strstr(cap.out, "\"title\":\"Wave 399\"") != NULL);
 
     CHECK_EQ(bus_stop(fr), 0);
     CHECK_EQ(bus_stop(ee), 0);

@@ -69,7 +69,9 @@ void cdx_sock_destroy(cdx_sock **s);
 
 /* The control channel between a daemon and its operator's CLI on the same
  * machine: ipc:// only, no CURVE; the socket file is made mode 0600, and
- * should sit in a folder only the daemon's user can enter. */
+ * should sit in a folder only the daemon's user can enter. Its messages may
+ * be up to CDX_CONTROL_MSG_MAX (answers listing many log entries). */
+#define CDX_CONTROL_MSG_MAX (64u * 1024u * 1024u)
 cdx_err cdx_sock_bind_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
                             const char *ipc_endpoint, cdx_errbuf *eb);
 cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
