@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catchup.h"
 #include "cydex/catchup.h"
 #include "cydex/cydex.h"
 #include "cydex/log.h"
@@ -39,6 +40,7 @@ struct broker {
     daemon_member member; /* key, roster and log */
     cdx_transport *net;
     cdx_sock *ingress, *fanout, *catchup;
+    broker_catchup *serve; /* the streams of the catch-up socket */
     uint64_t own_seq;
     uint8_t own_hash[CDX_HASH_BYTES];
     uint64_t next_checkpoint_ms, checkpointed_size;
@@ -80,7 +82,11 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
             &b->fanout, b->net, CDX_SOCK_XPUB, c->fanout,
             &(cdx_sock_opts){.max_msg_size = so.max_msg_size, .hwm = (int)c->fanout_hwm}, &eb);
     if (rc == CDX_OK)
-        rc = cdx_sock_bind(&b->catchup, b->net, CDX_SOCK_ROUTER, c->catchup, NULL, &eb);
+        rc = cdx_sock_bind(&b->catchup, b->net, CDX_SOCK_ROUTER, c->catchup,
+                           &(cdx_sock_opts){.hwm = 4}, /* replies queued per client, at most */
+                           &eb);
+    if (rc == CDX_OK)
+        rc = broker_catchup_new(&b->serve, b->catchup, b->member.log, b->cfg.id);
     for (size_t i = 0; rc == CDX_OK && i < c->n_peers; i++) {
         const broker_peer_config *pc = &b->cfg.peer[i];
         const cdx_member *m = cdx_roster_find(b->member.roster, pc->id);
@@ -121,6 +127,7 @@ void broker_destroy(broker **bp)
     if (!bp || !*bp)
         return;
     broker *b = *bp;
+    broker_catchup_destroy(&b->serve);
     cdx_sock_destroy(&b->ingress);
     cdx_sock_destroy(&b->fanout);
     cdx_sock_destroy(&b->catchup);
@@ -571,98 +578,6 @@ static void s_checkpoint(broker *b)
     cdx_body_clear(&body);
 }
 
-/* ---- catch-up: streamed, one batch in memory at a time ---- */
-
-/* A catch-up reply carries at most this many envelope bytes (and at least
- * one envelope): receivers refuse messages much past the envelope limit,
- * so a reply of many large alerts must be cut by size, not only by count. */
-#define S_REPLY_BYTES (512u << 10)
-
-typedef struct s_stream {
-    broker *b;
-    cdx_bytes rid;
-    cdx_catchup_reply reply;
-    size_t max, sent, bytes;
-    bool broken;
-} s_stream;
-
-static cdx_err s_flush(s_stream *st, bool done)
-{
-    st->reply.done = done;
-    cdx_bytes out;
-    cdx_err rc = cdx_catchup_reply_encode(&st->reply, &out);
-    if (rc == CDX_OK) {
-        cdx_bytes frames[2] = {st->rid, out};
-        rc = cdx_sock_send(st->b->catchup, frames, 2, 2000);
-        cdx_bytes_free(&out);
-    }
-    st->sent += st->reply.n;
-    for (size_t i = 0; i < st->reply.n; i++)
-        cdx_bytes_free(&st->reply.envelopes[i]);
-    st->reply.n = 0;
-    st->bytes = 0;
-    if (rc != CDX_OK)
-        st->broken = true; /* the client asks again */
-    return rc;
-}
-
-static cdx_err s_stream_visit(void *ctx, cdx_log_entry *e)
-{
-    s_stream *st = ctx;
-    if (st->reply.n && st->bytes + e->envelope.len > S_REPLY_BYTES && s_flush(st, false) != CDX_OK)
-        return CDX_ERR_IO;
-    st->bytes += e->envelope.len;
-    st->reply.envelopes[st->reply.n++] = e->envelope; /* taken over */
-    e->envelope.data = NULL;
-    e->envelope.len = 0;
-    return st->reply.n == st->max ? s_flush(st, false) : CDX_OK;
-}
-
-static void s_serve_catchup(broker *b)
-{
-    cdx_msg m;
-    if (cdx_sock_recv(b->catchup, &m, 0) != CDX_OK)
-        return;
-    cdx_catchup_request req = {0};
-    s_stream st = {.b = b};
-    cdx_errbuf eb = {0};
-    cdx_err rc = m.n == 2 ? cdx_catchup_request_decode(&req, m.frame[1].data, m.frame[1].len, &eb)
-                          : cdx_errf(&eb, CDX_ERR_FORMAT, "expected one request frame");
-    if (m.n >= 1)
-        st.rid = m.frame[0];
-    st.max = req.max_batch && req.max_batch < 4096 ? req.max_batch : CDX_CATCHUP_BATCH_DEFAULT;
-    st.reply.envelopes = calloc(st.max, sizeof *st.reply.envelopes);
-    memcpy(st.reply.request_id, req.request_id, sizeof req.request_id);
-    if (rc == CDX_OK && !st.reply.envelopes)
-        rc = CDX_ERR_NOMEM;
-    if (rc == CDX_OK && req.sender[0]) {
-        rc = cdx_log_scan_sender(b->member.log, req.sender, req.from_seq ? req.from_seq : 1,
-                                 req.to_seq, s_stream_visit, &st, &eb);
-    } else if (rc == CDX_OK) {
-        cdx_log_sender *s = NULL;
-        size_t n = 0;
-        rc = cdx_log_senders(b->member.log, &s, &n);
-        for (size_t i = 0; rc == CDX_OK && i < n && !st.broken; i++) {
-            uint64_t from = 1;
-            for (size_t j = 0; j < req.n_after; j++)
-                if (strcmp(req.after[j].sender, s[i].id) == 0)
-                    from = req.after[j].last_seq + 1;
-            rc = cdx_log_scan_sender(b->member.log, s[i].id, from, 0, s_stream_visit, &st, &eb);
-        }
-        free(s);
-    }
-    if (rc != CDX_OK && !st.broken)
-        snprintf(st.reply.error, sizeof st.reply.error, "%s", cdx_errbuf_msg(&eb, rc));
-    if (!st.broken && st.rid.data)
-        s_flush(&st, true);
-    if (st.broken)
-        daemon_log(b->cfg.id, "catch-up for %s cut short (the client was not reading)",
-                   m.peer[0] ? m.peer : "?");
-    cdx_catchup_reply_clear(&st.reply);
-    cdx_catchup_request_clear(&req);
-    cdx_msg_clear(&m);
-}
-
 static void s_reload(broker *b)
 {
     cdx_errbuf eb = {0};
@@ -712,7 +627,9 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
             socks[ns++] = b->peers[i].sub;
             socks[ns++] = b->peers[i].cu;
         }
-        cdx_err rc = cdx_sock_poll(socks, ns, wait < 200 ? wait : 200, ready);
+        /* Catch-up streams in progress: look in again at once. */
+        int timeout = b->serve && broker_catchup_pump(b->serve) ? 1 : wait < 200 ? wait : 200;
+        cdx_err rc = cdx_sock_poll(socks, ns, timeout, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
         if (ready[1]) { /* subscriptions: read and let ZeroMQ route them */
@@ -723,7 +640,7 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
         if (ready[0])
             s_round(b, b->ingress, NULL);
         if (ready[2])
-            s_serve_catchup(b);
+            broker_catchup_accept(b->serve);
         for (size_t i = 0; i < b->n_peers; i++) {
             if (ready[3 + 2 * i])
                 s_round(b, b->peers[i].sub, b->peers[i].cfg->id);

@@ -965,6 +965,7 @@ cdx_err cdx_log_scan_sender(cdx_log *log, const char *sender, uint64_t from, uin
         }
         cdx_log_entry e;
         rc = s_decode_at(&ek, &ev, index, &e, eb);
+        e.sender_seq = seq;
         if (rc == CDX_OK)
             rc = fn(ctx, &e);
         cdx_log_entry_clear(&e);

@@ -75,6 +75,8 @@ typedef struct cdx_log_entry {
      * (what the entry hashed to when it was appended). */
     bool has_tree_leaf;
     uint8_t tree_leaf[CDX_HASH_BYTES];
+    /* Filled by cdx_log_scan_sender: the seq it was found under. */
+    uint64_t sender_seq;
 } cdx_log_entry;
 
 void cdx_log_entry_clear(cdx_log_entry *e);

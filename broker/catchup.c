@@ -1,0 +1,268 @@
+/* The broker's catch-up server (see catchup.h).
+ *
+ * A stream is a list of ranges (sender, next seq, last seq or 0 for the
+ * end) and a position in it. A reply is filled by scanning the log's
+ * by-sender index from the position; it stops before a new seq once full,
+ * so the two envelopes of an equivocated seq never straddle two replies.
+ * A reply the socket does not take (the client is slow) is kept, encoded,
+ * and offered again next turn; nothing more is read for that stream
+ * meanwhile.
+ */
+#include "catchup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cydex/catchup.h"
+#include "daemon.h"
+
+#define S_STALL_MS 30000
+
+typedef struct s_range {
+    char sender[CDX_ID_MAX + 1];
+    uint64_t next, to; /* to 0: to the end */
+} s_range;
+
+typedef struct s_stream {
+    cdx_bytes rid; /* the client's routing id (a copy) */
+    uint8_t request_id[16];
+    s_range *ranges;
+    size_t n_ranges, at, max;
+    cdx_bytes pending; /* an encoded reply not yet taken by the socket */
+    bool pending_done;
+    uint64_t stalled_since_ms;
+} s_stream;
+
+struct broker_catchup {
+    cdx_sock *sock;
+    cdx_log *log;
+    const char *id;
+    s_stream *stream[BROKER_CATCHUP_STREAMS];
+    size_t n;
+};
+
+cdx_err broker_catchup_new(broker_catchup **out, cdx_sock *sock, cdx_log *log, const char *id)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return CDX_ERR_NOMEM;
+    (*out)->sock = sock;
+    (*out)->log = log;
+    (*out)->id = id;
+    return CDX_OK;
+}
+
+static void s_stream_free(s_stream *s)
+{
+    if (!s)
+        return;
+    cdx_bytes_free(&s->rid);
+    cdx_bytes_free(&s->pending);
+    free(s->ranges);
+    free(s);
+}
+
+void broker_catchup_destroy(broker_catchup **c)
+{
+    if (!c || !*c)
+        return;
+    for (size_t i = 0; i < (*c)->n; i++)
+        s_stream_free((*c)->stream[i]);
+    free(*c);
+    *c = NULL;
+}
+
+/* Sends an encoded reply; CDX_ERR_TIMEOUT if the client's queue is full. */
+static cdx_err s_send(broker_catchup *c, const cdx_bytes *rid, const cdx_bytes *reply)
+{
+    cdx_bytes frames[2] = {*rid, *reply};
+    return cdx_sock_send(c->sock, frames, 2, 0);
+}
+
+/* A one-off reply: an error, with done set. */
+static void s_refuse(broker_catchup *c, const cdx_bytes *rid, const uint8_t *request_id,
+                     const char *why)
+{
+    cdx_catchup_reply rep = {.done = true};
+    if (request_id)
+        memcpy(rep.request_id, request_id, sizeof rep.request_id);
+    snprintf(rep.error, sizeof rep.error, "%s", why);
+    cdx_bytes out;
+    if (cdx_catchup_reply_encode(&rep, &out) == CDX_OK) {
+        s_send(c, rid, &out);
+        cdx_bytes_free(&out);
+    }
+}
+
+/* The ranges a request asks for: one sender's, or every sender's after
+ * the cursors given (from seq 1 for those not named). */
+static cdx_err s_ranges(broker_catchup *c, const cdx_catchup_request *q, s_stream *s)
+{
+    if (q->sender[0]) {
+        s->ranges = calloc(1, sizeof *s->ranges);
+        if (!s->ranges)
+            return CDX_ERR_NOMEM;
+        snprintf(s->ranges[0].sender, sizeof s->ranges[0].sender, "%s", q->sender);
+        s->ranges[0].next = q->from_seq ? q->from_seq : 1;
+        s->ranges[0].to = q->to_seq;
+        s->n_ranges = 1;
+        return CDX_OK;
+    }
+    cdx_log_sender *senders = NULL;
+    size_t n = 0;
+    cdx_err rc = cdx_log_senders(c->log, &senders, &n);
+    if (rc == CDX_OK && n) {
+        s->ranges = calloc(n, sizeof *s->ranges);
+        rc = s->ranges ? CDX_OK : CDX_ERR_NOMEM;
+    }
+    for (size_t i = 0; rc == CDX_OK && i < n; i++) {
+        uint64_t from = 1;
+        for (size_t j = 0; j < q->n_after; j++)
+            if (strcmp(q->after[j].sender, senders[i].id) == 0)
+                from = q->after[j].last_seq + 1;
+        if (from > senders[i].max_seq)
+            continue; /* nothing new of this one */
+        s_range *r = &s->ranges[s->n_ranges++];
+        snprintf(r->sender, sizeof r->sender, "%s", senders[i].id);
+        r->next = from;
+    }
+    free(senders);
+    return rc;
+}
+
+void broker_catchup_accept(broker_catchup *c)
+{
+    cdx_msg m;
+    while (cdx_sock_recv(c->sock, &m, 0) == CDX_OK) {
+        cdx_catchup_request q = {0};
+        cdx_errbuf eb = {0};
+        cdx_err rc = m.n == 2 ? cdx_catchup_request_decode(&q, m.frame[1].data, m.frame[1].len, &eb)
+                              : cdx_errf(&eb, CDX_ERR_FORMAT, "expected one request frame");
+        s_stream *s = NULL;
+        if (m.n < 1) {
+            rc = CDX_ERR_FORMAT; /* no routing id: nobody to answer */
+        } else if (rc != CDX_OK) {
+            s_refuse(c, &m.frame[0], NULL, cdx_errbuf_msg(&eb, rc));
+        } else if (c->n == BROKER_CATCHUP_STREAMS) {
+            s_refuse(c, &m.frame[0], q.request_id, "busy: too many catch-ups at once; ask again");
+            rc = CDX_ERR_FULL;
+        } else if (!(s = calloc(1, sizeof *s)) ||
+                   !(s->rid.data = malloc(m.frame[0].len ? m.frame[0].len : 1))) {
+            rc = CDX_ERR_NOMEM;
+        } else {
+            memcpy(s->rid.data, m.frame[0].data, m.frame[0].len);
+            s->rid.len = m.frame[0].len;
+            memcpy(s->request_id, q.request_id, sizeof s->request_id);
+            s->max = q.max_batch && q.max_batch < 4096 ? q.max_batch : CDX_CATCHUP_BATCH_DEFAULT;
+            rc = s_ranges(c, &q, s);
+            if (rc != CDX_OK)
+                s_refuse(c, &s->rid, q.request_id, cdx_strerror(rc));
+        }
+        if (rc == CDX_OK) {
+            c->stream[c->n++] = s;
+        } else {
+            s_stream_free(s);
+            if (rc == CDX_ERR_NOMEM)
+                daemon_log(c->id, "catch-up request dropped: out of memory");
+        }
+        cdx_catchup_request_clear(&q);
+        cdx_msg_clear(&m);
+    }
+}
+
+/* Filling one reply. */
+typedef struct s_fill {
+    cdx_catchup_reply *rep;
+    size_t max, bytes;
+    uint64_t last_seq, stop_at; /* stop_at: the seq the next reply starts at */
+    bool full;
+} s_fill;
+
+static cdx_err s_fill_visit(void *ctx, cdx_log_entry *e)
+{
+    s_fill *f = ctx;
+    bool full = f->rep->n >= f->max ||
+                (f->rep->n && f->bytes + e->envelope.len > BROKER_CATCHUP_REPLY_BYTES);
+    /* Full: stop before a new seq; within one (equivocation: two envelopes
+     * for a seq) only when no room is left at all, in which case the next
+     * reply repeats that seq, and the receiver drops what it holds. */
+    if (full && (e->sender_seq != f->last_seq || f->rep->n > f->max)) {
+        f->stop_at = e->sender_seq;
+        f->full = true;
+        return CDX_ERR_FULL; /* the rest goes in the next reply */
+    }
+    f->bytes += e->envelope.len;
+    f->rep->envelopes[f->rep->n++] = e->envelope; /* taken over */
+    e->envelope.data = NULL;
+    e->envelope.len = 0;
+    f->last_seq = e->sender_seq;
+    return CDX_OK;
+}
+
+/* Builds the stream's next reply into s->pending. */
+static cdx_err s_next_reply(broker_catchup *c, s_stream *s)
+{
+    cdx_catchup_reply rep = {0};
+    memcpy(rep.request_id, s->request_id, sizeof rep.request_id);
+    /* +1: an equivocated seq's second envelope goes with its first */
+    rep.envelopes = calloc(s->max + 1, sizeof *rep.envelopes);
+    if (!rep.envelopes)
+        return CDX_ERR_NOMEM;
+    s_fill f = {.rep = &rep, .max = s->max};
+    cdx_errbuf eb = {0};
+    cdx_err rc = CDX_OK;
+    while (rc == CDX_OK && s->at < s->n_ranges && !f.full) {
+        s_range *r = &s->ranges[s->at];
+        f.last_seq = 0;
+        rc = cdx_log_scan_sender(c->log, r->sender, r->next, r->to, s_fill_visit, &f, &eb);
+        if (rc == CDX_ERR_FULL) {
+            r->next = f.stop_at;
+            rc = CDX_OK;
+        } else if (rc == CDX_OK) {
+            s->at++; /* this sender is done */
+        }
+    }
+    if (rc != CDX_OK) {
+        snprintf(rep.error, sizeof rep.error, "%s", cdx_errbuf_msg(&eb, rc));
+        s->at = s->n_ranges;
+    }
+    rep.done = s->at == s->n_ranges;
+    s->pending_done = rep.done;
+    rc = cdx_catchup_reply_encode(&rep, &s->pending);
+    cdx_catchup_reply_clear(&rep);
+    return rc;
+}
+
+size_t broker_catchup_pump(broker_catchup *c)
+{
+    for (size_t i = 0; i < c->n;) {
+        s_stream *s = c->stream[i];
+        cdx_err rc = s->pending.data ? CDX_OK : s_next_reply(c, s);
+        if (rc == CDX_OK)
+            rc = s_send(c, &s->rid, &s->pending);
+        bool drop = false;
+        if (rc == CDX_OK) {
+            cdx_bytes_free(&s->pending);
+            s->stalled_since_ms = 0;
+            drop = s->pending_done;
+        } else if (rc == CDX_ERR_TIMEOUT) { /* the client is slow: offer it again later */
+            uint64_t now = cdx_now_ms();
+            if (!s->stalled_since_ms)
+                s->stalled_since_ms = now;
+            drop = now - s->stalled_since_ms > S_STALL_MS;
+            if (drop)
+                daemon_log(c->id, "catch-up dropped: the client read nothing for %d s",
+                           S_STALL_MS / 1000);
+        } else { /* gone, or we could not build the reply */
+            drop = true;
+        }
+        if (drop) {
+            s_stream_free(s);
+            c->stream[i] = c->stream[--c->n];
+            continue;
+        }
+        i++;
+    }
+    return c->n;
+}
