@@ -321,10 +321,55 @@ static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally
 /* Commits the verified items in one transaction, then receipts (with the
  * round's refusals), then fan-out of what was new; then writes the round's
  * refusal counts. */
+/* The highest seq a senders snapshot holds for id (0: none). */
+static uint64_t s_had(const cdx_log_sender *s, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s[i].id, id) == 0)
+            return s[i].max_seq;
+    return 0;
+}
+
+/* Envelopes of a round arrived after a gap in their sender's seqs (below
+ * them, above what the log held): every peer is asked for the missing
+ * range at once. The cursor sync would not find a hole below a sender's
+ * highest seq, and a node that uses only this broker would never see it. */
+static void s_fill_gaps(broker *b, const s_item *items, const cdx_log_append_out *out, size_t n,
+                        const cdx_log_sender *before, size_t nb)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!(out[i].flags & CDX_LOG_FLAG_GAP) || out[i].status == CDX_APPEND_DUPLICATE)
+            continue;
+        const cdx_body *body = cdx_envelope_body(items[i].env);
+        uint64_t had = s_had(before, nb, body->sender), to = body->seq - 1;
+        bool later = false; /* one request per sender: up to its last gap of the round */
+        for (size_t j = i + 1; j < n && !later; j++)
+            later = (out[j].flags & CDX_LOG_FLAG_GAP) &&
+                    strcmp(cdx_envelope_body(items[j].env)->sender, body->sender) == 0;
+        if (later || to <= had)
+            continue;
+        cdx_catchup_request q = {.from_seq = had + 1, .to_seq = to, .max_batch = 256};
+        snprintf(q.sender, sizeof q.sender, "%s", body->sender);
+        cdx_bytes req;
+        if (cdx_catchup_request_encode(&q, &req) != CDX_OK)
+            continue;
+        for (size_t k = 0; k < b->n_peers; k++)
+            cdx_sock_send(b->peers[k].cu, &req, 1, 0);
+        cdx_bytes_free(&req);
+        daemon_log(b->cfg.id, "asking %zu peer%s for %s %llu..%llu", b->n_peers,
+                   b->n_peers == 1 ? "" : "s", body->sender, (unsigned long long)(had + 1),
+                   (unsigned long long)to);
+    }
+}
+
 static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
 {
     cdx_log_append_in *in = calloc(n + 1, sizeof *in);
     cdx_log_append_out *out = calloc(n + 1, sizeof *out);
+    cdx_log_sender *before = NULL;
+    size_t nb = 0;
+    if (n && b->n_peers)
+        cdx_log_senders(b->member.log, &before, &nb);
     uint64_t now = cdx_now_ms();
     if (n && in && out) {
         for (size_t i = 0; i < n; i++)
@@ -360,8 +405,11 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
             for (size_t i = 0; i < n; i++)
                 if (out[i].status != CDX_APPEND_DUPLICATE)
                     s_publish(b, items[i].env); /* loops end here: a duplicate goes no further */
+            if (b->n_peers)
+                s_fill_gaps(b, items, out, n, before, nb);
         }
     }
+    free(before);
     s_send_receipts(b, refused); /* refusals, and a round that stored nothing */
     for (size_t i = 0; i < refused->n; i++) {
         cdx_log_count_rejected(b->member.log, refused->reason[i], refused->count[i], NULL);

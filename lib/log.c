@@ -975,6 +975,43 @@ cdx_err cdx_log_scan_sender(cdx_log *log, const char *sender, uint64_t from, uin
     return rc;
 }
 
+cdx_err cdx_log_sender_gaps(cdx_log *log, const char *sender, uint64_t from, uint64_t to,
+                            cdx_log_range *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    if (!cdx_id_valid(sender) || from == 0 || to < from)
+        return from && to < from ? CDX_OK : CDX_ERR_INVALID;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    int mrc = mdb_cursor_open(txn, log->by_sender, &c);
+    if (mrc) {
+        mdb_txn_abort(txn);
+        return s_mdb(NULL, mrc, "gaps");
+    }
+    uint8_t key[CDX_ID_MAX + 9];
+    size_t prefix = strlen(sender) + 1;
+    MDB_val k = s_val(key, s_sender_key(key, sender, from)), d;
+    uint64_t want = from; /* the lowest seq not yet seen */
+    for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); mrc == 0 && *n < cap && want <= to;
+         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != prefix + 8 || memcmp(k.mv_data, key, prefix) != 0)
+            break;
+        uint64_t seq = s_get64((uint8_t *)k.mv_data + prefix);
+        if (seq > want)
+            out[(*n)++] = (cdx_log_range){want, seq - 1 < to ? seq - 1 : to};
+        if (seq >= want)
+            want = seq + 1;
+    }
+    if (want <= to && *n < cap && (mrc == 0 || mrc == MDB_NOTFOUND))
+        out[(*n)++] = (cdx_log_range){want, to};
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return mrc == 0 || mrc == MDB_NOTFOUND ? CDX_OK : s_mdb(NULL, mrc, "gaps");
+}
+
 cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint64_t *index)
 {
     MDB_txn *txn;

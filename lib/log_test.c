@@ -623,6 +623,36 @@ static void test_outbox(void)
         cdx_envelope_destroy(&e[i]);
 }
 
+/* The holes in a sender's seqs, from the (sender, seq) index. */
+static void test_gaps(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/gaps", s_root);
+    cdx_log *log = s_open(dir, false);
+    const uint64_t seqs[] = {1, 2, 4, 5, 8};
+    uint8_t prev[CDX_HASH_BYTES] = {0}, h[CDX_HASH_BYTES];
+    for (size_t i = 0; i < 5; i++) {
+        cdx_envelope *e = s_env(F.ee, seqs[i], seqs[i] > 1 ? prev : NULL, 10, h);
+        cdx_log_append_out out;
+        REQUIRE(s_append1(log, e, &out) == CDX_OK);
+        memcpy(prev, h, CDX_HASH_BYTES);
+        cdx_envelope_destroy(&e);
+    }
+    cdx_log_range r[4];
+    size_t n = 0;
+    CHECK_EQ(cdx_log_sender_gaps(log, "EE", 1, 10, r, 4, &n), CDX_OK);
+    CHECK_EQ(n, 3);
+    CHECK(n == 3 && r[0].from == 3 && r[0].to == 3 && r[1].from == 6 && r[1].to == 7 &&
+          r[2].from == 9 && r[2].to == 10);
+    CHECK_EQ(cdx_log_sender_gaps(log, "EE", 1, 10, r, 2, &n), CDX_OK); /* only room for two */
+    CHECK_EQ(n, 2);
+    CHECK_EQ(cdx_log_sender_gaps(log, "EE", 4, 5, r, 4, &n), CDX_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(cdx_log_sender_gaps(log, "FR", 1, 3, r, 4, &n), CDX_OK); /* none of FR's */
+    CHECK(n == 1 && r[0].from == 1 && r[0].to == 3);
+    cdx_log_destroy(&log);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -633,6 +663,7 @@ int main(void)
     test_tampering(honest);
     test_map();
     test_outbox();
+    test_gaps();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)

@@ -70,8 +70,14 @@ struct node {
 /* ---- receive.c ---- */
 
 /* Asks a broker for what follows our seqs (sender NULL: every sender),
- * or for one sender's range [from, to]. */
-void node__request(node *n, node_link *l, const char *sender, uint64_t from, uint64_t to);
+ * or for one sender's range [from, to] (said in the daemon's log unless
+ * quiet). */
+void node__request(node *n, node_link *l, const char *sender, uint64_t from, uint64_t to,
+                   bool quiet);
+/* Asks every broker again for the holes below each sender's highest seq
+ * (up to 8 ranges a sender): a broker asked before it had them said
+ * nothing, and a cursor sync asks only above the highest. */
+void node__refill(node *n);
 void node__live(node *n, node_link *l);
 void node__catchup(node *n, node_link *l);
 

@@ -110,7 +110,8 @@ int node_run(node *n, volatile sig_atomic_t *stop)
 {
     /* Back from a stop: everything after what the log holds. */
     for (size_t i = 0; i < n->n_links; i++)
-        node__request(n, &n->link[i], NULL, 0, 0);
+        node__request(n, &n->link[i], NULL, 0, 0, true);
+    node__refill(n); /* holes a previous run left */
     node__resend(n); /* what a previous run published but never saw receipted */
     n->next_sync_ms = cdx_now_ms() + n->cfg.sync_ms;
     n->heartbeat_gap_ms = n->cfg.heartbeat_ms;
@@ -128,7 +129,8 @@ int node_run(node *n, volatile sig_atomic_t *stop)
             /* Tail loss: what the live link dropped last, nothing after it
              * reveals; asking now and then does. Cheap when nothing is new. */
             for (size_t i = 0; i < n->n_links; i++)
-                node__request(n, &n->link[i], NULL, 0, 0);
+                node__request(n, &n->link[i], NULL, 0, 0, true);
+            node__refill(n);
             n->next_sync_ms = now + n->cfg.sync_ms;
         }
         cdx_sock *socks[1 + 3 * NODE_MAX_BROKERS] = {n->control};

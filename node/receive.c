@@ -18,7 +18,8 @@
 
 /* Asks a broker for what follows our seqs (sender NULL: every sender),
  * or for one sender's range. */
-void node__request(node *n, node_link *l, const char *sender, uint64_t from, uint64_t to)
+void node__request(node *n, node_link *l, const char *sender, uint64_t from, uint64_t to,
+                   bool quiet)
 {
     cdx_catchup_request q = {.max_batch = 256};
     if (sender) {
@@ -35,10 +36,32 @@ void node__request(node *n, node_link *l, const char *sender, uint64_t from, uin
             n->requested++;
         cdx_bytes_free(&req);
     }
-    if (sender)
+    if (sender && !quiet)
         daemon_log(n->cfg.id, "asking %s for %s %llu..%llu", l->cfg->id, sender,
                    (unsigned long long)from, (unsigned long long)to);
     cdx_catchup_request_clear(&q);
+}
+
+void node__refill(node *n)
+{
+    enum { S_RANGES = 8 };
+    cdx_log_sender *s = NULL;
+    size_t ns = 0;
+    if (cdx_log_senders(n->member.log, &s, &ns) != CDX_OK)
+        return;
+    for (size_t i = 0; i < ns; i++) {
+        if (s[i].count >= s[i].max_seq)
+            continue; /* no hole below its highest seq */
+        cdx_log_range r[S_RANGES];
+        size_t nr = 0;
+        if (cdx_log_sender_gaps(n->member.log, s[i].id, 1, s[i].max_seq, r, S_RANGES, &nr) !=
+            CDX_OK)
+            continue;
+        for (size_t k = 0; k < nr; k++)
+            for (size_t j = 0; j < n->n_links; j++)
+                node__request(n, &n->link[j], s[i].id, r[k].from, r[k].to, true);
+    }
+    free(s);
 }
 
 /* The highest seq the log holds for sender (0: none). */
@@ -90,11 +113,11 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
                     daemon_log(n->cfg.id, "EQUIVOCATION: %s signed two envelopes for seq %llu",
                                b->sender, (unsigned long long)b->seq);
                 if ((out[i].flags & CDX_LOG_FLAG_GAP) && b->seq > had + 1)
-                    node__request(n, l, b->sender, had + 1, b->seq - 1);
+                    node__request(n, l, b->sender, had + 1, b->seq - 1, false);
                 /* A heartbeat names the seq before it: ask for what we lack of it. */
                 uint64_t held = b->seq > had ? b->seq : had;
                 if (b->kind == CDX_PAYLOAD_HEARTBEAT && b->heartbeat.last_seq > held)
-                    node__request(n, l, b->sender, held + 1, b->heartbeat.last_seq);
+                    node__request(n, l, b->sender, held + 1, b->heartbeat.last_seq, false);
             }
         }
     }

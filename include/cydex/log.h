@@ -157,6 +157,15 @@ cdx_err cdx_log_scan(cdx_log *log, uint64_t from, uint64_t to, cdx_log_visit_fn 
 cdx_err cdx_log_scan_sender(cdx_log *log, const char *sender, uint64_t from, uint64_t to,
                             cdx_log_visit_fn fn, void *ctx, cdx_errbuf *eb);
 
+typedef struct cdx_log_range {
+    uint64_t from, to; /* inclusive */
+} cdx_log_range;
+
+/* The seqs of `sender` in [from, to] the log does not hold, as up to cap
+ * ranges in order (*n of them). Reads the (sender, seq) index only. */
+cdx_err cdx_log_sender_gaps(cdx_log *log, const char *sender, uint64_t from, uint64_t to,
+                            cdx_log_range *out, size_t cap, size_t *n);
+
 cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint64_t *index);
 /* The first stored envelope of (sender, seq); CDX_ERR_NOENT if none. */
 cdx_err cdx_log_find_seq(cdx_log *log, const char *sender, uint64_t seq, uint64_t *index);
