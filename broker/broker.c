@@ -41,6 +41,7 @@ struct broker {
     cdx_transport *net;
     cdx_sock *ingress, *fanout, *catchup;
     broker_catchup *serve; /* the streams of the catch-up socket */
+    cdx_bytes roster_seen; /* the last roster update the bus brought, to adopt */
     uint64_t own_seq;
     uint8_t own_hash[CDX_HASH_BYTES];
     uint64_t next_checkpoint_ms, checkpointed_size;
@@ -128,6 +129,7 @@ void broker_destroy(broker **bp)
         return;
     broker *b = *bp;
     broker_catchup_destroy(&b->serve);
+    cdx_bytes_free(&b->roster_seen);
     cdx_sock_destroy(&b->ingress);
     cdx_sock_destroy(&b->fanout);
     cdx_sock_destroy(&b->catchup);
@@ -321,6 +323,39 @@ static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally
 /* Commits the verified items in one transaction, then receipts (with the
  * round's refusals), then fan-out of what was new; then writes the round's
  * refusal counts. */
+/* A roster update logged from the bus is adopted after the round (see
+ * s_adopt_roster): a batch may still be being verified with the old one. */
+static void s_note_roster(broker *b, const cdx_envelope *env)
+{
+    const cdx_body *body = cdx_envelope_body(env);
+    if (body->kind != CDX_PAYLOAD_ROSTER || !body->roster.len)
+        return;
+    cdx_bytes_free(&b->roster_seen);
+    b->roster_seen.data = malloc(body->roster.len);
+    if (b->roster_seen.data) {
+        memcpy(b->roster_seen.data, body->roster.data, body->roster.len);
+        b->roster_seen.len = body->roster.len;
+    }
+}
+
+static void s_adopt_roster(broker *b)
+{
+    if (!b->roster_seen.data)
+        return;
+    cdx_errbuf eb = {0};
+    cdx_roster *next = NULL;
+    cdx_err rc = cdx_roster_decode(&next, b->roster_seen.data, b->roster_seen.len, &eb);
+    if (rc == CDX_OK)
+        rc = daemon_roster_adopt(&b->member, b->net, &next, &eb);
+    if (rc == CDX_OK)
+        daemon_log(b->cfg.id, "roster v%llu in force (from the bus)",
+                   (unsigned long long)cdx_roster_version(b->member.roster));
+    else if (rc != CDX_ERR_ROLLBACK) /* an old one is no news */
+        daemon_log(b->cfg.id, "a roster from the bus was not adopted: %s", cdx_errbuf_msg(&eb, rc));
+    cdx_roster_destroy(&next);
+    cdx_bytes_free(&b->roster_seen);
+}
+
 /* The highest seq a senders snapshot holds for id (0: none). */
 static uint64_t s_had(const cdx_log_sender *s, size_t n, const char *id)
 {
@@ -400,6 +435,8 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
                                (unsigned long long)out[i].index);
                 b->duplicates += dup;
                 b->accepted += !dup;
+                if (!dup)
+                    s_note_roster(b, items[i].env);
             }
             s_send_receipts(b, refused); /* durable: say so, then pass it on */
             for (size_t i = 0; i < n; i++)
@@ -631,27 +668,14 @@ static void s_reload(broker *b)
     cdx_errbuf eb = {0};
     cdx_roster *next = NULL;
     cdx_err rc = cdx_roster_load(&next, b->cfg.roster, &eb);
-    if (rc == CDX_OK && cdx_roster_version(next) == cdx_roster_version(b->member.roster))
-        rc = cdx_errf(&eb, CDX_ERR_ROLLBACK, "the roster file is still version %llu",
-                      (unsigned long long)cdx_roster_version(next));
     if (rc == CDX_OK)
-        rc = cdx_roster_verify(next, b->member.roster, &eb);
+        rc = daemon_roster_adopt(&b->member, b->net, &next, &eb);
     if (rc == CDX_OK)
-        rc = cdx_transport_set_roster(b->net, next);
-    if (rc != CDX_OK) {
+        daemon_log(b->cfg.id, "SIGHUP: roster v%llu in force",
+                   (unsigned long long)cdx_roster_version(b->member.roster));
+    else
         daemon_log(b->cfg.id, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
-        cdx_roster_destroy(&next);
-        return;
-    }
-    cdx_bytes rb;
-    if (cdx_roster_encode(next, &rb) == CDX_OK) {
-        cdx_log_set_roster(b->member.log, rb.data, rb.len, NULL);
-        cdx_bytes_free(&rb);
-    }
-    cdx_roster_destroy(&b->member.roster);
-    b->member.roster = next;
-    daemon_log(b->cfg.id, "SIGHUP: roster v%llu in force",
-               (unsigned long long)cdx_roster_version(next));
+    cdx_roster_destroy(&next);
 }
 
 int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
@@ -695,6 +719,7 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
             if (ready[4 + 2 * i])
                 s_peer_reply(b, &b->peers[i]);
         }
+        s_adopt_roster(b);
     }
     daemon_log(b->cfg.id, "stopping: %llu accepted, %llu duplicates, %llu refused this run",
                (unsigned long long)b->accepted, (unsigned long long)b->duplicates,

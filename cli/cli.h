@@ -102,6 +102,8 @@ int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[
 
 int cmd_keygen(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
+/* cydex roster publish (talks to the node; in cmd_node.c). */
+int cli_roster_publish(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -548,3 +548,29 @@ int cmd_status(int argc, char **argv)
     cdx_bytes frames[1] = {s_b("status")};
     return cli_node_print_json("status", node, frames, 1, json, s_print_status);
 }
+
+int cli_roster_publish(int argc, char **argv)
+{
+    static const char usage[] = "cydex roster publish [--node ipc://PATH] [--json] FILE";
+    const char *node;
+    bool json;
+    int ec = cli_node_json_args(argc, argv, "roster publish", usage,
+                                "Hands a signed roster to the local node, which puts it in force "
+                                "if it is newer\nthan its own and signed by the threshold of the "
+                                "admins in force, and\npublishes it on topic \"roster\": brokers "
+                                "and nodes that hear it do the same.\nExit 0 once the node holds "
+                                "it; 1 refused (older, badly signed, another\nfederation); 66 no "
+                                "such file; 69 no node running.\n",
+                                1, &node, &json);
+    if (ec != CLI_OK)
+        return ec == CLI_DONE ? CLI_OK : ec;
+    cdx_errbuf eb = {0};
+    cdx_bytes roster;
+    cdx_err rc = cli_read_input(argv[optind], 16u << 20, &roster, &eb);
+    if (rc != CDX_OK)
+        return cli_fail("roster publish", rc, &eb);
+    cdx_bytes frames[2] = {s_b("roster"), roster};
+    ec = s_ask("roster publish", node, frames, 2, json);
+    cdx_bytes_free(&roster);
+    return ec;
+}

@@ -5,6 +5,7 @@
  *   revoke  a member from a time    sign    an admin's signature
  *   verify  signatures (and the step from the previous version)
  *   show    text or JSON
+ *   publish through the local node to the federation (cmd_node.c)
  *
  * Every edit drops the signatures (they were over the old bytes) and says
  * so; a roster is only ever written whole and atomically.
@@ -24,7 +25,8 @@ static const char s_usage[] =
     "       cydex roster revoke FILE ID [--at T]\n"
     "       cydex roster sign FILE --key ADMIN.secret [--prev OLD]\n"
     "       cydex roster verify FILE [--prev OLD]\n"
-    "       cydex roster show FILE [--json]";
+    "       cydex roster show FILE [--json]\n"
+    "       cydex roster publish [--node ipc://PATH] [--json] FILE";
 
 typedef struct s_args {
     const char *federation, *out, *from, *key, *prev;
@@ -301,6 +303,8 @@ int cmd_roster(int argc, char **argv)
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
     const char *sub = argv[1];
+    if (strcmp(sub, "publish") == 0)
+        return cli_roster_publish(argc - 1, argv + 1);
     s_args a;
     int ec = s_parse(argc - 1, argv + 1, &a);
     if (ec == -1)

@@ -57,7 +57,24 @@ int daemon_member_open(daemon_member *m, const char *id, const char *key, const 
         cdx_log_opts o = {.owner = id, .map_max = map_max_mb << 20};
         rc = cdx_log_new(&m->log, log, &o, &eb);
     }
+    /* A roster adopted from the bus in an earlier run is newer than the
+     * file's: it passed verification then, and the log is ours. */
     cdx_bytes rb = {0};
+    cdx_roster *stored = NULL;
+    if (rc == CDX_OK && cdx_log_get_roster(m->log, &rb) == CDX_OK &&
+        cdx_roster_decode(&stored, rb.data, rb.len, NULL) == CDX_OK &&
+        cdx_roster_version(stored) > cdx_roster_version(m->roster) &&
+        strcmp(cdx_roster_federation(stored), cdx_roster_federation(m->roster)) == 0 &&
+        cdx_roster_find(stored, id)) {
+        daemon_log(id, "using roster v%llu from the log (the file %s holds v%llu)",
+                   (unsigned long long)cdx_roster_version(stored), roster,
+                   (unsigned long long)cdx_roster_version(m->roster));
+        cdx_roster_destroy(&m->roster);
+        m->roster = stored;
+        stored = NULL;
+    }
+    cdx_roster_destroy(&stored);
+    cdx_bytes_free(&rb);
     if (rc == CDX_OK && (rc = cdx_roster_encode(m->roster, &rb)) == CDX_OK)
         rc = cdx_log_set_roster(m->log, rb.data, rb.len, &eb);
     cdx_bytes_free(&rb);
@@ -66,6 +83,33 @@ int daemon_member_open(daemon_member *m, const char *id, const char *key, const 
     snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
     daemon_member_close(m);
     return rc == CDX_ERR_KEY_PERMS ? 77 : rc == CDX_ERR_IO || rc == CDX_ERR_NOSPACE ? 74 : 78;
+}
+
+cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **next, cdx_errbuf *eb)
+{
+    cdx_err rc = CDX_OK;
+    if (strcmp(cdx_roster_federation(*next), cdx_roster_federation(m->roster)) != 0)
+        rc = cdx_errf(eb, CDX_ERR_POLICY, "a roster of federation %s, not %s",
+                      cdx_roster_federation(*next), cdx_roster_federation(m->roster));
+    if (rc == CDX_OK && cdx_roster_version(*next) <= cdx_roster_version(m->roster))
+        rc = cdx_errf(eb, CDX_ERR_ROLLBACK, "roster v%llu is not newer than v%llu in force",
+                      (unsigned long long)cdx_roster_version(*next),
+                      (unsigned long long)cdx_roster_version(m->roster));
+    if (rc == CDX_OK)
+        rc = cdx_roster_verify(*next, m->roster, eb);
+    if (rc == CDX_OK && net)
+        rc = cdx_transport_set_roster(net, *next);
+    if (rc != CDX_OK)
+        return rc;
+    cdx_bytes rb;
+    if (cdx_roster_encode(*next, &rb) == CDX_OK) {
+        cdx_log_set_roster(m->log, rb.data, rb.len, NULL);
+        cdx_bytes_free(&rb);
+    }
+    cdx_roster_destroy(&m->roster);
+    m->roster = *next;
+    *next = NULL;
+    return CDX_OK;
 }
 
 void daemon_member_close(daemon_member *m)

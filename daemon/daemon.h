@@ -12,6 +12,7 @@
 #include "cydex/catchup.h"
 #include "cydex/cydex.h"
 #include "cydex/log.h"
+#include "cydex/transport.h"
 
 /* ini_parse with the file and line in the message. `handler` is inih's. */
 typedef int (*daemon_ini_fn)(void *user, const char *section, const char *name, const char *value);
@@ -28,12 +29,23 @@ typedef struct daemon_member {
 } daemon_member;
 
 /* Loads the key (it must be `id`'s), the roster (a valid trust anchor that
- * lists `id`), and opens (or creates) the log, storing the roster in it.
+ * lists `id`), and opens (or creates) the log, storing the roster in it;
+ * if the log holds a newer roster of the same federation (adopted in an
+ * earlier run), that one is in force.
  * On failure err says why and the return is an exit code (77 key
  * permissions, 74 I/O, 78 otherwise). */
 int daemon_member_open(daemon_member *m, const char *id, const char *key, const char *roster,
                        const char *log, size_t map_max_mb, char *err, size_t errlen);
 void daemon_member_close(daemon_member *m);
+
+/* Puts *next in force if it is of the same federation, newer than the
+ * roster in force, and signed by the threshold of its admins: the
+ * transport's ZAP (net may be NULL) and the log follow, and *next passes to
+ * m (NULL after). CDX_ERR_ROLLBACK if it is not newer (already known);
+ * otherwise eb says why not. The caller must not be verifying with the old
+ * roster on another thread. */
+cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **next,
+                            cdx_errbuf *eb);
 
 /* Puts q in cursor mode: everything after what the log holds of each
  * sender. On CDX_OK q->after is set (the caller frees it, e.g. with

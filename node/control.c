@@ -116,6 +116,44 @@ static cdx_err s_ack_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
     return rc;
 }
 
+/* ["roster"][SignedRoster]: puts it in force if newer (or takes it as it
+ * is if it is the roster in force), then publishes it on "roster". */
+static cdx_err s_roster_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
+{
+    cdx_msg *m = &o->req;
+    if (m->n != 3)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "roster takes one signed roster");
+    cdx_roster *next = NULL;
+    cdx_err rc = cdx_roster_decode(&next, m->frame[2].data, m->frame[2].len, eb);
+    if (rc == CDX_OK && cdx_roster_version(next) != cdx_roster_version(n->member.roster)) {
+        rc = daemon_roster_adopt(&n->member, n->net, &next, eb);
+        if (rc == CDX_OK)
+            daemon_log(n->cfg.id, "roster v%llu in force (from the control socket)",
+                       (unsigned long long)cdx_roster_version(n->member.roster));
+    } else if (rc == CDX_OK) { /* the one in force, published again: it must be that one */
+        cdx_bytes mine = {0};
+        if (cdx_roster_encode(n->member.roster, &mine) != CDX_OK || mine.len != m->frame[2].len ||
+            memcmp(mine.data, m->frame[2].data, mine.len) != 0)
+            rc = cdx_errf(eb, CDX_ERR_ROLLBACK, "roster v%llu differs from the one in force",
+                          (unsigned long long)cdx_roster_version(next));
+        cdx_bytes_free(&mine);
+    }
+    cdx_roster_destroy(&next);
+    cdx_body b = {.kind = CDX_PAYLOAD_ROSTER};
+    if (rc == CDX_OK) {
+        b.roster.data = malloc(m->frame[2].len);
+        rc = b.roster.data ? CDX_OK : CDX_ERR_NOMEM;
+    }
+    if (rc == CDX_OK) {
+        memcpy(b.roster.data, m->frame[2].data, m->frame[2].len);
+        b.roster.len = m->frame[2].len;
+        node__own_header(n, c, &b, "roster");
+        rc = node__sign(n, c, &b, o, eb);
+    }
+    cdx_body_clear(&b);
+    return rc;
+}
+
 static void s_reply_ok(node *n, const node_out *o)
 {
     char hex[2 * CDX_HASH_BYTES + 1], s_seq[24];
@@ -288,6 +326,8 @@ void node__control(node *n)
             rc = s_publish_req(n, &chain, o, &eb);
         else if (s_is(m, "ack"))
             rc = s_ack_req(n, &chain, o, &eb);
+        else if (s_is(m, "roster"))
+            rc = s_roster_req(n, &chain, o, &eb);
         else
             cdx_errf(&eb, rc, "unknown request");
         if (rc != CDX_OK) {

@@ -8,7 +8,7 @@
 #include "daemon.h"
 #include "node.h"
 
-static volatile sig_atomic_t s_stop;
+static volatile sig_atomic_t s_stop, s_reload;
 
 static const char s_usage[] =
     "usage: cydex-node -c node.conf [-T]\n\n"
@@ -16,7 +16,8 @@ static const char s_usage[] =
     "verifies and logs each once, and fetches whatever it missed.\n\n"
     "  -c FILE   the configuration (INI: [node] and one [broker.NAME] each)\n"
     "  -T        check the configuration and keys, then exit\n\n"
-    "SIGTERM/SIGINT stop it cleanly. Exit codes: 0 stopped; 64 usage; 74 I/O;\n"
+    "SIGTERM/SIGINT stop it cleanly; SIGHUP re-reads the roster file. Exit codes: 0 stopped; 64 "
+    "usage; 74 I/O;\n"
     "77 key readable by others; 78 configuration error.\n";
 
 int main(int argc, char **argv)
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cydex-node: %s\n", err);
         return 78;
     }
-    daemon_signals(&s_stop, NULL);
+    daemon_signals(&s_stop, &s_reload);
     node *n = NULL;
     int ec = node_new(&n, &cfg, err, sizeof err);
     if (ec != 0) {
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
         node_destroy(&n);
         return 0;
     }
-    ec = node_run(n, &s_stop);
+    ec = node_run(n, &s_stop, &s_reload);
     node_destroy(&n);
     return ec;
 }

@@ -106,7 +106,22 @@ void node_destroy(node **np)
     *np = NULL;
 }
 
-int node_run(node *n, volatile sig_atomic_t *stop)
+static void s_reload(node *n)
+{
+    cdx_errbuf eb = {0};
+    cdx_roster *next = NULL;
+    cdx_err rc = cdx_roster_load(&next, n->cfg.roster, &eb);
+    if (rc == CDX_OK)
+        rc = daemon_roster_adopt(&n->member, n->net, &next, &eb);
+    if (rc == CDX_OK)
+        daemon_log(n->cfg.id, "SIGHUP: roster v%llu in force",
+                   (unsigned long long)cdx_roster_version(n->member.roster));
+    else
+        daemon_log(n->cfg.id, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
+    cdx_roster_destroy(&next);
+}
+
+int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
     /* Back from a stop: everything after what the log holds. */
     for (size_t i = 0; i < n->n_links; i++)
@@ -118,6 +133,10 @@ int node_run(node *n, volatile sig_atomic_t *stop)
     n->next_heartbeat_ms = cdx_now_ms() + n->cfg.heartbeat_ms;
     n->next_checkpoint_ms = cdx_now_ms() + n->cfg.checkpoint_ms;
     while (!*stop) {
+        if (reload && *reload) {
+            *reload = 0;
+            s_reload(n);
+        }
         uint64_t now = cdx_now_ms();
         if (now >= n->next_resend_ms)
             node__resend(n);

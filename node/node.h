@@ -17,7 +17,10 @@ typedef struct node node;
 
 /* On failure err says why; the return is an exit code (78, 77, 74, 70). */
 int node_new(node **out, const node_config *c, char *err, size_t errlen);
-int node_run(node *n, volatile sig_atomic_t *stop);
+/* Serves until *stop; *reload (SIGHUP) re-reads the roster file and puts it
+ * in force if it is newer and signed by the threshold of the admins in
+ * force. */
+int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 void node_destroy(node **n);
 
 #endif

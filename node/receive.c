@@ -73,6 +73,24 @@ static uint64_t s_max_seq(const cdx_log_sender *s, size_t n, const char *sender)
     return 0;
 }
 
+/* A roster update the bus brought: in force if newer and signed by the
+ * threshold of the admins in force (the envelopes in hand stay verified). */
+static void s_adopt_roster(node *n, const cdx_body *b)
+{
+    cdx_errbuf eb = {0};
+    cdx_roster *next = NULL;
+    cdx_err rc = cdx_roster_decode(&next, b->roster.data, b->roster.len, &eb);
+    if (rc == CDX_OK)
+        rc = daemon_roster_adopt(&n->member, n->net, &next, &eb);
+    if (rc == CDX_OK)
+        daemon_log(n->cfg.id, "roster v%llu in force (published by %s)",
+                   (unsigned long long)cdx_roster_version(n->member.roster), b->sender);
+    else if (rc != CDX_ERR_ROLLBACK)
+        daemon_log(n->cfg.id, "a roster from %s was not adopted: %s", b->sender,
+                   cdx_errbuf_msg(&eb, rc));
+    cdx_roster_destroy(&next);
+}
+
 /* Logs verified envelopes in one transaction (with the auto-acks they
  * call for) and asks for what they show is missing. */
 static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
@@ -116,6 +134,8 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
                     node__request(n, l, b->sender, had + 1, b->seq - 1, false);
                 /* A heartbeat names the seq before it: ask for what we lack of it. */
                 uint64_t held = b->seq > had ? b->seq : had;
+                if (b->kind == CDX_PAYLOAD_ROSTER && out[i].status == CDX_APPEND_STORED)
+                    s_adopt_roster(n, b);
                 if (b->kind == CDX_PAYLOAD_HEARTBEAT && b->heartbeat.last_seq > held)
                     node__request(n, l, b->sender, held + 1, b->heartbeat.last_seq, false);
             }
