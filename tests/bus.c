@@ -74,6 +74,19 @@ void bus_folder(char dir[256], const cdx_roster *roster, const cdx_identity *con
     REQUIRE(cdx_roster_save(roster, bus_path(dir, "roster.bin"), NULL) == CDX_OK);
 }
 
+void bus_write_alerts(const char *path, int n, size_t desc_len)
+{
+    FILE *f = fopen(path, "w");
+    char *desc = malloc(desc_len + 1);
+    REQUIRE(f != NULL && desc != NULL);
+    memset(desc, 'x', desc_len);
+    desc[desc_len] = '\0';
+    for (int i = 0; i < n; i++)
+        fprintf(f, "{\"title\":\"Wave %d\",\"tlp\":\"GREEN\",\"description\":\"%s\"}\n", i, desc);
+    fclose(f);
+    free(desc);
+}
+
 void bus_endpoint(char out[256], const char *dir, const char *name, const char *what)
 {
     snprintf(out, 256, "ipc://%s/%s-%s", dir, name, what);

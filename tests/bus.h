@@ -19,6 +19,10 @@ void bus_folder(char dir[256], const cdx_roster *roster, const cdx_identity *con
 /* "DIR/NAME", in one of 8 buffers used in turn. */
 char *bus_path(const char *dir, const char *name);
 
+/* Writes n TLP:GREEN alerts titled "Wave I", each with a description of
+ * desc_len bytes, one JSON object per line (for cydex publish --lines). */
+void bus_write_alerts(const char *path, int n, size_t desc_len);
+
 /* Writes `conf` to DIR/NAME.conf and starts CDX_BIN/prog -c it, stderr to
  * DIR/NAME.log; registered to be killed if the test stops early. Waits
  * (bounded) until `ready_file` exists, if given. */

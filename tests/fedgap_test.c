@@ -33,16 +33,7 @@ int main(void)
     bus_folder(s_dir, F.roster, ids, 5);
     proc_capture cap;
     proc_capture_init(&cap, s_dir);
-    FILE *f = fopen(s_p("alerts.jsonl"), "w");
-    REQUIRE(f != NULL);
-    char *desc = malloc(DESC + 1);
-    REQUIRE(desc != NULL);
-    memset(desc, 'x', DESC);
-    desc[DESC] = '\0';
-    for (int i = 0; i < N; i++)
-        fprintf(f, "{\"title\":\"Wave %d\",\"tlp\":\"GREEN\",\"description\":\"%s\"}\n", i, desc);
-    fclose(f);
-    free(desc);
+    bus_write_alerts(s_p("alerts.jsonl"), N, DESC);
 
     char alpha_conf[1024], beta_conf[1024];
     bus_peer_conf(alpha_conf, sizeof alpha_conf, s_dir, "beta", "broker.beta");

@@ -56,16 +56,7 @@ int main(void)
 
     /* N alerts of 12 KB, one per line: 5 MB, far past 20 queued and what
      * the kernel buffers. */
-    FILE *f = fopen(s_p("alerts.jsonl"), "w");
-    REQUIRE(f != NULL);
-    char *desc = malloc(DESC + 1);
-    REQUIRE(desc != NULL);
-    memset(desc, 'x', DESC);
-    desc[DESC] = '\0';
-    for (int i = 0; i < N; i++)
-        fprintf(f, "{\"title\":\"Wave %d\",\"tlp\":\"GREEN\",\"description\":\"%s\"}\n", i, desc);
-    fclose(f);
-    free(desc);
+    bus_write_alerts(s_p("alerts.jsonl"), N, DESC);
 
     pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha", "fanout_hwm = 20");
     pid_t ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "ack,sth",
