@@ -268,7 +268,7 @@ int cmd_list(int argc, char **argv)
     if (optind != argc)
         return cli_usage("list", usage, "unexpected argument '%s'", argv[optind]);
     cdx_bytes f[3] = {s_b("alerts"), s_b(unacked ? "unacked" : "all"), s_b(limit)};
-    return cli_node_print_json("list", node, f, 3, json, cli_print_alert_list);
+    return cli_node_print_json("list", cli_node_path(node), f, 3, json, cli_print_alert_list);
 }
 
 static void s_print_show(const json_t *o)

@@ -194,9 +194,9 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "ack", "--node", s_fr, "--stage",
                               "investigating", "--note", "checking our hospitals", id_a, NULL),
              0);
-    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "list", "--node", s_fr, "--unacked", "--json",
-                              NULL),
-             0);
+    setenv("CYDEX_NODE", s_fr, 1); /* instead of --node, as an operator's shell would */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "list", "--unacked", "--json", NULL), 0);
+    unsetenv("CYDEX_NODE");
     HAS("\"total\":4");
     CHECK(strstr(s_cap.out, id_a) == NULL);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "ack", "--node", s_fr, "--stage", "received",
