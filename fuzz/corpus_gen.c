@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cydex/catchup.h"
+#include "cydex/receipt.h"
 #include "fixture.h"
 
 static const char *s_root;
@@ -116,6 +118,42 @@ int main(int argc, char **argv)
     s_put("json", "member.json", json, strlen(json));
     free(json);
     s_put("json", "broken.json", "{\"title\":", 9);
+    /* The broker protocol's other messages: a receipt about three
+     * envelopes, a catch-up request by cursors, a reply carrying two. */
+    {
+        cdx_receipt r[3] = {0};
+        for (int i = 0; i < 3; i++) {
+            strcpy(r[i].broker, "broker.alpha");
+            r[i].envelope_hash[0] = (uint8_t)i;
+            r[i].status = i == 2 ? CDX_RECEIPT_REJECTED : CDX_RECEIPT_ACCEPTED;
+            r[i].log_index = 10 + (uint64_t)i;
+            r[i].committed_at_ms = FIXTURE_T0;
+        }
+        strcpy(r[2].reason, "bad-signature");
+        cdx_bytes out;
+        if (cdx_receipt_sign_many(r, 3, F.broker, &out) == CDX_OK) {
+            s_put("envelope", "receipt-3", out.data, out.len);
+            cdx_bytes_free(&out);
+        }
+        cdx_cursor after[2] = {{.sender = "EE", .last_seq = 4}, {.sender = "FR", .last_seq = 1}};
+        cdx_catchup_request q = {.after = after, .n_after = 2, .max_batch = 256};
+        if (cdx_catchup_request_encode(&q, &out) == CDX_OK) {
+            s_put("envelope", "catchup-request", out.data, out.len);
+            cdx_bytes_free(&out);
+        }
+        cdx_bytes envs[2];
+        cdx_catchup_reply rep = {.envelopes = envs, .n = 0, .done = true};
+        for (uint64_t seq = 1; seq <= 2; seq++)
+            if (fixture_sign_alert(F.ee, seq, seq > 1 ? h : NULL, FIXTURE_T0, 40, &envs[rep.n],
+                                   h) == CDX_OK)
+                rep.n++;
+        if (cdx_catchup_reply_encode(&rep, &out) == CDX_OK) {
+            s_put("envelope", "catchup-reply", out.data, out.len);
+            cdx_bytes_free(&out);
+        }
+        for (size_t i = 0; i < rep.n; i++)
+            cdx_bytes_free(&envs[i]);
+    }
     fixture_free(&F);
     return 0;
 }

@@ -1,9 +1,12 @@
-/* libFuzzer target: envelope decode + verify + open, and roster decode +
- * verify, on arbitrary bytes. Nothing may crash, leak or read out of
+/* libFuzzer target: envelope decode + verify + open, roster decode +
+ * verify, and the broker protocol's receipts and catch-up requests and
+ * replies, on arbitrary bytes. Nothing may crash, leak or read out of
  * bounds; the fixture's roster and keys make valid corpus entries reach
  * the deep paths (verified bodies, sealed alerts). */
 #include <stdlib.h>
 
+#include "cydex/catchup.h"
+#include "cydex/receipt.h"
 #include "fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,5 +53,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(json);
     }
     cdx_roster_destroy(&r);
+    cdx_receipt *rc = NULL;
+    size_t n = 0;
+    if (cdx_receipt_verify_many(&rc, &n, f->roster, data, size, NULL) == CDX_OK)
+        free(rc);
+    cdx_catchup_request q;
+    if (cdx_catchup_request_decode(&q, data, size, NULL) == CDX_OK)
+        cdx_catchup_request_clear(&q);
+    cdx_catchup_reply rep;
+    if (cdx_catchup_reply_decode(&rep, data, size, NULL) == CDX_OK) {
+        for (size_t i = 0; i < rep.n; i++) { /* as a node handles a reply */
+            cdx_envelope *env = NULL;
+            if (cdx_envelope_verify(&env, f->roster, rep.envelopes[i].data, rep.envelopes[i].len,
+                                    NULL, NULL) == CDX_OK)
+                s_exercise(env, f);
+            cdx_envelope_destroy(&env);
+        }
+        cdx_catchup_reply_clear(&rep);
+    }
     return 0;
 }
