@@ -1,13 +1,17 @@
 /* cydex demo, live: two brokers (peered) and three nodes (each connected
- * to both) on this machine, over ipc:// sockets in the demo's folder. EE
+ * to both) on this machine, the brokers on 127.0.0.1 ports the kernel
+ * says are free (the nodes' control sockets are ipc:// in their folders). EE
  * publishes a TLP:GREEN alert and a TLP:AMBER alert sealed to FR; FR and
  * DE acknowledge; broker.alpha is killed with SIGKILL and EE publishes
  * again, delivered through broker.beta; every log is audited; a table says
  * who received, could read and acknowledged what. Every process it starts
  * is stopped by its PID, whatever happens; every wait is bounded. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,7 +28,46 @@ typedef struct s_live {
     char bin[4096];
     pid_t pid[S_MAX_PROCS];
     const char *name[S_MAX_PROCS];
+    int port[2][3]; /* broker.alpha, broker.beta: ingress, fan-out, catch-up */
 } s_live;
+
+static const char *s_brokers[2] = {"broker.alpha", "broker.beta"};
+
+/* A TCP port on 127.0.0.1 that nobody listens on now (the kernel's pick);
+ * -1 if there is none. */
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* Whether something accepts connections on 127.0.0.1:port, waiting a
+ * bounded while for it. */
+static bool s_wait_port(int port)
+{
+    for (int i = 0; i < 500; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bool up = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (up)
+            return true;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
 
 static void s_nap(int ms)
 {
@@ -90,7 +133,7 @@ static pid_t s_spawn(s_live *l, int slot, const char *id, const char *prog, cons
         l->pid[slot] = pid;
         l->name[slot] = id;
     }
-    return pid > 0 && s_wait_file(ready) ? pid : -1;
+    return pid > 0 && (!ready || s_wait_file(ready)) ? pid : -1;
 }
 
 static int s_stop(s_live *l, int slot, int sig)
@@ -118,16 +161,23 @@ static void s_ep(char out[4400], const demo *d, const char *id, const char *what
     snprintf(out, 4400, "ipc://%s/%s/%s", d->dir, id, what);
 }
 
-static bool s_start_broker(s_live *l, int slot, const char *id, const char *peer)
+/* Broker b's endpoint for role r, on 127.0.0.1. */
+static void s_tcp(char out[64], const s_live *l, int b, int r)
+{
+    snprintf(out, 64, "tcp://127.0.0.1:%d", l->port[b][r]);
+}
+
+static bool s_start_broker(s_live *l, int slot, int me)
 {
     demo *d = l->d;
-    char in[4400], fan[4400], cu[4400], pfan[4400], pcu[4400];
-    s_ep(in, d, id, "ingress");
-    s_ep(fan, d, id, "fanout");
-    s_ep(cu, d, id, "catchup");
-    s_ep(pfan, d, peer, "fanout");
-    s_ep(pcu, d, peer, "catchup");
-    size_t cap = 8 * 4400 + 1024;
+    const char *id = s_brokers[me], *peer = s_brokers[1 - me];
+    char in[64], fan[64], cu[64], pfan[64], pcu[64];
+    s_tcp(in, l, me, 0);
+    s_tcp(fan, l, me, 1);
+    s_tcp(cu, l, me, 2);
+    s_tcp(pfan, l, 1 - me, 1);
+    s_tcp(pcu, l, 1 - me, 2);
+    size_t cap = 4 * 4400 + 1024;
     char *conf = malloc(cap);
     if (!conf)
         return false;
@@ -136,7 +186,9 @@ static bool s_start_broker(s_live *l, int slot, const char *id, const char *peer
              "ingress = %s\nfanout = %s\ncatchup = %s\ncheckpoint_ms = 1000\n"
              "peer_sync_ms = 500\n[peer.other]\nid = %s\nfanout = %s\ncatchup = %s\n",
              id, d->dir, id, id, d->dir, s_path(d, id, "log"), in, fan, cu, peer, pfan, pcu);
-    bool ok = s_spawn(l, slot, id, "cydex-broker", conf, in + 6) > 0;
+    bool ok = s_spawn(l, slot, id, "cydex-broker", conf, NULL) > 0;
+    for (int r = 0; ok && r < 3; r++)
+        ok = s_wait_port(l->port[me][r]);
     free(conf);
     return ok;
 }
@@ -144,17 +196,14 @@ static bool s_start_broker(s_live *l, int slot, const char *id, const char *peer
 static bool s_start_node(s_live *l, int slot, const char *id)
 {
     demo *d = l->d;
-    char ctl[4400], b[2][3][4400];
-    size_t cap = 9 * 4400 + 1024;
+    char ctl[4400], b[2][3][64];
+    size_t cap = 4 * 4400 + 1024;
     char *conf = malloc(cap);
     if (!conf)
         return false;
-    const char *brokers[2] = {"broker.alpha", "broker.beta"};
-    for (int i = 0; i < 2; i++) {
-        s_ep(b[i][0], d, brokers[i], "ingress");
-        s_ep(b[i][1], d, brokers[i], "fanout");
-        s_ep(b[i][2], d, brokers[i], "catchup");
-    }
+    for (int i = 0; i < 2; i++)
+        for (int r = 0; r < 3; r++)
+            s_tcp(b[i][r], l, i, r);
     s_ep(ctl, d, id, "control");
     snprintf(conf, cap,
              "[node]\nid = %s\nkey = %s/%s/%s.secret\nroster = %s/roster.bin\nlog = %s\n"
@@ -315,13 +364,25 @@ void demo_live(demo *d)
 {
     s_live l = {.d = d};
     demo_step("8. A live federation: two brokers, peered, and three nodes");
-    bool ok = s_find_bin(&l) && s_start_broker(&l, 0, "broker.alpha", "broker.beta") &&
-              s_start_broker(&l, 1, "broker.beta", "broker.alpha") && s_start_node(&l, 2, "EE") &&
-              s_start_node(&l, 3, "FR") && s_start_node(&l, 4, "DE");
+    bool ports = true;
+    for (int b = 0; b < 2; b++)
+        for (int r = 0; r < 3; r++) {
+            l.port[b][r] = s_free_port();
+            for (int o = 0; o < b * 3 + r && ports; o++) /* the kernel may pick one twice */
+                ports = l.port[o / 3][o % 3] != l.port[b][r];
+            ports = ports && l.port[b][r] > 0;
+        }
+    bool ok = ports && s_find_bin(&l) && s_start_broker(&l, 0, 0) && s_start_broker(&l, 1, 1) &&
+              s_start_node(&l, 2, "EE") && s_start_node(&l, 3, "FR") && s_start_node(&l, 4, "DE");
     demo_expect(d, ok,
                 "broker.alpha, broker.beta, and the nodes of EE, FR and DE are up "
                 "(logs in %s/<id>/log)",
                 d->dir);
+    if (ok)
+        printf("        broker.alpha on 127.0.0.1:%d/%d/%d, broker.beta on 127.0.0.1:%d/%d/%d "
+               "(ingress/fan-out/catch-up, CURVE); each node's control socket is ipc in its "
+               "folder\n",
+               l.port[0][0], l.port[0][1], l.port[0][2], l.port[1][0], l.port[1][1], l.port[1][2]);
     char alerts[3][65] = {"", "", ""};
     const char *labels[3] = {"1 TLP:GREEN ransomware wave", "2 TLP:AMBER sealed to FR",
                              "3 TLP:GREEN update, via beta"};
