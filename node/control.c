@@ -98,8 +98,8 @@ static cdx_err s_ack_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
     if (rc == CDX_OK && cdx_ack_stage_parse(stage, &b.ack.stage) != CDX_OK)
         rc = cdx_errf(eb, CDX_ERR_FORMAT, "unknown stage \"%s\"", stage);
     if (rc == CDX_OK)
-        rc =
-            node_query_resolve(n->member.log, n->member.me, which, b.ack.alert_hash, &found_id, eb);
+        rc = node_query_resolve(n->member.log, n->member.me, n->queries, which, b.ack.alert_hash,
+                                &found_id, eb);
     if (rc == CDX_OK) {
         b.ack.note = s_frame_str(&m->frame[4]);
         b.ack.alert_id = m->frame[5].len || !found_id ? s_frame_str(&m->frame[5]) : found_id;
@@ -263,7 +263,7 @@ static bool s_query(node *n, const cdx_msg *m)
         bool show = s_is(m, "show");
         char *a = s_frame_str(&m->frame[2]), *b = show ? NULL : s_frame_str(&m->frame[3]);
         uint64_t limit = 0;
-        node_alert_query q = {.self = n->cfg.id};
+        node_alert_query q = {0};
         if (!a || (!show && !b))
             rc = CDX_ERR_NOMEM;
         else if (show)
@@ -273,7 +273,7 @@ static bool s_query(node *n, const cdx_msg *m)
         q.unacked = a && strcmp(a, "unacked") == 0;
         q.limit = (size_t)limit;
         if (rc == CDX_OK)
-            rc = node_query_alerts(n->member.log, &keys, &q, &json, &eb);
+            rc = node_query_alerts(n->member.log, &keys, n->queries, &q, &json, &eb);
         free(a);
         free(b);
     } else if (s_is_read(m)) {

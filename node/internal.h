@@ -60,7 +60,8 @@ struct node {
     unsigned verify_threads;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
     node_live live;
-    struct { /* a control round's room, NODE_CONTROL_BATCH each */
+    struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */
+    struct {                          /* a control round's room, NODE_CONTROL_BATCH each */
         node_out *out;
         cdx_log_append_in *in;
         cdx_log_append_out *res;

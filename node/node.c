@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "query.h"
 
 int node_new(node **out, const node_config *c, char *err, size_t errlen)
 {
@@ -28,6 +29,10 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     n->live.envs = calloc(NODE_LIVE_BATCH, sizeof *n->live.envs);
     if (!n->round.out || !n->round.in || !n->round.res || !n->live.msgs || !n->live.jobs ||
         !n->live.topics || !n->live.envs) {
+        node_destroy(&n);
+        return 70;
+    }
+    if (node_query_cache_new(&n->queries, c->id) != CDX_OK) {
         node_destroy(&n);
         return 70;
     }
@@ -95,6 +100,7 @@ void node_destroy(node **np)
     }
     cdx_transport_destroy(&n->net);
     daemon_member_close(&n->member);
+    node_query_cache_destroy(&n->queries);
     free(n->live.msgs);
     free(n->live.jobs);
     free(n->live.topics);

@@ -1,10 +1,11 @@
 /* Read-only questions about the node's log (see query.h).
  *
- * Listing alerts with their acknowledgements takes one pass over the log
- * that keeps only small references (hash, index, who, stage); the entries
- * that are shown are read again by index to print them. Memory is thus
- * O(alerts + acks) small records, not O(log bytes). The log's entries were
- * verified when they arrived; here they are only decoded.
+ * Alerts and acknowledgements are known through a cache of small records
+ * (hash, index, who; an alert's id once known) that each question first
+ * brings up to date by reading only the entries logged since the last one;
+ * the entries that are shown are read again by index to print them.
+ * Memory is O(alerts + acks) small records, not O(log bytes). The log's
+ * entries were verified when they arrived; here they are only decoded.
  */
 #include "query.h"
 
@@ -16,7 +17,9 @@
 typedef struct s_alert_ref {
     uint8_t hash[CDX_HASH_BYTES];
     uint64_t index;
-    bool from_self, readable, acked_by_self, matches;
+    bool from_self, readable, acked_by_self, sealed;
+    bool id_known; /* id holds the alert's id (public ones at once, sealed ones once opened) */
+    char id[40];
 } s_alert_ref;
 
 typedef struct s_ack_ref {
@@ -25,16 +28,34 @@ typedef struct s_ack_ref {
     bool by_self;
 } s_ack_ref;
 
-typedef struct s_scan {
-    const node_alert_query *q;
-    const cdx_identity *me;
-    bool which_is_hash;
-    uint8_t which_hash[CDX_HASH_BYTES];
+struct node_query_cache {
+    char self[CDX_ID_MAX + 1];
+    uint64_t upto; /* entries read so far */
     s_alert_ref *alert;
     size_t n_alert, cap_alert;
-    s_ack_ref *ack;
+    s_ack_ref *ack; /* sorted by alert hash, then index, after each refresh */
     size_t n_ack, cap_ack;
-} s_scan;
+    size_t new_self_acks; /* during a refresh */
+};
+
+cdx_err node_query_cache_new(node_query_cache **out, const char *self)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return CDX_ERR_NOMEM;
+    snprintf((*out)->self, sizeof(*out)->self, "%s", self);
+    return CDX_OK;
+}
+
+void node_query_cache_destroy(node_query_cache **c)
+{
+    if (!c || !*c)
+        return;
+    free((*c)->alert);
+    free((*c)->ack);
+    free(*c);
+    *c = NULL;
+}
 
 static bool s_is_recipient(const cdx_body *b, const char *self)
 {
@@ -83,39 +104,37 @@ static bool s_grow(void **p, size_t *cap, size_t n, size_t size)
 
 static cdx_err s_visit(void *ctx, cdx_log_entry *e)
 {
-    s_scan *s = ctx;
+    node_query_cache *c = ctx;
     cdx_envelope *env = NULL;
     if (cdx_envelope_inspect(&env, e->envelope.data, e->envelope.len, NULL) != CDX_OK)
         return CDX_OK; /* the auditor's business; nothing to list */
     const cdx_body *b = cdx_envelope_body(env);
     cdx_err rc = CDX_OK;
     if (b->kind == CDX_PAYLOAD_ALERT || b->kind == CDX_PAYLOAD_SEALED) {
-        if (!s_grow((void **)&s->alert, &s->cap_alert, s->n_alert, sizeof *s->alert)) {
+        if (!s_grow((void **)&c->alert, &c->cap_alert, c->n_alert, sizeof *c->alert)) {
             rc = CDX_ERR_NOMEM;
         } else {
-            s_alert_ref *a = &s->alert[s->n_alert++];
+            s_alert_ref *a = &c->alert[c->n_alert++];
             memset(a, 0, sizeof *a);
             memcpy(a->hash, cdx_envelope_hash(env), CDX_HASH_BYTES);
             a->index = e->index;
-            a->from_self = strcmp(b->sender, s->q->self) == 0;
-            a->readable = b->kind == CDX_PAYLOAD_ALERT || s_is_recipient(b, s->q->self);
-            if (s->which_is_hash) {
-                a->matches = memcmp(a->hash, s->which_hash, CDX_HASH_BYTES) == 0;
-            } else if (s->q->which && a->readable) {
-                cdx_alert opened = {0};
-                const cdx_alert *al = s_readable(env, s->me, &opened);
-                a->matches = al && al->id && strcmp(al->id, s->q->which) == 0;
-                cdx_alert_clear(&opened);
+            a->from_self = strcmp(b->sender, c->self) == 0;
+            a->sealed = b->kind == CDX_PAYLOAD_SEALED;
+            a->readable = !a->sealed || s_is_recipient(b, c->self);
+            if (!a->sealed && b->alert.id && strlen(b->alert.id) < sizeof a->id) {
+                strcpy(a->id, b->alert.id);
+                a->id_known = true;
             }
         }
     } else if (b->kind == CDX_PAYLOAD_ACK) {
-        if (!s_grow((void **)&s->ack, &s->cap_ack, s->n_ack, sizeof *s->ack)) {
+        if (!s_grow((void **)&c->ack, &c->cap_ack, c->n_ack, sizeof *c->ack)) {
             rc = CDX_ERR_NOMEM;
         } else {
-            s_ack_ref *k = &s->ack[s->n_ack++];
+            s_ack_ref *k = &c->ack[c->n_ack++];
             memcpy(k->alert, b->ack.alert_hash, CDX_HASH_BYTES);
             k->index = e->index;
-            k->by_self = strcmp(b->sender, s->q->self) == 0;
+            k->by_self = strcmp(b->sender, c->self) == 0;
+            c->new_self_acks += k->by_self;
         }
     }
     cdx_envelope_destroy(&env);
@@ -130,7 +149,7 @@ static int s_cmp_ack(const void *x, const void *y)
 }
 
 /* The first ack of `hash` in the sorted acks, and how many there are. */
-static size_t s_acks_of(const s_scan *s, const uint8_t *hash, size_t *count)
+static size_t s_acks_of(const node_query_cache *s, const uint8_t *hash, size_t *count)
 {
     size_t lo = 0, hi = s->n_ack;
     while (lo < hi) {
@@ -181,7 +200,7 @@ static json_t *s_ack_json(cdx_log *log, uint64_t index)
 }
 
 /* One alert as list and show print it; with `whole`, the log entry too. */
-static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const s_scan *s,
+static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const node_query_cache *s,
                             const s_alert_ref *a, bool whole)
 {
     cdx_log_entry e = {0};
@@ -222,56 +241,104 @@ static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const s_scan
     return o;
 }
 
-static bool s_selected(const s_scan *s, const s_alert_ref *a)
+/* Reads what the log logged since the last refresh into the cache. */
+static cdx_err s_refresh(cdx_log *log, node_query_cache *c, cdx_errbuf *eb)
 {
-    if (s->q->which)
-        return a->matches;
-    return !s->q->unacked || (!a->from_self && a->readable && !a->acked_by_self);
-}
-
-static cdx_err s_run_scan(cdx_log *log, s_scan *s, cdx_errbuf *eb)
-{
-    if (s->q->which && strlen(s->q->which) == 2 * CDX_HASH_BYTES &&
-        cdx_hex_decode(s->which_hash, CDX_HASH_BYTES, s->q->which) == CDX_OK)
-        s->which_is_hash = true;
-    cdx_err rc = cdx_log_scan(log, 0, UINT64_MAX, s_visit, s, eb);
-    if (rc != CDX_OK)
+    uint64_t size = 0;
+    cdx_err rc = cdx_log_size(log, &size);
+    if (rc != CDX_OK || size <= c->upto)
         return rc;
-    if (s->n_ack)
-        qsort(s->ack, s->n_ack, sizeof *s->ack, s_cmp_ack);
-    for (size_t i = 0; i < s->n_alert; i++) {
-        size_t n, first = s_acks_of(s, s->alert[i].hash, &n);
-        for (size_t j = 0; j < n && !s->alert[i].acked_by_self; j++)
-            s->alert[i].acked_by_self = s->ack[first + j].by_self;
+    size_t first_alert = c->n_alert, first_ack = c->n_ack;
+    c->new_self_acks = 0;
+    rc = cdx_log_scan(log, c->upto, size, s_visit, c, eb);
+    if (rc != CDX_OK) { /* forget the partial read: the next question reads it again */
+        c->n_alert = first_alert;
+        c->n_ack = first_ack;
+        return rc;
+    }
+    c->upto = size;
+    if (c->n_ack > first_ack)
+        qsort(c->ack, c->n_ack, sizeof *c->ack, s_cmp_ack);
+    /* Our own new acks may acknowledge any alert; otherwise only the new
+     * alerts need looking at. */
+    for (size_t i = c->new_self_acks ? 0 : first_alert; i < c->n_alert; i++) {
+        size_t n, at = s_acks_of(c, c->alert[i].hash, &n);
+        c->alert[i].acked_by_self = false;
+        for (size_t j = 0; j < n && !c->alert[i].acked_by_self; j++)
+            c->alert[i].acked_by_self = c->ack[at + j].by_self;
     }
     return CDX_OK;
 }
 
-static void s_scan_clear(s_scan *s)
+/* The id of a sealed alert addressed to us, learnt by opening it once. */
+static void s_learn_id(cdx_log *log, const cdx_identity *me, s_alert_ref *a)
 {
-    free(s->alert);
-    free(s->ack);
+    cdx_log_entry e = {0};
+    cdx_envelope *env = NULL;
+    if (cdx_log_get(log, a->index, &e, NULL) == CDX_OK &&
+        cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) == CDX_OK) {
+        cdx_alert opened = {0};
+        const cdx_alert *al = s_readable(env, me, &opened);
+        if (al && al->id && strlen(al->id) < sizeof a->id)
+            strcpy(a->id, al->id);
+        cdx_alert_clear(&opened);
+    }
+    a->id_known = true; /* or known unknowable: not tried again */
+    cdx_envelope_destroy(&env);
+    cdx_log_entry_clear(&e);
 }
 
-cdx_err node_query_alerts(cdx_log *log, const node_query_keys *k, const node_alert_query *q,
-                          char **json, cdx_errbuf *eb)
+/* Whether alert a is the one `which` names (its envelope hash in hex, or
+ * its id). */
+static bool s_matches(cdx_log *log, const cdx_identity *me, s_alert_ref *a, const char *which,
+                      bool by_hash, const uint8_t *hash)
+{
+    if (by_hash)
+        return memcmp(a->hash, hash, CDX_HASH_BYTES) == 0;
+    if (!a->readable)
+        return false;
+    if (!a->id_known)
+        s_learn_id(log, me, a);
+    return strcmp(a->id, which) == 0;
+}
+
+static bool s_is_hash(const char *which, uint8_t hash[CDX_HASH_BYTES])
+{
+    return strlen(which) == 2 * CDX_HASH_BYTES &&
+           cdx_hex_decode(hash, CDX_HASH_BYTES, which) == CDX_OK;
+}
+
+cdx_err node_query_alerts(cdx_log *log, const node_query_keys *k, node_query_cache *c,
+                          const node_alert_query *q, char **json, cdx_errbuf *eb)
 {
     *json = NULL;
-    s_scan s = {.q = q, .me = k->me};
-    cdx_err rc = s_run_scan(log, &s, eb);
-    size_t total = 0;
-    for (size_t i = 0; rc == CDX_OK && i < s.n_alert; i++)
-        total += s_selected(&s, &s.alert[i]);
+    cdx_err rc = s_refresh(log, c, eb);
+    uint8_t hash[CDX_HASH_BYTES];
+    bool by_hash = q->which && s_is_hash(q->which, hash);
+    /* Which alerts, in log order: one (its latest copy), or all, or the
+     * others' readable ones we have not acknowledged. */
+    size_t total = 0, last = 0;
+    for (size_t i = 0; rc == CDX_OK && i < c->n_alert; i++) {
+        s_alert_ref *a = &c->alert[i];
+        bool pick = q->which ? s_matches(log, k->me, a, q->which, by_hash, hash)
+                             : !q->unacked || (!a->from_self && a->readable && !a->acked_by_self);
+        if (pick) {
+            total++;
+            last = i;
+        }
+    }
     if (rc == CDX_OK && q->which && total == 0)
         rc = cdx_errf(eb, CDX_ERR_NOENT, "no alert %s in this node's log", q->which);
-    /* The most recent `limit` of them; for one alert, its latest copy. */
-    size_t skip = q->which ? total - 1 : q->limit && total > q->limit ? total - q->limit : 0;
+    size_t skip = q->which ? 0 : q->limit && total > q->limit ? total - q->limit : 0;
     json_t *arr = json_array(), *o = NULL;
-    for (size_t i = 0, seen = 0; rc == CDX_OK && i < s.n_alert; i++) {
-        if (!s_selected(&s, &s.alert[i]) || seen++ < skip)
+    for (size_t i = q->which ? last : 0, seen = 0; rc == CDX_OK && i < c->n_alert; i++) {
+        s_alert_ref *a = &c->alert[i];
+        if (q->which ? i != last
+                     : (q->unacked && (a->from_self || !a->readable || a->acked_by_self)) ||
+                           seen++ < skip)
             continue;
-        json_t *a = s_alert_json(log, k, &s, &s.alert[i], q->which != NULL);
-        if (!a || json_array_append_new(arr, a) != 0)
+        json_t *aj = s_alert_json(log, k, c, a, q->which != NULL);
+        if (!aj || json_array_append_new(arr, aj) != 0)
             rc = cdx_errf(eb, CDX_ERR_NOMEM, "could not build the list");
     }
     if (rc == CDX_OK) {
@@ -282,32 +349,28 @@ cdx_err node_query_alerts(cdx_log *log, const node_query_keys *k, const node_ale
     }
     json_decref(o);
     json_decref(arr);
-    s_scan_clear(&s);
     return rc;
 }
 
-cdx_err node_query_resolve(cdx_log *log, const cdx_identity *me, const char *which,
-                           uint8_t hash[CDX_HASH_BYTES], char **id, cdx_errbuf *eb)
+cdx_err node_query_resolve(cdx_log *log, const cdx_identity *me, node_query_cache *c,
+                           const char *which, uint8_t hash[CDX_HASH_BYTES], char **id,
+                           cdx_errbuf *eb)
 {
     *id = NULL;
     uint64_t index = 0;
     cdx_err rc = CDX_OK;
-    if (strlen(which) == 2 * CDX_HASH_BYTES &&
-        cdx_hex_decode(hash, CDX_HASH_BYTES, which) == CDX_OK) {
+    if (s_is_hash(which, hash)) {
         if (cdx_log_find_hash(log, hash, &index) != CDX_OK)
             return CDX_OK; /* not (yet) here: acknowledge the hash as given */
     } else {
-        node_alert_query q = {.self = cdx_identity_id(me), .which = which};
-        s_scan s = {.q = &q, .me = me};
-        rc = s_run_scan(log, &s, eb);
+        rc = s_refresh(log, c, eb);
         bool found = false;
-        for (size_t i = 0; rc == CDX_OK && i < s.n_alert; i++)
-            if (s.alert[i].matches) {
-                found = true;
-                index = s.alert[i].index;
-                memcpy(hash, s.alert[i].hash, CDX_HASH_BYTES);
+        for (size_t i = 0; rc == CDX_OK && i < c->n_alert; i++)
+            if (s_matches(log, me, &c->alert[i], which, false, NULL)) {
+                found = true; /* the latest copy wins */
+                index = c->alert[i].index;
+                memcpy(hash, c->alert[i].hash, CDX_HASH_BYTES);
             }
-        s_scan_clear(&s);
         if (rc != CDX_OK)
             return rc;
         if (!found)

@@ -30,8 +30,14 @@ typedef struct node_query_keys {
 cdx_err node_query_entries(cdx_log *log, const node_query_keys *k, uint64_t from, size_t max,
                            const char *topic, char **jsonl, uint64_t *next, cdx_errbuf *eb);
 
+/* What the questions below know of the log's alerts and acks, kept
+ * between questions and brought up to date by each (reading only what was
+ * logged since). One per node; `self` is its member id. */
+typedef struct node_query_cache node_query_cache;
+cdx_err node_query_cache_new(node_query_cache **out, const char *self);
+void node_query_cache_destroy(node_query_cache **c);
+
 typedef struct node_alert_query {
-    const char *self;  /* this node's member id */
     bool unacked;      /* only others' alerts we can read and have not acknowledged */
     const char *which; /* one alert, by its id or envelope hash (hex); NULL: all */
     size_t limit;      /* the most recent `limit` (0: all) */
@@ -40,14 +46,15 @@ typedef struct node_alert_query {
 /* {"total": N, "alerts": [...]}: alerts in log order, each with its
  * acknowledgements (who, stage, when; with `which`, also notes and the
  * whole envelope). CDX_ERR_NOENT if `which` names no alert of the log. */
-cdx_err node_query_alerts(cdx_log *log, const node_query_keys *k, const node_alert_query *q,
-                          char **json, cdx_errbuf *eb);
+cdx_err node_query_alerts(cdx_log *log, const node_query_keys *k, node_query_cache *c,
+                          const node_alert_query *q, char **json, cdx_errbuf *eb);
 
 /* The alert `which` (id or envelope hash in hex) names: its envelope hash,
  * and its id when the log holds it readable (*id malloc'd, or NULL). A hash
  * the log does not hold is taken as given (the alert may come later);
  * an id must be found. CDX_ERR_NOENT otherwise. */
-cdx_err node_query_resolve(cdx_log *log, const cdx_identity *me, const char *which,
-                           uint8_t hash[CDX_HASH_BYTES], char **id, cdx_errbuf *eb);
+cdx_err node_query_resolve(cdx_log *log, const cdx_identity *me, node_query_cache *c,
+                           const char *which, uint8_t hash[CDX_HASH_BYTES], char **id,
+                           cdx_errbuf *eb);
 
 #endif
