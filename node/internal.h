@@ -26,6 +26,8 @@
 /* Receipted envelopes leave the outbox with the next commit, or this long
  * after their receipts if no commit comes. */
 #define NODE_FORGET_MS 100
+/* Log entries the query cache reads ahead in one idle moment (~30 ms). */
+#define NODE_WARM_ENTRIES 10000
 
 typedef struct node_link {
     const node_broker_config *cfg;

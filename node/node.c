@@ -183,6 +183,8 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
         cdx_err rc = cdx_sock_poll(socks, 1 + 3 * n->n_links, wait, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
+        if (rc == CDX_ERR_TIMEOUT) /* idle: read ahead for list and show */
+            node_query_cache_warm(n->member.log, n->queries, NODE_WARM_ENTRIES);
         if (ready[0])
             node__control(n);
         for (size_t i = 0; i < n->n_links; i++) {

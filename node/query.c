@@ -33,9 +33,10 @@ struct node_query_cache {
     uint64_t upto; /* entries read so far */
     s_alert_ref *alert;
     size_t n_alert, cap_alert;
-    s_ack_ref *ack; /* sorted by alert hash, then index, after each refresh */
-    size_t n_ack, cap_ack;
-    size_t new_self_acks; /* during a refresh */
+    s_ack_ref *ack; /* sorted by alert hash, then index, up to sorted_acks */
+    size_t n_ack, cap_ack, sorted_acks;
+    size_t settled_alerts; /* alerts whose acked_by_self is worked out */
+    size_t new_self_acks;  /* our acks read since the last settling */
 };
 
 cdx_err node_query_cache_new(node_query_cache **out, const char *self)
@@ -241,33 +242,58 @@ static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const node_q
     return o;
 }
 
-/* Reads what the log logged since the last refresh into the cache. */
-static cdx_err s_refresh(cdx_log *log, node_query_cache *c, cdx_errbuf *eb)
+/* Reads up to `max` entries the log logged since the cache last looked
+ * (all of them if max is 0). */
+static cdx_err s_read_more(cdx_log *log, node_query_cache *c, uint64_t max, cdx_errbuf *eb)
 {
     uint64_t size = 0;
     cdx_err rc = cdx_log_size(log, &size);
     if (rc != CDX_OK || size <= c->upto)
         return rc;
+    uint64_t to = max && size - c->upto > max ? c->upto + max : size;
     size_t first_alert = c->n_alert, first_ack = c->n_ack;
-    c->new_self_acks = 0;
-    rc = cdx_log_scan(log, c->upto, size, s_visit, c, eb);
+    size_t self_acks = c->new_self_acks;
+    rc = cdx_log_scan(log, c->upto, to, s_visit, c, eb);
     if (rc != CDX_OK) { /* forget the partial read: the next question reads it again */
         c->n_alert = first_alert;
         c->n_ack = first_ack;
+        c->new_self_acks = self_acks;
         return rc;
     }
-    c->upto = size;
-    if (c->n_ack > first_ack)
+    c->upto = to;
+    return CDX_OK;
+}
+
+/* Sorts what was read and works out which alerts we have acknowledged:
+ * for the new alerts, or for all if we acknowledged anything new. */
+static void s_settle(node_query_cache *c)
+{
+    if (c->n_ack > c->sorted_acks) {
         qsort(c->ack, c->n_ack, sizeof *c->ack, s_cmp_ack);
-    /* Our own new acks may acknowledge any alert; otherwise only the new
-     * alerts need looking at. */
-    for (size_t i = c->new_self_acks ? 0 : first_alert; i < c->n_alert; i++) {
+        c->sorted_acks = c->n_ack;
+    }
+    for (size_t i = c->new_self_acks ? 0 : c->settled_alerts; i < c->n_alert; i++) {
         size_t n, at = s_acks_of(c, c->alert[i].hash, &n);
         c->alert[i].acked_by_self = false;
         for (size_t j = 0; j < n && !c->alert[i].acked_by_self; j++)
             c->alert[i].acked_by_self = c->ack[at + j].by_self;
     }
-    return CDX_OK;
+    c->settled_alerts = c->n_alert;
+    c->new_self_acks = 0;
+}
+
+/* Brings the cache up to date before a question. */
+static cdx_err s_refresh(cdx_log *log, node_query_cache *c, cdx_errbuf *eb)
+{
+    cdx_err rc = s_read_more(log, c, 0, eb);
+    if (rc == CDX_OK)
+        s_settle(c);
+    return rc;
+}
+
+cdx_err node_query_cache_warm(cdx_log *log, node_query_cache *c, uint64_t max)
+{
+    return s_read_more(log, c, max, NULL);
 }
 
 /* The id of a sealed alert addressed to us, learnt by opening it once. */

@@ -37,6 +37,11 @@ typedef struct node_query_cache node_query_cache;
 cdx_err node_query_cache_new(node_query_cache **out, const char *self);
 void node_query_cache_destroy(node_query_cache **c);
 
+/* Reads up to `max` more of the log into the cache, so that a question
+ * after a start need not read it all while the node waits: for idle
+ * moments. */
+cdx_err node_query_cache_warm(cdx_log *log, node_query_cache *c, uint64_t max);
+
 typedef struct node_alert_query {
     bool unacked;      /* only others' alerts we can read and have not acknowledged */
     const char *which; /* one alert, by its id or envelope hash (hex); NULL: all */
