@@ -1,12 +1,15 @@
 /* cydex-broker's state machine (see broker.h).
  *
- * A round: drain up to batch_max messages from the ingress; verify each
- * (size cap, topic frame = signed topic, signature and roster, clock
- * skew); append the verified ones in one transaction; only after the
- * commit send receipts (ACCEPTED / DUPLICATE, signed), then fan the new
- * envelopes out. Refusals get a signed REJECTED receipt at once and are
- * counted by reason in the log. Nothing is acknowledged before it is
- * durable; nothing unverified is stored or relayed.
+ * A round: batch after batch of up to batch_max messages from the ingress
+ * (or a peer); verify each (size cap, topic frame = signed topic,
+ * signature and roster, clock skew) on the verify threads, the next batch
+ * while the current one is committed; append the verified ones in one
+ * transaction; only after the commit send each publisher one signed
+ * receipt for its envelopes (ACCEPTED / DUPLICATE, and REJECTED with the
+ * reason for what was refused), then fan the new envelopes out. Refusals
+ * are counted by reason in the log. Nothing is acknowledged before it is
+ * durable; nothing unverified is stored or relayed. Catch-up is served
+ * in streams beside the rounds (catchup.c).
  */
 #include "broker.h"
 

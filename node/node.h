@@ -1,11 +1,15 @@
 /* The national node. Receiving: subscribes to its brokers' fan-out,
  * verifies, deduplicates and logs everything it receives, and fills what it
  * missed from the brokers' catch-up: at start (everything after what its
- * log holds) and whenever a sender's seq jumps or a heartbeat announces
- * more than it holds. Publishing: takes alerts and acks from its control
- * socket (the cydex command), signs them on its own hash chain, logs each
- * with an outbox mark in one transaction, sends it to every broker, and
- * resends until a broker's signed receipt clears the mark. */
+ * log holds, and the holes below), whenever a sender's seq jumps or a
+ * heartbeat announces more than it holds, and every sync period; puts in
+ * force the roster updates it hears; acknowledges on its own if asked to.
+ * Publishing: takes alerts, acks and rosters from its control socket (the
+ * cydex command), signs them on its own hash chain, logs each with an
+ * outbox mark in one transaction, sends it to every broker, and resends
+ * until a broker's signed receipt clears the mark; beats when idle and
+ * publishes its log's tree heads. Answering: what its log holds (status,
+ * entries, alerts with their acks). */
 #ifndef CYDEX_NODE_H
 #define CYDEX_NODE_H
 
