@@ -557,7 +557,28 @@ typedef struct s_batch {
     } senders[S_BATCH_SENDERS];
     size_t n_senders;
     int mdb_rc;
+    /* by_hash rows of the batch, written sorted at its end (inserting
+     * random keys in order touches the B-tree's pages in order); the table
+     * finds a hash among them (duplicates within the batch). */
+    uint8_t (*pend)[CDX_HASH_BYTES + 8];
+    size_t n_pend;
+    uint32_t *table; /* pend position + 1, 0 = empty; mask + 1 slots */
+    size_t mask;
 } s_batch;
+
+static size_t s_slot_of(const s_batch *b, const uint8_t *h)
+{
+    size_t i =
+        ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 | (size_t)h[3] << 24) & b->mask;
+    while (b->table[i] && memcmp(b->pend[b->table[i] - 1], h, CDX_HASH_BYTES) != 0)
+        i = (i + 1) & b->mask;
+    return i;
+}
+
+static int s_cmp_pend(const void *x, const void *y)
+{
+    return memcmp(x, y, CDX_HASH_BYTES);
+}
 
 /* Loads the right edge of the tree of `size` leaves: its perfect
  * subtrees, largest first. */
@@ -668,6 +689,13 @@ static cdx_err s_append_one(s_batch *b, const cdx_log_append_in *in, cdx_log_app
     const uint8_t *h = cdx_envelope_hash(in->env);
     MDB_val k = s_val(h, CDX_HASH_BYTES), d;
     memset(out, 0, sizeof *out);
+    size_t slot = s_slot_of(b, h);
+    if (b->table[slot]) { /* earlier in this batch */
+        out->status = CDX_APPEND_DUPLICATE;
+        out->index = s_get64(b->pend[b->table[slot] - 1] + CDX_HASH_BYTES);
+        b->dups++;
+        return CDX_OK;
+    }
     b->mdb_rc = mdb_get(txn, log->by_hash, &k, &d);
     if (b->mdb_rc == 0) {
         out->status = CDX_APPEND_DUPLICATE;
@@ -706,10 +734,9 @@ static cdx_err s_append_one(s_batch *b, const cdx_log_append_in *in, cdx_log_app
         return s_mdb(eb, b->mdb_rc, "append");
     cdx__log_entry_pack(&e, d.mv_data);
 
-    k = s_val(h, CDX_HASH_BYTES);
-    d = s_val(ikey, 8);
-    if ((b->mdb_rc = mdb_put(txn, log->by_hash, &k, &d, 0)))
-        return s_mdb(eb, b->mdb_rc, "by_hash");
+    memcpy(b->pend[b->n_pend], h, CDX_HASH_BYTES);
+    memcpy(b->pend[b->n_pend] + CDX_HASH_BYTES, ikey, 8);
+    b->table[slot] = (uint32_t)++b->n_pend;
     memcpy(sval, ikey, 8);
     memcpy(sval + 8, h, CDX_HASH_BYTES);
     k = s_val(skey, s_sender_key(skey, body->sender, body->seq));
@@ -775,8 +802,28 @@ static cdx_err s_append_batch(s_batch *b, const cdx_log_append_in *in, size_t n,
         return cdx_errf(eb, rc, "log: the tree is missing a node of its right edge");
     if ((b->mdb_rc = mdb_cursor_open(b->txn, log->by_sender, &b->by_sender)))
         return s_mdb(eb, b->mdb_rc, "by_sender");
+    size_t slots = 16;
+    while (slots < 2 * n)
+        slots *= 2;
+    b->pend = malloc((n ? n : 1) * sizeof *b->pend);
+    b->table = calloc(slots, sizeof *b->table);
+    b->mask = slots - 1;
+    if (!b->pend || !b->table)
+        rc = CDX_ERR_NOMEM;
     for (size_t i = 0; rc == CDX_OK && i < n; i++)
         rc = s_append_one(b, &in[i], &out[i], eb);
+    if (rc == CDX_OK && b->n_pend > 1)
+        qsort(b->pend, b->n_pend, sizeof *b->pend, s_cmp_pend);
+    for (size_t i = 0; rc == CDX_OK && i < b->n_pend; i++) {
+        MDB_val k = s_val(b->pend[i], CDX_HASH_BYTES), d = s_val(b->pend[i] + CDX_HASH_BYTES, 8);
+        if ((b->mdb_rc = mdb_put(b->txn, log->by_hash, &k, &d, 0)))
+            rc = s_mdb(eb, b->mdb_rc, "by_hash");
+    }
+    free(b->pend);
+    free(b->table);
+    b->pend = NULL;
+    b->table = NULL;
+    b->n_pend = 0;
     mdb_cursor_close(b->by_sender);
     if (rc == CDX_OK)
         rc = s_flush_senders(b, eb);

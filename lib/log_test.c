@@ -623,6 +623,37 @@ static void test_outbox(void)
         cdx_envelope_destroy(&e[i]);
 }
 
+/* A duplicate within one batch is refused like one already stored: it
+ * takes no index, and the hash finds the first. */
+static void test_batch_duplicate(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/batchdup", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h1[CDX_HASH_BYTES], h2[CDX_HASH_BYTES];
+    cdx_envelope *a = s_env(F.ee, 1, NULL, 10, h1), *b = s_env(F.ee, 2, h1, 10, h2);
+    cdx_log_append_in in[3] = {{.env = a, .received_from = "broker.alpha"},
+                               {.env = b, .received_from = "broker.alpha"},
+                               {.env = a, .received_from = "broker.beta"}};
+    cdx_log_append_out out[3];
+    REQUIRE(cdx_log_append(log, in, 3, out, NULL) == CDX_OK);
+    CHECK_EQ(out[0].status, CDX_APPEND_STORED);
+    CHECK_EQ(out[1].status, CDX_APPEND_STORED);
+    CHECK_EQ(out[2].status, CDX_APPEND_DUPLICATE);
+    CHECK_EQ(out[2].index, out[0].index);
+    uint64_t size = 0, index = 9;
+    CHECK_EQ(cdx_log_size(log, &size), CDX_OK);
+    CHECK_EQ(size, 2);
+    CHECK_EQ(cdx_log_find_hash(log, h2, &index), CDX_OK);
+    CHECK_EQ(index, out[1].index);
+    cdx_log_counters c;
+    CHECK_EQ(cdx_log_counters_get(log, &c), CDX_OK);
+    CHECK_EQ(c.duplicates, 1);
+    cdx_log_destroy(&log);
+    cdx_envelope_destroy(&a);
+    cdx_envelope_destroy(&b);
+}
+
 /* The holes in a sender's seqs, from the (sender, seq) index. */
 static void test_gaps(void)
 {
@@ -664,6 +695,7 @@ int main(void)
     test_map();
     test_outbox();
     test_gaps();
+    test_batch_duplicate();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)
