@@ -294,15 +294,21 @@ bool bus_wait_log(const char *logdir, const char *sender, uint64_t seq, uint64_t
     return false;
 }
 
-bool bus_audit(const char *logdir, const cdx_roster *roster, cdx_audit_report *rep)
+cdx_log *bus_audit_open(const char *logdir, const cdx_roster *roster, cdx_audit_report *rep)
 {
     cdx_log *log = NULL;
     cdx_log_opts ro = {.read_only = true};
     REQUIRE(cdx_log_new(&log, logdir, &ro, NULL) == CDX_OK);
     cdx_audit_opts ao = {.roster = roster};
     REQUIRE(cdx_audit_verify(log, &ao, rep, NULL) == CDX_OK);
-    cdx_log_destroy(&log);
     if (!rep->pass)
         fprintf(stderr, "%s: %s\n", logdir, rep->reason);
+    return log;
+}
+
+bool bus_audit(const char *logdir, const cdx_roster *roster, cdx_audit_report *rep)
+{
+    cdx_log *log = bus_audit_open(logdir, roster, rep);
+    cdx_log_destroy(&log);
     return rep->pass;
 }

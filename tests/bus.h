@@ -100,4 +100,8 @@ bool bus_wait_log(const char *logdir, const char *sender, uint64_t seq, uint64_t
  * verify does; says why on stderr if it fails. Returns rep->pass. */
 bool bus_audit(const char *logdir, const cdx_roster *roster, cdx_audit_report *rep);
 
+/* bus_audit, leaving the log open (read-only) for more checks; the
+ * caller destroys it. */
+cdx_log *bus_audit_open(const char *logdir, const cdx_roster *roster, cdx_audit_report *rep);
+
 #endif
