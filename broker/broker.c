@@ -345,29 +345,9 @@ static void s_adopt_roster(broker *b)
 {
     if (!b->roster_seen.data)
         return;
-    cdx_errbuf eb = {0};
-    cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_decode(&next, b->roster_seen.data, b->roster_seen.len, &eb);
-    if (rc == CDX_OK)
-        rc = daemon_roster_adopt(&b->member, b->net, &next, &eb);
-    if (rc == CDX_OK)
-        daemon_log(b->cfg.id, "roster v%llu in force (from the bus)",
-                   (unsigned long long)cdx_roster_version(b->member.roster));
-    else if (rc != CDX_ERR_ROLLBACK) /* an old one is no news */
-        daemon_log(b->cfg.id, "a roster from the bus was not adopted: %s", cdx_errbuf_msg(&eb, rc));
-    cdx_roster_destroy(&next);
+    daemon_roster_take(&b->member, b->net, b->roster_seen.data, b->roster_seen.len, "from the bus");
     cdx_bytes_free(&b->roster_seen);
 }
-
-/* The highest seq a senders snapshot holds for id (0: none). */
-static uint64_t s_had(const cdx_log_sender *s, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(s[i].id, id) == 0)
-            return s[i].max_seq;
-    return 0;
-}
-
 /* Envelopes of a round arrived after a gap in their sender's seqs (below
  * them, above what the log held): every peer is asked for the missing
  * range at once. The cursor sync would not find a hole below a sender's
@@ -379,7 +359,7 @@ static void s_fill_gaps(broker *b, const s_item *items, const cdx_log_append_out
         if (!(out[i].flags & CDX_LOG_FLAG_GAP) || out[i].status == CDX_APPEND_DUPLICATE)
             continue;
         const cdx_body *body = cdx_envelope_body(items[i].env);
-        uint64_t had = s_had(before, nb, body->sender), to = body->seq - 1;
+        uint64_t had = daemon_max_seq(before, nb, body->sender), to = body->seq - 1;
         bool later = false; /* one request per sender: up to its last gap of the round */
         for (size_t j = i + 1; j < n && !later; j++)
             later = (out[j].flags & CDX_LOG_FLAG_GAP) &&
@@ -666,27 +646,12 @@ static void s_checkpoint(broker *b)
     cdx_body_clear(&body);
 }
 
-static void s_reload(broker *b)
-{
-    cdx_errbuf eb = {0};
-    cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_load(&next, b->cfg.roster, &eb);
-    if (rc == CDX_OK)
-        rc = daemon_roster_adopt(&b->member, b->net, &next, &eb);
-    if (rc == CDX_OK)
-        daemon_log(b->cfg.id, "SIGHUP: roster v%llu in force",
-                   (unsigned long long)cdx_roster_version(b->member.roster));
-    else
-        daemon_log(b->cfg.id, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
-    cdx_roster_destroy(&next);
-}
-
 int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
     while (!*stop) {
         if (*reload) {
             *reload = 0;
-            s_reload(b);
+            daemon_roster_reload(&b->member, b->net, b->cfg.roster);
         }
         uint64_t now = cdx_now_ms();
         if (now >= b->next_checkpoint_ms)

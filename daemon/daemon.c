@@ -112,11 +112,53 @@ cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **n
     return CDX_OK;
 }
 
+cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *data, size_t len,
+                           const char *source)
+{
+    cdx_errbuf eb = {0};
+    cdx_roster *next = NULL;
+    cdx_err rc = cdx_roster_decode(&next, data, len, &eb);
+    if (rc == CDX_OK)
+        rc = daemon_roster_adopt(m, net, &next, &eb);
+    const char *id = cdx_identity_id(m->me);
+    if (rc == CDX_OK)
+        daemon_log(id, "roster v%llu in force (%s)",
+                   (unsigned long long)cdx_roster_version(m->roster), source);
+    else if (rc != CDX_ERR_ROLLBACK) /* an old one is no news */
+        daemon_log(id, "a roster %s was not adopted: %s", source, cdx_errbuf_msg(&eb, rc));
+    cdx_roster_destroy(&next);
+    return rc;
+}
+
+void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path)
+{
+    cdx_errbuf eb = {0};
+    cdx_roster *next = NULL;
+    cdx_err rc = cdx_roster_load(&next, path, &eb);
+    if (rc == CDX_OK)
+        rc = daemon_roster_adopt(m, net, &next, &eb);
+    const char *id = cdx_identity_id(m->me);
+    if (rc == CDX_OK)
+        daemon_log(id, "SIGHUP: roster v%llu in force",
+                   (unsigned long long)cdx_roster_version(m->roster));
+    else
+        daemon_log(id, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
+    cdx_roster_destroy(&next);
+}
+
 void daemon_member_close(daemon_member *m)
 {
     cdx_log_destroy(&m->log);
     cdx_roster_destroy(&m->roster);
     cdx_identity_destroy(&m->me);
+}
+
+uint64_t daemon_max_seq(const cdx_log_sender *s, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s[i].id, id) == 0)
+            return s[i].max_seq;
+    return 0;
 }
 
 cdx_err daemon_catchup_after_log(cdx_log *log, cdx_catchup_request *q)

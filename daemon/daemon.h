@@ -47,6 +47,18 @@ void daemon_member_close(daemon_member *m);
 cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **next,
                             cdx_errbuf *eb);
 
+/* A serialized roster that came `source` ("from the bus", "published by
+ * EE"): decoded and adopted as above, and said in the daemon's log (an
+ * older one silently). Returns what daemon_roster_adopt did. */
+cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *data, size_t len,
+                           const char *source);
+
+/* SIGHUP: the roster file at path, adopted as above; said in the log. */
+void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path);
+
+/* The highest seq a cdx_log_senders snapshot holds for id (0: none). */
+uint64_t daemon_max_seq(const cdx_log_sender *s, size_t n, const char *id);
+
 /* Puts q in cursor mode: everything after what the log holds of each
  * sender. On CDX_OK q->after is set (the caller frees it, e.g. with
  * cdx_catchup_request_clear); otherwise q->after is NULL. */

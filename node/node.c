@@ -112,21 +112,6 @@ void node_destroy(node **np)
     *np = NULL;
 }
 
-static void s_reload(node *n)
-{
-    cdx_errbuf eb = {0};
-    cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_load(&next, n->cfg.roster, &eb);
-    if (rc == CDX_OK)
-        rc = daemon_roster_adopt(&n->member, n->net, &next, &eb);
-    if (rc == CDX_OK)
-        daemon_log(n->cfg.id, "SIGHUP: roster v%llu in force",
-                   (unsigned long long)cdx_roster_version(n->member.roster));
-    else
-        daemon_log(n->cfg.id, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
-    cdx_roster_destroy(&next);
-}
-
 int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
     /* Back from a stop: everything after what the log holds. */
@@ -141,7 +126,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     while (!*stop) {
         if (reload && *reload) {
             *reload = 0;
-            s_reload(n);
+            daemon_roster_reload(&n->member, n->net, n->cfg.roster);
         }
         uint64_t now = cdx_now_ms();
         if (now >= n->next_resend_ms)

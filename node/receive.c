@@ -64,33 +64,14 @@ void node__refill(node *n)
     free(s);
 }
 
-/* The highest seq the log holds for sender (0: none). */
-static uint64_t s_max_seq(const cdx_log_sender *s, size_t n, const char *sender)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(s[i].id, sender) == 0)
-            return s[i].max_seq;
-    return 0;
-}
-
 /* A roster update the bus brought: in force if newer and signed by the
  * threshold of the admins in force (the envelopes in hand stay verified). */
 static void s_adopt_roster(node *n, const cdx_body *b)
 {
-    cdx_errbuf eb = {0};
-    cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_decode(&next, b->roster.data, b->roster.len, &eb);
-    if (rc == CDX_OK)
-        rc = daemon_roster_adopt(&n->member, n->net, &next, &eb);
-    if (rc == CDX_OK)
-        daemon_log(n->cfg.id, "roster v%llu in force (published by %s)",
-                   (unsigned long long)cdx_roster_version(n->member.roster), b->sender);
-    else if (rc != CDX_ERR_ROLLBACK)
-        daemon_log(n->cfg.id, "a roster from %s was not adopted: %s", b->sender,
-                   cdx_errbuf_msg(&eb, rc));
-    cdx_roster_destroy(&next);
+    char source[CDX_ID_MAX + 16];
+    snprintf(source, sizeof source, "published by %s", b->sender);
+    daemon_roster_take(&n->member, n->net, b->roster.data, b->roster.len, source);
 }
-
 /* Logs verified envelopes in one transaction (with the auto-acks they
  * call for) and asks for what they show is missing. */
 static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
@@ -126,7 +107,7 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
             for (size_t i = 0; i < count; i++) {
                 const cdx_body *b = cdx_envelope_body(envs[i]);
                 n->logged += out[i].status != CDX_APPEND_DUPLICATE;
-                uint64_t had = s_max_seq(before, nb, b->sender);
+                uint64_t had = daemon_max_seq(before, nb, b->sender);
                 if (out[i].status == CDX_APPEND_EQUIVOCATION)
                     daemon_log(n->cfg.id, "EQUIVOCATION: %s signed two envelopes for seq %llu",
                                b->sender, (unsigned long long)b->seq);
