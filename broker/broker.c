@@ -36,6 +36,15 @@ typedef struct s_peer {
     uint64_t received;
 } s_peer;
 
+typedef struct s_item {
+    cdx_msg msg;                   /* what came in (its frames back env's bytes) */
+    const cdx_bytes *raw;          /* the envelope's bytes; NULL: the frames were malformed */
+    char topic[CDX_TOPIC_MAX + 1]; /* the topic frame ("" for catch-up) */
+    cdx_envelope *env;             /* verified; borrows from msg or a catch-up reply */
+    const cdx_bytes *rid;          /* publisher's routing id, for its receipt; NULL for peers */
+    const char *from;
+} s_item;
+
 struct broker {
     broker_config cfg;
     s_peer peers[BROKER_MAX_PEERS];
@@ -45,6 +54,7 @@ struct broker {
     cdx_sock *ingress, *fanout, *catchup;
     broker_catchup *serve; /* the streams of the catch-up socket */
     cdx_bytes roster_seen; /* the last roster update the bus brought, to adopt */
+    s_item *room[2];       /* batch_max items each: a round's batch and the next */
     uint64_t own_seq;
     uint8_t own_hash[CDX_HASH_BYTES];
     uint64_t next_checkpoint_ms, checkpointed_size;
@@ -64,6 +74,12 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         return 70;
     b->cfg = *c;
     b->cfg.verify_threads = daemon_verify_threads(c->verify_threads);
+    b->room[0] = calloc(c->batch_max, sizeof *b->room[0]);
+    b->room[1] = calloc(c->batch_max, sizeof *b->room[1]);
+    if (!b->room[0] || !b->room[1]) {
+        broker_destroy(&b);
+        return 70;
+    }
     int ec = daemon_member_open(&b->member, c->id, c->key, c->roster, c->log, c->map_max_mb, err,
                                 errlen);
     if (ec != 0) {
@@ -133,6 +149,8 @@ void broker_destroy(broker **bp)
     broker *b = *bp;
     broker_catchup_destroy(&b->serve);
     cdx_bytes_free(&b->roster_seen);
+    free(b->room[0]);
+    free(b->room[1]);
     cdx_sock_destroy(&b->ingress);
     cdx_sock_destroy(&b->fanout);
     cdx_sock_destroy(&b->catchup);
@@ -145,15 +163,6 @@ void broker_destroy(broker **bp)
     free(b);
     *bp = NULL;
 }
-
-typedef struct s_item {
-    cdx_msg msg;                   /* what came in (its frames back env's bytes) */
-    const cdx_bytes *raw;          /* the envelope's bytes; NULL: the frames were malformed */
-    char topic[CDX_TOPIC_MAX + 1]; /* the topic frame ("" for catch-up) */
-    cdx_envelope *env;             /* verified; borrows from msg or a catch-up reply */
-    const cdx_bytes *rid;          /* publisher's routing id, for its receipt; NULL for peers */
-    const char *from;
-} s_item;
 
 /* What a round owes: refusals counted by reason (written to the log once
  * per round) and the receipts for publishers, sent when the round is
@@ -439,13 +448,12 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
     free(out);
 }
 
-static void s_free_items(s_item *items, size_t n)
+static void s_clear_items(s_item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         cdx_envelope_destroy(&items[i].env);
         cdx_msg_clear(&items[i].msg);
     }
-    free(items);
 }
 
 /* One batch of a round: what was read, and its verification, which runs
@@ -474,13 +482,14 @@ static void *s_verify_main(void *arg)
 /* Reads what waits on sock (up to batch_max), [routing id][topic]
  * [envelope] from the ingress or [topic][envelope] from a peer, and starts
  * verifying it. False (and nothing held) if nothing waited. */
-static bool s_batch_read(broker *b, cdx_sock *sock, const char *peer, s_batch *r)
+static bool s_batch_read(broker *b, cdx_sock *sock, const char *peer, s_item *room, s_batch *r)
 {
     memset(r, 0, sizeof *r);
-    r->items = calloc(b->cfg.batch_max, sizeof *r->items);
+    r->items = room;
     bool ingress = sock == b->ingress;
-    while (r->items && r->got < b->cfg.batch_max) {
+    while (r->got < b->cfg.batch_max) {
         s_item *it = &r->items[r->got];
+        memset(it, 0, sizeof *it);
         if (cdx_sock_recv(sock, &it->msg, 0) != CDX_OK)
             break;
         r->got++;
@@ -495,7 +504,6 @@ static bool s_batch_read(broker *b, cdx_sock *sock, const char *peer, s_batch *r
         }
     }
     if (r->got == 0) {
-        free(r->items);
         r->items = NULL;
         return false;
     }
@@ -521,7 +529,7 @@ static void s_batch_settle(broker *b, s_batch *r)
 static void s_batch_commit(broker *b, s_batch *r)
 {
     s_commit(b, r->items, r->n, &r->tally);
-    s_free_items(r->items, r->n);
+    s_clear_items(r->items, r->n);
     r->items = NULL;
 }
 
@@ -530,11 +538,12 @@ static void s_batch_commit(broker *b, s_batch *r)
 static void s_round(broker *b, cdx_sock *sock, const char *peer)
 {
     s_batch cur, next;
-    if (!s_batch_read(b, sock, peer, &cur))
+    if (!s_batch_read(b, sock, peer, b->room[0], &cur))
         return;
     s_batch_settle(b, &cur);
     for (int k = 1; k < S_ROUND_BATCHES; k++) {
-        bool more = s_batch_read(b, sock, peer, &next);
+        s_item *free_room = cur.items == b->room[0] ? b->room[1] : b->room[0];
+        bool more = s_batch_read(b, sock, peer, free_room, &next);
         s_batch_commit(b, &cur); /* meanwhile, next is being verified */
         if (!more)
             return;
@@ -585,7 +594,8 @@ static void s_peer_reply(broker *b, s_peer *p)
         if (items)
             s_commit(b, items, n, &refused);
         p->received += n;
-        s_free_items(items, n);
+        s_clear_items(items, n);
+        free(items);
         if (rep.done)
             p->syncing = false;
         cdx_catchup_reply_clear(&rep);
