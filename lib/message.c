@@ -58,6 +58,14 @@ void cdx_sealed_clear(cdx_sealed *s)
     memset(s, 0, sizeof *s);
 }
 
+bool cdx_sealed_names(const cdx_sealed *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_recipients; i++)
+        if (s->recipients[i].id && strcmp(s->recipients[i].id, id) == 0)
+            return true;
+    return false;
+}
+
 void cdx_tree_head_clear(cdx_tree_head *t)
 {
     if (!t)

@@ -69,14 +69,6 @@ cdx_err node__sign(node *n, node_chain *c, cdx_body *b, node_out *o, cdx_errbuf 
     return CDX_OK;
 }
 
-static bool s_is_recipient(const cdx_body *b, const char *id)
-{
-    for (size_t i = 0; i < b->sealed.n_recipients; i++)
-        if (strcmp(b->sealed.recipients[i].id, id) == 0)
-            return true;
-    return false;
-}
-
 /* Whether envs[i] is an alert to acknowledge: readable by us, not ours,
  * not in the log yet (by hash, nor its (sender, seq): that would be
  * equivocation, evidence, not news), and not earlier in this batch. */
@@ -87,7 +79,7 @@ static bool s_wants_ack(node *n, cdx_envelope *const *envs, size_t i)
     uint64_t index;
     if (strcmp(b->sender, n->cfg.id) == 0 ||
         !(b->kind == CDX_PAYLOAD_ALERT ||
-          (b->kind == CDX_PAYLOAD_SEALED && s_is_recipient(b, n->cfg.id))) ||
+          (b->kind == CDX_PAYLOAD_SEALED && cdx_sealed_names(&b->sealed, n->cfg.id))) ||
         cdx_log_find_hash(n->member.log, h, &index) == CDX_OK ||
         cdx_log_find_seq(n->member.log, b->sender, b->seq, &index) == CDX_OK)
         return false;

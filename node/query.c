@@ -58,14 +58,6 @@ void node_query_cache_destroy(node_query_cache **c)
     *c = NULL;
 }
 
-static bool s_is_recipient(const cdx_body *b, const char *self)
-{
-    for (size_t i = 0; i < b->sealed.n_recipients; i++)
-        if (strcmp(b->sealed.recipients[i].id, self) == 0)
-            return true;
-    return false;
-}
-
 /* The alert an envelope carries, opened into *opened if it is sealed to
  * us; NULL if it carries none we can read. */
 static const cdx_alert *s_readable(const cdx_envelope *env, const cdx_identity *me,
@@ -121,7 +113,7 @@ static cdx_err s_visit(void *ctx, cdx_log_entry *e)
             a->index = e->index;
             a->from_self = strcmp(b->sender, c->self) == 0;
             a->sealed = b->kind == CDX_PAYLOAD_SEALED;
-            a->readable = !a->sealed || s_is_recipient(b, c->self);
+            a->readable = !a->sealed || cdx_sealed_names(&b->sealed, c->self);
             if (!a->sealed && b->alert.id && strlen(b->alert.id) < sizeof a->id) {
                 strcpy(a->id, b->alert.id);
                 a->id_known = true;

@@ -146,6 +146,9 @@ typedef struct cdx_body {
 void cdx_alert_clear(cdx_alert *a);
 void cdx_ack_clear(cdx_ack *a);
 void cdx_sealed_clear(cdx_sealed *s);
+
+/* Whether a sealed alert names `id` among its recipients. */
+bool cdx_sealed_names(const cdx_sealed *s, const char *id);
 void cdx_tree_head_clear(cdx_tree_head *t);
 void cdx_body_clear(cdx_body *b);
 
