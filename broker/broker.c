@@ -320,6 +320,47 @@ static size_t s_admitted(broker *b, s_item *items, cdx_verify_job *jobs, size_t 
     return n;
 }
 
+/* Drops a peer's items that the log already holds before they cost a
+ * verification: a peer relays back what it took from us, and what it took
+ * from a publisher we also serve. Only for peers: no receipt is owed to
+ * them, while a publisher's copy is still verified and receipted (or
+ * refused) as before. Returns how many items remain, in order. */
+static size_t s_drop_held(broker *b, s_item *items, size_t count)
+{
+    const uint8_t **data = malloc((count + 1) * sizeof *data);
+    size_t *len = malloc((count + 1) * sizeof *len), kept = count;
+    bool *held = calloc(count + 1, sizeof *held);
+    for (size_t i = 0; data && len && i < count; i++) {
+        data[i] = items[i].raw ? items[i].raw->data : NULL;
+        len[i] = items[i].raw ? items[i].raw->len : 0;
+    }
+    if (data && len && held && cdx_log_held(b->member.log, data, len, count, held) == CDX_OK) {
+        kept = 0;
+        for (size_t i = 0; i < count; i++) {
+            s_item *it = &items[i];
+            if (held[i]) {
+                cdx_msg_clear(&it->msg);
+                continue;
+            }
+            if (kept != i) { /* moved down: what pointed into its message follows it */
+                s_item *to = &items[kept];
+                *to = *it;
+                if (it->raw && it->msg.n) /* a live message's last frame */
+                    to->raw = &to->msg.frame[it->msg.n - 1];
+                if (it->from == it->msg.peer)
+                    to->from = to->msg.peer;
+            }
+            kept++;
+        }
+        b->duplicates += count - kept;
+        cdx_log_note_duplicates(b->member.log, count - kept);
+    }
+    free(data);
+    free(len);
+    free(held);
+    return kept;
+}
+
 /* Verifies items on the broker's verify threads (a broker's work is
  * mostly signature checks) and keeps those that pass; see s_admitted. */
 static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally *refused)
@@ -507,6 +548,8 @@ static bool s_batch_read(broker *b, cdx_sock *sock, const char *peer, s_item *ro
         r->items = NULL;
         return false;
     }
+    if (!ingress)
+        r->got = s_drop_held(b, r->items, r->got);
     r->jobs = s_jobs(b, r->items, r->got, true);
     r->vb = (cdx_verify_batch){b->member.roster, r->jobs, r->jobs ? r->got : 0,
                                (unsigned)b->cfg.verify_threads};
@@ -590,7 +633,8 @@ static void s_peer_reply(broker *b, s_peer *p)
         s_tally refused = {0};
         for (size_t i = 0; items && i < rep.n; i++)
             items[i] = (s_item){.raw = &rep.envelopes[i], .from = p->cfg->id};
-        size_t n = items ? s_admit(b, items, rep.n, false, &refused) : 0;
+        size_t n = items ? s_drop_held(b, items, rep.n) : 0;
+        n = items ? s_admit(b, items, n, false, &refused) : 0;
         if (items)
             s_commit(b, items, n, &refused);
         p->received += n;

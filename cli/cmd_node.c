@@ -464,9 +464,11 @@ static void s_print_status(const json_t *o)
     printf("this run: %" JSON_INTEGER_FORMAT " published, %" JSON_INTEGER_FORMAT
            " auto-acked, %" JSON_INTEGER_FORMAT " heartbeats, %" JSON_INTEGER_FORMAT
            " logged from the brokers,\n          %" JSON_INTEGER_FORMAT
+           " copies of logged envelopes dropped, %" JSON_INTEGER_FORMAT
            " refused, %" JSON_INTEGER_FORMAT " catch-up requests\n",
            s_int(o, "published"), s_int(o, "auto_acked"), s_int(o, "heartbeats"),
-           s_int(o, "logged"), s_int(o, "refused"), s_int(o, "catchup_requests"));
+           s_int(o, "logged"), s_int(o, "copies_dropped"), s_int(o, "refused"),
+           s_int(o, "catchup_requests"));
     size_t i;
     json_t *v;
     printf("%-24s %-10s %s\n", "broker", "state", "last heard");

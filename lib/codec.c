@@ -496,56 +496,78 @@ static bool s_field(const uint8_t *p, size_t len, size_t *at, const uint8_t **va
  *                                                  | 2a <len> BatchAuth
  * Each field appears at most once, in this order, and is omitted exactly
  * when protobuf omits it (a zero version, an empty string or body). */
+/* The outer envelope's fields, where they lie in data: canonical encoding
+ * or false. */
+typedef struct s_outer_fields {
+    uint64_t version;
+    const uint8_t *signer, *body, *sig, *batch;
+    size_t signer_len, body_len, sig_len, batch_len;
+} s_outer_fields;
+
+static bool s_outer_scan(s_outer_fields *f, const uint8_t *data, size_t len)
+{
+    memset(f, 0, sizeof *f);
+    size_t at = 0;
+    bool ok = true;
+    if (ok && at < len && data[at] == 0x08) {
+        at++;
+        ok = s_varint(data, len, &at, &f->version) && f->version != 0 && f->version <= UINT32_MAX;
+    }
+    if (ok && at < len && data[at] == 0x12) {
+        at++;
+        ok = s_field(data, len, &at, &f->signer, &f->signer_len) && f->signer_len > 0;
+    }
+    if (ok && at < len && data[at] == 0x1a) {
+        at++;
+        ok = s_field(data, len, &at, &f->body, &f->body_len) && f->body_len > 0;
+    }
+    if (ok && at < len && data[at] == 0x22) {
+        at++;
+        ok = s_field(data, len, &at, &f->sig, &f->sig_len);
+    } else if (ok && at < len && data[at] == 0x2a) {
+        at++;
+        ok = s_field(data, len, &at, &f->batch, &f->batch_len);
+    }
+    return ok && at == len;
+}
+
 cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size_t headroom,
                           cdx_errbuf *eb)
 {
     memset(out, 0, sizeof *out);
-    size_t at = 0, signer_len = 0, body_len = 0, sig_len = 0;
-    const uint8_t *signer = NULL, *body = NULL, *sig = NULL, *batch = NULL;
-    size_t batch_len = 0;
-    uint64_t version = 0;
-    bool ok = true;
-    if (ok && at < len && data[at] == 0x08) {
-        at++;
-        ok = s_varint(data, len, &at, &version) && version != 0 && version <= UINT32_MAX;
-    }
-    if (ok && at < len && data[at] == 0x12) {
-        at++;
-        ok = s_field(data, len, &at, &signer, &signer_len) && signer_len > 0;
-    }
-    if (ok && at < len && data[at] == 0x1a) {
-        at++;
-        ok = s_field(data, len, &at, &body, &body_len) && body_len > 0;
-    }
-    if (ok && at < len && data[at] == 0x22) {
-        at++;
-        ok = s_field(data, len, &at, &sig, &sig_len);
-    } else if (ok && at < len && data[at] == 0x2a) {
-        at++;
-        ok = s_field(data, len, &at, &batch, &batch_len);
-    }
-    if (!ok || at != len)
+    s_outer_fields f;
+    if (!s_outer_scan(&f, data, len))
         return cdx_errf(eb, CDX_ERR_FORMAT, "envelope is not canonically encoded");
-    out->version = (uint32_t)version;
-    if (signer_len > CDX_ID_MAX || (signer && memchr(signer, 0, signer_len)))
+    out->version = (uint32_t)f.version;
+    if (f.signer_len > CDX_ID_MAX || (f.signer && memchr(f.signer, 0, f.signer_len)))
         return cdx_errf(eb, CDX_ERR_FORMAT, "signer id is too long or not text");
-    if (signer)
-        memcpy(out->signer, signer, signer_len);
-    out->signer[signer_len] = '\0';
-    if (sig) {
-        if (sig_len != CDX_SIG_BYTES)
-            return cdx_errf(eb, CDX_ERR_FORMAT, "signature is %zu bytes, not 64", sig_len);
+    if (f.signer)
+        memcpy(out->signer, f.signer, f.signer_len);
+    out->signer[f.signer_len] = '\0';
+    if (f.sig) {
+        if (f.sig_len != CDX_SIG_BYTES)
+            return cdx_errf(eb, CDX_ERR_FORMAT, "signature is %zu bytes, not 64", f.sig_len);
         out->has_signature = true;
-        memcpy(out->signature, sig, CDX_SIG_BYTES);
+        memcpy(out->signature, f.sig, CDX_SIG_BYTES);
     }
-    out->has_batch = batch != NULL;
-    out->buf = malloc(headroom + body_len + 1);
+    out->has_batch = f.batch != NULL;
+    out->buf = malloc(headroom + f.body_len + 1);
     if (!out->buf)
         return CDX_ERR_NOMEM;
-    if (body_len)
-        memcpy(out->buf + headroom, body, body_len);
-    out->body_len = body_len;
+    if (f.body_len)
+        memcpy(out->buf + headroom, f.body, f.body_len);
+    out->body_len = f.body_len;
     return CDX_OK;
+}
+
+bool cdx__outer_body(const uint8_t *data, size_t len, const uint8_t **body, size_t *body_len)
+{
+    s_outer_fields f;
+    if (!s_outer_scan(&f, data, len) || !f.body)
+        return false;
+    *body = f.body;
+    *body_len = f.body_len;
+    return true;
 }
 
 /* ---- body header only ---- */

@@ -202,6 +202,18 @@ cdx_err cdx_envelope_verify(cdx_envelope **out, const cdx_roster *roster, const 
     return s_open_envelope(out, roster, bytes, len, opts, eb);
 }
 
+cdx_err cdx_envelope_peek_hash(const uint8_t *bytes, size_t len, uint8_t out[CDX_HASH_BYTES])
+{
+    const uint8_t *body;
+    size_t body_len;
+    if (!cdx__outer_body(bytes, len, &body, &body_len))
+        return CDX_ERR_FORMAT;
+    if (cdx__sodium_ready() != CDX_OK)
+        return CDX_ERR_CRYPTO;
+    cdx_hash(out, body, body_len);
+    return CDX_OK;
+}
+
 cdx_err cdx_envelope_inspect(cdx_envelope **out, const uint8_t *bytes, size_t len, cdx_errbuf *eb)
 {
     return s_open_envelope(out, NULL, bytes, len, NULL, eb);

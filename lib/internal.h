@@ -118,6 +118,9 @@ cdx_err cdx__outer_encode(const char *signer, const uint8_t *body, size_t body_l
 cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size_t headroom,
                           cdx_errbuf *eb);
 void cdx__outer_clear(cdx__outer *o);
+/* Where the body lies in canonically encoded envelope bytes (no copy, no
+ * check of the body itself); false if the bytes are not an envelope. */
+bool cdx__outer_body(const uint8_t *data, size_t len, const uint8_t **body, size_t *body_len);
 
 /* The leaf hash of an entry whose envelope is known (verified): signer,
  * envelope hash and signature as in LogEntry's leaf layout. */

@@ -43,6 +43,9 @@ struct cdx_log {
      * write transaction (cdx_log_outbox_forget). */
     uint8_t *forget;
     size_t n_forget, cap_forget;
+    /* Copies of held envelopes dropped before an append saw them
+     * (cdx_log_note_duplicates): counted by the next append. */
+    uint64_t dropped_dups;
 };
 
 /* ---- small helpers ---- */
@@ -828,7 +831,7 @@ static cdx_err s_append_batch(s_batch *b, const cdx_log_append_in *in, size_t n,
     if (rc == CDX_OK)
         rc = s_flush_senders(b, eb);
     if (rc == CDX_OK)
-        rc = s_bump(log, b->txn, "count/duplicates", b->dups, eb);
+        rc = s_bump(log, b->txn, "count/duplicates", b->dups + log->dropped_dups, eb);
     if (rc == CDX_OK)
         rc = s_bump(log, b->txn, "count/equivocations", b->equivs, eb);
     return rc;
@@ -867,6 +870,7 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
                 log->frontier = b->tree;
                 log->have_frontier = true;
                 log->n_forget = 0; /* receipted rows went with it */
+                log->dropped_dups = 0;
                 break;
             }
             rc = s_mdb(eb, mrc, "commit");
@@ -1071,6 +1075,33 @@ cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint
         *index = s_get64(d.mv_data);
     mdb_txn_abort(txn);
     return mrc == 0 ? CDX_OK : mrc == MDB_NOTFOUND ? CDX_ERR_NOENT : s_mdb(NULL, mrc, "find");
+}
+
+cdx_err cdx_log_held(cdx_log *log, const uint8_t *const *data, const size_t *len, size_t n,
+                     bool *held)
+{
+    MDB_txn *txn;
+    cdx_err rc = s_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    for (size_t i = 0; rc == CDX_OK && i < n; i++) {
+        uint8_t h[CDX_HASH_BYTES];
+        held[i] = false;
+        if (cdx_envelope_peek_hash(data[i], len[i], h) != CDX_OK)
+            continue;
+        MDB_val k = s_val(h, CDX_HASH_BYTES), d;
+        int mrc = mdb_get(txn, log->by_hash, &k, &d);
+        held[i] = mrc == 0;
+        if (mrc && mrc != MDB_NOTFOUND)
+            rc = s_mdb(NULL, mrc, "find");
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+void cdx_log_note_duplicates(cdx_log *log, uint64_t n)
+{
+    log->dropped_dups += n;
 }
 
 cdx_err cdx_log_find_seq(cdx_log *log, const char *sender, uint64_t seq, uint64_t *index)

@@ -654,6 +654,54 @@ static void test_batch_duplicate(void)
     cdx_envelope_destroy(&b);
 }
 
+/* Copies of held envelopes are found by their bytes before anything is
+ * verified, and counted as duplicates by the next append. */
+static void test_held(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/held", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h1[CDX_HASH_BYTES], h2[CDX_HASH_BYTES], peek[CDX_HASH_BYTES];
+    cdx_envelope *a = s_env(F.ee, 1, NULL, 10, h1), *b = s_env(F.ee, 2, h1, 10, h2);
+    cdx_log_append_out out;
+    REQUIRE(s_append1(log, a, &out) == CDX_OK);
+
+    size_t la, lb;
+    const uint8_t *ra = cdx_envelope_bytes(a, &la), *rb = cdx_envelope_bytes(b, &lb);
+    CHECK_EQ(cdx_envelope_peek_hash(ra, la, peek), CDX_OK);
+    CHECK(memcmp(peek, h1, CDX_HASH_BYTES) == 0);
+    /* A copy whose signature was broken has the held envelope's hash: the
+     * body, which the hash covers, is the one held. */
+    uint8_t *forged = malloc(la);
+    REQUIRE(forged);
+    memcpy(forged, ra, la);
+    forged[la - 1] ^= 0x01; /* the signature is the last field */
+    const uint8_t junk[] = "not an envelope";
+    const uint8_t *data[4] = {ra, rb, forged, junk};
+    size_t len[4] = {la, lb, la, sizeof junk};
+    bool held[4] = {false, true, false, true};
+    CHECK_EQ(cdx_log_held(log, data, len, 4, held), CDX_OK);
+    CHECK(held[0]);
+    CHECK(!held[1]);
+    CHECK(held[2]);
+    CHECK(!held[3]);
+    CHECK_EQ(cdx_envelope_peek_hash(junk, sizeof junk, peek), CDX_ERR_FORMAT);
+
+    /* Two copies dropped: counted with the next append's duplicates. */
+    cdx_log_note_duplicates(log, 2);
+    cdx_log_counters c;
+    CHECK_EQ(cdx_log_counters_get(log, &c), CDX_OK);
+    CHECK_EQ(c.duplicates, 0);
+    REQUIRE(s_append1(log, b, &out) == CDX_OK);
+    CHECK_EQ(out.status, CDX_APPEND_STORED);
+    CHECK_EQ(cdx_log_counters_get(log, &c), CDX_OK);
+    CHECK_EQ(c.duplicates, 2);
+    free(forged);
+    cdx_log_destroy(&log);
+    cdx_envelope_destroy(&a);
+    cdx_envelope_destroy(&b);
+}
+
 /* The holes in a sender's seqs, from the (sender, seq) index. */
 static void test_gaps(void)
 {
@@ -696,6 +744,7 @@ int main(void)
     test_outbox();
     test_gaps();
     test_batch_duplicate();
+    test_held();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)

@@ -200,6 +200,7 @@ static void s_status(node *n, const cdx_msg *m)
     json_object_set_new(o, "auto_acked", json_integer((json_int_t)n->auto_acked));
     json_object_set_new(o, "heartbeats", json_integer((json_int_t)n->heartbeats));
     json_object_set_new(o, "logged", json_integer((json_int_t)n->logged));
+    json_object_set_new(o, "copies_dropped", json_integer((json_int_t)n->copies));
     json_object_set_new(o, "refused", json_integer((json_int_t)n->refused));
     json_object_set_new(o, "catchup_requests", json_integer((json_int_t)n->requested));
     json_object_set_new(o, "brokers", brokers);

@@ -61,6 +61,7 @@ struct node {
     uint64_t flush_at_ms; /* 0: no receipted rows wait */
     unsigned verify_threads;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
+    uint64_t copies; /* of envelopes already logged, dropped before verifying */
     node_live live;
     struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */
     struct {                          /* a control round's room, NODE_CONTROL_BATCH each */

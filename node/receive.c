@@ -136,8 +136,37 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
  * verify threads: a node back from a week away has a week to check. Live
  * traffic is verified here: it comes a few at a time, and the brokers and
  * other nodes may share the machine. */
+/* Drops the jobs whose envelope the log already holds (our own alerts
+ * coming back, a copy through a second broker, a resend): the log would
+ * refuse them as duplicates after a verification for nothing. They are
+ * counted as the log's duplicates all the same. Returns how many jobs
+ * remain, in order. */
+static size_t s_drop_held(node *n, cdx_verify_job *jobs, size_t count)
+{
+    const uint8_t **data = malloc((count + 1) * sizeof *data);
+    size_t *len = malloc((count + 1) * sizeof *len), kept = count;
+    bool *held = calloc(count + 1, sizeof *held);
+    for (size_t i = 0; data && len && i < count; i++) {
+        data[i] = jobs[i].bytes;
+        len[i] = jobs[i].len;
+    }
+    if (data && len && held && cdx_log_held(n->member.log, data, len, count, held) == CDX_OK) {
+        kept = 0;
+        for (size_t i = 0; i < count; i++)
+            if (!held[i])
+                jobs[kept++] = jobs[i];
+        cdx_log_note_duplicates(n->member.log, count - kept);
+        n->copies += count - kept;
+    }
+    free(data);
+    free(len);
+    free(held);
+    return kept;
+}
+
 static size_t s_verify(node *n, cdx_verify_job *jobs, size_t count, bool live, cdx_envelope **envs)
 {
+    count = s_drop_held(n, jobs, count);
     uint64_t now = live ? cdx_now_ms() : 0;
     for (size_t i = 0; i < count; i++) {
         jobs[i].opts.now_ms = now;

@@ -220,6 +220,13 @@ int main(void)
     CHECK(strstr(s_cap.out, "FR     investigating") != NULL);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "show", "--node", s_ee, "nothing", NULL), 66);
 
+    /* Everything came to DE twice; the second copies cost no verification
+     * and nothing was refused. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", s_de, "--json", NULL), 0);
+    HAS("\"refused\":0");
+    CHECK(strstr(s_cap.out, "\"copies_dropped\":") != NULL &&
+          strstr(s_cap.out, "\"copies_dropped\":0") == NULL);
+
     /* DE restarts: the catch-up brings nothing it would ack again. */
     CHECK_EQ(bus_stop(de), 0);
     de =

@@ -83,6 +83,14 @@ typedef struct cdx_verify_batch {
  * Each job's env is the caller's to destroy. */
 void cdx_envelope_verify_many(const cdx_verify_batch *v);
 
+/* The envelope hash the bytes would have once verified (what the log
+ * deduplicates by), found without verifying or decoding the body: to drop
+ * a copy of an envelope already held before paying for a verification.
+ * CDX_ERR_FORMAT if the bytes are not an envelope. Trust nothing else of
+ * them: an envelope with this hash is held, but these bytes may carry a
+ * broken signature (a copy with its body unchanged changes nothing). */
+cdx_err cdx_envelope_peek_hash(const uint8_t *bytes, size_t len, uint8_t out[CDX_HASH_BYTES]);
+
 /* Decodes without trusting anything (for `cydex inspect` and forensics):
  * checks only the encodings. cdx_envelope_verified() is false. */
 cdx_err cdx_envelope_inspect(cdx_envelope **out, const uint8_t *bytes, size_t len, cdx_errbuf *eb);
