@@ -561,22 +561,10 @@ typedef struct s_batch {
     size_t n_senders;
     int mdb_rc;
     /* by_hash rows of the batch, written sorted at its end (inserting
-     * random keys in order touches the B-tree's pages in order); the table
-     * finds a hash among them (duplicates within the batch). */
+     * random keys in order touches the B-tree's pages in order). */
     uint8_t (*pend)[CDX_HASH_BYTES + 8];
     size_t n_pend;
-    uint32_t *table; /* pend position + 1, 0 = empty; mask + 1 slots */
-    size_t mask;
 } s_batch;
-
-static size_t s_slot_of(const s_batch *b, const uint8_t *h)
-{
-    size_t i =
-        ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 | (size_t)h[3] << 24) & b->mask;
-    while (b->table[i] && memcmp(b->pend[b->table[i] - 1], h, CDX_HASH_BYTES) != 0)
-        i = (i + 1) & b->mask;
-    return i;
-}
 
 static int s_cmp_pend(const void *x, const void *y)
 {
@@ -610,32 +598,50 @@ static cdx_err s_put_node(void *ctx, unsigned level, uint64_t index,
     return s_node_put(b->log, b->txn, level, index, hash, &b->mdb_rc);
 }
 
-/* Probes by_sender once: whether seq - 1 is stored (and whether one of its
- * hashes is prev_hash), and whether seq is stored. */
+/* What by_sender says of an envelope about to be appended. */
+typedef struct s_probe {
+    bool found;      /* some envelope of (sender, seq) is stored */
+    bool dup;        /* this very envelope (its hash) is stored, at dup_index */
+    bool prev_found; /* some envelope of (sender, seq - 1) is stored */
+    bool prev_match; /* one of them hashes to prev_hash */
+    uint64_t dup_index;
+} s_probe;
+
+/* Reads the rows of (sender, seq - 1) and (sender, seq), which lie side by
+ * side. A copy of a stored envelope has its body, so its sender and seq:
+ * its hash among the rows of seq is how duplicates are found. */
 static int s_seq_probe(MDB_cursor *c, const char *sender, uint64_t seq, const uint8_t *prev_hash,
-                       bool *found, bool *prev_found, bool *prev_match)
+                       const uint8_t *hash, s_probe *p)
 {
     uint8_t kp[CDX_ID_MAX + 9], ks[CDX_ID_MAX + 9];
     size_t ls = s_sender_key(ks, sender, seq);
     MDB_val k, d;
     int rc;
-    *found = *prev_found = *prev_match = false;
+    memset(p, 0, sizeof *p);
     if (seq > 1) {
         size_t lp = s_sender_key(kp, sender, seq - 1);
         k = s_val(kp, lp);
         rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
         while (rc == 0 && k.mv_size == lp && memcmp(k.mv_data, kp, lp) == 0) {
-            *prev_found = true;
+            p->prev_found = true;
             if (d.mv_size == S_SENDER_VAL &&
                 memcmp((uint8_t *)d.mv_data + 8, prev_hash, CDX_HASH_BYTES) == 0)
-                *prev_match = true;
+                p->prev_match = true;
             rc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
         }
     } else {
         k = s_val(ks, ls);
         rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
     }
-    *found = rc == 0 && k.mv_size == ls && memcmp(k.mv_data, ks, ls) == 0;
+    while (rc == 0 && k.mv_size == ls && memcmp(k.mv_data, ks, ls) == 0) {
+        p->found = true;
+        if (d.mv_size == S_SENDER_VAL &&
+            memcmp((uint8_t *)d.mv_data + 8, hash, CDX_HASH_BYTES) == 0) {
+            p->dup = true;
+            p->dup_index = s_get64(d.mv_data);
+        }
+        rc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+    }
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -690,34 +696,22 @@ static cdx_err s_append_one(s_batch *b, const cdx_log_append_in *in, cdx_log_app
     MDB_txn *txn = b->txn;
     const cdx_body *body = cdx_envelope_body(in->env);
     const uint8_t *h = cdx_envelope_hash(in->env);
-    MDB_val k = s_val(h, CDX_HASH_BYTES), d;
+    MDB_val k, d;
     memset(out, 0, sizeof *out);
-    size_t slot = s_slot_of(b, h);
-    if (b->table[slot]) { /* earlier in this batch */
-        out->status = CDX_APPEND_DUPLICATE;
-        out->index = s_get64(b->pend[b->table[slot] - 1] + CDX_HASH_BYTES);
-        b->dups++;
-        return CDX_OK;
-    }
-    b->mdb_rc = mdb_get(txn, log->by_hash, &k, &d);
-    if (b->mdb_rc == 0) {
-        out->status = CDX_APPEND_DUPLICATE;
-        out->index = d.mv_size == 8 ? s_get64(d.mv_data) : 0;
-        b->dups++;
-        b->mdb_rc = 0;
-        return CDX_OK;
-    }
-    if (b->mdb_rc != MDB_NOTFOUND)
-        return s_mdb(eb, b->mdb_rc, "by_hash");
-    bool found, prev_found, prev_match;
-    if ((b->mdb_rc = s_seq_probe(b->by_sender, body->sender, body->seq, body->prev_hash, &found,
-                                 &prev_found, &prev_match)))
+    s_probe p;
+    if ((b->mdb_rc = s_seq_probe(b->by_sender, body->sender, body->seq, body->prev_hash, h, &p)))
         return s_mdb(eb, b->mdb_rc, "by_sender");
+    if (p.dup) { /* stored before, or earlier in this batch */
+        out->status = CDX_APPEND_DUPLICATE;
+        out->index = p.dup_index;
+        b->dups++;
+        return CDX_OK;
+    }
     cdx_log_entry e = {0};
-    e.outcome = found ? CDX_LOG_EQUIVOCATION : CDX_LOG_ACCEPTED;
-    if (body->seq > 1 && !prev_found)
+    e.outcome = p.found ? CDX_LOG_EQUIVOCATION : CDX_LOG_ACCEPTED;
+    if (body->seq > 1 && !p.prev_found)
         e.flags |= CDX_LOG_FLAG_GAP;
-    else if (body->seq > 1 && !prev_match)
+    else if (body->seq > 1 && !p.prev_match)
         e.flags |= CDX_LOG_FLAG_CHAIN_BREAK;
     size_t raw_len;
     e.envelope.data = (uint8_t *)cdx_envelope_bytes(in->env, &raw_len);
@@ -739,7 +733,7 @@ static cdx_err s_append_one(s_batch *b, const cdx_log_append_in *in, cdx_log_app
 
     memcpy(b->pend[b->n_pend], h, CDX_HASH_BYTES);
     memcpy(b->pend[b->n_pend] + CDX_HASH_BYTES, ikey, 8);
-    b->table[slot] = (uint32_t)++b->n_pend;
+    b->n_pend++;
     memcpy(sval, ikey, 8);
     memcpy(sval + 8, h, CDX_HASH_BYTES);
     k = s_val(skey, s_sender_key(skey, body->sender, body->seq));
@@ -805,13 +799,8 @@ static cdx_err s_append_batch(s_batch *b, const cdx_log_append_in *in, size_t n,
         return cdx_errf(eb, rc, "log: the tree is missing a node of its right edge");
     if ((b->mdb_rc = mdb_cursor_open(b->txn, log->by_sender, &b->by_sender)))
         return s_mdb(eb, b->mdb_rc, "by_sender");
-    size_t slots = 16;
-    while (slots < 2 * n)
-        slots *= 2;
     b->pend = malloc((n ? n : 1) * sizeof *b->pend);
-    b->table = calloc(slots, sizeof *b->table);
-    b->mask = slots - 1;
-    if (!b->pend || !b->table)
+    if (!b->pend)
         rc = CDX_ERR_NOMEM;
     for (size_t i = 0; rc == CDX_OK && i < n; i++)
         rc = s_append_one(b, &in[i], &out[i], eb);
@@ -823,9 +812,7 @@ static cdx_err s_append_batch(s_batch *b, const cdx_log_append_in *in, size_t n,
             rc = s_mdb(eb, b->mdb_rc, "by_hash");
     }
     free(b->pend);
-    free(b->table);
     b->pend = NULL;
-    b->table = NULL;
     b->n_pend = 0;
     mdb_cursor_close(b->by_sender);
     if (rc == CDX_OK)
