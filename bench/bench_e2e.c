@@ -13,7 +13,9 @@
  *               thread watches both logs read-only every 50 us
  *
  * Beside them, measured in the same run: bare Ed25519 verify per second on
- * one core. Usage: bench_e2e [--burst N] [--paced N] [--rate R]. Needs
+ * one core. Usage: bench_e2e [--burst N] [--paced N] [--rate R] [--echo];
+ * with --echo EE's node also subscribes to its own alerts, as the demo's
+ * nodes do, and gets each back from the broker. Needs
  * cydex-broker and cydex-node beside it. Prints a report; exits 0.
  */
 #include <pthread.h>
@@ -437,13 +439,17 @@ static double s_commit_floor(const cdx_identity *who, const cdx_roster *roster, 
 int main(int argc, char **argv)
 {
     size_t burst = 2000, paced = 2000, rate = 1000;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--burst") == 0)
-            burst = strtoul(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--paced") == 0)
-            paced = strtoul(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--rate") == 0)
-            rate = strtoul(argv[i + 1], NULL, 10);
+    const char *ee_topics = "sth";
+    for (int i = 1; i < argc; i++) {
+        bool valued = i + 1 < argc;
+        if (strcmp(argv[i], "--echo") == 0)
+            ee_topics = "sth,alert.";
+        else if (valued && strcmp(argv[i], "--burst") == 0)
+            burst = strtoul(argv[++i], NULL, 10);
+        else if (valued && strcmp(argv[i], "--paced") == 0)
+            paced = strtoul(argv[++i], NULL, 10);
+        else if (valued && strcmp(argv[i], "--rate") == 0)
+            rate = strtoul(argv[++i], NULL, 10);
     }
     if (sodium_init() < 0 || rate == 0)
         return 1;
@@ -482,7 +488,7 @@ int main(int argc, char **argv)
              "fanout = ipc://%s/alpha-fanout\ncatchup = ipc://%s/alpha-catchup\n",
              s_dir, rp, s_dir, s_dir, s_dir, s_dir);
     s_spawn(0, "cydex-broker", "alpha", conf);
-    s_node(1, "EE", "sth");
+    s_node(1, "EE", ee_topics);
     s_node(2, "FR", "alert.");
     s_node(3, "DE", "alert.");
     s_nap_us(500000); /* let the subscriptions settle */
