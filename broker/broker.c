@@ -59,6 +59,8 @@ struct broker {
     uint8_t own_hash[CDX_HASH_BYTES];
     uint64_t next_checkpoint_ms, checkpointed_size;
     uint64_t accepted, duplicates, rejected;
+    char append_error[256]; /* why the last append failed; "" after one succeeds */
+    daemon_httpd *http;     /* /health and /metrics, if configured */
 };
 
 static int s_exit_for(cdx_err rc)
@@ -129,6 +131,13 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         broker_destroy(&b);
         return s_exit_for(rc);
     }
+    if (c->metrics[0] && daemon_httpd_new(&b->http, c->metrics, broker_page, b, err, errlen)) {
+        broker_destroy(&b);
+        return 78;
+    }
+    if (b->http)
+        daemon_log(b->cfg.id, "health and metrics on http://%s (port %u): /health, /metrics",
+                   c->metrics, daemon_httpd_port(b->http));
     uint64_t size = 0;
     cdx_log_size(b->member.log, &size);
     b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
@@ -147,6 +156,7 @@ void broker_destroy(broker **bp)
     if (!bp || !*bp)
         return;
     broker *b = *bp;
+    daemon_httpd_destroy(&b->http);
     broker_catchup_destroy(&b->serve);
     cdx_bytes_free(&b->roster_seen);
     free(b->room[0]);
@@ -449,11 +459,13 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
             /* Nothing of the round is stored: publishers get a refusal and
              * keep the envelopes in their outboxes; peers resend on sync. */
             daemon_log(b->cfg.id, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
+            snprintf(b->append_error, sizeof b->append_error, "%s", cdx_errbuf_msg(&eb, rc));
             for (size_t i = 0; i < n; i++)
                 if (items[i].rid)
                     s_receipt(b, refused, items[i].rid, cdx_envelope_hash(items[i].env),
                               CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
         } else {
+            b->append_error[0] = '\0';
             for (size_t i = 0; i < n; i++) {
                 bool dup = out[i].status == CDX_APPEND_DUPLICATE;
                 if (items[i].rid)
@@ -715,7 +727,7 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
             if (now >= b->peers[i].next_sync_ms)
                 s_peer_sync(b, &b->peers[i]);
         cdx_sock *socks[3 + 2 * BROKER_MAX_PEERS] = {b->ingress, b->fanout, b->catchup};
-        bool ready[3 + 2 * BROKER_MAX_PEERS] = {false};
+        bool ready[3 + 2 * BROKER_MAX_PEERS + 1] = {false}; /* and the HTTP endpoint */
         size_t ns = 3;
         for (size_t i = 0; i < b->n_peers; i++) {
             socks[ns++] = b->peers[i].sub;
@@ -723,10 +735,11 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
         }
         /* Catch-up streams in progress: look in again at once. */
         int timeout = b->serve && broker_catchup_pump(b->serve) ? 1 : wait < 200 ? wait : 200;
-        cdx_err rc = cdx_sock_poll(socks, ns, timeout, ready);
+        cdx_err rc = cdx_sock_poll_fd(socks, ns, daemon_httpd_fd(b->http), timeout, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
-        if (ready[1]) { /* subscriptions: read and let ZeroMQ route them */
+        daemon_httpd_serve(b->http); /* answers, and times out idle connections */
+        if (ready[1]) {              /* subscriptions: read and let ZeroMQ route them */
             cdx_msg m;
             while (cdx_sock_recv(b->fanout, &m, 0) == CDX_OK)
                 cdx_msg_clear(&m);
@@ -747,4 +760,24 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
                (unsigned long long)b->accepted, (unsigned long long)b->duplicates,
                (unsigned long long)b->rejected);
     return 0;
+}
+
+void broker_stats_get(const broker *b, broker_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = b->cfg.id;
+    out->accepted = b->accepted;
+    out->duplicates = b->duplicates;
+    out->rejected = b->rejected;
+    out->connections_refused = cdx_transport_refused(b->net);
+    out->roster_version = cdx_roster_version(b->member.roster);
+    out->catchup_streams = broker_catchup_streams(b->serve);
+    out->n_peers = b->n_peers;
+    for (size_t i = 0; i < b->n_peers; i++) {
+        out->peer[i].id = b->peers[i].cfg->id;
+        out->peer[i].syncing = b->peers[i].syncing;
+        out->peer[i].received = b->peers[i].received;
+    }
+    out->append_error = b->append_error;
+    out->log = b->member.log;
 }

@@ -8,6 +8,8 @@
 #include <signal.h>
 
 #include "config.h"
+#include "cydex/log.h"
+#include "httpd.h"
 
 typedef struct broker broker;
 
@@ -21,5 +23,28 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen);
 int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 
 void broker_destroy(broker **b);
+
+/* What the broker's metrics and health pages show (metrics.c), read on its
+ * loop: counts are of this run unless the log keeps them. */
+typedef struct broker_stats {
+    const char *id;
+    uint64_t accepted, duplicates, rejected;
+    uint64_t connections_refused; /* CURVE handshakes of non-members */
+    uint64_t roster_version;
+    size_t catchup_streams;
+    size_t n_peers;
+    struct {
+        const char *id;
+        bool syncing;
+        uint64_t received; /* through catch-up */
+    } peer[BROKER_MAX_PEERS];
+    const char *append_error; /* why the last log append failed; "" if it did not */
+    cdx_log *log;             /* its size and lifetime counters */
+} broker_stats;
+
+void broker_stats_get(const broker *b, broker_stats *out);
+
+/* The HTTP pages: /health (200 or 503, JSON) and /metrics (Prometheus). */
+bool broker_page(void *b, const char *path, daemon_page *page);
 
 #endif

@@ -266,3 +266,8 @@ size_t broker_catchup_pump(broker_catchup *c)
     }
     return c->n;
 }
+
+size_t broker_catchup_streams(const broker_catchup *c)
+{
+    return c ? c->n : 0;
+}

@@ -35,5 +35,7 @@ void broker_catchup_accept(broker_catchup *c);
 
 /* Sends each stream its next reply; returns how many streams remain. */
 size_t broker_catchup_pump(broker_catchup *c);
+/* How many streams are being served. */
+size_t broker_catchup_streams(const broker_catchup *c);
 
 #endif

@@ -77,6 +77,8 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
         return s_num(&c->checkpoint_ms, v, key, 100, 86400000, err, n);
     if (strcmp(key, "peer_sync_ms") == 0)
         return s_num(&c->peer_sync_ms, v, key, 100, 86400000, err, n);
+    if (strcmp(key, "metrics") == 0)
+        return s_str(c->metrics, sizeof c->metrics, v, key, err, n);
     if (strcmp(key, "map_max_mb") == 0) {
         rc = s_num(&x, v, key, 1, 1u << 24, err, n);
         c->map_max_mb = (size_t)x;

@@ -17,6 +17,8 @@
  *   verify_threads = 0                 ; signature checks in parallel; 0 = one per CPU
  *   fanout_hwm = 10000                 ; envelopes queued per subscriber; past it the
  *                                      ; subscriber misses them and catches up later
+ *   metrics = 127.0.0.1:9464           ; HTTP /health and /metrics (Prometheus);
+ *                                      ; unset: none
  *
  *   [peer.beta]                        ; one section per peer broker
  *   id = broker.beta
@@ -53,6 +55,7 @@ typedef struct broker_config {
     uint64_t checkpoint_ms;
     size_t map_max_mb;
     uint64_t peer_sync_ms;
+    char metrics[128]; /* HOST:PORT of the HTTP endpoint; "" = none */
     broker_peer_config peer[BROKER_MAX_PEERS];
     size_t n_peers;
 } broker_config;

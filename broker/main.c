@@ -19,6 +19,8 @@ static const char s_usage[] =
     "  -c FILE        the configuration (INI, section [broker]; see README)\n"
     "  -T             check the configuration and keys, then exit\n"
     "  --set K=V      override one setting of the file\n\n"
+    "With metrics = HOST:PORT in the file it answers HTTP GET /health and\n"
+    "/metrics (Prometheus).\n"
     "Signals: SIGTERM/SIGINT finish the round in hand and stop; SIGHUP reloads\n"
     "the roster file (a higher version signed by the current admins).\n"
     "Exit codes: 0 stopped cleanly; 64 usage; 74 I/O; 77 key readable by\n"

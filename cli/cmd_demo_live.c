@@ -28,7 +28,8 @@ typedef struct s_live {
     char bin[4096];
     pid_t pid[S_MAX_PROCS];
     const char *name[S_MAX_PROCS];
-    int port[2][3]; /* broker.alpha, broker.beta: ingress, fan-out, catch-up */
+    int port[2][3];           /* broker.alpha, broker.beta: ingress, fan-out, catch-up */
+    int metrics[S_MAX_PROCS]; /* each daemon's HTTP /health and /metrics, by slot */
 } s_live;
 
 static const char *s_brokers[2] = {"broker.alpha", "broker.beta"};
@@ -184,8 +185,10 @@ static bool s_start_broker(s_live *l, int slot, int me)
     snprintf(conf, cap,
              "[broker]\nid = %s\nkey = %s/%s/%s.secret\nroster = %s/roster.bin\nlog = %s\n"
              "ingress = %s\nfanout = %s\ncatchup = %s\ncheckpoint_ms = 1000\n"
-             "peer_sync_ms = 500\n[peer.other]\nid = %s\nfanout = %s\ncatchup = %s\n",
-             id, d->dir, id, id, d->dir, s_path(d, id, "log"), in, fan, cu, peer, pfan, pcu);
+             "peer_sync_ms = 500\nmetrics = 127.0.0.1:%d\n"
+             "[peer.other]\nid = %s\nfanout = %s\ncatchup = %s\n",
+             id, d->dir, id, id, d->dir, s_path(d, id, "log"), in, fan, cu, l->metrics[slot], peer,
+             pfan, pcu);
     bool ok = s_spawn(l, slot, id, "cydex-broker", conf, NULL) > 0;
     for (int r = 0; ok && r < 3; r++)
         ok = s_wait_port(l->port[me][r]);
@@ -207,11 +210,11 @@ static bool s_start_node(s_live *l, int slot, const char *id)
     s_ep(ctl, d, id, "control");
     snprintf(conf, cap,
              "[node]\nid = %s\nkey = %s/%s/%s.secret\nroster = %s/roster.bin\nlog = %s\n"
-             "control = %s\nresend_ms = 500\nsync_ms = 1000\n"
+             "control = %s\nresend_ms = 500\nsync_ms = 1000\nmetrics = 127.0.0.1:%d\n"
              "[broker.alpha]\nid = broker.alpha\ningress = %s\nfanout = %s\ncatchup = %s\n"
              "[broker.beta]\nid = broker.beta\ningress = %s\nfanout = %s\ncatchup = %s\n",
-             id, d->dir, id, id, d->dir, s_path(d, id, "log"), ctl, b[0][0], b[0][1], b[0][2],
-             b[1][0], b[1][1], b[1][2]);
+             id, d->dir, id, id, d->dir, s_path(d, id, "log"), ctl, l->metrics[slot], b[0][0],
+             b[0][1], b[0][2], b[1][0], b[1][1], b[1][2]);
     bool ok = s_spawn(l, slot, id, "cydex-node", conf, ctl + 6) > 0;
     free(conf);
     return ok;
@@ -364,14 +367,20 @@ void demo_live(demo *d)
 {
     s_live l = {.d = d};
     demo_step("8. A live federation: two brokers, peered, and three nodes");
-    bool ports = true;
+    /* Eleven ports: each broker's three sockets, each daemon's HTTP. */
+    int *want[11];
     for (int b = 0; b < 2; b++)
-        for (int r = 0; r < 3; r++) {
-            l.port[b][r] = s_free_port();
-            for (int o = 0; o < b * 3 + r && ports; o++) /* the kernel may pick one twice */
-                ports = l.port[o / 3][o % 3] != l.port[b][r];
-            ports = ports && l.port[b][r] > 0;
-        }
+        for (int r = 0; r < 3; r++)
+            want[b * 3 + r] = &l.port[b][r];
+    for (int slot = 0; slot < 5; slot++)
+        want[6 + slot] = &l.metrics[slot];
+    bool ports = true;
+    for (int i = 0; i < 11 && ports; i++) {
+        *want[i] = s_free_port();
+        for (int o = 0; o < i && ports; o++) /* the kernel may pick one twice */
+            ports = *want[o] != *want[i];
+        ports = ports && *want[i] > 0;
+    }
     bool ok = ports && s_find_bin(&l) && s_start_broker(&l, 0, 0) && s_start_broker(&l, 1, 1) &&
               s_start_node(&l, 2, "EE") && s_start_node(&l, 3, "FR") && s_start_node(&l, 4, "DE");
     demo_expect(d, ok,
@@ -463,8 +472,13 @@ void demo_live(demo *d)
                "     build/bin/cydex tail --from 0 --json\n"
                "     build/bin/cydex publish --topic alert.finance --tlp GREEN --title 'DDoS on "
                "a ministry'\n"
-               "   Stop them with: kill",
-               d->dir, alerts[0]);
+               "     curl -s http://127.0.0.1:%d/metrics; curl -s http://127.0.0.1:%d/health\n"
+               "   Health and metrics on 127.0.0.1:",
+               d->dir, alerts[0], l.metrics[3], l.metrics[3]);
+        for (int i = 0; i < 5; i++)
+            if (l.pid[slot_of[i]])
+                printf(" %d (%s)", l.metrics[slot_of[i]], order[i]);
+        printf("\n   Stop them with: kill");
         for (int i = 0; i < 5; i++)
             if (l.pid[slot_of[i]])
                 printf(" %d", (int)l.pid[slot_of[i]]);

@@ -434,17 +434,25 @@ cdx_err cdx_sock_recv(cdx_sock *s, cdx_msg *out, int timeout_ms)
     return CDX_OK;
 }
 
-cdx_err cdx_sock_poll(cdx_sock *const *socks, size_t n, int timeout_ms, bool *ready)
+cdx_err cdx_sock_poll_fd(cdx_sock *const *socks, size_t n, int fd, int timeout_ms, bool *ready)
 {
-    zmq_pollitem_t items[64];
+    zmq_pollitem_t items[65];
     if (n > 64)
         return CDX_ERR_INVALID;
     for (size_t i = 0; i < n; i++)
         items[i] = (zmq_pollitem_t){socks[i]->z, 0, ZMQ_POLLIN, 0};
-    int r = zmq_poll(items, (int)n, timeout_ms);
+    size_t m = n;
+    if (fd >= 0)
+        items[m++] = (zmq_pollitem_t){NULL, fd, ZMQ_POLLIN, 0};
+    int r = zmq_poll(items, (int)m, timeout_ms);
     if (r < 0)
         return zmq_errno() == ETERM ? CDX_ERR_STOPPED : CDX_ERR_IO;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < m; i++)
         ready[i] = items[i].revents & ZMQ_POLLIN;
     return r == 0 ? CDX_ERR_TIMEOUT : CDX_OK;
+}
+
+cdx_err cdx_sock_poll(cdx_sock *const *socks, size_t n, int timeout_ms, bool *ready)
+{
+    return cdx_sock_poll_fd(socks, n, -1, timeout_ms, ready);
 }

@@ -107,6 +107,8 @@ static int s_handler(void *user, const char *section, const char *name, const ch
         }
         if (strcmp(name, "auto_ack") == 0)
             return s_bool(&c->auto_ack, value, name, x);
+        if (strcmp(name, "metrics") == 0)
+            return s_str(c->metrics, sizeof c->metrics, value, name, x);
     } else {
         snprintf(x->err, x->errlen, "unknown section [%s]", section);
         return 0;

@@ -16,6 +16,7 @@
  *                                     ; tree head on "sth", if it grew (0 = only at stop)
  *   verify_threads = 0                ; catch-up checked in parallel; 0 = one per CPU
  *   auto_ack = false                  ; acknowledge each alert we can read: "received"
+ *   metrics = 127.0.0.1:9465         ; HTTP /health and /metrics (Prometheus); unset: none
  *
  *   [broker.alpha]                    ; one section per broker it uses
  *   id = broker.alpha
@@ -53,6 +54,7 @@ typedef struct node_config {
     uint64_t checkpoint_ms; /* 0: a checkpoint at stop only */
     bool auto_ack;
     uint64_t verify_threads; /* 0: one per online CPU */
+    char metrics[128];       /* HOST:PORT of the HTTP endpoint; "" = none */
     node_broker_config broker[NODE_MAX_BROKERS];
     size_t n_brokers;
 } node_config;

@@ -171,15 +171,13 @@ static void s_status(node *n, const cdx_msg *m)
     cdx_log_sender *s = NULL;
     cdx_log_size(n->member.log, &size);
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
-    /* A broker answers every sync request, so one heard from within two
-     * sync periods is connected. */
     uint64_t now = cdx_now_ms();
     for (size_t i = 0; i < n->n_links; i++) {
         const node_link *l = &n->link[i];
         char when[CDX_TIME_TEXT_MAX] = "";
         if (l->last_heard_ms)
             cdx_time_format(when, l->last_heard_ms);
-        bool up = l->last_heard_ms && now - l->last_heard_ms <= 2 * n->cfg.sync_ms + 1000;
+        bool up = node__link_up(n, l, now);
         json_array_append_new(brokers, json_pack("{s:s,s:b,s:s?}", "id", l->cfg->id, "connected",
                                                  up, "last_heard", when[0] ? when : NULL));
     }

@@ -13,6 +13,7 @@
 #include "cydex/log.h"
 #include "cydex/transport.h"
 #include "daemon.h"
+#include "httpd.h"
 #include "node.h"
 
 /* Control requests signed and logged together, at most (a relay keeping
@@ -63,6 +64,7 @@ struct node {
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
     uint64_t copies; /* of envelopes already logged, dropped before verifying */
     node_live live;
+    daemon_httpd *http;               /* /health and /metrics, if configured */
     struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */
     struct {                          /* a control round's room, NODE_CONTROL_BATCH each */
         node_out *out;
@@ -140,9 +142,21 @@ void node__send_out(node *n, const char *topic, const uint8_t *raw, size_t len);
 void node__resend(node *n);
 void node__receipts(node *n, node_link *l);
 
+/* ---- node.c ---- */
+
+/* Whether the broker was heard lately: each answers every sync request,
+ * so one heard from within two sync periods is connected. */
+bool node__link_up(const node *n, const node_link *l, uint64_t now_ms);
+
 /* ---- control.c ---- */
 
 /* Answers what waits on the control socket. */
 void node__control(node *n);
+
+/* ---- metrics.c ---- */
+
+/* The HTTP pages: /health (200 while a broker is connected, else 503;
+ * JSON) and /metrics (Prometheus). */
+bool node__page(void *n, const char *path, daemon_page *page);
 
 #endif

@@ -16,6 +16,8 @@ static const char s_usage[] =
     "verifies and logs each once, and fetches whatever it missed.\n\n"
     "  -c FILE   the configuration (INI: [node] and one [broker.NAME] each)\n"
     "  -T        check the configuration and keys, then exit\n\n"
+    "With metrics = HOST:PORT in [node] it answers HTTP GET /health and /metrics\n"
+    "(Prometheus).\n"
     "SIGTERM/SIGINT stop it cleanly; SIGHUP re-reads the roster file. Exit codes: 0 stopped; 64 "
     "usage; 74 I/O;\n"
     "77 key readable by others; 78 configuration error.\n";

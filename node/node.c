@@ -75,6 +75,13 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
         node_destroy(&n);
         return rc == CDX_ERR_KEY_PERMS ? 77 : rc == CDX_ERR_IO ? 74 : 78;
     }
+    if (c->metrics[0] && daemon_httpd_new(&n->http, c->metrics, node__page, n, err, errlen)) {
+        node_destroy(&n);
+        return 78;
+    }
+    if (n->http)
+        daemon_log(n->cfg.id, "health and metrics on http://%s (port %u): /health, /metrics",
+                   c->metrics, daemon_httpd_port(n->http));
     uint64_t size = 0;
     cdx_log_size(n->member.log, &size);
     daemon_log(n->cfg.id, "running: %zu broker%s, log %s (%llu entries), control %s", n->n_links,
@@ -88,6 +95,7 @@ void node_destroy(node **np)
     if (!np || !*np)
         return;
     node *n = *np;
+    daemon_httpd_destroy(&n->http);
     for (size_t i = 0; i < n->n_links; i++) {
         cdx_sock_destroy(&n->link[i].sub);
         cdx_sock_destroy(&n->link[i].cu);
@@ -144,7 +152,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
             n->next_sync_ms = now + n->cfg.sync_ms;
         }
         cdx_sock *socks[1 + 3 * NODE_MAX_BROKERS] = {n->control};
-        bool ready[1 + 3 * NODE_MAX_BROKERS] = {false};
+        bool ready[1 + 3 * NODE_MAX_BROKERS + 1] = {false}; /* and the HTTP endpoint */
         for (size_t i = 0; i < n->n_links; i++) {
             socks[1 + 3 * i] = n->link[i].sub;
             socks[2 + 3 * i] = n->link[i].cu;
@@ -165,9 +173,11 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
         } else {
             n->flush_at_ms = 0;
         }
-        cdx_err rc = cdx_sock_poll(socks, 1 + 3 * n->n_links, wait, ready);
+        cdx_err rc =
+            cdx_sock_poll_fd(socks, 1 + 3 * n->n_links, daemon_httpd_fd(n->http), wait, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
+        daemon_httpd_serve(n->http);
         if (rc == CDX_ERR_TIMEOUT) /* idle: read ahead for list and show */
             node_query_cache_warm(n->member.log, n->queries, NODE_WARM_ENTRIES);
         if (ready[0])
@@ -191,4 +201,9 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
                (unsigned long long)n->heartbeats, (unsigned long long)n->logged,
                (unsigned long long)n->refused, (unsigned long long)n->requested, pending);
     return 0;
+}
+
+bool node__link_up(const node *n, const node_link *l, uint64_t now_ms)
+{
+    return l->last_heard_ms && now_ms - l->last_heard_ms <= 2 * n->cfg.sync_ms + 1000;
 }

@@ -103,6 +103,9 @@ cdx_err cdx_sock_recv(cdx_sock *s, cdx_msg *out, int timeout_ms);
 /* Waits until one of the (at most 64) sockets can be read; ready[i] says
  * which. */
 cdx_err cdx_sock_poll(cdx_sock *const *socks, size_t n, int timeout_ms, bool *ready);
+/* cdx_sock_poll, and also a file descriptor (fd >= 0) watched for input,
+ * such as an HTTP server's: ready[n] says whether it is readable. */
+cdx_err cdx_sock_poll_fd(cdx_sock *const *socks, size_t n, int fd, int timeout_ms, bool *ready);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,100 @@
+/* The node's HTTP pages: /health for supervisors, /metrics for
+ * Prometheus. They read the node on its own loop. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "prom.h"
+
+static void s_health(node *n, daemon_page *page)
+{
+    uint64_t now = cdx_now_ms(), entries = 0;
+    size_t up = 0;
+    for (size_t i = 0; i < n->n_links; i++)
+        up += node__link_up(n, &n->link[i], now);
+    cdx_log_size(n->member.log, &entries);
+    json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I}", "status", up ? "ok" : "no broker heard", "id",
+                          n->cfg.id, "brokers_connected", (json_int_t)up, "brokers",
+                          (json_int_t)n->n_links, "log_entries", (json_int_t)entries);
+    if (o)
+        json_dumpf(o, page->body, JSON_COMPACT);
+    fputc('\n', page->body);
+    json_decref(o);
+    page->status = up ? 200 : 503;
+    page->type = "application/json";
+}
+
+static void s_counters(node *n, FILE *f)
+{
+    daemon_prom_one(f, "cydex_node_published_total", "counter",
+                    "Alerts and acks this node published, since it started.", n->published);
+    daemon_prom_one(f, "cydex_node_envelopes_logged_total", "counter",
+                    "Envelopes from the brokers verified and logged, since the node started.",
+                    n->logged);
+    daemon_prom_one(f, "cydex_node_envelopes_refused_total", "counter",
+                    "Envelopes from the brokers that failed verification, since the start.",
+                    n->refused);
+    daemon_prom_one(f, "cydex_node_copies_dropped_total", "counter",
+                    "Copies of envelopes already logged, dropped before verifying them.",
+                    n->copies);
+    daemon_prom_one(f, "cydex_node_acks_auto_total", "counter",
+                    "\"received\" acks sent on the node's own (auto_ack), since the start.",
+                    n->auto_acked);
+    daemon_prom_one(f, "cydex_node_heartbeats_total", "counter",
+                    "Heartbeats sent while idle, since the node started.", n->heartbeats);
+    daemon_prom_one(f, "cydex_node_catchup_requests_total", "counter",
+                    "Catch-up requests sent to brokers, since the node started.", n->requested);
+}
+
+static void s_metrics(node *n, daemon_page *page)
+{
+    FILE *f = page->body;
+    uint64_t now = cdx_now_ms(), entries = 0;
+    size_t pending = 0, ns = 0;
+    cdx_log_size(n->member.log, &entries);
+    cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
+    s_counters(n, f);
+    daemon_prom_one(f, "cydex_log_entries", "gauge", "Entries in the audit log.", entries);
+    daemon_prom_one(f, "cydex_node_outbox_waiting", "gauge",
+                    "Own envelopes no broker has receipted yet.", pending);
+    daemon_prom_one(f, "cydex_roster_version", "gauge", "Version of the roster in force.",
+                    cdx_roster_version(n->member.roster));
+    daemon_prom_family(f, "cydex_node_broker_connected", "gauge",
+                       "1 if the broker was heard within two sync periods.");
+    for (size_t i = 0; i < n->n_links; i++)
+        daemon_prom_sample(f, "cydex_node_broker_connected", "broker", n->link[i].cfg->id,
+                           node__link_up(n, &n->link[i], now));
+    daemon_prom_family(f, "cydex_node_broker_last_heard_timestamp_seconds", "gauge",
+                       "When the broker was last heard from (Unix time).");
+    for (size_t i = 0; i < n->n_links; i++)
+        if (n->link[i].last_heard_ms)
+            daemon_prom_sample(f, "cydex_node_broker_last_heard_timestamp_seconds", "broker",
+                               n->link[i].cfg->id, n->link[i].last_heard_ms / 1000);
+    cdx_log_sender *s = NULL;
+    if (cdx_log_senders(n->member.log, &s, &ns) != CDX_OK)
+        ns = 0;
+    daemon_prom_family(f, "cydex_node_sender_max_seq", "gauge",
+                       "Highest seq of the sender this log holds.");
+    for (size_t i = 0; i < ns; i++)
+        daemon_prom_sample(f, "cydex_node_sender_max_seq", "sender", s[i].id, s[i].max_seq);
+    daemon_prom_family(f, "cydex_node_sender_missing_seqs", "gauge",
+                       "Seqs below the sender's highest that the log lacks (being fetched).");
+    for (size_t i = 0; i < ns; i++)
+        daemon_prom_sample(f, "cydex_node_sender_missing_seqs", "sender", s[i].id,
+                           s[i].max_seq > s[i].count ? s[i].max_seq - s[i].count : 0);
+    free(s);
+    page->type = DAEMON_PROM_TYPE;
+}
+
+bool node__page(void *ctx, const char *path, daemon_page *page)
+{
+    node *n = ctx;
+    if (strcmp(path, "/health") == 0)
+        s_health(n, page);
+    else if (strcmp(path, "/metrics") == 0)
+        s_metrics(n, page);
+    else
+        return false;
+    return true;
+}

@@ -1,0 +1,212 @@
+/* The daemons' HTTP endpoints, as a supervisor and Prometheus see them:
+ * /health says 200 while a node hears a broker and 503 once it does not;
+ * /metrics counts what was published, logged, accepted and refused (by
+ * reason); other paths are 404 and other methods 405; an address that is
+ * not HOST:PORT is a configuration error. Every endpoint is on 127.0.0.1
+ * at a port the kernel picks, read from the daemon's log. Processes by
+ * PID. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "check.h"
+#include "fixture.h"
+#include "proc.h"
+
+static fixture F;
+static char s_dir[256];
+static proc_capture s_cap;
+
+static char *s_p(const char *name)
+{
+    return bus_path(s_dir, name);
+}
+
+/* The port daemon NAME reported in its log ("... (port N) ..."); 0 if it
+ * did not within a few seconds. */
+static unsigned s_port(const char *name)
+{
+    char logname[64];
+    snprintf(logname, sizeof logname, "%s.log", name);
+    for (int i = 0; i < 100; i++) {
+        char *text = proc_slurp(s_p(logname));
+        const char *at = text ? strstr(text, "(port ") : NULL;
+        unsigned port = at ? (unsigned)strtoul(at + 6, NULL, 10) : 0;
+        free(text);
+        if (port)
+            return port;
+        bus_nap(50);
+    }
+    return 0;
+}
+
+typedef struct s_reply {
+    int status;
+    char body[65536];
+} s_reply;
+
+/* One HTTP/1.0 request to 127.0.0.1:port; status 0 if it failed. */
+static void s_http(unsigned port, const char *method, const char *path, s_reply *r)
+{
+    r->status = 0;
+    r->body[0] = '\0';
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char req[256], buf[sizeof r->body + 1024];
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
+    size_t got = 0;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, req, (size_t)n) == n) {
+        ssize_t k;
+        while (got < sizeof buf - 1 && (k = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+            got += (size_t)k;
+    }
+    close(fd);
+    buf[got] = '\0';
+    if (strncmp(buf, "HTTP/1.", 7) == 0)
+        r->status = atoi(buf + 9);
+    const char *body = strstr(buf, "\r\n\r\n");
+    if (body)
+        snprintf(r->body, sizeof r->body, "%s", body + 4);
+}
+
+/* The value of the sample `series` (name and labels, as printed) in a
+ * metrics page; -1 if absent. */
+static long long s_sample(const char *page, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = page; (p = strstr(p, series)) != NULL; p += n)
+        if ((p == page || p[-1] == '\n') && p[n] == ' ')
+            return atoll(p + n + 1);
+    return -1;
+}
+
+/* Asks until the page at path has `series` at least `want` (bounded). */
+static bool s_until_sample(unsigned port, const char *series, long long want, s_reply *r)
+{
+    for (int i = 0; i < 100; i++) {
+        s_http(port, "GET", "/metrics", r);
+        if (s_sample(r->body, series) >= want)
+            return true;
+        bus_nap(100);
+    }
+    fprintf(stderr, "never saw %s >= %lld in:\n%s", series, want, r->body);
+    return false;
+}
+
+static bool s_until_status(unsigned port, const char *path, int want, s_reply *r)
+{
+    for (int i = 0; i < 100; i++) {
+        s_http(port, "GET", path, r);
+        if (r->status == want)
+            return true;
+        bus_nap(100);
+    }
+    fprintf(stderr, "%s never answered %d; last %d %s\n", path, want, r->status, r->body);
+    return false;
+}
+
+int main(void)
+{
+    fixture_init(&F);
+    const cdx_identity *ids[] = {F.broker, F.ee, F.fr};
+    bus_folder(s_dir, F.roster, ids, 3);
+    proc_capture_init(&s_cap, s_dir);
+    static s_reply r;
+
+    pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha",
+                                    "metrics = 127.0.0.1:0\ncheckpoint_ms = 300");
+    pid_t ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "sth",
+                                   "[node]\nmetrics = 127.0.0.1:0");
+    pid_t fr = bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,sth",
+                                   "[node]\nmetrics = 127.0.0.1:0\nheartbeat_ms = 0");
+    unsigned pb = s_port("alpha"), pe = s_port("ee"), pf = s_port("fr");
+    REQUIRE(pb && pe && pf);
+
+    /* Health: the broker at once; each node once it hears the broker. */
+    s_http(pb, "GET", "/health", &r);
+    CHECK_EQ(r.status, 200);
+    CHECK(strstr(r.body, "\"status\":\"ok\"") && strstr(r.body, "\"id\":\"broker.alpha\""));
+    CHECK(s_until_status(pf, "/health", 200, &r));
+    CHECK(strstr(r.body, "\"brokers_connected\":1") != NULL);
+
+    /* Three alerts from EE; one garbage frame and one forgery straight to
+     * the broker. */
+    char ctl[320];
+    snprintf(ctl, sizeof ctl, "ipc://%s", s_p("ee-control"));
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "publish", "--node", ctl, "--topic",
+                                  "alert.health", "--tlp", "GREEN", "--title", "Metrics wave",
+                                  NULL),
+                 0);
+    char ingress[256];
+    bus_endpoint(ingress, s_dir, "alpha", "ingress");
+    cdx_member card;
+    cdx_identity_card(F.broker, &card);
+    bus_client de;
+    bus_client_new(&de, F.fr, F.roster, ingress, card.curve_pk);
+    cdx_receipt rc;
+    const uint8_t garbage[] = "not an envelope";
+    CHECK_EQ(bus_publish(&de, F.roster, "alert.health", garbage, sizeof garbage, &rc, 5000),
+             CDX_OK);
+    cdx_bytes forged = {0};
+    uint8_t h[CDX_HASH_BYTES];
+    REQUIRE(fixture_sign_alert(F.ee, 1, NULL, cdx_now_ms(), 10, &forged, h) == CDX_OK);
+    forged.data[forged.len - 1] ^= 1; /* the signature is the last field */
+    CHECK_EQ(bus_publish(&de, F.roster, "alert.health", forged.data, forged.len, &rc, 5000),
+             CDX_OK);
+    cdx_bytes_free(&forged);
+    bus_client_free(&de);
+
+    /* What each says of it. */
+    CHECK(s_until_sample(pf, "cydex_node_sender_max_seq{sender=\"EE\"}", 3, &r));
+    CHECK(s_sample(r.body, "cydex_node_envelopes_logged_total") >= 3);
+    CHECK_EQ(s_sample(r.body, "cydex_node_envelopes_refused_total"), 0);
+    CHECK_EQ(s_sample(r.body, "cydex_node_sender_missing_seqs{sender=\"EE\"}"), 0);
+    CHECK_EQ(s_sample(r.body, "cydex_node_broker_connected{broker=\"broker.alpha\"}"), 1);
+    CHECK(strstr(r.body, "# TYPE cydex_node_envelopes_logged_total counter\n") != NULL);
+    CHECK(s_until_sample(pe, "cydex_node_published_total", 3, &r));
+    CHECK_EQ(s_sample(r.body, "cydex_node_published_total"), 3);
+    CHECK(s_sample(r.body, "cydex_log_entries") >= 3);
+    CHECK(s_until_sample(pb, "cydex_broker_envelopes_refused_total{reason=\"malformed\"}", 1, &r));
+    CHECK_EQ(s_sample(r.body, "cydex_broker_envelopes_refused_total{reason=\"bad-signature\"}"), 1);
+    CHECK(s_sample(r.body, "cydex_broker_envelopes_accepted_total") >= 3);
+    CHECK_EQ(s_sample(r.body, "cydex_log_append_failing"), 0);
+    CHECK(s_sample(r.body, "cydex_roster_version") >= 1);
+
+    /* Only two pages, GET and HEAD only. */
+    s_http(pb, "GET", "/nope", &r);
+    CHECK_EQ(r.status, 404);
+    s_http(pe, "POST", "/metrics", &r);
+    CHECK_EQ(r.status, 405);
+    s_http(pe, "HEAD", "/health", &r);
+    CHECK_EQ(r.status, 200);
+
+    /* The broker goes: FR says so within two sync periods. */
+    CHECK_EQ(bus_stop(broker), 0);
+    CHECK(s_until_status(pf, "/health", 503, &r));
+    CHECK(strstr(r.body, "\"brokers_connected\":0") != NULL);
+    CHECK_EQ(bus_stop(ee), 0);
+    CHECK_EQ(bus_stop(fr), 0);
+
+    /* An address that is not HOST:PORT is refused before anything starts. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-broker", "-c", s_p("alpha.conf"), "-T", "--set",
+                              "metrics=localhost", NULL),
+             78);
+    CHECK(strstr(s_cap.err, "HOST:PORT") != NULL);
+
+    fixture_free(&F);
+    proc_capture_free(&s_cap);
+    int rc_done = check_done("metrics_test");
+    if (rc_done == 0)
+        fixture_rmtree(s_dir);
+    return rc_done;
+}
