@@ -82,8 +82,10 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         broker_destroy(&b);
         return 70;
     }
-    int ec = daemon_member_open(&b->member, c->id, c->key, c->roster, c->log, c->map_max_mb, err,
-                                errlen);
+    daemon_logger say = {.json = c->log_json};
+    snprintf(say.id, sizeof say.id, "%s", c->id);
+    int ec =
+        daemon_member_open(&b->member, &say, c->key, c->roster, c->log, c->map_max_mb, err, errlen);
     if (ec != 0) {
         broker_destroy(&b);
         return ec;
@@ -108,7 +110,7 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
                            &(cdx_sock_opts){.hwm = 4}, /* replies queued per client, at most */
                            &eb);
     if (rc == CDX_OK)
-        rc = broker_catchup_new(&b->serve, b->catchup, b->member.log, b->cfg.id);
+        rc = broker_catchup_new(&b->serve, b->catchup, b->member.log, &b->member.say);
     for (size_t i = 0; rc == CDX_OK && i < c->n_peers; i++) {
         const broker_peer_config *pc = &b->cfg.peer[i];
         const cdx_member *m = cdx_roster_find(b->member.roster, pc->id);
@@ -136,13 +138,13 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         return 78;
     }
     if (b->http)
-        daemon_log(b->cfg.id, "health and metrics on http://%s (port %u): /health, /metrics",
+        daemon_log(&b->member.say, "health and metrics on http://%s (port %u): /health, /metrics",
                    c->metrics, daemon_httpd_port(b->http));
     uint64_t size = 0;
     cdx_log_size(b->member.log, &size);
     b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
     b->next_checkpoint_ms = cdx_now_ms();
-    daemon_log(b->cfg.id,
+    daemon_log(&b->member.say,
                "serving: ingress %s, fan-out %s, catch-up %s, log %s (%llu entries), roster v%llu",
                cdx_sock_endpoint(b->ingress), cdx_sock_endpoint(b->fanout),
                cdx_sock_endpoint(b->catchup), c->log, (unsigned long long)size,
@@ -253,7 +255,7 @@ static void s_send_receipts(broker *b, s_tally *t)
             cdx_bytes frames[3] = {*rid, {(uint8_t *)"receipt", 7}, signed_r};
             cdx_err rc = cdx_sock_send(b->ingress, frames, 3, 0);
             if (rc != CDX_OK)
-                daemon_log(b->cfg.id, "receipt not delivered (%s): the publisher will resend",
+                daemon_log(&b->member.say, "receipt not delivered (%s): the publisher will resend",
                            cdx_strerror(rc));
             cdx_bytes_free(&signed_r);
         }
@@ -319,7 +321,7 @@ static size_t s_admitted(broker *b, s_item *items, cdx_verify_job *jobs, size_t 
         }
         cdx_err rc = it->raw ? j->rc : CDX_ERR_FORMAT;
         s_refuse(refused, cdx_errname(rc));
-        daemon_log(b->cfg.id, "refused from %s: %s", it->from,
+        daemon_log(&b->member.say, "refused from %s: %s", it->from,
                    it->raw ? cdx_errbuf_msg(&j->eb, rc) : "expected [topic][envelope]");
         if (it->rid)
             s_receipt(b, refused, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
@@ -434,7 +436,7 @@ static void s_fill_gaps(broker *b, const s_item *items, const cdx_log_append_out
         for (size_t k = 0; k < b->n_peers; k++)
             cdx_sock_send(b->peers[k].cu, &req, 1, 0);
         cdx_bytes_free(&req);
-        daemon_log(b->cfg.id, "asking %zu peer%s for %s %llu..%llu", b->n_peers,
+        daemon_log(&b->member.say, "asking %zu peer%s for %s %llu..%llu", b->n_peers,
                    b->n_peers == 1 ? "" : "s", body->sender, (unsigned long long)(had + 1),
                    (unsigned long long)to);
     }
@@ -458,7 +460,7 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
         if (rc != CDX_OK) {
             /* Nothing of the round is stored: publishers get a refusal and
              * keep the envelopes in their outboxes; peers resend on sync. */
-            daemon_log(b->cfg.id, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
+            daemon_log(&b->member.say, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
             snprintf(b->append_error, sizeof b->append_error, "%s", cdx_errbuf_msg(&eb, rc));
             for (size_t i = 0; i < n; i++)
                 if (items[i].rid)
@@ -473,7 +475,7 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
                               dup ? CDX_RECEIPT_DUPLICATE : CDX_RECEIPT_ACCEPTED, out[i].index,
                               NULL);
                 if (out[i].status == CDX_APPEND_EQUIVOCATION)
-                    daemon_log(b->cfg.id,
+                    daemon_log(&b->member.say,
                                "EQUIVOCATION: %s signed two envelopes for seq %llu (kept at %llu)",
                                cdx_envelope_signer(items[i].env),
                                (unsigned long long)cdx_envelope_body(items[i].env)->seq,
@@ -637,7 +639,7 @@ static void s_peer_reply(broker *b, s_peer *p)
         cdx_catchup_reply rep = {0};
         if (m.n != 1 ||
             cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len, NULL) != CDX_OK) {
-            daemon_log(b->cfg.id, "peer %s sent a malformed catch-up reply", p->cfg->id);
+            daemon_log(&b->member.say, "peer %s sent a malformed catch-up reply", p->cfg->id);
             cdx_msg_clear(&m);
             continue;
         }
@@ -704,7 +706,7 @@ static void s_checkpoint(broker *b)
         b->checkpointed_size = size + 1;
         s_publish(b, env);
     } else {
-        daemon_log(b->cfg.id, "checkpoint failed: %s", cdx_errbuf_msg(&eb, rc));
+        daemon_log(&b->member.say, "checkpoint failed: %s", cdx_errbuf_msg(&eb, rc));
     }
     free(text);
     cdx_envelope_destroy(&env);
@@ -756,7 +758,7 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
         }
         s_adopt_roster(b);
     }
-    daemon_log(b->cfg.id, "stopping: %llu accepted, %llu duplicates, %llu refused this run",
+    daemon_log(&b->member.say, "stopping: %llu accepted, %llu duplicates, %llu refused this run",
                (unsigned long long)b->accepted, (unsigned long long)b->duplicates,
                (unsigned long long)b->rejected);
     return 0;

@@ -37,19 +37,20 @@ typedef struct s_stream {
 struct broker_catchup {
     cdx_sock *sock;
     cdx_log *log;
-    const char *id;
+    const daemon_logger *say; /* the broker's */
     s_stream *stream[BROKER_CATCHUP_STREAMS];
     size_t n;
 };
 
-cdx_err broker_catchup_new(broker_catchup **out, cdx_sock *sock, cdx_log *log, const char *id)
+cdx_err broker_catchup_new(broker_catchup **out, cdx_sock *sock, cdx_log *log,
+                           const daemon_logger *say)
 {
     *out = calloc(1, sizeof **out);
     if (!*out)
         return CDX_ERR_NOMEM;
     (*out)->sock = sock;
     (*out)->log = log;
-    (*out)->id = id;
+    (*out)->say = say;
     return CDX_OK;
 }
 
@@ -164,7 +165,7 @@ void broker_catchup_accept(broker_catchup *c)
         } else {
             s_stream_free(s);
             if (rc == CDX_ERR_NOMEM)
-                daemon_log(c->id, "catch-up request dropped: out of memory");
+                daemon_log(c->say, "catch-up request dropped: out of memory");
         }
         cdx_catchup_request_clear(&q);
         cdx_msg_clear(&m);
@@ -252,7 +253,7 @@ size_t broker_catchup_pump(broker_catchup *c)
                 s->stalled_since_ms = now;
             drop = now - s->stalled_since_ms > S_STALL_MS;
             if (drop)
-                daemon_log(c->id, "catch-up dropped: the client read nothing for %d s",
+                daemon_log(c->say, "catch-up dropped: the client read nothing for %d s",
                            S_STALL_MS / 1000);
         } else { /* gone, or we could not build the reply */
             drop = true;

@@ -15,6 +15,7 @@
 #include "cydex/cydex.h"
 #include "cydex/log.h"
 #include "cydex/transport.h"
+#include "daemon.h"
 
 /* Streams served at once; a request past that is told to ask again. */
 #define BROKER_CATCHUP_STREAMS 64
@@ -25,8 +26,9 @@
 typedef struct broker_catchup broker_catchup;
 
 /* Serves requests from sock out of log (both borrowed; they outlive it);
- * id names the broker in its log lines. */
-cdx_err broker_catchup_new(broker_catchup **out, cdx_sock *sock, cdx_log *log, const char *id);
+ * say is how the broker logs (it outlives c). */
+cdx_err broker_catchup_new(broker_catchup **out, cdx_sock *sock, cdx_log *log,
+                           const daemon_logger *say);
 void broker_catchup_destroy(broker_catchup **c);
 
 /* Takes the requests waiting on the socket: each becomes a stream (or is

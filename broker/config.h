@@ -19,6 +19,7 @@
  *                                      ; subscriber misses them and catches up later
  *   metrics = 127.0.0.1:9464           ; HTTP /health and /metrics (Prometheus);
  *                                      ; unset: none
+ *   log_format = text                  ; or json: one JSON object per stderr line
  *
  *   [peer.beta]                        ; one section per peer broker
  *   id = broker.beta
@@ -28,6 +29,7 @@
 #ifndef CYDEX_BROKER_CONFIG_H
 #define CYDEX_BROKER_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +58,7 @@ typedef struct broker_config {
     size_t map_max_mb;
     uint64_t peer_sync_ms;
     char metrics[128]; /* HOST:PORT of the HTTP endpoint; "" = none */
+    bool log_json;     /* log_format = json */
     broker_peer_config peer[BROKER_MAX_PEERS];
     size_t n_peers;
 } broker_config;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +39,13 @@ int daemon_set_str(char *dst, size_t cap, const char *value, const char *key, ch
     return 1;
 }
 
-int daemon_member_open(daemon_member *m, const char *id, const char *key, const char *roster,
-                       const char *log, size_t map_max_mb, char *err, size_t errlen)
+int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *key,
+                       const char *roster, const char *log, size_t map_max_mb, char *err,
+                       size_t errlen)
 {
     memset(m, 0, sizeof *m);
+    m->say = *say;
+    const char *id = say->id;
     cdx_errbuf eb = {0};
     cdx_err rc = cdx_identity_load(&m->me, key, &eb);
     if (rc == CDX_OK && strcmp(cdx_identity_id(m->me), id) != 0)
@@ -66,7 +70,7 @@ int daemon_member_open(daemon_member *m, const char *id, const char *key, const 
         cdx_roster_version(stored) > cdx_roster_version(m->roster) &&
         strcmp(cdx_roster_federation(stored), cdx_roster_federation(m->roster)) == 0 &&
         cdx_roster_find(stored, id)) {
-        daemon_log(id, "using roster v%llu from the log (the file %s holds v%llu)",
+        daemon_log(&m->say, "using roster v%llu from the log (the file %s holds v%llu)",
                    (unsigned long long)cdx_roster_version(stored), roster,
                    (unsigned long long)cdx_roster_version(m->roster));
         cdx_roster_destroy(&m->roster);
@@ -120,12 +124,11 @@ cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *
     cdx_err rc = cdx_roster_decode(&next, data, len, &eb);
     if (rc == CDX_OK)
         rc = daemon_roster_adopt(m, net, &next, &eb);
-    const char *id = cdx_identity_id(m->me);
     if (rc == CDX_OK)
-        daemon_log(id, "roster v%llu in force (%s)",
+        daemon_log(&m->say, "roster v%llu in force (%s)",
                    (unsigned long long)cdx_roster_version(m->roster), source);
     else if (rc != CDX_ERR_ROLLBACK) /* an old one is no news */
-        daemon_log(id, "a roster %s was not adopted: %s", source, cdx_errbuf_msg(&eb, rc));
+        daemon_log(&m->say, "a roster %s was not adopted: %s", source, cdx_errbuf_msg(&eb, rc));
     cdx_roster_destroy(&next);
     return rc;
 }
@@ -137,12 +140,11 @@ void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path
     cdx_err rc = cdx_roster_load(&next, path, &eb);
     if (rc == CDX_OK)
         rc = daemon_roster_adopt(m, net, &next, &eb);
-    const char *id = cdx_identity_id(m->me);
     if (rc == CDX_OK)
-        daemon_log(id, "SIGHUP: roster v%llu in force",
+        daemon_log(&m->say, "SIGHUP: roster v%llu in force",
                    (unsigned long long)cdx_roster_version(m->roster));
     else
-        daemon_log(id, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
+        daemon_log(&m->say, "SIGHUP: roster not reloaded: %s", cdx_errbuf_msg(&eb, rc));
     cdx_roster_destroy(&next);
 }
 
@@ -212,16 +214,33 @@ void daemon_signals(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
     signal(SIGPIPE, SIG_IGN);
 }
 
-void daemon_log(const char *id, const char *fmt, ...)
+int daemon_logger_format(daemon_logger *lg, const char *value, char *err, size_t errlen)
 {
-    char when[CDX_TIME_TEXT_MAX];
+    if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0) {
+        snprintf(err, errlen, "log_format must be text or json, not \"%s\"", value);
+        return -1;
+    }
+    lg->json = strcmp(value, "json") == 0;
+    return 0;
+}
+
+void daemon_log(const daemon_logger *lg, const char *fmt, ...)
+{
+    char when[CDX_TIME_TEXT_MAX], msg[2048];
     cdx_time_format(when, cdx_now_ms());
-    fprintf(stderr, "%s %s: ", when, id);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    json_t *line =
+        lg->json ? json_pack("{s:s,s:s,s:s}", "time", when, "id", lg->id, "msg", msg) : NULL;
+    if (line) {
+        json_dumpf(line, stderr, JSON_COMPACT | JSON_ENSURE_ASCII);
+        fputc('\n', stderr);
+        json_decref(line);
+    } else {
+        fprintf(stderr, "%s %s: %s\n", when, lg->id, msg);
+    }
 }
 
 unsigned daemon_verify_threads(size_t wanted)

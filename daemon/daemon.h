@@ -22,7 +22,23 @@ int daemon_ini_load(const char *path, daemon_ini_fn handler, void *user, char *e
 int daemon_set_str(char *dst, size_t cap, const char *value, const char *key, char *err,
                    size_t errlen);
 
+/* How a daemon says what it does: one line per event on stderr, as text
+ * ("2026-11-24T09:30:00.000Z ID: message") or as JSON
+ * ({"time":"2026-11-24T09:30:00.000Z","id":"ID","msg":"message"}), for
+ * log shippers. */
+typedef struct daemon_logger {
+    char id[64];
+    bool json;
+} daemon_logger;
+
+/* "text" or "json" into lg->json; 0, or -1 with a message in err. */
+int daemon_logger_format(daemon_logger *lg, const char *value, char *err, size_t errlen);
+
+void daemon_log(const daemon_logger *lg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 typedef struct daemon_member {
+    daemon_logger say; /* its id, and how it logs */
     cdx_identity *me;
     cdx_roster *roster;
     cdx_log *log;
@@ -34,8 +50,9 @@ typedef struct daemon_member {
  * earlier run), that one is in force.
  * On failure err says why and the return is an exit code (77 key
  * permissions, 74 I/O, 78 otherwise). */
-int daemon_member_open(daemon_member *m, const char *id, const char *key, const char *roster,
-                       const char *log, size_t map_max_mb, char *err, size_t errlen);
+int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *key,
+                       const char *roster, const char *log, size_t map_max_mb, char *err,
+                       size_t errlen);
 void daemon_member_close(daemon_member *m);
 
 /* Puts *next in force if it is of the same federation, newer than the
@@ -68,10 +85,7 @@ cdx_err daemon_catchup_after_log(cdx_log *log, cdx_catchup_request *q);
  * ignored. */
 void daemon_signals(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 
-/* "2026-11-24T09:30:00.000Z ID: message" on stderr. */
 /* The threads to verify with: `wanted`, or one per online CPU if 0. */
 unsigned daemon_verify_threads(size_t wanted);
-
-void daemon_log(const char *id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -107,6 +107,13 @@ static int s_handler(void *user, const char *section, const char *name, const ch
         }
         if (strcmp(name, "auto_ack") == 0)
             return s_bool(&c->auto_ack, value, name, x);
+        if (strcmp(name, "log_format") == 0) {
+            daemon_logger lg = {.json = false};
+            if (daemon_logger_format(&lg, value, x->err, x->errlen) != 0)
+                return 0;
+            c->log_json = lg.json;
+            return 1;
+        }
         if (strcmp(name, "metrics") == 0)
             return s_str(c->metrics, sizeof c->metrics, value, name, x);
     } else {

@@ -17,6 +17,7 @@
  *   verify_threads = 0                ; catch-up checked in parallel; 0 = one per CPU
  *   auto_ack = false                  ; acknowledge each alert we can read: "received"
  *   metrics = 127.0.0.1:9465         ; HTTP /health and /metrics (Prometheus); unset: none
+ *   log_format = text                 ; or json: one JSON object per stderr line
  *
  *   [broker.alpha]                    ; one section per broker it uses
  *   id = broker.alpha
@@ -55,6 +56,7 @@ typedef struct node_config {
     bool auto_ack;
     uint64_t verify_threads; /* 0: one per online CPU */
     char metrics[128];       /* HOST:PORT of the HTTP endpoint; "" = none */
+    bool log_json;           /* log_format = json */
     node_broker_config broker[NODE_MAX_BROKERS];
     size_t n_brokers;
 } node_config;

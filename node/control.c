@@ -128,7 +128,7 @@ static cdx_err s_roster_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
     if (rc == CDX_OK && cdx_roster_version(next) != cdx_roster_version(n->member.roster)) {
         rc = daemon_roster_adopt(&n->member, n->net, &next, eb);
         if (rc == CDX_OK)
-            daemon_log(n->cfg.id, "roster v%llu in force (from the control socket)",
+            daemon_log(&n->member.say, "roster v%llu in force (from the control socket)",
                        (unsigned long long)cdx_roster_version(n->member.roster));
     } else if (rc == CDX_OK) { /* the one in force, published again: it must be that one */
         cdx_bytes mine = {0};
@@ -346,7 +346,7 @@ void node__control(node *n)
     cdx_errbuf eb = {0};
     cdx_err rc = m ? cdx_log_append(n->member.log, in, m, res, &eb) : CDX_OK;
     if (rc != CDX_OK)
-        daemon_log(n->cfg.id, "could not log %zu own envelope%s: %s", m, m == 1 ? "" : "s",
+        daemon_log(&n->member.say, "could not log %zu own envelope%s: %s", m, m == 1 ? "" : "s",
                    cdx_errbuf_msg(&eb, rc));
     for (size_t i = 0; i < k; i++) {
         node_out *o = &out[i];

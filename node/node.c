@@ -36,7 +36,9 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
         node_destroy(&n);
         return 70;
     }
-    int ec = daemon_member_open(&n->member, c->id, c->key, c->roster, c->log, 65536, err, errlen);
+    daemon_logger say = {.json = c->log_json};
+    snprintf(say.id, sizeof say.id, "%s", c->id);
+    int ec = daemon_member_open(&n->member, &say, c->key, c->roster, c->log, 65536, err, errlen);
     if (ec != 0) {
         node_destroy(&n);
         return ec;
@@ -80,12 +82,13 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
         return 78;
     }
     if (n->http)
-        daemon_log(n->cfg.id, "health and metrics on http://%s (port %u): /health, /metrics",
+        daemon_log(&n->member.say, "health and metrics on http://%s (port %u): /health, /metrics",
                    c->metrics, daemon_httpd_port(n->http));
     uint64_t size = 0;
     cdx_log_size(n->member.log, &size);
-    daemon_log(n->cfg.id, "running: %zu broker%s, log %s (%llu entries), control %s", n->n_links,
-               n->n_links == 1 ? "" : "s", c->log, (unsigned long long)size, c->control);
+    daemon_log(&n->member.say, "running: %zu broker%s, log %s (%llu entries), control %s",
+               n->n_links, n->n_links == 1 ? "" : "s", c->log, (unsigned long long)size,
+               c->control);
     *out = n;
     return 0;
 }
@@ -194,7 +197,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     node__checkpoint(n, false); /* the log as we leave it, signed */
     size_t pending = 0;
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
-    daemon_log(n->cfg.id,
+    daemon_log(&n->member.say,
                "stopping: %llu published, %llu auto-acked, %llu heartbeats, %llu logged, %llu "
                "refused, %llu catch-up requests this run; %zu waiting for a receipt",
                (unsigned long long)n->published, (unsigned long long)n->auto_acked,

@@ -117,7 +117,8 @@ size_t node__auto_acks(node *n, cdx_envelope *const *envs, size_t count, node_ch
         if (rc == CDX_OK)
             k++;
         else
-            daemon_log(n->cfg.id, "could not sign an automatic ack: %s", cdx_errbuf_msg(&eb, rc));
+            daemon_log(&n->member.say, "could not sign an automatic ack: %s",
+                       cdx_errbuf_msg(&eb, rc));
         cdx_body_clear(&b);
         cdx_alert_clear(&opened);
     }
@@ -159,7 +160,7 @@ static cdx_err s_emit(node *n, cdx_body *b, const char *what)
     if (rc == CDX_OK)
         node__sent_own(n, &o, 1);
     else
-        daemon_log(n->cfg.id, "could not send a %s: %s", what, cdx_errbuf_msg(&eb, rc));
+        daemon_log(&n->member.say, "could not send a %s: %s", what, cdx_errbuf_msg(&eb, rc));
     node__release(&o);
     return rc;
 }
@@ -193,7 +194,7 @@ void node__checkpoint(node *n, bool publish)
     cdx_errbuf eb = {0};
     cdx_err rc = cdx_log_checkpoint(n->member.log, n->member.me, cdx_now_ms(), NULL, &eb);
     if (rc != CDX_OK) {
-        daemon_log(n->cfg.id, "could not sign a checkpoint: %s", cdx_errbuf_msg(&eb, rc));
+        daemon_log(&n->member.say, "could not sign a checkpoint: %s", cdx_errbuf_msg(&eb, rc));
         return;
     }
     n->checkpointed_size = size;
@@ -228,7 +229,7 @@ void node__receipts(node *n, node_link *l)
                                                         m.frame[1].len, &eb)
                               : CDX_ERR_FORMAT;
         if (rc != CDX_OK)
-            daemon_log(n->cfg.id, "a receipt from %s does not verify: %s", l->cfg->id,
+            daemon_log(&n->member.say, "a receipt from %s does not verify: %s", l->cfg->id,
                        cdx_errbuf_msg(&eb, rc));
         if (n_done + nr > cap) {
             size_t want = 2 * (n_done + nr);
@@ -243,7 +244,7 @@ void node__receipts(node *n, node_link *l)
                         (strcmp(r[i].reason, "log-full") == 0 || strcmp(r[i].reason, "io") == 0 ||
                          strcmp(r[i].reason, "no-space") == 0);
             if (r[i].status == CDX_RECEIPT_REJECTED)
-                daemon_log(n->cfg.id, "%s refused one of our envelopes: %s%s", r[i].broker,
+                daemon_log(&n->member.say, "%s refused one of our envelopes: %s%s", r[i].broker,
                            r[i].reason, keep ? " (will resend)" : "");
             if (!keep)
                 memcpy(done[n_done++], r[i].envelope_hash, CDX_HASH_BYTES);
@@ -254,7 +255,7 @@ void node__receipts(node *n, node_link *l)
     /* Deleted with our next commit: a receipt costs no fsync of its own. */
     cdx_err rc = cdx_log_outbox_forget(n->member.log, done ? done[0] : NULL, n_done);
     if (rc != CDX_OK) /* they stay and are resent; the broker answers "duplicate" */
-        daemon_log(n->cfg.id, "could not note %zu receipted envelopes: %s", n_done,
+        daemon_log(&n->member.say, "could not note %zu receipted envelopes: %s", n_done,
                    cdx_strerror(rc));
     free(done);
 }

@@ -37,7 +37,7 @@ void node__request(node *n, node_link *l, const char *sender, uint64_t from, uin
         cdx_bytes_free(&req);
     }
     if (sender && !quiet)
-        daemon_log(n->cfg.id, "asking %s for %s %llu..%llu", l->cfg->id, sender,
+        daemon_log(&n->member.say, "asking %s for %s %llu..%llu", l->cfg->id, sender,
                    (unsigned long long)from, (unsigned long long)to);
     cdx_catchup_request_clear(&q);
 }
@@ -99,7 +99,7 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
                                                 .outbox = true};
         cdx_err rc = cdx_log_append(n->member.log, in, count + n_acks, out, &eb);
         if (rc != CDX_OK) {
-            daemon_log(n->cfg.id, "log append failed: %s (the brokers still hold these)",
+            daemon_log(&n->member.say, "log append failed: %s (the brokers still hold these)",
                        cdx_errbuf_msg(&eb, rc));
         } else {
             node__sent_own(n, acks, n_acks);
@@ -109,7 +109,7 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
                 n->logged += out[i].status != CDX_APPEND_DUPLICATE;
                 uint64_t had = daemon_max_seq(before, nb, b->sender);
                 if (out[i].status == CDX_APPEND_EQUIVOCATION)
-                    daemon_log(n->cfg.id, "EQUIVOCATION: %s signed two envelopes for seq %llu",
+                    daemon_log(&n->member.say, "EQUIVOCATION: %s signed two envelopes for seq %llu",
                                b->sender, (unsigned long long)b->seq);
                 if ((out[i].flags & CDX_LOG_FLAG_GAP) && b->seq > had + 1)
                     node__request(n, l, b->sender, had + 1, b->seq - 1, false);
@@ -181,7 +181,7 @@ static size_t s_verify(node *n, cdx_verify_job *jobs, size_t count, bool live, c
             continue;
         }
         n->refused++;
-        daemon_log(n->cfg.id, "refused: %s", cdx_errbuf_msg(&jobs[i].eb, jobs[i].rc));
+        daemon_log(&n->member.say, "refused: %s", cdx_errbuf_msg(&jobs[i].eb, jobs[i].rc));
     }
     return ok;
 }
@@ -219,7 +219,7 @@ void node__catchup(node *n, node_link *l)
         if (m.n == 1 &&
             cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len, NULL) == CDX_OK) {
             if (rep.error[0])
-                daemon_log(n->cfg.id, "%s refused a catch-up: %s", l->cfg->id, rep.error);
+                daemon_log(&n->member.say, "%s refused a catch-up: %s", l->cfg->id, rep.error);
             cdx_envelope **envs = calloc(rep.n + 1, sizeof *envs);
             cdx_verify_job *jobs = calloc(rep.n + 1, sizeof *jobs);
             size_t ok = 0;

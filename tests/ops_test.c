@@ -1,10 +1,11 @@
-/* The daemons' HTTP endpoints, as a supervisor and Prometheus see them:
- * /health says 200 while a node hears a broker and 503 once it does not;
- * /metrics counts what was published, logged, accepted and refused (by
- * reason); other paths are 404 and other methods 405; an address that is
- * not HOST:PORT is a configuration error. Every endpoint is on 127.0.0.1
- * at a port the kernel picks, read from the daemon's log. Processes by
- * PID. */
+/* What operators' tools see of the daemons. Their HTTP endpoints, as a
+ * supervisor and Prometheus see them: /health says 200 while a node hears
+ * a broker and 503 once it does not; /metrics counts what was published,
+ * logged, accepted and refused (by reason); other paths are 404 and other
+ * methods 405; an address that is not HOST:PORT is a configuration error.
+ * Every endpoint is on 127.0.0.1 at a port the kernel picks, read from
+ * the daemon's log. And their logs as JSON lines, for log shippers.
+ * Processes by PID. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -25,6 +26,15 @@ static proc_capture s_cap;
 static char *s_p(const char *name)
 {
     return bus_path(s_dir, name);
+}
+
+/* Appends a line to the config file NAME (the last [node] setting wins). */
+static void s_write_conf_line(const char *name, const char *line)
+{
+    FILE *f = fopen(s_p(name), "a");
+    REQUIRE(f != NULL);
+    fputs(line, f);
+    fclose(f);
 }
 
 /* The port daemon NAME reported in its log ("... (port N) ..."); 0 if it
@@ -127,7 +137,8 @@ int main(void)
     pid_t ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "sth",
                                    "[node]\nmetrics = 127.0.0.1:0");
     pid_t fr = bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,sth",
-                                   "[node]\nmetrics = 127.0.0.1:0\nheartbeat_ms = 0");
+                                   "[node]\nmetrics = 127.0.0.1:0\nheartbeat_ms = 0\n"
+                                   "log_format = json");
     unsigned pb = s_port("alpha"), pe = s_port("ee"), pf = s_port("fr");
     REQUIRE(pb && pe && pf);
 
@@ -197,6 +208,27 @@ int main(void)
     CHECK_EQ(bus_stop(ee), 0);
     CHECK_EQ(bus_stop(fr), 0);
 
+    /* FR logged JSON lines, one object each, the first saying it runs. */
+    char *log = proc_slurp(s_p("fr.log"));
+    REQUIRE(log != NULL);
+    CHECK(strncmp(log, "{\"time\":\"20", 10) == 0);
+    const char *running = strstr(log, "\"msg\":\"running: 1 broker");
+    CHECK(running != NULL && strstr(log, "\"id\":\"FR\"") != NULL);
+    int lines = 0, objects = 0;
+    for (const char *p = log; *p; lines++) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        objects += len > 2 && p[0] == '{' && p[len - 1] == '}';
+        p += len + (end != NULL);
+    }
+    CHECK(lines >= 2);
+    CHECK_EQ(objects, lines);
+    free(log);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", NULL), 0);
+    s_write_conf_line("fr.conf", "log_format = yaml\n");
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", NULL), 78);
+    CHECK(strstr(s_cap.err, "log_format must be text or json") != NULL);
+
     /* An address that is not HOST:PORT is refused before anything starts. */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-broker", "-c", s_p("alpha.conf"), "-T", "--set",
                               "metrics=localhost", NULL),
@@ -205,7 +237,7 @@ int main(void)
 
     fixture_free(&F);
     proc_capture_free(&s_cap);
-    int rc_done = check_done("metrics_test");
+    int rc_done = check_done("ops_test");
     if (rc_done == 0)
         fixture_rmtree(s_dir);
     return rc_done;
