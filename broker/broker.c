@@ -716,10 +716,13 @@ static void s_checkpoint(broker *b)
 
 int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
+    daemon_notify("READY=1\nSTATUS=serving");
     while (!*stop) {
         if (*reload) {
             *reload = 0;
+            daemon_notify("RELOADING=1");
             daemon_roster_reload(&b->member, b->net, b->cfg.roster);
+            daemon_notify("READY=1\nSTATUS=serving");
         }
         uint64_t now = cdx_now_ms();
         if (now >= b->next_checkpoint_ms)
@@ -758,6 +761,7 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
         }
         s_adopt_roster(b);
     }
+    daemon_notify("STOPPING=1\nSTATUS=stopping");
     daemon_log(&b->member.say, "stopping: %llu accepted, %llu duplicates, %llu refused this run",
                (unsigned long long)b->accepted, (unsigned long long)b->duplicates,
                (unsigned long long)b->rejected);

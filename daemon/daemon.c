@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 int daemon_ini_load(const char *path, daemon_ini_fn handler, void *user, char *err, size_t errlen)
@@ -249,4 +250,9 @@ unsigned daemon_verify_threads(size_t wanted)
         return wanted > 64 ? 64u : (unsigned)wanted;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     return cpus < 1 ? 1u : cpus > 64 ? 64u : (unsigned)cpus;
+}
+
+void daemon_notify(const char *state)
+{
+    sd_notify(0, state);
 }

@@ -85,6 +85,12 @@ cdx_err daemon_catchup_after_log(cdx_log *log, cdx_catchup_request *q);
  * ignored. */
 void daemon_signals(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 
+/* Tells the service manager where the daemon stands (systemd's Type=notify
+ * protocol): "READY=1" once it serves, "STOPPING=1" as it stops, with a
+ * "STATUS=..." line for `systemctl status`. Nothing if no service manager
+ * started it. */
+void daemon_notify(const char *state);
+
 /* The threads to verify with: `wanted`, or one per online CPU if 0. */
 unsigned daemon_verify_threads(size_t wanted);
 

@@ -134,10 +134,13 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     n->heartbeat_gap_ms = n->cfg.heartbeat_ms;
     n->next_heartbeat_ms = cdx_now_ms() + n->cfg.heartbeat_ms;
     n->next_checkpoint_ms = cdx_now_ms() + n->cfg.checkpoint_ms;
+    daemon_notify("READY=1\nSTATUS=running");
     while (!*stop) {
         if (reload && *reload) {
             *reload = 0;
+            daemon_notify("RELOADING=1");
             daemon_roster_reload(&n->member, n->net, n->cfg.roster);
+            daemon_notify("READY=1\nSTATUS=running");
         }
         uint64_t now = cdx_now_ms();
         if (now >= n->next_resend_ms)
@@ -194,6 +197,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
                 node__receipts(n, &n->link[i]);
         }
     }
+    daemon_notify("STOPPING=1\nSTATUS=stopping");
     node__checkpoint(n, false); /* the log as we leave it, signed */
     size_t pending = 0;
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);

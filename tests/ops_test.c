@@ -4,7 +4,8 @@
  * logged, accepted and refused (by reason); other paths are 404 and other
  * methods 405; an address that is not HOST:PORT is a configuration error.
  * Every endpoint is on 127.0.0.1 at a port the kernel picks, read from
- * the daemon's log. And their logs as JSON lines, for log shippers.
+ * the daemon's log. Their logs as JSON lines, for log shippers; and
+ * systemd's readiness protocol (a socket of the test's stands in for it).
  * Processes by PID. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "bus.h"
@@ -53,6 +55,27 @@ static unsigned s_port(const char *name)
         bus_nap(50);
     }
     return 0;
+}
+
+/* A service manager's notification socket (systemd's NOTIFY_SOCKET). */
+static int s_notify_socket(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    REQUIRE(fd >= 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    REQUIRE(strlen(path) < sizeof a.sun_path);
+    strcpy(a.sun_path, path);
+    REQUIRE(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* The next notification, "" if none came within 10 s. */
+static void s_notified(int fd, char *out, size_t cap)
+{
+    ssize_t n = recv(fd, out, cap - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
 }
 
 typedef struct s_reply {
@@ -132,8 +155,15 @@ int main(void)
     proc_capture_init(&s_cap, s_dir);
     static s_reply r;
 
+    /* The broker runs as systemd's Type=notify service would. */
+    int notify = s_notify_socket(s_p("notify"));
+    setenv("NOTIFY_SOCKET", s_p("notify"), 1);
     pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha",
                                     "metrics = 127.0.0.1:0\ncheckpoint_ms = 300");
+    unsetenv("NOTIFY_SOCKET");
+    char note[256];
+    s_notified(notify, note, sizeof note);
+    CHECK(strstr(note, "READY=1") != NULL);
     pid_t ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "sth",
                                    "[node]\nmetrics = 127.0.0.1:0");
     pid_t fr = bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,sth",
@@ -201,8 +231,12 @@ int main(void)
     s_http(pe, "HEAD", "/health", &r);
     CHECK_EQ(r.status, 200);
 
-    /* The broker goes: FR says so within two sync periods. */
+    /* The broker goes, saying so to its service manager; FR says so within
+     * two sync periods. */
     CHECK_EQ(bus_stop(broker), 0);
+    s_notified(notify, note, sizeof note);
+    CHECK(strstr(note, "STOPPING=1") != NULL);
+    close(notify);
     CHECK(s_until_status(pf, "/health", 503, &r));
     CHECK(strstr(r.body, "\"brokers_connected\":0") != NULL);
     CHECK_EQ(bus_stop(ee), 0);
