@@ -74,6 +74,13 @@ int cli_node_call(cli_node *c, const cdx_bytes *frames, size_t n, cdx_msg *answe
  * order the requests came. */
 cdx_err cli_node_send(cli_node *c, const cdx_bytes *frames, size_t n);
 int cli_node_recv(cli_node *c, cdx_msg *answer, char *err, size_t errlen);
+/* Waits up to wait_ms (-1: no limit) until the node has an answer waiting
+ * or fd (if >= 0) has input; says which (either pointer may be NULL). */
+void cli_node_wait(cli_node *c, int fd, int wait_ms, bool *answer, bool *input);
+
+/* An alert given as JSON text, checked to be an object, with tlp (if not
+ * NULL) set over its own: *out is malloc'd compact JSON. */
+cdx_err cli_alert_json(const char *in, size_t len, const char *tlp, char **out, cdx_errbuf *eb);
 
 /* Parses the options of a command that takes only --node, --json and
  * `positional` arguments (left at argv[optind]); prints `help` for --help.
@@ -86,6 +93,14 @@ int cli_node_json_args(int argc, char **argv, const char *cmd, const char *usage
  * having said why on stderr. */
 int cli_node_print_json(const char *cmd, const char *node, const cdx_bytes *frames, size_t n,
                         bool json, void (*print)(const json_t *answer));
+
+/* One look at what the node logged after `at` (a log index, or "end"),
+ * under topic prefix `topic`: fn gets each entry's JSON line (false: skip
+ * the rest) and `at` moves past what came; *moved says whether anything
+ * did. 69 if the node stopped (its socket is gone) or does not answer. */
+int cli_follow_step(cli_node *nc, const char *node, char at[24], const char *topic,
+                    bool (*fn)(void *ctx, const char *line, size_t len), void *ctx, bool *moved,
+                    char *err, size_t errlen);
 
 /* Prints the node's answer to ["alerts"...] as `cydex list` does. */
 void cli_print_alert_list(const json_t *answer);
@@ -112,6 +127,7 @@ int cmd_publish(int argc, char **argv);
 int cmd_ack(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

@@ -3,15 +3,19 @@
  * envelope until a broker receipts it, and resends it if need be; these
  * commands return once the node has it durably. A node that is not running
  * gives exit 69 and says so, within seconds, never a hang. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "cydex/transport.h"
+#include "feed.h"
 
 #define S_WAIT_MS 5000
 
@@ -82,6 +86,17 @@ static int s_refusal_code(const cdx_bytes *name)
 cdx_err cli_node_send(cli_node *c, const cdx_bytes *frames, size_t n)
 {
     return cdx_sock_send(c->s, frames, n, S_WAIT_MS);
+}
+
+void cli_node_wait(cli_node *c, int fd, int wait_ms, bool *answer, bool *input)
+{
+    bool ready[2] = {false, false};
+    cdx_sock *socks[1] = {c->s};
+    cdx_sock_poll_fd(socks, 1, fd, wait_ms, ready);
+    if (answer)
+        *answer = ready[0];
+    if (input)
+        *input = fd >= 0 && ready[1];
 }
 
 int cli_node_recv(cli_node *c, cdx_msg *answer, char *err, size_t errlen)
@@ -186,12 +201,7 @@ static cdx_err s_alert_text(const s_alert_flags *fl, const char *in, size_t len,
         if (o && fl->description)
             json_object_set_new(o, "description", json_string(fl->description));
     } else {
-        json_error_t je;
-        o = json_loadb(in, len, JSON_REJECT_DUPLICATES, &je);
-        if (!json_is_object(o)) {
-            json_decref(o);
-            return cdx_errf(eb, CDX_ERR_FORMAT, "the alert is not a JSON object: %s", je.text);
-        }
+        return cli_alert_json(in, len, fl->tlp, out, eb);
     }
     if (o && fl->tlp)
         json_object_set_new(o, "tlp", json_string(fl->tlp));
@@ -200,118 +210,37 @@ static cdx_err s_alert_text(const s_alert_flags *fl, const char *in, size_t len,
     return *out ? CDX_OK : cdx_errf(eb, CDX_ERR_NOMEM, "out of memory");
 }
 
-/* One line of --lines in flight: sent to the node, or refused here. */
-typedef struct s_slot {
-    uint64_t line;
-    int local_ec; /* CLI_OK: sent, its answer is due */
-    char why[300];
-} s_slot;
-
-/* Prints one line's result; returns its exit code. */
-static int s_line_result(const s_slot *sl, const cdx_msg *ok, int ec, const char *why, bool json)
+cdx_err cli_alert_json(const char *in, size_t len, const char *tlp, char **out, cdx_errbuf *eb)
 {
-    if (ec == CLI_OK) {
-        if (json)
-            printf("{\"line\":%llu,\"hash\":\"%.*s\",\"seq\":%.*s}\n", (unsigned long long)sl->line,
-                   (int)ok->frame[1].len, (const char *)ok->frame[1].data, (int)ok->frame[2].len,
-                   (const char *)ok->frame[2].data);
-        else
-            printf("line %llu: seq %.*s, envelope hash %.*s\n", (unsigned long long)sl->line,
-                   (int)ok->frame[2].len, (const char *)ok->frame[2].data, (int)ok->frame[1].len,
-                   (const char *)ok->frame[1].data);
-        return CLI_OK;
-    }
-    fprintf(stderr, "cydex publish: line %llu: %s\n", (unsigned long long)sl->line, why);
-    if (json) {
-        json_t *o =
-            json_pack("{s:I,s:i,s:s}", "line", (json_int_t)sl->line, "exit", ec, "error", why);
-        char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (t)
-            printf("%s\n", t);
-        free(t);
+    *out = NULL;
+    json_error_t je;
+    json_t *o = json_loadb(in, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(o)) {
         json_decref(o);
+        return cdx_errf(eb, CDX_ERR_FORMAT, "the alert is not a JSON object: %s", je.text);
     }
-    return ec;
+    if (tlp)
+        json_object_set_new(o, "tlp", json_string(tlp));
+    *out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return *out ? CDX_OK : cdx_errf(eb, CDX_ERR_NOMEM, "out of memory");
 }
 
-/* --lines: one alert per input line, pipelined (the node answers in
- * order); one result line per alert, in input order. Lines refused are
- * reported and skipped; if the node goes away, the last line it took is
- * said. Returns 0, the first refusal's exit code, or 69. */
-static int s_publish_lines(cli_node *nc, FILE *in, const char *topic, const char *to,
-                           const s_alert_flags *fl, bool json)
+/* --lines: one alert per input line, pipelined (feed.c). Returns 0, the
+ * first refusal's exit code, or 69. */
+static int s_publish_lines(cli_node *nc, int fd, const char *topic, const char *to, const char *tlp,
+                           bool json)
 {
-    enum { S_WINDOW = 128 };
-    s_slot slot[S_WINDOW];
-    char *line = NULL;
-    size_t cap = 0, head = 0, tail = 0, refused = 0, total = 0;
-    uint64_t lineno = 0;
-    int ec = CLI_OK, first_bad = CLI_OK;
-    bool eof = false;
-    while (ec == CLI_OK && (!eof || tail < head)) {
-        while (!eof && head - tail < S_WINDOW) { /* fill the window */
-            ssize_t got = getline(&line, &cap, in);
-            if (got < 0) {
-                eof = true;
-                break;
-            }
-            lineno++;
-            while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
-                line[--got] = '\0';
-            if (got == 0)
-                continue;
-            total++;
-            s_slot *sl = &slot[head % S_WINDOW];
-            *sl = (s_slot){.line = lineno};
-            char *text = NULL;
-            cdx_errbuf eb = {0};
-            cdx_err rc = s_alert_text(fl, line, (size_t)got, &text, &eb);
-            if (rc != CDX_OK) {
-                sl->local_ec = cli_exit_code(rc);
-                snprintf(sl->why, sizeof sl->why, "%s", cdx_errbuf_msg(&eb, rc));
-            } else {
-                cdx_bytes f[4] = {s_b("publish"), s_b(topic), s_b(to), s_b(text)};
-                if (cli_node_send(nc, f, 4) != CDX_OK) {
-                    fprintf(stderr,
-                            "cydex publish: the node does not take requests; lines "
-                            "from %llu on were not published\n",
-                            (unsigned long long)lineno);
-                    free(text);
-                    ec = 69;
-                    break;
-                }
-            }
-            free(text);
-            head++;
-        }
-        if (ec != CLI_OK || tail == head)
-            continue;
-        s_slot *sl = &slot[tail++ % S_WINDOW]; /* the oldest: its answer is next */
-        cdx_msg m = {0};
-        int lec = sl->local_ec;
-        const char *why = sl->why;
-        char err[400] = "";
-        if (lec == CLI_OK) {
-            lec = cli_node_recv(nc, &m, err, sizeof err);
-            why = err;
-        }
-        if (lec == 69) {
-            fprintf(stderr, "cydex publish: %s; lines from %llu on may not be published\n", err,
-                    (unsigned long long)sl->line);
-            ec = 69;
-            break;
-        }
-        if (s_line_result(sl, &m, lec, why, json) != CLI_OK) {
-            refused++;
-            first_bad = first_bad ? first_bad : lec;
-        }
-        cdx_msg_clear(&m);
-        fflush(stdout);
-    }
-    free(line);
-    if (ec == CLI_OK && refused)
-        fprintf(stderr, "cydex publish: %zu of %zu alerts refused\n", refused, total);
-    return ec != CLI_OK ? ec : first_bad;
+    cli_feed *f = NULL;
+    cli_feed_opts o = {
+        .cmd = "publish", .topic = topic, .to = to, .tlp = tlp, .json = json, .results = stdout};
+    int ec = cli_feed_new(&f, nc, fd, &o);
+    while (ec == CLI_OK && !cli_feed_done(f))
+        ec = cli_feed_step(f, -1);
+    if (ec == CLI_OK)
+        ec = cli_feed_finish(f);
+    cli_feed_destroy(&f);
+    return ec;
 }
 
 int cmd_publish(int argc, char **argv)
@@ -376,9 +305,9 @@ int cmd_publish(int argc, char **argv)
                          "--title");
     cdx_errbuf eb = {0};
     if (lines) {
-        FILE *f = in && strcmp(in, "-") != 0 ? fopen(in, "r") : stdin;
-        if (!f) {
-            fprintf(stderr, "cydex publish: cannot read %s\n", in);
+        int fd = in && strcmp(in, "-") != 0 ? open(in, O_RDONLY) : STDIN_FILENO;
+        if (fd < 0) {
+            fprintf(stderr, "cydex publish: cannot read %s: %s\n", in, strerror(errno));
             return CLI_NOINPUT;
         }
         char err[400];
@@ -387,10 +316,10 @@ int cmd_publish(int argc, char **argv)
         if (ec != CLI_OK)
             fprintf(stderr, "cydex publish: %s\n", err);
         else
-            ec = s_publish_lines(nc, f, topic, to, &fl, json);
+            ec = s_publish_lines(nc, fd, topic, to, fl.tlp, json);
         cli_node_close(&nc);
-        if (f != stdin)
-            fclose(f);
+        if (fd != STDIN_FILENO)
+            close(fd);
         return ec;
     }
     cdx_bytes input = {0};

@@ -84,6 +84,59 @@ static void s_nap_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+int cli_follow_step(cli_node *nc, const char *node, char at[24], const char *topic,
+                    bool (*fn)(void *ctx, const char *line, size_t len), void *ctx, bool *moved,
+                    char *err, size_t errlen)
+{
+    *moved = false;
+    struct stat st; /* a node that stops removes its socket: say so at once */
+    if (stat(node + 6, &st) != 0) {
+        snprintf(err, errlen, "the node at %s stopped", node);
+        return 69;
+    }
+    cdx_bytes f[4] = {s_b("entries"), s_b(at), s_b("1000"), s_b(topic)};
+    cdx_msg m;
+    int ec = cli_node_call(nc, f, 4, &m, err, errlen);
+    if (ec != CLI_OK)
+        return ec;
+    *moved = m.frame[2].len != strlen(at) || memcmp(m.frame[2].data, at, strlen(at)) != 0;
+    snprintf(at, 24, "%.*s", (int)m.frame[2].len, (const char *)m.frame[2].data);
+    const char *p = (const char *)m.frame[1].data, *end = p + m.frame[1].len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (!fn(ctx, p, len))
+            break;
+        p += len + 1;
+    }
+    cdx_msg_clear(&m);
+    return CLI_OK;
+}
+
+/* tail's way with each entry: printed as it came (--json) or as a line of
+ * text, until --count. */
+typedef struct s_tail {
+    bool json;
+    uint64_t count, shown;
+} s_tail;
+
+static bool s_tail_entry(void *ctx, const char *line, size_t len)
+{
+    s_tail *t = ctx;
+    if (t->count && t->shown >= t->count)
+        return false;
+    if (t->json) {
+        printf("%.*s\n", (int)len, line);
+    } else {
+        json_t *e = json_loadb(line, len, 0, NULL);
+        if (e)
+            s_print_entry(e);
+        json_decref(e);
+    }
+    t->shown++;
+    return true;
+}
+
 int cmd_tail(int argc, char **argv)
 {
     static const char usage[] = "cydex tail [--node ipc://PATH] [--topic PREFIX] [--from INDEX] "
@@ -135,51 +188,27 @@ int cmd_tail(int argc, char **argv)
     signal(SIGINT, s_on_signal);
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);
+    s_tail t = {.json = json, .count = count};
     char at[24];
     snprintf(at, sizeof at, "%s", from);
-    uint64_t shown = 0, deadline = timeout ? cdx_now_ms() + 1000 * timeout : UINT64_MAX;
-    while (ec == CLI_OK && !s_stop && (!count || shown < count)) {
+    uint64_t deadline = timeout ? cdx_now_ms() + 1000 * timeout : UINT64_MAX;
+    while (ec == CLI_OK && !s_stop && (!count || t.shown < count)) {
         if (cdx_now_ms() >= deadline) {
             if (count)
                 ec = 75;
             if (count)
                 snprintf(err, sizeof err, "only %llu of %llu entries within %llu s",
-                         (unsigned long long)shown, (unsigned long long)count,
+                         (unsigned long long)t.shown, (unsigned long long)count,
                          (unsigned long long)timeout);
             break;
         }
-        struct stat st; /* a node that stops removes its socket: say so at once */
-        if (stat(node + 6, &st) != 0) {
-            snprintf(err, sizeof err, "the node at %s stopped", node);
-            ec = 69;
-            break;
-        }
-        cdx_bytes f[4] = {s_b("entries"), s_b(at), s_b("1000"), s_b(topic)};
-        cdx_msg m;
-        ec = cli_node_call(nc, f, 4, &m, err, sizeof err);
-        if (ec != CLI_OK)
-            break;
-        bool moved = m.frame[2].len != strlen(at) || memcmp(m.frame[2].data, at, strlen(at)) != 0;
-        snprintf(at, sizeof at, "%.*s", (int)m.frame[2].len, (const char *)m.frame[2].data);
-        const char *p = (const char *)m.frame[1].data, *end = p + m.frame[1].len;
-        while (p < end && (!count || shown < count)) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-            json_t *e = json ? NULL : json_loadb(p, len, 0, NULL);
-            if (json)
-                printf("%.*s\n", (int)len, p);
-            else if (e)
-                s_print_entry(e);
-            json_decref(e);
-            shown++;
-            p += len + 1;
-        }
-        cdx_msg_clear(&m);
-        if (fflush(stdout) != 0) {
+        bool moved = false;
+        ec = cli_follow_step(nc, node, at, topic, s_tail_entry, &t, &moved, err, sizeof err);
+        if (ec == CLI_OK && fflush(stdout) != 0) {
             snprintf(err, sizeof err, "cannot write to standard output");
             ec = CLI_IOERR;
         }
-        if (!moved)
+        if (ec == CLI_OK && !moved)
             s_nap_ms(100); /* nothing new: ask again shortly */
     }
     cli_node_close(&nc);

@@ -18,6 +18,7 @@ static const struct {
     {"ack", cmd_ack, "acknowledge an alert through the local node"},
     {"status", cmd_status, "what the local node has logged, sent and still holds"},
     {"tail", cmd_tail, "follow the local node's log live (JSON lines with --json)"},
+    {"relay", cmd_relay, "bridge a feed and the bus both ways: JSON lines in and out"},
     {"list", cmd_list, "alerts in the local node's log, with who acknowledged them"},
     {"show", cmd_show, "one alert: its content, who acknowledged it, when, with what note"},
     {"log", cmd_log, "append verified envelopes to an audit log; sign its checkpoint"},

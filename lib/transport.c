@@ -447,8 +447,10 @@ cdx_err cdx_sock_poll_fd(cdx_sock *const *socks, size_t n, int fd, int timeout_m
     int r = zmq_poll(items, (int)m, timeout_ms);
     if (r < 0)
         return zmq_errno() == ETERM ? CDX_ERR_STOPPED : CDX_ERR_IO;
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < n; i++)
         ready[i] = items[i].revents & ZMQ_POLLIN;
+    if (m > n) /* a hang-up (the end of a pipe) is reported as an error: read() says which */
+        ready[n] = items[n].revents & (ZMQ_POLLIN | ZMQ_POLLERR);
     return r == 0 ? CDX_ERR_TIMEOUT : CDX_OK;
 }
 

@@ -177,7 +177,7 @@ pid_t bus_start_node_with(const char *dir, const char *name, const char *id, con
     return bus_spawn(dir, name, "cydex-node", conf, ready);
 }
 
-pid_t bus_run_bg(const char *out, const char *prog, char *const argv[])
+pid_t bus_run_bg_in(const char *out, int in, const char *prog, char *const argv[])
 {
     char bin[400], err[400];
     snprintf(bin, sizeof bin, "%s/%s", CDX_BIN, prog);
@@ -186,14 +186,20 @@ pid_t bus_run_bg(const char *out, const char *prog, char *const argv[])
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr) ||
-            !freopen("/dev/null", "r", stdin))
+        if (!freopen(out, "w", stdout) || !freopen(err, "w", stderr))
+            _exit(126);
+        if (in >= 0 ? dup2(in, STDIN_FILENO) < 0 : !freopen("/dev/null", "r", stdin))
             _exit(126);
         execv(bin, argv);
         _exit(127);
     }
     s_remember(pid);
     return pid;
+}
+
+pid_t bus_run_bg(const char *out, const char *prog, char *const argv[])
+{
+    return bus_run_bg_in(out, -1, prog, argv);
 }
 
 int bus_wait_exit(pid_t pid, int timeout_ms)

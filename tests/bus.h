@@ -55,6 +55,8 @@ pid_t bus_start_node_with(const char *dir, const char *name, const char *id, con
 /* Starts CDX_BIN/prog with argv (argv[0] = prog, NULL-terminated),
  * stdout to `out`, stderr to `out`.err; killed at exit if still running. */
 pid_t bus_run_bg(const char *out, const char *prog, char *const argv[]);
+/* bus_run_bg with stdin read from descriptor `in` (-1: /dev/null). */
+pid_t bus_run_bg_in(const char *out, int in, const char *prog, char *const argv[]);
 
 /* Waits at most timeout_ms for it to exit by itself: its exit status, or
  * -1 (then it is SIGKILLed). */

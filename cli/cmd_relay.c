@@ -1,0 +1,179 @@
+/* cydex relay: a bridge between a feed (a SIEM, an IDS, a MISP export) and
+ * the bus, both ways at once, through the local node. JSON alerts read on
+ * stdin, one per line, are published on --topic (a JSON result line each
+ * on stderr, as `publish --lines --json` prints them); what the node logs
+ * under --subscribe from the other members is written to stdout as JSON
+ * lines (as `tail --json` prints them). The end of stdin ends only the
+ * inbound half; the relay runs until SIGINT or SIGTERM, or until the node
+ * stops. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "feed.h"
+
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+/* The outbound half: entries to stdout, our own left out unless --own. */
+typedef struct s_out {
+    const char *me;
+    bool own;
+} s_out;
+
+static bool s_entry(void *ctx, const char *line, size_t len)
+{
+    const s_out *o = ctx;
+    if (!o->own) {
+        json_t *e = json_loadb(line, len, 0, NULL);
+        const char *sender = json_string_value(
+            json_object_get(json_object_get(json_object_get(e, "envelope"), "body"), "sender"));
+        bool mine = sender && strcmp(sender, o->me) == 0;
+        json_decref(e);
+        if (mine)
+            return true;
+    }
+    printf("%.*s\n", (int)len, line);
+    return true;
+}
+
+/* The node's member id, from its status. */
+static int s_whoami(cli_node *nc, char id[64], char *err, size_t errlen)
+{
+    cdx_bytes f = {(uint8_t *)"status", 6};
+    cdx_msg m;
+    int ec = cli_node_call(nc, &f, 1, &m, err, errlen);
+    if (ec != CLI_OK)
+        return ec;
+    json_t *o = json_loadb((const char *)m.frame[1].data, m.frame[1].len, 0, NULL);
+    const char *v = json_string_value(json_object_get(o, "id"));
+    snprintf(id, 64, "%s", v ? v : "");
+    json_decref(o);
+    cdx_msg_clear(&m);
+    if (!id[0]) {
+        snprintf(err, errlen, "the node's status names no member id");
+        return CLI_SOFTWARE;
+    }
+    return CLI_OK;
+}
+
+static int s_relay(const char *node, const cli_feed_opts *fo, const char *subscribe,
+                   const char *from, bool own)
+{
+    char err[400] = "", me[64] = "";
+    cli_node *in = NULL, *out = NULL; /* one connection each: answers come in order */
+    cli_feed *feed = NULL;
+    int ec = cli_node_open(&in, node, err, sizeof err);
+    if (ec == CLI_OK)
+        ec = cli_node_open(&out, node, err, sizeof err);
+    if (ec == CLI_OK)
+        ec = s_whoami(out, me, err, sizeof err);
+    if (ec == CLI_OK)
+        ec = cli_feed_new(&feed, in, STDIN_FILENO, fo);
+    if (ec != CLI_OK) {
+        fprintf(stderr, "cydex relay: %s\n", err);
+        cli_node_close(&in);
+        cli_node_close(&out);
+        return ec;
+    }
+    s_out o = {.me = me, .own = own};
+    char at[24];
+    snprintf(at, sizeof at, "%s", from);
+    bool inbound = true;
+    while (ec == CLI_OK && !s_stop) {
+        if (inbound) {
+            ec = cli_feed_step(feed, 100); /* input, answers, or 100 ms */
+            if (ec == CLI_OK && cli_feed_done(feed)) {
+                cli_feed_finish(feed);
+                inbound = false;
+            }
+        }
+        bool moved = false;
+        if (ec == CLI_OK)
+            ec = cli_follow_step(out, node, at, subscribe, s_entry, &o, &moved, err, sizeof err);
+        if (ec == CLI_OK && fflush(stdout) != 0) {
+            snprintf(err, sizeof err, "cannot write to standard output");
+            ec = CLI_IOERR;
+        }
+        if (ec != CLI_OK && err[0])
+            fprintf(stderr, "cydex relay: %s\n", err);
+        if (ec == CLI_OK && !inbound && !moved) {
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    cli_feed_destroy(&feed);
+    cli_node_close(&in);
+    cli_node_close(&out);
+    return ec;
+}
+
+int cmd_relay(int argc, char **argv)
+{
+    static const char usage[] =
+        "cydex relay [--node ipc://PATH] --topic TOPIC [--to IDS] [--tlp TLP] "
+        "[--subscribe PREFIX] [--from INDEX] [--own]";
+    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"to", required_argument, NULL, 'o'},
+                                         {"tlp", required_argument, NULL, 'l'},
+                                         {"subscribe", required_argument, NULL, 's'},
+                                         {"from", required_argument, NULL, 'f'},
+                                         {"own", no_argument, NULL, 'w'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *node = NULL, *topic = NULL, *to = "", *tlp = NULL, *subscribe = "", *from = "end";
+    bool own = false;
+    uint64_t ignored;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': node = optarg; break;
+        case 't': topic = optarg; break;
+        case 'o': to = optarg; break;
+        case 'l': tlp = optarg; break;
+        case 's': subscribe = optarg; break;
+        case 'f':
+            if (!cdx_parse_u64(optarg, &ignored))
+                return cli_usage("relay", usage, "--from takes a log index");
+            from = optarg;
+            break;
+        case 'w': own = true; break;
+        case 'h':
+            printf("usage: %s\n\nA bridge between a feed and the bus, both ways, through the "
+                   "local node.\nIn: one JSON alert per line on stdin, published on --topic "
+                   "(sealed to\n--to, with --tlp set over the alert's own); one JSON result "
+                   "line each on\nstderr, in input order: {\"line\":N,\"hash\":...,\"seq\":...} "
+                   "or\n{\"line\":N,\"exit\":CODE,\"error\":...}.\nOut: what the node logs "
+                   "from now on (or from --from INDEX) under the topic\nprefix --subscribe, one "
+                   "JSON line per entry on stdout (sealed alerts\naddressed to this node "
+                   "opened); this node's own envelopes only with --own.\nThe end of stdin ends "
+                   "the inbound half only. Stops on SIGINT or SIGTERM\n(exit 0); 69 if the node "
+                   "stops or was not running.\n",
+                   usage);
+            return CLI_OK;
+        default: return cli_usage("relay", usage, "bad option");
+        }
+    }
+    if (optind != argc)
+        return cli_usage("relay", usage, "unexpected argument '%s'", argv[optind]);
+    if (!topic)
+        return cli_usage("relay", usage, "--topic names where the alerts read go");
+    signal(SIGINT, s_on_signal);
+    signal(SIGTERM, s_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    cli_feed_opts fo = {
+        .cmd = "relay", .topic = topic, .to = to, .tlp = tlp, .json = true, .results = stderr};
+    return s_relay(cli_node_path(node), &fo, subscribe, from, own);
+}

@@ -1,0 +1,247 @@
+/* See feed.h. Input is read with read(2) into our own buffer, not stdio:
+ * poll can then say truthfully whether a line may come, and no line waits
+ * in a FILE buffer while we wait for the descriptor. */
+#include "feed.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cydex/clock.h"
+
+#define S_ANSWER_MS 5000 /* an answer due for this long: the node is gone */
+
+/* One line in the window: sent to the node, or refused here. */
+typedef struct s_slot {
+    uint64_t line;
+    int local_ec; /* CLI_OK: sent, its answer is due */
+    char why[300];
+} s_slot;
+
+struct cli_feed {
+    cli_node *nc;
+    cli_feed_opts o;
+    int fd;
+    bool eof;
+    char *buf; /* read, not yet taken as lines: [off, len) */
+    size_t off, len, cap;
+    s_slot slot[CLI_FEED_WINDOW];
+    size_t head, tail; /* the window: [tail, head) */
+    uint64_t lineno, answer_due_since_ms;
+    size_t refused, total;
+    int first_bad;
+};
+
+int cli_feed_new(cli_feed **out, cli_node *nc, int fd, const cli_feed_opts *o)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return CLI_SOFTWARE;
+    (*out)->nc = nc;
+    (*out)->o = *o;
+    (*out)->fd = fd;
+    return CLI_OK;
+}
+
+void cli_feed_destroy(cli_feed **f)
+{
+    if (!f || !*f)
+        return;
+    free((*f)->buf);
+    free(*f);
+    *f = NULL;
+}
+
+bool cli_feed_done(const cli_feed *f)
+{
+    return f->eof && f->off == f->len && f->tail == f->head;
+}
+
+/* The next complete line (or, at the end, what is left), NUL-terminated
+ * in place; false if none yet. */
+static bool s_next_line(cli_feed *f, char **line, size_t *len)
+{
+    if (f->off == f->len)
+        return false; /* nothing read (buf may be NULL yet) */
+    char *start = f->buf + f->off, *nl = memchr(start, '\n', f->len - f->off);
+    if (!nl && !f->eof)
+        return false;
+    size_t n = nl ? (size_t)(nl - start) : f->len - f->off;
+    f->off += n + (nl != NULL);
+    start[n] = '\0'; /* the '\n', or the spare byte s_read keeps */
+    while (n > 0 && start[n - 1] == '\r')
+        start[--n] = '\0';
+    *line = start;
+    *len = n;
+    return true;
+}
+
+static void s_read(cli_feed *f)
+{
+    if (f->off == f->len)
+        f->off = f->len = 0;
+    if (f->len + 65536 + 1 > f->cap) { /* room to read, and for a final NUL */
+        if (f->off) {
+            memmove(f->buf, f->buf + f->off, f->len - f->off);
+            f->len -= f->off;
+            f->off = 0;
+        }
+        size_t cap = f->len + 65536 + 1;
+        char *grown = realloc(f->buf, cap);
+        if (!grown) {
+            fprintf(stderr, "cydex %s: out of memory reading the input\n", f->o.cmd);
+            f->eof = true;
+            return;
+        }
+        f->buf = grown;
+        f->cap = cap;
+    }
+    ssize_t n = read(f->fd, f->buf + f->len, f->cap - f->len - 1);
+    if (n > 0)
+        f->len += (size_t)n;
+    else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+        f->eof = true;
+}
+
+/* Sends the complete lines read, while the window has room. */
+static int s_send(cli_feed *f)
+{
+    char *line;
+    size_t len;
+    while (f->head - f->tail < CLI_FEED_WINDOW && s_next_line(f, &line, &len)) {
+        f->lineno++;
+        if (len == 0)
+            continue;
+        f->total++;
+        s_slot *sl = &f->slot[f->head % CLI_FEED_WINDOW];
+        *sl = (s_slot){.line = f->lineno};
+        char *text = NULL;
+        cdx_errbuf eb = {0};
+        cdx_err rc = cli_alert_json(line, len, f->o.tlp, &text, &eb);
+        if (rc != CDX_OK) {
+            sl->local_ec = cli_exit_code(rc);
+            snprintf(sl->why, sizeof sl->why, "%s", cdx_errbuf_msg(&eb, rc));
+        } else {
+            cdx_bytes fr[4] = {{(uint8_t *)"publish", 7},
+                               {(uint8_t *)f->o.topic, strlen(f->o.topic)},
+                               {(uint8_t *)f->o.to, strlen(f->o.to)},
+                               {(uint8_t *)text, strlen(text)}};
+            bool first_due = f->head == f->tail;
+            if (cli_node_send(f->nc, fr, 4) != CDX_OK) {
+                fprintf(stderr,
+                        "cydex %s: the node does not take requests; lines from %llu on were "
+                        "not published\n",
+                        f->o.cmd, (unsigned long long)f->lineno);
+                free(text);
+                return 69;
+            }
+            if (first_due)
+                f->answer_due_since_ms = cdx_now_ms();
+        }
+        free(text);
+        f->head++;
+    }
+    return CLI_OK;
+}
+
+/* Prints one line's result; returns its exit code. */
+static int s_result(cli_feed *f, const s_slot *sl, const cdx_msg *ok, int ec, const char *why)
+{
+    FILE *out = f->o.results;
+    if (ec == CLI_OK) {
+        if (f->o.json)
+            fprintf(out, "{\"line\":%llu,\"hash\":\"%.*s\",\"seq\":%.*s}\n",
+                    (unsigned long long)sl->line, (int)ok->frame[1].len,
+                    (const char *)ok->frame[1].data, (int)ok->frame[2].len,
+                    (const char *)ok->frame[2].data);
+        else
+            fprintf(out, "line %llu: seq %.*s, envelope hash %.*s\n", (unsigned long long)sl->line,
+                    (int)ok->frame[2].len, (const char *)ok->frame[2].data, (int)ok->frame[1].len,
+                    (const char *)ok->frame[1].data);
+    } else {
+        if (out != stderr || !f->o.json)
+            fprintf(stderr, "cydex %s: line %llu: %s\n", f->o.cmd, (unsigned long long)sl->line,
+                    why);
+        json_t *o = f->o.json ? json_pack("{s:I,s:i,s:s}", "line", (json_int_t)sl->line, "exit", ec,
+                                          "error", why)
+                              : NULL;
+        char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (t)
+            fprintf(out, "%s\n", t);
+        free(t);
+        json_decref(o);
+        f->refused++;
+        f->first_bad = f->first_bad ? f->first_bad : ec;
+    }
+    fflush(out);
+    return ec;
+}
+
+/* Prints the results that are due and have come, oldest first. */
+static int s_collect(cli_feed *f)
+{
+    while (f->tail < f->head) {
+        s_slot *sl = &f->slot[f->tail % CLI_FEED_WINDOW];
+        if (sl->local_ec != CLI_OK) {
+            s_result(f, sl, NULL, sl->local_ec, sl->why);
+            f->tail++;
+            continue;
+        }
+        bool answered = false;
+        cli_node_wait(f->nc, -1, 0, &answered, NULL);
+        if (!answered)
+            return CLI_OK;
+        cdx_msg m = {0};
+        char err[400] = "";
+        int ec = cli_node_recv(f->nc, &m, err, sizeof err);
+        if (ec == 69) {
+            fprintf(stderr, "cydex %s: %s; lines from %llu on may not be published\n", f->o.cmd,
+                    err, (unsigned long long)sl->line);
+            return 69;
+        }
+        s_result(f, sl, &m, ec, err);
+        cdx_msg_clear(&m);
+        f->tail++;
+        f->answer_due_since_ms = cdx_now_ms();
+    }
+    return CLI_OK;
+}
+
+int cli_feed_step(cli_feed *f, int wait_ms)
+{
+    int ec = s_send(f);
+    if (ec == CLI_OK)
+        ec = s_collect(f);
+    if (ec != CLI_OK || cli_feed_done(f))
+        return ec;
+    bool due = f->tail < f->head, room = !f->eof && f->head - f->tail < CLI_FEED_WINDOW;
+    if (due) { /* bounded: a node that went away is said within S_ANSWER_MS */
+        uint64_t waited = cdx_now_ms() - f->answer_due_since_ms;
+        if (waited >= S_ANSWER_MS) {
+            fprintf(stderr,
+                    "cydex %s: the node did not answer within %d s: is it running? lines from "
+                    "%llu on may not be published\n",
+                    f->o.cmd, S_ANSWER_MS / 1000,
+                    (unsigned long long)f->slot[f->tail % CLI_FEED_WINDOW].line);
+            return 69;
+        }
+        int left = (int)(S_ANSWER_MS - waited);
+        wait_ms = wait_ms < 0 || wait_ms > left ? left : wait_ms;
+    }
+    bool answered = false, input = false;
+    cli_node_wait(f->nc, room ? f->fd : -1, wait_ms, &answered, &input);
+    if (input)
+        s_read(f);
+    ec = s_send(f);
+    return ec == CLI_OK ? s_collect(f) : ec;
+}
+
+int cli_feed_finish(cli_feed *f)
+{
+    if (f->refused)
+        fprintf(stderr, "cydex %s: %zu of %zu alerts refused\n", f->o.cmd, f->refused, f->total);
+    return f->first_bad;
+}

@@ -1,0 +1,142 @@
+/* cydex relay, as a bridge from a feed would run it: FR's relay publishes
+ * each JSON line it reads and says so at once, before more input comes (a
+ * live feed sends one alert an hour); a malformed line gets its refusal
+ * and the rest go on; what the other members publish comes out on stdout
+ * as JSON lines, FR's own does not; the end of the input leaves the
+ * outbound half running; SIGTERM stops it with 0. Also `publish --lines`
+ * answers each line before the next arrives. ipc:// only; processes by PID. */
+#define _GNU_SOURCE /* pipe2 */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "check.h"
+#include "fixture.h"
+#include "proc.h"
+
+static fixture F;
+static char s_dir[256];
+static proc_capture s_cap;
+
+static char *s_p(const char *name)
+{
+    return bus_path(s_dir, name);
+}
+
+/* Whether file NAME comes to hold `want` (bounded wait). */
+static bool s_file_has(const char *name, const char *want)
+{
+    for (int i = 0; i < 150; i++) {
+        char *text = proc_slurp(s_p(name));
+        bool has = text && strstr(text, want);
+        free(text);
+        if (has)
+            return true;
+        bus_nap(100);
+    }
+    char *text = proc_slurp(s_p(name));
+    fprintf(stderr, "%s never held %s; it holds:\n%s\n", name, want, text ? text : "(nothing)");
+    free(text);
+    return false;
+}
+
+static void s_write(int fd, const char *text)
+{
+    REQUIRE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+}
+
+static int s_pipe_to(pid_t *pid, const char *out, char *const argv[])
+{
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0); /* the child keeps only its end */
+    *pid = bus_run_bg_in(out, p[0], "cydex", argv);
+    close(p[0]);
+    return p[1];
+}
+
+int main(void)
+{
+    fixture_init(&F);
+    const cdx_identity *ids[] = {F.broker, F.ee, F.fr};
+    bus_folder(s_dir, F.roster, ids, 3);
+    proc_capture_init(&s_cap, s_dir);
+    char ee_ctl[320], fr_ctl[320];
+    snprintf(ee_ctl, sizeof ee_ctl, "ipc://%s", s_p("ee-control"));
+    snprintf(fr_ctl, sizeof fr_ctl, "ipc://%s", s_p("fr-control"));
+
+    pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha", "");
+    pid_t ee = bus_start_node(s_dir, "ee", "EE", "alpha", "broker.alpha", "alert.");
+    pid_t fr = bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.",
+                                   "[node]\nheartbeat_ms = 0");
+
+    /* FR's relay: the feed writes one line, and its result comes while the
+     * feed is still open. */
+    char *relay_argv[] = {"cydex",     "relay",       "--node", fr_ctl, "--topic",
+                          "alert.ids", "--subscribe", "alert.", NULL};
+    pid_t relay;
+    int feed = s_pipe_to(&relay, s_p("relay.out"), relay_argv);
+    s_write(feed, "{\"title\":\"Scan from the FR feed\",\"tlp\":\"GREEN\"}\n");
+    CHECK(s_file_has("relay.out.err", "{\"line\":1,\"hash\":\""));
+    CHECK(bus_wait_log(s_p("ee-log"), "FR", 1, 1, SIZE_MAX));
+
+    /* EE's alert comes out of FR's relay; FR's own does not. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "publish", "--node", ee_ctl, "--topic",
+                              "alert.health", "--tlp", "GREEN", "--title", "Ransomware at EE",
+                              NULL),
+             0);
+    CHECK(s_file_has("relay.out", "Ransomware at EE"));
+
+    /* A malformed line is refused with its line number; the next goes. */
+    s_write(feed, "{not json\n{\"title\":\"Second scan\",\"tlp\":\"CLEAR\"}\n");
+    CHECK(s_file_has("relay.out.err", "{\"line\":2,\"exit\":65,"));
+    CHECK(s_file_has("relay.out.err", "{\"line\":3,\"hash\":\""));
+    CHECK(bus_wait_log(s_p("ee-log"), "FR", 2, 2, SIZE_MAX));
+
+    /* The feed ends; the bus still comes out. */
+    close(feed);
+    CHECK(s_file_has("relay.out.err", "1 of 3 alerts refused"));
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "publish", "--node", ee_ctl, "--topic",
+                              "alert.energy", "--tlp", "GREEN", "--title", "After the feed ended",
+                              NULL),
+             0);
+    CHECK(s_file_has("relay.out", "After the feed ended"));
+    CHECK_EQ(bus_stop(relay), 0);
+    char *out = proc_slurp(s_p("relay.out"));
+    REQUIRE(out != NULL);
+    CHECK(strstr(out, "Scan from the FR feed") == NULL && strstr(out, "Second scan") == NULL);
+    int lines = 0;
+    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    CHECK_EQ(lines, 2); /* EE's two alerts, each once */
+    free(out);
+
+    /* publish --lines answers a line before the next one comes. */
+    char *pub_argv[] = {"cydex",        "publish", "--node", ee_ctl, "--topic",
+                        "alert.health", "--lines", "--json", NULL};
+    pid_t pub;
+    feed = s_pipe_to(&pub, s_p("lines.out"), pub_argv);
+    s_write(feed, "{\"title\":\"Line one\",\"tlp\":\"GREEN\"}\n");
+    CHECK(s_file_has("lines.out", "{\"line\":1,\"hash\":\""));
+    s_write(feed, "{\"title\":\"Line two\",\"tlp\":\"GREEN\"}\n");
+    close(feed);
+    CHECK_EQ(bus_wait_exit(pub, 10000), 0);
+    CHECK(s_file_has("lines.out", "{\"line\":2,\"hash\":\""));
+
+    /* Usage, and no node. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "relay", "--node", fr_ctl, NULL), 64);
+    CHECK_EQ(bus_stop(fr), 0);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "relay", "--node", fr_ctl, "--topic",
+                              "alert.ids", NULL),
+             69);
+    CHECK_EQ(bus_stop(ee), 0);
+    CHECK_EQ(bus_stop(broker), 0);
+
+    fixture_free(&F);
+    proc_capture_free(&s_cap);
+    int rc = check_done("relay_test");
+    if (rc == 0)
+        fixture_rmtree(s_dir);
+    return rc;
+}
