@@ -159,7 +159,8 @@ int cmd_relay(int argc, char **argv)
                    "from now on (or from --from INDEX) under the topic\nprefix --subscribe, one "
                    "JSON line per entry on stdout (sealed alerts\naddressed to this node "
                    "opened); this node's own envelopes only with --own.\nThe end of stdin ends "
-                   "the inbound half only. Stops on SIGINT or SIGTERM\n(exit 0); 69 if the node "
+                   "the inbound half only, said on stderr as\n{\"end\":true,\"alerts\":N,"
+                   "\"refused\":M}. Stops on SIGINT or SIGTERM (exit 0); 69 if\nthe node "
                    "stops or was not running.\n",
                    usage);
             return CLI_OK;

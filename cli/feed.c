@@ -241,7 +241,9 @@ int cli_feed_step(cli_feed *f, int wait_ms)
 
 int cli_feed_finish(cli_feed *f)
 {
-    if (f->refused)
+    if (f->o.json && f->o.results == stderr) /* results and summary: one stream of JSON */
+        fprintf(stderr, "{\"end\":true,\"alerts\":%zu,\"refused\":%zu}\n", f->total, f->refused);
+    else if (f->refused)
         fprintf(stderr, "cydex %s: %zu of %zu alerts refused\n", f->o.cmd, f->refused, f->total);
     return f->first_bad;
 }

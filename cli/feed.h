@@ -38,8 +38,9 @@ int cli_feed_step(cli_feed *f, int wait_ms);
 /* The input ended and every line has its result. */
 bool cli_feed_done(const cli_feed *f);
 
-/* After the end: says how many were refused (stderr); returns 0 or the
- * first refusal's exit code. */
+/* After the end: says how many were refused on stderr (as a JSON line
+ * {"end":true,"alerts":N,"refused":M} when JSON results go there too);
+ * returns 0 or the first refusal's exit code. */
 int cli_feed_finish(cli_feed *f);
 
 #endif
