@@ -13,6 +13,8 @@
 #include "cydex/clock.h"
 
 #define S_ANSWER_MS 5000 /* an answer due for this long: the node is gone */
+/* No alert this long fits an envelope: such a line is refused, not held. */
+#define S_LINE_MAX ((size_t)4 * CDX_ENVELOPE_MAX_DEFAULT)
 
 /* One line in the window: sent to the node, or refused here. */
 typedef struct s_slot {
@@ -30,6 +32,7 @@ struct cli_feed {
     size_t off, len, cap;
     s_slot slot[CLI_FEED_WINDOW];
     size_t head, tail; /* the window: [tail, head) */
+    bool overlong;     /* dropping the rest of a line longer than S_LINE_MAX */
     uint64_t lineno, answer_due_since_ms;
     size_t refused, total;
     int first_bad;
@@ -61,15 +64,28 @@ bool cli_feed_done(const cli_feed *f)
 }
 
 /* The next complete line (or, at the end, what is left), NUL-terminated
- * in place; false if none yet. */
+ * in place; false if none yet. A line longer than S_LINE_MAX comes as
+ * *line NULL, and the rest of it is dropped as it arrives. */
 static bool s_next_line(cli_feed *f, char **line, size_t *len)
 {
+    while (f->overlong && f->off < f->len) {
+        char *nl = memchr(f->buf + f->off, '\n', f->len - f->off);
+        f->off = nl ? (size_t)(nl - f->buf) + 1 : f->len;
+        f->overlong = !nl;
+    }
     if (f->off == f->len)
         return false; /* nothing read (buf may be NULL yet) */
     char *start = f->buf + f->off, *nl = memchr(start, '\n', f->len - f->off);
-    if (!nl && !f->eof)
+    if (!nl && !f->eof && f->len - f->off <= S_LINE_MAX)
         return false;
     size_t n = nl ? (size_t)(nl - start) : f->len - f->off;
+    if (n > S_LINE_MAX) {
+        f->off = nl ? f->off + n + 1 : f->len;
+        f->overlong = !nl && !f->eof;
+        *line = NULL;
+        *len = n;
+        return true;
+    }
     f->off += n + (nl != NULL);
     start[n] = '\0'; /* the '\n', or the spare byte s_read keeps */
     while (n > 0 && start[n - 1] == '\r')
@@ -120,7 +136,11 @@ static int s_send(cli_feed *f)
         *sl = (s_slot){.line = f->lineno};
         char *text = NULL;
         cdx_errbuf eb = {0};
-        cdx_err rc = cli_alert_json(line, len, f->o.tlp, &text, &eb);
+        cdx_err rc = line ? cli_alert_json(line, len, f->o.tlp, &text, &eb)
+                          : cdx_errf(&eb, CDX_ERR_TOO_BIG,
+                                     "the line is longer than %zu MiB: no alert that big fits "
+                                     "an envelope",
+                                     S_LINE_MAX >> 20);
         if (rc != CDX_OK) {
             sl->local_ec = cli_exit_code(rc);
             snprintf(sl->why, sizeof sl->why, "%s", cdx_errbuf_msg(&eb, rc));

@@ -124,6 +124,24 @@ int main(void)
     CHECK_EQ(bus_wait_exit(pub, 10000), 0);
     CHECK(s_file_has("lines.out", "{\"line\":2,\"hash\":\""));
 
+    /* A line no alert could fill is refused without holding it all; the
+     * next line goes. */
+    {
+        FILE *f = fopen(s_p("huge.jsonl"), "w");
+        REQUIRE(f != NULL);
+        fputs("{\"title\":\"Huge\",\"description\":\"", f);
+        for (int i = 0; i < 5 * 1024; i++)
+            fprintf(f, "%01024d", 0);
+        fputs("\"}\n{\"title\":\"After the huge one\",\"tlp\":\"GREEN\"}\n", f);
+        fclose(f);
+    }
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "publish", "--node", ee_ctl, "--topic",
+                              "alert.health", "--lines", "--json", "--in", s_p("huge.jsonl"), NULL),
+             65);
+    CHECK(strstr(s_cap.out, "{\"line\":1,\"exit\":65,\"error\":\"the line is longer than 4 MiB") !=
+          NULL);
+    CHECK(strstr(s_cap.out, "{\"line\":2,\"hash\":\"") != NULL);
+
     /* Usage, and no node. */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "relay", "--node", fr_ctl, NULL), 64);
     CHECK_EQ(bus_stop(fr), 0);
