@@ -269,6 +269,39 @@ int main(void)
              78);
     CHECK(strstr(s_cap.err, "HOST:PORT") != NULL);
 
+    /* A broker whose log reached its maximum says so on /health and goes
+     * on answering: publishers get refusals, not silence. */
+    pid_t tiny =
+        bus_start_broker(s_dir, "tiny", "broker.alpha", "map_max_mb = 1\nmetrics = 127.0.0.1:0");
+    unsigned pt = s_port("tiny");
+    REQUIRE(pt);
+    char tiny_in[256];
+    bus_endpoint(tiny_in, s_dir, "tiny", "ingress");
+    bus_client pub;
+    bus_client_new(&pub, F.ee, F.roster, tiny_in, card.curve_pk);
+    uint8_t prev[CDX_HASH_BYTES];
+    bool full = false;
+    for (uint64_t seq = 1; seq <= 1000 && !full; seq++) {
+        cdx_bytes env = {0};
+        REQUIRE(fixture_sign_alert(F.ee, seq, seq > 1 ? prev : NULL, cdx_now_ms(), 4000, &env, h) ==
+                CDX_OK);
+        memcpy(prev, h, CDX_HASH_BYTES);
+        REQUIRE(bus_publish(&pub, F.roster, "alert.health", env.data, env.len, &rc, 5000) ==
+                CDX_OK);
+        full = rc.status == CDX_RECEIPT_REJECTED;
+        cdx_bytes_free(&env);
+    }
+    CHECK(full);
+    CHECK_STR(rc.reason, "log-full");
+    bus_client_free(&pub);
+    s_http(pt, "GET", "/health", &r);
+    CHECK_EQ(r.status, 503);
+    CHECK(strstr(r.body, "\"status\":\"failing\"") && strstr(r.body, "maximum size"));
+    s_http(pt, "GET", "/metrics", &r);
+    CHECK_EQ(r.status, 200);
+    CHECK_EQ(s_sample(r.body, "cydex_log_append_failing"), 1);
+    CHECK_EQ(bus_stop(tiny), 0);
+
     fixture_free(&F);
     proc_capture_free(&s_cap);
     int rc_done = check_done("ops_test");
