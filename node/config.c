@@ -53,6 +53,59 @@ static int s_bool(bool *dst, const char *v, const char *key, s_ctx *x)
     return 1;
 }
 
+/* One [node] setting. */
+static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
+{
+    if (strcmp(key, "id") == 0)
+        return s_str(c->id, sizeof c->id, v, key, x);
+    if (strcmp(key, "key") == 0)
+        return s_str(c->key, sizeof c->key, v, key, x);
+    if (strcmp(key, "roster") == 0)
+        return s_str(c->roster, sizeof c->roster, v, key, x);
+    if (strcmp(key, "log") == 0)
+        return s_str(c->log, sizeof c->log, v, key, x);
+    if (strcmp(key, "subscribe") == 0)
+        return s_str(c->subscribe, sizeof c->subscribe, v, key, x);
+    if (strcmp(key, "control") == 0)
+        return s_str(c->control, sizeof c->control, v, key, x);
+    if (strcmp(key, "resend_ms") == 0)
+        return s_ms(&c->resend_ms, v, key, x);
+    if (strcmp(key, "sync_ms") == 0)
+        return s_ms(&c->sync_ms, v, key, x);
+    if (strcmp(key, "skew_ms") == 0)
+        return s_ms(&c->skew_ms, v, key, x);
+    if (strcmp(key, "heartbeat_ms") == 0)
+        return s_ms_or_off(&c->heartbeat_ms, v, key, x);
+    if (strcmp(key, "checkpoint_ms") == 0)
+        return s_ms_or_off(&c->checkpoint_ms, v, key, x);
+    if (strcmp(key, "verify_threads") == 0) {
+        if (!cdx_parse_u64(v, &c->verify_threads) || c->verify_threads > 64) {
+            snprintf(x->err, x->errlen, "verify_threads must be 0 (one per CPU) to 64");
+            return 0;
+        }
+        return 1;
+    }
+    if (strcmp(key, "auto_ack") == 0)
+        return s_bool(&c->auto_ack, v, key, x);
+    if (strcmp(key, "log_format") == 0) {
+        daemon_logger lg = {.json = false};
+        if (daemon_logger_format(&lg, v, x->err, x->errlen) != 0)
+            return 0;
+        c->log_json = lg.json;
+        return 1;
+    }
+    if (strcmp(key, "metrics") == 0)
+        return s_str(c->metrics, sizeof c->metrics, v, key, x);
+    snprintf(x->err, x->errlen, "unknown setting \"%s\" in [node]", key);
+    return 0;
+}
+
+int node_config_set(node_config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    s_ctx x = {c, err, errlen, ""};
+    return s_node_set(c, key, value, &x) ? 0 : -1;
+}
+
 static int s_handler(void *user, const char *section, const char *name, const char *value)
 {
     s_ctx *x = user;
@@ -76,46 +129,7 @@ static int s_handler(void *user, const char *section, const char *name, const ch
         if (strcmp(name, "catchup") == 0)
             return s_str(b->catchup, sizeof b->catchup, value, name, x);
     } else if (strcmp(section, "node") == 0) {
-        if (strcmp(name, "id") == 0)
-            return s_str(c->id, sizeof c->id, value, name, x);
-        if (strcmp(name, "key") == 0)
-            return s_str(c->key, sizeof c->key, value, name, x);
-        if (strcmp(name, "roster") == 0)
-            return s_str(c->roster, sizeof c->roster, value, name, x);
-        if (strcmp(name, "log") == 0)
-            return s_str(c->log, sizeof c->log, value, name, x);
-        if (strcmp(name, "subscribe") == 0)
-            return s_str(c->subscribe, sizeof c->subscribe, value, name, x);
-        if (strcmp(name, "control") == 0)
-            return s_str(c->control, sizeof c->control, value, name, x);
-        if (strcmp(name, "resend_ms") == 0)
-            return s_ms(&c->resend_ms, value, name, x);
-        if (strcmp(name, "sync_ms") == 0)
-            return s_ms(&c->sync_ms, value, name, x);
-        if (strcmp(name, "skew_ms") == 0)
-            return s_ms(&c->skew_ms, value, name, x);
-        if (strcmp(name, "heartbeat_ms") == 0)
-            return s_ms_or_off(&c->heartbeat_ms, value, name, x);
-        if (strcmp(name, "checkpoint_ms") == 0)
-            return s_ms_or_off(&c->checkpoint_ms, value, name, x);
-        if (strcmp(name, "verify_threads") == 0) {
-            if (!cdx_parse_u64(value, &c->verify_threads) || c->verify_threads > 64) {
-                snprintf(x->err, x->errlen, "verify_threads must be 0 (one per CPU) to 64");
-                return 0;
-            }
-            return 1;
-        }
-        if (strcmp(name, "auto_ack") == 0)
-            return s_bool(&c->auto_ack, value, name, x);
-        if (strcmp(name, "log_format") == 0) {
-            daemon_logger lg = {.json = false};
-            if (daemon_logger_format(&lg, value, x->err, x->errlen) != 0)
-                return 0;
-            c->log_json = lg.json;
-            return 1;
-        }
-        if (strcmp(name, "metrics") == 0)
-            return s_str(c->metrics, sizeof c->metrics, value, name, x);
+        return s_node_set(c, name, value, x);
     } else {
         snprintf(x->err, x->errlen, "unknown section [%s]", section);
         return 0;

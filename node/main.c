@@ -11,11 +11,12 @@
 static volatile sig_atomic_t s_stop, s_reload;
 
 static const char s_usage[] =
-    "usage: cydex-node -c node.conf [-T]\n\n"
+    "usage: cydex-node -c node.conf [-T] [--set KEY=VALUE]...\n\n"
     "A state's node: receives the federation's envelopes from its brokers,\n"
     "verifies and logs each once, and fetches whatever it missed.\n\n"
-    "  -c FILE   the configuration (INI: [node] and one [broker.NAME] each)\n"
-    "  -T        check the configuration and keys, then exit\n\n"
+    "  -c FILE      the configuration (INI: [node] and one [broker.NAME] each)\n"
+    "  -T           check the configuration and keys, then exit\n"
+    "  --set K=V    override one [node] setting of the file\n\n"
     "With metrics = HOST:PORT in [node] it answers HTTP GET /health and /metrics\n"
     "(Prometheus).\n"
     "SIGTERM/SIGINT stop it cleanly; SIGHUP re-reads the roster file. Exit codes: 0 stopped; 64 "
@@ -25,12 +26,16 @@ static const char s_usage[] =
 int main(int argc, char **argv)
 {
     const char *path = NULL;
+    const char *sets[32];
+    int n_sets = 0;
     bool check = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             path = argv[++i];
         } else if (strcmp(argv[i], "-T") == 0) {
             check = true;
+        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32) {
+            sets[n_sets++] = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(s_usage, stdout);
             return 0;
@@ -45,8 +50,25 @@ int main(int argc, char **argv)
     }
     node_config cfg;
     char err[512];
-    if (node_config_load(&cfg, path, err, sizeof err) != 0 ||
-        node_config_check(&cfg, err, sizeof err) != 0) {
+    if (node_config_load(&cfg, path, err, sizeof err) != 0) {
+        fprintf(stderr, "cydex-node: %s\n", err);
+        return 78;
+    }
+    for (int i = 0; i < n_sets; i++) {
+        char kv[1100];
+        snprintf(kv, sizeof kv, "%s", sets[i]);
+        char *eq = strchr(kv, '=');
+        if (!eq) {
+            fprintf(stderr, "cydex-node: --set takes KEY=VALUE, not \"%s\"\n", sets[i]);
+            return 64;
+        }
+        *eq = '\0';
+        if (node_config_set(&cfg, kv, eq + 1, err, sizeof err) != 0) {
+            fprintf(stderr, "cydex-node: --set: %s\n", err);
+            return 78;
+        }
+    }
+    if (node_config_check(&cfg, err, sizeof err) != 0) {
         fprintf(stderr, "cydex-node: %s\n", err);
         return 78;
     }

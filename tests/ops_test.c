@@ -259,7 +259,14 @@ int main(void)
     CHECK_EQ(objects, lines);
     free(log);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", NULL), 0);
-    s_write_conf_line("fr.conf", "log_format = yaml\n");
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", "--set",
+                              "log_format=yaml", NULL),
+             78);
+    CHECK(strstr(s_cap.err, "log_format must be text or json") != NULL);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "--set",
+                              "log_format", NULL),
+             64);
+    s_write_conf_line("fr.conf", "log_format = yaml\n"); /* in the file, the same */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", NULL), 78);
     CHECK(strstr(s_cap.err, "log_format must be text or json") != NULL);
 
