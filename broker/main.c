@@ -26,6 +26,11 @@ static const char s_usage[] =
     "Exit codes: 0 stopped cleanly; 64 usage; 74 I/O; 77 key readable by\n"
     "others; 78 configuration error.\n";
 
+static int s_set(void *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+    return broker_config_set(cfg, key, value, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -62,27 +67,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "cydex-broker: %s\n", err);
         return 78;
     }
-    for (int i = 0; i < n_sets; i++) {
-        char kv[1100];
-        snprintf(kv, sizeof kv, "%s", sets[i]);
-        char *eq = strchr(kv, '=');
-        if (!eq) {
-            fprintf(stderr, "cydex-broker: --set takes KEY=VALUE, not \"%s\"\n", sets[i]);
-            return 64;
-        }
-        *eq = '\0';
-        if (broker_config_set(&cfg, kv, eq + 1, err, sizeof err) != 0) {
-            fprintf(stderr, "cydex-broker: --set: %s\n", err);
-            return 78;
-        }
-    }
+    int ec = daemon_apply_sets("cydex-broker", sets, n_sets, s_set, &cfg);
+    if (ec != 0)
+        return ec;
     if (broker_config_check(&cfg, err, sizeof err) != 0) {
         fprintf(stderr, "cydex-broker: %s: %s\n", path, err);
         return 78;
     }
     daemon_signals(&s_stop, &s_reload);
     broker *b = NULL;
-    int ec = broker_new(&b, &cfg, err, sizeof err);
+    ec = broker_new(&b, &cfg, err, sizeof err);
     if (ec != 0) {
         fprintf(stderr, "cydex-broker: %s\n", err);
         return ec;

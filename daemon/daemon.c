@@ -40,6 +40,26 @@ int daemon_set_str(char *dst, size_t cap, const char *value, const char *key, ch
     return 1;
 }
 
+int daemon_apply_sets(const char *prog, const char *const *sets, int n, daemon_set_fn set,
+                      void *cfg)
+{
+    for (int i = 0; i < n; i++) {
+        char kv[1100], err[512];
+        snprintf(kv, sizeof kv, "%s", sets[i]);
+        char *eq = strchr(kv, '=');
+        if (!eq) {
+            fprintf(stderr, "%s: --set takes KEY=VALUE, not \"%s\"\n", prog, sets[i]);
+            return 64;
+        }
+        *eq = '\0';
+        if (set(cfg, kv, eq + 1, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: --set: %s\n", prog, err);
+            return 78;
+        }
+    }
+    return 0;
+}
+
 int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *key,
                        const char *roster, const char *log, size_t map_max_mb, char *err,
                        size_t errlen)

@@ -22,6 +22,15 @@ int daemon_ini_load(const char *path, daemon_ini_fn handler, void *user, char *e
 int daemon_set_str(char *dst, size_t cap, const char *value, const char *key, char *err,
                    size_t errlen);
 
+/* A setter of one configuration key: 0, or -1 with a message in err. */
+typedef int (*daemon_set_fn)(void *cfg, const char *key, const char *value, char *err,
+                             size_t errlen);
+
+/* Applies --set KEY=VALUE overrides in order, saying on stderr (as `prog`)
+ * what is wrong: 0, 64 (not KEY=VALUE) or 78 (a bad setting). */
+int daemon_apply_sets(const char *prog, const char *const *sets, int n, daemon_set_fn set,
+                      void *cfg);
+
 /* How a daemon says what it does: one line per event on stderr, as text
  * ("2026-11-24T09:30:00.000Z ID: message") or as JSON
  * ({"time":"2026-11-24T09:30:00.000Z","id":"ID","msg":"message"}), for

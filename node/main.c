@@ -23,6 +23,11 @@ static const char s_usage[] =
     "usage; 74 I/O;\n"
     "77 key readable by others; 78 configuration error.\n";
 
+static int s_set(void *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+    return node_config_set(cfg, key, value, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
     const char *path = NULL;
@@ -54,27 +59,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "cydex-node: %s\n", err);
         return 78;
     }
-    for (int i = 0; i < n_sets; i++) {
-        char kv[1100];
-        snprintf(kv, sizeof kv, "%s", sets[i]);
-        char *eq = strchr(kv, '=');
-        if (!eq) {
-            fprintf(stderr, "cydex-node: --set takes KEY=VALUE, not \"%s\"\n", sets[i]);
-            return 64;
-        }
-        *eq = '\0';
-        if (node_config_set(&cfg, kv, eq + 1, err, sizeof err) != 0) {
-            fprintf(stderr, "cydex-node: --set: %s\n", err);
-            return 78;
-        }
-    }
+    int ec = daemon_apply_sets("cydex-node", sets, n_sets, s_set, &cfg);
+    if (ec != 0)
+        return ec;
     if (node_config_check(&cfg, err, sizeof err) != 0) {
         fprintf(stderr, "cydex-node: %s\n", err);
         return 78;
     }
     daemon_signals(&s_stop, &s_reload);
     node *n = NULL;
-    int ec = node_new(&n, &cfg, err, sizeof err);
+    ec = node_new(&n, &cfg, err, sizeof err);
     if (ec != 0) {
         fprintf(stderr, "cydex-node: %s\n", err);
         return ec;
