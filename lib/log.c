@@ -370,24 +370,57 @@ static cdx_err s_size_in(cdx_log *log, MDB_txn *txn, uint64_t *size, cdx_errbuf 
     return CDX_OK;
 }
 
+/* Orders records that begin with a hash, by it. */
+static int s_cmp_hash(const void *x, const void *y)
+{
+    return memcmp(x, y, CDX_HASH_BYTES);
+}
+
+/* How many outbox rows no receipt has come for: the table's rows less
+ * those queued for deletion (each counted once), read without writing. */
+static cdx_err s_outbox_count(cdx_log *log, MDB_txn *txn, size_t *count)
+{
+    MDB_stat st;
+    int mrc = mdb_stat(txn, log->outbox, &st);
+    if (mrc)
+        return s_mdb(NULL, mrc, "outbox");
+    size_t n = st.ms_entries;
+    uint8_t(*q)[CDX_HASH_BYTES] = log->n_forget ? malloc(log->n_forget * CDX_HASH_BYTES) : NULL;
+    if (log->n_forget && !q)
+        return CDX_ERR_NOMEM;
+    if (q) {
+        memcpy(q, log->forget, log->n_forget * CDX_HASH_BYTES);
+        qsort(q, log->n_forget, CDX_HASH_BYTES, s_cmp_hash);
+    }
+    for (size_t i = 0; i < log->n_forget; i++) {
+        MDB_val k = s_val(q[i], CDX_HASH_BYTES), d;
+        bool again = i > 0 && memcmp(q[i], q[i - 1], CDX_HASH_BYTES) == 0;
+        if (!again && n && mdb_get(txn, log->outbox, &k, &d) == 0)
+            n--;
+    }
+    free(q);
+    *count = n;
+    return CDX_OK;
+}
+
 cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count)
 {
     MDB_txn *txn;
     MDB_cursor *c;
     if (count)
         *count = 0;
-    cdx_err rc = cdx_log_outbox_flush(log, NULL);
+    cdx_err rc = fn ? cdx_log_outbox_flush(log, NULL) : CDX_OK;
     if (rc == CDX_OK)
         rc = s_read_txn(log, &txn, NULL);
     if (rc != CDX_OK)
         return rc;
-    if (!fn) { /* only how many */
-        MDB_stat st;
-        int mrc = mdb_stat(txn, log->outbox, &st);
-        if (count && !mrc)
-            *count = st.ms_entries;
+    if (!fn) { /* only how many, without writing */
+        size_t n = 0;
+        rc = s_outbox_count(log, txn, &n);
+        if (count)
+            *count = n;
         mdb_txn_abort(txn);
-        return mrc ? s_mdb(NULL, mrc, "outbox") : CDX_OK;
+        return rc;
     }
     if (mdb_cursor_open(txn, log->outbox, &c) != 0) {
         mdb_txn_abort(txn);
@@ -565,11 +598,6 @@ typedef struct s_batch {
     uint8_t (*pend)[CDX_HASH_BYTES + 8];
     size_t n_pend;
 } s_batch;
-
-static int s_cmp_pend(const void *x, const void *y)
-{
-    return memcmp(x, y, CDX_HASH_BYTES);
-}
 
 /* Loads the right edge of the tree of `size` leaves: its perfect
  * subtrees, largest first. */
@@ -805,7 +833,7 @@ static cdx_err s_append_batch(s_batch *b, const cdx_log_append_in *in, size_t n,
     for (size_t i = 0; rc == CDX_OK && i < n; i++)
         rc = s_append_one(b, &in[i], &out[i], eb);
     if (rc == CDX_OK && b->n_pend > 1)
-        qsort(b->pend, b->n_pend, sizeof *b->pend, s_cmp_pend);
+        qsort(b->pend, b->n_pend, sizeof *b->pend, s_cmp_hash);
     for (size_t i = 0; rc == CDX_OK && i < b->n_pend; i++) {
         MDB_val k = s_val(b->pend[i], CDX_HASH_BYTES), d = s_val(b->pend[i] + CDX_HASH_BYTES, 8);
         if ((b->mdb_rc = mdb_put(b->txn, log->by_hash, &k, &d, 0)))

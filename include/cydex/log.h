@@ -119,7 +119,9 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
 
 /* The outbox: the owner's envelopes waiting for a broker's receipt. fn
  * gets each envelope's bytes in e->envelope (other fields zero) and may
- * take them; `topic` is the bus topic to send it on. */
+ * take them; `topic` is the bus topic to send it on. With fn NULL, only
+ * *count, read without writing anything (those whose receipts came and
+ * whose rows wait for deletion are not counted). */
 typedef cdx_err (*cdx_log_outbox_fn)(void *ctx, const char *topic, cdx_log_entry *e);
 cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count);
 /* Receipts arrived for n of them (hashes holds n envelope hashes one after
