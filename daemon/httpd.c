@@ -111,8 +111,10 @@ int daemon_httpd_new(daemon_httpd **out, const char *addr, daemon_page_fn fn, vo
     h->fn = fn;
     h->ctx = ctx;
     unsigned flags = MHD_USE_EPOLL | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    /* A page takes milliseconds to make: connections idle for 3 s are
+     * closed, so that idle ones cannot hold the endpoint long. */
     h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, s_access, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                              MHD_OPTION_CONNECTION_LIMIT, 32u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                              MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 3u,
                               MHD_OPTION_END);
     int saved = errno;
     freeaddrinfo(ai);
