@@ -253,8 +253,16 @@ void daemon_log(const daemon_logger *lg, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *line =
-        lg->json ? json_pack("{s:s,s:s,s:s}", "time", when, "id", lg->id, "msg", msg) : NULL;
+    json_t *line = NULL;
+    if (lg->json) {
+        line = json_pack("{s:s,s:s,s:s}", "time", when, "id", lg->id, "msg", msg);
+        if (!line) { /* not UTF-8 (bytes quoted from a peer): keep the line JSON */
+            for (char *p = msg; *p; p++)
+                if ((unsigned char)*p >= 0x80)
+                    *p = '?';
+            line = json_pack("{s:s,s:s,s:s}", "time", when, "id", lg->id, "msg", msg);
+        }
+    }
     if (line) {
         json_dumpf(line, stderr, JSON_COMPACT | JSON_ENSURE_ASCII);
         fputc('\n', stderr);

@@ -16,9 +16,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "bus.h"
 #include "check.h"
 #include "fixture.h"
+#include "internal.h"
 #include "proc.h"
 
 static fixture F;
@@ -37,6 +40,24 @@ static void s_write_conf_line(const char *name, const char *line)
     REQUIRE(f != NULL);
     fputs(line, f);
     fclose(f);
+}
+
+/* How many lines the log file NAME holds, and how many of them are one
+ * JSON object each (parsed by jansson). */
+static void s_json_lines(const char *name, int *lines, int *objects)
+{
+    char *log = proc_slurp(s_p(name));
+    REQUIRE(log != NULL);
+    *lines = *objects = 0;
+    for (const char *p = log; *p; (*lines)++) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        json_t *o = json_loadb(p, len, 0, NULL);
+        *objects += json_is_object(o);
+        json_decref(o);
+        p += len + (end != NULL);
+    }
+    free(log);
 }
 
 /* The port daemon NAME reported in its log ("... (port N) ..."); 0 if it
@@ -159,7 +180,8 @@ int main(void)
     int notify = s_notify_socket(s_p("notify"));
     setenv("NOTIFY_SOCKET", s_p("notify"), 1);
     pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha",
-                                    "metrics = 127.0.0.1:0\ncheckpoint_ms = 300");
+                                    "metrics = 127.0.0.1:0\ncheckpoint_ms = 300\n"
+                                    "log_format = json");
     unsetenv("NOTIFY_SOCKET");
     char note[256];
     s_notified(notify, note, sizeof note);
@@ -205,6 +227,13 @@ int main(void)
     CHECK_EQ(bus_publish(&de, F.roster, "alert.health", forged.data, forged.len, &rc, 5000),
              CDX_OK);
     cdx_bytes_free(&forged);
+    const uint8_t body[] = {0x0a, 0x01, 'x'}, sig[CDX_SIG_BYTES] = {0};
+    cdx_bytes strange = {0};
+    REQUIRE(cdx__outer_encode("\xc3\x28\xff", body, sizeof body, sig, &strange) == CDX_OK);
+    CHECK_EQ(bus_publish(&de, F.roster, "alert.health", strange.data, strange.len, &rc, 5000),
+             CDX_OK);
+    CHECK_EQ(rc.status, CDX_RECEIPT_REJECTED);
+    cdx_bytes_free(&strange);
     bus_client_free(&de);
 
     /* What each says of it. */
@@ -248,16 +277,19 @@ int main(void)
     CHECK(strncmp(log, "{\"time\":\"20", 10) == 0);
     const char *running = strstr(log, "\"msg\":\"running: 1 broker");
     CHECK(running != NULL && strstr(log, "\"id\":\"FR\"") != NULL);
+    free(log);
     int lines = 0, objects = 0;
-    for (const char *p = log; *p; lines++) {
-        const char *end = strchr(p, '\n');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        objects += len > 2 && p[0] == '{' && p[len - 1] == '}';
-        p += len + (end != NULL);
-    }
+    s_json_lines("fr.log", &lines, &objects);
     CHECK(lines >= 2);
     CHECK_EQ(objects, lines);
-    free(log);
+    /* The broker too, even quoting bytes that are not UTF-8 (a signer id
+     * of a forged envelope). */
+    s_json_lines("alpha.log", &lines, &objects);
+    CHECK(lines >= 2);
+    CHECK_EQ(objects, lines);
+    char *alpha_log = proc_slurp(s_p("alpha.log"));
+    CHECK(alpha_log && strstr(alpha_log, "is not in roster") != NULL);
+    free(alpha_log);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", NULL), 0);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", "--set",
                               "log_format=yaml", NULL),
