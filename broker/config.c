@@ -77,12 +77,8 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
         return s_num(&c->checkpoint_ms, v, key, 100, 86400000, err, n);
     if (strcmp(key, "peer_sync_ms") == 0)
         return s_num(&c->peer_sync_ms, v, key, 100, 86400000, err, n);
-    if (strcmp(key, "log_format") == 0) {
-        daemon_logger lg = {.json = false};
-        rc = daemon_logger_format(&lg, v, err, n);
-        c->log_json = lg.json;
-        return rc;
-    }
+    if (strcmp(key, "log_format") == 0)
+        return daemon_log_format(v, &c->log_json, err, n);
     if (strcmp(key, "metrics") == 0)
         return s_str(c->metrics, sizeof c->metrics, v, key, err, n);
     if (strcmp(key, "map_max_mb") == 0) {

@@ -235,13 +235,13 @@ void daemon_signals(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
     signal(SIGPIPE, SIG_IGN);
 }
 
-int daemon_logger_format(daemon_logger *lg, const char *value, char *err, size_t errlen)
+int daemon_log_format(const char *value, bool *json, char *err, size_t errlen)
 {
     if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0) {
         snprintf(err, errlen, "log_format must be text or json, not \"%s\"", value);
         return -1;
     }
-    lg->json = strcmp(value, "json") == 0;
+    *json = strcmp(value, "json") == 0;
     return 0;
 }
 

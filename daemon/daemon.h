@@ -40,8 +40,9 @@ typedef struct daemon_logger {
     bool json;
 } daemon_logger;
 
-/* "text" or "json" into lg->json; 0, or -1 with a message in err. */
-int daemon_logger_format(daemon_logger *lg, const char *value, char *err, size_t errlen);
+/* A log_format setting, "text" or "json", into *json; 0, or -1 with a
+ * message in err. */
+int daemon_log_format(const char *value, bool *json, char *err, size_t errlen);
 
 void daemon_log(const daemon_logger *lg, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -87,13 +87,8 @@ static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
     }
     if (strcmp(key, "auto_ack") == 0)
         return s_bool(&c->auto_ack, v, key, x);
-    if (strcmp(key, "log_format") == 0) {
-        daemon_logger lg = {.json = false};
-        if (daemon_logger_format(&lg, v, x->err, x->errlen) != 0)
-            return 0;
-        c->log_json = lg.json;
-        return 1;
-    }
+    if (strcmp(key, "log_format") == 0)
+        return daemon_log_format(v, &c->log_json, x->err, x->errlen) == 0;
     if (strcmp(key, "metrics") == 0)
         return s_str(c->metrics, sizeof c->metrics, v, key, x);
     snprintf(x->err, x->errlen, "unknown setting \"%s\" in [node]", key);

@@ -181,15 +181,13 @@ static void s_status(node *n, const cdx_msg *m)
         json_array_append_new(brokers, json_pack("{s:s,s:b,s:s?}", "id", l->cfg->id, "connected",
                                                  up, "last_heard", when[0] ? when : NULL));
     }
-    /* Lag: seqs below a sender's highest that the log lacks (being
-     * fetched); equivocation evidence counts as held. */
+    /* Lag: what each sender's seqs lack (node__missing). */
     if (cdx_log_senders(n->member.log, &s, &ns) == CDX_OK)
         for (size_t i = 0; i < ns; i++)
-            json_array_append_new(
-                senders,
-                json_pack("{s:s,s:I,s:I,s:I}", "id", s[i].id, "max_seq", (json_int_t)s[i].max_seq,
-                          "entries", (json_int_t)s[i].count, "missing",
-                          (json_int_t)(s[i].max_seq > s[i].count ? s[i].max_seq - s[i].count : 0)));
+            json_array_append_new(senders, json_pack("{s:s,s:I,s:I,s:I}", "id", s[i].id, "max_seq",
+                                                     (json_int_t)s[i].max_seq, "entries",
+                                                     (json_int_t)s[i].count, "missing",
+                                                     (json_int_t)node__missing(&s[i])));
     free(s);
     json_object_set_new(o, "id", json_string(n->cfg.id));
     json_object_set_new(o, "log_entries", json_integer((json_int_t)size));

@@ -148,6 +148,10 @@ void node__receipts(node *n, node_link *l);
  * so one heard from within two sync periods is connected. */
 bool node__link_up(const node *n, const node_link *l, uint64_t now_ms);
 
+/* Seqs below the sender's highest that the log lacks (being fetched);
+ * equivocation evidence counts as held. */
+uint64_t node__missing(const cdx_log_sender *s);
+
 /* ---- control.c ---- */
 
 /* Answers what waits on the control socket. */

@@ -82,7 +82,7 @@ static void s_metrics(node *n, daemon_page *page)
                        "Seqs below the sender's highest that the log lacks (being fetched).");
     for (size_t i = 0; i < ns; i++)
         daemon_prom_sample(f, "cydex_node_sender_missing_seqs", "sender", s[i].id,
-                           s[i].max_seq > s[i].count ? s[i].max_seq - s[i].count : 0);
+                           node__missing(&s[i]));
     free(s);
     page->type = DAEMON_PROM_TYPE;
 }

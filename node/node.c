@@ -214,3 +214,8 @@ bool node__link_up(const node *n, const node_link *l, uint64_t now_ms)
 {
     return l->last_heard_ms && now_ms - l->last_heard_ms <= 2 * n->cfg.sync_ms + 1000;
 }
+
+uint64_t node__missing(const cdx_log_sender *s)
+{
+    return s->max_seq > s->count ? s->max_seq - s->count : 0;
+}
