@@ -13,7 +13,8 @@
  *               thread watches both logs read-only every 50 us
  *
  * Beside them, measured in the same run: bare Ed25519 verify per second on
- * one core. Usage: bench_e2e [--burst N] [--paced N] [--rate R] [--echo];
+ * one core. Usage: bench_e2e [--burst N] [--paced N] [--rate R] [--echo]
+ * [--dir PARENT] (where the daemons' files go; /tmp unless given);
  * with --echo EE's node also subscribes to its own alerts, as the demo's
  * nodes do, and gets each back from the broker. Needs
  * cydex-broker and cydex-node beside it. Prints a report; exits 0.
@@ -457,7 +458,7 @@ static double s_commit_floor(const cdx_identity *who, const cdx_roster *roster, 
 int main(int argc, char **argv)
 {
     size_t burst = 2000, paced = 2000, rate = 1000;
-    const char *ee_topics = "sth";
+    const char *ee_topics = "sth", *parent = "/tmp";
     for (int i = 1; i < argc; i++) {
         bool valued = i + 1 < argc;
         if (strcmp(argv[i], "--echo") == 0)
@@ -468,6 +469,8 @@ int main(int argc, char **argv)
             paced = strtoul(argv[++i], NULL, 10);
         else if (valued && strcmp(argv[i], "--rate") == 0)
             rate = strtoul(argv[++i], NULL, 10);
+        else if (valued && strcmp(argv[i], "--dir") == 0)
+            parent = argv[++i];
     }
     if (sodium_init() < 0 || rate == 0)
         return 1;
@@ -476,8 +479,11 @@ int main(int argc, char **argv)
         return 1;
     s_bin[n] = '\0';
     *strrchr(s_bin, '/') = '\0';
-    snprintf(s_dir, sizeof s_dir, "/tmp/cydex-e2e-%d", (int)getpid());
-    mkdir(s_dir, 0700);
+    snprintf(s_dir, sizeof s_dir, "%s/cydex-e2e-%d", parent, (int)getpid());
+    if (mkdir(s_dir, 0700) != 0) {
+        fprintf(stderr, "bench_e2e: cannot make %s\n", s_dir);
+        return 1;
+    }
     atexit(s_stop_all);
 
     /* Keys and a roster. */

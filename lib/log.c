@@ -32,6 +32,7 @@ struct cdx_log {
     MDB_env *env;
     MDB_dbi log, by_hash, by_sender, senders, tree, heads, meta, outbox;
     bool read_only;
+    unsigned schema; /* the layout of its tree keys (s_tree_key) */
     size_t map_size, map_max;
     char origin[CDX_ORIGIN_MAX + 1];
     char owner[CDX_ID_MAX + 1];
@@ -98,10 +99,19 @@ static size_t s_sender_key(uint8_t out[CDX_ID_MAX + 9], const char *sender, uint
     return n + 9;
 }
 
-static size_t s_tree_key(uint8_t out[9], unsigned level, uint64_t index)
+/* Schema 2: the last leaf the node covers (uint64 BE) || level, so that
+ * the nodes an append completes, (i, 0), (i, 1), ..., come in key order
+ * after every node before them: tree puts are MDB_APPENDs into the
+ * rightmost page. Schema 1 (still read and appended to): level || index. */
+static size_t s_tree_key(const cdx_log *log, uint8_t out[9], unsigned level, uint64_t index)
 {
-    out[0] = (uint8_t)level;
-    s_be64(out + 1, index);
+    if (log->schema == 1) {
+        out[0] = (uint8_t)level;
+        s_be64(out + 1, index);
+    } else {
+        s_be64(out, ((index + 1) << level) - 1);
+        out[8] = (uint8_t)level;
+    }
     return 9;
 }
 
@@ -167,6 +177,7 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
     if (rc == MDB_NOTFOUND && !log->read_only) {
         uint8_t v[8];
         s_be64(v, CDX_LOG_SCHEMA);
+        log->schema = CDX_LOG_SCHEMA;
         const char *owner = opts && opts->owner ? opts->owner : "";
         char origin[CDX_ORIGIN_MAX + 1];
         snprintf(origin, sizeof origin, "%s", opts && opts->origin ? opts->origin : "");
@@ -184,9 +195,12 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
         err = cdx_errf(eb, CDX_ERR_FORMAT, "log: no schema version: not a CyDEx log");
     } else if (rc) {
         err = s_mdb(eb, rc, "meta");
-    } else if (s_get64(d.mv_data) != CDX_LOG_SCHEMA) {
-        err = cdx_errf(eb, CDX_ERR_VERSION, "log: schema version %llu; this program reads %u",
-                       (unsigned long long)s_get64(d.mv_data), CDX_LOG_SCHEMA);
+    } else if (s_get64(d.mv_data) < CDX_LOG_SCHEMA_OLDEST || s_get64(d.mv_data) > CDX_LOG_SCHEMA) {
+        err =
+            cdx_errf(eb, CDX_ERR_VERSION, "log: schema version %llu; this program reads %u to %u",
+                     (unsigned long long)s_get64(d.mv_data), CDX_LOG_SCHEMA_OLDEST, CDX_LOG_SCHEMA);
+    } else {
+        log->schema = (unsigned)s_get64(d.mv_data);
     }
     if (err == CDX_OK) {
         k = s_val("origin", 6);
@@ -535,8 +549,8 @@ static cdx_err s_node_put(cdx_log *log, MDB_txn *txn, unsigned level, uint64_t i
                           const uint8_t hash[CDX_HASH_BYTES], int *mdb_rc)
 {
     uint8_t key[9];
-    MDB_val k = s_val(key, s_tree_key(key, level, index)), d = s_val(hash, CDX_HASH_BYTES);
-    *mdb_rc = mdb_put(txn, log->tree, &k, &d, 0);
+    MDB_val k = s_val(key, s_tree_key(log, key, level, index)), d = s_val(hash, CDX_HASH_BYTES);
+    *mdb_rc = mdb_put(txn, log->tree, &k, &d, log->schema == 1 ? 0 : MDB_APPEND);
     return *mdb_rc ? CDX_ERR_IO : CDX_OK;
 }
 
@@ -544,7 +558,7 @@ static cdx_err s_node_get(cdx_log *log, MDB_txn *txn, unsigned level, uint64_t i
                           uint8_t out[CDX_HASH_BYTES])
 {
     uint8_t key[9];
-    MDB_val k = s_val(key, s_tree_key(key, level, index)), d;
+    MDB_val k = s_val(key, s_tree_key(log, key, level, index)), d;
     int rc = mdb_get(txn, log->tree, &k, &d);
     if (rc == MDB_NOTFOUND)
         return CDX_ERR_NOENT;

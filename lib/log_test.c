@@ -63,6 +63,38 @@ static cdx_audit_report s_audit(const char *dir)
     return r;
 }
 
+/* How many of the inclusion proofs (every 7th entry) and consistency
+ * proofs for every tree size up to `size` fail to verify. */
+static size_t s_bad_proofs(cdx_log *log, uint64_t size)
+{
+    cdx_log_entry e;
+    size_t bad = 0;
+    for (uint64_t sz = 1; sz <= size; sz++) {
+        uint8_t root[32], path[CDX_MERKLE_MAX_PROOF][32];
+        REQUIRE(cdx_log_root(log, sz, root) == CDX_OK);
+        for (uint64_t i = 0; i < sz; i += 7) {
+            size_t pn;
+            uint8_t leaf[32];
+            REQUIRE(cdx_log_get(log, i, &e, NULL) == CDX_OK);
+            cdx_log_entry_leaf_hash(&e, leaf);
+            cdx_log_entry_clear(&e);
+            if (cdx_log_inclusion(log, i, sz, path, &pn) != CDX_OK ||
+                cdx_merkle_verify_inclusion(leaf, i, sz, (const uint8_t(*)[32])path, pn, root) !=
+                    CDX_OK)
+                bad++;
+        }
+        uint8_t old[32];
+        size_t pn;
+        uint64_t m = sz / 2 + 1;
+        REQUIRE(cdx_log_root(log, m, old) == CDX_OK);
+        if (cdx_log_consistency(log, m, sz, path, &pn) != CDX_OK ||
+            cdx_merkle_verify_consistency(m, sz, old, root, (const uint8_t(*)[32])path, pn) !=
+                CDX_OK)
+            bad++;
+    }
+    return bad;
+}
+
 /* The honest log every tampering test starts from: EE 1..40 (seq 3 twice:
  * equivocation), FR 1..5 then 8..9 (a gap), checkpoints at 20 and 45. */
 static void s_build_honest(const char *dir, uint64_t *size_out)
@@ -179,31 +211,7 @@ static void test_honest(const char *dir)
     CHECK_EQ(cdx_log_get(log, 48, &e, NULL), CDX_ERR_NOENT);
 
     /* The tree: every inclusion proof and consistency proof verifies. */
-    size_t bad = 0;
-    for (uint64_t sz = 1; sz <= size; sz++) {
-        uint8_t root[32], path[CDX_MERKLE_MAX_PROOF][32];
-        REQUIRE(cdx_log_root(log, sz, root) == CDX_OK);
-        for (uint64_t i = 0; i < sz; i += 7) {
-            size_t pn;
-            uint8_t leaf[32];
-            REQUIRE(cdx_log_get(log, i, &e, NULL) == CDX_OK);
-            cdx_log_entry_leaf_hash(&e, leaf);
-            cdx_log_entry_clear(&e);
-            if (cdx_log_inclusion(log, i, sz, path, &pn) != CDX_OK ||
-                cdx_merkle_verify_inclusion(leaf, i, sz, (const uint8_t(*)[32])path, pn, root) !=
-                    CDX_OK)
-                bad++;
-        }
-        uint8_t old[32];
-        size_t pn;
-        uint64_t m = sz / 2 + 1;
-        REQUIRE(cdx_log_root(log, m, old) == CDX_OK);
-        if (cdx_log_consistency(log, m, sz, path, &pn) != CDX_OK ||
-            cdx_merkle_verify_consistency(m, sz, old, root, (const uint8_t(*)[32])path, pn) !=
-                CDX_OK)
-            bad++;
-    }
-    CHECK_EQ(bad, 0);
+    CHECK_EQ(s_bad_proofs(log, size), 0);
 
     /* Checkpoints: stored, parseable, signed by the owner only. */
     char **texts;
@@ -284,6 +292,17 @@ static MDB_val s_key(uint8_t buf[8], uint64_t i)
     for (int b = 7; b >= 0; b--, i >>= 8)
         buf[b] = (uint8_t)i;
     return (MDB_val){8, buf};
+}
+
+/* A tree node's key, as the log of that schema writes it (log.h). */
+static MDB_val s_node_key(uint8_t key[9], unsigned schema, unsigned level, uint64_t index)
+{
+    uint64_t v = schema == 1 ? index : ((index + 1) << level) - 1;
+    uint8_t *p = schema == 1 ? key + 1 : key;
+    for (int b = 7; b >= 0; b--, v >>= 8)
+        p[b] = (uint8_t)v;
+    key[schema == 1 ? 0 : 8] = (uint8_t)level;
+    return (MDB_val){9, key};
 }
 
 /* Reads entry i's value into a malloc'd copy. */
@@ -434,19 +453,13 @@ static void test_tampering(const char *honest)
     memcpy(node, leaf, 32);
     uint64_t idx = 25;
     for (unsigned level = 0;; level++) {
-        uint8_t key[9] = {(uint8_t)level};
-        for (int b2 = 8; b2 >= 1; b2--)
-            key[b2] = (uint8_t)(idx >> (8 * (8 - b2)));
-        MDB_val tk = {9, key}, tv;
+        uint8_t key[9], sib_key[9];
+        MDB_val tk = s_node_key(key, 2, level, idx), tv;
         if (mdb_get(t.txn, t.tree, &tk, &tv) != 0)
             break; /* that subtree is not complete yet */
         tv = (MDB_val){32, node};
         REQUIRE(mdb_put(t.txn, t.tree, &tk, &tv, 0) == 0);
-        uint8_t sib_key[9] = {(uint8_t)level};
-        uint64_t sib = idx ^ 1;
-        for (int b2 = 8; b2 >= 1; b2--)
-            sib_key[b2] = (uint8_t)(sib >> (8 * (8 - b2)));
-        MDB_val sk = {9, sib_key}, sv;
+        MDB_val sk = s_node_key(sib_key, 2, level, idx ^ 1), sv;
         if (mdb_get(t.txn, t.tree, &sk, &sv) != 0)
             break;
         if (idx & 1)
@@ -481,6 +494,93 @@ static void test_tampering(const char *honest)
     for (size_t i = 0; i < n; i++)
         free(texts[i]);
     free(texts);
+}
+
+/* A log written under schema 1 (tree keyed level || index) is still read,
+ * verified, proved from and appended to, in its own layout. It is made
+ * from the honest log by moving every tree node to its schema 1 key. */
+static void test_schema1(const char *honest)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/v1", s_root);
+    s_copy(honest, dir);
+    s_lmdb t;
+    s_tamper_begin(&t, dir);
+    MDB_cursor *c;
+    REQUIRE(mdb_cursor_open(t.txn, t.tree, &c) == 0);
+    uint8_t(*rows)[9 + 32] = NULL;
+    size_t n = 0;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        REQUIRE(k.mv_size == 9 && v.mv_size == 32);
+        rows = realloc(rows, (n + 1) * sizeof *rows);
+        REQUIRE(rows != NULL);
+        uint64_t last = 0;
+        for (int b = 0; b < 8; b++)
+            last = last << 8 | ((uint8_t *)k.mv_data)[b];
+        unsigned level = ((uint8_t *)k.mv_data)[8];
+        s_node_key(rows[n], 1, level, ((last + 1) >> level) - 1);
+        memcpy(rows[n] + 9, v.mv_data, 32);
+        n++;
+    }
+    mdb_cursor_close(c);
+    CHECK_EQ(n, 63 + 31); /* 48 leaves: the perfect subtrees of 32 and of 16 */
+    REQUIRE(mdb_drop(t.txn, t.tree, 0) == 0);
+    for (size_t i = 0; i < n; i++) {
+        k = (MDB_val){9, rows[i]};
+        v = (MDB_val){32, rows[i] + 9};
+        REQUIRE(mdb_put(t.txn, t.tree, &k, &v, 0) == 0);
+    }
+    free(rows);
+    MDB_dbi meta;
+    REQUIRE(mdb_dbi_open(t.txn, "meta", 0, &meta) == 0);
+    uint8_t one[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    k = (MDB_val){6, "schema"};
+    v = (MDB_val){8, one};
+    REQUIRE(mdb_put(t.txn, meta, &k, &v, 0) == 0);
+    s_tamper_end(&t);
+
+    cdx_audit_report r = s_audit(dir);
+    CHECK(r.pass);
+    CHECK_EQ(r.verified, 48);
+    cdx_log *log = s_open(dir, false);
+    CHECK_EQ(s_bad_proofs(log, 48), 0);
+    cdx_log_append_in in[5];
+    cdx_log_append_out out[5];
+    cdx_envelope *envs[5];
+    uint8_t prev[CDX_HASH_BYTES], h[CDX_HASH_BYTES];
+    for (uint64_t seq = 1; seq <= 5; seq++) {
+        envs[seq - 1] = s_env(F.de, seq, seq > 1 ? prev : NULL, 60, h);
+        memcpy(prev, h, sizeof h);
+        in[seq - 1] = (cdx_log_append_in){
+            .env = envs[seq - 1], .received_at_ms = FIXTURE_T0 + 200 + seq, .received_from = "DE"};
+    }
+    REQUIRE(cdx_log_append(log, in, 5, out, NULL) == CDX_OK);
+    for (size_t i = 0; i < 5; i++) {
+        CHECK_EQ(out[i].status, CDX_APPEND_STORED);
+        cdx_envelope_destroy(&envs[i]);
+    }
+    REQUIRE(cdx_log_checkpoint(log, F.broker, FIXTURE_T0 + 60000, NULL, NULL) == CDX_OK);
+    CHECK_EQ(s_bad_proofs(log, 53), 0);
+    cdx_log_destroy(&log);
+    r = s_audit(dir);
+    CHECK(r.pass);
+    CHECK_EQ(r.verified, 53);
+    CHECK_EQ(r.last_checkpoint, 53);
+
+    /* The new nodes went in under schema 1 keys: leaf 52, and the subtree
+     * of leaves 48..51 (level 2, index 12). */
+    s_tamper_begin(&t, dir);
+    uint8_t key[9];
+    k = s_node_key(key, 1, 0, 52);
+    CHECK_EQ(mdb_get(t.txn, t.tree, &k, &v), 0);
+    k = s_node_key(key, 1, 2, 12);
+    CHECK_EQ(mdb_get(t.txn, t.tree, &k, &v), 0);
+    k = s_node_key(key, 2, 2, 12);
+    CHECK_EQ(mdb_get(t.txn, t.tree, &k, &v), MDB_NOTFOUND);
+    mdb_txn_abort(t.txn);
+    mdb_env_close(t.env);
 }
 
 static void test_map(void)
@@ -547,13 +647,13 @@ static void test_map(void)
     s_tamper_begin(&t, dir);
     MDB_dbi meta;
     REQUIRE(mdb_dbi_open(t.txn, "meta", 0, &meta) == 0);
-    uint8_t two[8] = {0, 0, 0, 0, 0, 0, 0, 2};
-    MDB_val k = {6, "schema"}, v = {8, two};
+    uint8_t three[8] = {0, 0, 0, 0, 0, 0, 0, 3};
+    MDB_val k = {6, "schema"}, v = {8, three};
     REQUIRE(mdb_put(t.txn, meta, &k, &v, 0) == 0);
     s_tamper_end(&t);
     eb.msg[0] = '\0';
     CHECK_EQ(cdx_log_new(&log, dir, &ro, &eb), CDX_ERR_VERSION);
-    CHECK(strstr(eb.msg, "schema version 2") != NULL);
+    CHECK(strstr(eb.msg, "schema version 3") != NULL);
 }
 
 static cdx_err s_count_outbox(void *ctx, const char *topic, cdx_log_entry *e)
@@ -746,6 +846,7 @@ int main(void)
     snprintf(honest, sizeof honest, "%s/honest", s_root);
     test_honest(honest);
     test_tampering(honest);
+    test_schema1(honest);
     test_map();
     test_outbox();
     test_gaps();

@@ -6,8 +6,10 @@
  *   by_sender  sender 0x00 seq (uint64 BE) -> index (uint64 BE) || envelope
  *              hash, one value per envelope (two or more = equivocation)
  *   senders    sender -> highest seq, its hash, entry count
- *   tree       level (1) || index (uint64 BE) -> SHA-256 of that perfect
- *              subtree (RFC 9162), stored as soon as it is complete
+ *   tree       last leaf it covers (uint64 BE) || level (1) -> SHA-256 of
+ *              that perfect subtree (RFC 9162), stored as soon as it is
+ *              complete; in key order, so appended (schema 1 logs: level
+ *              || index)
  *   heads      tree size (uint64 BE) -> signed checkpoint (C2SP text)
  *   meta       schema version, origin, counters, the roster in force
  *   outbox     envelope hash -> topic 0x00 envelope: the owner's own
@@ -30,7 +32,8 @@
 extern "C" {
 #endif
 
-#define CDX_LOG_SCHEMA 1u
+#define CDX_LOG_SCHEMA 2u           /* what new logs are written in */
+#define CDX_LOG_SCHEMA_OLDEST 1u    /* the oldest still read and appended to */
 #define CDX_LOG_FLAG_GAP 1u         /* seq - 1 was missing on arrival */
 #define CDX_LOG_FLAG_CHAIN_BREAK 2u /* prev_hash differed from stored seq - 1 */
 
