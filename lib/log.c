@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "cydex/checkpoint.h"
 #include "cydex/log.h"
@@ -26,7 +28,9 @@
 
 #define S_MAP_INITIAL (64u * 1024u * 1024u)
 #define S_MAP_MAX ((size_t)64 * 1024 * 1024 * 1024)
-#define S_SENDER_VAL (8u + CDX_HASH_BYTES) /* index || envelope hash */
+#define S_NEAR_FULL ((uint64_t)16 * 1024 * 1024) /* this little room left: "full" */
+#define S_NEAR_LIMIT ((uint64_t)1024 * 1024)     /* a file this near its size limit: at it */
+#define S_SENDER_VAL (8u + CDX_HASH_BYTES)       /* index || envelope hash */
 
 struct cdx_log {
     MDB_env *env;
@@ -87,6 +91,34 @@ static cdx_err s_mdb(cdx_errbuf *eb, int rc, const char *what)
     default: code = CDX_ERR_IO; break;
     }
     return cdx_errf(eb, code, "log: %s: %s", what, mdb_strerror(rc));
+}
+
+/* A write transaction that failed to commit. When it failed writing, say
+ * whether the disk or this process's file size limit is why: LMDB reports a
+ * short write as EIO, which alone would send the operator looking for a
+ * failing disk. */
+static cdx_err s_commit_failed(cdx_log *log, int rc, const char *what, cdx_errbuf *eb)
+{
+    const char *dir = NULL;
+    if ((rc != EIO && rc != ENOSPC && rc != EFBIG) || mdb_env_get_path(log->env, &dir) || !dir)
+        return s_mdb(eb, rc, what);
+    char data[4096];
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    struct rlimit lim;
+    struct stat st;
+    struct statvfs fs;
+    if (statvfs(dir, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < S_NEAR_FULL)
+        return cdx_errf(eb, CDX_ERR_NOSPACE,
+                        "log: %s: no space left on the device that holds %s (%llu KiB free): "
+                        "nothing of it was written",
+                        what, dir, (unsigned long long)fs.f_bavail * fs.f_frsize / 1024);
+    if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+        stat(data, &st) == 0 && (uint64_t)st.st_size + S_NEAR_LIMIT > (uint64_t)lim.rlim_cur)
+        return cdx_errf(eb, CDX_ERR_NOSPACE,
+                        "log: %s: %s reached this process's file size limit of %llu bytes "
+                        "(ulimit -f; LimitFSIZE= under systemd): nothing of it was written",
+                        what, data, (unsigned long long)lim.rlim_cur);
+    return s_mdb(eb, rc, what);
 }
 
 /* sender 0x00 seq(8 BE) */
@@ -219,7 +251,7 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
         return err;
     }
     rc = mdb_txn_commit(txn);
-    return rc ? s_mdb(eb, rc, "open") : CDX_OK;
+    return rc ? s_commit_failed(log, rc, "open", eb) : CDX_OK;
 }
 
 cdx_err cdx_log_new(cdx_log **out, const char *dir, const cdx_log_opts *opts, cdx_errbuf *eb)
@@ -521,7 +553,7 @@ cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed)
     else if (!mrc)
         mrc = mdb_txn_commit(txn);
     if (mrc)
-        return s_mdb(NULL, mrc, "outbox");
+        return s_commit_failed(log, mrc, "outbox", NULL);
     log->n_forget = 0;
     return CDX_OK;
 }
@@ -902,7 +934,7 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
                 log->dropped_dups = 0;
                 break;
             }
-            rc = s_mdb(eb, mrc, "commit");
+            rc = s_commit_failed(log, mrc, "commit", eb);
         } else {
             mdb_txn_abort(b->txn);
         }
@@ -1257,7 +1289,7 @@ cdx_err cdx_log_count_rejected(cdx_log *log, const char *reason, uint64_t n, cdx
     cdx_err rc = s_bump(log, txn, name, n, eb);
     if (rc == CDX_OK) {
         mrc = mdb_txn_commit(txn);
-        return mrc ? s_mdb(eb, mrc, "count") : CDX_OK;
+        return mrc ? s_commit_failed(log, mrc, "count", eb) : CDX_OK;
     }
     mdb_txn_abort(txn);
     return rc;
@@ -1364,11 +1396,11 @@ cdx_err cdx_log_checkpoint(cdx_log *log, const cdx_identity *owner, uint64_t now
         s_be64(key, size);
         MDB_val k = s_val(key, 8), d = s_val(note, strlen(note));
         mrc = mdb_put(txn, log->heads, &k, &d, 0);
-        rc = mrc ? s_mdb(eb, mrc, "checkpoint") : CDX_OK;
+        rc = mrc ? s_commit_failed(log, mrc, "checkpoint", eb) : CDX_OK;
     }
     if (rc == CDX_OK) {
         mrc = mdb_txn_commit(txn);
-        rc = mrc ? s_mdb(eb, mrc, "checkpoint") : CDX_OK;
+        rc = mrc ? s_commit_failed(log, mrc, "checkpoint", eb) : CDX_OK;
     } else {
         mdb_txn_abort(txn);
     }
@@ -1425,7 +1457,7 @@ cdx_err cdx_log_set_roster(cdx_log *log, const uint8_t *data, size_t len, cdx_er
     cdx_err rc = s_meta_put(log, txn, "roster", data, len, eb);
     if (rc == CDX_OK) {
         mrc = mdb_txn_commit(txn);
-        return mrc ? s_mdb(eb, mrc, "roster") : CDX_OK;
+        return mrc ? s_commit_failed(log, mrc, "roster", eb) : CDX_OK;
     }
     mdb_txn_abort(txn);
     return rc;
