@@ -233,6 +233,7 @@ void daemon_signals(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
     sa.sa_handler = reload ? s_on_hup : SIG_IGN;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write (no-space), not the daemon */
 }
 
 int daemon_log_format(const char *value, bool *json, char *err, size_t errlen)

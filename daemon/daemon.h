@@ -91,8 +91,8 @@ uint64_t daemon_max_seq(const cdx_log_sender *s, size_t n, const char *id);
  * cdx_catchup_request_clear); otherwise q->after is NULL. */
 cdx_err daemon_catchup_after_log(cdx_log *log, cdx_catchup_request *q);
 
-/* SIGTERM/SIGINT set *stop, SIGHUP sets *reload (may be NULL); SIGPIPE is
- * ignored. */
+/* SIGTERM/SIGINT set *stop, SIGHUP sets *reload (may be NULL); SIGPIPE and
+ * SIGXFSZ are ignored (a write past a file size limit then fails). */
 void daemon_signals(volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 
 /* Tells the service manager where the daemon stands (systemd's Type=notify

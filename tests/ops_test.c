@@ -6,12 +6,18 @@
  * Every endpoint is on 127.0.0.1 at a port the kernel picks, read from
  * the daemon's log. Their logs as JSON lines, for log shippers; and
  * systemd's readiness protocol (a socket of the test's stands in for it).
- * Processes by PID. */
+ * A broker whose log is full, and one whose log file cannot grow (a file
+ * size limit set with prlimit stands in for a full disk): refusals with the
+ * reason, /health says why, and a node resends what was refused once there
+ * is room. Processes by PID. */
+#define _GNU_SOURCE /* prlimit */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -171,8 +177,8 @@ static bool s_until_status(unsigned port, const char *path, int want, s_reply *r
 int main(void)
 {
     fixture_init(&F);
-    const cdx_identity *ids[] = {F.broker, F.ee, F.fr};
-    bus_folder(s_dir, F.roster, ids, 3);
+    const cdx_identity *ids[] = {F.broker, F.ee, F.fr, F.de};
+    bus_folder(s_dir, F.roster, ids, 4);
     proc_capture_init(&s_cap, s_dir);
     static s_reply r;
 
@@ -340,6 +346,99 @@ int main(void)
     CHECK_EQ(r.status, 200);
     CHECK_EQ(s_sample(r.body, "cydex_log_append_failing"), 1);
     CHECK_EQ(bus_stop(tiny), 0);
+
+    /* A broker whose log file cannot grow (here the file size limit an
+     * operator set reaches it, through prlimit; a full disk fails the same
+     * write) is not killed by SIGXFSZ: it refuses with no-space, says why on
+     * /health, and takes the refused envelope once there is room. */
+    pid_t fill = bus_start_broker(s_dir, "fill", "broker.alpha", "metrics = 127.0.0.1:0");
+    unsigned pl = s_port("fill");
+    REQUIRE(pl);
+    char fill_in[256];
+    bus_endpoint(fill_in, s_dir, "fill", "ingress");
+    bus_client_new(&pub, F.ee, F.roster, fill_in, card.curve_pk);
+    struct stat st;
+    REQUIRE(stat(s_p("fill-log/data.mdb"), &st) == 0);
+    struct rlimit was, lim;
+    REQUIRE(prlimit(fill, RLIMIT_FSIZE, NULL, &was) == 0);
+    lim = (struct rlimit){.rlim_cur = (rlim_t)st.st_size + 128 * 1024, .rlim_max = was.rlim_max};
+    REQUIRE(prlimit(fill, RLIMIT_FSIZE, &lim, NULL) == 0);
+    cdx_bytes refused = {0};
+    uint64_t seq = 0, accepted = 0;
+    while (seq < 1000 && !refused.data) {
+        cdx_bytes env = {0};
+        seq++;
+        REQUIRE(fixture_sign_alert(F.ee, seq, seq > 1 ? prev : NULL, cdx_now_ms(), 4000, &env, h) ==
+                CDX_OK);
+        memcpy(prev, h, CDX_HASH_BYTES);
+        REQUIRE(bus_publish(&pub, F.roster, "alert.health", env.data, env.len, &rc, 5000) ==
+                CDX_OK);
+        if (rc.status == CDX_RECEIPT_ACCEPTED)
+            accepted++;
+        if (rc.status == CDX_RECEIPT_REJECTED)
+            refused = env; /* kept, as a node's outbox keeps it */
+        else
+            cdx_bytes_free(&env);
+    }
+    REQUIRE(refused.data);
+    CHECK(accepted > 0);
+    CHECK_STR(rc.reason, "no-space");
+    s_http(pl, "GET", "/health", &r);
+    CHECK_EQ(r.status, 503);
+    CHECK(strstr(r.body, "file size limit") != NULL);
+    REQUIRE(prlimit(fill, RLIMIT_FSIZE, &was, NULL) == 0); /* room again */
+    REQUIRE(bus_publish(&pub, F.roster, "alert.health", refused.data, refused.len, &rc, 5000) ==
+            CDX_OK);
+    CHECK_EQ(rc.status, CDX_RECEIPT_ACCEPTED);
+    cdx_bytes_free(&refused);
+    cdx_bytes next = {0};
+    REQUIRE(fixture_sign_alert(F.ee, seq + 1, prev, cdx_now_ms(), 4000, &next, h) == CDX_OK);
+    REQUIRE(bus_publish(&pub, F.roster, "alert.health", next.data, next.len, &rc, 5000) == CDX_OK);
+    CHECK_EQ(rc.status, CDX_RECEIPT_ACCEPTED);
+    cdx_bytes_free(&next);
+    s_http(pl, "GET", "/health", &r);
+    CHECK_EQ(r.status, 200);
+    bus_client_free(&pub);
+
+    /* A node publishing through that broker when it is full again keeps
+     * what was refused in its outbox and resends it once there is room:
+     * the broker ends up with each of the node's alerts once. */
+    REQUIRE(stat(s_p("fill-log/data.mdb"), &st) == 0);
+    lim.rlim_cur = (rlim_t)st.st_size + 64 * 1024;
+    REQUIRE(prlimit(fill, RLIMIT_FSIZE, &lim, NULL) == 0);
+    pid_t de_node = bus_start_node(s_dir, "de", "DE", "fill", "broker.alpha", "sth");
+    enum { S_FILL_ALERTS = 40 }; /* 4 KiB each: more than 64 KiB */
+    bus_write_alerts(s_p("fill.jsonl"), S_FILL_ALERTS, 4000);
+    char de_ctl[320];
+    snprintf(de_ctl, sizeof de_ctl, "ipc://%s", s_p("de-control"));
+    CHECK_EQ(proc_capture_run(&s_cap, s_p("fill.jsonl"), "cydex", "publish", "--node", de_ctl,
+                              "--topic", "alert.health", "--lines", NULL),
+             0);
+    bool kept = false;
+    for (int i = 0; i < 100 && !kept; i++) { /* bounded: 10 s */
+        char *said = proc_slurp(s_p("de.log"));
+        kept = said && strstr(said, "no-space (will resend)") != NULL;
+        free(said);
+        if (!kept)
+            bus_nap(100);
+    }
+    CHECK(kept);
+    REQUIRE(prlimit(fill, RLIMIT_FSIZE, &was, NULL) == 0);
+    CHECK(bus_wait_log(s_p("fill-log"), "DE", S_FILL_ALERTS, S_FILL_ALERTS, SIZE_MAX));
+    CHECK(bus_wait_log(s_p("de-log"), "DE", S_FILL_ALERTS, S_FILL_ALERTS, 0));
+    CHECK_EQ(bus_stop(de_node), 0);
+    CHECK_EQ(bus_stop(fill), 0);
+    cdx_audit_report rep;
+    REQUIRE(bus_audit(s_p("fill-log"), F.roster, &rep));
+    CHECK(rep.pass);
+    CHECK_EQ(rep.gaps, 0);
+    uint64_t max = 0, count = 0;
+    bus_log_sender(s_p("fill-log"), "EE", &max, &count, NULL);
+    CHECK_EQ(max, seq + 1);
+    CHECK_EQ(count, seq + 1); /* each once: what was accepted, the refused one, the next */
+    bus_log_sender(s_p("fill-log"), "DE", &max, &count, NULL);
+    CHECK_EQ(max, S_FILL_ALERTS);
+    CHECK_EQ(count, S_FILL_ALERTS);
 
     fixture_free(&F);
     proc_capture_free(&s_cap);
