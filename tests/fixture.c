@@ -185,3 +185,35 @@ void fixture_rmtree(const char *path)
     if (system(cmd) != 0)
         fprintf(stderr, "fixture: could not remove %s\n", path);
 }
+
+pid_t fixture_fork(void (*child)(const char *dir, int fd), const char *dir, int *read_fd)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        perror("pipe");
+        exit(2);
+    }
+    fflush(NULL); /* or the child would write our buffered output again */
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(2);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        child(dir, fds[1]);
+        _exit(0);
+    }
+    close(fds[1]);
+    *read_fd = fds[0];
+    return pid;
+}
+
+void fixture_read_all(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    ssize_t r;
+    while (len + 1 < cap && (r = read(fd, buf + len, cap - 1 - len)) > 0)
+        len += (size_t)r;
+    buf[len] = '\0';
+}

@@ -11,6 +11,8 @@
 #ifndef CYDEX_TESTS_FIXTURE_H
 #define CYDEX_TESTS_FIXTURE_H
 
+#include <sys/types.h>
+
 #include "cydex/cydex.h"
 
 #define FIXTURE_T0 1764000000000ull /* 2025-11-24T16:00:00Z */
@@ -46,5 +48,12 @@ cdx_err fixture_sign_alert(const cdx_identity *who, uint64_t seq, const uint8_t 
  * caller removes it with fixture_rmtree. */
 void fixture_tmpdir(char out[256]);
 void fixture_rmtree(const char *path);
+
+/* Forks a child that runs child(dir, fd) and never returns (it _exits),
+ * fd being the write end of a pipe whose read end goes to *read_fd. */
+pid_t fixture_fork(void (*child)(const char *dir, int fd), const char *dir, int *read_fd);
+
+/* Reads fd to its end (at most cap - 1 bytes) into buf, NUL-terminated. */
+void fixture_read_all(int fd, char *buf, size_t cap);
 
 #endif

@@ -71,11 +71,7 @@ static void s_child(const char *dir, int out_fd)
 static uint64_t s_last_reported(int fd)
 {
     char buf[65536];
-    size_t len = 0;
-    ssize_t r;
-    while ((r = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)r;
-    buf[len] = '\0';
+    fixture_read_all(fd, buf, sizeof buf);
     uint64_t last = 0;
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
         last = strtoull(line, NULL, 10);
@@ -91,16 +87,8 @@ int main(void)
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     uint64_t reported = 0, kills = 0, partial = 0;
     for (int round = 0; round < ROUNDS; round++) {
-        int fds[2];
-        REQUIRE(pipe(fds) == 0);
-        fflush(NULL); /* or the child would write our buffered output again */
-        pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
-            s_child(log_dir, fds[1]);
-        }
-        close(fds[1]);
+        int from_child;
+        pid_t pid = fixture_fork(s_child, log_dir, &from_child);
         struct timespec nap = {0, (long)(5 + rand() % 120) * 1000000L};
         nanosleep(&nap, NULL);
         kill(pid, SIGKILL);
@@ -109,8 +97,8 @@ int main(void)
         kills += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
         if (WIFEXITED(status))
             fprintf(stderr, "child exited by itself with %d\n", WEXITSTATUS(status));
-        uint64_t last = s_last_reported(fds[0]);
-        close(fds[0]);
+        uint64_t last = s_last_reported(from_child);
+        close(from_child);
         if (last > reported)
             reported = last;
 

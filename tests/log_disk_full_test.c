@@ -112,27 +112,15 @@ int main(void)
     char dir[256], log_dir[300];
     fixture_tmpdir(dir);
     snprintf(log_dir, sizeof log_dir, "%s/log", dir);
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        s_child(log_dir, fds[1]);
-    }
-    close(fds[1]);
+    int from_child;
+    pid_t pid = fixture_fork(s_child, log_dir, &from_child);
     int status;
     REQUIRE(waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status));
     CHECK_EQ(WEXITSTATUS(status), 0);
     char buf[65536];
-    size_t len = 0;
-    ssize_t r;
-    while (len < sizeof buf - 1 && (r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)r;
-    buf[len] = '\0';
-    close(fds[0]);
+    fixture_read_all(from_child, buf, sizeof buf);
+    close(from_child);
 
     /* What the child saw: some batches in, then a clear error twice, then
      * the failed batch in once space was freed. */
