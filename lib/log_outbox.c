@@ -1,0 +1,159 @@
+/* The outbox: the log owner's own envelopes that no broker has receipted
+ * yet, written in the same transaction as their entries (logged and
+ * pending, or neither). Receipted rows are deleted with the next write
+ * transaction, so a receipt costs no fsync of its own. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log_internal.h"
+
+/* Orders records that begin with a hash, by it. */
+int cdx__log_cmp_hash(const void *x, const void *y)
+{
+    return memcmp(x, y, CDX_HASH_BYTES);
+}
+
+/* How many outbox rows no receipt has come for: the table's rows less
+ * those queued for deletion (each counted once), read without writing. */
+static cdx_err s_outbox_count(cdx_log *log, MDB_txn *txn, size_t *count)
+{
+    MDB_stat st;
+    int mrc = mdb_stat(txn, log->outbox, &st);
+    if (mrc)
+        return cdx__log_mdb(NULL, mrc, "outbox");
+    size_t n = st.ms_entries;
+    uint8_t(*q)[CDX_HASH_BYTES] = log->n_forget ? malloc(log->n_forget * CDX_HASH_BYTES) : NULL;
+    if (log->n_forget && !q)
+        return CDX_ERR_NOMEM;
+    if (q) {
+        memcpy(q, log->forget, log->n_forget * CDX_HASH_BYTES);
+        qsort(q, log->n_forget, CDX_HASH_BYTES, cdx__log_cmp_hash);
+    }
+    for (size_t i = 0; i < log->n_forget; i++) {
+        MDB_val k = cdx__log_val(q[i], CDX_HASH_BYTES), d;
+        bool again = i > 0 && memcmp(q[i], q[i - 1], CDX_HASH_BYTES) == 0;
+        if (!again && n && mdb_get(txn, log->outbox, &k, &d) == 0)
+            n--;
+    }
+    free(q);
+    *count = n;
+    return CDX_OK;
+}
+
+cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    if (count)
+        *count = 0;
+    cdx_err rc = fn ? cdx_log_outbox_flush(log, NULL) : CDX_OK;
+    if (rc == CDX_OK)
+        rc = cdx__log_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    if (!fn) { /* only how many, without writing */
+        size_t n = 0;
+        rc = s_outbox_count(log, txn, &n);
+        if (count)
+            *count = n;
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    if (mdb_cursor_open(txn, log->outbox, &c) != 0) {
+        mdb_txn_abort(txn);
+        return CDX_ERR_IO;
+    }
+    MDB_val k, d;
+    for (int mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0;
+         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        const uint8_t *nul = memchr(d.mv_data, 0, d.mv_size);
+        if (!nul || nul - (const uint8_t *)d.mv_data > CDX_TOPIC_MAX)
+            continue;
+        char topic[CDX_TOPIC_MAX + 1];
+        size_t tl = (size_t)(nul - (const uint8_t *)d.mv_data);
+        memcpy(topic, d.mv_data, tl + 1);
+        cdx_log_entry e = {0};
+        e.envelope.len = d.mv_size - tl - 1;
+        e.envelope.data = malloc(e.envelope.len + 1);
+        if (!e.envelope.data) {
+            rc = CDX_ERR_NOMEM;
+            break;
+        }
+        memcpy(e.envelope.data, nul + 1, e.envelope.len);
+        rc = fn ? fn(ctx, topic, &e) : CDX_OK;
+        cdx_log_entry_clear(&e);
+        if (count)
+            (*count)++;
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Deletes the rows waiting in log->forget inside txn (the caller commits
+ * and then clears the list). */
+int cdx__log_forget_in(cdx_log *log, MDB_txn *txn, size_t *removed)
+{
+    size_t gone = 0;
+    for (size_t i = 0; i < log->n_forget; i++) {
+        MDB_val k = cdx__log_val(log->forget + i * CDX_HASH_BYTES, CDX_HASH_BYTES);
+        int mrc = mdb_del(txn, log->outbox, &k, NULL);
+        if (mrc == 0)
+            gone++;
+        else if (mrc != MDB_NOTFOUND) /* not there: a second broker's receipt, or a resend's */
+            return mrc;
+    }
+    if (removed)
+        *removed = gone;
+    return 0;
+}
+
+cdx_err cdx_log_outbox_forget(cdx_log *log, const uint8_t *hashes, size_t n)
+{
+    if (log->read_only)
+        return CDX_ERR_INVALID;
+    if (log->n_forget + n > log->cap_forget) {
+        size_t cap = 2 * (log->n_forget + n);
+        uint8_t *p = realloc(log->forget, cap * CDX_HASH_BYTES);
+        if (!p)
+            return CDX_ERR_NOMEM;
+        log->forget = p;
+        log->cap_forget = cap;
+    }
+    if (n)
+        memcpy(log->forget + log->n_forget * CDX_HASH_BYTES, hashes, n * CDX_HASH_BYTES);
+    log->n_forget += n;
+    return CDX_OK;
+}
+
+size_t cdx_log_outbox_pending(const cdx_log *log)
+{
+    return log->n_forget;
+}
+
+cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed)
+{
+    if (removed)
+        *removed = 0;
+    if (log->n_forget == 0)
+        return CDX_OK;
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
+    if (!mrc && (mrc = cdx__log_forget_in(log, txn, removed)) != 0)
+        mdb_txn_abort(txn);
+    else if (!mrc)
+        mrc = mdb_txn_commit(txn);
+    if (mrc)
+        return cdx__log_commit_failed(log, mrc, "outbox", NULL);
+    log->n_forget = 0;
+    return CDX_OK;
+}
+
+cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t *hashes, size_t n, size_t *removed)
+{
+    if (removed)
+        *removed = 0;
+    cdx_err rc = cdx_log_outbox_forget(log, hashes, n);
+    return rc == CDX_OK ? cdx_log_outbox_flush(log, removed) : rc;
+}
