@@ -85,6 +85,13 @@ static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
         }
         return 1;
     }
+    if (strcmp(key, "query_step") == 0) {
+        if (!cdx_parse_u64(v, &c->query_step) || c->query_step == 0 || c->query_step > 10000000) {
+            snprintf(x->err, x->errlen, "query_step must be 1 to 10000000 log entries");
+            return 0;
+        }
+        return 1;
+    }
     if (strcmp(key, "auto_ack") == 0)
         return s_bool(&c->auto_ack, v, key, x);
     if (strcmp(key, "log_format") == 0)
@@ -141,6 +148,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     c->sync_ms = 10000;
     c->heartbeat_ms = 30000;
     c->checkpoint_ms = 60000;
+    c->query_step = 10000;
     s_ctx x = {c, err, errlen, ""};
     return daemon_ini_load(path, s_handler, &x, err, errlen);
 }

@@ -15,6 +15,8 @@
  *   checkpoint_ms = 60000             ; sign a checkpoint of our log and publish its
  *                                     ; tree head on "sth", if it grew (0 = only at stop)
  *   verify_threads = 0                ; catch-up checked in parallel; 0 = one per CPU
+ *   query_step = 10000                ; log entries read for list/show at a time, between
+ *                                     ; rounds of traffic (a question waits meanwhile)
  *   auto_ack = false                  ; acknowledge each alert we can read: "received"
  *   metrics = 127.0.0.1:9465         ; HTTP /health and /metrics (Prometheus); unset: none
  *   log_format = text                 ; or json: one JSON object per stderr line
@@ -55,6 +57,7 @@ typedef struct node_config {
     uint64_t checkpoint_ms; /* 0: a checkpoint at stop only */
     bool auto_ack;
     uint64_t verify_threads; /* 0: one per online CPU */
+    uint64_t query_step;     /* entries read into the query cache at a time */
     char metrics[128];       /* HOST:PORT of the HTTP endpoint; "" = none */
     bool log_json;           /* log_format = json */
     node_broker_config broker[NODE_MAX_BROKERS];

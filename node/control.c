@@ -286,12 +286,29 @@ static bool s_query(node *n, const cdx_msg *m)
     return true;
 }
 
+/* Whether request m needs the query cache while it is more than a step
+ * behind the log: then it is parked (node__parked answers it). */
+static bool s_must_wait(node *n, const cdx_msg *m)
+{
+    if (!s_is(m, "alerts") && !s_is(m, "show") && !s_is(m, "ack"))
+        return false;
+    uint64_t behind = node_query_cache_behind(n->member.log, n->queries);
+    if (behind <= n->cfg.query_step)
+        return false;
+    daemon_log(&n->member.say,
+               "\"%.*s\" waits while %llu log entries are read for it, %llu a round",
+               (int)m->frame[1].len, (const char *)m->frame[1].data, (unsigned long long)behind,
+               (unsigned long long)n->cfg.query_step);
+    return true;
+}
+
 /* Requests waiting on the control socket are signed one by one, then
  * logged (with the outbox) in one transaction, then sent and answered:
  * one fsync per poll round, not per request. A request is answered "ok"
  * only once its envelope is durable. Answers go out in the order the
- * requests came, refusals included, so that a client may pipeline. */
-void node__control(node *n)
+ * requests came, refusals included, so that a client may pipeline.
+ * `first`, if given, is a parked request to take before the socket's. */
+static void s_round(node *n, cdx_msg *first)
 {
     node_out *out = n->round.out;
     node_chain chain = {0};
@@ -300,12 +317,22 @@ void node__control(node *n)
     while (k < NODE_CONTROL_BATCH) {
         node_out *o = &out[k];
         memset(o, 0, sizeof *o);
-        if (cdx_sock_recv(n->control, &o->req, 0) != CDX_OK)
+        bool resumed = first && first->n;
+        if (resumed) {
+            o->req = *first;
+            memset(first, 0, sizeof *first);
+        } else if (cdx_sock_recv(n->control, &o->req, 0) != CDX_OK) {
             break;
+        }
         cdx_msg *m = &o->req;
         if (m->n < 2) { /* no routing id and verb: nobody to answer */
             cdx_msg_clear(m);
             continue;
+        }
+        if (!resumed && s_must_wait(n, m)) {
+            n->parked = *m; /* answered after those before it, by node__parked */
+            memset(m, 0, sizeof *m);
+            break;
         }
         if (s_is_read(m)) {
             if (k == 0) {
@@ -362,5 +389,29 @@ void node__control(node *n)
     if (query.n) {
         s_query(n, &query);
         cdx_msg_clear(&query);
+    }
+}
+
+void node__control(node *n)
+{
+    if (!n->parked.n)
+        s_round(n, NULL);
+}
+
+void node__parked(node *n, bool stopping)
+{
+    if (!n->parked.n)
+        return;
+    if (stopping) {
+        s_reply(n, &n->parked.frame[0], "error", cdx_errname(CDX_ERR_STOPPED),
+                "the node is stopping");
+        cdx_msg_clear(&n->parked);
+        return;
+    }
+    node_query_cache_warm(n->member.log, n->queries, n->cfg.query_step);
+    if (node_query_cache_behind(n->member.log, n->queries) <= n->cfg.query_step) {
+        cdx_msg first = n->parked;
+        memset(&n->parked, 0, sizeof n->parked);
+        s_round(n, &first);
     }
 }

@@ -27,8 +27,6 @@
 /* Receipted envelopes leave the outbox with the next commit, or this long
  * after their receipts if no commit comes. */
 #define NODE_FORGET_MS 100
-/* Log entries the query cache reads ahead in one idle moment (~30 ms). */
-#define NODE_WARM_ENTRIES 10000
 
 typedef struct node_link {
     const node_broker_config *cfg;
@@ -66,7 +64,8 @@ struct node {
     node_live live;
     daemon_httpd *http;               /* /health and /metrics, if configured */
     struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */
-    struct {                          /* a control round's room, NODE_CONTROL_BATCH each */
+    cdx_msg parked; /* a request waiting while the cache reads the log (n == 0: none) */
+    struct {        /* a control round's room, NODE_CONTROL_BATCH each */
         node_out *out;
         cdx_log_append_in *in;
         cdx_log_append_out *res;
@@ -154,8 +153,17 @@ uint64_t node__missing(const cdx_log_sender *s);
 
 /* ---- control.c ---- */
 
-/* Answers what waits on the control socket. */
+/* Answers what waits on the control socket. A request that needs the query
+ * cache (list, show, ack by alert id) while the cache is more than
+ * query_step entries behind the log is parked instead, and the control
+ * socket is left alone until it is answered, so that answers keep the
+ * order of requests: the loop reads the log query_step entries a round
+ * meanwhile (node__parked), so traffic keeps flowing. */
 void node__control(node *n);
+/* For the loop while a request is parked: reads one more step of the log
+ * into the query cache, and answers the request once the cache is within a
+ * step of the log. With `stopping`, answers it with an error at once. */
+void node__parked(node *n, bool stopping);
 
 /* ---- metrics.c ---- */
 

@@ -112,6 +112,7 @@ void node_destroy(node **np)
     cdx_transport_destroy(&n->net);
     daemon_member_close(&n->member);
     node_query_cache_destroy(&n->queries);
+    cdx_msg_clear(&n->parked);
     free(n->live.msgs);
     free(n->live.jobs);
     free(n->live.topics);
@@ -179,13 +180,15 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
         } else {
             n->flush_at_ms = 0;
         }
+        if (n->parked.n) /* a question waits: read on between rounds */
+            wait = 0;
         cdx_err rc =
             cdx_sock_poll_fd(socks, 1 + 3 * n->n_links, daemon_httpd_fd(n->http), wait, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
         daemon_httpd_serve(n->http);
-        if (rc == CDX_ERR_TIMEOUT) /* idle: read ahead for list and show */
-            node_query_cache_warm(n->member.log, n->queries, NODE_WARM_ENTRIES);
+        if (rc == CDX_ERR_TIMEOUT && !n->parked.n) /* idle: read ahead for list and show */
+            node_query_cache_warm(n->member.log, n->queries, n->cfg.query_step);
         if (ready[0])
             node__control(n);
         for (size_t i = 0; i < n->n_links; i++) {
@@ -196,7 +199,9 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
             if (ready[3 + 3 * i])
                 node__receipts(n, &n->link[i]);
         }
+        node__parked(n, false);
     }
+    node__parked(n, true);
     daemon_notify("STOPPING=1\nSTATUS=stopping");
     node__checkpoint(n, false); /* the log as we leave it, signed */
     size_t pending = 0;

@@ -288,6 +288,12 @@ cdx_err node_query_cache_warm(cdx_log *log, node_query_cache *c, uint64_t max)
     return s_read_more(log, c, max, NULL);
 }
 
+uint64_t node_query_cache_behind(cdx_log *log, const node_query_cache *c)
+{
+    uint64_t size = 0;
+    return cdx_log_size(log, &size) == CDX_OK && size > c->upto ? size - c->upto : 0;
+}
+
 /* The id of a sealed alert addressed to us, learnt by opening it once. */
 static void s_learn_id(cdx_log *log, const cdx_identity *me, s_alert_ref *a)
 {

@@ -42,6 +42,9 @@ void node_query_cache_destroy(node_query_cache **c);
  * moments. */
 cdx_err node_query_cache_warm(cdx_log *log, node_query_cache *c, uint64_t max);
 
+/* How many log entries the cache has not read yet. */
+uint64_t node_query_cache_behind(cdx_log *log, const node_query_cache *c);
+
 typedef struct node_alert_query {
     bool unacked;      /* only others' alerts we can read and have not acknowledged */
     const char *which; /* one alert, by its id or envelope hash (hex); NULL: all */

@@ -243,12 +243,35 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", s_fr, NULL), 0);
     CHECK(strstr(s_cap.out, "broker.alpha") && strstr(s_cap.out, " connected "));
 
+    /* What FR has not acknowledged, once it holds the last alert. */
+    char *unacked_fr[6] = {"list", "--node", s_fr, "--unacked", "--json", NULL};
+    CHECK(s_until("After the restart", unacked_fr));
+    char total[32] = "";
+    const char *t = strstr(s_cap.out, "\"total\":");
+    if (t)
+        snprintf(total, sizeof total, "%.*s", (int)strcspn(t, ","), t);
+
     /* A tail that follows a node which then stops ends, saying so. */
     char *tail_fr[] = {"cydex", "tail", "--node", s_fr, "--timeout", "30", NULL};
     tail = bus_run_bg(s_p("tail-fr.out"), "cydex", tail_fr);
     bus_nap(300);
     CHECK_EQ(bus_stop(fr), 0);
     CHECK_EQ(bus_wait_exit(tail, 15000), 69);
+
+    /* FR again, reading its log for questions one entry a round: a list
+     * asked at once waits while the log is read between rounds of traffic,
+     * then says what it said before. */
+    fr = bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,ack,sth",
+                             "[node]\nheartbeat_ms = 0\nquery_step = 1");
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "list", "--node", s_fr, "--unacked", "--json",
+                              NULL),
+             0);
+    CHECK(total[0] && strstr(s_cap.out, total) != NULL);
+    HAS("After the restart");
+    char *said = proc_slurp(s_p("fr.log"));
+    CHECK(said && strstr(said, "\"alerts\" waits while") != NULL);
+    free(said);
+    CHECK_EQ(bus_stop(fr), 0);
 
     CHECK_EQ(bus_stop(broker), 0);
     CHECK_EQ(bus_stop(beta), 0);
