@@ -304,6 +304,10 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "--set",
                               "log_format", NULL),
              64);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", "--set",
+                              "query_step=0", NULL),
+             78);
+    CHECK(strstr(s_cap.err, "query_step must be 1 to 10000000") != NULL);
     s_write_conf_line("fr.conf", "log_format = yaml\n"); /* in the file, the same */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", NULL), 78);
     CHECK(strstr(s_cap.err, "log_format must be text or json") != NULL);
