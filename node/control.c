@@ -4,6 +4,7 @@
  * are answered from the log at once. Answers go out in the order the
  * requests came.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,7 +291,11 @@ static bool s_query(node *n, const cdx_msg *m)
  * behind the log: then it is parked (node__parked answers it). */
 static bool s_must_wait(node *n, const cdx_msg *m)
 {
-    if (!s_is(m, "alerts") && !s_is(m, "show") && !s_is(m, "ack"))
+    /* An ack that names its alert by envelope hash needs no cache. */
+    bool ack_by_hash = s_is(m, "ack") && m->n == 6 && m->frame[2].len == 2 * CDX_HASH_BYTES;
+    for (size_t i = 0; ack_by_hash && i < m->frame[2].len; i++)
+        ack_by_hash = isxdigit(m->frame[2].data[i]);
+    if ((!s_is(m, "alerts") && !s_is(m, "show") && !s_is(m, "ack")) || ack_by_hash)
         return false;
     uint64_t behind = node_query_cache_behind(n->member.log, n->queries);
     if (behind <= n->cfg.query_step)
