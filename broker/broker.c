@@ -339,18 +339,22 @@ static size_t s_admitted(broker *b, s_item *items, cdx_verify_job *jobs, size_t 
  * refused) as before. Returns how many items remain, in order. */
 static size_t s_drop_held(broker *b, s_item *items, size_t count)
 {
-    const uint8_t **data = malloc((count + 1) * sizeof *data);
-    size_t *len = malloc((count + 1) * sizeof *len), kept = count;
-    bool *held = calloc(count + 1, sizeof *held);
-    for (size_t i = 0; data && len && i < count; i++) {
-        data[i] = items[i].raw ? items[i].raw->data : NULL;
-        len[i] = items[i].raw ? items[i].raw->len : 0;
-    }
-    if (data && len && held && cdx_log_held(b->member.log, data, len, count, held) == CDX_OK) {
+    uint8_t(*hashes)[CDX_HASH_BYTES] = malloc((count + 1) * sizeof *hashes);
+    size_t *at = malloc((count + 1) * sizeof *at), n_known = 0, kept = count;
+    bool *held = calloc(count + 1, sizeof *held), *drop = calloc(count + 1, sizeof *drop);
+    for (size_t i = 0; hashes && at && i < count; i++)
+        if (items[i].raw && cdx_envelope_peek_hash(items[i].raw->data, items[i].raw->len,
+                                                   hashes[n_known]) == CDX_OK)
+            at[n_known++] = i;
+    if (hashes && at && held && drop &&
+        cdx_log_held(b->member.log, (const uint8_t(*)[CDX_HASH_BYTES])hashes, n_known, held) ==
+            CDX_OK) {
+        for (size_t j = 0; j < n_known; j++)
+            drop[at[j]] = held[j];
         kept = 0;
         for (size_t i = 0; i < count; i++) {
             s_item *it = &items[i];
-            if (held[i]) {
+            if (drop[i]) {
                 cdx_msg_clear(&it->msg);
                 continue;
             }
@@ -367,9 +371,10 @@ static size_t s_drop_held(broker *b, s_item *items, size_t count)
         b->duplicates += count - kept;
         cdx_log_note_duplicates(b->member.log, count - kept);
     }
-    free(data);
-    free(len);
+    free(hashes);
+    free(at);
     free(held);
+    free(drop);
     return kept;
 }
 

@@ -379,7 +379,7 @@ static void test_sign_own(void)
 
 /* A batch verified on several threads judges each envelope as one
  * verification alone would: good ones pass, a forgery and garbage fail,
- * each with its own reason. */
+ * each with its own reason, whether or not its hash came with it. */
 static void test_verify_many(void)
 {
     enum { N = 64 };
@@ -391,6 +391,10 @@ static void test_verify_many(void)
                                    h) == CDX_OK);
         memcpy(prev, h, CDX_HASH_BYTES);
         jobs[i] = (cdx_verify_job){.bytes = raw[i].data, .len = raw[i].len};
+        /* Every other job comes with its hash, as a node that looked for
+         * copies hands it on. */
+        jobs[i].hash_known =
+            i % 2 == 0 && cdx_envelope_peek_hash(raw[i].data, raw[i].len, jobs[i].hash) == CDX_OK;
     }
     raw[10].data[raw[10].len - 5] ^= 1;   /* a forgery: the signature no longer fits */
     jobs[20].len = 3;                     /* garbage */
@@ -404,11 +408,15 @@ static void test_verify_many(void)
         CHECK((jobs[i].rc == CDX_OK) == (jobs[i].env != NULL));
         if (jobs[i].env)
             CHECK_EQ(cdx_envelope_body(jobs[i].env)->seq, i + 1);
+        if (jobs[i].env && one) /* the same hash, given or computed */
+            CHECK(memcmp(cdx_envelope_hash(jobs[i].env), cdx_envelope_hash(one), CDX_HASH_BYTES) ==
+                  0);
         cdx_envelope_destroy(&one);
         cdx_envelope_destroy(&jobs[i].env);
         cdx_bytes_free(&raw[i]);
     }
-    CHECK(jobs[10].rc != CDX_OK && jobs[20].rc != CDX_OK);
+    CHECK(jobs[10].rc != CDX_OK && jobs[20].rc != CDX_OK); /* 10's hash was given: no matter */
+    CHECK(jobs[10].hash_known);
     CHECK_EQ(jobs[30].rc, CDX_ERR_TOPIC_MISMATCH);
     CHECK_EQ(jobs[0].rc, CDX_OK);
 }

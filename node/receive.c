@@ -143,24 +143,35 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
  * remain, in order. */
 static size_t s_drop_held(node *n, cdx_verify_job *jobs, size_t count)
 {
-    const uint8_t **data = malloc((count + 1) * sizeof *data);
-    size_t *len = malloc((count + 1) * sizeof *len), kept = count;
-    bool *held = calloc(count + 1, sizeof *held);
-    for (size_t i = 0; data && len && i < count; i++) {
-        data[i] = jobs[i].bytes;
-        len[i] = jobs[i].len;
+    /* The hashes go with the jobs: the verification need not compute them
+     * again. Bytes that are not an envelope are left to it to refuse. */
+    uint8_t(*hashes)[CDX_HASH_BYTES] = malloc((count + 1) * sizeof *hashes);
+    size_t *at = malloc((count + 1) * sizeof *at), n_known = 0, kept = count;
+    bool *held = calloc(count + 1, sizeof *held), *drop = calloc(count + 1, sizeof *drop);
+    for (size_t i = 0; hashes && at && i < count; i++) {
+        jobs[i].hash_known =
+            cdx_envelope_peek_hash(jobs[i].bytes, jobs[i].len, jobs[i].hash) == CDX_OK;
+        if (jobs[i].hash_known) {
+            memcpy(hashes[n_known], jobs[i].hash, CDX_HASH_BYTES);
+            at[n_known++] = i;
+        }
     }
-    if (data && len && held && cdx_log_held(n->member.log, data, len, count, held) == CDX_OK) {
+    if (hashes && at && held && drop &&
+        cdx_log_held(n->member.log, (const uint8_t(*)[CDX_HASH_BYTES])hashes, n_known, held) ==
+            CDX_OK) {
+        for (size_t j = 0; j < n_known; j++)
+            drop[at[j]] = held[j];
         kept = 0;
         for (size_t i = 0; i < count; i++)
-            if (!held[i])
+            if (!drop[i])
                 jobs[kept++] = jobs[i];
         cdx_log_note_duplicates(n->member.log, count - kept);
         n->copies += count - kept;
     }
-    free(data);
-    free(len);
+    free(hashes);
+    free(at);
     free(held);
+    free(drop);
     return kept;
 }
 

@@ -61,11 +61,17 @@ cdx_err cdx_envelope_sign_own(cdx_envelope **out, const cdx_identity *signer,
                               const cdx_roster *roster, const cdx_body *body, cdx_errbuf *eb);
 
 /* One envelope of a batch to verify: bytes and opts in; env (verified, or
- * NULL), rc and eb (why not) out. */
+ * NULL), rc and eb (why not) out. A caller that already has the envelope's
+ * hash from cdx_envelope_peek_hash of these very bytes may set hash and
+ * hash_known, and the verification does not hash the body again (the
+ * signature is checked all the same); a wrong hash there would be taken as
+ * the envelope's. */
 typedef struct cdx_verify_job {
     const uint8_t *bytes;
     size_t len;
     cdx_verify_opts opts;
+    bool hash_known;
+    uint8_t hash[CDX_HASH_BYTES];
     cdx_envelope *env;
     cdx_err rc;
     cdx_errbuf eb;
