@@ -208,10 +208,12 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
     daemon_log(&n->member.say,
                "stopping: %llu published, %llu auto-acked, %llu heartbeats, %llu logged, %llu "
-               "refused, %llu catch-up requests this run; %zu waiting for a receipt",
+               "copies dropped, %llu refused, %llu catch-up requests this run; %zu waiting for a "
+               "receipt",
                (unsigned long long)n->published, (unsigned long long)n->auto_acked,
                (unsigned long long)n->heartbeats, (unsigned long long)n->logged,
-               (unsigned long long)n->refused, (unsigned long long)n->requested, pending);
+               (unsigned long long)n->copies, (unsigned long long)n->refused,
+               (unsigned long long)n->requested, pending);
     return 0;
 }
 
