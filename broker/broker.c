@@ -176,9 +176,9 @@ void broker_destroy(broker **bp)
     *bp = NULL;
 }
 
-/* What a round owes: refusals counted by reason (written to the log once
- * per round) and the receipts for publishers, sent when the round is
- * committed, one signed receipt per publisher. */
+/* What a batch owes: refusals counted by reason (written to the log once
+ * per batch) and the receipts for publishers, sent when the round's last
+ * batch is committed, one signed receipt per publisher. */
 typedef struct s_pending {
     cdx_bytes rid; /* a copy: the message it came with may be gone */
     cdx_receipt r;
@@ -264,6 +264,30 @@ static void s_send_receipts(broker *b, s_tally *t)
     for (size_t i = 0; i < t->n_pending; i++)
         cdx_bytes_free(&t->pending[i].rid);
     free(group);
+    free(t->pending);
+    t->pending = NULL;
+    t->n_pending = t->cap_pending = 0;
+}
+
+/* Moves the receipts t owes into round (which then owes them). */
+static void s_owe(s_tally *round, s_tally *t)
+{
+    if (!t->n_pending)
+        return;
+    if (round->n_pending + t->n_pending > round->cap_pending) {
+        size_t cap = 2 * (round->n_pending + t->n_pending);
+        s_pending *p = realloc(round->pending, cap * sizeof *p);
+        if (!p) { /* the publishers resend; the duplicates get their receipts */
+            for (size_t i = 0; i < t->n_pending; i++)
+                cdx_bytes_free(&t->pending[i].rid);
+            t->n_pending = 0;
+            return;
+        }
+        round->pending = p;
+        round->cap_pending = cap;
+    }
+    memcpy(round->pending + round->n_pending, t->pending, t->n_pending * sizeof *t->pending);
+    round->n_pending += t->n_pending;
     free(t->pending);
     t->pending = NULL;
     t->n_pending = t->cap_pending = 0;
@@ -390,9 +414,6 @@ static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally
     return s_admitted(b, items, jobs, count, refused);
 }
 
-/* Commits the verified items in one transaction, then receipts (with the
- * round's refusals), then fan-out of what was new; then writes the round's
- * refusal counts. */
 /* A roster update logged from the bus is adopted after the round (see
  * s_adopt_roster): a batch may still be being verified with the old one. */
 static void s_note_roster(broker *b, const cdx_envelope *env)
@@ -447,6 +468,11 @@ static void s_fill_gaps(broker *b, const s_item *items, const cdx_log_append_out
     }
 }
 
+/* Commits the verified items in one transaction, then fans out what was
+ * new and writes the batch's refusal counts. The receipts it owes (and the
+ * refusals') are left in `refused` for the caller to send: a round sends
+ * them once, after its last commit, so that a publisher whose envelopes
+ * came in several batches gets one signature to check, not one a batch. */
 static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
 {
     cdx_log_append_in *in = calloc(n + 1, sizeof *in);
@@ -490,7 +516,6 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
                 if (!dup)
                     s_note_roster(b, items[i].env);
             }
-            s_send_receipts(b, refused); /* durable: say so, then pass it on */
             for (size_t i = 0; i < n; i++)
                 if (out[i].status != CDX_APPEND_DUPLICATE)
                     s_publish(b, items[i].env); /* loops end here: a duplicate goes no further */
@@ -499,7 +524,6 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
         }
     }
     free(before);
-    s_send_receipts(b, refused); /* refusals, and a round that stored nothing */
     for (size_t i = 0; i < refused->n; i++) {
         cdx_log_count_rejected(b->member.log, refused->reason[i], refused->count[i], NULL);
         b->rejected += refused->count[i];
@@ -588,31 +612,37 @@ static void s_batch_settle(broker *b, s_batch *r)
     r->jobs = NULL;
 }
 
-static void s_batch_commit(broker *b, s_batch *r)
+static void s_batch_commit(broker *b, s_batch *r, s_tally *owed)
 {
     s_commit(b, r->items, r->n, &r->tally);
+    s_owe(owed, &r->tally);
     s_clear_items(r->items, r->n);
     r->items = NULL;
 }
 
 /* A round: batch after batch of what waits on sock, each committed in one
- * transaction, while the next is verified beside it. */
+ * transaction (and fanned out) while the next is verified beside it; then
+ * the receipts of them all, one per publisher. */
 static void s_round(broker *b, cdx_sock *sock, const char *peer)
 {
     s_batch cur, next;
     if (!s_batch_read(b, sock, peer, b->room[0], &cur))
         return;
+    s_tally owed = {0};
     s_batch_settle(b, &cur);
     for (int k = 1; k < S_ROUND_BATCHES; k++) {
         s_item *free_room = cur.items == b->room[0] ? b->room[1] : b->room[0];
         bool more = s_batch_read(b, sock, peer, free_room, &next);
-        s_batch_commit(b, &cur); /* meanwhile, next is being verified */
-        if (!more)
+        s_batch_commit(b, &cur, &owed); /* meanwhile, next is being verified */
+        if (!more) {
+            s_send_receipts(b, &owed);
             return;
+        }
         s_batch_settle(b, &next);
         cur = next;
     }
-    s_batch_commit(b, &cur);
+    s_batch_commit(b, &cur, &owed);
+    s_send_receipts(b, &owed);
 }
 
 /* ---- peers: a cursor catch-up now and then, for what the link lost ---- */
@@ -656,6 +686,7 @@ static void s_peer_reply(broker *b, s_peer *p)
         n = items ? s_admit(b, items, n, false, &refused) : 0;
         if (items)
             s_commit(b, items, n, &refused);
+        s_send_receipts(b, &refused); /* frees the tally (a peer is owed none) */
         p->received += n;
         s_clear_items(items, n);
         free(items);
