@@ -37,7 +37,12 @@ static int s_ms_or_off(uint64_t *dst, const char *v, const char *key, s_ctx *x)
         *dst = 0;
         return 1;
     }
-    return s_ms(dst, v, key, x);
+    if (!cdx_parse_u64(v, dst) || *dst < 100) {
+        snprintf(x->err, x->errlen, "%s must be 0 (off) or a number of milliseconds, at least 100",
+                 key);
+        return 0;
+    }
+    return 1;
 }
 
 static int s_bool(bool *dst, const char *v, const char *key, s_ctx *x)
