@@ -60,7 +60,8 @@ struct broker {
     uint64_t next_checkpoint_ms, checkpointed_size;
     uint64_t accepted, duplicates, rejected;
     char append_error[256]; /* why the last append failed; "" after one succeeds */
-    daemon_httpd *http;     /* /health and /metrics, if configured */
+    uint64_t append_failures;
+    daemon_httpd *http; /* /health and /metrics, if configured */
 };
 
 static int s_exit_for(cdx_err rc)
@@ -493,6 +494,7 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
              * keep the envelopes in their outboxes; peers resend on sync. */
             daemon_log(&b->member.say, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
             snprintf(b->append_error, sizeof b->append_error, "%s", cdx_errbuf_msg(&eb, rc));
+            b->append_failures++;
             for (size_t i = 0; i < n; i++)
                 if (items[i].rid)
                     s_receipt(b, refused, items[i].rid, cdx_envelope_hash(items[i].env),
@@ -821,5 +823,6 @@ void broker_stats_get(const broker *b, broker_stats *out)
         out->peer[i].received = b->peers[i].received;
     }
     out->append_error = b->append_error;
+    out->append_failures = b->append_failures;
     out->log = b->member.log;
 }

@@ -39,6 +39,7 @@ typedef struct broker_stats {
         uint64_t received; /* through catch-up */
     } peer[BROKER_MAX_PEERS];
     const char *append_error; /* why the last log append failed; "" if it did not */
+    uint64_t append_failures; /* commits that failed since the start */
     cdx_log *log;             /* its size and lifetime counters */
 } broker_stats;
 

@@ -46,6 +46,9 @@ static void s_metrics(const broker_stats *s, uint64_t entries, daemon_page *page
                     "Equivocations kept as evidence over the log's life.", c.equivocations);
     daemon_prom_one(f, "cydex_log_append_failing", "gauge",
                     "1 if the last commit to the log failed.", s->append_error[0] != '\0');
+    daemon_prom_one(f, "cydex_log_append_failures_total", "counter",
+                    "Commits to the log that failed (nothing of them written), since the start.",
+                    s->append_failures);
     daemon_prom_one(f, "cydex_roster_version", "gauge", "Version of the roster in force.",
                     s->roster_version);
     daemon_prom_one(f, "cydex_broker_catchup_streams", "gauge",

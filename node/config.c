@@ -97,6 +97,13 @@ static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
         }
         return 1;
     }
+    if (strcmp(key, "map_max_mb") == 0) {
+        if (!cdx_parse_u64(v, &c->map_max_mb) || c->map_max_mb == 0 || c->map_max_mb > (1u << 24)) {
+            snprintf(x->err, x->errlen, "map_max_mb must be 1 to 16777216 (MiB)");
+            return 0;
+        }
+        return 1;
+    }
     if (strcmp(key, "auto_ack") == 0)
         return s_bool(&c->auto_ack, v, key, x);
     if (strcmp(key, "log_format") == 0)
@@ -154,6 +161,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     c->heartbeat_ms = 30000;
     c->checkpoint_ms = 60000;
     c->query_step = 10000;
+    c->map_max_mb = 65536;
     s_ctx x = {c, err, errlen, ""};
     return daemon_ini_load(path, s_handler, &x, err, errlen);
 }

@@ -17,6 +17,7 @@
  *   verify_threads = 0                ; catch-up checked in parallel; 0 = one per CPU
  *   query_step = 10000                ; log entries read for list/show at a time, between
  *                                     ; rounds of traffic (a question waits meanwhile)
+ *   map_max_mb = 65536                ; the log's maximum size
  *   auto_ack = false                  ; acknowledge each alert we can read: "received"
  *   metrics = 127.0.0.1:9465         ; HTTP /health and /metrics (Prometheus); unset: none
  *   log_format = text                 ; or json: one JSON object per stderr line
@@ -58,6 +59,7 @@ typedef struct node_config {
     bool auto_ack;
     uint64_t verify_threads; /* 0: one per online CPU */
     uint64_t query_step;     /* entries read into the query cache at a time */
+    uint64_t map_max_mb;     /* the log may grow to this size */
     char metrics[128];       /* HOST:PORT of the HTTP endpoint; "" = none */
     bool log_json;           /* log_format = json */
     node_broker_config broker[NODE_MAX_BROKERS];

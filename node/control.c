@@ -375,6 +375,8 @@ static void s_round(node *n, cdx_msg *first)
                 .env = out[i].env, .received_at_ms = now, .received_from = "local", .outbox = true};
     cdx_errbuf eb = {0};
     cdx_err rc = m ? cdx_log_append(n->member.log, in, m, res, &eb) : CDX_OK;
+    if (m)
+        node__wrote(n, rc, &eb);
     if (rc != CDX_OK)
         daemon_log(&n->member.say, "could not log %zu own envelope%s: %s", m, m == 1 ? "" : "s",
                    cdx_errbuf_msg(&eb, rc));

@@ -38,7 +38,8 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     }
     daemon_logger say = {.json = c->log_json};
     snprintf(say.id, sizeof say.id, "%s", c->id);
-    int ec = daemon_member_open(&n->member, &say, c->key, c->roster, c->log, 65536, err, errlen);
+    int ec = daemon_member_open(&n->member, &say, c->key, c->roster, c->log, (size_t)c->map_max_mb,
+                                err, errlen);
     if (ec != 0) {
         node_destroy(&n);
         return ec;

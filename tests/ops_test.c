@@ -9,7 +9,8 @@
  * A broker whose log is full, and one whose log file cannot grow (a file
  * size limit set with prlimit stands in for a full disk): refusals with the
  * reason, /health says why, and a node resends what was refused once there
- * is room. Processes by PID. */
+ * is room. A node whose log is full counts the failures and, given room,
+ * fetches what it could not store. Processes by PID. */
 #define _GNU_SOURCE /* prlimit */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -308,6 +309,10 @@ int main(void)
                               "query_step=0", NULL),
              78);
     CHECK(strstr(s_cap.err, "query_step must be 1 to 10000000") != NULL);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", "--set",
+                              "map_max_mb=0", NULL),
+             78);
+    CHECK(strstr(s_cap.err, "map_max_mb must be 1 to 16777216") != NULL);
     s_write_conf_line("fr.conf", "log_format = yaml\n"); /* in the file, the same */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", NULL), 78);
     CHECK(strstr(s_cap.err, "log_format must be text or json") != NULL);
@@ -349,7 +354,49 @@ int main(void)
     s_http(pt, "GET", "/metrics", &r);
     CHECK_EQ(r.status, 200);
     CHECK_EQ(s_sample(r.body, "cydex_log_append_failing"), 1);
+    CHECK(s_sample(r.body, "cydex_log_append_failures_total") >= 1);
     CHECK_EQ(bus_stop(tiny), 0);
+
+    /* A node whose log reached its maximum counts the failed commits on
+     * /metrics and says why in its log; restarted with room, it fetches
+     * from the broker everything it could not store. */
+    enum { S_BIG_ALERTS = 400 }; /* 4 KiB each: more than 1 MiB */
+    pid_t roomy = bus_start_broker(s_dir, "roomy", "broker.alpha", "");
+    pid_t small = bus_start_node_with(s_dir, "small", "FR", "roomy", "broker.alpha", "alert.",
+                                      "[node]\nmap_max_mb = 1\nmetrics = 127.0.0.1:0\n");
+    unsigned ps = s_port("small");
+    REQUIRE(ps);
+    char roomy_in[256];
+    bus_endpoint(roomy_in, s_dir, "roomy", "ingress");
+    bus_client_new(&pub, F.ee, F.roster, roomy_in, card.curve_pk);
+    bus_nap(300); /* the node's subscription reaches the broker */
+    for (uint64_t seq = 1; seq <= S_BIG_ALERTS; seq++) {
+        cdx_bytes env = {0};
+        REQUIRE(fixture_sign_alert(F.ee, seq, seq > 1 ? prev : NULL, cdx_now_ms(), 4000, &env, h) ==
+                CDX_OK);
+        memcpy(prev, h, CDX_HASH_BYTES);
+        REQUIRE(bus_publish(&pub, F.roster, "alert.health", env.data, env.len, &rc, 5000) ==
+                CDX_OK);
+        CHECK_EQ(rc.status, CDX_RECEIPT_ACCEPTED);
+        cdx_bytes_free(&env);
+    }
+    bus_client_free(&pub);
+    CHECK(s_until_sample(ps, "cydex_log_append_failures_total", 1, &r));
+    char *small_said = proc_slurp(s_p("small.log"));
+    CHECK(small_said && strstr(small_said, "full at its maximum size of 1 MiB"));
+    free(small_said);
+    uint64_t small_max = 0, small_count = 0;
+    bus_log_sender(s_p("small-log"), "EE", &small_max, &small_count, NULL);
+    CHECK(small_count < S_BIG_ALERTS);
+    CHECK_EQ(bus_stop(small), 0);
+    small = bus_start_node_with(s_dir, "small", "FR", "roomy", "broker.alpha", "alert.",
+                                "[node]\nmap_max_mb = 16\n");
+    CHECK(bus_wait_log(s_p("small-log"), "EE", S_BIG_ALERTS, S_BIG_ALERTS, SIZE_MAX));
+    CHECK_EQ(bus_stop(small), 0);
+    CHECK_EQ(bus_stop(roomy), 0);
+    cdx_audit_report rep;
+    REQUIRE(bus_audit(s_p("small-log"), F.roster, &rep));
+    CHECK(rep.pass);
 
     /* A broker whose log file cannot grow (here the file size limit an
      * operator set reaches it, through prlimit; a full disk fails the same
@@ -432,7 +479,6 @@ int main(void)
     CHECK(bus_wait_log(s_p("de-log"), "DE", S_FILL_ALERTS, S_FILL_ALERTS, 0));
     CHECK_EQ(bus_stop(de_node), 0);
     CHECK_EQ(bus_stop(fill), 0);
-    cdx_audit_report rep;
     REQUIRE(bus_audit(s_p("fill-log"), F.roster, &rep));
     CHECK(rep.pass);
     CHECK_EQ(rep.gaps, 0);
