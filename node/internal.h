@@ -27,11 +27,21 @@
 /* Receipted envelopes leave the outbox with the next commit, or this long
  * after their receipts if no commit comes. */
 #define NODE_FORGET_MS 100
+/* At start nothing new is signed until the brokers have sent what they
+ * hold of our own chain beyond our log (a log lost, or restored from an
+ * older copy, would otherwise have us sign a second envelope for a seq
+ * they hold: equivocation by an honest node). We sign on once every
+ * broker has answered, or one has and NODE_CHAIN_GRACE_MS have passed,
+ * or NODE_CHAIN_WAIT_MS have passed with no answer (then with a warning:
+ * a node cut off from every broker still queues what it publishes). */
+#define NODE_CHAIN_GRACE_MS 1000
+#define NODE_CHAIN_WAIT_MS 3000
 
 typedef struct node_link {
     const node_broker_config *cfg;
     cdx_sock *sub, *cu, *ingress;
     uint64_t last_heard_ms; /* anything from this broker; 0: nothing yet */
+    bool told_chain;        /* it answered our own-chain request */
 } node_link;
 
 typedef struct node_out node_out;
@@ -55,6 +65,8 @@ struct node {
     size_t n_links;
     cdx_sock *control;
     uint64_t next_resend_ms, next_sync_ms;
+    uint64_t chain_since_ms; /* while our own chain is being asked for: since when; else 0 */
+    uint64_t chain_had;      /* our log's last seq of our own when we asked */
     uint64_t next_heartbeat_ms, heartbeat_gap_ms;
     uint64_t next_checkpoint_ms, checkpointed_size;
     uint64_t flush_at_ms; /* 0: no receipted rows wait */
@@ -75,6 +87,10 @@ struct node {
 };
 
 /* ---- receive.c ---- */
+
+/* Asks a broker for our own envelopes after what our log holds of them;
+ * its last reply sets l->told_chain. */
+void node__ask_chain(node *n, node_link *l);
 
 /* Asks a broker for what follows our seqs (sender NULL: every sender),
  * or for one sender's range [from, to] (said in the daemon's log unless

@@ -125,18 +125,90 @@ void node_destroy(node **np)
     *np = NULL;
 }
 
-int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+/* Whether we may sign again (see NODE_CHAIN_WAIT_MS); says so in the log
+ * when the brokers held envelopes of ours that our log lacked, or when no
+ * broker answered. */
+static bool s_chain_known(node *n, uint64_t now)
 {
-    /* Back from a stop: everything after what the log holds. */
+    size_t told = 0;
+    for (size_t i = 0; i < n->n_links; i++)
+        told += n->link[i].told_chain;
+    uint64_t waited = now - n->chain_since_ms;
+    if (told < n->n_links && !(told && waited >= NODE_CHAIN_GRACE_MS) &&
+        waited < NODE_CHAIN_WAIT_MS)
+        return false;
+    cdx_log_sender own = {0};
+    cdx_log_sender_get(n->member.log, n->cfg.id, &own);
+    if (own.max_seq > n->chain_had)
+        daemon_log(&n->member.say,
+                   "our log ended at seq %llu of our own; the brokers held up to %llu, now logged: "
+                   "we go on from there",
+                   (unsigned long long)n->chain_had, (unsigned long long)own.max_seq);
+    if (!told)
+        daemon_log(&n->member.say,
+                   "no broker answered within %d s: signing on after seq %llu, as our log has it "
+                   "(if this log was lost or restored from an older copy, a broker may hold later "
+                   "seqs of ours)",
+                   NODE_CHAIN_WAIT_MS / 1000, (unsigned long long)own.max_seq);
+    return true;
+}
+
+/* While we ask for our own chain: only catch-up replies and receipts are
+ * taken (the control socket and the fan-out wait), so that nothing new is
+ * signed, not even an automatic ack. */
+static bool s_chain_round(node *n)
+{
+    cdx_sock *socks[2 * NODE_MAX_BROKERS];
+    bool ready[2 * NODE_MAX_BROKERS + 1] = {false};
+    for (size_t i = 0; i < n->n_links; i++) {
+        socks[2 * i] = n->link[i].cu;
+        socks[2 * i + 1] = n->link[i].ingress;
+    }
+    cdx_err rc = cdx_sock_poll_fd(socks, 2 * n->n_links, daemon_httpd_fd(n->http), 50, ready);
+    if (rc == CDX_ERR_STOPPED)
+        return false;
+    daemon_httpd_serve(n->http);
+    for (size_t i = 0; i < n->n_links; i++) {
+        if (ready[2 * i])
+            node__catchup(n, &n->link[i]);
+        if (ready[2 * i + 1])
+            node__receipts(n, &n->link[i]);
+    }
+    return true;
+}
+
+/* Our chain is known: everything else after what the log holds, the holes
+ * a previous run left, and the clocks started. */
+static void s_start_traffic(node *n)
+{
+    uint64_t now = cdx_now_ms();
+    n->chain_since_ms = 0;
     for (size_t i = 0; i < n->n_links; i++)
         node__request(n, &n->link[i], NULL, 0, 0, true);
-    node__refill(n); /* holes a previous run left */
-    node__resend(n); /* what a previous run published but never saw receipted */
-    n->next_sync_ms = cdx_now_ms() + n->cfg.sync_ms;
+    node__refill(n);
+    n->next_sync_ms = now + n->cfg.sync_ms;
     n->heartbeat_gap_ms = n->cfg.heartbeat_ms;
-    n->next_heartbeat_ms = cdx_now_ms() + n->cfg.heartbeat_ms;
-    n->next_checkpoint_ms = cdx_now_ms() + n->cfg.checkpoint_ms;
+    n->next_heartbeat_ms = now + n->cfg.heartbeat_ms;
+    n->next_checkpoint_ms = now + n->cfg.checkpoint_ms;
+}
+
+int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    /* Back from a stop: first what the brokers hold of our own chain. */
+    cdx_log_sender own = {0};
+    cdx_log_sender_get(n->member.log, n->cfg.id, &own);
+    n->chain_had = own.max_seq;
+    n->chain_since_ms = cdx_now_ms();
+    for (size_t i = 0; i < n->n_links; i++)
+        node__ask_chain(n, &n->link[i]);
+    node__resend(n); /* what a previous run published but never saw receipted */
     daemon_notify("READY=1\nSTATUS=running");
+    while (!*stop && n->chain_since_ms) {
+        if (s_chain_known(n, cdx_now_ms()))
+            s_start_traffic(n);
+        else if (!s_chain_round(n))
+            break;
+    }
     while (!*stop) {
         if (reload && *reload) {
             *reload = 0;

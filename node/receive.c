@@ -18,6 +18,27 @@
 
 /* Asks a broker for what follows our seqs (sender NULL: every sender),
  * or for one sender's range. */
+static void s_send_request(node *n, node_link *l, const cdx_catchup_request *q)
+{
+    cdx_bytes req;
+    if (cdx_catchup_request_encode(q, &req) == CDX_OK) {
+        if (cdx_sock_send(l->cu, &req, 1, 1000) == CDX_OK)
+            n->requested++;
+        cdx_bytes_free(&req);
+    }
+}
+
+/* Marks the replies to our own-chain request. */
+static const uint8_t s_chain_tag[16] = "own chain";
+
+void node__ask_chain(node *n, node_link *l)
+{
+    cdx_catchup_request q = {.max_batch = 256, .from_seq = n->chain_had + 1, .to_seq = 0};
+    snprintf(q.sender, sizeof q.sender, "%s", n->cfg.id);
+    memcpy(q.request_id, s_chain_tag, sizeof q.request_id);
+    s_send_request(n, l, &q);
+}
+
 void node__request(node *n, node_link *l, const char *sender, uint64_t from, uint64_t to,
                    bool quiet)
 {
@@ -30,12 +51,7 @@ void node__request(node *n, node_link *l, const char *sender, uint64_t from, uin
         /* If the log cannot say, no cursors: everything from seq 1. */
         daemon_catchup_after_log(n->member.log, &q);
     }
-    cdx_bytes req;
-    if (cdx_catchup_request_encode(&q, &req) == CDX_OK) {
-        if (cdx_sock_send(l->cu, &req, 1, 1000) == CDX_OK)
-            n->requested++;
-        cdx_bytes_free(&req);
-    }
+    s_send_request(n, l, &q);
     if (sender && !quiet)
         daemon_log(&n->member.say, "asking %s for %s %llu..%llu", l->cfg->id, sender,
                    (unsigned long long)from, (unsigned long long)to);
@@ -241,6 +257,9 @@ void node__catchup(node *n, node_link *l)
             if (envs && jobs)
                 ok = s_verify(n, jobs, rep.n, false, envs);
             s_commit(n, l, envs, ok);
+            if (rep.done && !rep.error[0] &&
+                memcmp(rep.request_id, s_chain_tag, sizeof s_chain_tag) == 0)
+                l->told_chain = true;
             for (size_t i = 0; i < ok; i++)
                 cdx_envelope_destroy(&envs[i]);
             free(envs);

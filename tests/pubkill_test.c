@@ -2,7 +2,10 @@
  * random point of a stream of alerts published through the cydex command,
  * and restarted. Its chain goes on where its log left it, its outbox
  * resends what no broker had receipted, and every log (EE's, the
- * broker's, FR's) holds each seq exactly once and passes the audit. */
+ * broker's, FR's) holds each seq exactly once and passes the audit. Then
+ * EE's node loses its log: started again, it takes its chain back from the
+ * broker before it signs anything, so its next alert follows seq N. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,34 @@ int main(void)
     CHECK(bus_wait_log(s_p("alpha-log"), "EE", N, N, SIZE_MAX));
     CHECK(bus_wait_log(s_p("fr-log"), "EE", N, N, SIZE_MAX));
 
+    /* EE's node loses its log (a disk replaced, a restore that missed it)
+     * and is started again while the broker is slow to answer (stopped
+     * for half a second): an alert published at once waits, then goes on
+     * after seq N, which the broker holds, instead of being signed as a
+     * second seq 1 (equivocation by an honest node). */
+    CHECK_EQ(bus_stop(ee), 0);
+    REQUIRE(rename(s_p("ee-log"), s_p("ee-log.lost")) == 0);
+    REQUIRE(kill(broker, SIGSTOP) == 0);
+    ee = bus_start_node(s_dir, "ee", "EE", "alpha", "broker.alpha", "sth");
+    int in = open(s_p("alert.json"), O_RDONLY);
+    REQUIRE(in >= 0);
+    char *const argv[] = {"cydex", "publish", "--node", ee_node, "--topic", "alert.health", NULL};
+    pid_t pub = bus_run_bg_in(s_p("late.out"), in, "cydex", argv);
+    close(in);
+    bus_nap(500);
+    REQUIRE(kill(broker, SIGCONT) == 0);
+    CHECK_EQ(bus_wait_exit(pub, 10000), 0);
+    char next[32], *printed = proc_slurp(s_p("late.out"));
+    snprintf(next, sizeof next, "seq %d,", N + 1);
+    CHECK(printed && strstr(printed, next) != NULL);
+    free(printed);
+    char *said = proc_slurp(s_p("ee.log"));
+    CHECK(said && strstr(said, "our log ended at seq 0 of our own; the brokers held up to 30"));
+    free(said);
+    CHECK(bus_wait_log(s_p("ee-log"), "EE", N + 1, N + 1, 0));
+    CHECK(bus_wait_log(s_p("alpha-log"), "EE", N + 1, N + 1, SIZE_MAX));
+    CHECK(bus_wait_log(s_p("fr-log"), "EE", N + 1, N + 1, SIZE_MAX));
+
     CHECK_EQ(bus_stop(ee), 0);
     CHECK_EQ(bus_stop(fr), 0);
     CHECK_EQ(bus_stop(broker), 0);
@@ -74,11 +105,12 @@ int main(void)
     for (int i = 0; i < 3; i++) {
         uint64_t max, count;
         bus_log_sender(s_p(logs[i]), "EE", &max, &count, NULL);
-        CHECK_EQ(max, N);
-        CHECK_EQ(count, N); /* exactly once: nothing duplicated by the resends */
+        CHECK_EQ(max, N + 1);
+        CHECK_EQ(count, N + 1); /* exactly once: nothing duplicated by the resends */
         cdx_audit_report r;
         CHECK(bus_audit(s_p(logs[i]), F.roster, &r));
         CHECK_EQ(r.gaps, 0);
+        CHECK_EQ(r.equivocations, 0);
     }
     printf("pubkill_test: EE's node killed after seq %d of %d\n", kill_after, N);
     proc_capture_free(&cap);
