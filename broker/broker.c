@@ -33,6 +33,7 @@ typedef struct s_peer {
     cdx_sock *cu;  /* its catch-up: what we missed while apart */
     uint64_t next_sync_ms, sync_started_ms;
     bool syncing;
+    bool synced; /* one of its catch-ups has ended since we started */
     uint64_t received;
 } s_peer;
 
@@ -55,9 +56,8 @@ struct broker {
     broker_catchup *serve; /* the streams of the catch-up socket */
     cdx_bytes roster_seen; /* the last roster update the bus brought, to adopt */
     s_item *room[2];       /* batch_max items each: a round's batch and the next */
-    uint64_t own_seq;
-    uint8_t own_hash[CDX_HASH_BYTES];
     uint64_t next_checkpoint_ms, checkpointed_size;
+    uint64_t chain_since_ms; /* while our own chain may lie beyond our log: since when; else 0 */
     uint64_t accepted, duplicates, rejected;
     char append_error[256]; /* why the last append failed; "" after one succeeds */
     uint64_t append_failures;
@@ -92,12 +92,6 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         return ec;
     }
     cdx_errbuf eb = {0};
-    /* Our own chain (checkpoints on "sth") continues where the log left it. */
-    cdx_log_sender own;
-    if (cdx_log_sender_get(b->member.log, c->id, &own) == CDX_OK) {
-        b->own_seq = own.max_seq;
-        memcpy(b->own_hash, own.max_hash, CDX_HASH_BYTES);
-    }
     cdx_err rc = cdx_transport_new(&b->net, b->member.me, b->member.roster, &eb);
     cdx_sock_opts so = {.max_msg_size = c->max_envelope + 65536};
     if (rc == CDX_OK)
@@ -694,6 +688,8 @@ static void s_peer_reply(broker *b, s_peer *p)
         free(items);
         if (rep.done)
             p->syncing = false;
+        if (rep.done && !rep.error[0])
+            p->synced = true;
         cdx_catchup_reply_clear(&rep);
         cdx_msg_clear(&m);
     }
@@ -717,13 +713,17 @@ static void s_checkpoint(broker *b)
     cdx_err rc = cdx_log_checkpoint(b->member.log, b->member.me, cdx_now_ms(), &text, &eb);
     if (rc == CDX_OK)
         rc = cdx_log_root(b->member.log, size, body.tree_head.root);
+    cdx_log_sender own = {0}; /* our chain goes on where the log has it */
+    cdx_err got = rc == CDX_OK ? cdx_log_sender_get(b->member.log, b->cfg.id, &own) : CDX_OK;
+    if (got != CDX_OK && got != CDX_ERR_NOENT)
+        rc = cdx_errf(&eb, got, "cannot read our own chain from the log");
     if (rc == CDX_OK) {
         body.sender = strdup(b->cfg.id);
         body.topic = strdup("sth");
-        body.seq = b->own_seq + 1;
+        body.seq = own.max_seq + 1;
         body.sent_at_ms = cdx_now_ms();
-        body.has_prev_hash = b->own_seq > 0;
-        memcpy(body.prev_hash, b->own_hash, CDX_HASH_BYTES);
+        body.has_prev_hash = own.max_seq > 0;
+        memcpy(body.prev_hash, own.max_hash, CDX_HASH_BYTES);
         body.kind = CDX_PAYLOAD_TREE_HEAD;
         body.tree_head.origin = strdup(cdx_log_origin(b->member.log));
         body.tree_head.size = size;
@@ -739,8 +739,6 @@ static void s_checkpoint(broker *b)
         rc = cdx_log_append(b->member.log, &in, 1, &out, &eb);
     }
     if (rc == CDX_OK) {
-        b->own_seq++;
-        memcpy(b->own_hash, hash, CDX_HASH_BYTES);
         b->checkpointed_size = size + 1;
         s_publish(b, env);
     } else {
@@ -752,8 +750,38 @@ static void s_checkpoint(broker *b)
     cdx_body_clear(&body);
 }
 
+/* Whether we may sign checkpoints: our own chain (on "sth") may go on
+ * beyond our log if the log was lost or restored from an older copy, and
+ * our peers hold what we signed; so not before every peer's first
+ * catch-up has ended (it brings our own envelopes too), or one has and
+ * BROKER_CHAIN_GRACE_MS have passed, or BROKER_CHAIN_WAIT_MS with none
+ * (said in the log). A broker without peers has no one to ask. */
+#define BROKER_CHAIN_GRACE_MS 1000
+#define BROKER_CHAIN_WAIT_MS 3000
+static bool s_chain_known(broker *b, uint64_t now)
+{
+    if (!b->chain_since_ms)
+        return true;
+    size_t synced = 0;
+    for (size_t i = 0; i < b->n_peers; i++)
+        synced += b->peers[i].synced;
+    uint64_t waited = now - b->chain_since_ms;
+    if (synced < b->n_peers && !(synced && waited >= BROKER_CHAIN_GRACE_MS) &&
+        waited < BROKER_CHAIN_WAIT_MS)
+        return false;
+    if (!synced && b->n_peers)
+        daemon_log(&b->member.say,
+                   "no peer answered within %d s: checkpoints go on from our log's own chain (if "
+                   "this log was lost or restored from an older copy, a peer may hold later seqs "
+                   "of ours)",
+                   BROKER_CHAIN_WAIT_MS / 1000);
+    b->chain_since_ms = 0;
+    return true;
+}
+
 int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
+    b->chain_since_ms = b->n_peers ? cdx_now_ms() : 0;
     daemon_notify("READY=1\nSTATUS=serving");
     while (!*stop) {
         if (*reload) {
@@ -763,9 +791,11 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
             daemon_notify("READY=1\nSTATUS=serving");
         }
         uint64_t now = cdx_now_ms();
-        if (now >= b->next_checkpoint_ms)
+        if (now >= b->next_checkpoint_ms && s_chain_known(b, now))
             s_checkpoint(b);
         int wait = (int)(b->next_checkpoint_ms > now ? b->next_checkpoint_ms - now : 0);
+        if (b->chain_since_ms && wait < 50)
+            wait = 50; /* a checkpoint waits for the peers: no spinning meanwhile */
         for (size_t i = 0; i < b->n_peers; i++)
             if (now >= b->peers[i].next_sync_ms)
                 s_peer_sync(b, &b->peers[i]);

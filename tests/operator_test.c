@@ -92,6 +92,9 @@ int main(void)
     bus_peer_conf(beta_conf, sizeof beta_conf, s_dir, "alpha", "broker.alpha");
     pid_t broker = bus_start_broker(s_dir, "alpha", "broker.alpha", alpha_conf);
     pid_t beta = bus_start_broker(s_dir, "beta", "broker.beta", beta_conf);
+    /* alpha's first checkpoint (after its peer's first catch-up), which
+     * every node then fetches as it starts */
+    CHECK(bus_wait_log(s_p("alpha-log"), "broker.alpha", 1, 1, SIZE_MAX));
     pid_t ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "",
                                    "[node]\nheartbeat_ms = 300");
     pid_t fr = bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,ack,sth",
