@@ -1,6 +1,7 @@
 /* Chaos: two peered brokers and three nodes (EE, FR, DE), each node using
  * both brokers; all three states publish through the cydex command while
- * brokers and nodes are killed with SIGKILL at random and restarted.
+ * brokers and nodes are killed with SIGKILL at random and restarted, a
+ * node now and then with its log gone (when its outbox was empty).
  * Afterwards every log holds every envelope each state logged as its own,
  * each seq exactly once, nothing waits in an outbox, and every log passes
  * the audit. Every publish the command confirmed is among them. The kill
@@ -153,20 +154,34 @@ int main(void)
     }
 
     /* Kill one daemon at a time, at random moments, for a random while. */
-    int kills[N_DAEMONS] = {0};
+    int kills[N_DAEMONS] = {0}, wiped = 0;
     for (int r = 0; r < ROUNDS; r++) {
         bus_nap(200 + rand() % 700);
         int d = rand() % N_DAEMONS;
         bus_kill(s_pid[d]);
         kills[d]++;
+        /* Now and then a node also loses its log (once a broker holds all
+         * it signed: its outbox is empty), and must take it back. */
+        size_t outbox = 1;
+        uint64_t max = 0, count = 0;
+        if (d >= EE && rand() % 3 == 0) {
+            bus_log_sender(s_log(d), s_id[d], &max, &count, &outbox);
+            if (outbox == 0) {
+                char lost[340];
+                snprintf(lost, sizeof lost, "%s.lost%d", s_log(d), r);
+                REQUIRE(rename(s_log(d), lost) == 0);
+                wiped++;
+            }
+        }
         bus_nap(50 + rand() % 600);
         s_start(d);
     }
     f = fopen(s_p("stop"), "w");
     REQUIRE(f != NULL);
     fclose(f);
-    fprintf(stderr, "chaos_test: killed alpha %d, beta %d, EE %d, FR %d, DE %d times\n",
-            kills[ALPHA], kills[BETA], kills[EE], kills[FR], kills[DE]);
+    fprintf(stderr,
+            "chaos_test: killed alpha %d, beta %d, EE %d, FR %d, DE %d times; %d node logs lost\n",
+            kills[ALPHA], kills[BETA], kills[EE], kills[FR], kills[DE], wiped);
 
     unsigned confirmed[3] = {0};
     for (int k = 0; k < 3; k++) {
