@@ -138,7 +138,7 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     uint64_t size = 0;
     cdx_log_size(b->member.log, &size);
     b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
-    b->next_checkpoint_ms = cdx_now_ms();
+    b->next_checkpoint_ms = cdx_mono_ms();
     daemon_log(&b->member.say,
                "serving: ingress %s, fan-out %s, catch-up %s, log %s (%llu entries), roster v%llu",
                cdx_sock_endpoint(b->ingress), cdx_sock_endpoint(b->fanout),
@@ -645,7 +645,7 @@ static void s_round(broker *b, cdx_sock *sock, const char *peer)
 
 static void s_peer_sync(broker *b, s_peer *p)
 {
-    uint64_t now = cdx_now_ms();
+    uint64_t now = cdx_mono_ms();
     if (p->syncing && now - p->sync_started_ms < 30000)
         return;
     p->next_sync_ms = now + b->cfg.peer_sync_ms;
@@ -701,7 +701,7 @@ static void s_checkpoint(broker *b)
 {
     uint64_t size = 0;
     cdx_log_size(b->member.log, &size);
-    b->next_checkpoint_ms = cdx_now_ms() + b->cfg.checkpoint_ms;
+    b->next_checkpoint_ms = cdx_mono_ms() + b->cfg.checkpoint_ms;
     if (size == b->checkpointed_size)
         return;
     cdx_errbuf eb = {0};
@@ -781,7 +781,7 @@ static bool s_chain_known(broker *b, uint64_t now)
 
 int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
-    b->chain_since_ms = b->n_peers ? cdx_now_ms() : 0;
+    b->chain_since_ms = b->n_peers ? cdx_mono_ms() : 0;
     daemon_notify("READY=1\nSTATUS=serving");
     while (!*stop) {
         if (*reload) {
@@ -790,7 +790,7 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
             daemon_roster_reload(&b->member, b->net, b->cfg.roster);
             daemon_notify("READY=1\nSTATUS=serving");
         }
-        uint64_t now = cdx_now_ms();
+        uint64_t now = cdx_mono_ms();
         if (now >= b->next_checkpoint_ms && s_chain_known(b, now))
             s_checkpoint(b);
         int wait = (int)(b->next_checkpoint_ms > now ? b->next_checkpoint_ms - now : 0);

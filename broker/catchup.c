@@ -248,7 +248,7 @@ size_t broker_catchup_pump(broker_catchup *c)
             s->stalled_since_ms = 0;
             drop = s->pending_done;
         } else if (rc == CDX_ERR_TIMEOUT) { /* the client is slow: offer it again later */
-            uint64_t now = cdx_now_ms();
+            uint64_t now = cdx_mono_ms();
             if (!s->stalled_since_ms)
                 s->stalled_since_ms = now;
             drop = now - s->stalled_since_ms > S_STALL_MS;

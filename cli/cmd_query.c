@@ -191,9 +191,9 @@ int cmd_tail(int argc, char **argv)
     s_tail t = {.json = json, .count = count};
     char at[24];
     snprintf(at, sizeof at, "%s", from);
-    uint64_t deadline = timeout ? cdx_now_ms() + 1000 * timeout : UINT64_MAX;
+    uint64_t deadline = timeout ? cdx_mono_ms() + 1000 * timeout : UINT64_MAX;
     while (ec == CLI_OK && !s_stop && (!count || t.shown < count)) {
-        if (cdx_now_ms() >= deadline) {
+        if (cdx_mono_ms() >= deadline) {
             if (count)
                 ec = 75;
             if (count)

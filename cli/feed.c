@@ -159,7 +159,7 @@ static int s_send(cli_feed *f)
                 return 69;
             }
             if (first_due)
-                f->answer_due_since_ms = cdx_now_ms();
+                f->answer_due_since_ms = cdx_mono_ms();
         }
         free(text);
         f->head++;
@@ -225,7 +225,7 @@ static int s_collect(cli_feed *f)
         s_result(f, sl, &m, ec, err);
         cdx_msg_clear(&m);
         f->tail++;
-        f->answer_due_since_ms = cdx_now_ms();
+        f->answer_due_since_ms = cdx_mono_ms();
     }
     return CLI_OK;
 }
@@ -239,7 +239,7 @@ int cli_feed_step(cli_feed *f, int wait_ms)
         return ec;
     bool due = f->tail < f->head, room = !f->eof && f->head - f->tail < CLI_FEED_WINDOW;
     if (due) { /* bounded: a node that went away is said within S_ANSWER_MS */
-        uint64_t waited = cdx_now_ms() - f->answer_due_since_ms;
+        uint64_t waited = cdx_mono_ms() - f->answer_due_since_ms;
         if (waited >= S_ANSWER_MS) {
             fprintf(stderr,
                     "cydex %s: the node did not answer within %d s: is it running? lines from "

@@ -1,4 +1,4 @@
-/* Wall-clock milliseconds and RFC 3339 text. Calendar arithmetic is done
+/* Wall-clock and monotonic milliseconds, and RFC 3339 text. Calendar arithmetic is done
  * here (days from civil, after H. Hinnant) rather than with timegm(), which
  * is not in C11 or POSIX, so that the result never depends on TZ. */
 #include <stdbool.h>
@@ -13,6 +13,13 @@ uint64_t cdx_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t cdx_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 

@@ -172,7 +172,7 @@ static void s_status(node *n, const cdx_msg *m)
     cdx_log_sender *s = NULL;
     cdx_log_size(n->member.log, &size);
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
-    uint64_t now = cdx_now_ms();
+    uint64_t now = cdx_mono_ms();
     for (size_t i = 0; i < n->n_links; i++) {
         const node_link *l = &n->link[i];
         char when[CDX_TIME_TEXT_MAX] = "";

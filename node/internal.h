@@ -40,7 +40,8 @@
 typedef struct node_link {
     const node_broker_config *cfg;
     cdx_sock *sub, *cu, *ingress;
-    uint64_t last_heard_ms; /* anything from this broker; 0: nothing yet */
+    uint64_t last_heard_ms; /* anything from this broker, wall clock; 0: nothing yet */
+    uint64_t heard_mono_ms; /* the same, monotonic clock (see node__link_up) */
     bool told_chain;        /* it answered our own-chain request */
 } node_link;
 
@@ -64,6 +65,7 @@ struct node {
     node_link link[NODE_MAX_BROKERS];
     size_t n_links;
     cdx_sock *control;
+    /* Deadlines and periods run on the monotonic clock (cdx_mono_ms). */
     uint64_t next_resend_ms, next_sync_ms;
     uint64_t chain_since_ms; /* while our own chain is being asked for: since when; else 0 */
     uint64_t chain_had;      /* our log's last seq of our own when we asked */
@@ -166,7 +168,9 @@ void node__receipts(node *n, node_link *l);
 
 /* Whether the broker was heard lately: each answers every sync request,
  * so one heard from within two sync periods is connected. */
-bool node__link_up(const node *n, const node_link *l, uint64_t now_ms);
+bool node__link_up(const node *n, const node_link *l, uint64_t mono_ms);
+/* Notes that the broker was heard from, now. */
+void node__heard(node_link *l);
 
 /* Seqs below the sender's highest that the log lacks (being fetched);
  * equivocation evidence counts as held. */

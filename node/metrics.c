@@ -9,7 +9,7 @@
 
 static void s_health(node *n, daemon_page *page)
 {
-    uint64_t now = cdx_now_ms(), entries = 0;
+    uint64_t now = cdx_mono_ms(), entries = 0;
     size_t up = 0;
     for (size_t i = 0; i < n->n_links; i++)
         up += node__link_up(n, &n->link[i], now);
@@ -56,7 +56,7 @@ static void s_counters(node *n, FILE *f)
 static void s_metrics(node *n, daemon_page *page)
 {
     FILE *f = page->body;
-    uint64_t now = cdx_now_ms(), entries = 0;
+    uint64_t now = cdx_mono_ms(), entries = 0;
     size_t pending = 0, ns = 0;
     cdx_log_size(n->member.log, &entries);
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);

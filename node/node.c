@@ -181,7 +181,7 @@ static bool s_chain_round(node *n)
  * a previous run left, and the clocks started. */
 static void s_start_traffic(node *n)
 {
-    uint64_t now = cdx_now_ms();
+    uint64_t now = cdx_mono_ms();
     n->chain_since_ms = 0;
     for (size_t i = 0; i < n->n_links; i++)
         node__request(n, &n->link[i], NULL, 0, 0, true);
@@ -198,13 +198,13 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     cdx_log_sender own = {0};
     cdx_log_sender_get(n->member.log, n->cfg.id, &own);
     n->chain_had = own.max_seq;
-    n->chain_since_ms = cdx_now_ms();
+    n->chain_since_ms = cdx_mono_ms();
     for (size_t i = 0; i < n->n_links; i++)
         node__ask_chain(n, &n->link[i]);
     node__resend(n); /* what a previous run published but never saw receipted */
     daemon_notify("READY=1\nSTATUS=running");
     while (!*stop && n->chain_since_ms) {
-        if (s_chain_known(n, cdx_now_ms()))
+        if (s_chain_known(n, cdx_mono_ms()))
             s_start_traffic(n);
         else if (!s_chain_round(n))
             break;
@@ -216,7 +216,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
             daemon_roster_reload(&n->member, n->net, n->cfg.roster);
             daemon_notify("READY=1\nSTATUS=running");
         }
-        uint64_t now = cdx_now_ms();
+        uint64_t now = cdx_mono_ms();
         if (now >= n->next_resend_ms)
             node__resend(n);
         if (n->cfg.heartbeat_ms && now >= n->next_heartbeat_ms)
@@ -290,9 +290,15 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     return 0;
 }
 
-bool node__link_up(const node *n, const node_link *l, uint64_t now_ms)
+bool node__link_up(const node *n, const node_link *l, uint64_t mono_ms)
 {
-    return l->last_heard_ms && now_ms - l->last_heard_ms <= 2 * n->cfg.sync_ms + 1000;
+    return l->heard_mono_ms && mono_ms - l->heard_mono_ms <= 2 * n->cfg.sync_ms + 1000;
+}
+
+void node__heard(node_link *l)
+{
+    l->last_heard_ms = cdx_now_ms();
+    l->heard_mono_ms = cdx_mono_ms();
 }
 
 uint64_t node__missing(const cdx_log_sender *s)

@@ -31,7 +31,7 @@ void node__resend(node *n)
 {
     size_t count = 0;
     cdx_log_outbox_scan(n->member.log, s_resend_one, n, &count);
-    n->next_resend_ms = cdx_now_ms() + n->cfg.resend_ms;
+    n->next_resend_ms = cdx_mono_ms() + n->cfg.resend_ms;
 }
 
 void node__own_header(node *n, const node_chain *c, cdx_body *b, const char *topic)
@@ -134,7 +134,7 @@ void node__sent_own(node *n, node_out *o, size_t k)
     }
     if (k && n->cfg.heartbeat_ms) {
         n->heartbeat_gap_ms = n->cfg.heartbeat_ms;
-        n->next_heartbeat_ms = cdx_now_ms() + n->heartbeat_gap_ms;
+        n->next_heartbeat_ms = cdx_mono_ms() + n->heartbeat_gap_ms;
     }
 }
 
@@ -191,7 +191,7 @@ void node__heartbeat(node *n)
     /* Idle: each pause twice the last, up to the cap. */
     uint64_t cap = n->cfg.heartbeat_ms * NODE_HEARTBEAT_BACKOFF;
     n->heartbeat_gap_ms = 2 * gap < cap ? 2 * gap : cap;
-    n->next_heartbeat_ms = cdx_now_ms() + n->heartbeat_gap_ms;
+    n->next_heartbeat_ms = cdx_mono_ms() + n->heartbeat_gap_ms;
     cdx_body_clear(&b);
 }
 
@@ -199,7 +199,7 @@ void node__checkpoint(node *n, bool publish)
 {
     uint64_t size = 0;
     if (n->cfg.checkpoint_ms)
-        n->next_checkpoint_ms = cdx_now_ms() + n->cfg.checkpoint_ms;
+        n->next_checkpoint_ms = cdx_mono_ms() + n->cfg.checkpoint_ms;
     if (cdx_log_size(n->member.log, &size) != CDX_OK || size == n->checkpointed_size)
         return;
     cdx_errbuf eb = {0};
@@ -232,7 +232,7 @@ void node__receipts(node *n, node_link *l)
     size_t n_done = 0, cap = 0;
     cdx_msg m;
     while (cdx_sock_recv(l->ingress, &m, 0) == CDX_OK) {
-        l->last_heard_ms = cdx_now_ms();
+        node__heard(l);
         cdx_receipt *r = NULL;
         size_t nr = 0;
         cdx_errbuf eb = {0};

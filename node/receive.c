@@ -229,7 +229,7 @@ void node__live(node *n, node_link *l)
         count++;
     }
     if (got)
-        l->last_heard_ms = cdx_now_ms();
+        node__heard(l);
     size_t ok = count ? s_verify(n, r->jobs, count, true, r->envs) : 0;
     s_commit(n, l, r->envs, ok);
     for (size_t i = 0; i < ok; i++)
@@ -242,7 +242,7 @@ void node__catchup(node *n, node_link *l)
 {
     cdx_msg m;
     while (cdx_sock_recv(l->cu, &m, 0) == CDX_OK) {
-        l->last_heard_ms = cdx_now_ms();
+        node__heard(l);
         cdx_catchup_reply rep = {0};
         if (m.n == 1 &&
             cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len, NULL) == CDX_OK) {

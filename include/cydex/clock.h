@@ -14,8 +14,13 @@ extern "C" {
 
 #define CDX_TIME_TEXT_MAX 32u
 
-/* Now, from CLOCK_REALTIME. */
+/* Now, from CLOCK_REALTIME: for what is signed, logged and shown. */
 uint64_t cdx_now_ms(void);
+
+/* Milliseconds from CLOCK_MONOTONIC (since an unspecified start): for
+ * deadlines and periods, which must not stall or fire early when the wall
+ * clock is stepped. */
+uint64_t cdx_mono_ms(void);
 
 /* Writes t as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (CDX_TIME_TEXT_MAX). */
 void cdx_time_format(char out[CDX_TIME_TEXT_MAX], uint64_t t_ms);
