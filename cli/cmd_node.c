@@ -398,6 +398,16 @@ static void s_print_status(const json_t *o)
            s_int(o, "published"), s_int(o, "auto_acked"), s_int(o, "heartbeats"),
            s_int(o, "logged"), s_int(o, "copies_dropped"), s_int(o, "refused"),
            s_int(o, "catchup_requests"));
+    if (s_int(o, "own_refused"))
+        printf("          %" JSON_INTEGER_FORMAT
+               " of our envelopes refused by a broker for good%s%s\n",
+               s_int(o, "own_refused"), json_object_get(o, "last_refusal") ? "; last: " : "",
+               json_object_get(o, "last_refusal")
+                   ? json_string_value(json_object_get(o, "last_refusal"))
+                   : "");
+    if (json_object_get(o, "append_error"))
+        printf("the last write to the log failed: %s\n",
+               json_string_value(json_object_get(o, "append_error")));
     size_t i;
     json_t *v;
     printf("%-24s %-10s %s\n", "broker", "state", "last heard");

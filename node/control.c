@@ -200,6 +200,11 @@ static void s_status(node *n, const cdx_msg *m)
     json_object_set_new(o, "copies_dropped", json_integer((json_int_t)n->copies));
     json_object_set_new(o, "refused", json_integer((json_int_t)n->refused));
     json_object_set_new(o, "catchup_requests", json_integer((json_int_t)n->requested));
+    json_object_set_new(o, "own_refused", json_integer((json_int_t)n->own_refused));
+    if (n->refusal[0])
+        json_object_set_new(o, "last_refusal", json_string(n->refusal));
+    if (n->append_error[0])
+        json_object_set_new(o, "append_error", json_string(n->append_error));
     json_object_set_new(o, "brokers", brokers);
     json_object_set_new(o, "senders", senders);
     char *text = json_dumps(o, JSON_COMPACT);

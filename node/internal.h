@@ -77,6 +77,8 @@ struct node {
     uint64_t copies;          /* of envelopes already logged, dropped before verifying */
     char append_error[256];   /* why the last write to the log failed; "" once one succeeds */
     uint64_t append_failures; /* writes to the log that failed, this run */
+    uint64_t own_refused;     /* our envelopes a broker refused for good, this run */
+    char refusal[256];        /* the last such refusal; "" once a broker accepts one */
     node_live live;
     daemon_httpd *http;               /* /health and /metrics, if configured */
     struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */

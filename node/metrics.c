@@ -14,15 +14,17 @@ static void s_health(node *n, daemon_page *page)
     for (size_t i = 0; i < n->n_links; i++)
         up += node__link_up(n, &n->link[i], now);
     cdx_log_size(n->member.log, &entries);
-    bool writing = !n->append_error[0], ok = up && writing;
+    bool writing = !n->append_error[0], taken = !n->refusal[0], ok = up && writing && taken;
     json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I}", "status",
-                          !writing ? "failing"
-                          : up     ? "ok"
-                                   : "no broker heard",
+                          !writing || !taken ? "failing"
+                          : up               ? "ok"
+                                             : "no broker heard",
                           "id", n->cfg.id, "brokers_connected", (json_int_t)up, "brokers",
                           (json_int_t)n->n_links, "log_entries", (json_int_t)entries);
     if (o && !writing)
         json_object_set_new(o, "reason", json_sprintf("log append failed: %s", n->append_error));
+    else if (o && !taken)
+        json_object_set_new(o, "reason", json_string(n->refusal));
     if (o)
         json_dumpf(o, page->body, JSON_COMPACT);
     fputc('\n', page->body);
@@ -51,6 +53,10 @@ static void s_counters(node *n, FILE *f)
                     "Heartbeats sent while idle, since the node started.", n->heartbeats);
     daemon_prom_one(f, "cydex_node_catchup_requests_total", "counter",
                     "Catch-up requests sent to brokers, since the node started.", n->requested);
+    daemon_prom_one(
+        f, "cydex_node_own_refused_total", "counter",
+        "Our envelopes a broker refused for good (never to be logged), since the start.",
+        n->own_refused);
 }
 
 static void s_metrics(node *n, daemon_page *page)

@@ -223,6 +223,23 @@ void node__checkpoint(node *n, bool publish)
     cdx_body_clear(&b);
 }
 
+/* A broker refused one of our envelopes for good: it will never be in a
+ * log, and the others will see a gap at its seq. Kept for /health and
+ * status, with the broker's clock beside ours when that is the reason. */
+static void s_refused(node *n, const cdx_receipt *r)
+{
+    char hex[2 * CDX_HASH_BYTES + 1], clocks[96] = "";
+    cdx_hex_encode(hex, r->envelope_hash, CDX_HASH_BYTES);
+    if (strcmp(r->reason, cdx_errname(CDX_ERR_CLOCK_SKEW)) == 0 && r->committed_at_ms) {
+        double off = ((double)r->committed_at_ms - (double)cdx_now_ms()) / 1000.0;
+        snprintf(clocks, sizeof clocks,
+                 " (its clock reads %+.0f s from ours: check this host's time)", off);
+    }
+    snprintf(n->refusal, sizeof n->refusal, "%s refused our envelope %.16s: %s%s", r->broker, hex,
+             r->reason, clocks);
+    n->own_refused++;
+}
+
 /* A round's receipts: their envelopes leave the outbox with the next
  * write transaction. A transient refusal (the broker's log is full, or its disk)
  * keeps one there, to be resent. */
@@ -257,6 +274,10 @@ void node__receipts(node *n, node_link *l)
             if (r[i].status == CDX_RECEIPT_REJECTED)
                 daemon_log(&n->member.say, "%s refused one of our envelopes: %s%s", r[i].broker,
                            r[i].reason, keep ? " (will resend)" : "");
+            if (r[i].status == CDX_RECEIPT_REJECTED && !keep)
+                s_refused(n, &r[i]);
+            else if (r[i].status != CDX_RECEIPT_REJECTED)
+                n->refusal[0] = '\0';
             if (!keep)
                 memcpy(done[n_done++], r[i].envelope_hash, CDX_HASH_BYTES);
         }

@@ -1,12 +1,16 @@
 /* See bus.h. */
 #include "bus.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -321,4 +325,50 @@ bool bus_audit(const char *logdir, const cdx_roster *roster, cdx_audit_report *r
     cdx_log *log = bus_audit_open(logdir, roster, rep);
     cdx_log_destroy(&log);
     return rep->pass;
+}
+
+unsigned bus_port(const char *dir, const char *name)
+{
+    char path[400], text[8192];
+    snprintf(path, sizeof path, "%s/%s.log", dir, name);
+    for (int i = 0; i < 100; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        if (f)
+            fclose(f);
+        text[n] = '\0';
+        const char *at = strstr(text, "(port ");
+        unsigned port = at ? (unsigned)strtoul(at + 6, NULL, 10) : 0;
+        if (port)
+            return port;
+        bus_nap(50);
+    }
+    return 0;
+}
+
+void bus_http(unsigned port, const char *method, const char *path, bus_reply *r)
+{
+    r->status = 0;
+    r->body[0] = '\0';
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char req[256], buf[sizeof r->body + 1024];
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
+    size_t got = 0;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, req, (size_t)n) == n) {
+        ssize_t k;
+        while (got < sizeof buf - 1 && (k = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+            got += (size_t)k;
+    }
+    close(fd);
+    buf[got] = '\0';
+    if (strncmp(buf, "HTTP/1.", 7) == 0)
+        r->status = atoi(buf + 9);
+    const char *body = strstr(buf, "\r\n\r\n");
+    if (body)
+        snprintf(r->body, sizeof r->body, "%s", body + 4);
 }

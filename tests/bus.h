@@ -86,6 +86,18 @@ cdx_err bus_publish(bus_client *c, const cdx_roster *roster, const char *topic, 
 
 void bus_nap(int ms);
 
+/* The HTTP port daemon NAME of DIR reported in DIR/NAME.log ("(port N)");
+ * 0 if it did not within about five seconds. */
+unsigned bus_port(const char *dir, const char *name);
+
+typedef struct bus_reply {
+    int status; /* 0 if the request failed */
+    char body[65536];
+} bus_reply;
+
+/* One HTTP/1.0 request to 127.0.0.1:port (at most 5 s). */
+void bus_http(unsigned port, const char *method, const char *path, bus_reply *r);
+
 /* What a (possibly running) daemon's log holds of one sender: its highest
  * seq and how many of its envelopes; and how many of the owner's own wait
  * in the outbox (outbox may be NULL). All zero if the log cannot be read. */

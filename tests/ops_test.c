@@ -67,24 +67,6 @@ static void s_json_lines(const char *name, int *lines, int *objects)
     free(log);
 }
 
-/* The port daemon NAME reported in its log ("... (port N) ..."); 0 if it
- * did not within a few seconds. */
-static unsigned s_port(const char *name)
-{
-    char logname[64];
-    snprintf(logname, sizeof logname, "%s.log", name);
-    for (int i = 0; i < 100; i++) {
-        char *text = proc_slurp(s_p(logname));
-        const char *at = text ? strstr(text, "(port ") : NULL;
-        unsigned port = at ? (unsigned)strtoul(at + 6, NULL, 10) : 0;
-        free(text);
-        if (port)
-            return port;
-        bus_nap(50);
-    }
-    return 0;
-}
-
 /* A service manager's notification socket (systemd's NOTIFY_SOCKET). */
 static int s_notify_socket(const char *path)
 {
@@ -106,39 +88,6 @@ static void s_notified(int fd, char *out, size_t cap)
     out[n > 0 ? n : 0] = '\0';
 }
 
-typedef struct s_reply {
-    int status;
-    char body[65536];
-} s_reply;
-
-/* One HTTP/1.0 request to 127.0.0.1:port; status 0 if it failed. */
-static void s_http(unsigned port, const char *method, const char *path, s_reply *r)
-{
-    r->status = 0;
-    r->body[0] = '\0';
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    struct timeval tv = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    char req[256], buf[sizeof r->body + 1024];
-    int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
-    size_t got = 0;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, req, (size_t)n) == n) {
-        ssize_t k;
-        while (got < sizeof buf - 1 && (k = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
-            got += (size_t)k;
-    }
-    close(fd);
-    buf[got] = '\0';
-    if (strncmp(buf, "HTTP/1.", 7) == 0)
-        r->status = atoi(buf + 9);
-    const char *body = strstr(buf, "\r\n\r\n");
-    if (body)
-        snprintf(r->body, sizeof r->body, "%s", body + 4);
-}
-
 /* The value of the sample `series` (name and labels, as printed) in a
  * metrics page; -1 if absent. */
 static long long s_sample(const char *page, const char *series)
@@ -151,10 +100,10 @@ static long long s_sample(const char *page, const char *series)
 }
 
 /* Asks until the page at path has `series` at least `want` (bounded). */
-static bool s_until_sample(unsigned port, const char *series, long long want, s_reply *r)
+static bool s_until_sample(unsigned port, const char *series, long long want, bus_reply *r)
 {
     for (int i = 0; i < 100; i++) {
-        s_http(port, "GET", "/metrics", r);
+        bus_http(port, "GET", "/metrics", r);
         if (s_sample(r->body, series) >= want)
             return true;
         bus_nap(100);
@@ -163,10 +112,10 @@ static bool s_until_sample(unsigned port, const char *series, long long want, s_
     return false;
 }
 
-static bool s_until_status(unsigned port, const char *path, int want, s_reply *r)
+static bool s_until_status(unsigned port, const char *path, int want, bus_reply *r)
 {
     for (int i = 0; i < 100; i++) {
-        s_http(port, "GET", path, r);
+        bus_http(port, "GET", path, r);
         if (r->status == want)
             return true;
         bus_nap(100);
@@ -181,7 +130,7 @@ int main(void)
     const cdx_identity *ids[] = {F.broker, F.ee, F.fr, F.de};
     bus_folder(s_dir, F.roster, ids, 4);
     proc_capture_init(&s_cap, s_dir);
-    static s_reply r;
+    static bus_reply r;
 
     /* The broker runs as systemd's Type=notify service would. */
     int notify = s_notify_socket(s_p("notify"));
@@ -198,11 +147,11 @@ int main(void)
     pid_t fr = bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,sth",
                                    "[node]\nmetrics = 127.0.0.1:0\nheartbeat_ms = 0\n"
                                    "log_format = json");
-    unsigned pb = s_port("alpha"), pe = s_port("ee"), pf = s_port("fr");
+    unsigned pb = bus_port(s_dir, "alpha"), pe = bus_port(s_dir, "ee"), pf = bus_port(s_dir, "fr");
     REQUIRE(pb && pe && pf);
 
     /* Health: the broker at once; each node once it hears the broker. */
-    s_http(pb, "GET", "/health", &r);
+    bus_http(pb, "GET", "/health", &r);
     CHECK_EQ(r.status, 200);
     CHECK(strstr(r.body, "\"status\":\"ok\"") && strstr(r.body, "\"id\":\"broker.alpha\""));
     CHECK(s_until_status(pf, "/health", 200, &r));
@@ -260,11 +209,11 @@ int main(void)
     CHECK(s_sample(r.body, "cydex_roster_version") >= 1);
 
     /* Only two pages, GET and HEAD only. */
-    s_http(pb, "GET", "/nope", &r);
+    bus_http(pb, "GET", "/nope", &r);
     CHECK_EQ(r.status, 404);
-    s_http(pe, "POST", "/metrics", &r);
+    bus_http(pe, "POST", "/metrics", &r);
     CHECK_EQ(r.status, 405);
-    s_http(pe, "HEAD", "/health", &r);
+    bus_http(pe, "HEAD", "/health", &r);
     CHECK_EQ(r.status, 200);
 
     /* The broker goes, saying so to its service manager; FR says so within
@@ -327,7 +276,7 @@ int main(void)
      * on answering: publishers get refusals, not silence. */
     pid_t tiny =
         bus_start_broker(s_dir, "tiny", "broker.alpha", "map_max_mb = 1\nmetrics = 127.0.0.1:0");
-    unsigned pt = s_port("tiny");
+    unsigned pt = bus_port(s_dir, "tiny");
     REQUIRE(pt);
     char tiny_in[256];
     bus_endpoint(tiny_in, s_dir, "tiny", "ingress");
@@ -348,10 +297,10 @@ int main(void)
     CHECK(full);
     CHECK_STR(rc.reason, "log-full");
     bus_client_free(&pub);
-    s_http(pt, "GET", "/health", &r);
+    bus_http(pt, "GET", "/health", &r);
     CHECK_EQ(r.status, 503);
     CHECK(strstr(r.body, "\"status\":\"failing\"") && strstr(r.body, "maximum size"));
-    s_http(pt, "GET", "/metrics", &r);
+    bus_http(pt, "GET", "/metrics", &r);
     CHECK_EQ(r.status, 200);
     CHECK_EQ(s_sample(r.body, "cydex_log_append_failing"), 1);
     CHECK(s_sample(r.body, "cydex_log_append_failures_total") >= 1);
@@ -364,7 +313,7 @@ int main(void)
     pid_t roomy = bus_start_broker(s_dir, "roomy", "broker.alpha", "");
     pid_t small = bus_start_node_with(s_dir, "small", "FR", "roomy", "broker.alpha", "alert.",
                                       "[node]\nmap_max_mb = 1\nmetrics = 127.0.0.1:0\n");
-    unsigned ps = s_port("small");
+    unsigned ps = bus_port(s_dir, "small");
     REQUIRE(ps);
     char roomy_in[256];
     bus_endpoint(roomy_in, s_dir, "roomy", "ingress");
@@ -403,7 +352,7 @@ int main(void)
      * write) is not killed by SIGXFSZ: it refuses with no-space, says why on
      * /health, and takes the refused envelope once there is room. */
     pid_t fill = bus_start_broker(s_dir, "fill", "broker.alpha", "metrics = 127.0.0.1:0");
-    unsigned pl = s_port("fill");
+    unsigned pl = bus_port(s_dir, "fill");
     REQUIRE(pl);
     char fill_in[256];
     bus_endpoint(fill_in, s_dir, "fill", "ingress");
@@ -434,7 +383,7 @@ int main(void)
     REQUIRE(refused.data);
     CHECK(accepted > 0);
     CHECK_STR(rc.reason, "no-space");
-    s_http(pl, "GET", "/health", &r);
+    bus_http(pl, "GET", "/health", &r);
     CHECK_EQ(r.status, 503);
     CHECK(strstr(r.body, "file size limit") != NULL);
     REQUIRE(prlimit(fill, RLIMIT_FSIZE, &was, NULL) == 0); /* room again */
@@ -447,7 +396,7 @@ int main(void)
     REQUIRE(bus_publish(&pub, F.roster, "alert.health", next.data, next.len, &rc, 5000) == CDX_OK);
     CHECK_EQ(rc.status, CDX_RECEIPT_ACCEPTED);
     cdx_bytes_free(&next);
-    s_http(pl, "GET", "/health", &r);
+    bus_http(pl, "GET", "/health", &r);
     CHECK_EQ(r.status, 200);
     bus_client_free(&pub);
 
