@@ -751,13 +751,9 @@ static void s_checkpoint(broker *b)
 }
 
 /* Whether we may sign checkpoints: our own chain (on "sth") may go on
- * beyond our log if the log was lost or restored from an older copy, and
- * our peers hold what we signed; so not before every peer's first
- * catch-up has ended (it brings our own envelopes too), or one has and
- * BROKER_CHAIN_GRACE_MS have passed, or BROKER_CHAIN_WAIT_MS with none
- * (said in the log). A broker without peers has no one to ask. */
-#define BROKER_CHAIN_GRACE_MS 1000
-#define BROKER_CHAIN_WAIT_MS 3000
+ * beyond our log, and our peers hold what we signed; their first catch-up
+ * brings it back (daemon_chain_wait_over says how long we wait for it;
+ * said in the log if none came). A broker without peers has no one to ask. */
 static bool s_chain_known(broker *b, uint64_t now)
 {
     if (!b->chain_since_ms)
@@ -765,16 +761,14 @@ static bool s_chain_known(broker *b, uint64_t now)
     size_t synced = 0;
     for (size_t i = 0; i < b->n_peers; i++)
         synced += b->peers[i].synced;
-    uint64_t waited = now - b->chain_since_ms;
-    if (synced < b->n_peers && !(synced && waited >= BROKER_CHAIN_GRACE_MS) &&
-        waited < BROKER_CHAIN_WAIT_MS)
+    if (!daemon_chain_wait_over(synced, b->n_peers, now - b->chain_since_ms))
         return false;
     if (!synced && b->n_peers)
         daemon_log(&b->member.say,
                    "no peer answered within %d s: checkpoints go on from our log's own chain (if "
                    "this log was lost or restored from an older copy, a peer may hold later seqs "
                    "of ours)",
-                   BROKER_CHAIN_WAIT_MS / 1000);
+                   DAEMON_CHAIN_WAIT_MS / 1000);
     b->chain_since_ms = 0;
     return true;
 }

@@ -176,6 +176,12 @@ void daemon_member_close(daemon_member *m)
     cdx_identity_destroy(&m->me);
 }
 
+bool daemon_chain_wait_over(size_t told, size_t asked, uint64_t waited_ms)
+{
+    return told >= asked || (told && waited_ms >= DAEMON_CHAIN_GRACE_MS) ||
+           waited_ms >= DAEMON_CHAIN_WAIT_MS;
+}
+
 uint64_t daemon_max_seq(const cdx_log_sender *s, size_t n, const char *id)
 {
     for (size_t i = 0; i < n; i++)

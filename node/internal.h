@@ -30,12 +30,9 @@
 /* At start nothing new is signed until the brokers have sent what they
  * hold of our own chain beyond our log (a log lost, or restored from an
  * older copy, would otherwise have us sign a second envelope for a seq
- * they hold: equivocation by an honest node). We sign on once every
- * broker has answered, or one has and NODE_CHAIN_GRACE_MS have passed,
- * or NODE_CHAIN_WAIT_MS have passed with no answer (then with a warning:
- * a node cut off from every broker still queues what it publishes). */
-#define NODE_CHAIN_GRACE_MS 1000
-#define NODE_CHAIN_WAIT_MS 3000
+ * they hold: equivocation by an honest node); daemon_chain_wait_over says
+ * how long we wait (with no answer at all, we sign on with a warning: a
+ * node cut off from every broker still queues what it publishes). */
 
 typedef struct node_link {
     const node_broker_config *cfg;

@@ -125,7 +125,7 @@ void node_destroy(node **np)
     *np = NULL;
 }
 
-/* Whether we may sign again (see NODE_CHAIN_WAIT_MS); says so in the log
+/* Whether we may sign again (daemon_chain_wait_over); says so in the log
  * when the brokers held envelopes of ours that our log lacked, or when no
  * broker answered. */
 static bool s_chain_known(node *n, uint64_t now)
@@ -133,9 +133,7 @@ static bool s_chain_known(node *n, uint64_t now)
     size_t told = 0;
     for (size_t i = 0; i < n->n_links; i++)
         told += n->link[i].told_chain;
-    uint64_t waited = now - n->chain_since_ms;
-    if (told < n->n_links && !(told && waited >= NODE_CHAIN_GRACE_MS) &&
-        waited < NODE_CHAIN_WAIT_MS)
+    if (!daemon_chain_wait_over(told, n->n_links, now - n->chain_since_ms))
         return false;
     cdx_log_sender own = {0};
     cdx_log_sender_get(n->member.log, n->cfg.id, &own);
@@ -149,7 +147,7 @@ static bool s_chain_known(node *n, uint64_t now)
                    "no broker answered within %d s: signing on after seq %llu, as our log has it "
                    "(if this log was lost or restored from an older copy, a broker may hold later "
                    "seqs of ours)",
-                   NODE_CHAIN_WAIT_MS / 1000, (unsigned long long)own.max_seq);
+                   DAEMON_CHAIN_WAIT_MS / 1000, (unsigned long long)own.max_seq);
     return true;
 }
 

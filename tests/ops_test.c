@@ -88,6 +88,24 @@ static void s_notified(int fd, char *out, size_t cap)
     out[n > 0 ? n : 0] = '\0';
 }
 
+/* Signs EE's alert `seq` (4 KiB, after prev, which it then names) and
+ * publishes it through pub; the broker's receipt in *rc. The envelope in
+ * *keep if keep is not NULL (the caller frees it). */
+static void s_publish_4k(bus_client *pub, uint64_t seq, uint8_t prev[CDX_HASH_BYTES],
+                         cdx_receipt *rc, cdx_bytes *keep)
+{
+    cdx_bytes env = {0};
+    uint8_t h[CDX_HASH_BYTES];
+    REQUIRE(fixture_sign_alert(F.ee, seq, seq > 1 ? prev : NULL, cdx_now_ms(), 4000, &env, h) ==
+            CDX_OK);
+    memcpy(prev, h, CDX_HASH_BYTES);
+    REQUIRE(bus_publish(pub, F.roster, "alert.health", env.data, env.len, rc, 5000) == CDX_OK);
+    if (keep)
+        *keep = env;
+    else
+        cdx_bytes_free(&env);
+}
+
 /* The value of the sample `series` (name and labels, as printed) in a
  * metrics page; -1 if absent. */
 static long long s_sample(const char *page, const char *series)
@@ -285,14 +303,8 @@ int main(void)
     uint8_t prev[CDX_HASH_BYTES];
     bool full = false;
     for (uint64_t seq = 1; seq <= 1000 && !full; seq++) {
-        cdx_bytes env = {0};
-        REQUIRE(fixture_sign_alert(F.ee, seq, seq > 1 ? prev : NULL, cdx_now_ms(), 4000, &env, h) ==
-                CDX_OK);
-        memcpy(prev, h, CDX_HASH_BYTES);
-        REQUIRE(bus_publish(&pub, F.roster, "alert.health", env.data, env.len, &rc, 5000) ==
-                CDX_OK);
+        s_publish_4k(&pub, seq, prev, &rc, NULL);
         full = rc.status == CDX_RECEIPT_REJECTED;
-        cdx_bytes_free(&env);
     }
     CHECK(full);
     CHECK_STR(rc.reason, "log-full");
@@ -320,14 +332,8 @@ int main(void)
     bus_client_new(&pub, F.ee, F.roster, roomy_in, card.curve_pk);
     bus_nap(300); /* the node's subscription reaches the broker */
     for (uint64_t seq = 1; seq <= S_BIG_ALERTS; seq++) {
-        cdx_bytes env = {0};
-        REQUIRE(fixture_sign_alert(F.ee, seq, seq > 1 ? prev : NULL, cdx_now_ms(), 4000, &env, h) ==
-                CDX_OK);
-        memcpy(prev, h, CDX_HASH_BYTES);
-        REQUIRE(bus_publish(&pub, F.roster, "alert.health", env.data, env.len, &rc, 5000) ==
-                CDX_OK);
+        s_publish_4k(&pub, seq, prev, &rc, NULL);
         CHECK_EQ(rc.status, CDX_RECEIPT_ACCEPTED);
-        cdx_bytes_free(&env);
     }
     bus_client_free(&pub);
     CHECK(s_until_sample(ps, "cydex_log_append_failures_total", 1, &r));
@@ -368,11 +374,7 @@ int main(void)
     while (seq < 1000 && !refused.data) {
         cdx_bytes env = {0};
         seq++;
-        REQUIRE(fixture_sign_alert(F.ee, seq, seq > 1 ? prev : NULL, cdx_now_ms(), 4000, &env, h) ==
-                CDX_OK);
-        memcpy(prev, h, CDX_HASH_BYTES);
-        REQUIRE(bus_publish(&pub, F.roster, "alert.health", env.data, env.len, &rc, 5000) ==
-                CDX_OK);
+        s_publish_4k(&pub, seq, prev, &rc, &env);
         if (rc.status == CDX_RECEIPT_ACCEPTED)
             accepted++;
         if (rc.status == CDX_RECEIPT_REJECTED)
@@ -391,11 +393,8 @@ int main(void)
             CDX_OK);
     CHECK_EQ(rc.status, CDX_RECEIPT_ACCEPTED);
     cdx_bytes_free(&refused);
-    cdx_bytes next = {0};
-    REQUIRE(fixture_sign_alert(F.ee, seq + 1, prev, cdx_now_ms(), 4000, &next, h) == CDX_OK);
-    REQUIRE(bus_publish(&pub, F.roster, "alert.health", next.data, next.len, &rc, 5000) == CDX_OK);
+    s_publish_4k(&pub, seq + 1, prev, &rc, NULL);
     CHECK_EQ(rc.status, CDX_RECEIPT_ACCEPTED);
-    cdx_bytes_free(&next);
     bus_http(pl, "GET", "/health", &r);
     CHECK_EQ(r.status, 200);
     bus_client_free(&pub);
