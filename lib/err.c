@@ -39,6 +39,7 @@ static const struct {
     [CDX_ERR_CORRUPT] = {"corrupt", "stored data is damaged or was tampered with"},
     [CDX_ERR_TIMEOUT] = {"timeout", "nothing arrived in time"},
     [CDX_ERR_STOPPED] = {"stopped", "the transport is shutting down"},
+    [CDX_ERR_BUSY] = {"busy", "held by another process"},
 };
 
 const char *cdx_strerror(cdx_err err)

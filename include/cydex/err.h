@@ -47,6 +47,7 @@ typedef enum cdx_err {
     CDX_ERR_CORRUPT,          /* stored data is damaged or was tampered with */
     CDX_ERR_TIMEOUT,          /* nothing arrived in time */
     CDX_ERR_STOPPED,          /* the transport is shutting down */
+    CDX_ERR_BUSY,             /* held by another process (a log another daemon writes) */
     CDX_ERR__COUNT
 } cdx_err;
 
