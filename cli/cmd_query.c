@@ -118,6 +118,7 @@ int cli_follow_step(cli_node *nc, const char *node, char at[24], const char *top
 typedef struct s_tail {
     bool json;
     uint64_t count, shown;
+    bool followed; /* the node has answered at least once */
 } s_tail;
 
 static bool s_tail_entry(void *ctx, const char *line, size_t len)
@@ -137,17 +138,56 @@ static bool s_tail_entry(void *ctx, const char *line, size_t len)
     return true;
 }
 
+/* One step of tail, riding through a restart of the node: once it has
+ * answered, a node that stops answering is asked again, on a new
+ * connection each time (so no late answer is taken twice), until it is
+ * back or *lost_since is wait_s behind. `at` does not move meanwhile, so
+ * nothing is skipped or shown twice. */
+static int s_tail_step(cli_node **nc, const char *node, char at[24], const char *topic, s_tail *t,
+                       uint64_t wait_s, uint64_t *lost_since, bool *moved, char *err, size_t errlen)
+{
+    int ec = *nc ? CLI_OK : cli_node_open(nc, node, err, errlen);
+    if (ec == CLI_OK)
+        ec = cli_follow_step(*nc, node, at, topic, s_tail_entry, t, moved, err, errlen);
+    if (ec == CLI_OK && *lost_since) {
+        fprintf(stderr, "cydex tail: the node is back; following on from index %s\n", at);
+        *lost_since = 0;
+    }
+    if (ec != 69 || !t->followed || !wait_s) {
+        t->followed = t->followed || ec == CLI_OK;
+        return ec;
+    }
+    uint64_t now = cdx_mono_ms();
+    if (!*lost_since) {
+        *lost_since = now;
+        fprintf(stderr, "cydex tail: %s; waiting up to %llu s for it to come back\n", err,
+                (unsigned long long)wait_s);
+    }
+    if (now - *lost_since >= 1000 * wait_s) {
+        snprintf(err, errlen, "the node at %s did not come back within %llu s", node,
+                 (unsigned long long)wait_s);
+        return 69;
+    }
+    cli_node_close(nc);
+    s_nap_ms(200);
+    return CLI_OK;
+}
+
 int cmd_tail(int argc, char **argv)
 {
     static const char usage[] = "cydex tail [--node ipc://PATH] [--topic PREFIX] [--from INDEX] "
-                                "[--count N] [--timeout S] [--json]";
-    static const struct option opts[] = {
-        {"node", required_argument, NULL, 'n'},    {"topic", required_argument, NULL, 't'},
-        {"from", required_argument, NULL, 'f'},    {"count", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, 'T'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+                                "[--count N] [--timeout S] [--wait-node S] [--json]";
+    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
+                                         {"topic", required_argument, NULL, 't'},
+                                         {"from", required_argument, NULL, 'f'},
+                                         {"count", required_argument, NULL, 'c'},
+                                         {"timeout", required_argument, NULL, 'T'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"wait-node", required_argument, NULL, 'w'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *node = NULL, *topic = "", *from = "end";
-    uint64_t count = 0, timeout = 0, ignored;
+    uint64_t count = 0, timeout = 0, wait_node = 60, lost_since = 0, ignored;
     bool json = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -168,12 +208,20 @@ int cmd_tail(int argc, char **argv)
                 return cli_usage("tail", usage, "--timeout takes a positive number of seconds");
             break;
         case 'j': json = true; break;
+        case 'w':
+            if (!cdx_parse_u64(optarg, &wait_node))
+                return cli_usage("tail", usage, "--wait-node takes a number of seconds");
+            break;
         case 'h':
             printf("usage: %s\n\nFollows the local node's log: each entry it logs from now on "
                    "(or from\n--from INDEX), one line each; --json prints the entries as JSON "
                    "lines for\nrelays (sealed alerts addressed to this node opened). Stops on "
-                   "SIGINT or\nSIGTERM, after --count entries, or after --timeout seconds.\n"
-                   "Exit 0; 69 no node running (or it stopped); 75 --timeout before --count.\n",
+                   "SIGINT or\nSIGTERM, after --count entries, or after --timeout seconds. A "
+                   "node that stops\nanswering once followed is waited for --wait-node seconds "
+                   "(default 60; 0:\nnot at all), and followed on from where it was: a restart "
+                   "loses and repeats\nnothing.\n"
+                   "Exit 0; 69 no node running (or it stopped and did not come back); 75\n"
+                   "--timeout before --count.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("tail", usage, "bad option");
@@ -203,12 +251,12 @@ int cmd_tail(int argc, char **argv)
             break;
         }
         bool moved = false;
-        ec = cli_follow_step(nc, node, at, topic, s_tail_entry, &t, &moved, err, sizeof err);
+        ec = s_tail_step(&nc, node, at, topic, &t, wait_node, &lost_since, &moved, err, sizeof err);
         if (ec == CLI_OK && fflush(stdout) != 0) {
             snprintf(err, sizeof err, "cannot write to standard output");
             ec = CLI_IOERR;
         }
-        if (ec == CLI_OK && !moved)
+        if (ec == CLI_OK && !moved && !lost_since)
             s_nap_ms(100); /* nothing new: ask again shortly */
     }
     cli_node_close(&nc);

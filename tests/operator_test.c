@@ -254,9 +254,13 @@ int main(void)
     if (t)
         snprintf(total, sizeof total, "%.*s", (int)strcspn(t, ","), t);
 
-    /* A tail that follows a node which then stops ends, saying so. */
-    char *tail_fr[] = {"cydex", "tail", "--node", s_fr, "--timeout", "30", NULL};
+    /* A tail told not to wait for a node that stops ends, saying so; by
+     * default a tail waits for it and follows on from where it was. */
+    char *tail_fr[] = {"cydex", "tail",        "--node", s_fr, "--timeout",
+                       "30",    "--wait-node", "0",      NULL};
     tail = bus_run_bg(s_p("tail-fr.out"), "cydex", tail_fr);
+    char *tail_on[] = {"cydex", "tail", "--node", s_fr, "--json", NULL};
+    pid_t patient = bus_run_bg(s_p("tail-on.out"), "cydex", tail_on);
     bus_nap(300);
     CHECK_EQ(bus_stop(fr), 0);
     CHECK_EQ(bus_wait_exit(tail, 15000), 69);
@@ -274,6 +278,36 @@ int main(void)
     char *said = proc_slurp(s_p("fr.log"));
     CHECK(said && strstr(said, "\"alerts\" waits while") != NULL);
     free(said);
+    /* The patient tail is back on FR's log: an alert logged now shows,
+     * and no entry shows twice. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "publish", "--node", s_ee, "--topic",
+                              "alert.health", "--tlp", "GREEN", "--title", "Seen across a restart",
+                              NULL),
+             0);
+    char *seen = NULL;
+    for (int i = 0; i < 100 && !(seen && strstr(seen, "Seen across a restart")); i++) {
+        free(seen);
+        bus_nap(100);
+        seen = proc_slurp(s_p("tail-on.out"));
+    }
+    CHECK(seen && strstr(seen, "Seen across a restart"));
+    CHECK_EQ(bus_stop(patient), 0);
+    CHECK(bus_wait_log(s_p("de-log"), "DE", 6, 6, SIZE_MAX)); /* DE acked it too */
+    char *lines = seen ? seen : "";
+    uint64_t last = 0;
+    bool first = true, ascending = true;
+    for (const char *p = strstr(lines, "\"index\":"); p; p = strstr(p + 1, "\"index\":")) {
+        uint64_t index = strtoull(p + 8, NULL, 10);
+        ascending = ascending && (first || index > last);
+        first = false;
+        last = index;
+    }
+    CHECK(ascending); /* each entry once, in log order */
+    free(seen);
+    char *tail_said = proc_slurp(s_p("tail-on.out.err"));
+    CHECK(tail_said && strstr(tail_said, "waiting up to 60 s for it to come back") &&
+          strstr(tail_said, "the node is back; following on from index"));
+    free(tail_said);
     CHECK_EQ(bus_stop(fr), 0);
 
     CHECK_EQ(bus_stop(broker), 0);
@@ -288,7 +322,7 @@ int main(void)
      * seq of EE's it announced, and every log verifies. */
     uint64_t max = 0, count = 0;
     bus_log_sender(s_p("de-log"), "DE", &max, &count, NULL);
-    CHECK_EQ(max, 5);
+    CHECK_EQ(max, 6);
     bus_log_sender(s_p("de-log"), "EE", &max, &count, NULL);
     CHECK(max >= 7);
     CHECK_EQ(count, max);
