@@ -608,10 +608,17 @@ static void s_batch_settle(broker *b, s_batch *r)
     r->jobs = NULL;
 }
 
+/* Receipts owed for at least this many envelopes go out at once, not at
+ * the end of the round: a publisher that keeps a window of envelopes in
+ * flight must not wait for a round of 16 batches to send more. */
+#define S_RECEIPTS_EARLY 64
+
 static void s_batch_commit(broker *b, s_batch *r, s_tally *owed)
 {
     s_commit(b, r->items, r->n, &r->tally);
     s_owe(owed, &r->tally);
+    if (owed->n_pending >= S_RECEIPTS_EARLY)
+        s_send_receipts(b, owed);
     s_clear_items(r->items, r->n);
     r->items = NULL;
 }
