@@ -45,7 +45,7 @@ static int s_append(const char *dir, const char *roster_path, const char *owner,
             .env = envs[i], .received_at_ms = cdx_now_ms(), .received_from = from ? from : "local"};
     }
     if (rc == CDX_OK) {
-        cdx_log_opts o = {.owner = owner};
+        cdx_log_opts o = {.owner = owner, .exclusive = true};
         rc = cdx_log_new(&log, dir, &o, &eb);
     }
     if (rc == CDX_OK)
@@ -89,7 +89,7 @@ static int s_checkpoint(const char *dir, const char *key)
     char *text = NULL;
     cdx_err rc = cdx_identity_load(&owner, key, &eb);
     if (rc == CDX_OK) {
-        cdx_log_opts o = {.owner = cdx_identity_id(owner)};
+        cdx_log_opts o = {.owner = cdx_identity_id(owner), .exclusive = true};
         rc = cdx_log_new(&log, dir, &o, &eb);
     }
     if (rc == CDX_OK)

@@ -25,6 +25,7 @@ int cli_exit_code(cdx_err rc)
     case CDX_ERR_KEY_PERMS: return CLI_NOPERM;
     case CDX_ERR_NOMEM:
     case CDX_ERR_CRYPTO: return CLI_SOFTWARE;
+    case CDX_ERR_BUSY: return 75; /* another process writes the log: try later */
     default: return CLI_REFUSED;
     }
 }

@@ -3,14 +3,12 @@
 #include "daemon.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <ini.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -62,42 +60,11 @@ int daemon_apply_sets(const char *prog, const char *const *sets, int n, daemon_s
     return 0;
 }
 
-/* Takes LOG/daemon.lock for this process, with its pid in it; if another
- * process holds it, says which and returns CDX_ERR_BUSY. */
-static cdx_err s_lock_log(daemon_member *m, const char *log, cdx_errbuf *eb)
-{
-    char path[4096], pid[32] = "";
-    snprintf(path, sizeof path, "%s/daemon.lock", log);
-    m->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (m->lock_fd < 0)
-        return cdx_errf(eb, CDX_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    if (flock(m->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        ssize_t n = pread(m->lock_fd, pid, sizeof pid - 1, 0);
-        pid[n > 0 ? n : 0] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        close(m->lock_fd);
-        m->lock_fd = -1;
-        if (e != EWOULDBLOCK)
-            return cdx_errf(eb, CDX_ERR_IO, "cannot lock %s: %s", path, strerror(e));
-        return cdx_errf(eb, CDX_ERR_BUSY,
-                        "another daemon (pid %s) runs on the log %s: stop it first, or give this "
-                        "one a log of its own",
-                        pid[0] ? pid : "?", log);
-    }
-    char mine[32];
-    int len = snprintf(mine, sizeof mine, "%ld\n", (long)getpid());
-    if (ftruncate(m->lock_fd, 0) != 0 || pwrite(m->lock_fd, mine, (size_t)len, 0) != len)
-        daemon_log(&m->say, "could not write our pid into %s (the lock holds all the same)", path);
-    return CDX_OK;
-}
-
 int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *key,
                        const char *roster, const char *log, size_t map_max_mb, char *err,
                        size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    m->lock_fd = -1;
     m->say = *say;
     const char *id = say->id;
     cdx_errbuf eb = {0};
@@ -112,11 +79,9 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
     if (rc == CDX_OK && !cdx_roster_find(m->roster, id))
         rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", id);
     if (rc == CDX_OK) {
-        cdx_log_opts o = {.owner = id, .map_max = map_max_mb << 20};
+        cdx_log_opts o = {.owner = id, .map_max = map_max_mb << 20, .exclusive = true};
         rc = cdx_log_new(&m->log, log, &o, &eb);
     }
-    if (rc == CDX_OK)
-        rc = s_lock_log(m, log, &eb);
     /* A roster adopted from the bus in an earlier run is newer than the
      * file's: it passed verification then, and the log is ours. */
     cdx_bytes rb = {0};
@@ -209,9 +174,6 @@ void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path
 
 void daemon_member_close(daemon_member *m)
 {
-    if (m->lock_fd >= 0)
-        close(m->lock_fd); /* and the lock with it */
-    m->lock_fd = -1;
     cdx_log_destroy(&m->log);
     cdx_roster_destroy(&m->roster);
     cdx_identity_destroy(&m->me);

@@ -51,18 +51,16 @@ typedef struct daemon_member {
     daemon_logger say; /* its id, and how it logs */
     cdx_identity *me;
     cdx_roster *roster;
-    cdx_log *log;
-    int lock_fd; /* LOG/daemon.lock, held (flock) while the daemon runs; -1: none */
+    cdx_log *log; /* opened exclusive: one daemon at a time writes it */
 } daemon_member;
 
 /* Loads the key (it must be `id`'s), the roster (a valid trust anchor that
  * lists `id`), and opens (or creates) the log, storing the roster in it;
  * if the log holds a newer roster of the same federation (adopted in an
  * earlier run), that one is in force.
- * Only one daemon at a time may write a log: it holds LOG/daemon.lock (an
- * flock, gone with the process however it ends).
+ * Only one process at a time may write a log (cdx_log_opts.exclusive).
  * On failure err says why and the return is an exit code (77 key
- * permissions, 74 I/O, 75 another daemon holds the log, 78 otherwise). */
+ * permissions, 74 I/O, 75 another process writes the log, 78 otherwise). */
 int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *key,
                        const char *roster, const char *log, size_t map_max_mb, char *err,
                        size_t errlen);

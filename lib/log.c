@@ -14,12 +14,15 @@
  *  - anything read inside a transaction is copied out before it ends.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "log_internal.h"
 
@@ -191,6 +194,36 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
     return rc ? cdx__log_commit_failed(log, rc, "open", eb) : CDX_OK;
 }
 
+/* Takes DIR/writer.lock for this process, with its pid in it; if another
+ * process holds it, says which and returns CDX_ERR_BUSY. */
+static cdx_err s_lock(cdx_log *log, const char *dir, cdx_errbuf *eb)
+{
+    char path[4096], pid[32] = "";
+    snprintf(path, sizeof path, "%s/writer.lock", dir);
+    log->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (log->lock_fd < 0)
+        return cdx_errf(eb, CDX_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (flock(log->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        ssize_t n = pread(log->lock_fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(log->lock_fd);
+        log->lock_fd = -1;
+        if (e != EWOULDBLOCK)
+            return cdx_errf(eb, CDX_ERR_IO, "cannot lock %s: %s", path, strerror(e));
+        return cdx_errf(eb, CDX_ERR_BUSY,
+                        "another process (pid %s) writes the log %s: stop it first, or give this "
+                        "one a log of its own",
+                        pid[0] ? pid : "?", dir);
+    }
+    char mine[32];
+    int len = snprintf(mine, sizeof mine, "%ld\n", (long)getpid());
+    if (ftruncate(log->lock_fd, 0) != 0 || pwrite(log->lock_fd, mine, (size_t)len, 0) != len)
+        return cdx_errf(eb, CDX_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    return CDX_OK;
+}
+
 cdx_err cdx_log_new(cdx_log **out, const char *dir, const cdx_log_opts *opts, cdx_errbuf *eb)
 {
     *out = NULL;
@@ -200,6 +233,7 @@ cdx_err cdx_log_new(cdx_log **out, const char *dir, const cdx_log_opts *opts, cd
     if (!log)
         return CDX_ERR_NOMEM;
     log->read_only = opts && opts->read_only;
+    log->lock_fd = -1;
     log->map_size = opts && opts->map_initial ? opts->map_initial : S_MAP_INITIAL;
     log->map_max = opts && opts->map_max ? opts->map_max : S_MAP_MAX;
     if (log->map_size > log->map_max)
@@ -212,6 +246,9 @@ cdx_err cdx_log_new(cdx_log **out, const char *dir, const cdx_log_opts *opts, cd
         rc = cdx_errf(eb, CDX_ERR_NOENT, "no log in %s (no data.mdb)", dir);
     } else if (!log->read_only && mkdir(dir, 0700) != 0 && errno != EEXIST) {
         rc = cdx_errf(eb, CDX_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    } else if (!log->read_only && opts && opts->exclusive &&
+               (rc = s_lock(log, dir, eb)) != CDX_OK) {
+        /* said by s_lock */
     } else if (log->read_only) {
         /* A copy on read-only media has no usable lock file. */
         rc = s_open_env(log, dir, MDB_RDONLY, NULL);
@@ -239,6 +276,8 @@ void cdx_log_destroy(cdx_log **log)
         cdx_log_outbox_flush(*log, NULL); /* best effort: if not, a restart resends */
     if ((*log)->env)
         mdb_env_close((*log)->env);
+    if ((*log)->lock_fd >= 0)
+        close((*log)->lock_fd); /* and the lock with it */
     free((*log)->forget);
     free(*log);
     *log = NULL;

@@ -26,6 +26,7 @@ struct cdx_log {
     MDB_env *env;
     MDB_dbi log, by_hash, by_sender, senders, tree, heads, meta, outbox;
     bool read_only;
+    int lock_fd;     /* DIR/writer.lock, held while open (opts.exclusive); -1: none */
     unsigned schema; /* the layout of its tree keys (log_tree.c) */
     size_t map_size, map_max;
     char origin[CDX_ORIGIN_MAX + 1];

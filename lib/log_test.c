@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cydex/audit.h"
@@ -839,6 +840,28 @@ static void test_gaps(void)
     cdx_log_destroy(&log);
 }
 
+/* One writer at a time: a second exclusive open (another process, or
+ * another handle) is refused, naming the holder's pid; readers are not;
+ * once the first is closed, the lock is free. */
+static void test_exclusive(void)
+{
+    char dir[300], pid[64];
+    snprintf(dir, sizeof dir, "%s/exclusive", s_root);
+    snprintf(pid, sizeof pid, "(pid %ld)", (long)getpid());
+    cdx_log_opts ex = {.owner = "broker.alpha", .exclusive = true}, ro = {.read_only = true};
+    cdx_log *first = NULL, *second = NULL, *reader = NULL;
+    cdx_errbuf eb = {0};
+    REQUIRE(cdx_log_new(&first, dir, &ex, &eb) == CDX_OK);
+    CHECK_EQ(cdx_log_new(&second, dir, &ex, &eb), CDX_ERR_BUSY);
+    CHECK(second == NULL);
+    CHECK(strstr(cdx_errbuf_msg(&eb, CDX_ERR_BUSY), pid) != NULL);
+    CHECK_EQ(cdx_log_new(&reader, dir, &ro, NULL), CDX_OK);
+    cdx_log_destroy(&reader);
+    cdx_log_destroy(&first);
+    CHECK_EQ(cdx_log_new(&second, dir, &ex, NULL), CDX_OK);
+    cdx_log_destroy(&second);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -853,6 +876,7 @@ int main(void)
     test_gaps();
     test_batch_duplicate();
     test_held();
+    test_exclusive();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)

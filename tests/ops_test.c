@@ -239,13 +239,17 @@ int main(void)
      * takes nothing from the first: its control socket still answers. */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), NULL), 75);
     char holder[64];
-    snprintf(holder, sizeof holder, "another daemon (pid %d) runs on the log", (int)fr);
+    snprintf(holder, sizeof holder, "another process (pid %d) writes the log", (int)fr);
     CHECK(strstr(s_cap.err, holder) != NULL);
     char fr_node[320];
     snprintf(fr_node, sizeof fr_node, "ipc://%s", s_p("fr-control"));
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", fr_node, NULL), 0);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-broker", "-c", s_p("alpha.conf"), NULL), 75);
-    snprintf(holder, sizeof holder, "another daemon (pid %d) runs on the log", (int)broker);
+    snprintf(holder, sizeof holder, "another process (pid %d) writes the log", (int)broker);
+    CHECK(strstr(s_cap.err, holder) != NULL);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "log", "checkpoint", "--dir", s_p("alpha-log"),
+                              "--key", s_p("keys/broker.alpha.secret"), NULL),
+             75); /* the offline tool too */
     CHECK(strstr(s_cap.err, holder) != NULL);
 
     /* The broker goes, saying so to its service manager; FR says so within

@@ -45,11 +45,16 @@ typedef struct cdx_log_opts {
     size_t map_initial; /* bytes; 0 = 64 MiB */
     size_t map_max;     /* bytes the map may grow to; 0 = 64 GiB */
     bool read_only;     /* for auditors; works on a read-only copy too */
+    bool exclusive;     /* the only process to write it: hold DIR/writer.lock */
 } cdx_log_opts;
 
 /* Opens (creating it unless read_only) the log in folder `dir`. Clears
  * stale reader slots. CDX_ERR_NOENT if read_only and there is no log;
- * CDX_ERR_VERSION for another schema; CDX_ERR_FORMAT if not a CyDEx log. */
+ * CDX_ERR_VERSION for another schema; CDX_ERR_FORMAT if not a CyDEx log.
+ * With exclusive, the handle holds DIR/writer.lock (an flock, with the
+ * process's pid in it, gone with the process however it ends) for its
+ * life; CDX_ERR_BUSY, naming the holder's pid, if another process holds
+ * it. Readers never take it. */
 cdx_err cdx_log_new(cdx_log **out, const char *dir, const cdx_log_opts *opts, cdx_errbuf *eb);
 void cdx_log_destroy(cdx_log **log);
 
