@@ -34,6 +34,7 @@ typedef struct s_peer {
     uint64_t next_sync_ms, sync_started_ms;
     bool syncing;
     bool synced; /* one of its catch-ups has ended since we started */
+    bool heard;  /* it has sent a catch-up reply since we started */
     uint64_t received;
 } s_peer;
 
@@ -695,6 +696,8 @@ static void s_peer_reply(broker *b, s_peer *p)
         free(items);
         if (rep.done)
             p->syncing = false;
+        if (!rep.error[0])
+            p->heard = true;
         if (rep.done && !rep.error[0])
             p->synced = true;
         cdx_catchup_reply_clear(&rep);
@@ -765,17 +768,19 @@ static bool s_chain_known(broker *b, uint64_t now)
 {
     if (!b->chain_since_ms)
         return true;
-    size_t synced = 0;
-    for (size_t i = 0; i < b->n_peers; i++)
+    size_t synced = 0, heard = 0;
+    for (size_t i = 0; i < b->n_peers; i++) {
         synced += b->peers[i].synced;
-    if (!daemon_chain_wait_over(synced, b->n_peers, now - b->chain_since_ms))
+        heard += b->peers[i].heard;
+    }
+    if (!daemon_chain_wait_over(synced, heard, b->n_peers, now - b->chain_since_ms))
         return false;
     if (!synced && b->n_peers)
         daemon_log(&b->member.say,
-                   "no peer answered within %d s: checkpoints go on from our log's own chain (if "
-                   "this log was lost or restored from an older copy, a peer may hold later seqs "
-                   "of ours)",
-                   DAEMON_CHAIN_WAIT_MS / 1000);
+                   "no peer answered in full within %llu s: checkpoints go on from our log's own "
+                   "chain (if this log was lost or restored from an older copy, a peer may hold "
+                   "later seqs of ours)",
+                   (unsigned long long)((now - b->chain_since_ms) / 1000));
     b->chain_since_ms = 0;
     return true;
 }

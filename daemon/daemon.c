@@ -179,10 +179,10 @@ void daemon_member_close(daemon_member *m)
     cdx_identity_destroy(&m->me);
 }
 
-bool daemon_chain_wait_over(size_t told, size_t asked, uint64_t waited_ms)
+bool daemon_chain_wait_over(size_t told, size_t heard, size_t asked, uint64_t waited_ms)
 {
     return told >= asked || (told && waited_ms >= DAEMON_CHAIN_GRACE_MS) ||
-           waited_ms >= DAEMON_CHAIN_WAIT_MS;
+           (!heard && waited_ms >= DAEMON_CHAIN_WAIT_MS) || waited_ms >= DAEMON_CHAIN_MAX_MS;
 }
 
 uint64_t daemon_max_seq(const cdx_log_sender *s, size_t n, const char *id)

@@ -87,11 +87,14 @@ void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path
 /* A daemon's own chain may go on beyond its log (the log lost, or restored
  * from an older copy) where others hold what it signed; it asks them at
  * start and signs nothing new until this says the wait is over: every one
- * asked has answered (told == asked), or one has and DAEMON_CHAIN_GRACE_MS
- * have passed, or DAEMON_CHAIN_WAIT_MS have passed with no answer. */
+ * asked has answered to the end (told == asked), or one has and
+ * DAEMON_CHAIN_GRACE_MS have passed, or DAEMON_CHAIN_WAIT_MS have passed
+ * and no one has sent anything (heard == 0: one that is still sending is
+ * waited for, up to DAEMON_CHAIN_MAX_MS). */
 #define DAEMON_CHAIN_GRACE_MS 1000
 #define DAEMON_CHAIN_WAIT_MS 3000
-bool daemon_chain_wait_over(size_t told, size_t asked, uint64_t waited_ms);
+#define DAEMON_CHAIN_MAX_MS 600000
+bool daemon_chain_wait_over(size_t told, size_t heard, size_t asked, uint64_t waited_ms);
 
 /* The highest seq a cdx_log_senders snapshot holds for id (0: none). */
 uint64_t daemon_max_seq(const cdx_log_sender *s, size_t n, const char *id);

@@ -404,6 +404,16 @@ static void s_round(node *n, cdx_msg *first)
     }
 }
 
+void node__control_busy(node *n, const char *why)
+{
+    cdx_msg m;
+    while (cdx_sock_recv(n->control, &m, 0) == CDX_OK) {
+        if (m.n >= 1)
+            s_reply(n, &m.frame[0], "error", cdx_errname(CDX_ERR_BUSY), why);
+        cdx_msg_clear(&m);
+    }
+}
+
 void node__control(node *n)
 {
     if (!n->parked.n)

@@ -39,7 +39,8 @@ typedef struct node_link {
     cdx_sock *sub, *cu, *ingress;
     uint64_t last_heard_ms; /* anything from this broker, wall clock; 0: nothing yet */
     uint64_t heard_mono_ms; /* the same, monotonic clock (see node__link_up) */
-    bool told_chain;        /* it answered our own-chain request */
+    bool told_chain;        /* it answered our own-chain request, to the end */
+    bool heard_chain;       /* it sent part of the answer at least */
 } node_link;
 
 typedef struct node_out node_out;
@@ -184,6 +185,10 @@ uint64_t node__missing(const cdx_log_sender *s);
  * order of requests: the loop reads the log query_step entries a round
  * meanwhile (node__parked), so traffic keeps flowing. */
 void node__control(node *n);
+/* Answers every waiting request "busy", saying why (while nothing may be
+ * signed yet, after a short wait: the cydex command then exits 75 at once
+ * instead of timing out and having its request run after it gave up). */
+void node__control_busy(node *n, const char *why);
 /* For the loop while a request is parked: reads one more step of the log
  * into the query cache, and answers the request once the cache is within a
  * step of the log. With `stopping`, answers it with an error at once. */

@@ -130,10 +130,12 @@ void node_destroy(node **np)
  * broker answered. */
 static bool s_chain_known(node *n, uint64_t now)
 {
-    size_t told = 0;
-    for (size_t i = 0; i < n->n_links; i++)
+    size_t told = 0, heard = 0;
+    for (size_t i = 0; i < n->n_links; i++) {
         told += n->link[i].told_chain;
-    if (!daemon_chain_wait_over(told, n->n_links, now - n->chain_since_ms))
+        heard += n->link[i].heard_chain;
+    }
+    if (!daemon_chain_wait_over(told, heard, n->n_links, now - n->chain_since_ms))
         return false;
     cdx_log_sender own = {0};
     cdx_log_sender_get(n->member.log, n->cfg.id, &own);
@@ -144,10 +146,11 @@ static bool s_chain_known(node *n, uint64_t now)
                    (unsigned long long)n->chain_had, (unsigned long long)own.max_seq);
     if (!told)
         daemon_log(&n->member.say,
-                   "no broker answered within %d s: signing on after seq %llu, as our log has it "
-                   "(if this log was lost or restored from an older copy, a broker may hold later "
-                   "seqs of ours)",
-                   DAEMON_CHAIN_WAIT_MS / 1000, (unsigned long long)own.max_seq);
+                   "no broker answered in full within %llu s: signing on after seq %llu, as our "
+                   "log has it (if this log was lost or restored from an older copy, a broker may "
+                   "hold later seqs of ours)",
+                   (unsigned long long)((now - n->chain_since_ms) / 1000),
+                   (unsigned long long)own.max_seq);
     return true;
 }
 
@@ -156,13 +159,18 @@ static bool s_chain_known(node *n, uint64_t now)
  * signed, not even an automatic ack. */
 static bool s_chain_round(node *n)
 {
-    cdx_sock *socks[2 * NODE_MAX_BROKERS];
-    bool ready[2 * NODE_MAX_BROKERS + 1] = {false};
+    cdx_sock *socks[2 * NODE_MAX_BROKERS + 1];
+    bool ready[2 * NODE_MAX_BROKERS + 2] = {false};
     for (size_t i = 0; i < n->n_links; i++) {
         socks[2 * i] = n->link[i].cu;
         socks[2 * i + 1] = n->link[i].ingress;
     }
-    cdx_err rc = cdx_sock_poll_fd(socks, 2 * n->n_links, daemon_httpd_fd(n->http), 50, ready);
+    /* Past the grace period, requests are told to come back. */
+    size_t ns = 2 * n->n_links;
+    bool busy = cdx_mono_ms() - n->chain_since_ms >= DAEMON_CHAIN_GRACE_MS;
+    if (busy)
+        socks[ns++] = n->control;
+    cdx_err rc = cdx_sock_poll_fd(socks, ns, daemon_httpd_fd(n->http), 50, ready);
     if (rc == CDX_ERR_STOPPED)
         return false;
     daemon_httpd_serve(n->http);
@@ -171,6 +179,16 @@ static bool s_chain_round(node *n)
             node__catchup(n, &n->link[i]);
         if (ready[2 * i + 1])
             node__receipts(n, &n->link[i]);
+    }
+    if (busy && ready[2 * n->n_links]) {
+        cdx_log_sender own = {0};
+        cdx_log_sender_get(n->member.log, n->cfg.id, &own);
+        char why[200];
+        snprintf(why, sizeof why,
+                 "the node is taking back its own envelopes from the brokers before it signs "
+                 "anything (up to seq %llu so far); ask again in a moment",
+                 (unsigned long long)own.max_seq);
+        node__control_busy(n, why);
     }
     return true;
 }

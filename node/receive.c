@@ -257,9 +257,10 @@ void node__catchup(node *n, node_link *l)
             if (envs && jobs)
                 ok = s_verify(n, jobs, rep.n, false, envs);
             s_commit(n, l, envs, ok);
-            if (rep.done && !rep.error[0] &&
-                memcmp(rep.request_id, s_chain_tag, sizeof s_chain_tag) == 0)
-                l->told_chain = true;
+            if (!rep.error[0] && memcmp(rep.request_id, s_chain_tag, sizeof s_chain_tag) == 0) {
+                l->heard_chain = true;
+                l->told_chain = l->told_chain || rep.done;
+            }
             for (size_t i = 0; i < ok; i++)
                 cdx_envelope_destroy(&envs[i]);
             free(envs);
