@@ -29,6 +29,7 @@ enum {
     CLI_SOFTWARE = 70,
     CLI_CANTCREAT = 73,
     CLI_IOERR = 74,
+    CLI_TEMPFAIL = 75, /* busy: try again (a log another process writes, a node starting) */
     CLI_NOPERM = 77,
     CLI_DONE = -1 /* not an exit code: the command's work is done (e.g. --help) */
 };

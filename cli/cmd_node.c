@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -126,12 +127,21 @@ int cli_node_recv(cli_node *c, cdx_msg *answer, char *err, size_t errlen)
 int cli_node_call(cli_node *c, const cdx_bytes *frames, size_t n, cdx_msg *answer, char *err,
                   size_t errlen)
 {
-    memset(answer, 0, sizeof *answer);
-    if (cli_node_send(c, frames, n) != CDX_OK) {
-        snprintf(err, errlen, "the node at %s does not take requests: is it running?", c->path);
-        return 69;
+    /* A node that says "busy" (it is still taking back its own chain, and
+     * did nothing with the request) is asked again, within S_WAIT_MS. */
+    uint64_t until = cdx_mono_ms() + S_WAIT_MS;
+    for (;;) {
+        memset(answer, 0, sizeof *answer);
+        if (cli_node_send(c, frames, n) != CDX_OK) {
+            snprintf(err, errlen, "the node at %s does not take requests: is it running?", c->path);
+            return 69;
+        }
+        int ec = cli_node_recv(c, answer, err, errlen);
+        if (ec != CLI_TEMPFAIL || cdx_mono_ms() + 250 >= until)
+            return ec;
+        struct timespec ts = {0, 250 * 1000000L};
+        nanosleep(&ts, NULL);
     }
-    return cli_node_recv(c, answer, err, errlen);
 }
 
 int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_msg *answer,

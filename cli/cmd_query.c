@@ -243,7 +243,7 @@ int cmd_tail(int argc, char **argv)
     while (ec == CLI_OK && !s_stop && (!count || t.shown < count)) {
         if (cdx_mono_ms() >= deadline) {
             if (count)
-                ec = 75;
+                ec = CLI_TEMPFAIL;
             if (count)
                 snprintf(err, sizeof err, "only %llu of %llu entries within %llu s",
                          (unsigned long long)t.shown, (unsigned long long)count,

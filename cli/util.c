@@ -25,7 +25,7 @@ int cli_exit_code(cdx_err rc)
     case CDX_ERR_KEY_PERMS: return CLI_NOPERM;
     case CDX_ERR_NOMEM:
     case CDX_ERR_CRYPTO: return CLI_SOFTWARE;
-    case CDX_ERR_BUSY: return 75; /* another process writes the log: try later */
+    case CDX_ERR_BUSY: return CLI_TEMPFAIL;
     default: return CLI_REFUSED;
     }
 }
