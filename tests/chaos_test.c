@@ -1,7 +1,8 @@
 /* Chaos: two peered brokers and three nodes (EE, FR, DE), each node using
  * both brokers; all three states publish through the cydex command while
  * brokers and nodes are killed with SIGKILL at random and restarted, a
- * node now and then with its log gone (when its outbox was empty).
+ * node now and then with its log gone (when its outbox was empty), or
+ * hang (SIGSTOP) for up to 1.6 s and go on.
  * Afterwards every log holds every envelope each state logged as its own,
  * each seq exactly once, nothing waits in an outbox, and every log passes
  * the audit. Every publish the command confirmed is among them. The kill
@@ -154,10 +155,17 @@ int main(void)
     }
 
     /* Kill one daemon at a time, at random moments, for a random while. */
-    int kills[N_DAEMONS] = {0}, wiped = 0;
+    int kills[N_DAEMONS] = {0}, wiped = 0, hung = 0;
     for (int r = 0; r < ROUNDS; r++) {
         bus_nap(200 + rand() % 700);
         int d = rand() % N_DAEMONS;
+        if (rand() % 4 == 0) { /* hung for a while (SIGSTOP), then goes on */
+            REQUIRE(kill(s_pid[d], SIGSTOP) == 0);
+            hung++;
+            bus_nap(100 + rand() % 1500);
+            REQUIRE(kill(s_pid[d], SIGCONT) == 0);
+            continue;
+        }
         bus_kill(s_pid[d]);
         kills[d]++;
         /* Now and then a node also loses its log (once a broker holds all
@@ -180,8 +188,9 @@ int main(void)
     REQUIRE(f != NULL);
     fclose(f);
     fprintf(stderr,
-            "chaos_test: killed alpha %d, beta %d, EE %d, FR %d, DE %d times; %d node logs lost\n",
-            kills[ALPHA], kills[BETA], kills[EE], kills[FR], kills[DE], wiped);
+            "chaos_test: killed alpha %d, beta %d, EE %d, FR %d, DE %d times; %d node logs lost; "
+            "%d hung for a while\n",
+            kills[ALPHA], kills[BETA], kills[EE], kills[FR], kills[DE], wiped, hung);
 
     unsigned confirmed[3] = {0};
     for (int k = 0; k < 3; k++) {
