@@ -1,8 +1,11 @@
 /* cydex-node: start, stop and the poll loop (see node.h; the parts are
- * named in internal.h). The loop waits on the control socket and, per
- * broker, its fan-out, catch-up and ingress sockets; between rounds it
- * resends what waits for a receipt, asks every broker for anything missed,
- * beats when idle, and signs checkpoints of its log, each on its own clock.
+ * named in internal.h). At start it first takes back from the brokers
+ * whatever of its own chain its log lacks, signing nothing meanwhile (see
+ * internal.h and daemon_chain_wait_over). Then the loop waits
+ * on the control socket and, per broker, its fan-out, catch-up and ingress
+ * sockets; between rounds it resends what waits for a receipt, asks every
+ * broker for anything missed, beats when idle, and signs checkpoints of
+ * its log, each on its own (monotonic) clock.
  */
 #include <stdio.h>
 #include <stdlib.h>
