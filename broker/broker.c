@@ -60,9 +60,8 @@ struct broker {
     uint64_t next_checkpoint_ms, checkpointed_size;
     uint64_t chain_since_ms; /* while our own chain may lie beyond our log: since when; else 0 */
     uint64_t accepted, duplicates, rejected;
-    char append_error[256]; /* why the last append failed; "" after one succeeds */
-    uint64_t append_failures;
-    daemon_httpd *http; /* /health and /metrics, if configured */
+    daemon_writes writes; /* how the log's commits went */
+    daemon_httpd *http;   /* /health and /metrics, if configured */
 };
 
 static int s_exit_for(cdx_err rc)
@@ -360,21 +359,18 @@ static size_t s_admitted(broker *b, s_item *items, cdx_verify_job *jobs, size_t 
 static size_t s_drop_held(broker *b, s_item *items, size_t count)
 {
     uint8_t(*hashes)[CDX_HASH_BYTES] = malloc((count + 1) * sizeof *hashes);
-    size_t *at = malloc((count + 1) * sizeof *at), n_known = 0, kept = count;
-    bool *held = calloc(count + 1, sizeof *held), *drop = calloc(count + 1, sizeof *drop);
-    for (size_t i = 0; hashes && at && i < count; i++)
-        if (items[i].raw && cdx_envelope_peek_hash(items[i].raw->data, items[i].raw->len,
-                                                   hashes[n_known]) == CDX_OK)
-            at[n_known++] = i;
-    if (hashes && at && held && drop &&
-        cdx_log_held(b->member.log, (const uint8_t(*)[CDX_HASH_BYTES])hashes, n_known, held) ==
+    bool *known = calloc(count + 1, sizeof *known), *held = calloc(count + 1, sizeof *held);
+    size_t kept = count;
+    for (size_t i = 0; hashes && known && i < count; i++)
+        known[i] = items[i].raw && cdx_envelope_peek_hash(items[i].raw->data, items[i].raw->len,
+                                                          hashes[i]) == CDX_OK;
+    if (hashes && known && held &&
+        cdx_log_held(b->member.log, (const uint8_t(*)[CDX_HASH_BYTES])hashes, known, count, held) ==
             CDX_OK) {
-        for (size_t j = 0; j < n_known; j++)
-            drop[at[j]] = held[j];
         kept = 0;
         for (size_t i = 0; i < count; i++) {
             s_item *it = &items[i];
-            if (drop[i]) {
+            if (held[i]) {
                 cdx_msg_clear(&it->msg);
                 continue;
             }
@@ -392,9 +388,8 @@ static size_t s_drop_held(broker *b, s_item *items, size_t count)
         cdx_log_note_duplicates(b->member.log, count - kept);
     }
     free(hashes);
-    free(at);
+    free(known);
     free(held);
-    free(drop);
     return kept;
 }
 
@@ -484,18 +479,16 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
                 .env = items[i].env, .received_at_ms = now, .received_from = items[i].from};
         cdx_errbuf eb = {0};
         cdx_err rc = cdx_log_append(b->member.log, in, n, out, &eb);
+        daemon_wrote(&b->writes, rc, &eb);
         if (rc != CDX_OK) {
             /* Nothing of the round is stored: publishers get a refusal and
              * keep the envelopes in their outboxes; peers resend on sync. */
             daemon_log(&b->member.say, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
-            snprintf(b->append_error, sizeof b->append_error, "%s", cdx_errbuf_msg(&eb, rc));
-            b->append_failures++;
             for (size_t i = 0; i < n; i++)
                 if (items[i].rid)
                     s_receipt(b, refused, items[i].rid, cdx_envelope_hash(items[i].env),
                               CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
         } else {
-            b->append_error[0] = '\0';
             for (size_t i = 0; i < n; i++) {
                 bool dup = out[i].status == CDX_APPEND_DUPLICATE;
                 if (items[i].rid)
@@ -719,7 +712,6 @@ static void s_checkpoint(broker *b)
     cdx_body body = {0};
     cdx_bytes raw = {0};
     cdx_envelope *env = NULL;
-    uint8_t hash[CDX_HASH_BYTES];
     cdx_err rc = cdx_log_checkpoint(b->member.log, b->member.me, cdx_now_ms(), &text, &eb);
     if (rc == CDX_OK)
         rc = cdx_log_root(b->member.log, size, body.tree_head.root);
@@ -738,7 +730,7 @@ static void s_checkpoint(broker *b)
         body.tree_head.origin = strdup(cdx_log_origin(b->member.log));
         body.tree_head.size = size;
         body.tree_head.timestamp_ms = body.sent_at_ms;
-        rc = cdx_envelope_sign(b->member.me, &body, &raw, hash, &eb);
+        rc = cdx_envelope_sign(b->member.me, &body, &raw, NULL, &eb);
     }
     if (rc == CDX_OK)
         rc = cdx_envelope_verify(&env, b->member.roster, raw.data, raw.len, NULL, &eb);
@@ -858,7 +850,6 @@ void broker_stats_get(const broker *b, broker_stats *out)
         out->peer[i].syncing = b->peers[i].syncing;
         out->peer[i].received = b->peers[i].received;
     }
-    out->append_error = b->append_error;
-    out->append_failures = b->append_failures;
+    out->writes = &b->writes;
     out->log = b->member.log;
 }

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "cydex/log.h"
+#include "daemon.h"
 #include "httpd.h"
 
 typedef struct broker broker;
@@ -38,9 +39,8 @@ typedef struct broker_stats {
         bool syncing;
         uint64_t received; /* through catch-up */
     } peer[BROKER_MAX_PEERS];
-    const char *append_error; /* why the last log append failed; "" if it did not */
-    uint64_t append_failures; /* commits that failed since the start */
-    cdx_log *log;             /* its size and lifetime counters */
+    const daemon_writes *writes; /* how the log's commits went */
+    cdx_log *log;                /* its size and lifetime counters */
 } broker_stats;
 
 void broker_stats_get(const broker *b, broker_stats *out);

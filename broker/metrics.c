@@ -8,12 +8,12 @@
 
 static void s_health(const broker_stats *s, uint64_t entries, daemon_page *page)
 {
-    bool ok = !s->append_error[0];
+    bool ok = !s->writes->error[0];
     json_t *o =
         json_pack("{s:s,s:s,s:I,s:I}", "status", ok ? "ok" : "failing", "id", s->id, "log_entries",
                   (json_int_t)entries, "roster_version", (json_int_t)s->roster_version);
     if (o && !ok)
-        json_object_set_new(o, "reason", json_sprintf("log append failed: %s", s->append_error));
+        json_object_set_new(o, "reason", json_sprintf("log append failed: %s", s->writes->error));
     if (o)
         json_dumpf(o, page->body, JSON_COMPACT);
     fputc('\n', page->body);
@@ -44,11 +44,7 @@ static void s_metrics(const broker_stats *s, uint64_t entries, daemon_page *page
     daemon_prom_one(f, "cydex_log_entries", "gauge", "Entries in the audit log.", entries);
     daemon_prom_one(f, "cydex_log_equivocations_total", "counter",
                     "Equivocations kept as evidence over the log's life.", c.equivocations);
-    daemon_prom_one(f, "cydex_log_append_failing", "gauge",
-                    "1 if the last commit to the log failed.", s->append_error[0] != '\0');
-    daemon_prom_one(f, "cydex_log_append_failures_total", "counter",
-                    "Commits to the log that failed (nothing of them written), since the start.",
-                    s->append_failures);
+    daemon_prom_writes(f, s->writes);
     daemon_prom_one(f, "cydex_roster_version", "gauge", "Version of the roster in force.",
                     s->roster_version);
     daemon_prom_one(f, "cydex_broker_catchup_streams", "gauge",

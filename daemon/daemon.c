@@ -1,6 +1,7 @@
 /* See daemon.h. The one place the daemons read INI (libinih) and handle
  * signals. */
 #include "daemon.h"
+#include "prom.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -177,6 +178,25 @@ void daemon_member_close(daemon_member *m)
     cdx_log_destroy(&m->log);
     cdx_roster_destroy(&m->roster);
     cdx_identity_destroy(&m->me);
+}
+
+void daemon_wrote(daemon_writes *w, cdx_err rc, const cdx_errbuf *eb)
+{
+    if (rc == CDX_OK) {
+        w->error[0] = '\0';
+        return;
+    }
+    snprintf(w->error, sizeof w->error, "%s", cdx_errbuf_msg(eb, rc));
+    w->failures++;
+}
+
+void daemon_prom_writes(FILE *f, const daemon_writes *w)
+{
+    daemon_prom_one(f, "cydex_log_append_failing", "gauge",
+                    "1 if the last commit to the log failed.", w->error[0] != '\0');
+    daemon_prom_one(f, "cydex_log_append_failures_total", "counter",
+                    "Commits to the log that failed (nothing of them written), since the start.",
+                    w->failures);
 }
 
 bool daemon_chain_wait_over(size_t told, size_t heard, size_t asked, uint64_t waited_ms)

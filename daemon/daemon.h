@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cydex/catchup.h"
 #include "cydex/cydex.h"
@@ -83,6 +84,20 @@ cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *
 
 /* SIGHUP: the roster file at path, adopted as above; said in the log. */
 void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path);
+
+/* How a daemon's writes to its log have gone, for /health and /metrics. */
+typedef struct daemon_writes {
+    char error[256];   /* why the last write failed; "" once one succeeds */
+    uint64_t failures; /* writes that failed since the start */
+} daemon_writes;
+
+/* Notes a write's outcome: rc, and eb's message if it failed. */
+void daemon_wrote(daemon_writes *w, cdx_err rc, const cdx_errbuf *eb);
+
+/* Their /metrics families: cydex_log_append_failing (the last write) and
+ * cydex_log_append_failures_total (a log at its maximum still takes small
+ * envelopes between failures, so the first flaps: alert on the second). */
+void daemon_prom_writes(FILE *f, const daemon_writes *w);
 
 /* A daemon's own chain may go on beyond its log (the log lost, or restored
  * from an older copy) where others hold what it signed; it asks them at

@@ -184,13 +184,17 @@ cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint
                                  : cdx__log_mdb(NULL, mrc, "find");
 }
 
-cdx_err cdx_log_held(cdx_log *log, const uint8_t (*hashes)[CDX_HASH_BYTES], size_t n, bool *held)
+cdx_err cdx_log_held(cdx_log *log, const uint8_t (*hashes)[CDX_HASH_BYTES], const bool *known,
+                     size_t n, bool *held)
 {
     MDB_txn *txn;
     cdx_err rc = cdx__log_read_txn(log, &txn, NULL);
     if (rc != CDX_OK)
         return rc;
     for (size_t i = 0; rc == CDX_OK && i < n; i++) {
+        held[i] = false;
+        if (known && !known[i])
+            continue;
         MDB_val k = cdx__log_val(hashes[i], CDX_HASH_BYTES), d;
         int mrc = mdb_get(txn, log->by_hash, &k, &d);
         held[i] = mrc == 0;

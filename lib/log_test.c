@@ -784,15 +784,21 @@ static void test_held(void)
     memcpy(forged, ra, la);
     forged[la - 1] ^= 0x01; /* the signature is the last field */
     const uint8_t junk[] = "not an envelope";
-    uint8_t hashes[3][CDX_HASH_BYTES];
+    uint8_t hashes[4][CDX_HASH_BYTES];
     CHECK_EQ(cdx_envelope_peek_hash(ra, la, hashes[0]), CDX_OK);
     CHECK_EQ(cdx_envelope_peek_hash(rb, lb, hashes[1]), CDX_OK);
     CHECK_EQ(cdx_envelope_peek_hash(forged, la, hashes[2]), CDX_OK);
-    bool held[3] = {false, true, false};
-    CHECK_EQ(cdx_log_held(log, (const uint8_t(*)[CDX_HASH_BYTES])hashes, 3, held), CDX_OK);
+    bool held[4] = {false, true, false, true};
+    CHECK_EQ(cdx_log_held(log, (const uint8_t(*)[CDX_HASH_BYTES])hashes, NULL, 3, held), CDX_OK);
     CHECK(held[0]);
     CHECK(!held[1]);
     CHECK(held[2]);
+    /* A hash marked unknown is not looked up, even if its bytes are held. */
+    memcpy(hashes[3], hashes[0], CDX_HASH_BYTES);
+    const bool known[4] = {true, true, true, false};
+    CHECK_EQ(cdx_log_held(log, (const uint8_t(*)[CDX_HASH_BYTES])hashes, known, 4, held), CDX_OK);
+    CHECK(held[0] && !held[1] && held[2]);
+    CHECK(!held[3]);
     CHECK_EQ(cdx_envelope_peek_hash(junk, sizeof junk, peek), CDX_ERR_FORMAT);
 
     /* Two copies dropped: counted with the next append's duplicates. */

@@ -203,8 +203,8 @@ static void s_status(node *n, const cdx_msg *m)
     json_object_set_new(o, "own_refused", json_integer((json_int_t)n->own_refused));
     if (n->refusal[0])
         json_object_set_new(o, "last_refusal", json_string(n->refusal));
-    if (n->append_error[0])
-        json_object_set_new(o, "append_error", json_string(n->append_error));
+    if (n->writes.error[0])
+        json_object_set_new(o, "append_error", json_string(n->writes.error));
     json_object_set_new(o, "brokers", brokers);
     json_object_set_new(o, "senders", senders);
     char *text = json_dumps(o, JSON_COMPACT);
@@ -381,7 +381,7 @@ static void s_round(node *n, cdx_msg *first)
     cdx_errbuf eb = {0};
     cdx_err rc = m ? cdx_log_append(n->member.log, in, m, res, &eb) : CDX_OK;
     if (m)
-        node__wrote(n, rc, &eb);
+        daemon_wrote(&n->writes, rc, &eb);
     if (rc != CDX_OK)
         daemon_log(&n->member.say, "could not log %zu own envelope%s: %s", m, m == 1 ? "" : "s",
                    cdx_errbuf_msg(&eb, rc));

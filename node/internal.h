@@ -72,11 +72,10 @@ struct node {
     uint64_t flush_at_ms; /* 0: no receipted rows wait */
     unsigned verify_threads;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
-    uint64_t copies;          /* of envelopes already logged, dropped before verifying */
-    char append_error[256];   /* why the last write to the log failed; "" once one succeeds */
-    uint64_t append_failures; /* writes to the log that failed, this run */
-    uint64_t own_refused;     /* our envelopes a broker refused for good, this run */
-    char refusal[256];        /* the last such refusal; "" once a broker accepts one */
+    uint64_t copies;      /* of envelopes already logged, dropped before verifying */
+    daemon_writes writes; /* how the writes to the log went */
+    uint64_t own_refused; /* our envelopes a broker refused for good, this run */
+    char refusal[256];    /* the last such refusal; "" once a broker accepts one */
     node_live live;
     daemon_httpd *http;               /* /health and /metrics, if configured */
     struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */
@@ -144,9 +143,6 @@ size_t node__auto_acks(node *n, cdx_envelope *const *envs, size_t count, node_ch
 /* After our own envelopes are logged: sends them and puts the next
  * heartbeat one interval away. */
 void node__sent_own(node *n, node_out *o, size_t k);
-/* Notes how a write to the log went (rc, and eb's message if it failed),
- * for /health and /metrics. */
-void node__wrote(node *n, cdx_err rc, const cdx_errbuf *eb);
 void node__release(node_out *o);
 
 /* Signs, logs and sends a heartbeat announcing our last seq, then backs

@@ -14,7 +14,7 @@ static void s_health(node *n, daemon_page *page)
     for (size_t i = 0; i < n->n_links; i++)
         up += node__link_up(n, &n->link[i], now);
     cdx_log_size(n->member.log, &entries);
-    bool writing = !n->append_error[0], taken = !n->refusal[0], ok = up && writing && taken;
+    bool writing = !n->writes.error[0], taken = !n->refusal[0], ok = up && writing && taken;
     json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I}", "status",
                           !writing || !taken ? "failing"
                           : up               ? "ok"
@@ -22,7 +22,7 @@ static void s_health(node *n, daemon_page *page)
                           "id", n->cfg.id, "brokers_connected", (json_int_t)up, "brokers",
                           (json_int_t)n->n_links, "log_entries", (json_int_t)entries);
     if (o && !writing)
-        json_object_set_new(o, "reason", json_sprintf("log append failed: %s", n->append_error));
+        json_object_set_new(o, "reason", json_sprintf("log append failed: %s", n->writes.error));
     else if (o && !taken)
         json_object_set_new(o, "reason", json_string(n->refusal));
     if (o)
@@ -68,11 +68,7 @@ static void s_metrics(node *n, daemon_page *page)
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
     s_counters(n, f);
     daemon_prom_one(f, "cydex_log_entries", "gauge", "Entries in the audit log.", entries);
-    daemon_prom_one(f, "cydex_log_append_failing", "gauge",
-                    "1 if the last commit to the log failed.", n->append_error[0] != '\0');
-    daemon_prom_one(f, "cydex_log_append_failures_total", "counter",
-                    "Commits to the log that failed (nothing of them written), since the start.",
-                    n->append_failures);
+    daemon_prom_writes(f, &n->writes);
     daemon_prom_one(f, "cydex_node_outbox_waiting", "gauge",
                     "Own envelopes no broker has receipted yet.", pending);
     daemon_prom_one(f, "cydex_roster_version", "gauge", "Version of the roster in force.",

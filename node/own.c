@@ -138,16 +138,6 @@ void node__sent_own(node *n, node_out *o, size_t k)
     }
 }
 
-void node__wrote(node *n, cdx_err rc, const cdx_errbuf *eb)
-{
-    if (rc == CDX_OK)
-        n->append_error[0] = '\0';
-    else {
-        snprintf(n->append_error, sizeof n->append_error, "%s", cdx_errbuf_msg(eb, rc));
-        n->append_failures++;
-    }
-}
-
 void node__release(node_out *o)
 {
     cdx_envelope_destroy(&o->env);
@@ -166,7 +156,7 @@ static cdx_err s_emit(node *n, cdx_body *b, const char *what)
             .env = o.env, .received_at_ms = cdx_now_ms(), .received_from = "local", .outbox = true};
         cdx_log_append_out res;
         rc = cdx_log_append(n->member.log, &in, 1, &res, &eb);
-        node__wrote(n, rc, &eb);
+        daemon_wrote(&n->writes, rc, &eb);
     }
     if (rc == CDX_OK)
         node__sent_own(n, &o, 1);

@@ -114,7 +114,7 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
                                                 .received_from = "local",
                                                 .outbox = true};
         cdx_err rc = cdx_log_append(n->member.log, in, count + n_acks, out, &eb);
-        node__wrote(n, rc, &eb);
+        daemon_wrote(&n->writes, rc, &eb);
         if (rc != CDX_OK) {
             daemon_log(&n->member.say, "log append failed: %s (the brokers still hold these)",
                        cdx_errbuf_msg(&eb, rc));
@@ -163,32 +163,27 @@ static size_t s_drop_held(node *n, cdx_verify_job *jobs, size_t count)
     /* The hashes go with the jobs: the verification need not compute them
      * again. Bytes that are not an envelope are left to it to refuse. */
     uint8_t(*hashes)[CDX_HASH_BYTES] = malloc((count + 1) * sizeof *hashes);
-    size_t *at = malloc((count + 1) * sizeof *at), n_known = 0, kept = count;
-    bool *held = calloc(count + 1, sizeof *held), *drop = calloc(count + 1, sizeof *drop);
-    for (size_t i = 0; hashes && at && i < count; i++) {
+    bool *known = calloc(count + 1, sizeof *known), *held = calloc(count + 1, sizeof *held);
+    size_t kept = count;
+    for (size_t i = 0; hashes && known && i < count; i++) {
         jobs[i].hash_known =
             cdx_envelope_peek_hash(jobs[i].bytes, jobs[i].len, jobs[i].hash) == CDX_OK;
-        if (jobs[i].hash_known) {
-            memcpy(hashes[n_known], jobs[i].hash, CDX_HASH_BYTES);
-            at[n_known++] = i;
-        }
+        known[i] = jobs[i].hash_known;
+        memcpy(hashes[i], jobs[i].hash, CDX_HASH_BYTES);
     }
-    if (hashes && at && held && drop &&
-        cdx_log_held(n->member.log, (const uint8_t(*)[CDX_HASH_BYTES])hashes, n_known, held) ==
+    if (hashes && known && held &&
+        cdx_log_held(n->member.log, (const uint8_t(*)[CDX_HASH_BYTES])hashes, known, count, held) ==
             CDX_OK) {
-        for (size_t j = 0; j < n_known; j++)
-            drop[at[j]] = held[j];
         kept = 0;
         for (size_t i = 0; i < count; i++)
-            if (!drop[i])
+            if (!held[i])
                 jobs[kept++] = jobs[i];
         cdx_log_note_duplicates(n->member.log, count - kept);
         n->copies += count - kept;
     }
     free(hashes);
-    free(at);
+    free(known);
     free(held);
-    free(drop);
     return kept;
 }
 

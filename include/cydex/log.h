@@ -179,9 +179,11 @@ cdx_err cdx_log_sender_gaps(cdx_log *log, const char *sender, uint64_t from, uin
 cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint64_t *index);
 /* Whether the log holds an envelope with each of n hashes (as
  * cdx_envelope_peek_hash finds them), held[i] for each, in one read
- * transaction. For dropping copies of held envelopes before paying to
+ * transaction; where known (may be NULL: all) says a hash is not known,
+ * held[i] is false. For dropping copies of held envelopes before paying to
  * verify them. */
-cdx_err cdx_log_held(cdx_log *log, const uint8_t (*hashes)[CDX_HASH_BYTES], size_t n, bool *held);
+cdx_err cdx_log_held(cdx_log *log, const uint8_t (*hashes)[CDX_HASH_BYTES], const bool *known,
+                     size_t n, bool *held);
 /* n copies of held envelopes were dropped before cdx_log_append saw them:
  * the next append's transaction counts them with the duplicates. */
 void cdx_log_note_duplicates(cdx_log *log, uint64_t n);
