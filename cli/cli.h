@@ -80,8 +80,11 @@ int cli_node_recv(cli_node *c, cdx_msg *answer, char *err, size_t errlen);
 void cli_node_wait(cli_node *c, int fd, int wait_ms, bool *answer, bool *input);
 
 /* An alert given as JSON text, checked to be an object, with tlp (if not
- * NULL) set over its own: *out is malloc'd compact JSON. */
-cdx_err cli_alert_json(const char *in, size_t len, const char *tlp, char **out, cdx_errbuf *eb);
+ * NULL) set over its own, and with_id, a fresh id if it has none (so that
+ * it can be asked for again without being published twice): *out is
+ * malloc'd compact JSON. */
+cdx_err cli_alert_json(const char *in, size_t len, const char *tlp, bool with_id, char **out,
+                       cdx_errbuf *eb);
 
 /* Parses the options of a command that takes only --node, --json and
  * `positional` arguments (left at argv[optind]); prints `help` for --help.
@@ -102,6 +105,26 @@ int cli_node_print_json(const char *cmd, const char *node, const cdx_bytes *fram
 int cli_follow_step(cli_node *nc, const char *node, char at[24], const char *topic,
                     bool (*fn)(void *ctx, const char *line, size_t len), void *ctx, bool *moved,
                     char *err, size_t errlen);
+
+/* A follower of the node's log (cli_follow_step) that rides through a
+ * restart of the node: once the node has answered, a node that stops
+ * answering is asked again, on a new connection each time (so no late
+ * answer is taken twice), until it is back or wait_s have passed. `at`
+ * does not move meanwhile, so nothing is skipped or shown twice. */
+typedef struct cli_follow {
+    const char *cmd, *node, *topic; /* cmd names the command in messages */
+    char at[24];                    /* the next index to ask from, or "end" */
+    bool (*fn)(void *ctx, const char *line, size_t len);
+    void *ctx;
+    uint64_t wait_s;     /* 0: a node that stops ends it (69) */
+    cli_node *nc;        /* NULL while the node is lost; the caller closes it */
+    bool followed;       /* the node has answered at least once */
+    uint64_t lost_since; /* monotonic ms; 0 while the node answers */
+} cli_follow;
+
+/* One step of fw; CLI_OK (*moved: entries came), or an exit code with err
+ * (69: the node stopped and did not come back within wait_s). */
+int cli_follow_ride(cli_follow *fw, bool *moved, char *err, size_t errlen);
 
 /* Prints the node's answer to ["alerts"...] as `cydex list` does. */
 void cli_print_alert_list(const json_t *answer);

@@ -211,7 +211,7 @@ static cdx_err s_alert_text(const s_alert_flags *fl, const char *in, size_t len,
         if (o && fl->description)
             json_object_set_new(o, "description", json_string(fl->description));
     } else {
-        return cli_alert_json(in, len, fl->tlp, out, eb);
+        return cli_alert_json(in, len, fl->tlp, false, out, eb);
     }
     if (o && fl->tlp)
         json_object_set_new(o, "tlp", json_string(fl->tlp));
@@ -220,7 +220,8 @@ static cdx_err s_alert_text(const s_alert_flags *fl, const char *in, size_t len,
     return *out ? CDX_OK : cdx_errf(eb, CDX_ERR_NOMEM, "out of memory");
 }
 
-cdx_err cli_alert_json(const char *in, size_t len, const char *tlp, char **out, cdx_errbuf *eb)
+cdx_err cli_alert_json(const char *in, size_t len, const char *tlp, bool with_id, char **out,
+                       cdx_errbuf *eb)
 {
     *out = NULL;
     json_error_t je;
@@ -231,6 +232,11 @@ cdx_err cli_alert_json(const char *in, size_t len, const char *tlp, char **out, 
     }
     if (tlp)
         json_object_set_new(o, "tlp", json_string(tlp));
+    if (with_id && !json_object_get(o, "id")) {
+        char id[37];
+        cdx_uuid_new(id);
+        json_object_set_new(o, "id", json_string(id));
+    }
     *out = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return *out ? CDX_OK : cdx_errf(eb, CDX_ERR_NOMEM, "out of memory");
@@ -238,13 +244,10 @@ cdx_err cli_alert_json(const char *in, size_t len, const char *tlp, char **out, 
 
 /* --lines: one alert per input line, pipelined (feed.c). Returns 0, the
  * first refusal's exit code, or 69. */
-static int s_publish_lines(cli_node *nc, int fd, const char *topic, const char *to, const char *tlp,
-                           bool json)
+static int s_publish_lines(cli_node **nc, int fd, const cli_feed_opts *o)
 {
     cli_feed *f = NULL;
-    cli_feed_opts o = {
-        .cmd = "publish", .topic = topic, .to = to, .tlp = tlp, .json = json, .results = stdout};
-    int ec = cli_feed_new(&f, nc, fd, &o);
+    int ec = cli_feed_new(&f, nc, fd, o);
     while (ec == CLI_OK && !cli_feed_done(f))
         ec = cli_feed_step(f, -1);
     if (ec == CLI_OK)
@@ -258,7 +261,7 @@ int cmd_publish(int argc, char **argv)
     static const char usage[] =
         "cydex publish [--node ipc://PATH] --topic T [--to ID,ID] [--tlp LABEL]\n"
         "              (--title TEXT [--severity S] [--category C] [--description D]\n"
-        "               | [--in FILE] [--lines]) [--json]";
+        "               | [--in FILE] [--lines [--wait-node S]]) [--json]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
                                          {"topic", required_argument, NULL, 't'},
                                          {"to", required_argument, NULL, 'T'},
@@ -269,12 +272,14 @@ int cmd_publish(int argc, char **argv)
                                          {"category", required_argument, NULL, 'C'},
                                          {"description", required_argument, NULL, 'd'},
                                          {"lines", no_argument, NULL, 'l'},
+                                         {"wait-node", required_argument, NULL, 'w'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *node = NULL, *topic = NULL, *to = "", *in = NULL;
     s_alert_flags fl = {0};
     bool json = false, lines = false;
+    uint64_t wait_node = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -288,6 +293,10 @@ int cmd_publish(int argc, char **argv)
         case 'C': fl.category = optarg; break;
         case 'd': fl.description = optarg; break;
         case 'l': lines = true; break;
+        case 'w':
+            if (!cdx_parse_u64(optarg, &wait_node) || wait_node > 86400)
+                return cli_usage("publish", usage, "--wait-node takes 0 to 86400 seconds");
+            break;
         case 'j': json = true; break;
         case 'h':
             printf("usage: %s\n\nHas the local node sign, log and send an alert: built from "
@@ -296,7 +305,12 @@ int cmd_publish(int argc, char **argv)
                    "--tlp sets the\nlabel (CLEAR, GREEN, AMBER, AMBER+STRICT, RED); AMBER and "
                    "RED alerts must\nbe sealed --to their recipients. Exit 0 once the node holds "
                    "it (every line)\ndurably; 1 refused; 65 malformed alert; 69 no node "
-                   "running.\n",
+                   "running; 73 the\nalert's id was published before with other content "
+                   "(asked again with the\nsame, the node answers with the envelope it made "
+                   "then); 75 the node was busy.\nWith --lines, --wait-node S waits up to S "
+                   "seconds for a node that stops\nanswering and asks it again every line it "
+                   "did not answer (each line without\nan id is given one, so none is published "
+                   "twice); default 0: stop at once.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("publish", usage, "bad option");
@@ -307,6 +321,8 @@ int cmd_publish(int argc, char **argv)
         return cli_usage("publish", usage, "--topic is required");
     if (!cdx_topic_valid(topic))
         return cli_usage("publish", usage, "'%s' is not a topic (a-z 0-9 . _ -)", topic);
+    if (wait_node && !lines)
+        return cli_usage("publish", usage, "--wait-node is for --lines");
     if (fl.title && (in || lines))
         return cli_usage("publish", usage, "--title builds the alert; not with --in or --lines");
     if (!fl.title && (fl.severity || fl.category || fl.description))
@@ -326,7 +342,15 @@ int cmd_publish(int argc, char **argv)
         if (ec != CLI_OK)
             fprintf(stderr, "cydex publish: %s\n", err);
         else
-            ec = s_publish_lines(nc, fd, topic, to, fl.tlp, json);
+            ec = s_publish_lines(&nc, fd,
+                                 &(cli_feed_opts){.cmd = "publish",
+                                                  .topic = topic,
+                                                  .to = to,
+                                                  .tlp = fl.tlp,
+                                                  .json = json,
+                                                  .results = stdout,
+                                                  .node = node,
+                                                  .wait_node_s = wait_node});
         cli_node_close(&nc);
         if (fd != STDIN_FILENO)
             close(fd);

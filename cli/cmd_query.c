@@ -118,7 +118,6 @@ int cli_follow_step(cli_node *nc, const char *node, char at[24], const char *top
 typedef struct s_tail {
     bool json;
     uint64_t count, shown;
-    bool followed; /* the node has answered at least once */
 } s_tail;
 
 static bool s_tail_entry(void *ctx, const char *line, size_t len)
@@ -138,37 +137,34 @@ static bool s_tail_entry(void *ctx, const char *line, size_t len)
     return true;
 }
 
-/* One step of tail, riding through a restart of the node: once it has
- * answered, a node that stops answering is asked again, on a new
- * connection each time (so no late answer is taken twice), until it is
- * back or *lost_since is wait_s behind. `at` does not move meanwhile, so
- * nothing is skipped or shown twice. */
-static int s_tail_step(cli_node **nc, const char *node, char at[24], const char *topic, s_tail *t,
-                       uint64_t wait_s, uint64_t *lost_since, bool *moved, char *err, size_t errlen)
+int cli_follow_ride(cli_follow *fw, bool *moved, char *err, size_t errlen)
 {
-    int ec = *nc ? CLI_OK : cli_node_open(nc, node, err, errlen);
+    *moved = false;
+    int ec = fw->nc ? CLI_OK : cli_node_open(&fw->nc, fw->node, err, errlen);
     if (ec == CLI_OK)
-        ec = cli_follow_step(*nc, node, at, topic, s_tail_entry, t, moved, err, errlen);
-    if (ec == CLI_OK && *lost_since) {
-        fprintf(stderr, "cydex tail: the node is back; following on from index %s\n", at);
-        *lost_since = 0;
+        ec = cli_follow_step(fw->nc, fw->node, fw->at, fw->topic, fw->fn, fw->ctx, moved, err,
+                             errlen);
+    if (ec == CLI_OK && fw->lost_since) {
+        fprintf(stderr, "cydex %s: the node is back; following on from index %s\n", fw->cmd,
+                fw->at);
+        fw->lost_since = 0;
     }
-    if (ec != 69 || !t->followed || !wait_s) {
-        t->followed = t->followed || ec == CLI_OK;
+    if (ec != 69 || !fw->followed || !fw->wait_s) {
+        fw->followed = fw->followed || ec == CLI_OK;
         return ec;
     }
     uint64_t now = cdx_mono_ms();
-    if (!*lost_since) {
-        *lost_since = now;
-        fprintf(stderr, "cydex tail: %s; waiting up to %llu s for it to come back\n", err,
-                (unsigned long long)wait_s);
+    if (!fw->lost_since) {
+        fw->lost_since = now;
+        fprintf(stderr, "cydex %s: %s; waiting up to %llu s for it to come back\n", fw->cmd, err,
+                (unsigned long long)fw->wait_s);
     }
-    if (now - *lost_since >= 1000 * wait_s) {
-        snprintf(err, errlen, "the node at %s did not come back within %llu s", node,
-                 (unsigned long long)wait_s);
+    if (now - fw->lost_since >= 1000 * fw->wait_s) {
+        snprintf(err, errlen, "the node at %s did not come back within %llu s", fw->node,
+                 (unsigned long long)fw->wait_s);
         return 69;
     }
-    cli_node_close(nc);
+    cli_node_close(&fw->nc);
     s_nap_ms(200);
     return CLI_OK;
 }
@@ -187,7 +183,7 @@ int cmd_tail(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *node = NULL, *topic = "", *from = "end";
-    uint64_t count = 0, timeout = 0, wait_node = 60, lost_since = 0, ignored;
+    uint64_t count = 0, timeout = 0, wait_node = 60, ignored;
     bool json = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -231,14 +227,18 @@ int cmd_tail(int argc, char **argv)
         return cli_usage("tail", usage, "unexpected argument '%s'", argv[optind]);
     node = cli_node_path(node);
     char err[400] = "";
-    cli_node *nc = NULL;
-    int ec = cli_node_open(&nc, node, err, sizeof err);
+    s_tail t = {.json = json, .count = count};
+    cli_follow fw = {.cmd = "tail",
+                     .node = node,
+                     .topic = topic,
+                     .fn = s_tail_entry,
+                     .ctx = &t,
+                     .wait_s = wait_node};
+    snprintf(fw.at, sizeof fw.at, "%s", from);
+    int ec = cli_node_open(&fw.nc, node, err, sizeof err);
     signal(SIGINT, s_on_signal);
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);
-    s_tail t = {.json = json, .count = count};
-    char at[24];
-    snprintf(at, sizeof at, "%s", from);
     uint64_t deadline = timeout ? cdx_mono_ms() + 1000 * timeout : UINT64_MAX;
     while (ec == CLI_OK && !s_stop && (!count || t.shown < count)) {
         if (cdx_mono_ms() >= deadline) {
@@ -251,15 +251,15 @@ int cmd_tail(int argc, char **argv)
             break;
         }
         bool moved = false;
-        ec = s_tail_step(&nc, node, at, topic, &t, wait_node, &lost_since, &moved, err, sizeof err);
+        ec = cli_follow_ride(&fw, &moved, err, sizeof err);
         if (ec == CLI_OK && fflush(stdout) != 0) {
             snprintf(err, sizeof err, "cannot write to standard output");
             ec = CLI_IOERR;
         }
-        if (ec == CLI_OK && !moved && !lost_since)
+        if (ec == CLI_OK && !moved && !fw.lost_since)
             s_nap_ms(100); /* nothing new: ask again shortly */
     }
-    cli_node_close(&nc);
+    cli_node_close(&fw.nc);
     if (ec != CLI_OK)
         fprintf(stderr, "cydex tail: %s\n", err);
     return ec;

@@ -5,7 +5,10 @@
  * under --subscribe from the other members is written to stdout as JSON
  * lines (as `tail --json` prints them). The end of stdin ends only the
  * inbound half; the relay runs until SIGINT or SIGTERM, or until the node
- * stops. */
+ * stops and does not come back within --wait-node seconds: through a
+ * restart of the node it asks again what was not answered (every line
+ * carries an alert id, which the node publishes once) and follows on from
+ * where it was. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -68,28 +71,33 @@ static int s_whoami(cli_node *nc, char id[64], char *err, size_t errlen)
     return CLI_OK;
 }
 
-static int s_relay(const char *node, const cli_feed_opts *fo, const char *subscribe,
-                   const char *from, bool own)
+static int s_relay(const cli_feed_opts *fo, const char *subscribe, const char *from, bool own)
 {
     char err[400] = "", me[64] = "";
-    cli_node *in = NULL, *out = NULL; /* one connection each: answers come in order */
+    cli_node *in =
+        NULL; /* the feed's connection; the follower has its own: answers come in order */
     cli_feed *feed = NULL;
-    int ec = cli_node_open(&in, node, err, sizeof err);
+    s_out o = {.me = me, .own = own};
+    cli_follow fw = {.cmd = "relay",
+                     .node = fo->node,
+                     .topic = subscribe,
+                     .fn = s_entry,
+                     .ctx = &o,
+                     .wait_s = fo->wait_node_s};
+    snprintf(fw.at, sizeof fw.at, "%s", from);
+    int ec = cli_node_open(&in, fo->node, err, sizeof err);
     if (ec == CLI_OK)
-        ec = cli_node_open(&out, node, err, sizeof err);
+        ec = cli_node_open(&fw.nc, fo->node, err, sizeof err);
     if (ec == CLI_OK)
-        ec = s_whoami(out, me, err, sizeof err);
+        ec = s_whoami(fw.nc, me, err, sizeof err);
     if (ec == CLI_OK)
-        ec = cli_feed_new(&feed, in, STDIN_FILENO, fo);
+        ec = cli_feed_new(&feed, &in, STDIN_FILENO, fo);
     if (ec != CLI_OK) {
         fprintf(stderr, "cydex relay: %s\n", err);
         cli_node_close(&in);
-        cli_node_close(&out);
+        cli_node_close(&fw.nc);
         return ec;
     }
-    s_out o = {.me = me, .own = own};
-    char at[24];
-    snprintf(at, sizeof at, "%s", from);
     bool inbound = true;
     while (ec == CLI_OK && !s_stop) {
         if (inbound) {
@@ -100,22 +108,23 @@ static int s_relay(const char *node, const cli_feed_opts *fo, const char *subscr
             }
         }
         bool moved = false;
+        err[0] = '\0';
         if (ec == CLI_OK)
-            ec = cli_follow_step(out, node, at, subscribe, s_entry, &o, &moved, err, sizeof err);
+            ec = cli_follow_ride(&fw, &moved, err, sizeof err);
         if (ec == CLI_OK && fflush(stdout) != 0) {
             snprintf(err, sizeof err, "cannot write to standard output");
             ec = CLI_IOERR;
         }
         if (ec != CLI_OK && err[0])
             fprintf(stderr, "cydex relay: %s\n", err);
-        if (ec == CLI_OK && !inbound && !moved) {
+        if (ec == CLI_OK && !inbound && !moved && !fw.lost_since) {
             struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
     cli_feed_destroy(&feed);
     cli_node_close(&in);
-    cli_node_close(&out);
+    cli_node_close(&fw.nc);
     return ec;
 }
 
@@ -123,7 +132,7 @@ int cmd_relay(int argc, char **argv)
 {
     static const char usage[] =
         "cydex relay [--node ipc://PATH] --topic TOPIC [--to IDS] [--tlp TLP] "
-        "[--subscribe PREFIX] [--from INDEX] [--own]";
+        "[--subscribe PREFIX] [--from INDEX] [--own] [--wait-node S]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
                                          {"topic", required_argument, NULL, 't'},
                                          {"to", required_argument, NULL, 'o'},
@@ -131,11 +140,12 @@ int cmd_relay(int argc, char **argv)
                                          {"subscribe", required_argument, NULL, 's'},
                                          {"from", required_argument, NULL, 'f'},
                                          {"own", no_argument, NULL, 'w'},
+                                         {"wait-node", required_argument, NULL, 'W'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *node = NULL, *topic = NULL, *to = "", *tlp = NULL, *subscribe = "", *from = "end";
     bool own = false;
-    uint64_t ignored;
+    uint64_t ignored, wait_node = 60;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -150,6 +160,10 @@ int cmd_relay(int argc, char **argv)
             from = optarg;
             break;
         case 'w': own = true; break;
+        case 'W':
+            if (!cdx_parse_u64(optarg, &wait_node) || wait_node > 86400)
+                return cli_usage("relay", usage, "--wait-node takes 0 to 86400 seconds");
+            break;
         case 'h':
             printf("usage: %s\n\nA bridge between a feed and the bus, both ways, through the "
                    "local node.\nIn: one JSON alert per line on stdin, published on --topic "
@@ -161,7 +175,12 @@ int cmd_relay(int argc, char **argv)
                    "opened); this node's own envelopes only with --own.\nThe end of stdin ends "
                    "the inbound half only, said on stderr as\n{\"end\":true,\"alerts\":N,"
                    "\"refused\":M}. Stops on SIGINT or SIGTERM (exit 0); 69 if\nthe node "
-                   "stops or was not running.\n",
+                   "was not running, or stopped and did not come back within\n--wait-node "
+                   "seconds (default 60; 0: stop at once). A node that comes back\nis asked "
+                   "again every line it had not answered (each line without an id\nis given "
+                   "one, and the node publishes an id once: no line is lost or\npublished "
+                   "twice) and followed on from where it was (nothing lost or\nprinted "
+                   "twice).\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("relay", usage, "bad option");
@@ -174,7 +193,13 @@ int cmd_relay(int argc, char **argv)
     signal(SIGINT, s_on_signal);
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);
-    cli_feed_opts fo = {
-        .cmd = "relay", .topic = topic, .to = to, .tlp = tlp, .json = true, .results = stderr};
-    return s_relay(cli_node_path(node), &fo, subscribe, from, own);
+    cli_feed_opts fo = {.cmd = "relay",
+                        .topic = topic,
+                        .to = to,
+                        .tlp = tlp,
+                        .json = true,
+                        .results = stderr,
+                        .node = cli_node_path(node),
+                        .wait_node_s = wait_node};
+    return s_relay(&fo, subscribe, from, own);
 }

@@ -335,7 +335,27 @@ static cdx_err s_roster_payload_from(cdx_bytes *out, json_t *o, const char *path
 
 cdx_err cdx_json_to_alert(cdx_alert *out, const char *text, size_t len, cdx_errbuf *eb)
 {
-    S_IMPORT(out, cdx_alert_clear, s_alert_from, "alert");
+    bool named;
+    return cdx_json_to_alert_named(out, &named, text, len, eb);
+}
+
+cdx_err cdx_json_to_alert_named(cdx_alert *out, bool *named, const char *text, size_t len,
+                                cdx_errbuf *eb)
+{
+    json_t *doc;
+    memset(out, 0, sizeof *out);
+    *named = false;
+    cdx_err rc = s_parse_doc(&doc, text, len, "alert", eb);
+    if (rc != CDX_OK)
+        return rc;
+    *named = json_object_get(doc, "id") != NULL;
+    rc = s_alert_from(out, doc, "alert", eb);
+    json_decref(doc);
+    if (rc != CDX_OK) {
+        cdx_alert_clear(out);
+        *named = false;
+    }
+    return rc;
 }
 
 cdx_err cdx_json_to_ack(cdx_ack *out, const char *text, size_t len, cdx_errbuf *eb)

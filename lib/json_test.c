@@ -64,6 +64,31 @@ static void test_alert(void)
     CHECK_EQ(a.msg_type, CDX_MSG_ALERT);
     cdx_alert_clear(&a);
 
+    /* Whether the text named the id; and whether two alerts say the same. */
+    const char *named = "{\"id\":\"5f0c2a44-1d3e-4b7a-9c61-0e2f8a7b3c10\",\"title\":\"t\","
+                        "\"tlp\":\"GREEN\",\"sectors\":[\"health\"]}";
+    cdx_alert b, c;
+    bool was_named = false;
+    REQUIRE(cdx_json_to_alert_named(&a, &was_named, named, strlen(named), NULL) == CDX_OK);
+    CHECK(was_named);
+    REQUIRE(cdx_json_to_alert_named(&b, &was_named, minimal, strlen(minimal), NULL) == CDX_OK);
+    CHECK(!was_named);
+    CHECK(!cdx_alert_same(&a, &b));
+    cdx_alert_clear(&b);
+    REQUIRE(cdx_alert_copy(&b, &a) == CDX_OK);
+    CHECK(cdx_alert_same(&a, &b));
+    REQUIRE(cdx_alert_copy(&c, &a) == CDX_OK);
+    c.severity = CDX_SEVERITY_SEVERE; /* one field differs */
+    CHECK(!cdx_alert_same(&a, &c));
+    cdx_alert_clear(&c);
+    REQUIRE(cdx_alert_copy(&c, &a) == CDX_OK);
+    free(c.sectors[0]);
+    c.sectors[0] = strdup("energy");
+    CHECK(!cdx_alert_same(&a, &c));
+    cdx_alert_clear(&a);
+    cdx_alert_clear(&b);
+    cdx_alert_clear(&c);
+
     s_refused("{\"title\":\"t\",\"tlp\":\"GREEN\",\"colour\":1}", "unknown field \"colour\"");
     s_refused("{\"title\":\"t\",\"tlp\":\"GREEN\",\"tlp\":\"RED\"}", "duplicate");
     s_refused("{\"title\":\"t\",\"tlp\":\"PURPLE\"}", "alert.tlp: unknown TLP label");

@@ -111,6 +111,18 @@ static bool s_dup_strv(char ***dst, size_t *n_dst, char *const *src, size_t n)
     return true;
 }
 
+bool cdx_alert_same(const cdx_alert *a, const cdx_alert *b)
+{
+    /* The wire form is canonical for one set of values: protobuf-c packs
+     * fields in number order and leaves out the empty ones. */
+    cdx_bytes x = {0}, y = {0};
+    bool same = cdx__alert_encode(a, &x) == CDX_OK && cdx__alert_encode(b, &y) == CDX_OK &&
+                x.len == y.len && (x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
+    cdx_bytes_free(&x);
+    cdx_bytes_free(&y);
+    return same;
+}
+
 cdx_err cdx_alert_copy(cdx_alert *dst, const cdx_alert *src)
 {
     memset(dst, 0, sizeof *dst);
@@ -258,6 +270,11 @@ S_PARSER(cdx_ack_stage_parse, cdx_ack_stage, s_stages)
 bool cdx_tlp_requires_seal(cdx_tlp t)
 {
     return t == CDX_TLP_AMBER_STRICT || t == CDX_TLP_RED;
+}
+
+void cdx_uuid_new(char out[37])
+{
+    cdx__uuid_v4(out);
 }
 
 bool cdx_uuid_valid(const char *text)

@@ -33,18 +33,111 @@ static char *s_frame_str(const cdx_bytes *f)
     return s;
 }
 
-/* ["publish"][topic][to: "FR,DE" or ""][alert JSON] */
-static cdx_err s_publish_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
+/* Whether the sealed alert is addressed to exactly `to` ("FR,DE") and
+ * us. */
+static bool s_same_recipients(const cdx_sealed *s, const char *to, const char *self)
 {
+    size_t n = 0;
+    bool self_named = false;
+    for (const char *p = to; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char id[CDX_ID_MAX + 1];
+        if (len == 0 || len > CDX_ID_MAX)
+            return false;
+        memcpy(id, p, len);
+        id[len] = '\0';
+        if (!cdx_sealed_names(s, id))
+            return false;
+        n++;
+        self_named = self_named || strcmp(id, self) == 0;
+        p += len + (end != NULL);
+    }
+    return n + !self_named == s->n_recipients;
+}
+
+/* A publish of an alert this node published before (at log index
+ * `index`): answered with that envelope if the request says the same
+ * (topic, recipients, every field of the alert), so that a relay may ask
+ * again after losing the answer; refused otherwise. */
+static cdx_err s_published_before(node *n, uint64_t index, const char *topic, const char *to,
+                                  const cdx_alert *a, node_out *o, cdx_errbuf *eb)
+{
+    cdx_log_entry e = {0};
+    cdx_envelope *env = NULL;
+    cdx_alert opened = {0};
+    const cdx_alert *was = NULL;
+    bool same = false;
+    cdx_err rc = cdx_log_get(n->member.log, index, &e, eb);
+    if (rc == CDX_OK)
+        rc = cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, eb);
+    const cdx_body *b = rc == CDX_OK ? cdx_envelope_body(env) : NULL;
+    if (b && b->kind == CDX_PAYLOAD_ALERT) {
+        was = &b->alert;
+        same = !to[0];
+    } else if (b && b->kind == CDX_PAYLOAD_SEALED &&
+               cdx_envelope_open(env, n->member.me, &opened, NULL) == CDX_OK) {
+        was = &opened;
+        same = to[0] && s_same_recipients(&b->sealed, to, n->cfg.id);
+    }
+    if (b) {
+        same = same && strcmp(b->topic, topic) == 0 && cdx_alert_same(was, a);
+        if (same) {
+            memcpy(o->hash, cdx_envelope_hash(env), CDX_HASH_BYTES);
+            o->seq = b->seq;
+            o->again = true;
+        } else {
+            rc = cdx_errf(eb, CDX_ERR_EXISTS,
+                          "alert %s was published before (seq %llu) with other content, topic or "
+                          "recipients: a new alert needs a new id (an update names the one it "
+                          "updates in \"updates\")",
+                          a->id, (unsigned long long)b->seq);
+        }
+    }
+    cdx_alert_clear(&opened);
+    cdx_envelope_destroy(&env);
+    cdx_log_entry_clear(&e);
+    return rc;
+}
+
+/* ["publish"][topic][to: "FR,DE" or ""][alert JSON], the request of
+ * out[k]. An alert that names its id is published once: asked again, the
+ * node answers with the envelope it made then. A second request for one
+ * id in the same round sets *later: it is taken in the next round, once
+ * the first is logged. */
+static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bool *later,
+                             cdx_errbuf *eb)
+{
+    node_out *o = &out[k];
     cdx_msg *m = &o->req;
     if (m->n != 5)
         return cdx_errf(eb, CDX_ERR_FORMAT, "publish takes topic, recipients and the alert");
     char *topic = s_frame_str(&m->frame[2]), *to = s_frame_str(&m->frame[3]);
     cdx_body b = {0};
     cdx_alert a = {0};
-    cdx_err rc = topic && to
-                     ? cdx_json_to_alert(&a, (const char *)m->frame[4].data, m->frame[4].len, eb)
-                     : CDX_ERR_NOMEM;
+    bool named = false;
+    cdx_err rc = topic && to ? cdx_json_to_alert_named(&a, &named, (const char *)m->frame[4].data,
+                                                       m->frame[4].len, eb)
+                             : CDX_ERR_NOMEM;
+    if (rc == CDX_OK && named) {
+        for (size_t j = 0; j < k && !*later; j++)
+            *later = strcmp(out[j].alert_id, a.id) == 0;
+        uint64_t index;
+        cdx_err found = *later ? CDX_ERR_NOENT
+                               : node_query_own_alert(n->member.log, n->member.me, n->queries, a.id,
+                                                      &index, eb);
+        if (found == CDX_OK)
+            rc = s_published_before(n, index, topic, to, &a, o, eb);
+        else if (found != CDX_ERR_NOENT)
+            rc = found;
+        snprintf(o->alert_id, sizeof o->alert_id, "%s", a.id);
+    }
+    if (rc == CDX_OK && (*later || o->again)) {
+        cdx_alert_clear(&a);
+        free(topic);
+        free(to);
+        return CDX_OK;
+    }
     if (rc == CDX_OK) {
         node__own_header(n, c, &b, topic);
     }
@@ -194,6 +287,7 @@ static void s_status(node *n, const cdx_msg *m)
     json_object_set_new(o, "log_entries", json_integer((json_int_t)size));
     json_object_set_new(o, "waiting_for_receipt", json_integer((json_int_t)pending));
     json_object_set_new(o, "published", json_integer((json_int_t)n->published));
+    json_object_set_new(o, "publish_repeats", json_integer((json_int_t)n->republished));
     json_object_set_new(o, "auto_acked", json_integer((json_int_t)n->auto_acked));
     json_object_set_new(o, "heartbeats", json_integer((json_int_t)n->heartbeats));
     json_object_set_new(o, "logged", json_integer((json_int_t)n->logged));
@@ -300,7 +394,14 @@ static bool s_must_wait(node *n, const cdx_msg *m)
     bool ack_by_hash = s_is(m, "ack") && m->n == 6 && m->frame[2].len == 2 * CDX_HASH_BYTES;
     for (size_t i = 0; ack_by_hash && i < m->frame[2].len; i++)
         ack_by_hash = isxdigit(m->frame[2].data[i]);
-    if ((!s_is(m, "alerts") && !s_is(m, "show") && !s_is(m, "ack")) || ack_by_hash)
+    /* A publish needs it only if its alert names an id (to be found among
+     * ours); a "id" key anywhere in the text is taken as a maybe. */
+    bool named_publish = false;
+    for (size_t i = 0;
+         s_is(m, "publish") && m->n == 5 && !named_publish && i + 4 <= m->frame[4].len; i++)
+        named_publish = memcmp(m->frame[4].data + i, "\"id\"", 4) == 0;
+    if ((!s_is(m, "alerts") && !s_is(m, "show") && !s_is(m, "ack") && !named_publish) ||
+        ack_by_hash)
         return false;
     uint64_t behind = node_query_cache_behind(n->member.log, n->queries);
     if (behind <= n->cfg.query_step)
@@ -356,14 +457,20 @@ static void s_round(node *n, cdx_msg *first)
         }
         cdx_errbuf eb = {0};
         cdx_err rc = CDX_ERR_FORMAT;
+        bool later = false;
         if (s_is(m, "publish"))
-            rc = s_publish_req(n, &chain, o, &eb);
+            rc = s_publish_req(n, &chain, out, k, &later, &eb);
         else if (s_is(m, "ack"))
             rc = s_ack_req(n, &chain, o, &eb);
         else if (s_is(m, "roster"))
             rc = s_roster_req(n, &chain, o, &eb);
         else
             cdx_errf(&eb, rc, "unknown request");
+        if (later) { /* answered after those before it, by node__parked */
+            n->parked = *m;
+            memset(m, 0, sizeof *m);
+            break;
+        }
         if (rc != CDX_OK) {
             o->refused = rc;
             snprintf(o->why, sizeof o->why, "%s", cdx_errbuf_msg(&eb, rc));
@@ -375,7 +482,7 @@ static void s_round(node *n, cdx_msg *first)
     size_t m = 0;
     uint64_t now = cdx_now_ms();
     for (size_t i = 0; i < k; i++)
-        if (out[i].refused == CDX_OK)
+        if (out[i].refused == CDX_OK && !out[i].again)
             in[m++] = (cdx_log_append_in){
                 .env = out[i].env, .received_at_ms = now, .received_from = "local", .outbox = true};
     cdx_errbuf eb = {0};
@@ -389,6 +496,9 @@ static void s_round(node *n, cdx_msg *first)
         node_out *o = &out[i];
         if (o->refused != CDX_OK) {
             s_reply(n, &o->req.frame[0], "error", cdx_errname(o->refused), o->why);
+        } else if (o->again) {
+            n->republished++;
+            s_reply_ok(n, o);
         } else if (rc == CDX_OK) {
             node__sent_own(n, o, 1);
             n->published++;

@@ -72,6 +72,7 @@ struct node {
     uint64_t flush_at_ms; /* 0: no receipted rows wait */
     unsigned verify_threads;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
+    uint64_t republished; /* publishes of an alert id published before, answered again */
     uint64_t copies;      /* of envelopes already logged, dropped before verifying */
     daemon_writes writes; /* how the writes to the log went */
     uint64_t own_refused; /* our envelopes a broker refused for good, this run */
@@ -118,6 +119,8 @@ struct node_out {
     uint8_t hash[CDX_HASH_BYTES];
     uint64_t seq;
     char topic[CDX_TOPIC_MAX + 1];
+    char alert_id[40]; /* a publish that named its alert's id */
+    bool again;        /* that alert was published before: env NULL, hash and seq its */
 };
 
 /* Our chain as a batch so far leaves it (have: false until the first). */

@@ -37,6 +37,10 @@ static void s_counters(node *n, FILE *f)
 {
     daemon_prom_one(f, "cydex_node_published_total", "counter",
                     "Alerts and acks this node published, since it started.", n->published);
+    daemon_prom_one(f, "cydex_node_publish_repeats_total", "counter",
+                    "Publish requests for an alert id this node had published, answered with "
+                    "that envelope instead of a new one, since it started.",
+                    n->republished);
     daemon_prom_one(f, "cydex_node_envelopes_logged_total", "counter",
                     "Envelopes from the brokers verified and logged, since the node started.",
                     n->logged);

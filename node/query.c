@@ -37,6 +37,10 @@ struct node_query_cache {
     size_t n_ack, cap_ack, sorted_acks;
     size_t settled_alerts; /* alerts whose acked_by_self is worked out */
     size_t new_self_acks;  /* our acks read since the last settling */
+    /* Our own alerts by id (the first of each id): an open-addressed
+     * table of alert positions + 1 (0: free), covering alert[0,
+     * own_indexed). Built only when a publish names its id. */
+    size_t *own, cap_own, n_own, own_indexed;
 };
 
 cdx_err node_query_cache_new(node_query_cache **out, const char *self)
@@ -54,6 +58,7 @@ void node_query_cache_destroy(node_query_cache **c)
         return;
     free((*c)->alert);
     free((*c)->ack);
+    free((*c)->own);
     free(*c);
     *c = NULL;
 }
@@ -416,6 +421,71 @@ cdx_err node_query_resolve(cdx_log *log, const cdx_identity *me, node_query_cach
     cdx_envelope_destroy(&env);
     cdx_log_entry_clear(&e);
     return rc;
+}
+
+static size_t s_id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (uint8_t)*id) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* The slot of `id` in the own table: where it is, or the free one where it
+ * would go. The table always has a free slot. */
+static size_t *s_own_slot(node_query_cache *c, const char *id)
+{
+    size_t mask = c->cap_own - 1, i = s_id_hash(id) & mask;
+    while (c->own[i] && strcmp(c->alert[c->own[i] - 1].id, id) != 0)
+        i = (i + 1) & mask;
+    return &c->own[i];
+}
+
+static bool s_own_grow(node_query_cache *c)
+{
+    if (2 * (c->n_own + 1) <= c->cap_own)
+        return true;
+    size_t cap = c->cap_own ? 2 * c->cap_own : 1024, *old = c->own, old_cap = c->cap_own;
+    c->own = calloc(cap, sizeof *c->own);
+    if (!c->own) {
+        c->own = old;
+        return false;
+    }
+    c->cap_own = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            *s_own_slot(c, c->alert[old[i] - 1].id) = old[i];
+    free(old);
+    return true;
+}
+
+cdx_err node_query_own_alert(cdx_log *log, const cdx_identity *me, node_query_cache *c,
+                             const char *id, uint64_t *index, cdx_errbuf *eb)
+{
+    cdx_err rc = s_read_more(log, c, 0, eb);
+    for (; rc == CDX_OK && c->own_indexed < c->n_alert; c->own_indexed++) {
+        s_alert_ref *a = &c->alert[c->own_indexed];
+        if (!a->from_self)
+            continue;
+        if (!a->id_known)
+            s_learn_id(log, me, a); /* ours are sealed to us too */
+        if (!a->id[0])
+            continue;
+        if (!s_own_grow(c))
+            return CDX_ERR_NOMEM;
+        size_t *slot = s_own_slot(c, a->id);
+        if (!*slot) { /* the first of an id is the one that counts */
+            *slot = c->own_indexed + 1;
+            c->n_own++;
+        }
+    }
+    if (rc != CDX_OK)
+        return rc;
+    size_t at = c->cap_own ? *s_own_slot(c, id) : 0;
+    if (!at)
+        return CDX_ERR_NOENT;
+    *index = c->alert[at - 1].index;
+    return CDX_OK;
 }
 
 /* A growing text buffer for JSON lines. */

@@ -65,4 +65,10 @@ cdx_err node_query_resolve(cdx_log *log, const cdx_identity *me, node_query_cach
                            const char *which, uint8_t hash[CDX_HASH_BYTES], char **id,
                            cdx_errbuf *eb);
 
+/* The log index of this node's own alert with id `id` (the first, if
+ * it was published more than once), reading what was logged since the
+ * last question first. CDX_ERR_NOENT if this node never published it. */
+cdx_err node_query_own_alert(cdx_log *log, const cdx_identity *me, node_query_cache *c,
+                             const char *id, uint64_t *index, cdx_errbuf *eb);
+
 #endif

@@ -7,6 +7,7 @@
  * answers each line before the next arrives. ipc:// only; processes by PID. */
 #define _GNU_SOURCE /* pipe2 */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,6 +142,51 @@ int main(void)
     CHECK(strstr(s_cap.out, "{\"line\":1,\"exit\":65,\"error\":\"the line is longer than 4 MiB") !=
           NULL);
     CHECK(strstr(s_cap.out, "{\"line\":2,\"hash\":\"") != NULL);
+
+    /* A relay through a hang and a restart of its node. FR's node hangs
+     * (SIGSTOP) with three lines in flight: the relay waits for it, and
+     * once it runs again asks it again every line it had not answered. The
+     * node took them from the first connection as well, and answers the
+     * second asking with the same envelopes (each line was given an id):
+     * every line is published once. Then FR's node is killed and started
+     * again: the relay goes on both ways. */
+    uint64_t fr_max, fr_count;
+    bus_log_sender(s_p("ee-log"), "FR", &fr_max, &fr_count, NULL);
+    CHECK_EQ(fr_max, 2);
+    char *ride_argv[] = {"cydex",       "relay",  "--node",      fr_ctl, "--topic", "alert.ids",
+                         "--subscribe", "alert.", "--wait-node", "30",   NULL};
+    feed = s_pipe_to(&relay, s_p("ride.out"), ride_argv);
+    s_write(feed, "{\"title\":\"Before the hang\",\"tlp\":\"GREEN\"}\n");
+    CHECK(s_file_has("ride.out.err", "{\"line\":1,\"hash\":\""));
+    REQUIRE(kill(fr, SIGSTOP) == 0);
+    s_write(feed, "{\"title\":\"In the hang, one\",\"tlp\":\"GREEN\"}\n"
+                  "{\"title\":\"In the hang, two\",\"tlp\":\"GREEN\"}\n"
+                  "{\"title\":\"In the hang, three\",\"tlp\":\"GREEN\"}\n");
+    CHECK(
+        s_file_has("ride.out.err", "waiting up to 30 s for it (lines from 2 on are asked again)"));
+    REQUIRE(kill(fr, SIGCONT) == 0);
+    CHECK(s_file_has("ride.out.err", "the node is back"));
+    CHECK(s_file_has("ride.out.err", "{\"line\":4,\"hash\":\""));
+    bus_kill(fr);
+    fr = bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.",
+                             "[node]\nheartbeat_ms = 0");
+    s_write(feed, "{\"title\":\"After the restart\",\"tlp\":\"GREEN\"}\n");
+    CHECK(s_file_has("ride.out.err", "{\"line\":5,\"hash\":\""));
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "publish", "--node", ee_ctl, "--topic",
+                              "alert.health", "--tlp", "GREEN", "--title",
+                              "While FR's relay rode through", NULL),
+             0);
+    CHECK(s_file_has("ride.out", "While FR's relay rode through"));
+    close(feed);
+    CHECK(s_file_has("ride.out.err", "{\"end\":true,\"alerts\":5,\"refused\":0}"));
+    CHECK_EQ(bus_stop(relay), 0);
+    CHECK(bus_wait_log(s_p("ee-log"), "FR", 7, 7, SIZE_MAX));
+    const char *ride_logs[] = {"ee-log", "fr-log"};
+    for (int i = 0; i < 2; i++) { /* 2 before, 5 lines: each once */
+        bus_log_sender(s_p(ride_logs[i]), "FR", &fr_max, &fr_count, NULL);
+        CHECK_EQ(fr_max, 7);
+        CHECK_EQ(fr_count, 7);
+    }
 
     /* Usage, and no node. */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "relay", "--node", fr_ctl, NULL), 64);

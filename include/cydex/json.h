@@ -27,6 +27,10 @@ extern "C" {
  * (actual), msg_type (alert), severity (unknown). The result passes
  * cdx_alert_check. */
 cdx_err cdx_json_to_alert(cdx_alert *out, const char *text, size_t len, cdx_errbuf *eb);
+/* As cdx_json_to_alert; *named says whether the text gave the alert's id
+ * (false: the id is a fresh UUID made here, so no alert had it before). */
+cdx_err cdx_json_to_alert_named(cdx_alert *out, bool *named, const char *text, size_t len,
+                                cdx_errbuf *eb);
 cdx_err cdx_json_to_ack(cdx_ack *out, const char *text, size_t len, cdx_errbuf *eb);
 /* A whole body (sender, seq, sent_at, prev_hash, topic and one payload). */
 cdx_err cdx_json_to_body(cdx_body *out, const char *text, size_t len, cdx_errbuf *eb);

@@ -156,6 +156,10 @@ void cdx_body_clear(cdx_body *b);
  * *dst is left zeroed. */
 cdx_err cdx_alert_copy(cdx_alert *dst, const cdx_alert *src);
 
+/* Whether two alerts say the same: every field equal (empty and absent
+ * text are the same). False if either cannot be encoded. */
+bool cdx_alert_same(const cdx_alert *a, const cdx_alert *b);
+
 /* Checks that an alert is complete and self-consistent: a UUID id, a TLP
  * label, a status, a message type, a title, and `updates` set exactly for
  * updates and cancels. Does not check sealing rules (see cdx_body_check). */
@@ -193,6 +197,8 @@ bool cdx_tlp_requires_seal(cdx_tlp t);
 
 /* True when text is a UUID in 8-4-4-4-12 hex form. */
 bool cdx_uuid_valid(const char *text);
+/* A fresh random UUID (version 4), NUL-terminated, into out. */
+void cdx_uuid_new(char out[37]);
 
 #ifdef __cplusplus
 }
