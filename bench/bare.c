@@ -2,7 +2,9 @@
 #include "bare.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double s_now(void)
@@ -64,4 +66,32 @@ double bench_bare_verify(size_t len, size_t n)
     }
     s_free(&s);
     return rate;
+}
+
+bool bench_value(int argc, char **argv, int *i, bool number, const char **out)
+{
+    const char *opt = argv[*i];
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "%s takes a value\n", opt);
+        return false;
+    }
+    *out = argv[++*i];
+    if (number) {
+        char *end;
+        unsigned long long v = strtoull(*out, &end, 10);
+        if (end == *out || *end || v == 0 || (*out)[0] == '-') {
+            fprintf(stderr, "%s takes a positive number, not '%s'\n", opt, *out);
+            return false;
+        }
+    }
+    return true;
+}
+
+int bench_usage(const char *usage, const char *arg)
+{
+    bool help = arg && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0);
+    if (!help && arg)
+        fprintf(stderr, "unknown option '%s'\n", arg);
+    fprintf(help ? stdout : stderr, "usage: %s\n", usage);
+    return help ? 0 : 64;
 }

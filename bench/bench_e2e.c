@@ -458,19 +458,23 @@ static double s_commit_floor(const cdx_identity *who, const cdx_roster *roster, 
 int main(int argc, char **argv)
 {
     size_t burst = 2000, paced = 2000, rate = 1000;
-    const char *ee_topics = "sth", *parent = "/tmp";
+    static const char usage[] =
+        "bench_e2e [--burst N] [--paced N] [--rate R] [--echo] [--dir PARENT]";
+    const char *ee_topics = "sth", *parent = "/tmp", *v;
     for (int i = 1; i < argc; i++) {
-        bool valued = i + 1 < argc;
-        if (strcmp(argv[i], "--echo") == 0)
+        const char *opt = argv[i];
+        size_t *num = strcmp(opt, "--burst") == 0   ? &burst
+                      : strcmp(opt, "--paced") == 0 ? &paced
+                      : strcmp(opt, "--rate") == 0  ? &rate
+                                                    : NULL;
+        if (strcmp(opt, "--echo") == 0)
             ee_topics = "sth,alert.";
-        else if (valued && strcmp(argv[i], "--burst") == 0)
-            burst = strtoul(argv[++i], NULL, 10);
-        else if (valued && strcmp(argv[i], "--paced") == 0)
-            paced = strtoul(argv[++i], NULL, 10);
-        else if (valued && strcmp(argv[i], "--rate") == 0)
-            rate = strtoul(argv[++i], NULL, 10);
-        else if (valued && strcmp(argv[i], "--dir") == 0)
-            parent = argv[++i];
+        else if (num && bench_value(argc, argv, &i, true, &v))
+            *num = strtoul(v, NULL, 10);
+        else if (strcmp(opt, "--dir") == 0 && bench_value(argc, argv, &i, false, &v))
+            parent = v;
+        else
+            return bench_usage(usage, num || strcmp(opt, "--dir") == 0 ? NULL : opt);
     }
     if (sodium_init() < 0 || rate == 0)
         return 1;

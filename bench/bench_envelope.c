@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bare.h"
 #include "cydex/cydex.h"
 
 static double s_now(void)
@@ -190,9 +191,16 @@ static void s_setup(ctx *c)
 
 int main(int argc, char **argv)
 {
+    static const char usage[] = "bench_envelope [--rounds N]";
     int rounds = 5;
-    if (argc == 3 && strcmp(argv[1], "--rounds") == 0)
-        rounds = atoi(argv[2]) > 0 ? atoi(argv[2]) : 5;
+    const char *v;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--rounds") != 0)
+            return bench_usage(usage, argv[i]);
+        if (!bench_value(argc, argv, &i, true, &v))
+            return bench_usage(usage, NULL);
+        rounds = atoi(v) > 0 && atoi(v) < 1000 ? atoi(v) : 5;
+    }
     ctx c;
     s_setup(&c);
     const struct {

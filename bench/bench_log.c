@@ -177,13 +177,20 @@ static double s_log_append(const char *dir, cdx_envelope **envs, size_t n, size_
 
 int main(int argc, char **argv)
 {
+    static const char usage[] = "bench_log [--entries N] [--dir DIR]";
     uint64_t big = 1000000;
-    const char *base = NULL;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--entries") == 0)
-            big = strtoull(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--dir") == 0)
-            base = argv[i + 1];
+    const char *base = NULL, *v;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--entries") == 0) {
+            if (!bench_value(argc, argv, &i, true, &v))
+                return bench_usage(usage, NULL);
+            big = strtoull(v, NULL, 10);
+        } else if (strcmp(argv[i], "--dir") == 0) {
+            if (!bench_value(argc, argv, &i, false, &base))
+                return bench_usage(usage, NULL);
+        } else {
+            return bench_usage(usage, argv[i]);
+        }
     }
     if (sodium_init() < 0)
         return 1;
