@@ -252,6 +252,8 @@ int cmd_tail(int argc, char **argv)
         }
         bool moved = false;
         ec = cli_follow_ride(&fw, &moved, err, sizeof err);
+        if (s_stop) /* the signal may have cut a wait short: that is no error */
+            ec = CLI_OK;
         if (ec == CLI_OK && fflush(stdout) != 0) {
             snprintf(err, sizeof err, "cannot write to standard output");
             ec = CLI_IOERR;

@@ -102,6 +102,7 @@ static int s_relay(const cli_feed_opts *fo, const char *subscribe, const char *f
     while (ec == CLI_OK && !s_stop) {
         if (inbound) {
             ec = cli_feed_step(feed, 100); /* input, answers, or 100 ms */
+            ec = s_stop ? CLI_OK : ec;
             if (ec == CLI_OK && cli_feed_done(feed)) {
                 cli_feed_finish(feed);
                 inbound = false;
@@ -115,6 +116,8 @@ static int s_relay(const cli_feed_opts *fo, const char *subscribe, const char *f
             snprintf(err, sizeof err, "cannot write to standard output");
             ec = CLI_IOERR;
         }
+        if (s_stop) /* the signal may have cut a wait short: that is no error */
+            ec = CLI_OK;
         if (ec != CLI_OK && err[0])
             fprintf(stderr, "cydex relay: %s\n", err);
         if (ec == CLI_OK && !inbound && !moved && !fw.lost_since) {
