@@ -8,7 +8,9 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,19 +33,54 @@ const char *cli_node_path(const char *given)
     return given ? given : getenv("CYDEX_NODE");
 }
 
+/* Waits (up to S_WAIT_MS) until a process listens on the socket file, as
+ * one just started or restarted will: a connection is made once (see
+ * cdx_sock_connect_local), so it must find the node there. */
+static int s_await_listener(const char *node, char *err, size_t errlen)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(node + 6) >= sizeof a.sun_path) {
+        snprintf(err, errlen, "the socket path %s is too long", node + 6);
+        return CLI_USAGE;
+    }
+    memcpy(a.sun_path, node + 6, strlen(node + 6) + 1);
+    uint64_t until = cdx_mono_ms() + S_WAIT_MS;
+    for (;;) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0), e = 0;
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+            e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (!e)
+            return CLI_OK;
+        if (e == ENOENT) {
+            snprintf(err, errlen, "no node at %s: is cydex-node running (its 'control' setting)?",
+                     node);
+            return 69;
+        }
+        if (e != ECONNREFUSED && e != EAGAIN) {
+            snprintf(err, errlen, "cannot connect to %s: %s", node, strerror(e));
+            return e == EACCES || e == EPERM ? CLI_NOPERM : 69;
+        }
+        if (cdx_mono_ms() >= until) {
+            snprintf(err, errlen, "no node listens at %s: is cydex-node running?", node);
+            return 69;
+        }
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int cli_node_open(cli_node **out, const char *node, char *err, size_t errlen)
 {
     *out = NULL;
-    struct stat st;
     if (!node || strncmp(node, "ipc://", 6) != 0) {
         snprintf(err, errlen, "--node (or CYDEX_NODE) names the node's control socket, ipc://PATH");
         return CLI_USAGE;
     }
-    if (stat(node + 6, &st) != 0) {
-        snprintf(err, errlen, "no node at %s: is cydex-node running (its 'control' setting)?",
-                 node);
-        return 69;
-    }
+    int ec = s_await_listener(node, err, errlen);
+    if (ec != CLI_OK)
+        return ec;
     cli_node *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "out of memory");

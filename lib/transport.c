@@ -342,6 +342,11 @@ cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type t
         return cdx_errf(eb, CDX_ERR_INVALID, "a control socket is ipc:// only, not %s",
                         ipc_endpoint);
     cdx_err rc = s_open(out, t, type, &(cdx_sock_opts){.max_msg_size = CDX_CONTROL_MSG_MAX}, eb);
+    int never = -1; /* see transport.h: one connection, one daemon process */
+    if (rc == CDX_OK && zmq_setsockopt((*out)->z, ZMQ_RECONNECT_IVL, &never, sizeof never) != 0) {
+        rc = cdx_errf(eb, CDX_ERR_IO, "socket option: %s", zmq_strerror(zmq_errno()));
+        cdx_sock_destroy(out);
+    }
     if (rc == CDX_OK && zmq_connect((*out)->z, ipc_endpoint) != 0) {
         rc = cdx_errf(eb, CDX_ERR_IO, "cannot connect to %s: %s", ipc_endpoint,
                       zmq_strerror(zmq_errno()));

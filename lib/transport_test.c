@@ -61,8 +61,50 @@ static bool s_says(cdx_sock *router, const cdx_identity *who, const uint8_t *ser
     return heard;
 }
 
+/* A control connection is one conversation with one daemon process: when
+ * the daemon goes and another binds its socket, what the old connection
+ * sends does not reach the new one (a client pairs answers with requests
+ * by their order; see transport.h), and a new connection does. */
+static void test_local_once(void)
+{
+    char dir[256], ep[320];
+    fixture_tmpdir(dir);
+    snprintf(ep, sizeof ep, "ipc://%s/control", dir);
+    cdx_transport *daemon_t = NULL, *client_t = NULL;
+    cdx_sock *daemon = NULL, *client = NULL, *fresh = NULL;
+    REQUIRE(cdx_transport_new_local(&daemon_t, NULL) == CDX_OK);
+    REQUIRE(cdx_transport_new_local(&client_t, NULL) == CDX_OK);
+    REQUIRE(cdx_sock_bind_local(&daemon, daemon_t, CDX_SOCK_ROUTER, ep, NULL) == CDX_OK);
+    REQUIRE(cdx_sock_connect_local(&client, client_t, CDX_SOCK_DEALER, ep, NULL) == CDX_OK);
+    cdx_bytes one = s_b("one"), two = s_b("two"), three = s_b("three");
+    cdx_msg m;
+    CHECK_EQ(cdx_sock_send(client, &one, 1, 1000), CDX_OK);
+    CHECK_EQ(cdx_sock_recv(daemon, &m, 5000), CDX_OK);
+    CHECK(m.n == 2 && s_is(&m.frame[1], "one"));
+    cdx_msg_clear(&m);
+
+    cdx_sock_destroy(&daemon); /* the daemon goes; another takes its place */
+    REQUIRE(cdx_sock_bind_local(&daemon, daemon_t, CDX_SOCK_ROUTER, ep, NULL) == CDX_OK);
+    cdx_sock_send(client, &two, 1, 200); /* queued, or refused: never delivered */
+    CHECK_EQ(cdx_sock_recv(daemon, &m, 1500), CDX_ERR_TIMEOUT); /* 15 reconnect intervals */
+    REQUIRE(cdx_sock_connect_local(&fresh, client_t, CDX_SOCK_DEALER, ep, NULL) == CDX_OK);
+    CHECK_EQ(cdx_sock_send(fresh, &three, 1, 1000), CDX_OK);
+    CHECK_EQ(cdx_sock_recv(daemon, &m, 5000), CDX_OK);
+    CHECK(m.n == 2 && s_is(&m.frame[1], "three"));
+    cdx_msg_clear(&m);
+
+    cdx_sock_destroy(&fresh);
+    cdx_sock_destroy(&client);
+    cdx_sock_destroy(&daemon);
+    cdx_transport_destroy(&client_t);
+    cdx_transport_destroy(&daemon_t);
+    fixture_rmtree(dir);
+}
+
 int main(void)
 {
+    test_local_once();
+
     fixture_init(&F);
     cdx_member card;
     cdx_identity_card(F.broker, &card);

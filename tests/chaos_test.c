@@ -7,7 +7,10 @@
  * each seq exactly once, nothing waits in an outbox, and every log passes
  * the audit. Every publish the command confirmed is among them. The kill
  * schedule comes from a seed printed at the start (CHAOS_SEED=N repeats
- * it, give or take the timing). ipc:// endpoints; everything by PID. */
+ * it, give or take the timing). DE publishes through `cydex relay`, which
+ * must ride through it all and publish each line exactly once. ipc://
+ * endpoints; everything by PID. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +80,89 @@ static void s_publisher(const char *dir, int fd)
     proc_capture_free(&cap);
     dprintf(fd, "%u %u", ok, failed);
     _exit(0);
+}
+
+/* DE's publisher is a relay, as a bridge from a feed runs it: a line every
+ * 20 ms into `cydex relay --wait-node 60` until "stop", then the end of
+ * the input; the relay must ride through every kill and hang of DE's node
+ * and publish each line exactly once (it asks again what was not
+ * answered; the node publishes an id once). Writes how many lines went in
+ * and whether the relay said it came to their end. */
+static void s_relay_publisher(const char *dir, int fd)
+{
+    char node[320], out[320], stop[320];
+    snprintf(node, sizeof node, "ipc://%s/de-control", dir);
+    snprintf(out, sizeof out, "%s/relay.out", dir);
+    snprintf(stop, sizeof stop, "%s/stop", dir);
+    char *argv[] = {"cydex",       "relay",       "--node",      node, "--topic", "alert.chaos",
+                    "--subscribe", "alert.relay", "--wait-node", "60", NULL};
+    int p[2];
+    REQUIRE(pipe(p) == 0);
+    REQUIRE(fcntl(p[1], F_SETFD, FD_CLOEXEC) == 0); /* the relay keeps only its end */
+    pid_t relay = bus_run_bg_in(out, p[0], "cydex", argv);
+    close(p[0]);
+    unsigned lines = 0;
+    struct stat st;
+    for (int k = 0; k < MAX_PUBLISH && stat(stop, &st) != 0; k++) {
+        dprintf(p[1], "{\"title\":\"Relayed line %u\",\"tlp\":\"GREEN\"}\n", ++lines);
+        bus_nap(20);
+    }
+    close(p[1]);
+    char err[340];
+    snprintf(err, sizeof err, "%s.err", out);
+    bool ended = false;
+    for (int i = 0; i < 1200 && !ended; i++) { /* up to 2 min: a node killed at the end */
+        char *text = proc_slurp(err);
+        ended = text && strstr(text, "{\"end\":true,");
+        free(text);
+        if (!ended)
+            bus_nap(100);
+    }
+    int rc = bus_stop(relay);
+    dprintf(fd, "%u %u", lines, ended && rc == 0 ? 0u : 1u);
+    _exit(0);
+}
+
+/* Each line 1..n of the relay's results once, answered with a seq, the
+ * seqs all different: n alerts, none twice. */
+static bool s_relay_once(unsigned n)
+{
+    char *text = proc_slurp(s_p("relay.out.err"));
+    REQUIRE(text != NULL);
+    unsigned char *seen = calloc(n + 1, 1);
+    uint64_t *seqs = calloc(n + 1, sizeof *seqs);
+    REQUIRE(seen && seqs);
+    bool ok = true;
+    for (const char *l = strstr(text, "{\"line\":"); l; l = strstr(l + 1, "{\"line\":")) {
+        unsigned line = 0;
+        char hash[65];
+        unsigned long long seq = 0;
+        if (sscanf(l, "{\"line\":%u,\"hash\":\"%64[0-9a-f]\",\"seq\":%llu}", &line, hash, &seq) !=
+                3 ||
+            line == 0 || line > n || seen[line]) {
+            fprintf(stderr, "relay result out of place: %.120s\n", l);
+            ok = false;
+            continue;
+        }
+        seen[line] = 1;
+        seqs[line] = seq;
+    }
+    for (unsigned i = 1; i <= n; i++) {
+        if (!seen[i]) {
+            fprintf(stderr, "relay line %u has no result\n", i);
+            ok = false;
+        }
+        for (unsigned j = 1; j < i && seen[i]; j++)
+            if (seen[j] && seqs[j] == seqs[i]) {
+                fprintf(stderr, "relay lines %u and %u both got seq %llu\n", j, i,
+                        (unsigned long long)seqs[i]);
+                ok = false;
+            }
+    }
+    free(seen);
+    free(seqs);
+    free(text);
+    return ok;
 }
 
 static const char *s_log(int d)
@@ -151,7 +237,7 @@ int main(void)
     int pub_fd[3];
     for (int k = 0; k < 3; k++) {
         s_who = EE + k;
-        pub[k] = fixture_fork(s_publisher, s_dir, &pub_fd[k]);
+        pub[k] = fixture_fork(EE + k == DE ? s_relay_publisher : s_publisher, s_dir, &pub_fd[k]);
     }
 
     /* Kill one daemon at a time, at random moments, for a random while. */
@@ -203,7 +289,10 @@ int main(void)
         fprintf(stderr, "chaos_test: %s published %u (%u not confirmed)\n", s_id[EE + k],
                 confirmed[k], failed);
         CHECK(confirmed[k] > 0);
+        if (EE + k == DE) /* the relay: every line, and it ended well */
+            CHECK_EQ(failed, 0);
     }
+    CHECK(s_relay_once(confirmed[DE - EE]));
 
     /* What each state logged as its own is what everyone must hold, and a
      * publish the command confirmed is never lost. */
@@ -212,7 +301,10 @@ int main(void)
     for (int k = 0; k < 3; k++) {
         uint64_t max = 0;
         bus_log_sender(s_log(EE + k), s_id[EE + k], &max, &own[k], NULL);
-        CHECK(own[k] >= confirmed[k]);
+        if (EE + k == DE)
+            CHECK_EQ(own[k], confirmed[k]); /* the relay's lines, each once */
+        else
+            CHECK(own[k] >= confirmed[k]);
         CHECK(bus_wait_log(s_log(EE + k), s_id[EE + k], max, own[k], 0)); /* outbox empty */
     }
 

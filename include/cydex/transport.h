@@ -74,6 +74,12 @@ void cdx_sock_destroy(cdx_sock **s);
 #define CDX_CONTROL_MSG_MAX (64u * 1024u * 1024u)
 cdx_err cdx_sock_bind_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
                             const char *ipc_endpoint, cdx_errbuf *eb);
+/* A connection is one conversation with one daemon process: it is not
+ * made again when the daemon goes away. (ZeroMQ would reconnect to a
+ * restarted daemon, dropping the requests queued to the old one and
+ * carrying later ones to the new one: a client matching answers to
+ * requests by their order would take one request's answer for another's.)
+ * A client opens a new connection, and asks again what was not answered. */
 cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
                                const char *ipc_endpoint, cdx_errbuf *eb);
 
