@@ -469,6 +469,10 @@ static void s_print_status(const json_t *o)
            s_int(o, "published"), s_int(o, "auto_acked"), s_int(o, "heartbeats"),
            s_int(o, "logged"), s_int(o, "copies_dropped"), s_int(o, "refused"),
            s_int(o, "catchup_requests"));
+    if (s_int(o, "publish_repeats"))
+        printf("          %" JSON_INTEGER_FORMAT
+               " repeated publish(es) of an alert id, answered with the first envelope\n",
+               s_int(o, "publish_repeats"));
     if (s_int(o, "own_refused"))
         printf("          %" JSON_INTEGER_FORMAT
                " of our envelopes refused by a broker for good%s%s\n",

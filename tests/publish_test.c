@@ -233,6 +233,8 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", ee_node, "--json", NULL),
              0);
     HAS("\"publish_repeats\":1");
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", ee_node, NULL), 0);
+    HAS("1 repeated publish(es) of an alert id");
     CHECK(s_wait("fr-log", "EE", 46, SIZE_MAX));
 
     CHECK_EQ(bus_stop(ee), 0);
