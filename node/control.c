@@ -33,6 +33,20 @@ static char *s_frame_str(const cdx_bytes *f)
     return s;
 }
 
+/* Whether the query cache, which request m needs, is more than a step
+ * behind the log (said in the log): then m waits, parked. */
+static bool s_cache_behind(node *n, const cdx_msg *m)
+{
+    uint64_t behind = node_query_cache_behind(n->member.log, n->queries);
+    if (behind <= n->cfg.query_step)
+        return false;
+    daemon_log(&n->member.say,
+               "\"%.*s\" waits while %llu log entries are read for it, %llu a round",
+               (int)m->frame[1].len, (const char *)m->frame[1].data, (unsigned long long)behind,
+               (unsigned long long)n->cfg.query_step);
+    return true;
+}
+
 /* Whether the sealed alert is addressed to exactly `to` ("FR,DE") and
  * us. */
 static bool s_same_recipients(const cdx_sealed *s, const char *to, const char *self)
@@ -102,9 +116,11 @@ static cdx_err s_published_before(node *n, uint64_t index, const char *topic, co
 
 /* ["publish"][topic][to: "FR,DE" or ""][alert JSON], the request of
  * out[k]. An alert that names its id is published once: asked again, the
- * node answers with the envelope it made then. A second request for one
- * id in the same round sets *later: it is taken in the next round, once
- * the first is logged. */
+ * node answers with the envelope it made then. *later is set (the request
+ * is parked, and taken again by node__parked) when that needs the query
+ * cache while it is more than a step behind the log, or when an earlier
+ * request of this round names the same id (then it is taken once the
+ * first is logged). */
 static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bool *later,
                              cdx_errbuf *eb)
 {
@@ -120,6 +136,7 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bo
                                                        m->frame[4].len, eb)
                              : CDX_ERR_NOMEM;
     if (rc == CDX_OK && named) {
+        *later = s_cache_behind(n, m);
         for (size_t j = 0; j < k && !*later; j++)
             *later = strcmp(out[j].alert_id, a.id) == 0;
         uint64_t index;
@@ -387,30 +404,17 @@ static bool s_query(node *n, const cdx_msg *m)
 }
 
 /* Whether request m needs the query cache while it is more than a step
- * behind the log: then it is parked (node__parked answers it). */
+ * behind the log: then it is parked (node__parked answers it). A publish
+ * finds out in s_publish_req, once its alert is read. */
 static bool s_must_wait(node *n, const cdx_msg *m)
 {
     /* An ack that names its alert by envelope hash needs no cache. */
     bool ack_by_hash = s_is(m, "ack") && m->n == 6 && m->frame[2].len == 2 * CDX_HASH_BYTES;
     for (size_t i = 0; ack_by_hash && i < m->frame[2].len; i++)
         ack_by_hash = isxdigit(m->frame[2].data[i]);
-    /* A publish needs it only if its alert names an id (to be found among
-     * ours); a "id" key anywhere in the text is taken as a maybe. */
-    bool named_publish = false;
-    for (size_t i = 0;
-         s_is(m, "publish") && m->n == 5 && !named_publish && i + 4 <= m->frame[4].len; i++)
-        named_publish = memcmp(m->frame[4].data + i, "\"id\"", 4) == 0;
-    if ((!s_is(m, "alerts") && !s_is(m, "show") && !s_is(m, "ack") && !named_publish) ||
-        ack_by_hash)
+    if ((!s_is(m, "alerts") && !s_is(m, "show") && !s_is(m, "ack")) || ack_by_hash)
         return false;
-    uint64_t behind = node_query_cache_behind(n->member.log, n->queries);
-    if (behind <= n->cfg.query_step)
-        return false;
-    daemon_log(&n->member.say,
-               "\"%.*s\" waits while %llu log entries are read for it, %llu a round",
-               (int)m->frame[1].len, (const char *)m->frame[1].data, (unsigned long long)behind,
-               (unsigned long long)n->cfg.query_step);
-    return true;
+    return s_cache_behind(n, m);
 }
 
 /* Requests waiting on the control socket are signed one by one, then
