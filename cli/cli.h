@@ -64,6 +64,9 @@ cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *
 typedef struct cli_node cli_node;
 const char *cli_node_path(const char *given);
 int cli_node_open(cli_node **out, const char *node, char *err, size_t errlen);
+/* Whether the node at `node` (ipc://PATH) stopped: a node that stops
+ * removes its socket file, so this says so at once. */
+bool cli_node_gone(const char *node);
 void cli_node_close(cli_node **c);
 
 /* One request and its answer, which on CLI_OK is an "ok" of three frames

@@ -100,6 +100,12 @@ int cli_node_open(cli_node **out, const char *node, char *err, size_t errlen)
     return CLI_OK;
 }
 
+bool cli_node_gone(const char *node)
+{
+    struct stat st;
+    return node && strncmp(node, "ipc://", 6) == 0 && stat(node + 6, &st) != 0;
+}
+
 void cli_node_close(cli_node **c)
 {
     if (!c || !*c)

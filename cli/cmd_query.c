@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -89,8 +88,7 @@ int cli_follow_step(cli_node *nc, const char *node, char at[24], const char *top
                     char *err, size_t errlen)
 {
     *moved = false;
-    struct stat st; /* a node that stops removes its socket: say so at once */
-    if (stat(node + 6, &st) != 0) {
+    if (cli_node_gone(node)) {
         snprintf(err, errlen, "the node at %s stopped", node);
         return 69;
     }

@@ -74,8 +74,8 @@ static int s_whoami(cli_node *nc, char id[64], char *err, size_t errlen)
 static int s_relay(const cli_feed_opts *fo, const char *subscribe, const char *from, bool own)
 {
     char err[400] = "", me[64] = "";
-    cli_node *in =
-        NULL; /* the feed's connection; the follower has its own: answers come in order */
+    /* The feed's connection; the follower has its own: answers come in order. */
+    cli_node *in = NULL;
     cli_feed *feed = NULL;
     s_out o = {.me = me, .own = own};
     cli_follow fw = {.cmd = "relay",
@@ -102,7 +102,6 @@ static int s_relay(const cli_feed_opts *fo, const char *subscribe, const char *f
     while (ec == CLI_OK && !s_stop) {
         if (inbound) {
             ec = cli_feed_step(feed, 100); /* input, answers, or 100 ms */
-            ec = s_stop ? CLI_OK : ec;
             if (ec == CLI_OK && cli_feed_done(feed)) {
                 cli_feed_finish(feed);
                 inbound = false;

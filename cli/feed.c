@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -320,9 +319,8 @@ int cli_feed_step(cli_feed *f, int wait_ms)
             s_read(f);
         return CLI_OK;
     }
-    if (s_due(f)) {     /* bounded: a node that went away is noticed within S_ANSWER_MS */
-        struct stat st; /* a node that stops removes its socket: noticed at once */
-        if (f->o.node && strncmp(f->o.node, "ipc://", 6) == 0 && stat(f->o.node + 6, &st) != 0) {
+    if (s_due(f)) { /* bounded: a node that went away is noticed within S_ANSWER_MS */
+        if (cli_node_gone(f->o.node)) {
             ec = s_collect(f); /* the answers it gave before it went */
             if (ec != CLI_OK || !s_due(f))
                 return ec;

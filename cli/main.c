@@ -37,9 +37,10 @@ static void s_help(FILE *out)
             "the local node take --node ipc://PATH, or the CYDEX_NODE environment variable.\n\n"
             "exit codes: 0 ok; 1 refused (signature, roster, policy or sealing check);\n"
             "  64 usage; 65 malformed input; 66 input missing; 69 node not running;\n"
-            "  70 internal error; 75 tail --timeout before --count, or a log that\n"
-            "  another process writes;\n"
-            "  73 would overwrite; 74 I/O error; 77 secret key readable by others\n");
+            "  70 internal error; 75 tail --timeout before --count, a log that\n"
+            "  another process writes, or a node busy starting;\n"
+            "  73 would overwrite (publish: an alert id published before with other\n"
+            "  content); 74 I/O error; 77 secret key readable by others\n");
 }
 
 int main(int argc, char **argv)

@@ -16,8 +16,7 @@
 #include "cydex/catchup.h"
 #include "internal.h"
 
-/* Asks a broker for what follows our seqs (sender NULL: every sender),
- * or for one sender's range. */
+/* Sends a catch-up request to a broker, counted. */
 static void s_send_request(node *n, node_link *l, const cdx_catchup_request *q)
 {
     cdx_bytes req;
@@ -39,6 +38,8 @@ void node__ask_chain(node *n, node_link *l)
     s_send_request(n, l, &q);
 }
 
+/* Asks a broker for what follows our seqs (sender NULL: every sender),
+ * or for one sender's range. */
 void node__request(node *n, node_link *l, const char *sender, uint64_t from, uint64_t to,
                    bool quiet)
 {
