@@ -2,6 +2,7 @@
 #include "bus.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 
 #include "check.h"
 #include "cydex/log.h"
+#include "proc.h"
 
 #define S_MAX_PIDS 16
 static pid_t s_pids[S_MAX_PIDS];
@@ -203,6 +205,31 @@ pid_t bus_run_bg_in(const char *out, int in, const char *prog, char *const argv[
     }
     s_remember(pid);
     return pid;
+}
+
+int bus_run_bg_fed(pid_t *pid, const char *out, const char *prog, char *const argv[])
+{
+    int p[2];
+    REQUIRE(pipe(p) == 0);
+    REQUIRE(fcntl(p[1], F_SETFD, FD_CLOEXEC) == 0); /* the child keeps only its end */
+    *pid = bus_run_bg_in(out, p[0], prog, argv);
+    close(p[0]);
+    return p[1];
+}
+
+bool bus_wait_file(const char *path, const char *want, int timeout_ms)
+{
+    for (int waited = 0;; waited += 100) {
+        char *text = proc_slurp(path);
+        bool has = text && strstr(text, want);
+        if (!has && waited >= timeout_ms)
+            fprintf(stderr, "%s never held %s; it holds:\n%s\n", path, want,
+                    text ? text : "(nothing)");
+        free(text);
+        if (has || waited >= timeout_ms)
+            return has;
+        bus_nap(100);
+    }
 }
 
 pid_t bus_run_bg(const char *out, const char *prog, char *const argv[])

@@ -57,6 +57,13 @@ pid_t bus_start_node_with(const char *dir, const char *name, const char *id, con
 pid_t bus_run_bg(const char *out, const char *prog, char *const argv[]);
 /* bus_run_bg with stdin read from descriptor `in` (-1: /dev/null). */
 pid_t bus_run_bg_in(const char *out, int in, const char *prog, char *const argv[]);
+/* bus_run_bg with stdin a pipe: returns its write end (the child keeps
+ * only the read end; closing ours is the end of its input). */
+int bus_run_bg_fed(pid_t *pid, const char *out, const char *prog, char *const argv[]);
+
+/* Whether the file at `path` comes to hold `want` within timeout_ms
+ * (bounded polling); if not, prints what it holds. */
+bool bus_wait_file(const char *path, const char *want, int timeout_ms);
 
 /* Waits at most timeout_ms for it to exit by itself: its exit status, or
  * -1 (then it is SIGKILLed). */

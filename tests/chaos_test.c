@@ -10,7 +10,6 @@
  * it, give or take the timing). DE publishes through `cydex relay`, which
  * must ride through it all and publish each line exactly once. ipc://
  * endpoints; everything by PID. */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,28 +95,19 @@ static void s_relay_publisher(const char *dir, int fd)
     snprintf(stop, sizeof stop, "%s/stop", dir);
     char *argv[] = {"cydex",       "relay",       "--node",      node, "--topic", "alert.chaos",
                     "--subscribe", "alert.relay", "--wait-node", "60", NULL};
-    int p[2];
-    REQUIRE(pipe(p) == 0);
-    REQUIRE(fcntl(p[1], F_SETFD, FD_CLOEXEC) == 0); /* the relay keeps only its end */
-    pid_t relay = bus_run_bg_in(out, p[0], "cydex", argv);
-    close(p[0]);
+    pid_t relay;
+    int feed = bus_run_bg_fed(&relay, out, "cydex", argv);
     unsigned lines = 0;
     struct stat st;
     for (int k = 0; k < MAX_PUBLISH && stat(stop, &st) != 0; k++) {
-        dprintf(p[1], "{\"title\":\"Relayed line %u\",\"tlp\":\"GREEN\"}\n", ++lines);
+        dprintf(feed, "{\"title\":\"Relayed line %u\",\"tlp\":\"GREEN\"}\n", ++lines);
         bus_nap(20);
     }
-    close(p[1]);
+    close(feed);
     char err[340];
     snprintf(err, sizeof err, "%s.err", out);
-    bool ended = false;
-    for (int i = 0; i < 1200 && !ended; i++) { /* up to 2 min: a node killed at the end */
-        char *text = proc_slurp(err);
-        ended = text && strstr(text, "{\"end\":true,");
-        free(text);
-        if (!ended)
-            bus_nap(100);
-    }
+    /* Up to 2 min: its node may have been killed at the end. */
+    bool ended = bus_wait_file(err, "{\"end\":true,", 120000);
     int rc = bus_stop(relay);
     dprintf(fd, "%u %u", lines, ended && rc == 0 ? 0u : 1u);
     _exit(0);

@@ -5,8 +5,6 @@
  * as JSON lines, FR's own does not; the end of the input leaves the
  * outbound half running; SIGTERM stops it with 0. Also `publish --lines`
  * answers each line before the next arrives. ipc:// only; processes by PID. */
-#define _GNU_SOURCE /* pipe2 */
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,35 +24,15 @@ static char *s_p(const char *name)
     return bus_path(s_dir, name);
 }
 
-/* Whether file NAME comes to hold `want` (bounded wait). */
+/* Whether file NAME comes to hold `want` (within 15 s). */
 static bool s_file_has(const char *name, const char *want)
 {
-    for (int i = 0; i < 150; i++) {
-        char *text = proc_slurp(s_p(name));
-        bool has = text && strstr(text, want);
-        free(text);
-        if (has)
-            return true;
-        bus_nap(100);
-    }
-    char *text = proc_slurp(s_p(name));
-    fprintf(stderr, "%s never held %s; it holds:\n%s\n", name, want, text ? text : "(nothing)");
-    free(text);
-    return false;
+    return bus_wait_file(s_p(name), want, 15000);
 }
 
 static void s_write(int fd, const char *text)
 {
     REQUIRE(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-}
-
-static int s_pipe_to(pid_t *pid, const char *out, char *const argv[])
-{
-    int p[2];
-    REQUIRE(pipe2(p, O_CLOEXEC) == 0); /* the child keeps only its end */
-    *pid = bus_run_bg_in(out, p[0], "cydex", argv);
-    close(p[0]);
-    return p[1];
 }
 
 int main(void)
@@ -77,7 +55,7 @@ int main(void)
     char *relay_argv[] = {"cydex",     "relay",       "--node", fr_ctl, "--topic",
                           "alert.ids", "--subscribe", "alert.", NULL};
     pid_t relay;
-    int feed = s_pipe_to(&relay, s_p("relay.out"), relay_argv);
+    int feed = bus_run_bg_fed(&relay, s_p("relay.out"), "cydex", relay_argv);
     s_write(feed, "{\"title\":\"Scan from the FR feed\",\"tlp\":\"GREEN\"}\n");
     CHECK(s_file_has("relay.out.err", "{\"line\":1,\"hash\":\""));
     CHECK(bus_wait_log(s_p("ee-log"), "FR", 1, 1, SIZE_MAX));
@@ -117,7 +95,7 @@ int main(void)
     char *pub_argv[] = {"cydex",        "publish", "--node", ee_ctl, "--topic",
                         "alert.health", "--lines", "--json", NULL};
     pid_t pub;
-    feed = s_pipe_to(&pub, s_p("lines.out"), pub_argv);
+    feed = bus_run_bg_fed(&pub, s_p("lines.out"), "cydex", pub_argv);
     s_write(feed, "{\"title\":\"Line one\",\"tlp\":\"GREEN\"}\n");
     CHECK(s_file_has("lines.out", "{\"line\":1,\"hash\":\""));
     s_write(feed, "{\"title\":\"Line two\",\"tlp\":\"GREEN\"}\n");
@@ -155,7 +133,7 @@ int main(void)
     CHECK_EQ(fr_max, 2);
     char *ride_argv[] = {"cydex",       "relay",  "--node",      fr_ctl, "--topic", "alert.ids",
                          "--subscribe", "alert.", "--wait-node", "30",   NULL};
-    feed = s_pipe_to(&relay, s_p("ride.out"), ride_argv);
+    feed = bus_run_bg_fed(&relay, s_p("ride.out"), "cydex", ride_argv);
     s_write(feed, "{\"title\":\"Before the hang\",\"tlp\":\"GREEN\"}\n");
     CHECK(s_file_has("ride.out.err", "{\"line\":1,\"hash\":\""));
     REQUIRE(kill(fr, SIGSTOP) == 0);
