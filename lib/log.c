@@ -262,6 +262,8 @@ cdx_err cdx_log_new(cdx_log **out, const char *dir, const cdx_log_opts *opts, cd
     }
     if (rc == CDX_OK)
         rc = s_open_dbs(log, opts, eb);
+    if (rc == CDX_OK)
+        cdx__log_room_opened(log);
     if (rc != CDX_OK)
         cdx_log_destroy(&log);
     *out = log;

@@ -290,6 +290,7 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
                 log->have_frontier = true;
                 log->n_forget = 0; /* receipted rows went with it */
                 log->dropped_dups = 0;
+                cdx__log_room_keep(log);
                 break;
             }
             rc = cdx__log_commit_failed(log, mrc, "commit", eb);

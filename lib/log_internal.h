@@ -6,6 +6,7 @@
  *   log_append.c  appends: one transaction and one fsync per batch
  *   log_outbox.c  the owner's envelopes waiting for a broker's receipt
  *   log_read.c    reading entries and the (sender, seq) index
+ *   log_room.c    room written ahead of the last page, for small commits
  *   log_tree.c    the Merkle tree's nodes, roots, proofs and checkpoints
  */
 #ifndef CYDEX_LOG_INTERNAL_H
@@ -42,6 +43,14 @@ struct cdx_log {
     /* Copies of held envelopes dropped before an append saw them
      * (cdx_log_note_duplicates): counted by the next append. */
     uint64_t dropped_dups;
+    /* Room ahead of the last page (log_room.c): the page size (0: none is
+     * made), the file's length as last known (never asked of the file after
+     * open: a stat makes the next fdatasync slower), its use and the
+     * commits since the last decision. */
+    struct {
+        size_t page;
+        uint64_t end, used_at, commits, off_until_ms;
+    } room;
 };
 
 typedef struct cdx__log_sender_rec {
@@ -75,6 +84,11 @@ cdx_err cdx__log_mdb(cdx_errbuf *eb, int rc, const char *what);
 /* cdx__log_mdb for a write transaction that failed to commit: says when a
  * full disk or the process's file size limit is why (CDX_ERR_NOSPACE). */
 cdx_err cdx__log_commit_failed(cdx_log *log, int rc, const char *what, cdx_errbuf *eb);
+
+/* Room ahead of the log's last page (log_room.c): _opened once a writable
+ * log is open, _keep after each commit of appends. */
+void cdx__log_room_opened(cdx_log *log);
+void cdx__log_room_keep(cdx_log *log);
 
 /* The by_sender key: sender 0x00 seq (uint64 BE); returns its length. */
 size_t cdx__log_sender_key(uint8_t out[CDX_ID_MAX + 9], const char *sender, uint64_t seq);

@@ -6,7 +6,9 @@
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -868,6 +870,80 @@ static void test_exclusive(void)
     cdx_log_destroy(&second);
 }
 
+/* n appends of `per` envelopes each from DE (desc bytes apiece) after seq. */
+static void s_append_runs(cdx_log *log, uint64_t *seq, uint8_t prev[32], int n, int per,
+                          size_t desc)
+{
+    for (int k = 0; k < n; k++) {
+        cdx_envelope *batch[200];
+        cdx_log_append_in in[200];
+        cdx_log_append_out out[200];
+        for (int i = 0; i < per; i++, (*seq)++) {
+            uint8_t h[32];
+            batch[i] = s_env(F.de, *seq, *seq > 1 ? prev : NULL, desc, h);
+            memcpy(prev, h, 32);
+            in[i] = (cdx_log_append_in){
+                .env = batch[i], .received_at_ms = FIXTURE_T0, .received_from = "DE"};
+        }
+        CHECK_EQ(cdx_log_append(log, in, (size_t)per, out, NULL), CDX_OK);
+        for (int i = 0; i < per; i++)
+            cdx_envelope_destroy(&batch[i]);
+    }
+}
+
+/* Small commits leave zeros written ahead of the log's last page (so that
+ * the next commits need not make the file longer); big ones do not (zeros
+ * would cost them more than they save); and room is never made past the
+ * process's file size limit, whose signal would kill a caller that does
+ * not ignore it, as a library's caller need not. */
+static void test_room(void)
+{
+    char small[300], big[300], limited[300];
+    snprintf(small, sizeof small, "%s/room-small", s_root);
+    snprintf(big, sizeof big, "%s/room-big", s_root);
+    snprintf(limited, sizeof limited, "%s/room-limited", s_root);
+    uint64_t seq = 1, used, length;
+    uint8_t prev[32];
+    cdx_log *log = s_open(small, false);
+    s_append_runs(log, &seq, prev, 400, 1, 300);
+    cdx_log_destroy(&log);
+    fixture_log_use(small, &used, &length);
+    CHECK(length >= used + 256 * 1024);
+    cdx_audit_report r = s_audit(small);
+    CHECK(r.pass);
+    CHECK_EQ(r.verified, 400);
+
+    seq = 1;
+    log = s_open(big, false);
+    s_append_runs(log, &seq, prev, 10, 200, 3000);
+    cdx_log_destroy(&log);
+    fixture_log_use(big, &used, &length);
+    CHECK(length < used + 256 * 1024);
+
+    fflush(NULL);
+    unsigned failed_before = s_tally.failed;
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) { /* SIGXFSZ as a library's caller may leave it: fatal */
+        struct rlimit lim = {600 * 1024, 600 * 1024};
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(3);
+        seq = 1;
+        log = s_open(limited, false);
+        s_append_runs(log, &seq, prev, 300, 1, 300);
+        cdx_log_destroy(&log);
+        _exit(s_tally.failed > failed_before ? 4 : 0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    fixture_log_use(limited, &used, &length);
+    CHECK(length <= 600 * 1024);
+    r = s_audit(limited);
+    CHECK(r.pass);
+    CHECK_EQ(r.verified, 300);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -883,6 +959,7 @@ int main(void)
     test_batch_duplicate();
     test_held();
     test_exclusive();
+    test_room();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)

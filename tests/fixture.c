@@ -1,9 +1,11 @@
 /* The fixed federation shared by the tests; see fixture.h. */
 #include "fixture.h"
 
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static cdx_identity *s_ident(const char *id, cdx_role role, uint8_t seed_byte)
@@ -216,4 +218,23 @@ void fixture_read_all(int fd, char *buf, size_t cap)
     while (len + 1 < cap && (r = read(fd, buf + len, cap - 1 - len)) > 0)
         len += (size_t)r;
     buf[len] = '\0';
+}
+
+void fixture_log_use(const char *dir, uint64_t *used, uint64_t *length)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    struct stat st;
+    MDB_env *env = NULL;
+    MDB_envinfo info;
+    MDB_stat ms;
+    if (stat(path, &st) != 0 || mdb_env_create(&env) != 0 ||
+        mdb_env_open(env, dir, MDB_RDONLY, 0600) != 0 || mdb_env_info(env, &info) != 0 ||
+        mdb_env_stat(env, &ms) != 0) {
+        fprintf(stderr, "fixture: cannot read the use of %s\n", path);
+        exit(2);
+    }
+    *length = (uint64_t)st.st_size;
+    *used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+    mdb_env_close(env);
 }

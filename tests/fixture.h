@@ -48,6 +48,9 @@ cdx_err fixture_sign_alert(const cdx_identity *who, uint64_t seq, const uint8_t 
  * caller removes it with fixture_rmtree. */
 void fixture_tmpdir(char out[256]);
 void fixture_rmtree(const char *path);
+/* Bytes of DIR/data.mdb its log uses (to LMDB's last page), and the
+ * file's length, which may be more: room written ahead (lib/log_room.c). */
+void fixture_log_use(const char *dir, uint64_t *used, uint64_t *length);
 
 /* Forks a child that runs child(dir, fd) and never returns (it _exits),
  * fd being the write end of a pipe whose read end goes to *read_fd. */
