@@ -479,7 +479,7 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
                 .env = items[i].env, .received_at_ms = now, .received_from = items[i].from};
         cdx_errbuf eb = {0};
         cdx_err rc = cdx_log_append(b->member.log, in, n, out, &eb);
-        daemon_wrote(&b->writes, rc, &eb);
+        daemon_wrote(&b->writes, rc, n, cdx_mono_ms(), &eb);
         if (rc != CDX_OK) {
             /* Nothing of the round is stored: publishers get a refusal and
              * keep the envelopes in their outboxes; peers resend on sync. */

@@ -180,20 +180,27 @@ void daemon_member_close(daemon_member *m)
     cdx_identity_destroy(&m->me);
 }
 
-void daemon_wrote(daemon_writes *w, cdx_err rc, const cdx_errbuf *eb)
+void daemon_wrote(daemon_writes *w, cdx_err rc, size_t n, uint64_t now_ms, const cdx_errbuf *eb)
 {
     if (rc == CDX_OK) {
-        w->error[0] = '\0';
+        if (n >= w->failed_n || now_ms - w->failed_mono_ms >= DAEMON_WRITE_HOLD_MS) {
+            w->error[0] = '\0';
+            w->failed_n = 0;
+        }
         return;
     }
     snprintf(w->error, sizeof w->error, "%s", cdx_errbuf_msg(eb, rc));
+    w->failed_n = n > w->failed_n ? n : w->failed_n;
+    w->failed_mono_ms = now_ms;
     w->failures++;
 }
 
 void daemon_prom_writes(FILE *f, const daemon_writes *w)
 {
     daemon_prom_one(f, "cydex_log_append_failing", "gauge",
-                    "1 if the last commit to the log failed.", w->error[0] != '\0');
+                    "1 while a failed commit to the log stands (none as big, and none a minute "
+                    "later, has succeeded since).",
+                    w->error[0] != '\0');
     daemon_prom_one(f, "cydex_log_append_failures_total", "counter",
                     "Commits to the log that failed (nothing of them written), since the start.",
                     w->failures);

@@ -85,18 +85,26 @@ cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *
 /* SIGHUP: the roster file at path, adopted as above; said in the log. */
 void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path);
 
-/* How a daemon's writes to its log have gone, for /health and /metrics. */
+/* How a daemon's writes to its log have gone, for /health and /metrics.
+ * A log at its maximum size (or on a full disk) still takes small commits
+ * between the big ones it refuses: a failure stands until a commit of at
+ * least as many entries succeeds, or any commit does DAEMON_WRITE_HOLD_MS
+ * after the last failure (a node whose space came back may see no big
+ * batch for long), so that /health does not flap between the two. */
+#define DAEMON_WRITE_HOLD_MS 60000u
 typedef struct daemon_writes {
-    char error[256];   /* why the last write failed; "" once one succeeds */
-    uint64_t failures; /* writes that failed since the start */
+    char error[256];         /* why a write failed; "" once the failure no longer stands */
+    size_t failed_n;         /* entries of the biggest write that failed since */
+    uint64_t failed_mono_ms; /* when the last write failed */
+    uint64_t failures;       /* writes that failed since the start */
 } daemon_writes;
 
-/* Notes a write's outcome: rc, and eb's message if it failed. */
-void daemon_wrote(daemon_writes *w, cdx_err rc, const cdx_errbuf *eb);
+/* Notes the outcome of a write of n entries at now_ms (cdx_mono_ms): rc,
+ * and eb's message if it failed. */
+void daemon_wrote(daemon_writes *w, cdx_err rc, size_t n, uint64_t now_ms, const cdx_errbuf *eb);
 
-/* Their /metrics families: cydex_log_append_failing (the last write) and
- * cydex_log_append_failures_total (a log at its maximum still takes small
- * envelopes between failures, so the first flaps: alert on the second). */
+/* Their /metrics families: cydex_log_append_failing (1 while the failure
+ * stands, as above) and cydex_log_append_failures_total. */
 void daemon_prom_writes(FILE *f, const daemon_writes *w);
 
 /* A daemon's own chain may go on beyond its log (the log lost, or restored

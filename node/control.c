@@ -492,7 +492,7 @@ static void s_round(node *n, cdx_msg *first)
     cdx_errbuf eb = {0};
     cdx_err rc = m ? cdx_log_append(n->member.log, in, m, res, &eb) : CDX_OK;
     if (m)
-        daemon_wrote(&n->writes, rc, &eb);
+        daemon_wrote(&n->writes, rc, m, cdx_mono_ms(), &eb);
     if (rc != CDX_OK)
         daemon_log(&n->member.say, "could not log %zu own envelope%s: %s", m, m == 1 ? "" : "s",
                    cdx_errbuf_msg(&eb, rc));

@@ -156,7 +156,7 @@ static cdx_err s_emit(node *n, cdx_body *b, const char *what)
             .env = o.env, .received_at_ms = cdx_now_ms(), .received_from = "local", .outbox = true};
         cdx_log_append_out res;
         rc = cdx_log_append(n->member.log, &in, 1, &res, &eb);
-        daemon_wrote(&n->writes, rc, &eb);
+        daemon_wrote(&n->writes, rc, 1, cdx_mono_ms(), &eb);
     }
     if (rc == CDX_OK)
         node__sent_own(n, &o, 1);

@@ -115,7 +115,7 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
                                                 .received_from = "local",
                                                 .outbox = true};
         cdx_err rc = cdx_log_append(n->member.log, in, count + n_acks, out, &eb);
-        daemon_wrote(&n->writes, rc, &eb);
+        daemon_wrote(&n->writes, rc, count + n_acks, cdx_mono_ms(), &eb);
         if (rc != CDX_OK) {
             daemon_log(&n->member.say, "log append failed: %s (the brokers still hold these)",
                        cdx_errbuf_msg(&eb, rc));
