@@ -236,6 +236,20 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", ee_node, NULL), 0);
     HAS("1 repeated publish(es) of an alert id");
     CHECK(s_wait("fr-log", "EE", 46, SIZE_MAX));
+    /* A node that has not yet read its log for alert ids (here one entry a
+     * round) keeps a publish that names one until it has, then answers it
+     * as a repeat, not as a new alert under a used id. */
+    CHECK_EQ(bus_stop(ee), 0);
+    ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "ack,sth",
+                             "[node]\nquery_step = 1\n");
+    CHECK_EQ(proc_capture_run(&s_cap, s_p("named.json"), "cydex", "publish", "--node", ee_node,
+                              "--topic", "alert.health", NULL),
+             0);
+    HAS("seq 44");
+    CHECK(bus_wait_file(s_p("ee.log"), "\"publish\" waits while", 5000));
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", ee_node, "--json", NULL),
+             0);
+    HAS("\"publish_repeats\":1");
 
     CHECK_EQ(bus_stop(ee), 0);
     CHECK_EQ(bus_stop(fr), 0);
