@@ -37,7 +37,9 @@ int audit_open_log(const char *cmd, const char *dir, cdx_log **out)
     if (rc == CDX_OK)
         return CLI_OK;
     fprintf(stderr, "cydex-audit %s: %s\n", cmd, cdx_errbuf_msg(&eb, rc));
-    return rc == CDX_ERR_NOENT ? CLI_NOINPUT : rc == CDX_ERR_FORMAT ? CLI_DATAERR : CLI_IOERR;
+    return rc == CDX_ERR_NOENT                             ? CLI_NOINPUT
+           : rc == CDX_ERR_FORMAT || rc == CDX_ERR_VERSION ? CLI_DATAERR
+                                                           : CLI_IOERR;
 }
 
 int audit_roster(const char *cmd, cdx_log *log, const char *path, cdx_roster **out)

@@ -183,13 +183,17 @@ static cdx_err s_append_one(s_batch *b, const cdx_log_append_in *in, cdx_log_app
 
     if (in->outbox) { /* in the same transaction: logged and pending, or neither */
         size_t tl = strlen(body->topic);
+        bool ref = log->schema >= 3; /* the entry's index, not a second copy */
         k = cdx__log_val(h, CDX_HASH_BYTES);
-        d.mv_size = tl + 1 + raw_len;
+        d.mv_size = tl + 1 + (ref ? CDX__LOG_OUTBOX_REF : raw_len);
         d.mv_data = NULL;
         if ((b->mdb_rc = mdb_put(txn, log->outbox, &k, &d, MDB_RESERVE)))
             return cdx__log_mdb(eb, b->mdb_rc, "outbox");
         memcpy(d.mv_data, body->topic, tl + 1);
-        memcpy((uint8_t *)d.mv_data + tl + 1, e.envelope.data, raw_len);
+        if (ref)
+            cdx__log_outbox_ref((uint8_t *)d.mv_data + tl + 1, e.index);
+        else
+            memcpy((uint8_t *)d.mv_data + tl + 1, e.envelope.data, raw_len);
     }
 
     cdx__log_sender_rec *rec = NULL;

@@ -90,6 +90,12 @@ cdx_err cdx__log_commit_failed(cdx_log *log, int rc, const char *what, cdx_errbu
 void cdx__log_room_opened(cdx_log *log);
 void cdx__log_room_keep(cdx_log *log);
 
+/* An outbox row of schema 3 names its entry: topic NUL, then 0x00 (which
+ * no envelope begins with) and the entry's index (uint64 BE). Older logs
+ * hold topic NUL envelope. */
+#define CDX__LOG_OUTBOX_REF 9u
+void cdx__log_outbox_ref(uint8_t out[CDX__LOG_OUTBOX_REF], uint64_t index);
+
 /* The by_sender key: sender 0x00 seq (uint64 BE); returns its length. */
 size_t cdx__log_sender_key(uint8_t out[CDX_ID_MAX + 9], const char *sender, uint64_t seq);
 

@@ -1,7 +1,9 @@
 /* The outbox: the log owner's own envelopes that no broker has receipted
  * yet, written in the same transaction as their entries (logged and
  * pending, or neither). Receipted rows are deleted with the next write
- * transaction, so a receipt costs no fsync of its own. */
+ * transaction, so a receipt costs no fsync of its own. A row is keyed by
+ * the envelope's hash and holds its topic and, from schema 3, its entry's
+ * index (older logs: a copy of the envelope; both are read). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,38 @@ static cdx_err s_outbox_count(cdx_log *log, MDB_txn *txn, size_t *count)
     return CDX_OK;
 }
 
+void cdx__log_outbox_ref(uint8_t out[CDX__LOG_OUTBOX_REF], uint64_t index)
+{
+    out[0] = 0x00;
+    cdx__log_be64(out + 1, index);
+}
+
+/* The envelope an outbox row's tail gives: named by its entry (schema 3)
+ * or held whole; CDX_ERR_CORRUPT if a named entry is missing or bad. */
+static cdx_err s_row_envelope(cdx_log *log, MDB_txn *txn, const uint8_t *tail, size_t len,
+                              cdx_bytes *out)
+{
+    if (len != CDX__LOG_OUTBOX_REF || tail[0] != 0x00) {
+        out->data = malloc(len + 1);
+        if (!out->data)
+            return CDX_ERR_NOMEM;
+        memcpy(out->data, tail, len);
+        out->len = len;
+        return CDX_OK;
+    }
+    uint8_t key[8];
+    memcpy(key, tail + 1, 8);
+    MDB_val k = cdx__log_val(key, 8), d;
+    if (mdb_get(txn, log->log, &k, &d) != 0)
+        return CDX_ERR_CORRUPT;
+    cdx_log_entry e;
+    cdx_err rc = cdx__log_entry_decode(&e, d.mv_data, d.mv_size, NULL);
+    if (rc != CDX_OK)
+        return rc == CDX_ERR_NOMEM ? rc : CDX_ERR_CORRUPT;
+    *out = e.envelope; /* taken: the rest of e owns nothing */
+    return CDX_OK;
+}
+
 cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count)
 {
     MDB_txn *txn;
@@ -74,14 +108,14 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
         size_t tl = (size_t)(nul - (const uint8_t *)d.mv_data);
         memcpy(topic, d.mv_data, tl + 1);
         cdx_log_entry e = {0};
-        e.envelope.len = d.mv_size - tl - 1;
-        e.envelope.data = malloc(e.envelope.len + 1);
-        if (!e.envelope.data) {
-            rc = CDX_ERR_NOMEM;
-            break;
+        rc = s_row_envelope(log, txn, nul + 1, d.mv_size - tl - 1, &e.envelope);
+        if (rc == CDX_ERR_CORRUPT) { /* its entry is not there to send: skipped */
+            rc = CDX_OK;
+            continue;
         }
-        memcpy(e.envelope.data, nul + 1, e.envelope.len);
-        rc = fn ? fn(ctx, topic, &e) : CDX_OK;
+        if (rc != CDX_OK)
+            break;
+        rc = fn(ctx, topic, &e);
         cdx_log_entry_clear(&e);
         if (count)
             (*count)++;

@@ -650,13 +650,13 @@ static void test_map(void)
     s_tamper_begin(&t, dir);
     MDB_dbi meta;
     REQUIRE(mdb_dbi_open(t.txn, "meta", 0, &meta) == 0);
-    uint8_t three[8] = {0, 0, 0, 0, 0, 0, 0, 3};
-    MDB_val k = {6, "schema"}, v = {8, three};
+    uint8_t four[8] = {0, 0, 0, 0, 0, 0, 0, 4};
+    MDB_val k = {6, "schema"}, v = {8, four};
     REQUIRE(mdb_put(t.txn, meta, &k, &v, 0) == 0);
     s_tamper_end(&t);
     eb.msg[0] = '\0';
     CHECK_EQ(cdx_log_new(&log, dir, &ro, &eb), CDX_ERR_VERSION);
-    CHECK(strstr(eb.msg, "schema version 3") != NULL);
+    CHECK(strstr(eb.msg, "schema version 4") != NULL);
 }
 
 static cdx_err s_count_outbox(void *ctx, const char *topic, cdx_log_entry *e)
@@ -730,6 +730,96 @@ static void test_outbox(void)
     cdx_envelope_destroy(&e4);
     for (int i = 0; i < 3; i++)
         cdx_envelope_destroy(&e[i]);
+}
+
+/* What an outbox scan hands over, kept to compare. */
+typedef struct s_sent {
+    size_t n;
+    cdx_bytes env[4];
+} s_sent;
+
+static cdx_err s_keep_outbox(void *ctx, const char *topic, cdx_log_entry *e)
+{
+    s_sent *s = ctx;
+    CHECK_STR(topic, "alert.health");
+    if (s->n < 4) {
+        s->env[s->n++] = e->envelope;
+        memset(&e->envelope, 0, sizeof e->envelope);
+    }
+    return CDX_OK;
+}
+
+/* Outbox rows of a log of schema 3 name their entry (9 bytes after the
+ * topic); a log made under schema 2 goes on writing copies of the
+ * envelope, which older programs read. Either way the scan hands over the
+ * very bytes that were logged. */
+static void test_outbox_rows(void)
+{
+    for (unsigned schema = 2; schema <= 3; schema++) {
+        char dir[300];
+        snprintf(dir, sizeof dir, "%s/outbox-rows-%u", s_root, schema);
+        cdx_log *log = s_open(dir, false);
+        cdx_log_destroy(&log);
+        s_lmdb t;
+        MDB_dbi meta, outbox;
+        if (schema == 2) {
+            s_tamper_begin(&t, dir);
+            REQUIRE(mdb_dbi_open(t.txn, "meta", 0, &meta) == 0);
+            uint8_t two[8] = {0, 0, 0, 0, 0, 0, 0, 2};
+            MDB_val k = {6, "schema"}, v = {8, two};
+            REQUIRE(mdb_put(t.txn, meta, &k, &v, 0) == 0);
+            s_tamper_end(&t);
+        }
+        log = s_open(dir, false);
+        uint8_t h[2][CDX_HASH_BYTES];
+        cdx_envelope *e[2];
+        cdx_log_append_in in[2];
+        cdx_log_append_out out[2];
+        for (int i = 0; i < 2; i++) {
+            e[i] = s_env(F.ee, (uint64_t)i + 1, i ? h[0] : NULL, 200, h[i]);
+            in[i] = (cdx_log_append_in){.env = e[i], .received_at_ms = FIXTURE_T0, .outbox = true};
+        }
+        REQUIRE(cdx_log_append(log, in, 2, out, NULL) == CDX_OK);
+        s_sent sent = {0};
+        size_t count = 0;
+        CHECK_EQ(cdx_log_outbox_scan(log, s_keep_outbox, &sent, &count), CDX_OK);
+        CHECK_EQ(count, 2);
+        CHECK_EQ(sent.n, 2);
+        for (size_t i = 0; i < sent.n; i++) { /* rows come in hash order */
+            int j = memcmp(h[0], h[1], CDX_HASH_BYTES) < 0 ? (int)i : 1 - (int)i;
+            size_t len;
+            const uint8_t *raw = cdx_envelope_bytes(e[j], &len);
+            CHECK(sent.env[i].len == len && memcmp(sent.env[i].data, raw, len) == 0);
+            cdx_bytes_free(&sent.env[i]);
+        }
+        cdx_log_destroy(&log);
+        s_tamper_begin(&t, dir);
+        REQUIRE(mdb_dbi_open(t.txn, "outbox", 0, &outbox) == 0);
+        MDB_val k = {CDX_HASH_BYTES, h[1]}, v;
+        REQUIRE(mdb_get(t.txn, outbox, &k, &v) == 0);
+        size_t tail = v.mv_size - strlen("alert.health") - 1;
+        size_t len;
+        cdx_envelope_bytes(e[1], &len);
+        CHECK_EQ(tail, schema == 3 ? 9 : len);
+        /* A row whose entry is gone is skipped, not sent as garbage. */
+        if (schema == 3) {
+            uint8_t key[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+            MDB_val ek = {8, key};
+            REQUIRE(mdb_del(t.txn, t.log, &ek, NULL) == 0);
+        }
+        s_tamper_end(&t);
+        if (schema == 3) {
+            log = s_open(dir, false);
+            sent.n = 0;
+            CHECK_EQ(cdx_log_outbox_scan(log, s_keep_outbox, &sent, &count), CDX_OK);
+            CHECK_EQ(count, 1);
+            for (size_t i = 0; i < sent.n; i++)
+                cdx_bytes_free(&sent.env[i]);
+            cdx_log_destroy(&log);
+        }
+        for (int i = 0; i < 2; i++)
+            cdx_envelope_destroy(&e[i]);
+    }
 }
 
 /* A duplicate within one batch is refused like one already stored: it
@@ -968,6 +1058,7 @@ int main(void)
     test_schema1(honest);
     test_map();
     test_outbox();
+    test_outbox_rows();
     test_gaps();
     test_batch_duplicate();
     test_held();

@@ -1,6 +1,7 @@
 /* cydex log and cydex-audit as an auditor drives them: build a log, verify
  * it, replay it with filters, prove entries and consistency to a third
  * party, and catch a byte changed in data.mdb with a "hex editor". */
+#include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -125,6 +126,24 @@ static void test_build_and_verify(void)
     HAS(s_cap.out, "\"verdict\":\"PASS\"");
     HAS(s_cap.err, "judging by the roster stored in the log");
     CHECK_EQ(s_run("cydex-audit", "verify", s_p("nolog"), "--roster", roster, NULL), 66);
+    /* A log of a schema newer than this program: refused as data it cannot
+     * read (65), naming the schemas it can. */
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/data.mdb' '%s/'", s_p("future"), log,
+             s_p("future"));
+    REQUIRE(system(cmd) == 0);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    uint8_t v99[8] = {0, 0, 0, 0, 0, 0, 0, 99};
+    MDB_val k = {6, "schema"}, v = {8, v99};
+    REQUIRE(mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 8) == 0);
+    REQUIRE(mdb_env_open(env, s_p("future"), 0, 0600) == 0);
+    REQUIRE(mdb_txn_begin(env, NULL, 0, &txn) == 0 && mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+    REQUIRE(mdb_put(txn, meta, &k, &v, 0) == 0 && mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("future"), "--roster", roster, NULL), 65);
+    HAS(s_cap.err, "schema version 99; this program reads 1 to 3");
     CHECK_EQ(s_run("cydex-audit", "verify", NULL), 64);
 }
 

@@ -32,7 +32,11 @@
 extern "C" {
 #endif
 
-#define CDX_LOG_SCHEMA 2u           /* what new logs are written in */
+/* Schemas: 1, tree nodes keyed level || index; 2, keyed by the last leaf
+ * they cover, then level (appends add to the end); 3, as 2, and outbox
+ * rows name their entry instead of holding a copy of its envelope. A log
+ * is written on in the schema it was made in. */
+#define CDX_LOG_SCHEMA 3u           /* what new logs are written in */
 #define CDX_LOG_SCHEMA_OLDEST 1u    /* the oldest still read and appended to */
 #define CDX_LOG_FLAG_GAP 1u         /* seq - 1 was missing on arrival */
 #define CDX_LOG_FLAG_CHAIN_BREAK 2u /* prev_hash differed from stored seq - 1 */
