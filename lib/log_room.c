@@ -23,8 +23,10 @@
  * the map's maximum, the process's file size limit (whose signal kills a
  * caller that does not ignore it) or the disk's last S_KEEP_FREE bytes; if
  * writing zeros fails, the file is cut back to where it was (LMDB's pages
- * all lie before it) and none is tried for a minute. LMDB reads nothing
- * past its last page, and copies of the log carry the zeros harmlessly. */
+ * all lie before it) and none is tried for a minute. Zeros are written
+ * while holding LMDB's writer lock, so that another process writing the
+ * same log cannot be committing pages there. LMDB reads nothing past its
+ * last page, and copies of the log carry the zeros harmlessly. */
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -126,15 +128,22 @@ void cdx__log_room_keep(cdx_log *log)
         return; /* big commits: LMDB extending the file costs them little */
     uint64_t now = cdx_mono_ms();
     int fd;
+    MDB_txn *txn;
     if (now < log->room.off_until_ms || mdb_env_get_fd(log->env, &fd) != 0)
         return;
-    uint64_t end = log->room.end, to = used + S_ROOM_STEP, cap = s_room_cap(log, fd, end);
+    /* Under LMDB's writer lock (a write transaction, aborted after): no
+     * other process that writes this log can be putting pages past its
+     * last one meanwhile. */
+    if (mdb_txn_begin(log->env, NULL, 0, &txn) != 0)
+        return;
+    used = s_used(log);
+    uint64_t end = log->room.end > used ? log->room.end : used, to = used + S_ROOM_STEP,
+             cap = s_room_cap(log, fd, end);
     to = to < cap ? to : cap;
     to -= to % log->room.page;
-    if (to <= end)
-        return;
-    if (s_zero_fill(fd, end, to))
+    if (to > end && s_zero_fill(fd, end, to))
         log->room.end = to;
-    else
+    else if (to > end)
         log->room.off_until_ms = now + S_RETRY_MS;
+    mdb_txn_abort(txn);
 }
