@@ -160,7 +160,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     c->sync_ms = 10000;
     c->heartbeat_ms = 30000;
     c->checkpoint_ms = 60000;
-    c->query_step = 10000;
+    c->query_step = 1000;
     c->map_max_mb = 65536;
     s_ctx x = {c, err, errlen, ""};
     return daemon_ini_load(path, s_handler, &x, err, errlen);

@@ -15,7 +15,7 @@
  *   checkpoint_ms = 60000             ; sign a checkpoint of our log and publish its
  *                                     ; tree head on "sth", if it grew (0 = only at stop)
  *   verify_threads = 0                ; catch-up checked in parallel; 0 = one per CPU
- *   query_step = 10000                ; log entries read for list/show at a time, between
+ *   query_step = 1000                 ; log entries read for list/show at a time, between
  *                                     ; rounds of traffic (a question waits meanwhile)
  *   map_max_mb = 65536                ; the log's maximum size
  *   auto_ack = false                  ; acknowledge each alert we can read: "received"

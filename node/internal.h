@@ -27,6 +27,11 @@
 /* Receipted envelopes leave the outbox with the next commit, or this long
  * after their receipts if no commit comes. */
 #define NODE_FORGET_MS 100
+/* While the query cache is behind the log, an idle loop reads a step of it
+ * (query_step entries, a few ms) this often, instead of at each 200 ms
+ * timeout: a big log is read ahead quickly, and traffic that comes waits
+ * for one step at most. */
+#define NODE_WARM_IDLE_MS 20
 /* At start nothing new is signed until the brokers have sent what they
  * hold of our own chain beyond our log (a log lost, or restored from an
  * older copy, would otherwise have us sign a second envelope for a seq
@@ -81,6 +86,7 @@ struct node {
     daemon_httpd *http;               /* /health and /metrics, if configured */
     struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */
     cdx_msg parked; /* a request waiting while the cache reads the log (n == 0: none) */
+    bool warming;   /* the cache was behind the log after the last idle step */
     struct {        /* a control round's room, NODE_CONTROL_BATCH each */
         node_out *out;
         cdx_log_append_in *in;

@@ -274,13 +274,17 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
         }
         if (n->parked.n) /* a question waits: read on between rounds */
             wait = 0;
+        else if (n->warming && wait > NODE_WARM_IDLE_MS) /* read ahead, a step at a time */
+            wait = NODE_WARM_IDLE_MS;
         cdx_err rc =
             cdx_sock_poll_fd(socks, 1 + 3 * n->n_links, daemon_httpd_fd(n->http), wait, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
         daemon_httpd_serve(n->http);
         if (rc == CDX_ERR_TIMEOUT && !n->parked.n) /* idle: read ahead for list and show */
-            node_query_cache_warm(n->member.log, n->queries, n->cfg.query_step);
+            n->warming =
+                node_query_cache_warm(n->member.log, n->queries, n->cfg.query_step) == CDX_OK &&
+                node_query_cache_behind(n->member.log, n->queries) > 0;
         if (ready[0])
             node__control(n);
         for (size_t i = 0; i < n->n_links; i++) {
