@@ -544,8 +544,9 @@ void node__parked(node *n, bool stopping)
         cdx_msg_clear(&n->parked);
         return;
     }
-    node_query_cache_warm(n->member.log, n->queries, n->cfg.query_step);
-    if (node_query_cache_behind(n->member.log, n->queries) <= n->cfg.query_step) {
+    uint64_t behind;
+    node_query_cache_warm(n->member.log, n->queries, n->cfg.query_step, &behind);
+    if (behind <= n->cfg.query_step) {
         cdx_msg first = n->parked;
         memset(&n->parked, 0, sizeof n->parked);
         s_round(n, &first);

@@ -281,10 +281,12 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
         if (rc == CDX_ERR_STOPPED)
             break;
         daemon_httpd_serve(n->http);
-        if (rc == CDX_ERR_TIMEOUT && !n->parked.n) /* idle: read ahead for list and show */
-            n->warming =
-                node_query_cache_warm(n->member.log, n->queries, n->cfg.query_step) == CDX_OK &&
-                node_query_cache_behind(n->member.log, n->queries) > 0;
+        if (rc == CDX_ERR_TIMEOUT && !n->parked.n) { /* idle: read ahead for list and show */
+            uint64_t behind;
+            n->warming = node_query_cache_warm(n->member.log, n->queries, n->cfg.query_step,
+                                               &behind) == CDX_OK &&
+                         behind > 0;
+        }
         if (ready[0])
             node__control(n);
         for (size_t i = 0; i < n->n_links; i++) {

@@ -241,10 +241,15 @@ static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const node_q
 
 /* Reads up to `max` entries the log logged since the cache last looked
  * (all of them if max is 0). */
-static cdx_err s_read_more(cdx_log *log, node_query_cache *c, uint64_t max, cdx_errbuf *eb)
+/* Reads up to `max` (0: all) more entries of the log into the cache;
+ * *size (if given) is the log's size read for it. */
+static cdx_err s_read_more(cdx_log *log, node_query_cache *c, uint64_t max, uint64_t *size_out,
+                           cdx_errbuf *eb)
 {
     uint64_t size = 0;
     cdx_err rc = cdx_log_size(log, &size);
+    if (size_out)
+        *size_out = size;
     if (rc != CDX_OK || size <= c->upto)
         return rc;
     uint64_t to = max && size - c->upto > max ? c->upto + max : size;
@@ -282,15 +287,21 @@ static void s_settle(node_query_cache *c)
 /* Brings the cache up to date before a question. */
 static cdx_err s_refresh(cdx_log *log, node_query_cache *c, cdx_errbuf *eb)
 {
-    cdx_err rc = s_read_more(log, c, 0, eb);
+    cdx_err rc = s_read_more(log, c, 0, NULL, eb);
     if (rc == CDX_OK)
         s_settle(c);
     return rc;
 }
 
-cdx_err node_query_cache_warm(cdx_log *log, node_query_cache *c, uint64_t max)
+cdx_err node_query_cache_warm(cdx_log *log, node_query_cache *c, uint64_t max, uint64_t *behind)
 {
-    return s_read_more(log, c, max, NULL);
+    uint64_t size = 0;
+    cdx_err rc = s_read_more(log, c, max, &size, NULL);
+    if (rc == CDX_OK)
+        *behind = size > c->upto ? size - c->upto : 0;
+    else
+        *behind = node_query_cache_behind(log, c);
+    return rc;
 }
 
 uint64_t node_query_cache_behind(cdx_log *log, const node_query_cache *c)
@@ -462,7 +473,7 @@ static bool s_own_grow(node_query_cache *c)
 cdx_err node_query_own_alert(cdx_log *log, const cdx_identity *me, node_query_cache *c,
                              const char *id, uint64_t *index, cdx_errbuf *eb)
 {
-    cdx_err rc = s_read_more(log, c, 0, eb);
+    cdx_err rc = s_read_more(log, c, 0, NULL, eb);
     for (; rc == CDX_OK && c->own_indexed < c->n_alert; c->own_indexed++) {
         s_alert_ref *a = &c->alert[c->own_indexed];
         if (!a->from_self)

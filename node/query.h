@@ -39,8 +39,9 @@ void node_query_cache_destroy(node_query_cache **c);
 
 /* Reads up to `max` more of the log into the cache, so that a question
  * after a start need not read it all while the node waits: for idle
- * moments. */
-cdx_err node_query_cache_warm(cdx_log *log, node_query_cache *c, uint64_t max);
+ * moments. *behind: how many entries the cache is still behind after it
+ * (as node_query_cache_behind, without reading the log's size again). */
+cdx_err node_query_cache_warm(cdx_log *log, node_query_cache *c, uint64_t max, uint64_t *behind);
 
 /* How many log entries the cache has not read yet. */
 uint64_t node_query_cache_behind(cdx_log *log, const node_query_cache *c);
