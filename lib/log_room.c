@@ -96,16 +96,13 @@ static bool s_zero_fill(int fd, uint64_t from, uint64_t to)
 void cdx__log_room_opened(cdx_log *log)
 {
     MDB_stat ms;
-    MDB_txn *txn;
     int fd;
     struct stat st;
     memset(&log->room, 0, sizeof log->room);
     if (log->read_only || mdb_env_get_fd(log->env, &fd) != 0 || fstat(fd, &st) != 0 ||
-        mdb_txn_begin(log->env, NULL, MDB_RDONLY, &txn) != 0)
+        mdb_env_stat(log->env, &ms) != 0)
         return;
-    if (mdb_stat(txn, log->log, &ms) == 0)
-        log->room.page = ms.ms_psize;
-    mdb_txn_abort(txn);
+    log->room.page = ms.ms_psize;
     log->room.end = (uint64_t)st.st_size;
     log->room.used_at = s_used(log);
 }
