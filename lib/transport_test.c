@@ -61,6 +61,18 @@ static bool s_says(cdx_sock *router, const cdx_identity *who, const uint8_t *ser
     return heard;
 }
 
+/* `word` sent on `from` reaches the ROUTER `to` (within 5 s), after its
+ * routing id. */
+static void s_delivered(cdx_sock *from, cdx_sock *to, const char *word)
+{
+    cdx_bytes b = s_b(word);
+    cdx_msg m;
+    CHECK_EQ(cdx_sock_send(from, &b, 1, 1000), CDX_OK);
+    CHECK_EQ(cdx_sock_recv(to, &m, 5000), CDX_OK);
+    CHECK(m.n == 2 && s_is(&m.frame[1], word));
+    cdx_msg_clear(&m);
+}
+
 /* A control connection is one conversation with one daemon process: when
  * the daemon goes and another binds its socket, what the old connection
  * sends does not reach the new one (a client pairs answers with requests
@@ -76,22 +88,16 @@ static void test_local_once(void)
     REQUIRE(cdx_transport_new_local(&client_t, NULL) == CDX_OK);
     REQUIRE(cdx_sock_bind_local(&daemon, daemon_t, CDX_SOCK_ROUTER, ep, NULL) == CDX_OK);
     REQUIRE(cdx_sock_connect_local(&client, client_t, CDX_SOCK_DEALER, ep, NULL) == CDX_OK);
-    cdx_bytes one = s_b("one"), two = s_b("two"), three = s_b("three");
-    cdx_msg m;
-    CHECK_EQ(cdx_sock_send(client, &one, 1, 1000), CDX_OK);
-    CHECK_EQ(cdx_sock_recv(daemon, &m, 5000), CDX_OK);
-    CHECK(m.n == 2 && s_is(&m.frame[1], "one"));
-    cdx_msg_clear(&m);
+    s_delivered(client, daemon, "one");
 
     cdx_sock_destroy(&daemon); /* the daemon goes; another takes its place */
     REQUIRE(cdx_sock_bind_local(&daemon, daemon_t, CDX_SOCK_ROUTER, ep, NULL) == CDX_OK);
+    cdx_bytes two = s_b("two");
+    cdx_msg m;
     cdx_sock_send(client, &two, 1, 200); /* queued, or refused: never delivered */
     CHECK_EQ(cdx_sock_recv(daemon, &m, 1500), CDX_ERR_TIMEOUT); /* 15 reconnect intervals */
     REQUIRE(cdx_sock_connect_local(&fresh, client_t, CDX_SOCK_DEALER, ep, NULL) == CDX_OK);
-    CHECK_EQ(cdx_sock_send(fresh, &three, 1, 1000), CDX_OK);
-    CHECK_EQ(cdx_sock_recv(daemon, &m, 5000), CDX_OK);
-    CHECK(m.n == 2 && s_is(&m.frame[1], "three"));
-    cdx_msg_clear(&m);
+    s_delivered(fresh, daemon, "three");
 
     cdx_sock_destroy(&fresh);
     cdx_sock_destroy(&client);
