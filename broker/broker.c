@@ -93,6 +93,8 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     }
     cdx_errbuf eb = {0};
     cdx_err rc = cdx_transport_new(&b->net, b->member.me, b->member.roster, &eb);
+    if (rc == CDX_OK)
+        cdx_transport_set_ping(b->net, (unsigned)c->ping_ms);
     cdx_sock_opts so = {.max_msg_size = c->max_envelope + 65536};
     if (rc == CDX_OK)
         rc = cdx_sock_bind(&b->ingress, b->net, CDX_SOCK_ROUTER, c->ingress, &so, &eb);

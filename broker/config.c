@@ -77,6 +77,16 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
         return s_num(&c->checkpoint_ms, v, key, 100, 86400000, err, n);
     if (strcmp(key, "peer_sync_ms") == 0)
         return s_num(&c->peer_sync_ms, v, key, 100, 86400000, err, n);
+    if (strcmp(key, "ping_ms") == 0) {
+        if (strcmp(v, "0") == 0) {
+            c->ping_ms = 0;
+            return 0;
+        }
+        if (s_num(&c->ping_ms, v, key, 100, 3600000, err, n) == 0)
+            return 0;
+        snprintf(err, n, "ping_ms must be 0 (never) or from 100 to 3600000, not \"%s\"", v);
+        return -1;
+    }
     if (strcmp(key, "log_format") == 0)
         return daemon_log_format(v, &c->log_json, err, n);
     if (strcmp(key, "metrics") == 0)
@@ -135,6 +145,7 @@ int broker_config_load(broker_config *c, const char *path, char *err, size_t err
     c->checkpoint_ms = 5000;
     c->map_max_mb = 65536;
     c->peer_sync_ms = 5000;
+    c->ping_ms = 10000;
     if (!path)
         return 0;
     s_ctx x = {c, err, errlen, ""};

@@ -14,6 +14,8 @@
  *   checkpoint_ms = 5000               ; signed checkpoint on topic "sth"
  *   map_max_mb = 65536                 ; the log's maximum size
  *   peer_sync_ms = 5000                ; catch up from peers this often
+ *   ping_ms = 10000                    ; ping a silent link (a node, a peer); drop it
+ *                                      ; after 3x this without a word (0 = never)
  *   verify_threads = 0                 ; signature checks in parallel; 0 = one per CPU
  *   fanout_hwm = 10000                 ; envelopes queued per subscriber; past it the
  *                                      ; subscriber misses them and catches up later
@@ -57,6 +59,7 @@ typedef struct broker_config {
     uint64_t checkpoint_ms;
     size_t map_max_mb;
     uint64_t peer_sync_ms;
+    uint64_t ping_ms;  /* 0: no pings */
     char metrics[128]; /* HOST:PORT of the HTTP endpoint; "" = none */
     bool log_json;     /* log_format = json */
     broker_peer_config peer[BROKER_MAX_PEERS];

@@ -36,6 +36,7 @@ struct cdx_transport {
     atomic_uint_fast64_t refused;
     uint8_t curve_pk[CDX_PK_BYTES];
     uint8_t curve_sk[CDX_PK_BYTES];
+    unsigned ping_ms; /* 0: no ZMTP pings */
 };
 
 struct cdx_sock {
@@ -255,6 +256,25 @@ static cdx_err s_open(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
     return CDX_OK;
 }
 
+void cdx_transport_set_ping(cdx_transport *t, unsigned ping_ms)
+{
+    t->ping_ms = ping_ms;
+}
+
+/* ZMTP heartbeats on a bus socket (see cdx_transport_set_ping). The
+ * timeout is asked of the peer too (TTL), so a peer that pings less
+ * often still drops a link of ours that went dead. */
+static void s_ping(void *z, const cdx_transport *t)
+{
+    if (!t->ping_ms)
+        return;
+    int ivl = t->ping_ms > 1000000u ? 1000000 : (int)t->ping_ms, timeout = 3 * ivl;
+    int ttl = timeout > 6553500 ? 6553500 : timeout; /* ZMQ's TTL is in tenths of a second */
+    zmq_setsockopt(z, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(z, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
+    zmq_setsockopt(z, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
+}
+
 cdx_err cdx_sock_bind(cdx_sock **out, cdx_transport *t, cdx_sock_type type, const char *endpoint,
                       const cdx_sock_opts *opts, cdx_errbuf *eb)
 {
@@ -264,6 +284,7 @@ cdx_err cdx_sock_bind(cdx_sock **out, cdx_transport *t, cdx_sock_type type, cons
     void *z = (*out)->z;
     int one = 1;
     size_t len = sizeof(*out)->endpoint;
+    s_ping(z, t);
     if (zmq_setsockopt(z, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
         zmq_setsockopt(z, ZMQ_CURVE_SECRETKEY, t->curve_sk, CDX_PK_BYTES) != 0 ||
         zmq_bind(z, endpoint) != 0) {
@@ -283,6 +304,7 @@ cdx_err cdx_sock_connect(cdx_sock **out, cdx_transport *t, cdx_sock_type type, c
     if (rc != CDX_OK)
         return rc;
     void *z = (*out)->z;
+    s_ping(z, t);
     if (zmq_setsockopt(z, ZMQ_CURVE_SERVERKEY, server_pk, CDX_PK_BYTES) != 0 ||
         zmq_setsockopt(z, ZMQ_CURVE_PUBLICKEY, t->curve_pk, CDX_PK_BYTES) != 0 ||
         zmq_setsockopt(z, ZMQ_CURVE_SECRETKEY, t->curve_sk, CDX_PK_BYTES) != 0 ||

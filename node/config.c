@@ -30,6 +30,14 @@ static int s_ms(uint64_t *dst, const char *v, const char *key, s_ctx *x)
     return 1;
 }
 
+static int s_at_most(uint64_t v, uint64_t max, const char *key, s_ctx *x)
+{
+    if (v <= max)
+        return 1;
+    snprintf(x->err, x->errlen, "%s must be at most %llu", key, (unsigned long long)max);
+    return 0;
+}
+
 /* A duration in milliseconds: 0 (off), or at least 100. */
 static int s_ms_or_off(uint64_t *dst, const char *v, const char *key, s_ctx *x)
 {
@@ -79,6 +87,8 @@ static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
         return s_ms(&c->sync_ms, v, key, x);
     if (strcmp(key, "skew_ms") == 0)
         return s_ms(&c->skew_ms, v, key, x);
+    if (strcmp(key, "ping_ms") == 0)
+        return s_ms_or_off(&c->ping_ms, v, key, x) && s_at_most(c->ping_ms, 3600000, key, x);
     if (strcmp(key, "heartbeat_ms") == 0)
         return s_ms_or_off(&c->heartbeat_ms, v, key, x);
     if (strcmp(key, "checkpoint_ms") == 0)
@@ -158,6 +168,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     c->skew_ms = CDX_SKEW_DEFAULT_MS;
     c->resend_ms = 3000;
     c->sync_ms = 10000;
+    c->ping_ms = 10000;
     c->heartbeat_ms = 30000;
     c->checkpoint_ms = 60000;
     c->query_step = 1000;

@@ -10,6 +10,8 @@
  *   control = ipc:///run/cydex/FR/control  ; the operator's CLI talks here
  *   resend_ms = 3000                  ; resend what no broker receipted yet
  *   sync_ms = 10000                   ; ask every broker for anything missed
+ *   ping_ms = 10000                   ; ping a silent broker link; drop and remake it
+ *                                     ; after 3x this without a word (0 = never)
  *   heartbeat_ms = 30000              ; when idle, announce our last seq (0 = never);
  *                                     ; the pause doubles while idle, up to 64x
  *   checkpoint_ms = 60000             ; sign a checkpoint of our log and publish its
@@ -54,6 +56,7 @@ typedef struct node_config {
     uint64_t skew_ms;
     uint64_t resend_ms;
     uint64_t sync_ms;
+    uint64_t ping_ms;       /* 0: no pings on broker links */
     uint64_t heartbeat_ms;  /* 0: no heartbeats */
     uint64_t checkpoint_ms; /* 0: a checkpoint at stop only */
     bool auto_ack;

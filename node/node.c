@@ -49,6 +49,8 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     }
     cdx_errbuf eb = {0};
     cdx_err rc = cdx_transport_new(&n->net, n->member.me, n->member.roster, &eb);
+    if (rc == CDX_OK)
+        cdx_transport_set_ping(n->net, (unsigned)c->ping_ms);
     for (size_t i = 0; rc == CDX_OK && i < c->n_brokers; i++) {
         const node_broker_config *bc = &n->cfg.broker[i];
         const cdx_member *m = cdx_roster_find(n->member.roster, bc->id);

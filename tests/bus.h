@@ -29,6 +29,11 @@ void bus_write_alerts(const char *path, int n, size_t desc_len);
 pid_t bus_spawn(const char *dir, const char *name, const char *prog, const char *conf,
                 const char *ready_file);
 
+/* bus_spawn inside network namespace `netns` (made with "ip netns add"),
+ * without waiting for anything. */
+pid_t bus_spawn_in(const char *netns, const char *dir, const char *name, const char *prog,
+                   const char *conf);
+
 /* Writes DIR/NAME.conf for broker `id` (key DIR/keys/ID.secret, roster
  * DIR/roster.bin, log DIR/NAME-log, endpoints ipc://DIR/NAME-ingress,
  * -fanout, -catchup) plus `extra` lines (settings, [peer.*] sections),

@@ -298,6 +298,10 @@ int main(void)
                               "map_max_mb=0", NULL),
              78);
     CHECK(strstr(s_cap.err, "map_max_mb must be 1 to 16777216") != NULL);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", "--set",
+                              "ping_ms=7200000", NULL),
+             78);
+    CHECK(strstr(s_cap.err, "ping_ms must be at most 3600000") != NULL);
     s_write_conf_line("fr.conf", "log_format = yaml\n"); /* in the file, the same */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-node", "-c", s_p("fr.conf"), "-T", NULL), 78);
     CHECK(strstr(s_cap.err, "log_format must be text or json") != NULL);
@@ -307,6 +311,14 @@ int main(void)
                               "metrics=localhost", NULL),
              78);
     CHECK(strstr(s_cap.err, "HOST:PORT") != NULL);
+    /* Pings on links: off, or every 100 ms to an hour. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-broker", "-c", s_p("alpha.conf"), "-T", "--set",
+                              "ping_ms=0", NULL),
+             0);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-broker", "-c", s_p("alpha.conf"), "-T", "--set",
+                              "ping_ms=50", NULL),
+             78);
+    CHECK(strstr(s_cap.err, "ping_ms must be 0 (never) or from 100 to 3600000") != NULL);
 
     /* A broker whose log reached its maximum says so on /health and goes
      * on answering: publishers get refusals, not silence. */

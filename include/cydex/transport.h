@@ -39,6 +39,15 @@ void cdx_transport_destroy(cdx_transport **t);
  * connections stay; new ones are judged by it. */
 cdx_err cdx_transport_set_roster(cdx_transport *t, const cdx_roster *roster);
 
+/* Dead links: every CURVE socket opened after this call pings its peer
+ * (a ZMTP PING) after ping_ms without traffic, and drops a connection
+ * that brings nothing for 3 x ping_ms; a connecting socket then connects
+ * again. Without it a link whose far end vanished without a word (a
+ * host that lost power, a NAT or firewall that forgot the connection)
+ * stays "up" for ever on a socket that only receives, such as a SUB.
+ * 0 (the default): no pings. */
+void cdx_transport_set_ping(cdx_transport *t, unsigned ping_ms);
+
 /* CURVE handshakes refused so far (not members, revoked, expired). */
 uint64_t cdx_transport_refused(const cdx_transport *t);
 
