@@ -15,7 +15,8 @@
  *
  * Beside them, measured in the same run: bare Ed25519 verify per second on
  * one core. Usage: bench_e2e [--burst N] [--paced N] [--rate R] [--echo]
- * [--dir PARENT] (where the daemons' files go; /tmp unless given);
+ * [--dir PARENT] [--keep] (where the daemons' files go, /tmp unless
+ * given; --keep leaves them there, logs and all, for a look afterwards);
  * with --echo EE's node also subscribes to its own alerts, as the demo's
  * nodes do, and gets each back from the broker. Needs
  * cydex-broker and cydex-node beside it. Prints a report; exits 0.
@@ -40,6 +41,7 @@
 #include "cydex/transport.h"
 
 static char s_dir[256], s_bin[4096];
+static bool s_keep; /* --keep: the daemons' files stay */
 static pid_t s_pids[4];
 
 static double s_now(void)
@@ -72,6 +74,10 @@ static void s_stop_all(void)
             waitpid(s_pids[i], NULL, 0);
             s_pids[i] = 0;
         }
+    if (s_keep) {
+        fprintf(stderr, "bench_e2e: the daemons' files stay in %s\n", s_dir);
+        return;
+    }
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
     if (system(cmd) != 0)
@@ -527,7 +533,7 @@ int main(int argc, char **argv)
 {
     size_t burst = 2000, paced = 2000, rate = 1000;
     static const char usage[] =
-        "bench_e2e [--burst N] [--paced N] [--rate R] [--echo] [--dir PARENT]";
+        "bench_e2e [--burst N] [--paced N] [--rate R] [--echo] [--dir PARENT] [--keep]";
     const char *ee_topics = "sth", *parent = "/tmp", *v;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
@@ -537,6 +543,8 @@ int main(int argc, char **argv)
                                                     : NULL;
         if (strcmp(opt, "--echo") == 0)
             ee_topics = "sth,alert.";
+        else if (strcmp(opt, "--keep") == 0)
+            s_keep = true;
         else if (num && bench_value(argc, argv, &i, true, &v))
             *num = strtoul(v, NULL, 10);
         else if (strcmp(opt, "--dir") == 0 && bench_value(argc, argv, &i, false, &v))
