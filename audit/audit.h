@@ -14,12 +14,19 @@
 #include "cydex/log.h"
 #include "cydex/merkle.h"
 
-/* Opens a log read-only; prints the error and returns its exit code. */
+/* Opens a log read-only; prints the error and returns its exit code.
+ * Once it is open, a fault while reading it (see audit_fault_guard) ends
+ * the program with exit 1. */
 int audit_open_log(const char *cmd, const char *dir, cdx_log **out);
 
 /* The roster to judge by: the file if given (checked as a trust anchor),
  * else the one stored in the log, with a warning. */
 int audit_roster(const char *cmd, cdx_log *log, const char *path, cdx_roster **out);
+
+/* From now on, SIGSEGV, SIGBUS and SIGABRT (LMDB's assertions) end the
+ * program with exit 1 and "cydex-audit CMD: FAIL: DIR is damaged ...":
+ * with LMDB, a page altered on disk can do that. */
+void audit_fault_guard(const char *cmd, const char *dir);
 
 int cmd_audit_verify(int argc, char **argv);
 int cmd_audit_replay(int argc, char **argv);

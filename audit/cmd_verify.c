@@ -20,9 +20,14 @@ static void s_progress(void *ctx, uint64_t done, uint64_t total)
 
 static void s_print_text(const cdx_log *log, const cdx_audit_report *r)
 {
-    if (r->pass)
+    if (r->pass && !r->entries)
+        printf("PASS: %s, no entries (an empty log)\n", cdx_log_origin(log));
+    else if (r->pass)
         printf("PASS: %s, entries 0..%lld (%llu) verified\n", cdx_log_origin(log),
                (long long)r->entries - 1, (unsigned long long)r->entries);
+    else if (r->has_bad && !r->verified)
+        printf("FAIL at entry %llu: %s\n      no entry verified before it\n",
+               (unsigned long long)r->first_bad, r->reason);
     else if (r->has_bad)
         printf("FAIL at entry %llu: %s\n      entries 0..%lld verified before it\n",
                (unsigned long long)r->first_bad, r->reason, (long long)r->verified - 1);

@@ -34,8 +34,10 @@ int audit_open_log(const char *cmd, const char *dir, cdx_log **out)
     cdx_errbuf eb = {0};
     cdx_log_opts o = {.read_only = true};
     cdx_err rc = cdx_log_new(out, dir, &o, &eb);
-    if (rc == CDX_OK)
+    if (rc == CDX_OK) {
+        audit_fault_guard(cmd, dir);
         return CLI_OK;
+    }
     fprintf(stderr, "cydex-audit %s: %s\n", cmd, cdx_errbuf_msg(&eb, rc));
     return rc == CDX_ERR_NOENT                             ? CLI_NOINPUT
            : rc == CDX_ERR_FORMAT || rc == CDX_ERR_VERSION ? CLI_DATAERR
