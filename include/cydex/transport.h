@@ -45,7 +45,9 @@ cdx_err cdx_transport_set_roster(cdx_transport *t, const cdx_roster *roster);
  * again. Without it a link whose far end vanished without a word (a
  * host that lost power, a NAT or firewall that forgot the connection)
  * stays "up" for ever on a socket that only receives, such as a SUB.
- * 0 (the default): no pings. */
+ * A connecting socket also gives up a connection attempt after ping_ms
+ * and makes a new one (a SYN lost on a silent route is otherwise resent
+ * at doubling intervals). 0 (the default): no pings. */
 void cdx_transport_set_ping(cdx_transport *t, unsigned ping_ms);
 
 /* CURVE handshakes refused so far (not members, revoked, expired). */
