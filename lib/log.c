@@ -92,9 +92,26 @@ static const char *s_dbnames[] = {"log",  "by_hash", "by_sender", "senders",
                                   "tree", "heads",   "meta",      "outbox"};
 #define S_N_DBS (sizeof s_dbnames / sizeof *s_dbnames)
 
+/* LMDB found its own file inconsistent (an altered or cut page) and is
+ * about to abort the process: say what that means before it does. */
+static void s_damaged(MDB_env *env, const char *what)
+{
+    const char *dir = NULL;
+    if (mdb_env_get_path(env, &dir) != 0 || !dir)
+        dir = "?";
+    fprintf(stderr,
+            "cydex: the log in %s is damaged (LMDB: %s). If it is a daemon's own log: move the "
+            "folder aside and restore it from a copy, or start with an empty one (a node takes "
+            "back its own envelopes and the rest from the brokers, a broker from its peers).\n",
+            dir, what);
+    fflush(stderr); /* LMDB aborts next: a buffered stderr would lose it */
+}
+
 static cdx_err s_open_env(cdx_log *log, const char *dir, unsigned flags, cdx_errbuf *eb)
 {
     int rc = mdb_env_create(&log->env);
+    if (rc == 0)
+        rc = mdb_env_set_assert(log->env, s_damaged);
     if (rc == 0)
         rc = mdb_env_set_maxdbs(log->env, 10);
     if (rc == 0 && !log->read_only)

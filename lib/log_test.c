@@ -3,7 +3,9 @@
  * attacker with write access to the files would, through LMDB itself:
  * change a byte, delete, swap, truncate, replace a checkpoint, rewrite an
  * entry together with its tree. Each time the audit fails and names it. */
+#include <fcntl.h>
 #include <lmdb.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -1053,6 +1055,80 @@ static void test_room(void)
     CHECK_EQ(r.verified, 300);
 }
 
+static bool s_holds(const unsigned char *buf, size_t len, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(buf + i, text, n) == 0)
+            return true;
+    return false;
+}
+
+static cdx_err s_count_entry(void *ctx, cdx_log_entry *e)
+{
+    (void)e;
+    ++*(uint64_t *)ctx;
+    return CDX_OK;
+}
+
+/* A log whose "log" table has a page marked as a branch page, as a hex
+ * editor or a failing disk could leave it: LMDB stops the process on its
+ * own check when a scan steps onto the page. The process must say which
+ * log is damaged and what to do (LMDB's assert hook), not only abort. */
+static void test_damaged(void)
+{
+    char dir[300], said[320];
+    snprintf(dir, sizeof dir, "%s/damaged", s_root);
+    snprintf(said, sizeof said, "%s/damaged.err", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint64_t seq = 1;
+    uint8_t prev[32];
+    s_append_runs(log, &seq, prev, 1, 30, 600); /* about ten leaf pages of entries */
+    cdx_log_destroy(&log);
+
+    /* The second leaf page that holds entries' text, in file order (the
+     * first is where a scan starts: reached from the root, not stepped onto). */
+    char path[320];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    FILE *f = fopen(path, "r+b");
+    REQUIRE(f != NULL);
+    enum { PAGE = 4096, FLAGS_AT = 10, P_BRANCH = 0x01, P_LEAF = 0x02 };
+    static unsigned char page[PAGE];
+    long at = -1;
+    int leaves = 0;
+    for (long pg = 0; at < 0 && fread(page, 1, PAGE, f) == PAGE; pg++)
+        if (page[FLAGS_AT] == P_LEAF && s_holds(page, PAGE, "abcdefghijklmnopqrstuvwxyz") &&
+            ++leaves == 2)
+            at = pg * PAGE + FLAGS_AT;
+    REQUIRE(at >= 0);
+    fseek(f, at, SEEK_SET);
+    fputc(P_BRANCH, f);
+    fclose(f);
+
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int fd = open(said, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+            _exit(3);
+        log = s_open(dir, true);
+        cdx_log_scan(log, 0, UINT64_MAX, s_count_entry, &seq, NULL);
+        _exit(0); /* not reached: LMDB stops at the page */
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    static char text[4096];
+    FILE *e = fopen(said, "r");
+    size_t got = e ? fread(text, 1, sizeof text - 1, e) : 0;
+    text[got] = '\0';
+    if (e)
+        fclose(e);
+    CHECK(strstr(text, "is damaged (LMDB: ") && strstr(text, dir));
+    CHECK(strstr(text, "restore it from a copy"));
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -1070,6 +1146,7 @@ int main(void)
     test_held();
     test_exclusive();
     test_room();
+    test_damaged();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)
