@@ -49,11 +49,13 @@ void cdx__log_outbox_ref(uint8_t out[CDX__LOG_OUTBOX_REF], uint64_t index)
     cdx__log_be64(out + 1, index);
 }
 
-/* The envelope an outbox row's tail gives: named by its entry (schema 3)
- * or held whole; CDX_ERR_CORRUPT if a named entry is missing or bad. */
+/* The envelope an outbox row's tail gives: named by its entry (schema 3,
+ * *index says which) or held whole (*index UINT64_MAX); CDX_ERR_CORRUPT if
+ * a named entry is missing or bad. */
 static cdx_err s_row_envelope(cdx_log *log, MDB_txn *txn, const uint8_t *tail, size_t len,
-                              cdx_bytes *out)
+                              cdx_bytes *out, uint64_t *index)
 {
+    *index = UINT64_MAX;
     if (len != CDX__LOG_OUTBOX_REF || tail[0] != 0x00) {
         out->data = malloc(len + 1);
         if (!out->data)
@@ -64,6 +66,7 @@ static cdx_err s_row_envelope(cdx_log *log, MDB_txn *txn, const uint8_t *tail, s
     }
     uint8_t key[8];
     memcpy(key, tail + 1, 8);
+    *index = cdx__log_get64(key);
     MDB_val k = cdx__log_val(key, 8), d;
     if (mdb_get(txn, log->log, &k, &d) != 0)
         return CDX_ERR_CORRUPT;
@@ -108,7 +111,7 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
         size_t tl = (size_t)(nul - (const uint8_t *)d.mv_data);
         memcpy(topic, d.mv_data, tl + 1);
         cdx_log_entry e = {0};
-        rc = s_row_envelope(log, txn, nul + 1, d.mv_size - tl - 1, &e.envelope);
+        rc = s_row_envelope(log, txn, nul + 1, d.mv_size - tl - 1, &e.envelope, &e.index);
         if (rc == CDX_ERR_CORRUPT) { /* its entry is not there to send: skipped */
             rc = CDX_OK;
             continue;

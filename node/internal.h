@@ -70,6 +70,8 @@ struct node {
     cdx_sock *control;
     /* Deadlines and periods run on the monotonic clock (cdx_mono_ms). */
     uint64_t next_resend_ms, next_sync_ms;
+    uint64_t resend_oldest;  /* the outbox's oldest entry index at the last resend turn */
+    uint64_t resends;        /* turns that sent the outbox again */
     uint64_t chain_since_ms; /* while our own chain is being asked for: since when; else 0 */
     uint64_t chain_had;      /* our log's last seq of our own when we asked */
     uint64_t next_heartbeat_ms, heartbeat_gap_ms;
@@ -165,8 +167,10 @@ void node__checkpoint(node *n, bool publish);
 
 /* To every broker; what a broker does not take now, the resend retries. */
 void node__send_out(node *n, const char *topic, const uint8_t *raw, size_t len);
-/* Everything in the outbox, again. */
-void node__resend(node *n);
+/* Everything in the outbox, again: always (at start), or when its oldest
+ * envelope has waited a whole resend_ms (it was lost, or no broker
+ * answers), not while receipts keep taking the oldest away. */
+void node__resend(node *n, bool always);
 void node__receipts(node *n, node_link *l);
 
 /* ---- node.c ---- */

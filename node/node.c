@@ -22,6 +22,7 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     if (!n)
         return 70;
     n->cfg = *c;
+    n->resend_oldest = UINT64_MAX;
     n->verify_threads = daemon_verify_threads(c->verify_threads);
     n->round.out = calloc(NODE_CONTROL_BATCH, sizeof *n->round.out);
     n->round.in = calloc(NODE_CONTROL_BATCH, sizeof *n->round.in);
@@ -222,7 +223,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     n->chain_since_ms = cdx_mono_ms();
     for (size_t i = 0; i < n->n_links; i++)
         node__ask_chain(n, &n->link[i]);
-    node__resend(n); /* what a previous run published but never saw receipted */
+    node__resend(n, true); /* what a previous run published but never saw receipted */
     daemon_notify("READY=1\nSTATUS=running");
     while (!*stop && n->chain_since_ms) {
         if (s_chain_known(n, cdx_mono_ms()))
@@ -239,7 +240,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
         }
         uint64_t now = cdx_mono_ms();
         if (now >= n->next_resend_ms)
-            node__resend(n);
+            node__resend(n, false);
         if (n->cfg.heartbeat_ms && now >= n->next_heartbeat_ms)
             node__heartbeat(n);
         if (n->cfg.checkpoint_ms && now >= n->next_checkpoint_ms)
@@ -308,12 +309,12 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
     daemon_log(&n->member.say,
                "stopping: %llu published, %llu auto-acked, %llu heartbeats, %llu logged, %llu "
-               "copies dropped, %llu refused, %llu catch-up requests this run; %zu waiting for a "
-               "receipt",
+               "copies dropped, %llu refused, %llu catch-up requests, %llu resends of the outbox "
+               "this run; %zu waiting for a receipt",
                (unsigned long long)n->published, (unsigned long long)n->auto_acked,
                (unsigned long long)n->heartbeats, (unsigned long long)n->logged,
                (unsigned long long)n->copies, (unsigned long long)n->refused,
-               (unsigned long long)n->requested, pending);
+               (unsigned long long)n->requested, (unsigned long long)n->resends, pending);
     return 0;
 }
 

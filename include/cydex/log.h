@@ -130,8 +130,9 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
                        cdx_errbuf *eb);
 
 /* The outbox: the owner's envelopes waiting for a broker's receipt. fn
- * gets each envelope's bytes in e->envelope (other fields zero) and may
- * take them; `topic` is the bus topic to send it on. With fn NULL, only
+ * gets each envelope's bytes in e->envelope and its entry's index in
+ * e->index (UINT64_MAX where a schema 2 row does not say; other fields
+ * zero) and may take the bytes; `topic` is the bus topic to send it on. With fn NULL, only
  * *count, read without writing anything (those whose receipts came and
  * whose rows wait for deletion are not counted). */
 typedef cdx_err (*cdx_log_outbox_fn)(void *ctx, const char *topic, cdx_log_entry *e);
