@@ -1055,15 +1055,6 @@ static void test_room(void)
     CHECK_EQ(r.verified, 300);
 }
 
-static bool s_holds(const unsigned char *buf, size_t len, const char *text)
-{
-    size_t n = strlen(text);
-    for (size_t i = 0; i + n <= len; i++)
-        if (memcmp(buf + i, text, n) == 0)
-            return true;
-    return false;
-}
-
 static cdx_err s_count_entry(void *ctx, cdx_log_entry *e)
 {
     (void)e;
@@ -1088,22 +1079,7 @@ static void test_damaged(void)
 
     /* The second leaf page that holds entries' text, in file order (the
      * first is where a scan starts: reached from the root, not stepped onto). */
-    char path[320];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    FILE *f = fopen(path, "r+b");
-    REQUIRE(f != NULL);
-    enum { PAGE = 4096, FLAGS_AT = 10, P_BRANCH = 0x01, P_LEAF = 0x02 };
-    static unsigned char page[PAGE];
-    long at = -1;
-    int leaves = 0;
-    for (long pg = 0; at < 0 && fread(page, 1, PAGE, f) == PAGE; pg++)
-        if (page[FLAGS_AT] == P_LEAF && s_holds(page, PAGE, "abcdefghijklmnopqrstuvwxyz") &&
-            ++leaves == 2)
-            at = pg * PAGE + FLAGS_AT;
-    REQUIRE(at >= 0);
-    fseek(f, at, SEEK_SET);
-    fputc(P_BRANCH, f);
-    fclose(f);
+    REQUIRE(fixture_lmdb_mark_branch(dir, "abcdefghijklmnopqrstuvwxyz", NULL, 2));
 
     fflush(NULL);
     pid_t pid = fork();

@@ -285,13 +285,19 @@ static void test_proofs(void)
     HAS(s_cap.out, "2 signed checkpoints checked, the last at size 10");
 }
 
+/* A copy of the log in folder NAME, for damage. */
+static void s_copy_log(const char *name)
+{
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/data.mdb' '%s/'", s_p(name), s_p("log"),
+             s_p(name));
+    REQUIRE(system(cmd) == 0);
+}
+
 /* A "hex editor" attack: one letter of an alert's title, in data.mdb. */
 static void test_hex_editor(void)
 {
-    char cmd[800];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/data.mdb' '%s/'", s_p("copy"), s_p("log"),
-             s_p("copy"));
-    REQUIRE(system(cmd) == 0);
+    s_copy_log("copy");
     char path[300];
     snprintf(path, sizeof path, "%s/data.mdb", s_p("copy"));
     FILE *f = fopen(path, "r+b");
@@ -315,40 +321,15 @@ static void test_hex_editor(void)
     HAS(s_cap.out, "entries 0..2 verified before it");
 }
 
-static bool s_has(const unsigned char *page, size_t len, const char *text)
-{
-    size_t n = strlen(text);
-    for (size_t i = 0; i + n <= len; i++)
-        if (memcmp(page + i, text, n) == 0)
-            return true;
-    return false;
-}
-
 /* A page header altered in data.mdb: the second leaf page of the "log"
  * table (entries after "Zebra-striped botnet", on a page of their own) is
  * marked a branch page. LMDB stops on an assertion when a scan steps onto
  * it; cydex-audit must say FAIL (exit 1), not die of SIGABRT. */
 static void test_damaged_page(void)
 {
-    char cmd[800];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/data.mdb' '%s/'", s_p("paged"), s_p("log"),
-             s_p("paged"));
-    REQUIRE(system(cmd) == 0);
-    char path[300];
-    snprintf(path, sizeof path, "%s/data.mdb", s_p("paged"));
-    FILE *f = fopen(path, "r+b");
-    REQUIRE(f != NULL);
-    enum { PAGE = 4096, FLAGS_AT = 10, P_BRANCH = 0x01, P_LEAF = 0x02 };
-    static unsigned char page[PAGE];
-    long at = -1;
-    for (long pg = 0; at < 0 && fread(page, 1, PAGE, f) == PAGE; pg++)
-        if (page[FLAGS_AT] == P_LEAF && s_has(page, PAGE, "Ransomware wave against hospitals") &&
-            !s_has(page, PAGE, "Zebra-striped botnet"))
-            at = pg * PAGE + FLAGS_AT;
-    REQUIRE(at >= 0);
-    fseek(f, at, SEEK_SET);
-    fputc(P_BRANCH, f);
-    fclose(f);
+    s_copy_log("paged");
+    REQUIRE(fixture_lmdb_mark_branch(s_p("paged"), "Ransomware wave against hospitals",
+                                     "Zebra-striped botnet", 1));
     CHECK_EQ(s_run("cydex-audit", "verify", s_p("paged"), "--roster", s_p("roster.bin"), NULL), 1);
     HAS(s_cap.err, "FAIL: ");
     HAS(s_cap.err, "is damaged: its LMDB pages were altered");

@@ -238,3 +238,30 @@ void fixture_log_use(const char *dir, uint64_t *used, uint64_t *length)
     *used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
     mdb_env_close(env);
 }
+
+static bool s_holds(const unsigned char *buf, size_t len, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(buf + i, text, n) == 0)
+            return true;
+    return false;
+}
+
+bool fixture_lmdb_mark_branch(const char *dir, const char *text, const char *unless, int nth)
+{
+    enum { PAGE = 4096, FLAGS_AT = 10, P_BRANCH = 0x01, P_LEAF = 0x02 };
+    char path[512];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return false;
+    static unsigned char page[PAGE];
+    long at = -1;
+    for (long pg = 0; at < 0 && fread(page, 1, PAGE, f) == PAGE; pg++)
+        if (page[FLAGS_AT] == P_LEAF && s_holds(page, PAGE, text) &&
+            !(unless && s_holds(page, PAGE, unless)) && --nth == 0)
+            at = pg * PAGE + FLAGS_AT;
+    bool done = at >= 0 && fseek(f, at, SEEK_SET) == 0 && fputc(P_BRANCH, f) == P_BRANCH;
+    return fclose(f) == 0 && done;
+}

@@ -51,6 +51,10 @@ void fixture_rmtree(const char *path);
 /* Bytes of DIR/data.mdb its log uses (to LMDB's last page), and the
  * file's length, which may be more: room written ahead (lib/log_room.c). */
 void fixture_log_use(const char *dir, uint64_t *used, uint64_t *length);
+/* A hex editor's damage to DIR/data.mdb: marks as a branch page the nth
+ * (from 1, in file order) leaf page that holds `text` and not `unless`
+ * (NULL: no such condition). false if there is no such page. */
+bool fixture_lmdb_mark_branch(const char *dir, const char *text, const char *unless, int nth);
 
 /* Forks a child that runs child(dir, fd) and never returns (it _exits),
  * fd being the write end of a pipe whose read end goes to *read_fd. */
