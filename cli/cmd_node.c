@@ -276,7 +276,7 @@ cdx_err cli_alert_json(const char *in, size_t len, const char *tlp, bool with_id
     if (tlp)
         json_object_set_new(o, "tlp", json_string(tlp));
     if (with_id && !json_object_get(o, "id")) {
-        char id[37];
+        char id[CDX_UUID_TEXT];
         cdx_uuid_new(id);
         json_object_set_new(o, "id", json_string(id));
     }

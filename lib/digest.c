@@ -36,7 +36,7 @@ bool cdx__equal(const uint8_t *a, const uint8_t *b, size_t len)
     return sodium_memcmp(a, b, len) == 0;
 }
 
-void cdx__uuid_v4(char out[37])
+void cdx__uuid_v4(char out[CDX_UUID_TEXT])
 {
     uint8_t u[16];
     randombytes_buf(u, sizeof u);

@@ -37,7 +37,7 @@ cdx_err cdx__sodium_ready(void);
 void cdx__random(uint8_t *out, size_t len);
 void cdx__wipe(void *p, size_t len);
 /* A random (version 4) UUID, 36 characters and NUL. */
-void cdx__uuid_v4(char out[37]);
+void cdx__uuid_v4(char out[CDX_UUID_TEXT]);
 /* Constant-time comparison; true when equal. */
 bool cdx__equal(const uint8_t *a, const uint8_t *b, size_t len);
 

@@ -272,7 +272,7 @@ bool cdx_tlp_requires_seal(cdx_tlp t)
     return t == CDX_TLP_AMBER_STRICT || t == CDX_TLP_RED;
 }
 
-void cdx_uuid_new(char out[37])
+void cdx_uuid_new(char out[CDX_UUID_TEXT])
 {
     cdx__uuid_v4(out);
 }

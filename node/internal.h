@@ -127,8 +127,8 @@ struct node_out {
     uint8_t hash[CDX_HASH_BYTES];
     uint64_t seq;
     char topic[CDX_TOPIC_MAX + 1];
-    char alert_id[40]; /* a publish that named its alert's id */
-    bool again;        /* that alert was published before: env NULL, hash and seq its */
+    char alert_id[CDX_UUID_TEXT]; /* a publish that named its alert's id */
+    bool again;                   /* that alert was published before: env NULL, hash and seq its */
 };
 
 /* Our chain as a batch so far leaves it (have: false until the first). */

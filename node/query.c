@@ -19,7 +19,7 @@ typedef struct s_alert_ref {
     uint64_t index;
     bool from_self, readable, acked_by_self, sealed;
     bool id_known; /* id holds the alert's id (public ones at once, sealed ones once opened) */
-    char id[40];
+    char id[CDX_UUID_TEXT];
 } s_alert_ref;
 
 typedef struct s_ack_ref {

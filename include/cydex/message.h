@@ -195,10 +195,13 @@ cdx_err cdx_ack_stage_parse(const char *name, cdx_ack_stage *out);
 /* True for the labels that must travel sealed (AMBER+STRICT, RED). */
 bool cdx_tlp_requires_seal(cdx_tlp t);
 
+/* A UUID's text (8-4-4-4-12 hex) and its NUL: an alert's id fits. */
+#define CDX_UUID_TEXT 37
+
 /* True when text is a UUID in 8-4-4-4-12 hex form. */
 bool cdx_uuid_valid(const char *text);
 /* A fresh random UUID (version 4), NUL-terminated, into out. */
-void cdx_uuid_new(char out[37]);
+void cdx_uuid_new(char out[CDX_UUID_TEXT]);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include "cydex/common.h"
 #include "cydex/identity.h"
 #include "cydex/log.h"
+#include "cydex/message.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,9 +27,9 @@ typedef struct cdx_report_alert {
     char sender[CDX_ID_MAX + 1];
     uint64_t seq, index, sent_at_ms;
     uint8_t hash[CDX_HASH_BYTES];
-    char id[40];     /* "" when sealed and not opened */
-    char title[120]; /* likewise */
-    uint64_t acks;   /* distinct states that acknowledged it */
+    char id[CDX_UUID_TEXT]; /* "" when sealed and not opened */
+    char title[120];        /* likewise */
+    uint64_t acks;          /* distinct states that acknowledged it */
 } cdx_report_alert;
 
 typedef struct cdx_report {
