@@ -57,6 +57,10 @@ static void s_counters(node *n, FILE *f)
                     "Heartbeats sent while idle, since the node started.", n->heartbeats);
     daemon_prom_one(f, "cydex_node_catchup_requests_total", "counter",
                     "Catch-up requests sent to brokers, since the node started.", n->requested);
+    daemon_prom_one(f, "cydex_node_outbox_resends_total", "counter",
+                    "Times the whole outbox was sent again because its oldest envelope had waited "
+                    "a whole resend_ms (lost on the way, or no broker answering), since the start.",
+                    n->resends);
     daemon_prom_one(
         f, "cydex_node_own_refused_total", "counter",
         "Our envelopes a broker refused for good (never to be logged), since the start.",

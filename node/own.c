@@ -65,7 +65,7 @@ void node__resend(node *n, bool always)
         }
     }
     cdx_log_outbox_scan(n->member.log, s_resend_one, n, &count);
-    n->resends++;
+    n->resends += count > 0;
 }
 
 void node__own_header(node *n, const node_chain *c, cdx_body *b, const char *topic)
