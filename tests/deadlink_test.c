@@ -1,13 +1,16 @@
-/* A dead link is found and made again. The broker's host vanishes without
- * a word and comes back at the same address: its network namespace is
- * deleted (kernel, sockets and all) while its link is down, so no FIN or
- * RST ever reaches the nodes, and a new one is made in its place. EE's
- * node learns at its next send. FR's node only receives on its fan-out
- * link: without pings it would wait on the dead connection for ever.
- * With ping_ms its pings meet the new host's RST, it connects again, and
- * EE's alerts reach it live; its periodic sync and EE's heartbeats are
- * off, so nothing else would bring them. Afterwards FR holds each of EE's
- * seqs exactly once and both logs pass the audit.
+/* A dead link is found and made again. Broker alpha's host vanishes
+ * without a word and comes back at the same address: its network
+ * namespace is deleted (kernel, sockets and all) while its link is down,
+ * so no FIN or RST ever reaches the others, and a new one is made in its
+ * place. EE's node, which publishes through alpha, learns at its next
+ * send. FR's node only receives on its fan-out link from alpha, and broker
+ * beta, peered with alpha, only receives on its link to alpha's fan-out
+ * (DE's node listens at beta): without pings both would wait on their dead
+ * connections for ever. With ping_ms the pings meet the new host's RST,
+ * they connect again, and EE's alerts reach FR and DE live; periodic
+ * syncs (nodes' and beta's) and EE's heartbeats are off, so nothing else
+ * would bring them. Afterwards FR and DE hold each of EE's seqs exactly
+ * once and every log passes the audit.
  *
  * Needs root and "ip netns" (iproute2): skipped (77) otherwise. The
  * broker runs in one namespace, the nodes in another, joined by a veth
@@ -118,7 +121,8 @@ static bool s_can_run(void)
         return false;
     }
     s_made_n = true;
-    return true;
+    snprintf(args, sizeof args, "-n %s link set lo up", s_ns_n); /* beta and DE talk over it */
+    return s_ip(args) == 0;
 }
 
 /* Waits (bounded) until the daemon's log holds `want` n times. */
@@ -149,16 +153,35 @@ static pid_t s_start_broker(void)
     return bus_spawn_in(s_ns_b, s_dir, "alpha", "cydex-broker", conf);
 }
 
-static pid_t s_start_node(const char *name, const char *id)
+/* Beta, in the nodes' namespace, takes alpha's fan-out as its peer; its
+ * periodic catch-up from alpha is off. */
+static pid_t s_start_beta(void)
 {
     char conf[2048];
+    snprintf(conf, sizeof conf,
+             "[broker]\nid = broker.beta\nkey = %s/keys/broker.beta.secret\n"
+             "roster = %s/roster.bin\nlog = %s/beta-log\ningress = tcp://10.199.0.2:7501\n"
+             "fanout = tcp://10.199.0.2:7502\ncatchup = tcp://10.199.0.2:7503\nping_ms = 300\n"
+             "peer_sync_ms = 3600000\n[peer.alpha]\nid = broker.alpha\n"
+             "fanout = tcp://10.199.0.1:7402\ncatchup = tcp://10.199.0.1:7403\n",
+             s_dir, s_dir, s_dir);
+    pid_t pid = bus_spawn_in(s_ns_n, s_dir, "beta", "cydex-broker", conf);
+    REQUIRE(s_wait_said("beta.log", "serving:", 1));
+    return pid;
+}
+
+/* A node that uses broker `broker` ("alpha", or "beta"). */
+static pid_t s_start_node(const char *name, const char *id, const char *broker)
+{
+    char conf[2048];
+    const char *host = strcmp(broker, "alpha") == 0 ? "10.199.0.1:74" : "10.199.0.2:75";
     snprintf(conf, sizeof conf,
              "[node]\nid = %s\nkey = %s/keys/%s.secret\nroster = %s/roster.bin\n"
              "log = %s/%s-log\ncontrol = ipc://%s/%s-control\nsubscribe = alert.\n"
              "resend_ms = 300\nsync_ms = 3600000\nheartbeat_ms = 0\nping_ms = 300\n"
-             "[broker.alpha]\nid = broker.alpha\ningress = tcp://10.199.0.1:7401\n"
-             "fanout = tcp://10.199.0.1:7402\ncatchup = tcp://10.199.0.1:7403\n",
-             id, s_dir, id, s_dir, s_dir, name, s_dir, name);
+             "[broker.%s]\nid = broker.%s\ningress = tcp://%s01\nfanout = tcp://%s02\n"
+             "catchup = tcp://%s03\n",
+             id, s_dir, id, s_dir, s_dir, name, s_dir, name, broker, broker, host, host, host);
     pid_t pid = bus_spawn_in(s_ns_n, s_dir, name, "cydex-node", conf);
     char log[64];
     snprintf(log, sizeof log, "%s.log", name);
@@ -187,19 +210,22 @@ int main(void)
         return S_SKIP;
     }
     fixture_init(&F);
-    const cdx_identity *ids[] = {F.broker, F.ee, F.fr};
-    bus_folder(s_dir, F.roster, ids, 3);
+    const cdx_identity *ids[] = {F.broker, F.beta, F.ee, F.fr, F.de};
+    bus_folder(s_dir, F.roster, ids, 5);
     proc_capture cap;
     proc_capture_init(&cap, s_dir);
 
     s_make_broker_host();
     pid_t broker = s_start_broker();
     REQUIRE(s_wait_said("alpha.log", "serving:", 1));
-    pid_t ee = s_start_node("ee", "EE");
-    pid_t fr = s_start_node("fr", "FR");
+    pid_t beta = s_start_beta();
+    pid_t ee = s_start_node("ee", "EE", "alpha");
+    pid_t fr = s_start_node("fr", "FR", "alpha");
+    pid_t de = s_start_node("de", "DE", "beta");
 
     CHECK_EQ(s_publish(&cap, 1), 0);
     CHECK(bus_wait_log(s_p("fr-log"), "EE", 1, 1, SIZE_MAX));
+    CHECK(bus_wait_log(s_p("de-log"), "EE", 1, 1, SIZE_MAX)); /* through beta */
 
     /* The host vanishes: the link goes down first, so nothing it says as
      * its processes and sockets die ever leaves it. */
@@ -216,30 +242,39 @@ int main(void)
     broker = s_start_broker();
     REQUIRE(s_wait_said("alpha.log", "serving:", 2));
 
-    /* EE publishes until FR has one of the new alerts; the gap before it
-     * is filled by catch-up. */
+    /* EE publishes until FR and DE have one of the new alerts; the gaps
+     * before it are filled by catch-up. */
     int sent = 1;
-    uint64_t max = 0, count = 0;
-    while (sent < 1 + S_TRIES && count < 2) {
+    uint64_t max = 0, count = 0, de_count = 0;
+    while (sent < 1 + S_TRIES && (count < 2 || de_count < 2)) {
         CHECK_EQ(s_publish(&cap, ++sent), 0);
         bus_nap(500);
         bus_log_sender(s_p("fr-log"), "EE", &max, &count, NULL);
+        bus_log_sender(s_p("de-log"), "EE", &max, &de_count, NULL);
     }
-    CHECK(count >= 2); /* FR hears from the broker again */
-    CHECK(bus_wait_log(s_p("fr-log"), "EE", (uint64_t)sent, (uint64_t)sent, SIZE_MAX));
-    bus_log_sender(s_p("fr-log"), "EE", &max, &count, NULL);
-    CHECK_EQ(max, sent); /* each seq once: a copy is refused, so count == max == sent */
-    CHECK_EQ(count, sent);
+    CHECK(count >= 2);    /* FR hears from alpha again */
+    CHECK(de_count >= 2); /* beta hears from alpha again, and DE from beta */
+    const char *logs[] = {"fr-log", "de-log", "beta-log"};
+    for (int i = 0; i < 3; i++) {
+        CHECK(bus_wait_log(s_p(logs[i]), "EE", (uint64_t)sent, (uint64_t)sent, SIZE_MAX));
+        bus_log_sender(s_p(logs[i]), "EE", &max, &count, NULL);
+        CHECK_EQ(max, sent); /* each seq once: a copy is refused, so count == max == sent */
+        CHECK_EQ(count, sent);
+    }
     CHECK(bus_wait_log(s_p("ee-log"), "EE", (uint64_t)sent, (uint64_t)sent, 0));
     fprintf(stderr, "deadlink_test: %d alerts published after the broker's host came back\n",
             sent - 1);
 
+    CHECK_EQ(bus_stop(de), 0);
     CHECK_EQ(bus_stop(fr), 0);
     CHECK_EQ(bus_stop(ee), 0);
+    CHECK_EQ(bus_stop(beta), 0);
     CHECK_EQ(bus_stop(broker), 0);
-    cdx_audit_report rep;
-    CHECK(bus_audit(s_p("fr-log"), F.roster, &rep));
-    CHECK(bus_audit(s_p("ee-log"), F.roster, &rep));
+    const char *audited[] = {"fr-log", "de-log", "ee-log", "beta-log", "alpha-log"};
+    for (int i = 0; i < 5; i++) {
+        cdx_audit_report rep;
+        CHECK(bus_audit(s_p(audited[i]), F.roster, &rep));
+    }
 
     s_drop_namespaces();
     proc_capture_free(&cap);
