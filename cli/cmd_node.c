@@ -464,9 +464,14 @@ static json_int_t s_int(const json_t *o, const char *key)
 static void s_print_status(const json_t *o)
 {
     printf("%s: %" JSON_INTEGER_FORMAT " log entries; %" JSON_INTEGER_FORMAT
-           " waiting for a broker's receipt\n",
+           " waiting for a broker's receipt",
            json_string_value(json_object_get(o, "id")), s_int(o, "log_entries"),
            s_int(o, "waiting_for_receipt"));
+    const json_t *oldest = json_object_get(o, "oldest_waiting");
+    if (oldest)
+        printf(" (the oldest: seq %" JSON_INTEGER_FORMAT ", logged %s)", s_int(oldest, "seq"),
+               json_string_value(json_object_get(oldest, "logged_at")));
+    printf("\n");
     printf("this run: %" JSON_INTEGER_FORMAT " published, %" JSON_INTEGER_FORMAT
            " auto-acked, %" JSON_INTEGER_FORMAT " heartbeats, %" JSON_INTEGER_FORMAT
            " logged from the brokers,\n          %" JSON_INTEGER_FORMAT

@@ -16,6 +16,20 @@ int cdx__log_cmp_hash(const void *x, const void *y)
     return memcmp(x, y, CDX_HASH_BYTES);
 }
 
+/* The queue of receipted rows, sorted, for lookups (NULL if empty). */
+static cdx_err s_forget_sorted(const cdx_log *log, uint8_t (**out)[CDX_HASH_BYTES])
+{
+    *out = NULL;
+    if (!log->n_forget)
+        return CDX_OK;
+    *out = malloc(log->n_forget * CDX_HASH_BYTES);
+    if (!*out)
+        return CDX_ERR_NOMEM;
+    memcpy(*out, log->forget, log->n_forget * CDX_HASH_BYTES);
+    qsort(*out, log->n_forget, CDX_HASH_BYTES, cdx__log_cmp_hash);
+    return CDX_OK;
+}
+
 /* How many outbox rows no receipt has come for: the table's rows less
  * those queued for deletion (each counted once), read without writing. */
 static cdx_err s_outbox_count(cdx_log *log, MDB_txn *txn, size_t *count)
@@ -25,13 +39,10 @@ static cdx_err s_outbox_count(cdx_log *log, MDB_txn *txn, size_t *count)
     if (mrc)
         return cdx__log_mdb(NULL, mrc, "outbox");
     size_t n = st.ms_entries;
-    uint8_t(*q)[CDX_HASH_BYTES] = log->n_forget ? malloc(log->n_forget * CDX_HASH_BYTES) : NULL;
-    if (log->n_forget && !q)
-        return CDX_ERR_NOMEM;
-    if (q) {
-        memcpy(q, log->forget, log->n_forget * CDX_HASH_BYTES);
-        qsort(q, log->n_forget, CDX_HASH_BYTES, cdx__log_cmp_hash);
-    }
+    uint8_t(*q)[CDX_HASH_BYTES] = NULL;
+    cdx_err rc = s_forget_sorted(log, &q);
+    if (rc != CDX_OK)
+        return rc;
     for (size_t i = 0; i < log->n_forget; i++) {
         MDB_val k = cdx__log_val(q[i], CDX_HASH_BYTES), d;
         bool again = i > 0 && memcmp(q[i], q[i - 1], CDX_HASH_BYTES) == 0;
@@ -41,6 +52,42 @@ static cdx_err s_outbox_count(cdx_log *log, MDB_txn *txn, size_t *count)
     free(q);
     *count = n;
     return CDX_OK;
+}
+
+cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index)
+{
+    *index = UINT64_MAX;
+    uint8_t(*q)[CDX_HASH_BYTES] = NULL;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    cdx_err rc = s_forget_sorted(log, &q);
+    if (rc == CDX_OK)
+        rc = cdx__log_read_txn(log, &txn, NULL);
+    if (rc != CDX_OK) {
+        free(q);
+        return rc;
+    }
+    if (mdb_cursor_open(txn, log->outbox, &c) != 0) {
+        mdb_txn_abort(txn);
+        free(q);
+        return CDX_ERR_IO;
+    }
+    MDB_val k, d;
+    for (int mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0;
+         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (q && bsearch(k.mv_data, q, log->n_forget, CDX_HASH_BYTES, cdx__log_cmp_hash))
+            continue; /* receipted; its row goes with the next write */
+        const uint8_t *nul = memchr(d.mv_data, 0, d.mv_size);
+        const uint8_t *tail = nul ? nul + 1 : NULL;
+        size_t len = tail ? d.mv_size - (size_t)(tail - (const uint8_t *)d.mv_data) : 0;
+        if (tail && len == CDX__LOG_OUTBOX_REF && tail[0] == 0x00 &&
+            cdx__log_get64(tail + 1) < *index)
+            *index = cdx__log_get64(tail + 1);
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    free(q);
+    return *index == UINT64_MAX ? CDX_ERR_NOENT : CDX_OK;
 }
 
 void cdx__log_outbox_ref(uint8_t out[CDX__LOG_OUTBOX_REF], uint64_t index)

@@ -27,30 +27,13 @@ static cdx_err s_resend_one(void *ctx, const char *topic, cdx_log_entry *e)
     return CDX_OK;
 }
 
-/* The oldest envelope waiting (lowest log index), if every row says. */
-typedef struct s_oldest {
-    uint64_t index;
-    bool unknown; /* a schema 2 row: its index is not known */
-} s_oldest;
-
-static cdx_err s_oldest_one(void *ctx, const char *topic, cdx_log_entry *e)
-{
-    (void)topic;
-    s_oldest *o = ctx;
-    if (e->index == UINT64_MAX)
-        o->unknown = true;
-    else if (e->index < o->index)
-        o->index = e->index;
-    return CDX_OK;
-}
-
 void node__resend(node *n, bool always)
 {
     n->next_resend_ms = cdx_mono_ms() + n->cfg.resend_ms;
-    s_oldest o = {UINT64_MAX, false};
     size_t count = 0;
     if (!always) {
-        cdx_log_outbox_scan(n->member.log, s_oldest_one, &o, &count);
+        uint64_t oldest = UINT64_MAX;
+        cdx_log_outbox_scan(n->member.log, NULL, NULL, &count);
         if (!count) {
             n->resend_oldest = UINT64_MAX;
             return;
@@ -58,9 +41,10 @@ void node__resend(node *n, bool always)
         /* Receipts come in the order the broker logged, so the oldest
          * moving on means the brokers take what we send: sending it all
          * again would only crowd a slow link. One that stays the oldest a
-         * whole period was lost (or no broker is there): send again. */
-        if (!o.unknown && o.index != n->resend_oldest) {
-            n->resend_oldest = o.index;
+         * whole period was lost (or no broker is there): send again. A
+         * schema 2 outbox does not say which is oldest: every period. */
+        if (cdx_log_outbox_oldest(n->member.log, &oldest) == CDX_OK && oldest != n->resend_oldest) {
+            n->resend_oldest = oldest;
             return;
         }
     }

@@ -144,6 +144,15 @@ int main(void)
              0);
     HAS("seq 2");
     CHECK(s_wait("ee-log", "EE", 2, 1)); /* logged, one waiting for a receipt */
+    /* status names the oldest waiting envelope and when it was logged. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", ee_node, "--json", NULL),
+             0);
+    HAS("\"waiting_for_receipt\":1");
+    HAS("\"oldest_waiting\":{");
+    HAS("\"seq\":2");
+    HAS("\"logged_at\":\"20");
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", ee_node, NULL), 0);
+    HAS("1 waiting for a broker's receipt (the oldest: seq 2, logged 20");
     /* The broker returns: the node resends, gets its receipt. */
     broker = bus_start_broker(s_dir, "alpha", "broker.alpha", "checkpoint_ms = 200");
     CHECK(s_wait("ee-log", "EE", 2, 0));
