@@ -273,28 +273,6 @@ static void s_reply_ok(node *n, const node_out *o)
     s_reply(n, &o->req.frame[0], "ok", hex, s_seq);
 }
 
-/* The oldest envelope of ours no broker has receipted: its seq and when
- * we logged it, for an operator who wonders why it waits. */
-static json_t *s_oldest_waiting(node *n)
-{
-    uint64_t index;
-    cdx_log_entry e;
-    if (cdx_log_outbox_oldest(n->member.log, &index) != CDX_OK ||
-        cdx_log_get(n->member.log, index, &e, NULL) != CDX_OK)
-        return NULL;
-    json_t *o = NULL;
-    cdx_envelope *env = NULL;
-    if (cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) == CDX_OK) {
-        char when[CDX_TIME_TEXT_MAX];
-        cdx_time_format(when, e.received_at_ms);
-        o = json_pack("{s:I,s:s}", "seq", (json_int_t)cdx_envelope_body(env)->seq, "logged_at",
-                      when);
-    }
-    cdx_envelope_destroy(&env);
-    cdx_log_entry_clear(&e);
-    return o;
-}
-
 /* ["status"] -> ["ok"][JSON][""]: what the node has done and holds. */
 static void s_status(node *n, const cdx_msg *m)
 {
@@ -325,9 +303,14 @@ static void s_status(node *n, const cdx_msg *m)
     json_object_set_new(o, "id", json_string(n->cfg.id));
     json_object_set_new(o, "log_entries", json_integer((json_int_t)size));
     json_object_set_new(o, "waiting_for_receipt", json_integer((json_int_t)pending));
-    json_t *oldest = pending ? s_oldest_waiting(n) : NULL;
-    if (oldest)
-        json_object_set_new(o, "oldest_waiting", oldest);
+    uint64_t oldest_seq, oldest_at;
+    if (pending && node__oldest_waiting(n, &oldest_seq, &oldest_at)) {
+        char when[CDX_TIME_TEXT_MAX];
+        cdx_time_format(when, oldest_at);
+        json_object_set_new(
+            o, "oldest_waiting",
+            json_pack("{s:I,s:s}", "seq", (json_int_t)oldest_seq, "logged_at", when));
+    }
     json_object_set_new(o, "published", json_integer((json_int_t)n->published));
     json_object_set_new(o, "publish_repeats", json_integer((json_int_t)n->republished));
     json_object_set_new(o, "auto_acked", json_integer((json_int_t)n->auto_acked));

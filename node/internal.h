@@ -171,6 +171,9 @@ void node__send_out(node *n, const char *topic, const uint8_t *raw, size_t len);
  * envelope has waited a whole resend_ms (it was lost, or no broker
  * answers), not while receipts keep taking the oldest away. */
 void node__resend(node *n, bool always);
+/* The oldest of our envelopes no broker has receipted: its seq and when we
+ * logged it (wall clock); false if none waits (or the log cannot say). */
+bool node__oldest_waiting(node *n, uint64_t *seq, uint64_t *logged_at_ms);
 void node__receipts(node *n, node_link *l);
 
 /* ---- node.c ---- */

@@ -79,6 +79,12 @@ static void s_metrics(node *n, daemon_page *page)
     daemon_prom_writes(f, &n->writes);
     daemon_prom_one(f, "cydex_node_outbox_waiting", "gauge",
                     "Own envelopes no broker has receipted yet.", pending);
+    uint64_t oldest_seq, oldest_at, now_ms = cdx_now_ms();
+    bool waits = pending && node__oldest_waiting(n, &oldest_seq, &oldest_at);
+    daemon_prom_one(f, "cydex_node_outbox_oldest_waiting_seconds", "gauge",
+                    "How long the oldest own envelope has waited for a broker's receipt (0: none "
+                    "waits); a long wait means no broker takes them.",
+                    waits && now_ms > oldest_at ? (now_ms - oldest_at) / 1000 : 0);
     daemon_prom_one(f, "cydex_roster_version", "gauge", "Version of the roster in force.",
                     cdx_roster_version(n->member.roster));
     daemon_prom_family(f, "cydex_node_broker_connected", "gauge",

@@ -27,6 +27,24 @@ static cdx_err s_resend_one(void *ctx, const char *topic, cdx_log_entry *e)
     return CDX_OK;
 }
 
+bool node__oldest_waiting(node *n, uint64_t *seq, uint64_t *logged_at_ms)
+{
+    uint64_t index;
+    cdx_log_entry e;
+    if (cdx_log_outbox_oldest(n->member.log, &index) != CDX_OK ||
+        cdx_log_get(n->member.log, index, &e, NULL) != CDX_OK)
+        return false;
+    cdx_envelope *env = NULL;
+    bool ok = cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) == CDX_OK;
+    if (ok) {
+        *seq = cdx_envelope_body(env)->seq;
+        *logged_at_ms = e.received_at_ms;
+    }
+    cdx_envelope_destroy(&env);
+    cdx_log_entry_clear(&e);
+    return ok;
+}
+
 void node__resend(node *n, bool always)
 {
     n->next_resend_ms = cdx_mono_ms() + n->cfg.resend_ms;

@@ -218,6 +218,7 @@ int main(void)
     CHECK_EQ(s_sample(r.body, "cydex_node_broker_connected{broker=\"broker.alpha\"}"), 1);
     CHECK(strstr(r.body, "# TYPE cydex_node_envelopes_logged_total counter\n") != NULL);
     CHECK(strstr(r.body, "# TYPE cydex_node_outbox_resends_total counter\n") != NULL);
+    CHECK(strstr(r.body, "# TYPE cydex_node_outbox_oldest_waiting_seconds gauge\n") != NULL);
     CHECK(s_until_sample(pe, "cydex_node_published_total", 3, &r));
     CHECK_EQ(s_sample(r.body, "cydex_node_published_total"), 3);
     CHECK(s_sample(r.body, "cydex_log_entries") >= 3);
