@@ -54,9 +54,32 @@ static cdx_err s_outbox_count(cdx_log *log, MDB_txn *txn, size_t *count)
     return CDX_OK;
 }
 
-cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index)
+/* An outbox row's value: topic NUL tail. The tail (and its length, and the
+ * topic's), or NULL if the row is not of that form. */
+static const uint8_t *s_row_tail(const MDB_val *d, size_t *topic_len, size_t *len)
+{
+    const uint8_t *nul = memchr(d->mv_data, 0, d->mv_size);
+    if (!nul || nul - (const uint8_t *)d->mv_data > CDX_TOPIC_MAX)
+        return NULL;
+    *topic_len = (size_t)(nul - (const uint8_t *)d->mv_data);
+    *len = d->mv_size - *topic_len - 1;
+    return nul + 1;
+}
+
+/* Whether a row's tail names its entry (schema 3), and which. */
+static bool s_row_ref(const uint8_t *tail, size_t len, uint64_t *index)
+{
+    if (len != CDX__LOG_OUTBOX_REF || tail[0] != 0x00)
+        return false;
+    *index = cdx__log_get64(tail + 1);
+    return true;
+}
+
+cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index, size_t *waiting)
 {
     *index = UINT64_MAX;
+    if (waiting)
+        *waiting = 0;
     uint8_t(*q)[CDX_HASH_BYTES] = NULL;
     MDB_txn *txn;
     MDB_cursor *c;
@@ -77,12 +100,13 @@ cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index)
          mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
         if (q && bsearch(k.mv_data, q, log->n_forget, CDX_HASH_BYTES, cdx__log_cmp_hash))
             continue; /* receipted; its row goes with the next write */
-        const uint8_t *nul = memchr(d.mv_data, 0, d.mv_size);
-        const uint8_t *tail = nul ? nul + 1 : NULL;
-        size_t len = tail ? d.mv_size - (size_t)(tail - (const uint8_t *)d.mv_data) : 0;
-        if (tail && len == CDX__LOG_OUTBOX_REF && tail[0] == 0x00 &&
-            cdx__log_get64(tail + 1) < *index)
-            *index = cdx__log_get64(tail + 1);
+        if (waiting)
+            (*waiting)++;
+        size_t tl, len;
+        uint64_t at;
+        const uint8_t *tail = s_row_tail(&d, &tl, &len);
+        if (tail && s_row_ref(tail, len, &at) && at < *index)
+            *index = at;
     }
     mdb_cursor_close(c);
     mdb_txn_abort(txn);
@@ -102,8 +126,8 @@ void cdx__log_outbox_ref(uint8_t out[CDX__LOG_OUTBOX_REF], uint64_t index)
 static cdx_err s_row_envelope(cdx_log *log, MDB_txn *txn, const uint8_t *tail, size_t len,
                               cdx_bytes *out, uint64_t *index)
 {
-    *index = UINT64_MAX;
-    if (len != CDX__LOG_OUTBOX_REF || tail[0] != 0x00) {
+    if (!s_row_ref(tail, len, index)) {
+        *index = UINT64_MAX;
         out->data = malloc(len + 1);
         if (!out->data)
             return CDX_ERR_NOMEM;
@@ -112,8 +136,7 @@ static cdx_err s_row_envelope(cdx_log *log, MDB_txn *txn, const uint8_t *tail, s
         return CDX_OK;
     }
     uint8_t key[8];
-    memcpy(key, tail + 1, 8);
-    *index = cdx__log_get64(key);
+    cdx__log_be64(key, *index);
     MDB_val k = cdx__log_val(key, 8), d;
     if (mdb_get(txn, log->log, &k, &d) != 0)
         return CDX_ERR_CORRUPT;
@@ -151,14 +174,14 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
     MDB_val k, d;
     for (int mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0;
          mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-        const uint8_t *nul = memchr(d.mv_data, 0, d.mv_size);
-        if (!nul || nul - (const uint8_t *)d.mv_data > CDX_TOPIC_MAX)
+        size_t tl, len;
+        const uint8_t *tail = s_row_tail(&d, &tl, &len);
+        if (!tail)
             continue;
         char topic[CDX_TOPIC_MAX + 1];
-        size_t tl = (size_t)(nul - (const uint8_t *)d.mv_data);
         memcpy(topic, d.mv_data, tl + 1);
         cdx_log_entry e = {0};
-        rc = s_row_envelope(log, txn, nul + 1, d.mv_size - tl - 1, &e.envelope, &e.index);
+        rc = s_row_envelope(log, txn, tail, len, &e.envelope, &e.index);
         if (rc == CDX_ERR_CORRUPT) { /* its entry is not there to send: skipped */
             rc = CDX_OK;
             continue;

@@ -695,8 +695,10 @@ static void test_outbox(void)
     CHECK_EQ(count, 3);
     CHECK_EQ(seen, 3);
     uint64_t oldest = 0;
-    CHECK_EQ(cdx_log_outbox_oldest(log, &oldest), CDX_OK);
+    size_t waiting = 0;
+    CHECK_EQ(cdx_log_outbox_oldest(log, &oldest, &waiting), CDX_OK);
     CHECK_EQ(oldest, out[0].index);
+    CHECK_EQ(waiting, 3);
     uint8_t gone[3 * CDX_HASH_BYTES] = {0}; /* 0 and 2, and one never there */
     memcpy(gone, h[0], CDX_HASH_BYTES);
     memcpy(gone + CDX_HASH_BYTES, h[2], CDX_HASH_BYTES);
@@ -707,8 +709,9 @@ static void test_outbox(void)
     CHECK_EQ(removed, 0);
     CHECK_EQ(cdx_log_outbox_scan(log, NULL, NULL, &count), CDX_OK);
     CHECK_EQ(count, 1);
-    CHECK_EQ(cdx_log_outbox_oldest(log, &oldest), CDX_OK);
+    CHECK_EQ(cdx_log_outbox_oldest(log, &oldest, &waiting), CDX_OK);
     CHECK_EQ(oldest, out[1].index);
+    CHECK_EQ(waiting, 1);
     /* Forgotten: deleted by the next append's transaction, not before. A
      * count does not write (the deletion still waits) nor count it, even
      * forgotten twice (two brokers' receipts). */
@@ -717,7 +720,9 @@ static void test_outbox(void)
     CHECK_EQ(cdx_log_outbox_pending(log), 2);
     CHECK_EQ(cdx_log_outbox_scan(log, NULL, NULL, &count), CDX_OK);
     CHECK_EQ(count, 0);
-    CHECK_EQ(cdx_log_outbox_oldest(log, &oldest), CDX_ERR_NOENT); /* its row still there */
+    CHECK_EQ(cdx_log_outbox_oldest(log, &oldest, &waiting),
+             CDX_ERR_NOENT); /* its row still there */
+    CHECK_EQ(waiting, 0);    /* forgotten twice, counted out once */
     CHECK_EQ(cdx_log_outbox_pending(log), 2);
     uint8_t h4[CDX_HASH_BYTES];
     cdx_envelope *e4 = s_env(F.ee, 4, h[2], 10, h4);

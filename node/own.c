@@ -31,7 +31,7 @@ bool node__oldest_waiting(node *n, uint64_t *seq, uint64_t *logged_at_ms)
 {
     uint64_t index;
     cdx_log_entry e;
-    if (cdx_log_outbox_oldest(n->member.log, &index) != CDX_OK ||
+    if (cdx_log_outbox_oldest(n->member.log, &index, NULL) != CDX_OK ||
         cdx_log_get(n->member.log, index, &e, NULL) != CDX_OK)
         return false;
     cdx_envelope *env = NULL;
@@ -51,7 +51,7 @@ void node__resend(node *n, bool always)
     size_t count = 0;
     if (!always) {
         uint64_t oldest = UINT64_MAX;
-        cdx_log_outbox_scan(n->member.log, NULL, NULL, &count);
+        cdx_err known = cdx_log_outbox_oldest(n->member.log, &oldest, &count);
         if (!count) {
             n->resend_oldest = UINT64_MAX;
             return;
@@ -61,7 +61,7 @@ void node__resend(node *n, bool always)
          * again would only crowd a slow link. One that stays the oldest a
          * whole period was lost (or no broker is there): send again. A
          * schema 2 outbox does not say which is oldest: every period. */
-        if (cdx_log_outbox_oldest(n->member.log, &oldest) == CDX_OK && oldest != n->resend_oldest) {
+        if (known == CDX_OK && oldest != n->resend_oldest) {
             n->resend_oldest = oldest;
             return;
         }

@@ -239,10 +239,8 @@ static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const node_q
     return o;
 }
 
-/* Reads up to `max` entries the log logged since the cache last looked
- * (all of them if max is 0). */
-/* Reads up to `max` (0: all) more entries of the log into the cache;
- * *size (if given) is the log's size read for it. */
+/* Reads up to `max` (0: all) of the entries logged since the cache last
+ * looked; *size_out (if given) is the log's size read for it. */
 static cdx_err s_read_more(cdx_log *log, node_query_cache *c, uint64_t max, uint64_t *size_out,
                            cdx_errbuf *eb)
 {

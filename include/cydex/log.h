@@ -139,8 +139,9 @@ typedef cdx_err (*cdx_log_outbox_fn)(void *ctx, const char *topic, cdx_log_entry
 cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count);
 /* The index of the oldest entry still waiting for a receipt (the lowest),
  * read without writing: CDX_ERR_NOENT if none waits, or if only rows of a
- * schema 2 log (which do not name their entry) do. */
-cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index);
+ * schema 2 log (which do not name their entry) do. *waiting (may be NULL):
+ * how many wait, as cdx_log_outbox_scan counts them with fn NULL. */
+cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index, size_t *waiting);
 /* Receipts arrived for n of them (hashes holds n envelope hashes one after
  * the other): their rows are deleted with the next write transaction (an
  * append, or cdx_log_outbox_flush), sparing a commit of their own. A
