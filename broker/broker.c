@@ -402,8 +402,10 @@ static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally
     cdx_verify_job *jobs = s_jobs(b, items, count, live);
     if (!jobs)
         return 0;
-    cdx_envelope_verify_many(
-        &(cdx_verify_batch){b->member.roster, jobs, count, (unsigned)b->cfg.verify_threads});
+    cdx_envelope_verify_many(&(cdx_verify_batch){.roster = b->member.roster,
+                                                 .jobs = jobs,
+                                                 .n = count,
+                                                 .threads = (unsigned)b->cfg.verify_threads});
     return s_admitted(b, items, jobs, count, refused);
 }
 
@@ -586,8 +588,10 @@ static bool s_batch_read(broker *b, cdx_sock *sock, const char *peer, s_item *ro
     if (!ingress)
         r->got = s_drop_held(b, r->items, r->got);
     r->jobs = s_jobs(b, r->items, r->got, true);
-    r->vb = (cdx_verify_batch){b->member.roster, r->jobs, r->jobs ? r->got : 0,
-                               (unsigned)b->cfg.verify_threads};
+    r->vb = (cdx_verify_batch){.roster = b->member.roster,
+                               .jobs = r->jobs,
+                               .n = r->jobs ? r->got : 0,
+                               .threads = (unsigned)b->cfg.verify_threads};
     r->threaded = r->got >= S_ASYNC_MIN && pthread_create(&r->thread, NULL, s_verify_main, r) == 0;
     if (!r->threaded)
         cdx_envelope_verify_many(&r->vb);

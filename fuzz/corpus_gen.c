@@ -154,6 +154,41 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < rep.n; i++)
             cdx_bytes_free(&envs[i]);
     }
+    {
+        /* A run of three under one batch signature: the middle one (a
+         * path of two hashes, an index), and the same as a log entry. */
+        cdx_batch_signer *bs = NULL;
+        cdx_envelope *envs[3] = {NULL};
+        uint8_t h[CDX_HASH_BYTES];
+        bool ok = cdx_batch_signer_new(&bs, F.ee) == CDX_OK;
+        for (uint64_t seq = 1; ok && seq <= 3; seq++) {
+            cdx_body b;
+            fixture_body(&b, "EE", seq, seq > 1 ? h : NULL, "alert.health", FIXTURE_T0 + seq);
+            fixture_alert(&b.alert, CDX_TLP_GREEN, 60);
+            b.kind = CDX_PAYLOAD_ALERT;
+            ok = cdx_batch_signer_add(bs, F.roster, &b, h, NULL) == CDX_OK;
+            cdx_body_clear(&b);
+        }
+        if (!ok || cdx_batch_signer_finish(bs, envs, NULL) != CDX_OK) {
+            fprintf(stderr, "batch: could not sign\n");
+            return 1;
+        }
+        size_t len;
+        const uint8_t *raw = cdx_envelope_bytes(envs[1], &len);
+        s_put("envelope", "batch", raw, len);
+        cdx_log_entry e = {.envelope = {(uint8_t *)raw, len},
+                           .received_at_ms = FIXTURE_T0,
+                           .outcome = CDX_LOG_ACCEPTED};
+        strcpy(e.received_from, "broker.alpha");
+        cdx_bytes stored;
+        if (cdx_log_entry_encode(&e, &stored) == CDX_OK) {
+            s_put("logentry", "batch", stored.data, stored.len);
+            cdx_bytes_free(&stored);
+        }
+        for (int i = 0; i < 3; i++)
+            cdx_envelope_destroy(&envs[i]);
+        cdx_batch_signer_destroy(&bs);
+    }
     fixture_free(&F);
     return 0;
 }

@@ -76,10 +76,10 @@ static void s_fail(s_audit *a, uint64_t index, bool has_index, const char *fmt, 
 
 /* ---- signatures, in parallel ---- */
 
-static void s_check_one(s_job *j)
+static void s_check_one(s_job *j, cdx_batch_cache *cache)
 {
     cdx_errbuf eb = {0};
-    static const cdx_verify_opts opts = {.header_only = true, .borrow = true};
+    const cdx_verify_opts opts = {.header_only = true, .borrow = true, .batch_cache = cache};
     j->rc = cdx_envelope_verify(&j->env, j->roster, j->entry.envelope.data, j->entry.envelope.len,
                                 &opts, &eb);
     if (j->rc != CDX_OK)
@@ -95,8 +95,10 @@ static void s_check_one(s_job *j)
 static void s_check_range(void *ctx, size_t from, size_t to)
 {
     s_job *jobs = ctx;
+    cdx_batch_cache *cache = cdx_batch_cache_new(); /* NULL: every root verified */
     for (size_t i = from; i < to; i++)
-        s_check_one(&jobs[i]);
+        s_check_one(&jobs[i], cache);
+    cdx_batch_cache_destroy(&cache);
 }
 
 static void s_verify_batch(s_audit *a)
@@ -170,7 +172,7 @@ static cdx_err s_drain(s_audit *a)
             /* A roster update earlier in this batch: check again under it. */
             cdx_envelope_destroy(&j->env);
             j->roster = a->roster;
-            s_check_one(j);
+            s_check_one(j, NULL);
         }
         if (a->rep->pass) {
             const uint8_t *leaf = j->leaf;

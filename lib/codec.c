@@ -446,15 +446,34 @@ cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, cdx_err
 /* ---- outer envelope ---- */
 
 cdx_err cdx__outer_encode(const char *signer, const uint8_t *body, size_t body_len,
-                          const uint8_t sig[CDX_SIG_BYTES], cdx_bytes *out)
+                          const uint8_t sig[CDX_SIG_BYTES], const cdx__batch_auth *ba,
+                          cdx_bytes *out)
 {
     Cydex__V1__Envelope m;
     cydex__v1__envelope__init(&m);
     m.version = CDX_WIRE_VERSION;
     m.signer = S_STR(signer);
     m.body = S_BIN(body, body_len);
-    m.auth_case = CYDEX__V1__ENVELOPE__AUTH_SIGNATURE;
-    m.signature = S_BIN(sig, CDX_SIG_BYTES);
+    if (!ba) {
+        m.auth_case = CYDEX__V1__ENVELOPE__AUTH_SIGNATURE;
+        m.signature = S_BIN(sig, CDX_SIG_BYTES);
+        return s_pack(&m.base, 0, out);
+    }
+    if (ba->n_path > CDX__BATCH_PATH_MAX)
+        return CDX_ERR_INVALID;
+    Cydex__V1__BatchAuth b;
+    ProtobufCBinaryData path[CDX__BATCH_PATH_MAX];
+    cydex__v1__batch_auth__init(&b);
+    b.root = S_BIN(ba->root, CDX_HASH_BYTES);
+    b.root_signature = S_BIN(ba->root_signature, CDX_SIG_BYTES);
+    b.size = ba->size;
+    b.index = ba->index;
+    for (size_t i = 0; i < ba->n_path; i++)
+        path[i] = S_BIN(ba->path[i], CDX_HASH_BYTES);
+    b.n_path = ba->n_path;
+    b.path = path;
+    m.auth_case = CYDEX__V1__ENVELOPE__AUTH_BATCH;
+    m.batch = &b;
     return s_pack(&m.base, 0, out);
 }
 
@@ -531,6 +550,38 @@ static bool s_outer_scan(s_outer_fields *f, const uint8_t *data, size_t len)
     return ok && at == len;
 }
 
+/* BatchAuth in its one canonical layout:
+ *   0a 20 root | 12 40 root_signature | 18 <size> | 20 <index> | (2a 20 hash)*
+ * size is at least 1 (so present); index is omitted when 0; at most
+ * CDX__BATCH_PATH_MAX path hashes. Whether the path fits (index, size) is
+ * the proof's check, not the encoding's. */
+static bool s_batch_scan(cdx__batch_auth *ba, const uint8_t *data, size_t len)
+{
+    memset(ba, 0, sizeof *ba);
+    size_t at = 0, n;
+    const uint8_t *v;
+    if (at >= len || data[at++] != 0x0a || !s_field(data, len, &at, &v, &n) || n != CDX_HASH_BYTES)
+        return false;
+    memcpy(ba->root, v, n);
+    if (at >= len || data[at++] != 0x12 || !s_field(data, len, &at, &v, &n) || n != CDX_SIG_BYTES)
+        return false;
+    memcpy(ba->root_signature, v, n);
+    if (at >= len || data[at++] != 0x18 || !s_varint(data, len, &at, &ba->size) || ba->size == 0)
+        return false;
+    if (at < len && data[at] == 0x20) {
+        at++;
+        if (!s_varint(data, len, &at, &ba->index) || ba->index == 0)
+            return false;
+    }
+    while (at < len) {
+        if (data[at++] != 0x2a || ba->n_path == CDX__BATCH_PATH_MAX ||
+            !s_field(data, len, &at, &v, &n) || n != CDX_HASH_BYTES)
+            return false;
+        memcpy(ba->path[ba->n_path++], v, n);
+    }
+    return ba->index < ba->size;
+}
+
 cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size_t headroom,
                           cdx_errbuf *eb)
 {
@@ -550,7 +601,13 @@ cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size
         out->has_signature = true;
         memcpy(out->signature, f.sig, CDX_SIG_BYTES);
     }
-    out->has_batch = f.batch != NULL;
+    if (f.batch) {
+        if (!s_batch_scan(&out->batch, f.batch, f.batch_len))
+            return cdx_errf(eb, CDX_ERR_FORMAT, "batch signature is malformed or not canonical");
+        out->has_batch = true;
+        out->has_signature = true;
+        cdx__digest64(out->signature, "batch-auth", f.batch, f.batch_len);
+    }
     out->buf = malloc(headroom + f.body_len + 1);
     if (!out->buf)
         return CDX_ERR_NOMEM;

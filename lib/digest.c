@@ -20,6 +20,17 @@ void cdx_hash(uint8_t out[CDX_HASH_BYTES], const uint8_t *data, size_t len)
     crypto_generichash(out, CDX_HASH_BYTES, data, len, NULL, 0);
 }
 
+void cdx__digest64(uint8_t out[64], const char *purpose, const uint8_t *data, size_t len)
+{
+    uint8_t prefix[CDX__PREFIX_MAX];
+    size_t p = cdx__domain_prefix(prefix, purpose);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 64);
+    crypto_generichash_update(&st, prefix, p);
+    crypto_generichash_update(&st, data, len);
+    crypto_generichash_final(&st, out, 64);
+}
+
 void cdx__random(uint8_t *out, size_t len)
 {
     randombytes_buf(out, len);

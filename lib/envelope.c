@@ -17,9 +17,11 @@
 struct cdx_envelope {
     bool verified;
     bool borrowed; /* raw points at the caller's bytes */
+    bool has_batch;
     char signer[CDX_ID_MAX + 1];
     uint8_t hash[CDX_HASH_BYTES];
     uint8_t signature[CDX_SIG_BYTES];
+    cdx_batch_info batch;
     cdx_body body;
     cdx_bytes raw;
 };
@@ -51,7 +53,7 @@ cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_
     uint8_t sig[CDX_SIG_BYTES];
     rc = cdx__sign_raw(signer, buf.data, buf.len, sig);
     if (rc == CDX_OK)
-        rc = cdx__outer_encode(cdx_identity_id(signer), buf.data + p, buf.len - p, sig, out);
+        rc = cdx__outer_encode(cdx_identity_id(signer), buf.data + p, buf.len - p, sig, NULL, out);
     if (rc == CDX_OK && hash)
         cdx_hash(hash, buf.data + p, buf.len - p);
     cdx_bytes_free(&buf);
@@ -116,14 +118,15 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
                       outer.version, CDX_WIRE_VERSION);
         goto fail;
     }
-    if (outer.has_batch) {
-        rc = cdx_errf(eb, CDX_ERR_UNSUPPORTED, "batch-signed envelopes are not supported yet");
-        goto fail;
-    }
     if (!outer.has_signature) {
         rc = cdx_errf(eb, CDX_ERR_BAD_SIGNATURE, "envelope carries no signature");
         goto fail;
     }
+    uint8_t body_hash[CDX_HASH_BYTES];
+    if (hash)
+        memcpy(body_hash, hash, CDX_HASH_BYTES);
+    else
+        cdx_hash(body_hash, body, outer.body_len);
     const cdx_member *member = NULL;
     if (roster) {
         member = cdx_roster_find(roster, outer.signer);
@@ -132,10 +135,16 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
                           outer.signer, (unsigned long long)cdx_roster_version(roster));
             goto fail;
         }
-        memcpy(outer.buf, prefix, p);
-        rc = cdx__verify_raw(member->sign_pk, outer.buf, p + outer.body_len, outer.signature);
+        if (outer.has_batch) {
+            rc = cdx__batch_check(&outer.batch, member->sign_pk, body_hash,
+                                  opts ? opts->batch_cache : NULL);
+        } else {
+            memcpy(outer.buf, prefix, p);
+            rc = cdx__verify_raw(member->sign_pk, outer.buf, p + outer.body_len, outer.signature);
+        }
         if (rc != CDX_OK) {
-            rc = cdx_errf(eb, rc, "signature of %s does not verify", outer.signer);
+            rc = cdx_errf(eb, rc, "%s of %s does not verify",
+                          outer.has_batch ? "batch signature" : "signature", outer.signer);
             goto fail;
         }
     }
@@ -145,10 +154,14 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
     cdx_envelope *env = *out;
     memcpy(env->signer, outer.signer, sizeof env->signer);
     memcpy(env->signature, outer.signature, CDX_SIG_BYTES);
-    if (hash)
-        memcpy(env->hash, hash, CDX_HASH_BYTES);
-    else
-        cdx_hash(env->hash, body, outer.body_len);
+    memcpy(env->hash, body_hash, CDX_HASH_BYTES);
+    if (outer.has_batch) {
+        env->has_batch = true;
+        memcpy(env->batch.root, outer.batch.root, CDX_HASH_BYTES);
+        memcpy(env->batch.root_signature, outer.batch.root_signature, CDX_SIG_BYTES);
+        env->batch.size = outer.batch.size;
+        env->batch.index = outer.batch.index;
+    }
     bool header_only = opts && opts->header_only;
     rc = header_only ? cdx__body_decode_header(&env->body, body, outer.body_len, eb)
                      : cdx__body_decode(&env->body, body, outer.body_len, eb);
@@ -225,10 +238,9 @@ cdx_err cdx_envelope_inspect(cdx_envelope **out, const uint8_t *bytes, size_t le
     return s_open_envelope(out, NULL, bytes, len, NULL, NULL, eb);
 }
 
-cdx_err cdx_envelope_sign_own(cdx_envelope **out, const cdx_identity *signer,
-                              const cdx_roster *roster, const cdx_body *body, cdx_errbuf *eb)
+cdx_err cdx__own_key_check(const cdx_identity *signer, const cdx_roster *roster,
+                           uint64_t sent_at_ms, cdx_errbuf *eb)
 {
-    *out = NULL;
     const char *id = cdx_identity_id(signer);
     const cdx_member *m = cdx_roster_find(roster, id);
     if (!m)
@@ -239,34 +251,55 @@ cdx_err cdx_envelope_sign_own(cdx_envelope **out, const cdx_identity *signer,
     if (memcmp(card.sign_pk, m->sign_pk, CDX_PK_BYTES) != 0)
         return cdx_errf(eb, CDX_ERR_BAD_SIGNATURE,
                         "the roster holds another signing key for %s than this key file", id);
-    cdx_err rc = cdx_member_key_valid_at(m, body->sent_at_ms);
+    cdx_err rc = cdx_member_key_valid_at(m, sent_at_ms);
     if (rc != CDX_OK)
         return cdx_errf(eb, rc, "%s's key %s now", id,
                         rc == CDX_ERR_KEY_REVOKED ? "is revoked" : "is not valid");
+    return CDX_OK;
+}
+
+cdx_err cdx__envelope_own(cdx_envelope **out, const uint8_t *bytes, size_t len, cdx_errbuf *eb)
+{
+    /* Decoded back from the bytes, so that what is logged is what was
+     * signed; the key is the roster's, so the signature needs no check. */
+    cdx_err rc = s_open_envelope(out, NULL, bytes, len, NULL, NULL, eb);
+    if (rc == CDX_OK)
+        (*out)->verified = true;
+    return rc;
+}
+
+cdx_err cdx_envelope_sign_own(cdx_envelope **out, const cdx_identity *signer,
+                              const cdx_roster *roster, const cdx_body *body, cdx_errbuf *eb)
+{
+    *out = NULL;
+    cdx_err rc = cdx__own_key_check(signer, roster, body->sent_at_ms, eb);
+    if (rc != CDX_OK)
+        return rc;
     cdx_bytes raw;
     rc = cdx_envelope_sign(signer, body, &raw, NULL, eb);
     if (rc != CDX_OK)
         return rc;
-    /* Decoded back from the bytes, so that what is logged is what was
-     * signed; the key is the roster's, so the signature needs no check. */
-    rc = s_open_envelope(out, NULL, raw.data, raw.len, NULL, NULL, eb);
+    rc = cdx__envelope_own(out, raw.data, raw.len, eb);
     cdx_bytes_free(&raw);
-    if (rc == CDX_OK)
-        (*out)->verified = true;
     return rc;
 }
 
 static void s_verify_range(void *ctx, size_t from, size_t to)
 {
     const cdx_verify_batch *v = ctx;
+    cdx_batch_cache *own = from == 0 && v->cache ? NULL : cdx_batch_cache_new();
+    cdx_batch_cache *cache = own ? own : v->cache; /* NULL if none could be made: no cache */
     for (size_t i = from; i < to; i++) {
         cdx_verify_job *j = &v->jobs[i];
+        cdx_verify_opts o = j->opts;
+        o.batch_cache = cache;
         j->env = NULL;
         j->eb = (cdx_errbuf){0};
-        j->rc = v->roster ? s_open_envelope(&j->env, v->roster, j->bytes, j->len, &j->opts,
+        j->rc = v->roster ? s_open_envelope(&j->env, v->roster, j->bytes, j->len, &o,
                                             j->hash_known ? j->hash : NULL, &j->eb)
                           : CDX_ERR_INVALID; /* as cdx_envelope_verify */
     }
+    cdx_batch_cache_destroy(&own);
 }
 
 void cdx_envelope_verify_many(const cdx_verify_batch *v)
@@ -293,6 +326,13 @@ const uint8_t *cdx_envelope_hash(const cdx_envelope *env)
 const uint8_t *cdx_envelope_signature(const cdx_envelope *env)
 {
     return env->signature;
+}
+
+bool cdx_envelope_batch(const cdx_envelope *env, cdx_batch_info *out)
+{
+    if (env->has_batch && out)
+        *out = env->batch;
+    return env->has_batch;
 }
 
 const uint8_t *cdx_envelope_bytes(const cdx_envelope *env, size_t *len)

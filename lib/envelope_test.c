@@ -170,7 +170,7 @@ static void s_craft(const cdx_identity *key, const char *signer, const cdx_body 
     uint8_t sig[CDX_SIG_BYTES];
     REQUIRE(cdx__body_encode(b, 0, &body) == CDX_OK);
     REQUIRE(cdx_identity_sign(key, "envelope", body.data, body.len, sig) == CDX_OK);
-    REQUIRE(cdx__outer_encode(signer, body.data, body.len, sig, out) == CDX_OK);
+    REQUIRE(cdx__outer_encode(signer, body.data, body.len, sig, NULL, out) == CDX_OK);
     cdx_bytes_free(&body);
 }
 
@@ -399,7 +399,8 @@ static void test_verify_many(void)
     raw[10].data[raw[10].len - 5] ^= 1;   /* a forgery: the signature no longer fits */
     jobs[20].len = 3;                     /* garbage */
     jobs[30].opts.topic = "alert.energy"; /* not the signed topic */
-    cdx_envelope_verify_many(&(cdx_verify_batch){F.roster, jobs, N, 4});
+    cdx_envelope_verify_many(
+        &(cdx_verify_batch){.roster = F.roster, .jobs = jobs, .n = N, .threads = 4});
     for (int i = 0; i < N; i++) {
         cdx_envelope *one = NULL;
         cdx_err alone =

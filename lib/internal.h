@@ -4,6 +4,7 @@
 #define CYDEX_LIB_INTERNAL_H
 
 #include "cydex/common.h"
+#include "cydex/envelope.h"
 #include "cydex/identity.h"
 #include "cydex/log.h"
 #include "cydex/message.h"
@@ -45,6 +46,9 @@ bool cdx__equal(const uint8_t *a, const uint8_t *b, size_t len);
  * skipped): the tree hash of RFC 9162. */
 void cdx__sha256(uint8_t out[32], const void *a, size_t al, const void *b, size_t bl, const void *c,
                  size_t cl);
+
+/* BLAKE2b-512 of "CyDEx-v1 " purpose 0x00 || data. */
+void cdx__digest64(uint8_t out[64], const char *purpose, const uint8_t *data, size_t len);
 
 /* Standard base64 with padding. encode: returns a malloc'd string or NULL.
  * decode: CDX_ERR_FORMAT on bad input; out is the caller's to free. */
@@ -100,20 +104,48 @@ cdx_err cdx__body_decode_header(cdx_body *out, const uint8_t *data, size_t len, 
 cdx_err cdx__alert_encode(const cdx_alert *a, cdx_bytes *out);
 cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
 
+/* An envelope's batch signature (proto BatchAuth), decoded. */
+#define CDX__BATCH_PATH_MAX 64u
+typedef struct cdx__batch_auth {
+    uint8_t root[CDX_HASH_BYTES];
+    uint8_t root_signature[CDX_SIG_BYTES];
+    uint64_t size, index;
+    size_t n_path;
+    uint8_t path[CDX__BATCH_PATH_MAX][CDX_HASH_BYTES];
+} cdx__batch_auth;
+
 /* The outer envelope, decoded. body.data holds `headroom` free bytes and
- * then the body; body.len counts only the body. */
+ * then the body; body.len counts only the body. A batch-signed envelope
+ * has has_batch and batch; its `signature` is then the 64-byte digest of
+ * its BatchAuth bytes (cdx__digest64, purpose "batch-auth"), what a log
+ * leaf commits to in place of a signature. */
 typedef struct cdx__outer {
     uint32_t version;
     char signer[CDX_ID_MAX + 1];
     uint8_t *buf; /* owned: headroom + body */
     size_t body_len;
-    bool has_signature;
+    bool has_signature; /* signed alone or by a batch (has_batch says which) */
     bool has_batch;
     uint8_t signature[CDX_SIG_BYTES];
+    cdx__batch_auth batch;
 } cdx__outer;
 
+/* The envelope's path leads from its hash to the batch root, and the root
+ * is signed by pk (or a signature of these very bytes is in the cache). */
+cdx_err cdx__batch_check(const cdx__batch_auth *ba, const uint8_t pk[CDX_PK_BYTES],
+                         const uint8_t hash[CDX_HASH_BYTES], cdx_batch_cache *cache);
+/* What cdx_envelope_sign_own checks before it signs a body sent at
+ * sent_at_ms: the roster lists this very key, valid then. */
+cdx_err cdx__own_key_check(const cdx_identity *signer, const cdx_roster *roster,
+                           uint64_t sent_at_ms, cdx_errbuf *eb);
+/* Our own envelope's bytes, decoded and taken as verified (signed just now
+ * by a key cdx__own_key_check passed). */
+cdx_err cdx__envelope_own(cdx_envelope **out, const uint8_t *bytes, size_t len, cdx_errbuf *eb);
+
+/* ba NULL: signed alone, by sig; otherwise by the batch (sig unused). */
 cdx_err cdx__outer_encode(const char *signer, const uint8_t *body, size_t body_len,
-                          const uint8_t sig[CDX_SIG_BYTES], cdx_bytes *out);
+                          const uint8_t sig[CDX_SIG_BYTES], const cdx__batch_auth *ba,
+                          cdx_bytes *out);
 /* Decodes and insists on the canonical encoding. */
 cdx_err cdx__outer_decode(cdx__outer *out, const uint8_t *data, size_t len, size_t headroom,
                           cdx_errbuf *eb);

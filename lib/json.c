@@ -736,7 +736,17 @@ static json_t *s_envelope_to(const cdx_envelope *env, const cdx_alert *opened)
         s_set(o, "signer", s_jstr(cdx_envelope_signer(env)), &ok);
         s_set(o, "verified", json_boolean(cdx_envelope_verified(env)), &ok);
         s_set(o, "size", json_integer((json_int_t)len), &ok);
-        s_set(o, "signature", s_jhex(cdx_envelope_signature(env), CDX_SIG_BYTES), &ok);
+        cdx_batch_info bi;
+        if (cdx_envelope_batch(env, &bi)) {
+            json_t *b = json_object();
+            s_set(b, "root", s_jhex(bi.root, CDX_HASH_BYTES), &ok);
+            s_set(b, "root_signature", s_jhex(bi.root_signature, CDX_SIG_BYTES), &ok);
+            s_set(b, "size", json_integer((json_int_t)bi.size), &ok);
+            s_set(b, "index", json_integer((json_int_t)bi.index), &ok);
+            s_set(o, "batch", b, &ok);
+        } else {
+            s_set(o, "signature", s_jhex(cdx_envelope_signature(env), CDX_SIG_BYTES), &ok);
+        }
         s_set(o, "body", s_body_to(cdx_envelope_body(env)), &ok);
         if (opened)
             s_set(o, "opened", s_alert_to(opened), &ok);

@@ -21,6 +21,8 @@
  *                                     ; rounds of traffic (a question waits meanwhile)
  *   map_max_mb = 65536                ; the log's maximum size
  *   auto_ack = false                  ; acknowledge each alert we can read: "received"
+ *   sign_batches = true               ; what a round signs, under one batch signature
+ *                                     ; (false: each envelope signed alone)
  *   metrics = 127.0.0.1:9465         ; HTTP /health and /metrics (Prometheus); unset: none
  *   log_format = text                 ; or json: one JSON object per stderr line
  *
@@ -60,6 +62,7 @@ typedef struct node_config {
     uint64_t heartbeat_ms;  /* 0: no heartbeats */
     uint64_t checkpoint_ms; /* 0: a checkpoint at stop only */
     bool auto_ack;
+    bool sign_batches;       /* a round's own envelopes under one batch signature */
     uint64_t verify_threads; /* 0: one per online CPU */
     uint64_t query_step;     /* entries read into the query cache at a time */
     uint64_t map_max_mb;     /* the log may grow to this size */

@@ -489,6 +489,14 @@ static void s_round(node *n, cdx_msg *first)
         }
         k++;
     }
+    /* One signature for the round's envelopes (a batch signature). */
+    cdx_errbuf seb = {0};
+    cdx_err signed_rc = node__signed(n, out, k, &seb);
+    for (size_t i = 0; signed_rc != CDX_OK && i < k; i++)
+        if (out[i].refused == CDX_OK && !out[i].again) {
+            out[i].refused = signed_rc;
+            snprintf(out[i].why, sizeof out[i].why, "%s", cdx_errbuf_msg(&seb, signed_rc));
+        }
     cdx_log_append_in *in = n->round.in;
     cdx_log_append_out *res = n->round.res;
     size_t m = 0;

@@ -19,6 +19,7 @@
 /* Control requests signed and logged together, at most (a relay keeping
  * many in flight pays one fsync per round). */
 #define NODE_CONTROL_BATCH 256
+_Static_assert(NODE_CONTROL_BATCH <= CDX_BATCH_MAX, "a round is signed as one batch");
 /* Log entries one "entries" answer carries, at most. */
 #define NODE_ENTRIES_MAX 1000
 /* Heartbeats back off while we are idle, up to this many times the
@@ -87,6 +88,8 @@ struct node {
     node_live live;
     daemon_httpd *http;               /* /health and /metrics, if configured */
     struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */
+    cdx_batch_signer *signer;         /* our envelopes of a round: one signature (node__sign) */
+    cdx_batch_cache *seen_batches;    /* batch signatures verified on this thread */
     cdx_msg parked; /* a request waiting while the cache reads the log (n == 0: none) */
     bool warming;   /* the cache was behind the log after the last idle step */
     struct {        /* a control round's room, NODE_CONTROL_BATCH each */
@@ -129,6 +132,7 @@ struct node_out {
     char topic[CDX_TOPIC_MAX + 1];
     char alert_id[CDX_UUID_TEXT]; /* a publish that named its alert's id */
     bool again;                   /* that alert was published before: env NULL, hash and seq its */
+    bool signing;                 /* taken by node__sign, waiting for node__signed */
 };
 
 /* Our chain as a batch so far leaves it (have: false until the first). */
@@ -142,8 +146,15 @@ typedef struct node_chain {
  * batch's last envelope, or the log's. */
 void node__own_header(node *n, const node_chain *c, cdx_body *b, const char *topic);
 
-/* Signs b into o (checking that the roster agrees) and advances c. */
+/* Takes b into the run signed next (checking that the roster agrees),
+ * sets o's hash, seq and topic, and advances c; o->env comes with
+ * node__signed. At most CDX_BATCH_MAX a run. */
 cdx_err node__sign(node *n, node_chain *c, cdx_body *b, node_out *o, cdx_errbuf *eb);
+
+/* Signs the run (one signature for all of it, cdx_batch_signer) and gives
+ * each of o[0, k) that node__sign took its envelope, in order. On failure
+ * none gets one, and the run is dropped. */
+cdx_err node__signed(node *n, node_out *o, size_t k, cdx_errbuf *eb);
 
 /* Signs "received" acks, into acks[] (room for count), for the alerts
  * among envs that are new to the log, readable by us and not ours; the

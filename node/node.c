@@ -49,7 +49,12 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
         return ec;
     }
     cdx_errbuf eb = {0};
-    cdx_err rc = cdx_transport_new(&n->net, n->member.me, n->member.roster, &eb);
+    cdx_err rc = cdx_batch_signer_new(&n->signer, n->member.me);
+    n->seen_batches = rc == CDX_OK ? cdx_batch_cache_new() : NULL;
+    if (rc == CDX_OK && !n->seen_batches)
+        rc = CDX_ERR_NOMEM;
+    if (rc == CDX_OK)
+        rc = cdx_transport_new(&n->net, n->member.me, n->member.roster, &eb);
     if (rc == CDX_OK)
         cdx_transport_set_ping(n->net, (unsigned)c->ping_ms);
     for (size_t i = 0; rc == CDX_OK && i < c->n_brokers; i++) {
@@ -119,6 +124,8 @@ void node_destroy(node **np)
     cdx_transport_destroy(&n->net);
     daemon_member_close(&n->member);
     node_query_cache_destroy(&n->queries);
+    cdx_batch_signer_destroy(&n->signer);
+    cdx_batch_cache_destroy(&n->seen_batches);
     cdx_msg_clear(&n->parked);
     free(n->live.msgs);
     free(n->live.jobs);

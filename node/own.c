@@ -93,16 +93,32 @@ void node__own_header(node *n, const node_chain *c, cdx_body *b, const char *top
 cdx_err node__sign(node *n, node_chain *c, cdx_body *b, node_out *o, cdx_errbuf *eb)
 {
     /* The roster must agree, or brokers will refuse it. */
-    cdx_err rc = cdx_envelope_sign_own(&o->env, n->member.me, n->member.roster, b, eb);
+    cdx_err rc = cdx_batch_signer_add(n->signer, n->member.roster, b, o->hash, eb);
     if (rc != CDX_OK)
         return rc;
-    memcpy(o->hash, cdx_envelope_hash(o->env), CDX_HASH_BYTES);
+    o->signing = true;
+    if (!n->cfg.sign_batches && (rc = node__signed(n, o, 1, eb)) != CDX_OK)
+        return rc;
     o->seq = b->seq;
     snprintf(o->topic, sizeof o->topic, "%s", b->topic);
     c->have = true;
     c->seq = b->seq;
     memcpy(c->hash, o->hash, CDX_HASH_BYTES);
     return CDX_OK;
+}
+
+cdx_err node__signed(node *n, node_out *o, size_t k, cdx_errbuf *eb)
+{
+    cdx_envelope *envs[CDX_BATCH_MAX];
+    cdx_err rc =
+        cdx_batch_signer_count(n->signer) ? cdx_batch_signer_finish(n->signer, envs, eb) : CDX_OK;
+    for (size_t i = 0, j = 0; i < k; i++)
+        if (o[i].signing) {
+            o[i].signing = false;
+            if (rc == CDX_OK)
+                o[i].env = envs[j++];
+        }
+    return rc;
 }
 
 /* Whether envs[i] is an alert to acknowledge: readable by us, not ours,
@@ -131,10 +147,18 @@ static bool s_wants_ack(node *n, cdx_envelope *const *envs, size_t i)
 size_t node__auto_acks(node *n, cdx_envelope *const *envs, size_t count, node_chain *c,
                        node_out *acks)
 {
-    size_t k = 0;
+    size_t k = 0, signed_k = 0; /* acks[0, signed_k) have their envelopes */
+    cdx_errbuf eb = {0};
+    cdx_err rc = CDX_OK;
     for (size_t i = 0; i < count; i++) {
         if (!s_wants_ack(n, envs, i))
             continue;
+        if (cdx_batch_signer_count(n->signer) == CDX_BATCH_MAX) {
+            rc = node__signed(n, acks, k, &eb);
+            signed_k = rc == CDX_OK ? k : signed_k;
+            if (rc != CDX_OK)
+                break;
+        }
         const cdx_body *ab = cdx_envelope_body(envs[i]);
         cdx_alert opened = {0};
         const char *id = ab->alert.id;
@@ -147,18 +171,26 @@ size_t node__auto_acks(node *n, cdx_envelope *const *envs, size_t count, node_ch
         b.ack.alert_id = strdup(id ? id : "");
         b.ack.note = strdup("");
         node__own_header(n, c, &b, "ack");
-        cdx_errbuf eb = {0};
         memset(&acks[k], 0, sizeof acks[k]);
-        cdx_err rc = node__sign(n, c, &b, &acks[k], &eb);
-        if (rc == CDX_OK)
+        cdx_errbuf why = {0};
+        cdx_err one = node__sign(n, c, &b, &acks[k], &why);
+        if (one == CDX_OK)
             k++;
         else
             daemon_log(&n->member.say, "could not sign an automatic ack: %s",
-                       cdx_errbuf_msg(&eb, rc));
+                       cdx_errbuf_msg(&why, one));
         cdx_body_clear(&b);
         cdx_alert_clear(&opened);
     }
-    return k;
+    if (rc == CDX_OK) {
+        rc = node__signed(n, acks, k, &eb);
+        signed_k = rc == CDX_OK ? k : signed_k;
+    }
+    if (rc != CDX_OK) { /* what follows would chain to what was not signed */
+        daemon_log(&n->member.say, "could not sign automatic acks: %s", cdx_errbuf_msg(&eb, rc));
+        cdx_batch_signer_clear(n->signer);
+    }
+    return signed_k;
 }
 
 void node__sent_own(node *n, node_out *o, size_t k)
@@ -187,6 +219,8 @@ static cdx_err s_emit(node *n, cdx_body *b, const char *what)
     node_chain c = {0};
     cdx_errbuf eb = {0};
     cdx_err rc = node__sign(n, &c, b, &o, &eb);
+    if (rc == CDX_OK)
+        rc = node__signed(n, &o, 1, &eb);
     if (rc == CDX_OK) {
         cdx_log_append_in in = {
             .env = o.env, .received_at_ms = cdx_now_ms(), .received_from = "local", .outbox = true};

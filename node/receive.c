@@ -197,7 +197,11 @@ static size_t s_verify(node *n, cdx_verify_job *jobs, size_t count, bool live, c
         jobs[i].opts.max_skew_ms = n->cfg.skew_ms;
         jobs[i].opts.borrow = true;
     }
-    cdx_envelope_verify_many(&(cdx_verify_batch){n->member.roster, jobs, count, n->verify_threads});
+    cdx_envelope_verify_many(&(cdx_verify_batch){.roster = n->member.roster,
+                                                 .jobs = jobs,
+                                                 .n = count,
+                                                 .threads = n->verify_threads,
+                                                 .cache = n->seen_batches});
     size_t ok = 0;
     for (size_t i = 0; i < count; i++) {
         if (jobs[i].rc == CDX_OK) {

@@ -203,7 +203,7 @@ int main(void)
     cdx_bytes_free(&forged);
     const uint8_t body[] = {0x0a, 0x01, 'x'}, sig[CDX_SIG_BYTES] = {0};
     cdx_bytes strange = {0};
-    REQUIRE(cdx__outer_encode("\xc3\x28\xff", body, sizeof body, sig, &strange) == CDX_OK);
+    REQUIRE(cdx__outer_encode("\xc3\x28\xff", body, sizeof body, sig, NULL, &strange) == CDX_OK);
     CHECK_EQ(bus_publish(&de, F.roster, "alert.health", strange.data, strange.len, &rc, 5000),
              CDX_OK);
     CHECK_EQ(rc.status, CDX_RECEIPT_REJECTED);

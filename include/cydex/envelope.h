@@ -24,6 +24,17 @@ extern "C" {
 /* A decoded envelope. Immutable once made; may be read from many threads. */
 typedef struct cdx_envelope cdx_envelope;
 
+/* Batch signatures (proto BatchAuth): one Ed25519 signature over the RFC
+ * 9162 root of a batch of a signer's envelope hashes; each envelope carries
+ * its inclusion path. A cache remembers the batch signatures already
+ * verified (signer's key, root, size and the signature's very bytes), so
+ * that the envelopes of one batch cost one verification between them.
+ * One thread at a time; it holds only public data. */
+typedef struct cdx_batch_cache cdx_batch_cache;
+
+cdx_batch_cache *cdx_batch_cache_new(void);
+void cdx_batch_cache_destroy(cdx_batch_cache **cache);
+
 typedef struct cdx_verify_opts {
     size_t max_size;      /* 0 = CDX_ENVELOPE_MAX_DEFAULT */
     const char *topic;    /* the bus topic frame; NULL = not checked */
@@ -38,6 +49,9 @@ typedef struct cdx_verify_opts {
     /* Keep a pointer to the caller's bytes instead of a copy: the caller
      * keeps them unchanged for as long as the envelope lives. */
     bool borrow;
+    /* Batch signatures verified before; NULL: each is verified. Used by
+     * cdx_envelope_verify; cdx_envelope_verify_many uses its own. */
+    cdx_batch_cache *batch_cache;
 } cdx_verify_opts;
 
 /* Checks `body` (cdx_body_check), that its sender is the identity's id, and
@@ -59,6 +73,31 @@ cdx_err cdx_envelope_verify(cdx_envelope **out, const cdx_roster *roster, const 
  * daemon's own envelopes. The bytes are cdx_envelope_bytes(*out). */
 cdx_err cdx_envelope_sign_own(cdx_envelope **out, const cdx_identity *signer,
                               const cdx_roster *roster, const cdx_body *body, cdx_errbuf *eb);
+
+/* Signs a run of the signer's own bodies with one signature. Each body
+ * added is checked as cdx_envelope_sign_own checks it, and its envelope
+ * hash is known at once (the next body may chain to it); finish signs the
+ * run's root and hands back each envelope, verified, in the order added,
+ * and the signer is empty again. A run of one is signed alone (a plain
+ * signature), and so is each body over CDX_BATCH_BODY_MAX bytes (the path
+ * would only add to an envelope near the size cap; its verification is
+ * mostly hashing anyway). At most CDX_BATCH_MAX bodies a run. */
+#define CDX_BATCH_MAX 256u
+#define CDX_BATCH_BODY_MAX (64u * 1024u)
+
+typedef struct cdx_batch_signer cdx_batch_signer;
+
+cdx_err cdx_batch_signer_new(cdx_batch_signer **out, const cdx_identity *signer);
+void cdx_batch_signer_destroy(cdx_batch_signer **bs);
+/* CDX_ERR_INVALID once the run holds CDX_BATCH_MAX bodies. */
+cdx_err cdx_batch_signer_add(cdx_batch_signer *bs, const cdx_roster *roster, const cdx_body *body,
+                             uint8_t hash[CDX_HASH_BYTES], cdx_errbuf *eb);
+size_t cdx_batch_signer_count(const cdx_batch_signer *bs);
+/* Drops the run without signing it. */
+void cdx_batch_signer_clear(cdx_batch_signer *bs);
+/* out receives cdx_batch_signer_count envelopes (the caller destroys
+ * them); on failure none, and the run is dropped all the same. */
+cdx_err cdx_batch_signer_finish(cdx_batch_signer *bs, cdx_envelope **out, cdx_errbuf *eb);
 
 /* One envelope of a batch to verify: bytes and opts in; env (verified, or
  * NULL), rc and eb (why not) out. A caller that already has the envelope's
@@ -82,6 +121,9 @@ typedef struct cdx_verify_batch {
     cdx_verify_job *jobs;
     size_t n;
     unsigned threads; /* this one included; 0 or 1: here, in order */
+    /* For the calling thread's share (may be NULL); the other threads each
+     * use a cache of their own for the call. */
+    cdx_batch_cache *cache;
 } cdx_verify_batch;
 
 /* cdx_envelope_verify for each job, spread over up to `threads` threads
@@ -107,7 +149,18 @@ bool cdx_envelope_verified(const cdx_envelope *env);
 const char *cdx_envelope_signer(const cdx_envelope *env);
 const cdx_body *cdx_envelope_body(const cdx_envelope *env);
 const uint8_t *cdx_envelope_hash(const cdx_envelope *env);
+/* The signature; for a batch-signed envelope, a 64-byte digest of its
+ * batch signature and path (what a log leaf commits to instead). */
 const uint8_t *cdx_envelope_signature(const cdx_envelope *env);
+
+/* Whether the envelope is batch-signed, and if so (out may be NULL) the
+ * batch's root, root signature, size and this envelope's place in it. */
+typedef struct cdx_batch_info {
+    uint8_t root[CDX_HASH_BYTES];
+    uint8_t root_signature[CDX_SIG_BYTES];
+    uint64_t size, index;
+} cdx_batch_info;
+bool cdx_envelope_batch(const cdx_envelope *env, cdx_batch_info *out);
 /* The envelope bytes exactly as given. */
 const uint8_t *cdx_envelope_bytes(const cdx_envelope *env, size_t *len);
 
