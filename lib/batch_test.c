@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "cydex/json.h"
 #include "fixture.h"
 #include "internal.h"
 
@@ -95,6 +96,13 @@ static void test_round_trip(void)
     }
     cdx_batch_cache_destroy(&cache);
     CHECK(cache == NULL);
+    /* Its JSON (cydex verify, tail) names the batch and its place in it. */
+    char *json = NULL;
+    REQUIRE(cdx_json_from_envelope(&json, env[3], NULL, false) == CDX_OK);
+    CHECK(strstr(json, "\"batch\":{") != NULL);
+    CHECK(strstr(json, "\"size\":5") != NULL && strstr(json, "\"index\":3") != NULL);
+    CHECK(strstr(json, "\"signature\"") == NULL);
+    free(json);
     for (size_t i = 0; i < RUN; i++)
         cdx_envelope_destroy(&env[i]);
 }

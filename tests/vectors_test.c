@@ -4,7 +4,8 @@
  * hash and signature that version 1 must produce. Besides comparing bytes,
  * the test takes the envelope apart with its own few lines of protobuf
  * reading and checks the signing and hashing rules with bare libsodium, so
- * the rules in proto/cydex.proto are checked independently of libcydex.
+ * the rules in proto/cydex.proto are checked independently of libcydex;
+ * the batch signature rules likewise, on a run of three (test_batch_rules).
  *
  * `vectors_test --write FILE` recomputes the outputs from the inputs (for a
  * deliberate change of wire version only) and prints the new file.
@@ -139,6 +140,87 @@ static void s_case(json_t *c, bool write)
     cdx_identity_destroy(&who);
 }
 
+static void s_sha256(uint8_t out[32], uint8_t prefix, const uint8_t *a, const uint8_t *b)
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, &prefix, 1);
+    crypto_hash_sha256_update(&st, a, 32);
+    if (b)
+        crypto_hash_sha256_update(&st, b, 32);
+    crypto_hash_sha256_final(&st, out);
+}
+
+/* The batch signature rules of proto/cydex.proto, with bare libsodium, on a
+ * run of three signed by the library: envelope bytes taken apart by hand
+ * (08 01 | 12 signer | 1a body | 2a BatchAuth), the RFC 9162 tree of three
+ * leaves computed here, each envelope's path and place as that tree says,
+ * and the root's signature over "CyDEx-v1 batch" 0x00 || root || size. */
+static void test_batch_rules(void)
+{
+    cdx_batch_signer *bs = NULL;
+    REQUIRE(cdx_batch_signer_new(&bs, F.ee) == CDX_OK);
+    uint8_t h[3][32];
+    for (uint64_t i = 0; i < 3; i++) {
+        cdx_body b;
+        fixture_body(&b, "EE", i + 1, i ? h[i - 1] : NULL, "alert.health", FIXTURE_T0 + i);
+        fixture_alert(&b.alert, CDX_TLP_GREEN, 50);
+        b.kind = CDX_PAYLOAD_ALERT;
+        REQUIRE(cdx_batch_signer_add(bs, F.roster, &b, h[i], NULL) == CDX_OK);
+        cdx_body_clear(&b);
+    }
+    cdx_envelope *env[3];
+    REQUIRE(cdx_batch_signer_finish(bs, env, NULL) == CDX_OK);
+    cdx_batch_signer_destroy(&bs);
+    uint8_t leaf[3][32], left[32], root[32];
+    for (int i = 0; i < 3; i++)
+        s_sha256(leaf[i], 0x00, h[i], NULL);
+    s_sha256(left, 0x01, leaf[0], leaf[1]);
+    s_sha256(root, 0x01, left, leaf[2]);
+    const uint8_t *want_path[3][2] = {{leaf[1], leaf[2]}, {leaf[0], leaf[2]}, {left, NULL}};
+    cdx_member ee;
+    cdx_identity_card(F.ee, &ee);
+    for (int i = 0; i < 3; i++) {
+        size_t len, at = 0;
+        const uint8_t *p = cdx_envelope_bytes(env[i], &len);
+        REQUIRE(len > 8 && p[0] == 0x08 && p[1] == 0x01 && p[2] == 0x12);
+        at = 3;
+        at += s_varint(p, len, &at);
+        REQUIRE(at < len && p[at] == 0x1a);
+        at++;
+        size_t blen = s_varint(p, len, &at);
+        const uint8_t *body = p + at;
+        at += blen;
+        uint8_t bh[32];
+        crypto_generichash(bh, 32, body, blen, NULL, 0);
+        CHECK(memcmp(bh, h[i], 32) == 0);
+        REQUIRE(at < len && p[at++] == 0x2a);
+        size_t alen = s_varint(p, len, &at);
+        CHECK_EQ(at + alen, len);
+        const uint8_t *a = p + at;
+        /* 0a 20 root | 12 40 sig | 18 03 | [20 index] | 2a 20 path... */
+        CHECK(a[0] == 0x0a && a[1] == 0x20 && memcmp(a + 2, root, 32) == 0);
+        CHECK(a[34] == 0x12 && a[35] == 0x40);
+        const uint8_t *sig = a + 36;
+        CHECK(a[100] == 0x18 && a[101] == 0x03);
+        size_t k = 102;
+        if (i > 0) {
+            CHECK(a[k] == 0x20 && a[k + 1] == i);
+            k += 2;
+        }
+        for (int j = 0; j < 2 && want_path[i][j]; j++, k += 34)
+            CHECK(a[k] == 0x2a && a[k + 1] == 0x20 && memcmp(a + k + 2, want_path[i][j], 32) == 0);
+        CHECK_EQ(k, alen);
+        static const char prefix[] = "CyDEx-v1 batch";
+        uint8_t msg[sizeof prefix + 32 + 8] = {0};
+        memcpy(msg, prefix, sizeof prefix); /* includes the 0x00 */
+        memcpy(msg + sizeof prefix, root, 32);
+        msg[sizeof msg - 1] = 3; /* size, 8 bytes big-endian */
+        CHECK(crypto_sign_verify_detached(sig, msg, sizeof msg, ee.sign_pk) == 0);
+        cdx_envelope_destroy(&env[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     bool write = argc == 3 && strcmp(argv[1], "--write") == 0;
@@ -154,6 +236,8 @@ int main(int argc, char **argv)
     if (write)
         json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     json_decref(doc);
+    if (!write)
+        test_batch_rules();
     fixture_free(&F);
     return write ? 0 : check_done("vectors_test");
 }
