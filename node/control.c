@@ -314,6 +314,8 @@ static void s_status(node *n, const cdx_msg *m)
     json_object_set_new(o, "published", json_integer((json_int_t)n->published));
     json_object_set_new(o, "publish_repeats", json_integer((json_int_t)n->republished));
     json_object_set_new(o, "auto_acked", json_integer((json_int_t)n->auto_acked));
+    json_object_set_new(o, "signatures", json_integer((json_int_t)n->signatures));
+    json_object_set_new(o, "batch_signed", json_integer((json_int_t)n->batch_signed));
     json_object_set_new(o, "heartbeats", json_integer((json_int_t)n->heartbeats));
     json_object_set_new(o, "logged", json_integer((json_int_t)n->logged));
     json_object_set_new(o, "copies_dropped", json_integer((json_int_t)n->copies));

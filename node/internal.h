@@ -80,11 +80,13 @@ struct node {
     uint64_t flush_at_ms; /* 0: no receipted rows wait */
     unsigned verify_threads;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
-    uint64_t republished; /* publishes of an alert id published before, answered again */
-    uint64_t copies;      /* of envelopes already logged, dropped before verifying */
-    daemon_writes writes; /* how the writes to the log went */
-    uint64_t own_refused; /* our envelopes a broker refused for good, this run */
-    char refusal[256];    /* the last such refusal; "" once a broker accepts one */
+    uint64_t republished;  /* publishes of an alert id published before, answered again */
+    uint64_t signatures;   /* made for our own envelopes (a batch's counts once) */
+    uint64_t batch_signed; /* our envelopes signed as part of a batch */
+    uint64_t copies;       /* of envelopes already logged, dropped before verifying */
+    daemon_writes writes;  /* how the writes to the log went */
+    uint64_t own_refused;  /* our envelopes a broker refused for good, this run */
+    char refusal[256];     /* the last such refusal; "" once a broker accepts one */
     node_live live;
     daemon_httpd *http;               /* /health and /metrics, if configured */
     struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */

@@ -41,6 +41,13 @@ static void s_counters(node *n, FILE *f)
                     "Publish requests for an alert id this node had published, answered with "
                     "that envelope instead of a new one, since it started.",
                     n->republished);
+    daemon_prom_one(f, "cydex_node_signatures_total", "counter",
+                    "Ed25519 signatures made for the node's own envelopes (a batch signature "
+                    "counts once), since it started.",
+                    n->signatures);
+    daemon_prom_one(f, "cydex_node_batch_signed_total", "counter",
+                    "The node's own envelopes signed under a batch signature, since it started.",
+                    n->batch_signed);
     daemon_prom_one(f, "cydex_node_envelopes_logged_total", "counter",
                     "Envelopes from the brokers verified and logged, since the node started.",
                     n->logged);

@@ -315,11 +315,13 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     size_t pending = 0;
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
     daemon_log(&n->member.say,
-               "stopping: %llu published, %llu auto-acked, %llu heartbeats, %llu logged, %llu "
+               "stopping: %llu published, %llu auto-acked, %llu heartbeats (%llu signatures, %llu "
+               "envelopes batch-signed), %llu logged, %llu "
                "copies dropped, %llu refused, %llu catch-up requests, %llu resends of the outbox "
                "this run; %zu waiting for a receipt",
                (unsigned long long)n->published, (unsigned long long)n->auto_acked,
-               (unsigned long long)n->heartbeats, (unsigned long long)n->logged,
+               (unsigned long long)n->heartbeats, (unsigned long long)n->signatures,
+               (unsigned long long)n->batch_signed, (unsigned long long)n->logged,
                (unsigned long long)n->copies, (unsigned long long)n->refused,
                (unsigned long long)n->requested, (unsigned long long)n->resends, pending);
     return 0;

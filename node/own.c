@@ -112,11 +112,18 @@ cdx_err node__signed(node *n, node_out *o, size_t k, cdx_errbuf *eb)
     cdx_envelope *envs[CDX_BATCH_MAX];
     cdx_err rc =
         cdx_batch_signer_count(n->signer) ? cdx_batch_signer_finish(n->signer, envs, eb) : CDX_OK;
+    bool batch = false;
     for (size_t i = 0, j = 0; i < k; i++)
         if (o[i].signing) {
             o[i].signing = false;
-            if (rc == CDX_OK)
-                o[i].env = envs[j++];
+            if (rc != CDX_OK)
+                continue;
+            o[i].env = envs[j++];
+            /* One signature for the batch, one for each signed alone. */
+            bool in = cdx_envelope_batch(o[i].env, NULL);
+            n->signatures += !in || !batch;
+            n->batch_signed += in;
+            batch = batch || in;
         }
     return rc;
 }

@@ -13,6 +13,7 @@
 #include "bus.h"
 #include "check.h"
 #include "fixture.h"
+#include "proc.h"
 
 #define S_WAVE 40 /* alerts published while EE's node is stopped, each time */
 
@@ -43,6 +44,21 @@ static uint64_t s_wave(pid_t ee, const char *node)
     bus_log_sender(s_p("ee-log"), "EE", &max, &count, NULL);
     CHECK(bus_wait_log(s_p("fr-log"), "EE", max, count, SIZE_MAX));
     return max;
+}
+
+/* What EE's node said at its last stop: how many of its envelopes it
+ * signed under batch signatures; -1 if it did not say. */
+static long long s_said_batched(void)
+{
+    char *said = proc_slurp(s_p("ee.log"));
+    const char *at = NULL;
+    for (const char *p = said; p && (p = strstr(p, " envelopes batch-signed")) != NULL; p++)
+        at = p;
+    while (at && at > said && at[-1] >= '0' && at[-1] <= '9')
+        at--;
+    long long n = at ? strtoll(at, NULL, 10) : -1;
+    free(said);
+    return n;
 }
 
 /* EE's alerts in a log with seq in (from, to]: how many, and how many of
@@ -89,10 +105,12 @@ int main(void)
     pid_t ee = bus_start_node(s_dir, "ee", "EE", "alpha", "broker.alpha", "sth");
     uint64_t first = s_wave(ee, node);
     CHECK_EQ(bus_stop(ee), 0);
+    long long said_first = s_said_batched();
     ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "sth",
                              "[node]\nsign_batches = false\n");
     uint64_t second = s_wave(ee, node);
     CHECK_EQ(bus_stop(ee), 0);
+    CHECK_EQ(s_said_batched(), 0);
     CHECK_EQ(bus_stop(fr), 0);
     CHECK_EQ(bus_stop(broker), 0);
 
@@ -106,6 +124,7 @@ int main(void)
         s_count(log, 0, first, &alerts, &batched, &shared);
         CHECK_EQ(alerts, S_WAVE); /* each once */
         CHECK(batched >= 2 && shared >= 1);
+        CHECK_EQ(batched, said_first); /* the node counted what it did */
         fprintf(stderr, "batchsign_test: %s: %zu of the first %d alerts batch-signed\n", logs[k],
                 batched, S_WAVE);
         s_count(log, first, second, &alerts, &batched, &shared);
