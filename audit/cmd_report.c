@@ -110,6 +110,9 @@ typedef struct s_item {
     uint8_t hash[CDX_HASH_BYTES];
     cdx_payload_kind kind;
     uint8_t ack_of[CDX_HASH_BYTES]; /* for acks */
+    uint64_t head_size;             /* for tree heads: what the sender signed of its log */
+    uint8_t head_root[CDX_HASH_BYTES];
+    char head_origin[CDX_ID_MAX + 16];
 } s_item;
 
 typedef struct s_side {
@@ -143,6 +146,11 @@ static cdx_err s_collect(void *ctx, cdx_log_entry *e)
     memcpy(it->hash, cdx_envelope_hash(env), CDX_HASH_BYTES);
     if (b->kind == CDX_PAYLOAD_ACK)
         memcpy(it->ack_of, b->ack.alert_hash, CDX_HASH_BYTES);
+    if (b->kind == CDX_PAYLOAD_TREE_HEAD) {
+        it->head_size = b->tree_head.size;
+        memcpy(it->head_root, b->tree_head.root, CDX_HASH_BYTES);
+        snprintf(it->head_origin, sizeof it->head_origin, "%s", b->tree_head.origin);
+    }
     cdx_envelope_destroy(&env);
     return CDX_OK;
 }
@@ -198,6 +206,47 @@ static void s_print_envelope(cdx_log *log, uint64_t index, const char *label)
     cdx_log_entry_clear(&e);
 }
 
+/* The tree heads of `owner`'s log that `holder` logged (signed by the owner
+ * and sent on "sth"), checked against the owner's log itself: its root at
+ * each head's size must be the one signed. A head the log does not match
+ * shows that the owner showed others another log than the one it hands
+ * over (a split view, or a log rewritten or cut short since). Returns how
+ * many do not match; *checked counts those compared. */
+static size_t s_check_heads(const s_side *holder, const char *holder_name, cdx_log *holder_log,
+                            cdx_log *owner, const char *owner_name, size_t *checked)
+{
+    const char *origin = cdx_log_origin(owner);
+    uint64_t size = 0;
+    cdx_log_size(owner, &size);
+    size_t bad = 0;
+    *checked = 0;
+    for (size_t i = 0; i < holder->n; i++) {
+        const s_item *it = &holder->items[i];
+        if (it->kind != CDX_PAYLOAD_TREE_HEAD || strcmp(it->head_origin, origin) != 0)
+            continue;
+        ++*checked;
+        uint8_t root[CDX_HASH_BYTES];
+        bool beyond = it->head_size > size;
+        if (!beyond && cdx_log_root(owner, it->head_size, root) == CDX_OK &&
+            memcmp(root, it->head_root, CDX_HASH_BYTES) == 0)
+            continue;
+        bad++;
+        if (beyond)
+            printf("INCONSISTENT TREE HEAD: %s signed a tree head of %s at size %llu (logged by "
+                   "%s at #%llu), but %s holds only %llu entries: cut short since\n",
+                   it->sender, origin, (unsigned long long)it->head_size, holder_name,
+                   (unsigned long long)it->index, owner_name, (unsigned long long)size);
+        else
+            printf("INCONSISTENT TREE HEAD: %s signed a root of %s at size %llu (logged by %s at "
+                   "#%llu) that %s does not have at that size: a split view, or a log rewritten "
+                   "since\n",
+                   it->sender, origin, (unsigned long long)it->head_size, holder_name,
+                   (unsigned long long)it->index, owner_name);
+        s_print_envelope(holder_log, it->index, holder_name);
+    }
+    return bad;
+}
+
 int cmd_audit_diff(int argc, char **argv)
 {
     static const char usage[] = "cydex-audit diff LOGA LOGB [--roster FILE]";
@@ -215,7 +264,10 @@ int cmd_audit_diff(int argc, char **argv)
                    "from --roster, or\nevery sender seen); and (sender, seq) pairs the two logs "
                    "hold different\nenvelopes for: proof of equivocation, both envelopes "
                    "printed.\nExit 0 no equivocation; 1 equivocation found (or, with "
-                   "--roster, proven).\n",
+                   "--roster, proven).\n\nTree heads: the signed tree heads of either log's owner "
+                   "that the other logged\nare checked against the owner's log (its root at each "
+                   "head's size); one it\ndoes not match is proof of a split view or a "
+                   "rewritten log, and exits 1.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("diff", usage, "bad option");
@@ -338,7 +390,15 @@ int cmd_audit_diff(int argc, char **argv)
         }
     }
     printf("equivocations between the two logs: %zu\n", conflicts);
-    ec = conflicts ? CLI_REFUSED : CLI_OK;
+
+    /* What each owner signed of its log, as the other logged it. */
+    size_t checked_b, checked_a;
+    size_t bad_heads = s_check_heads(&a, "A", la, lb, "B", &checked_b);
+    bad_heads += s_check_heads(&b, "B", lb, la, "A", &checked_a);
+    printf("tree heads of B's log that A logged: %zu, checked against B; of A's log that B "
+           "logged: %zu, checked against A; inconsistent: %zu\n",
+           checked_b, checked_a, bad_heads);
+    ec = conflicts || bad_heads ? CLI_REFUSED : CLI_OK;
 done:
     free(a.items);
     free(b.items);

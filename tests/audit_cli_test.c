@@ -191,6 +191,64 @@ static void test_report_and_diff(void)
     HAS(s_cap.out, "\"duplicates_refused\":2");
 }
 
+/* broker.alpha's tree head of its log (size, root) as the sth envelope
+ * seq it publishes, chained to prev; saved as NAME. */
+static void s_tree_head(const char *name, uint64_t seq, uint8_t prev[32], uint64_t size,
+                        const uint8_t root[32])
+{
+    cdx_body b;
+    fixture_body(&b, "broker.alpha", seq, seq > 1 ? prev : NULL, "sth", FIXTURE_T0 + 100 + seq);
+    b.kind = CDX_PAYLOAD_TREE_HEAD;
+    b.tree_head.origin = strdup("cydex/broker.alpha");
+    b.tree_head.size = size;
+    b.tree_head.timestamp_ms = b.sent_at_ms;
+    memcpy(b.tree_head.root, root, 32);
+    cdx_bytes env = {0};
+    REQUIRE(cdx_envelope_sign(F.broker, &b, &env, prev, NULL) == CDX_OK);
+    s_save(name, &env);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+}
+
+/* FR's node logged tree heads broker.alpha published; diff holds them
+ * against broker.alpha's log: the true one matches, a root the log does
+ * not have at that size and a size beyond the log are proof that it
+ * showed FR another log (or rewrote its own since). */
+static void test_tree_heads(void)
+{
+    char log[300], roster[300];
+    snprintf(log, sizeof log, "%s", s_p("log"));
+    snprintf(roster, sizeof roster, "%s", s_p("roster.bin"));
+    cdx_log *l = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    REQUIRE(cdx_log_new(&l, log, &ro, NULL) == CDX_OK);
+    uint8_t root5[32], prev[32];
+    REQUIRE(cdx_log_root(l, 5, root5) == CDX_OK);
+    cdx_log_destroy(&l);
+    s_tree_head("sth-1.env", 1, prev, 5, root5);
+    s_tree_head("sth-2.env", 2, prev, 6, root5); /* not the root at 6 */
+    s_tree_head("sth-3.env", 3, prev, 100, root5);
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", s_p("heads-good"), "--roster", roster,
+                   "--owner", "FR", "--from", "broker.alpha", s_p("sth-1.env"), NULL),
+             0);
+    CHECK_EQ(s_run("cydex-audit", "diff", s_p("heads-good"), log, NULL), 0);
+    HAS(s_cap.out, "tree heads of B's log that A logged: 1, checked against B");
+    HAS(s_cap.out, "inconsistent: 0");
+    CHECK_EQ(s_run("cydex-audit", "diff", log, s_p("heads-good"), NULL), 0); /* either order */
+    HAS(s_cap.out, "of A's log that B logged: 1, checked against A; inconsistent: 0");
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", s_p("heads-bad"), "--roster", roster,
+                   "--owner", "FR", "--from", "broker.alpha", s_p("sth-1.env"), s_p("sth-2.env"),
+                   s_p("sth-3.env"), NULL),
+             0);
+    CHECK_EQ(s_run("cydex-audit", "diff", s_p("heads-bad"), log, NULL), 1);
+    HAS(s_cap.out, "INCONSISTENT TREE HEAD: broker.alpha signed a root of cydex/broker.alpha at "
+                   "size 6 (logged by A at #1)");
+    HAS(s_cap.out, "at size 100 (logged by A at #2), but B holds only 8 entries: cut short since");
+    HAS(s_cap.out, "equivocations between the two logs: 0");
+    HAS(s_cap.out, "tree heads of B's log that A logged: 3, checked against B; of A's log that B "
+                   "logged: 0, checked against A; inconsistent: 2");
+}
+
 static void test_replay(void)
 {
     char log[300];
@@ -361,6 +419,7 @@ int main(void)
     test_build_and_verify();
     test_replay();
     test_report_and_diff();
+    test_tree_heads();
     test_proofs();
     test_hex_editor();
     test_damaged_page();
