@@ -96,6 +96,33 @@ static void s_refuse(broker_catchup *c, const cdx_bytes *rid, const uint8_t *req
     }
 }
 
+/* Proof mode: the consistency proof between two sizes of our log, in one
+ * reply (a client whose queue is full loses it, and asks again). */
+static void s_prove(broker_catchup *c, const cdx_bytes *rid, const cdx_catchup_request *q)
+{
+    cdx_catchup_reply *rep = calloc(1, sizeof *rep);
+    if (!rep)
+        return;
+    memcpy(rep->request_id, q->request_id, sizeof rep->request_id);
+    rep->done = true;
+    uint64_t size = 0;
+    cdx_log_size(c->log, &size);
+    if (q->proof_old > q->proof_new || q->proof_new > size)
+        snprintf(rep->error, sizeof rep->error,
+                 "no consistency proof from %llu to %llu: the log holds %llu entries",
+                 (unsigned long long)q->proof_old, (unsigned long long)q->proof_new,
+                 (unsigned long long)size);
+    else if (cdx_log_consistency(c->log, q->proof_old, q->proof_new, rep->consistency,
+                                 &rep->n_consistency) != CDX_OK)
+        snprintf(rep->error, sizeof rep->error, "the consistency proof could not be read");
+    cdx_bytes out;
+    if (cdx_catchup_reply_encode(rep, &out) == CDX_OK) {
+        s_send(c, rid, &out);
+        cdx_bytes_free(&out);
+    }
+    free(rep);
+}
+
 /* The ranges a request asks for: one sender's, or every sender's after
  * the cursors given (from seq 1 for those not named). */
 static cdx_err s_ranges(broker_catchup *c, const cdx_catchup_request *q, s_stream *s)
@@ -145,6 +172,8 @@ void broker_catchup_accept(broker_catchup *c)
             rc = CDX_ERR_FORMAT; /* no routing id: nobody to answer */
         } else if (rc != CDX_OK) {
             s_refuse(c, &m.frame[0], NULL, cdx_errbuf_msg(&eb, rc));
+        } else if (q.proof_new) {
+            s_prove(c, &m.frame[0], &q); /* one reply, no stream */
         } else if (c->n == BROKER_CATCHUP_STREAMS) {
             s_refuse(c, &m.frame[0], q.request_id, "busy: too many catch-ups at once; ask again");
             rc = CDX_ERR_FULL;
@@ -160,7 +189,7 @@ void broker_catchup_accept(broker_catchup *c)
             if (rc != CDX_OK)
                 s_refuse(c, &s->rid, q.request_id, cdx_strerror(rc));
         }
-        if (rc == CDX_OK) {
+        if (rc == CDX_OK && s) {
             c->stream[c->n++] = s;
         } else {
             s_stream_free(s);

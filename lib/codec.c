@@ -1094,6 +1094,8 @@ cdx_err cdx_catchup_request_encode(const cdx_catchup_request *r, cdx_bytes *out)
     m.from_seq = r->from_seq;
     m.to_seq = r->to_seq;
     m.max_batch = r->max_batch;
+    m.proof_old_size = r->proof_old;
+    m.proof_new_size = r->proof_new;
     Cydex__V1__SenderCursor *c = calloc(r->n_after + 1, sizeof *c);
     Cydex__V1__SenderCursor **p = calloc(r->n_after + 1, sizeof *p);
     cdx_err rc = CDX_ERR_NOMEM;
@@ -1130,6 +1132,8 @@ cdx_err cdx_catchup_request_decode(cdx_catchup_request *out, const uint8_t *data
         out->from_seq = m->from_seq;
         out->to_seq = m->to_seq;
         out->max_batch = m->max_batch;
+        out->proof_old = m->proof_old_size;
+        out->proof_new = m->proof_new_size;
         out->after = calloc(m->n_after + 1, sizeof *out->after);
         if (!out->after)
             rc = CDX_ERR_NOMEM;
@@ -1169,6 +1173,15 @@ cdx_err cdx_catchup_reply_encode(const cdx_catchup_reply *r, cdx_bytes *out)
         e[i] = S_BIN(r->envelopes[i].data, r->envelopes[i].len);
     m.n_envelopes = r->n;
     m.envelopes = e;
+    ProtobufCBinaryData proof[CDX_MERKLE_MAX_PROOF];
+    if (r->n_consistency > CDX_MERKLE_MAX_PROOF) {
+        free(e);
+        return CDX_ERR_INVALID;
+    }
+    for (size_t i = 0; i < r->n_consistency; i++)
+        proof[i] = S_BIN(r->consistency[i], CDX_HASH_BYTES);
+    m.n_consistency = r->n_consistency;
+    m.consistency = proof;
     cdx_err rc = s_pack(&m.base, 0, out);
     free(e);
     return rc;
@@ -1182,13 +1195,19 @@ cdx_err cdx_catchup_reply_decode(cdx_catchup_reply *out, const uint8_t *data, si
     if (!m)
         return cdx_errf(eb, CDX_ERR_FORMAT, "catch-up reply does not decode");
     cdx_err rc = CDX_OK;
+    bool proof_ok = m->n_consistency <= CDX_MERKLE_MAX_PROOF;
+    for (size_t i = 0; proof_ok && i < m->n_consistency; i++)
+        proof_ok = m->consistency[i].len == CDX_HASH_BYTES;
     if (s_not_strict(&m->base) || m->request_id.len > sizeof out->request_id ||
-        strlen(m->error) >= sizeof out->error)
+        strlen(m->error) >= sizeof out->error || !proof_ok)
         rc = cdx_errf(eb, CDX_ERR_FORMAT, "catch-up reply is malformed");
     if (rc == CDX_OK) {
         memcpy(out->request_id, m->request_id.data, m->request_id.len);
         out->done = m->done;
         strcpy(out->error, m->error);
+        for (size_t i = 0; i < m->n_consistency; i++)
+            memcpy(out->consistency[i], m->consistency[i].data, CDX_HASH_BYTES);
+        out->n_consistency = m->n_consistency;
         out->envelopes = calloc(m->n_envelopes + 1, sizeof *out->envelopes);
         if (!out->envelopes)
             rc = CDX_ERR_NOMEM;

@@ -4,6 +4,7 @@
  *   own.c      our own hash chain: sign, log with the outbox, send; auto-acks,
  *              heartbeats, checkpoints and tree heads, receipts
  *   control.c  the control socket: publish and ack requests, read queries
+ *   witness.c  the brokers' tree heads, each held against the one before
  * One thread runs all of it.
  */
 #ifndef CYDEX_NODE_INTERNAL_H
@@ -40,8 +41,21 @@ _Static_assert(NODE_CONTROL_BATCH <= CDX_BATCH_MAX, "a round is signed as one ba
  * how long we wait (with no answer at all, we sign on with a warning: a
  * node cut off from every broker still queues what it publishes). */
 
+/* What we witnessed of one broker's log (witness.c). */
+typedef struct node_witness {
+    bool have;     /* a head held as consistent */
+    uint64_t size; /* its size and root */
+    uint8_t root[CDX_HASH_BYTES];
+    uint64_t next_size; /* a newer head to check (0: none) */
+    uint8_t next_root[CDX_HASH_BYTES];
+    bool asking; /* a proof request is out, for: */
+    uint64_t asked_size, asked_ms;
+    uint8_t asked_root[CDX_HASH_BYTES];
+} node_witness;
+
 typedef struct node_link {
     const node_broker_config *cfg;
+    node_witness witness;
     cdx_sock *sub, *cu, *ingress;
     uint64_t last_heard_ms; /* anything from this broker, wall clock; 0: nothing yet */
     uint64_t heard_mono_ms; /* the same, monotonic clock (see node__link_up) */
@@ -80,13 +94,14 @@ struct node {
     uint64_t flush_at_ms; /* 0: no receipted rows wait */
     unsigned verify_threads;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
-    uint64_t republished;  /* publishes of an alert id published before, answered again */
-    uint64_t signatures;   /* made for our own envelopes (a batch's counts once) */
-    uint64_t batch_signed; /* our envelopes signed as part of a batch */
-    uint64_t copies;       /* of envelopes already logged, dropped before verifying */
-    daemon_writes writes;  /* how the writes to the log went */
-    uint64_t own_refused;  /* our envelopes a broker refused for good, this run */
-    char refusal[256];     /* the last such refusal; "" once a broker accepts one */
+    uint64_t republished; /* publishes of an alert id published before, answered again */
+    uint64_t signatures;  /* made for our own envelopes (a batch's counts once) */
+    uint64_t heads_witnessed, heads_inconsistent; /* brokers' tree heads checked (witness.c) */
+    uint64_t batch_signed;                        /* our envelopes signed as part of a batch */
+    uint64_t copies;      /* of envelopes already logged, dropped before verifying */
+    daemon_writes writes; /* how the writes to the log went */
+    uint64_t own_refused; /* our envelopes a broker refused for good, this run */
+    char refusal[256];    /* the last such refusal; "" once a broker accepts one */
     node_live live;
     daemon_httpd *http;               /* /health and /metrics, if configured */
     struct node_query_cache *queries; /* list, show, ack by id: what the log holds of alerts */
@@ -200,6 +215,18 @@ void node__heard(node_link *l);
 /* Seqs below the sender's highest that the log lacks (being fetched);
  * equivocation evidence counts as held. */
 uint64_t node__missing(const cdx_log_sender *s);
+
+/* ---- witness.c ---- */
+
+/* Takes the last head of each broker our log holds as the one to hold
+ * the next against. */
+void node__witness_start(node *n);
+/* A broker's tree head we logged (anything else is ignored): checked
+ * against the last one held, asking its broker for a proof if newer. */
+void node__witness_head(node *n, const cdx_envelope *env);
+/* Whether a catch-up reply answers a proof request of ours, and taking it. */
+bool node__witness_reply_is(const uint8_t request_id[16]);
+void node__witness_reply(node *n, node_link *l, const cdx_catchup_reply *rep);
 
 /* ---- control.c ---- */
 

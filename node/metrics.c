@@ -48,6 +48,14 @@ static void s_counters(node *n, FILE *f)
     daemon_prom_one(f, "cydex_node_batch_signed_total", "counter",
                     "The node's own envelopes signed under a batch signature, since it started.",
                     n->batch_signed);
+    daemon_prom_one(f, "cydex_node_tree_heads_witnessed_total", "counter",
+                    "Brokers' tree heads found consistent with the one before (a consistency "
+                    "proof from the broker, or the same root), since the start.",
+                    n->heads_witnessed);
+    daemon_prom_one(f, "cydex_node_tree_heads_inconsistent_total", "counter",
+                    "Brokers' tree heads NOT consistent with the one before: the broker's log "
+                    "did not only grow. Alert on any.",
+                    n->heads_inconsistent);
     daemon_prom_one(f, "cydex_node_envelopes_logged_total", "counter",
                     "Envelopes from the brokers verified and logged, since the node started.",
                     n->logged);

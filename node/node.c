@@ -230,6 +230,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     n->chain_since_ms = cdx_mono_ms();
     for (size_t i = 0; i < n->n_links; i++)
         node__ask_chain(n, &n->link[i]);
+    node__witness_start(n);
     node__resend(n, true); /* what a previous run published but never saw receipted */
     daemon_notify("READY=1\nSTATUS=running");
     while (!*stop && n->chain_since_ms) {

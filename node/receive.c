@@ -135,6 +135,8 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
                 uint64_t held = b->seq > had ? b->seq : had;
                 if (b->kind == CDX_PAYLOAD_ROSTER && out[i].status == CDX_APPEND_STORED)
                     s_adopt_roster(n, b);
+                if (b->kind == CDX_PAYLOAD_TREE_HEAD && out[i].status == CDX_APPEND_STORED)
+                    node__witness_head(n, envs[i]);
                 if (b->kind == CDX_PAYLOAD_HEARTBEAT && b->heartbeat.last_seq > held)
                     node__request(n, l, b->sender, held + 1, b->heartbeat.last_seq, false);
             }
@@ -244,8 +246,12 @@ void node__catchup(node *n, node_link *l)
     while (cdx_sock_recv(l->cu, &m, 0) == CDX_OK) {
         node__heard(l);
         cdx_catchup_reply rep = {0};
-        if (m.n == 1 &&
-            cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len, NULL) == CDX_OK) {
+        bool decoded = m.n == 1 && cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len,
+                                                            NULL) == CDX_OK;
+        if (decoded && node__witness_reply_is(rep.request_id)) {
+            node__witness_reply(n, l, &rep);
+            cdx_catchup_reply_clear(&rep);
+        } else if (decoded) {
             if (rep.error[0])
                 daemon_log(&n->member.say, "%s refused a catch-up: %s", l->cfg->id, rep.error);
             cdx_envelope **envs = calloc(rep.n + 1, sizeof *envs);

@@ -5,6 +5,7 @@
 #define CYDEX_CATCHUP_H
 
 #include "cydex/common.h"
+#include "cydex/merkle.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +29,9 @@ typedef struct cdx_catchup_request {
     cdx_cursor *after;
     size_t n_after;
     uint32_t max_batch; /* 0 = CDX_CATCHUP_BATCH_DEFAULT */
+    /* Proof mode (proof_new > 0): the broker log's consistency proof from
+     * its tree of proof_old entries to proof_new's. */
+    uint64_t proof_old, proof_new;
 } cdx_catchup_request;
 
 void cdx_catchup_request_clear(cdx_catchup_request *r);
@@ -41,6 +45,9 @@ typedef struct cdx_catchup_reply {
     size_t n;
     bool done;
     char error[128];
+    /* Proof mode: the consistency proof. */
+    uint8_t consistency[CDX_MERKLE_MAX_PROOF][CDX_HASH_BYTES];
+    size_t n_consistency;
 } cdx_catchup_reply;
 
 void cdx_catchup_reply_clear(cdx_catchup_reply *r);
