@@ -1128,7 +1128,8 @@ cdx_err cdx_catchup_request_decode(cdx_catchup_request *out, const uint8_t *data
         (out->sender[0] && !cdx_id_valid(out->sender)))
         rc = cdx_errf(eb, CDX_ERR_FORMAT, "catch-up request is malformed");
     if (rc == CDX_OK) {
-        memcpy(out->request_id, m->request_id.data, m->request_id.len);
+        if (m->request_id.len) /* protobuf-c leaves data NULL when empty */
+            memcpy(out->request_id, m->request_id.data, m->request_id.len);
         out->from_seq = m->from_seq;
         out->to_seq = m->to_seq;
         out->max_batch = m->max_batch;
@@ -1202,7 +1203,8 @@ cdx_err cdx_catchup_reply_decode(cdx_catchup_reply *out, const uint8_t *data, si
         strlen(m->error) >= sizeof out->error || !proof_ok)
         rc = cdx_errf(eb, CDX_ERR_FORMAT, "catch-up reply is malformed");
     if (rc == CDX_OK) {
-        memcpy(out->request_id, m->request_id.data, m->request_id.len);
+        if (m->request_id.len) /* protobuf-c leaves data NULL when empty */
+            memcpy(out->request_id, m->request_id.data, m->request_id.len);
         out->done = m->done;
         strcpy(out->error, m->error);
         for (size_t i = 0; i < m->n_consistency; i++)
