@@ -219,8 +219,12 @@ int main(void)
     CHECK(strstr(r.body, "# TYPE cydex_node_envelopes_logged_total counter\n") != NULL);
     CHECK(strstr(r.body, "# TYPE cydex_node_outbox_resends_total counter\n") != NULL);
     CHECK(strstr(r.body, "# TYPE cydex_node_outbox_oldest_waiting_seconds gauge\n") != NULL);
+    CHECK_EQ(s_sample(r.body, "cydex_node_tree_heads_inconsistent_total"), 0);
+    CHECK(strstr(r.body, "# TYPE cydex_node_tree_heads_witnessed_total counter\n") != NULL);
     CHECK(s_until_sample(pe, "cydex_node_published_total", 3, &r));
     CHECK_EQ(s_sample(r.body, "cydex_node_published_total"), 3);
+    CHECK(s_sample(r.body, "cydex_node_signatures_total") >= 1); /* one a run at least */
+    CHECK(strstr(r.body, "# TYPE cydex_node_batch_signed_total counter\n") != NULL);
     CHECK(s_sample(r.body, "cydex_log_entries") >= 3);
     CHECK(s_until_sample(pb, "cydex_broker_envelopes_refused_total{reason=\"malformed\"}", 1, &r));
     CHECK_EQ(s_sample(r.body, "cydex_broker_envelopes_refused_total{reason=\"bad-signature\"}"), 1);
