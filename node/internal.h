@@ -118,6 +118,10 @@ struct node {
 
 /* ---- receive.c ---- */
 
+/* Sends a catch-up request (any mode) to a broker, counted; whether it
+ * went. */
+bool node__send_request(node *n, node_link *l, const cdx_catchup_request *q);
+
 /* Asks a broker for our own envelopes after what our log holds of them;
  * its last reply sets l->told_chain. */
 void node__ask_chain(node *n, node_link *l);

@@ -16,15 +16,16 @@
 #include "cydex/catchup.h"
 #include "internal.h"
 
-/* Sends a catch-up request to a broker, counted. */
-static void s_send_request(node *n, node_link *l, const cdx_catchup_request *q)
+bool node__send_request(node *n, node_link *l, const cdx_catchup_request *q)
 {
     cdx_bytes req;
+    bool sent = false;
     if (cdx_catchup_request_encode(q, &req) == CDX_OK) {
-        if (cdx_sock_send(l->cu, &req, 1, 1000) == CDX_OK)
-            n->requested++;
+        sent = cdx_sock_send(l->cu, &req, 1, 1000) == CDX_OK;
+        n->requested += sent;
         cdx_bytes_free(&req);
     }
+    return sent;
 }
 
 /* Marks the replies to our own-chain request. */
@@ -35,7 +36,7 @@ void node__ask_chain(node *n, node_link *l)
     cdx_catchup_request q = {.max_batch = 256, .from_seq = n->chain_had + 1, .to_seq = 0};
     snprintf(q.sender, sizeof q.sender, "%s", n->cfg.id);
     memcpy(q.request_id, s_chain_tag, sizeof q.request_id);
-    s_send_request(n, l, &q);
+    node__send_request(n, l, &q);
 }
 
 /* Asks a broker for what follows our seqs (sender NULL: every sender),
@@ -52,7 +53,7 @@ void node__request(node *n, node_link *l, const char *sender, uint64_t from, uin
         /* If the log cannot say, no cursors: everything from seq 1. */
         daemon_catchup_after_log(n->member.log, &q);
     }
-    s_send_request(n, l, &q);
+    node__send_request(n, l, &q);
     if (sender && !quiet)
         daemon_log(&n->member.say, "asking %s for %s %llu..%llu", l->cfg->id, sender,
                    (unsigned long long)from, (unsigned long long)to);

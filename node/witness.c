@@ -93,17 +93,12 @@ static void s_ask(node *n, node_link *l)
     node_witness *w = &l->witness;
     cdx_catchup_request q = {.proof_old = w->size, .proof_new = w->next_size};
     memcpy(q.request_id, s_witness_tag, sizeof q.request_id);
-    cdx_bytes req;
-    if (cdx_catchup_request_encode(&q, &req) != CDX_OK)
+    if (!node__send_request(n, l, &q))
         return;
-    if (cdx_sock_send(l->cu, &req, 1, 1000) == CDX_OK) {
-        n->requested++;
-        w->asking = true;
-        w->asked_ms = cdx_mono_ms();
-        memcpy(w->asked_root, w->next_root, CDX_HASH_BYTES);
-        w->asked_size = w->next_size;
-    }
-    cdx_bytes_free(&req);
+    w->asking = true;
+    w->asked_ms = cdx_mono_ms();
+    memcpy(w->asked_root, w->next_root, CDX_HASH_BYTES);
+    w->asked_size = w->next_size;
 }
 
 void node__witness_head(node *n, const cdx_envelope *env)
