@@ -50,15 +50,7 @@ static uint64_t s_wave(pid_t ee, const char *node)
  * signed under batch signatures; -1 if it did not say. */
 static long long s_said_batched(void)
 {
-    char *said = proc_slurp(s_p("ee.log"));
-    const char *at = NULL;
-    for (const char *p = said; p && (p = strstr(p, " envelopes batch-signed")) != NULL; p++)
-        at = p;
-    while (at && at > said && at[-1] >= '0' && at[-1] <= '9')
-        at--;
-    long long n = at ? strtoll(at, NULL, 10) : -1;
-    free(said);
-    return n;
+    return proc_number_before(s_p("ee.log"), " envelopes batch-signed");
 }
 
 /* EE's alerts in a log with seq in (from, to]: how many, and how many of

@@ -76,6 +76,20 @@ char *proc_slurp(const char *path)
     return buf;
 }
 
+long long proc_number_before(const char *path, const char *text)
+{
+    char *said = proc_slurp(path);
+    const char *at = NULL;
+    for (const char *p = said; (p = strstr(p, text)) != NULL; p++)
+        at = p;
+    const char *digits = at;
+    while (digits && digits > said && digits[-1] >= '0' && digits[-1] <= '9')
+        digits--;
+    long long n = digits && digits < at ? strtoll(digits, NULL, 10) : -1;
+    free(said);
+    return n;
+}
+
 void proc_capture_init(proc_capture *c, const char *dir)
 {
     memset(c, 0, sizeof *c);

@@ -17,6 +17,10 @@ int proc_run(char *const argv[], const char *in, const char *out, const char *er
  * when missing. The caller frees it. */
 char *proc_slurp(const char *path);
 
+/* The number written just before the last `text` in the file at path (a
+ * daemon's stop line: "... 3 resends of the outbox ..."); -1 if none. */
+long long proc_number_before(const char *path, const char *text);
+
 /* Running the project's own programs and keeping what they printed. */
 typedef struct proc_capture {
     char out_path[320], err_path[320];
