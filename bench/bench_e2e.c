@@ -23,12 +23,15 @@
  * assumes, instead of a round's envelopes under one batch signature. Needs
  * cydex-broker and cydex-node beside it. Prints a report; exits 0.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,6 +49,9 @@ static char s_dir[256], s_bin[4096];
 static bool s_keep;  /* --keep: the daemons' files stay */
 static bool s_plain; /* --plain: EE signs each envelope alone */
 static pid_t s_pids[4];
+/* The daemons in s_pids' slots: their files' names, and as printed. */
+static const char *const s_name[4] = {"alpha", "EE", "FR", "DE"};
+static const char *const s_label[4] = {"broker.alpha", "EE's node", "FR's", "DE's"};
 
 static double s_now(void)
 {
@@ -114,6 +120,59 @@ static pid_t s_spawn(int slot, const char *prog, const char *name, const char *c
     return pid;
 }
 
+/* The port the daemon in slot serves /metrics on, from the line its log
+ * says it on; 0 if none. */
+static unsigned s_metrics_port(int slot)
+{
+    char path[400], text[8192];
+    snprintf(path, sizeof path, "%s/%s.log", s_dir, s_name[slot]);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    const char *at = strstr(text, "(port ");
+    return at ? (unsigned)strtoul(at + 6, NULL, 10) : 0;
+}
+
+/* The log commit histogram the daemon in slot serves on /metrics
+ * (cydex_log_commit_seconds); false if it could not be read. */
+static bool s_commits(int slot, cdx_log_commit_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    static char page[65536];
+    unsigned port = s_metrics_port(slot);
+    int fd = port ? socket(AF_INET, SOCK_STREAM, 0) : -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+    size_t got = 0;
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
+        ssize_t k;
+        while (got < sizeof page - 1 && (k = read(fd, page + got, sizeof page - 1 - got)) > 0)
+            got += (size_t)k;
+    }
+    if (fd >= 0)
+        close(fd);
+    page[got] = '\0';
+    const char *p = strstr(page, "\ncydex_log_commit_seconds_count ");
+    if (!p)
+        return false;
+    out->count = strtoull(p + 33, NULL, 10);
+    for (size_t i = 0; i < CDX_LOG_COMMIT_BUCKETS; i++) {
+        char series[96];
+        snprintf(series, sizeof series, "\ncydex_log_commit_seconds_bucket{le=\"%g\"} ",
+                 cdx_log_commit_bucket_us[i] / 1e6);
+        if (!(p = strstr(page, series)))
+            return false;
+        out->le[i] = strtoull(p + strlen(series), NULL, 10);
+    }
+    if ((p = strstr(page, "\ncydex_log_commit_seconds_sum ")))
+        out->sum_us = (uint64_t)(strtod(p + 31, NULL) * 1e6);
+    return true;
+}
+
 /* CPU time (user + system, all threads) the daemon in slot has used, in
  * seconds; 0 if it cannot be read. */
 static double s_cpu(int slot)
@@ -141,7 +200,7 @@ static void s_node(int slot, const char *id, const char *subscribe)
              "heartbeat_ms = 0\ncheckpoint_ms = 0\nverify_threads = 1\n" /* nothing but the bench's
                                                                             traffic; four daemons
                                                                             share the cores */
-             "sign_batches = %s\n"
+             "sign_batches = %s\nmetrics = 127.0.0.1:0\n"
              "[broker.alpha]\nid = broker.alpha\ningress = ipc://%s/alpha-ingress\n"
              "fanout = ipc://%s/alpha-fanout\ncatchup = ipc://%s/alpha-catchup\n",
              id, s_dir, id, s_dir, s_dir, id, s_dir, id, subscribe, s_plain ? "false" : "true",
@@ -476,12 +535,18 @@ typedef struct s_latency {
     double achieved; /* requests a second */
     size_t n;        /* samples: two per alert */
     double p50_ms, p99_ms, max_ms;
+    /* The daemons' log commits meanwhile (s_pids' slots); -1 if unknown. */
+    double commit_p50_ms[4], commit_p99_ms[4];
 } s_latency;
 
 static bool s_paced(cdx_sock *ctl, cdx_bytes *frames, uint64_t first, size_t paced, size_t rate,
                     s_latency *out)
 {
     memset(out, 0, sizeof *out);
+    cdx_log_commit_stats before[4], after;
+    bool have[4];
+    for (int k = 0; k < 4; k++)
+        have[k] = s_commits(k, &before[k]);
     double *sent_at = calloc(paced, sizeof *sent_at);
     s_watch w = {.id = {"FR", "DE"},
                  .first = first,
@@ -514,6 +579,14 @@ static bool s_paced(cdx_sock *ctl, cdx_bytes *frames, uint64_t first, size_t pac
     }
     out->achieved = (double)paced / (s_now() - start);
     pthread_join(watcher, NULL);
+    for (int k = 0; k < 4; k++) {
+        out->commit_p50_ms[k] = out->commit_p99_ms[k] = -1;
+        if (have[k] && s_commits(k, &after)) {
+            cdx_log_commit_stats_since(&after, &before[k], &after);
+            out->commit_p50_ms[k] = cdx_log_commit_quantile_us(&after, 0.5) / 1000.0;
+            out->commit_p99_ms[k] = cdx_log_commit_quantile_us(&after, 0.99) / 1000.0;
+        }
+    }
     uint64_t *lat_us = calloc(2 * paced + 1, sizeof *lat_us);
     for (int k = 0; k < 2 && w.ok && lat_us; k++)
         for (size_t i = 0; i < paced; i++)
@@ -532,6 +605,22 @@ static bool s_paced(cdx_sock *ctl, cdx_bytes *frames, uint64_t first, size_t pac
     free(w.seen[0]);
     free(w.seen[1]);
     return ok && w.ok;
+}
+
+/* What the paced run's commits took, on the path's three hops. */
+static void s_print_commits(const char *when, const s_latency *l)
+{
+    printf("    its log commits %s (p50 / p99, from each daemon's /metrics):", when);
+    for (int k = 0; k < 4; k++)
+        if (l->commit_p50_ms[k] < 0)
+            printf("%s %s unknown", k ? "," : "", s_label[k]);
+        else
+            printf("%s %s %.2f / %.2f ms", k ? "," : "", s_label[k], l->commit_p50_ms[k],
+                   l->commit_p99_ms[k]);
+    if (l->commit_p50_ms[0] >= 0 && l->commit_p50_ms[1] >= 0 && l->commit_p50_ms[2] >= 0)
+        printf("; EE's, the broker's and FR's in series: %.2f ms of FR's path",
+               l->commit_p50_ms[1] + l->commit_p50_ms[0] + l->commit_p50_ms[2]);
+    printf("\n");
 }
 
 int main(int argc, char **argv)
@@ -595,7 +684,7 @@ int main(int argc, char **argv)
     char conf[4096];
     snprintf(conf, sizeof conf,
              "[broker]\nid = broker.alpha\nkey = %s/broker.alpha.secret\nroster = %s\n"
-             "log = %s/alpha-log\ningress = ipc://%s/alpha-ingress\n"
+             "log = %s/alpha-log\nmetrics = 127.0.0.1:0\ningress = ipc://%s/alpha-ingress\n"
              "fanout = ipc://%s/alpha-fanout\ncatchup = ipc://%s/alpha-catchup\n",
              s_dir, rp, s_dir, s_dir, s_dir, s_dir);
     s_spawn(0, "cydex-broker", "alpha", conf);
@@ -726,6 +815,8 @@ int main(int argc, char **argv)
            fresh.achieved, fresh.p50_ms, fresh.p99_ms, fresh.max_ms);
     printf("    after the bursts (achieved %.0f/s): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
            after.achieved, after.p50_ms, after.p99_ms, after.max_ms);
+    s_print_commits("on fresh logs", &fresh);
+    s_print_commits("after the bursts", &after);
     printf("  the floor under that latency: one durable append here takes %.2f ms (median, "
            "alone); the path has three in series (EE's node, the broker, the subscriber)\n",
            floor_us / 1000.0);

@@ -44,7 +44,7 @@ static void s_metrics(const broker_stats *s, uint64_t entries, daemon_page *page
     daemon_prom_one(f, "cydex_log_entries", "gauge", "Entries in the audit log.", entries);
     daemon_prom_one(f, "cydex_log_equivocations_total", "counter",
                     "Equivocations kept as evidence over the log's life.", c.equivocations);
-    daemon_prom_writes(f, s->writes);
+    daemon_prom_writes(f, s->writes, s->log);
     daemon_prom_one(f, "cydex_roster_version", "gauge", "Version of the roster in force.",
                     s->roster_version);
     daemon_prom_one(f, "cydex_broker_catchup_streams", "gauge",

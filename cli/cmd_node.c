@@ -491,6 +491,14 @@ static void s_print_status(const json_t *o)
                json_object_get(o, "last_refusal")
                    ? json_string_value(json_object_get(o, "last_refusal"))
                    : "");
+    const json_t *lc = json_object_get(o, "log_commits");
+    if (lc && s_int(lc, "count"))
+        printf("          %" JSON_INTEGER_FORMAT
+               " commits to the log, taking %.2f ms at the median, %.2f ms at the 99th "
+               "percentile, %.2f ms at most\n",
+               s_int(lc, "count"), json_real_value(json_object_get(lc, "p50_ms")),
+               json_real_value(json_object_get(lc, "p99_ms")),
+               json_real_value(json_object_get(lc, "max_ms")));
     if (json_object_get(o, "append_error"))
         printf("the last write to the log failed: %s\n",
                json_string_value(json_object_get(o, "append_error")));

@@ -195,8 +195,17 @@ void daemon_wrote(daemon_writes *w, cdx_err rc, size_t n, uint64_t now_ms, const
     w->failures++;
 }
 
-void daemon_prom_writes(FILE *f, const daemon_writes *w)
+void daemon_prom_writes(FILE *f, const daemon_writes *w, const cdx_log *log)
 {
+    cdx_log_commit_stats c;
+    cdx_log_commit_stats_get(log, &c);
+    double le[CDX_LOG_COMMIT_BUCKETS];
+    for (size_t i = 0; i < CDX_LOG_COMMIT_BUCKETS; i++)
+        le[i] = cdx_log_commit_bucket_us[i] / 1e6;
+    daemon_prom_histogram(f, "cydex_log_commit_seconds",
+                          "How long the log's commits took (pages written and flushed to the "
+                          "device), since the daemon started.",
+                          CDX_LOG_COMMIT_BUCKETS, le, c.le, (double)c.sum_us / 1e6, c.count);
     daemon_prom_one(f, "cydex_log_append_failing", "gauge",
                     "1 while a failed commit to the log stands (none as big, and none a minute "
                     "later, has succeeded since).",

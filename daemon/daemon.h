@@ -104,8 +104,9 @@ typedef struct daemon_writes {
 void daemon_wrote(daemon_writes *w, cdx_err rc, size_t n, uint64_t now_ms, const cdx_errbuf *eb);
 
 /* Their /metrics families: cydex_log_append_failing (1 while the failure
- * stands, as above) and cydex_log_append_failures_total. */
-void daemon_prom_writes(FILE *f, const daemon_writes *w);
+ * stands, as above) and cydex_log_append_failures_total; and the log's
+ * commit durations since the daemon opened it, cydex_log_commit_seconds. */
+void daemon_prom_writes(FILE *f, const daemon_writes *w, const cdx_log *log);
 
 /* A daemon's own chain may go on beyond its log (the log lost, or restored
  * from an older copy) where others hold what it signed; it asks them at

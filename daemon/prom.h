@@ -17,5 +17,9 @@ void daemon_prom_sample(FILE *f, const char *name, const char *label, const char
                         uint64_t v);
 /* A family of one unlabelled sample. */
 void daemon_prom_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v);
+/* A histogram family: n cumulative buckets (count_le[i] observations at
+ * most le[i], in the family's unit), then +Inf, _sum and _count. */
+void daemon_prom_histogram(FILE *f, const char *name, const char *help, size_t n, const double *le,
+                           const uint64_t *count_le, double sum, uint64_t count);
 
 #endif

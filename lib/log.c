@@ -207,7 +207,7 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
         mdb_txn_abort(txn);
         return err;
     }
-    rc = mdb_txn_commit(txn);
+    rc = cdx__log_commit(log, txn);
     return rc ? cdx__log_commit_failed(log, rc, "open", eb) : CDX_OK;
 }
 
@@ -489,7 +489,7 @@ cdx_err cdx_log_count_rejected(cdx_log *log, const char *reason, uint64_t n, cdx
         return cdx__log_mdb(eb, mrc, "count");
     cdx_err rc = cdx__log_bump(log, txn, name, n, eb);
     if (rc == CDX_OK) {
-        mrc = mdb_txn_commit(txn);
+        mrc = cdx__log_commit(log, txn);
         return mrc ? cdx__log_commit_failed(log, mrc, "count", eb) : CDX_OK;
     }
     mdb_txn_abort(txn);
@@ -506,7 +506,7 @@ cdx_err cdx_log_set_roster(cdx_log *log, const uint8_t *data, size_t len, cdx_er
         return cdx__log_mdb(eb, mrc, "roster");
     cdx_err rc = s_meta_put(log, txn, "roster", data, len, eb);
     if (rc == CDX_OK) {
-        mrc = mdb_txn_commit(txn);
+        mrc = cdx__log_commit(log, txn);
         return mrc ? cdx__log_commit_failed(log, mrc, "roster", eb) : CDX_OK;
     }
     mdb_txn_abort(txn);

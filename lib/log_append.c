@@ -288,7 +288,7 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
         if (rc == CDX_OK && (b->mdb_rc = cdx__log_forget_in(log, b->txn, NULL)) != 0)
             rc = cdx__log_mdb(eb, b->mdb_rc, "outbox");
         if (rc == CDX_OK) {
-            mrc = mdb_txn_commit(b->txn); /* durable: this is the fsync */
+            mrc = cdx__log_commit(log, b->txn); /* durable: this is the fsync */
             if (mrc == 0) {
                 log->frontier = b->tree;
                 log->have_frontier = true;

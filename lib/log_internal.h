@@ -51,6 +51,7 @@ struct cdx_log {
         size_t page;
         uint64_t end, used_at, commits, off_until_ms;
     } room;
+    cdx_log_commit_stats commits; /* cdx__log_commit keeps it */
 };
 
 typedef struct cdx__log_sender_rec {
@@ -84,6 +85,9 @@ cdx_err cdx__log_mdb(cdx_errbuf *eb, int rc, const char *what);
 /* cdx__log_mdb for a write transaction that failed to commit: says when a
  * full disk or the process's file size limit is why (CDX_ERR_NOSPACE). */
 cdx_err cdx__log_commit_failed(cdx_log *log, int rc, const char *what, cdx_errbuf *eb);
+
+/* mdb_txn_commit, timed into log->commits when it succeeds. */
+int cdx__log_commit(cdx_log *log, MDB_txn *txn);
 
 /* Room ahead of the log's last page (log_room.c): _opened once a writable
  * log is open, _keep after each commit of appends. */

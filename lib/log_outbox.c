@@ -250,7 +250,7 @@ cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed)
     if (!mrc && (mrc = cdx__log_forget_in(log, txn, removed)) != 0)
         mdb_txn_abort(txn);
     else if (!mrc)
-        mrc = mdb_txn_commit(txn);
+        mrc = cdx__log_commit(log, txn);
     if (mrc)
         return cdx__log_commit_failed(log, mrc, "outbox", NULL);
     log->n_forget = 0;

@@ -1116,6 +1116,59 @@ static void test_damaged(void)
     CHECK(strstr(text, "restore it from a copy"));
 }
 
+/* Every commit is timed once: an append, a checkpoint, a counter; an
+ * append refused before its transaction is not. The quantile is read off
+ * the cumulative buckets. */
+static void test_commit_stats(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/commits", s_root);
+    cdx_log *log = s_open(dir, false);
+    cdx_log_commit_stats s0, s1, d;
+    cdx_log_commit_stats_get(log, &s0);
+    uint8_t h1[CDX_HASH_BYTES], h2[CDX_HASH_BYTES];
+    cdx_envelope *a = s_env(F.ee, 1, NULL, 10, h1), *b = s_env(F.ee, 2, h1, 10, h2);
+    cdx_log_append_out out;
+    REQUIRE(s_append1(log, a, &out) == CDX_OK);
+    REQUIRE(s_append1(log, b, &out) == CDX_OK);
+    CHECK_EQ(cdx_log_count_rejected(log, "bad-signature", 1, NULL), CDX_OK);
+    CHECK_EQ(cdx_log_append(log, NULL, 0, NULL, NULL), CDX_OK); /* an empty batch commits too */
+    cdx_log_append_in unverified = {.env = NULL};
+    CHECK(cdx_log_append(log, &unverified, 1, &out, NULL) != CDX_OK);
+    cdx_log_commit_stats_get(log, &s1);
+    cdx_log_commit_stats_since(&s1, &s0, &d);
+    CHECK_EQ(d.count, 4);
+    CHECK(s1.max_us <= s1.sum_us && s1.max_us > 0);
+    CHECK(d.le[CDX_LOG_COMMIT_BUCKETS - 1] <= d.count);
+    for (size_t i = 1; i < CDX_LOG_COMMIT_BUCKETS; i++)
+        CHECK(d.le[i] >= d.le[i - 1]);
+    double p50 = cdx_log_commit_quantile_us(&d, 0.5);
+    CHECK(p50 > 0 && p50 <= (double)s1.max_us + 1);
+    cdx_log_destroy(&log);
+    cdx_envelope_destroy(&a);
+    cdx_envelope_destroy(&b);
+
+    /* Ten commits in (200, 300] us and ten in (300, 400]: the median is at
+     * the top of the first bucket, the 75th percentile half-way up the
+     * second, the 99th past every bucket... if max_us says so. */
+    cdx_log_commit_stats h = {.count = 20, .sum_us = 6000, .max_us = 390};
+    for (size_t i = 0; i < CDX_LOG_COMMIT_BUCKETS; i++)
+        h.le[i] = cdx_log_commit_bucket_us[i] < 300   ? 0
+                  : cdx_log_commit_bucket_us[i] < 400 ? 10
+                                                      : 20;
+    CHECK_EQ(cdx_log_commit_bucket_us[1], 200);
+    CHECK_EQ(cdx_log_commit_bucket_us[2], 300);
+    CHECK_EQ(cdx_log_commit_bucket_us[3], 400);
+    CHECK(cdx_log_commit_quantile_us(&h, 0.5) == 300.0);
+    CHECK(cdx_log_commit_quantile_us(&h, 0.75) == 350.0);
+    CHECK(cdx_log_commit_quantile_us(&h, 0.25) == 250.0);
+    cdx_log_commit_stats slow = {.count = 4, .sum_us = 8000000, .max_us = 3000000};
+    slow.le[CDX_LOG_COMMIT_BUCKETS - 1] = 2; /* two took more than a second */
+    CHECK(cdx_log_commit_quantile_us(&slow, 0.9) == 3000000.0);
+    cdx_log_commit_stats none = {0};
+    CHECK(cdx_log_commit_quantile_us(&none, 0.5) == 0.0);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -1134,6 +1187,7 @@ int main(void)
     test_exclusive();
     test_room();
     test_damaged();
+    test_commit_stats();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)

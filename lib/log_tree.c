@@ -170,7 +170,7 @@ cdx_err cdx_log_checkpoint(cdx_log *log, const cdx_identity *owner, uint64_t now
         rc = mrc ? cdx__log_commit_failed(log, mrc, "checkpoint", eb) : CDX_OK;
     }
     if (rc == CDX_OK) {
-        mrc = mdb_txn_commit(txn);
+        mrc = cdx__log_commit(log, txn);
         rc = mrc ? cdx__log_commit_failed(log, mrc, "checkpoint", eb) : CDX_OK;
     } else {
         mdb_txn_abort(txn);

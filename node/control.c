@@ -325,6 +325,13 @@ static void s_status(node *n, const cdx_msg *m)
     json_object_set_new(o, "refused", json_integer((json_int_t)n->refused));
     json_object_set_new(o, "catchup_requests", json_integer((json_int_t)n->requested));
     json_object_set_new(o, "own_refused", json_integer((json_int_t)n->own_refused));
+    cdx_log_commit_stats cs;
+    cdx_log_commit_stats_get(n->member.log, &cs);
+    json_object_set_new(o, "log_commits",
+                        json_pack("{s:I,s:f,s:f,s:f}", "count", (json_int_t)cs.count, "p50_ms",
+                                  cdx_log_commit_quantile_us(&cs, 0.5) / 1000.0, "p99_ms",
+                                  cdx_log_commit_quantile_us(&cs, 0.99) / 1000.0, "max_ms",
+                                  (double)cs.max_us / 1000.0));
     if (n->refusal[0])
         json_object_set_new(o, "last_refusal", json_string(n->refusal));
     if (n->writes.error[0])

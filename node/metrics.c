@@ -91,7 +91,7 @@ static void s_metrics(node *n, daemon_page *page)
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
     s_counters(n, f);
     daemon_prom_one(f, "cydex_log_entries", "gauge", "Entries in the audit log.", entries);
-    daemon_prom_writes(f, &n->writes);
+    daemon_prom_writes(f, &n->writes, n->member.log);
     daemon_prom_one(f, "cydex_node_outbox_waiting", "gauge",
                     "Own envelopes no broker has receipted yet.", pending);
     uint64_t oldest_seq, oldest_at, now_ms = cdx_now_ms();

@@ -130,6 +130,25 @@ static bool s_until_sample(unsigned port, const char *series, long long want, bu
     return false;
 }
 
+/* The commit-duration histogram of a metrics page: there, with buckets
+ * that never shrink up to +Inf == _count, and at least `min` commits. */
+static void s_check_commit_histogram(const char *page, long long min)
+{
+    CHECK(strstr(page, "# TYPE cydex_log_commit_seconds histogram\n") != NULL);
+    long long count = s_sample(page, "cydex_log_commit_seconds_count"), last = 0;
+    CHECK(count >= min);
+    for (size_t i = 0; i < CDX_LOG_COMMIT_BUCKETS; i++) {
+        char series[96];
+        snprintf(series, sizeof series, "cydex_log_commit_seconds_bucket{le=\"%g\"}",
+                 cdx_log_commit_bucket_us[i] / 1e6);
+        long long v = s_sample(page, series);
+        CHECK(v >= last && v <= count);
+        last = v;
+    }
+    CHECK_EQ(s_sample(page, "cydex_log_commit_seconds_bucket{le=\"+Inf\"}"), count);
+    CHECK(strstr(page, "\ncydex_log_commit_seconds_sum ") != NULL);
+}
+
 static bool s_until_status(unsigned port, const char *path, int want, bus_reply *r)
 {
     for (int i = 0; i < 100; i++) {
@@ -226,11 +245,13 @@ int main(void)
     CHECK(s_sample(r.body, "cydex_node_signatures_total") >= 1); /* one a run at least */
     CHECK(strstr(r.body, "# TYPE cydex_node_batch_signed_total counter\n") != NULL);
     CHECK(s_sample(r.body, "cydex_log_entries") >= 3);
+    s_check_commit_histogram(r.body, 1); /* EE logged its three */
     CHECK(s_until_sample(pb, "cydex_broker_envelopes_refused_total{reason=\"malformed\"}", 1, &r));
     CHECK_EQ(s_sample(r.body, "cydex_broker_envelopes_refused_total{reason=\"bad-signature\"}"), 1);
     CHECK(s_sample(r.body, "cydex_broker_envelopes_accepted_total") >= 3);
     CHECK_EQ(s_sample(r.body, "cydex_log_append_failing"), 0);
     CHECK(s_sample(r.body, "cydex_roster_version") >= 1);
+    s_check_commit_histogram(r.body, 3); /* the accepted, and the two refusals counted */
 
     /* Only two pages, GET and HEAD only. */
     bus_http(pb, "GET", "/nope", &r);

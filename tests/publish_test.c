@@ -192,7 +192,9 @@ int main(void)
     HAS("\"id\":\"EE\"");
     HAS("\"published\":43");
     HAS("\"waiting_for_receipt\":0");
+    HAS("\"log_commits\":{\"count\":"); /* its commits and how long they took */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", fr_node, NULL), 0);
+    HAS(" commits to the log, taking ");
     CHECK(strstr(s_cap.out, "broker.alpha") && strstr(s_cap.out, " connected "));
     HAS("waiting for a broker's receipt");
     CHECK(strstr(s_cap.out, "EE ") && strstr(strstr(s_cap.out, "EE "), " 43 "));

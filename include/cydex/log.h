@@ -232,6 +232,35 @@ cdx_err cdx_log_counters_get(cdx_log *log, cdx_log_counters *out);
  * a flood of forgeries must not fill the log. */
 cdx_err cdx_log_count_rejected(cdx_log *log, const char *reason, uint64_t n, cdx_errbuf *eb);
 
+/* ---- its commits' durations ---- */
+
+/* How long the log's write transactions took to commit, since it was
+ * opened: the pages written and flushed to the device, which on a daemon's
+ * path is most of an envelope's latency. Cumulative buckets, as Prometheus
+ * histograms have them: le[i] counts the commits that took at most
+ * cdx_log_commit_bucket_us[i]. */
+#define CDX_LOG_COMMIT_BUCKETS 13
+extern const uint32_t cdx_log_commit_bucket_us[CDX_LOG_COMMIT_BUCKETS];
+
+typedef struct cdx_log_commit_stats {
+    uint64_t count;  /* commits that succeeded */
+    uint64_t sum_us; /* their time in all */
+    uint64_t max_us;
+    uint64_t le[CDX_LOG_COMMIT_BUCKETS];
+} cdx_log_commit_stats;
+
+void cdx_log_commit_stats_get(const cdx_log *log, cdx_log_commit_stats *out);
+
+/* The commits of `now` not in `before` (an earlier reading of the same
+ * log; all zero for "since the log was opened"); max_us stays now's. */
+void cdx_log_commit_stats_since(const cdx_log_commit_stats *now, const cdx_log_commit_stats *before,
+                                cdx_log_commit_stats *out);
+
+/* The q-quantile (0..1) of those durations in microseconds, interpolated
+ * inside its bucket as Prometheus's histogram_quantile() does; a quantile
+ * past the last bucket is max_us. 0 when there were no commits. */
+double cdx_log_commit_quantile_us(const cdx_log_commit_stats *s, double q);
+
 /* ---- the tree ---- */
 
 cdx_err cdx_log_root(cdx_log *log, uint64_t size, uint8_t root[CDX_HASH_BYTES]);
