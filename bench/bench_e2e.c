@@ -156,10 +156,12 @@ static bool s_commits(int slot, cdx_log_commit_stats *out)
     if (fd >= 0)
         close(fd);
     page[got] = '\0';
-    const char *p = strstr(page, "\ncydex_log_commit_seconds_count ");
+    static const char count[] = "\ncydex_log_commit_seconds_count ",
+                      sum[] = "\ncydex_log_commit_seconds_sum ";
+    const char *p = strstr(page, count);
     if (!p)
         return false;
-    out->count = strtoull(p + 33, NULL, 10);
+    out->count = strtoull(p + sizeof count - 1, NULL, 10);
     for (size_t i = 0; i < CDX_LOG_COMMIT_BUCKETS; i++) {
         char series[96];
         snprintf(series, sizeof series, "\ncydex_log_commit_seconds_bucket{le=\"%g\"} ",
@@ -168,9 +170,9 @@ static bool s_commits(int slot, cdx_log_commit_stats *out)
             return false;
         out->le[i] = strtoull(p + strlen(series), NULL, 10);
     }
-    if ((p = strstr(page, "\ncydex_log_commit_seconds_sum ")))
-        out->sum_us = (uint64_t)(strtod(p + 31, NULL) * 1e6);
-    return true;
+    if ((p = strstr(page, sum)))
+        out->sum_us = (uint64_t)(strtod(p + sizeof sum - 1, NULL) * 1e6);
+    return out->le[CDX_LOG_COMMIT_BUCKETS - 1] <= out->count; /* or it was misread */
 }
 
 /* CPU time (user + system, all threads) the daemon in slot has used, in
