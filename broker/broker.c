@@ -57,6 +57,9 @@ struct broker {
     broker_catchup *serve; /* the streams of the catch-up socket */
     cdx_bytes roster_seen; /* the last roster update the bus brought, to adopt */
     s_item *room[2];       /* batch_max items each: a round's batch and the next */
+    /* Batch signatures verified, so that a publisher's run read in two
+     * batches costs one check; used by one verification at a time. */
+    cdx_batch_cache *seen_batches;
     uint64_t next_checkpoint_ms, checkpointed_size;
     uint64_t chain_since_ms; /* while our own chain may lie beyond our log: since when; else 0 */
     uint64_t accepted, duplicates, rejected;
@@ -79,7 +82,8 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     b->cfg.verify_threads = daemon_verify_threads(c->verify_threads);
     b->room[0] = calloc(c->batch_max, sizeof *b->room[0]);
     b->room[1] = calloc(c->batch_max, sizeof *b->room[1]);
-    if (!b->room[0] || !b->room[1]) {
+    b->seen_batches = cdx_batch_cache_new();
+    if (!b->room[0] || !b->room[1] || !b->seen_batches) {
         broker_destroy(&b);
         return 70;
     }
@@ -160,6 +164,7 @@ void broker_destroy(broker **bp)
     cdx_bytes_free(&b->roster_seen);
     free(b->room[0]);
     free(b->room[1]);
+    cdx_batch_cache_destroy(&b->seen_batches);
     cdx_sock_destroy(&b->ingress);
     cdx_sock_destroy(&b->fanout);
     cdx_sock_destroy(&b->catchup);
@@ -405,7 +410,8 @@ static size_t s_admit(broker *b, s_item *items, size_t count, bool live, s_tally
     cdx_envelope_verify_many(&(cdx_verify_batch){.roster = b->member.roster,
                                                  .jobs = jobs,
                                                  .n = count,
-                                                 .threads = (unsigned)b->cfg.verify_threads});
+                                                 .threads = (unsigned)b->cfg.verify_threads,
+                                                 .cache = b->seen_batches});
     return s_admitted(b, items, jobs, count, refused);
 }
 
@@ -591,7 +597,8 @@ static bool s_batch_read(broker *b, cdx_sock *sock, const char *peer, s_item *ro
     r->vb = (cdx_verify_batch){.roster = b->member.roster,
                                .jobs = r->jobs,
                                .n = r->jobs ? r->got : 0,
-                               .threads = (unsigned)b->cfg.verify_threads};
+                               .threads = (unsigned)b->cfg.verify_threads,
+                               .cache = b->seen_batches};
     r->threaded = r->got >= S_ASYNC_MIN && pthread_create(&r->thread, NULL, s_verify_main, r) == 0;
     if (!r->threaded)
         cdx_envelope_verify_many(&r->vb);
