@@ -556,8 +556,12 @@ static bool s_paced(cdx_sock *ctl, cdx_bytes *frames, uint64_t first, size_t pac
                  .seen = {calloc(paced, sizeof(double)), calloc(paced, sizeof(double))}};
     pthread_t watcher;
     if (!sent_at || !w.seen[0] || !w.seen[1] ||
-        pthread_create(&watcher, NULL, s_watch_main, &w) != 0)
+        pthread_create(&watcher, NULL, s_watch_main, &w) != 0) {
+        free(sent_at);
+        free(w.seen[0]);
+        free(w.seen[1]);
         return false;
+    }
     double period = 1.0 / (double)rate, start = s_now();
     size_t answered = 0;
     bool ok = true;
