@@ -9,7 +9,7 @@
 
 static const char s_usage[] =
     "cydex-audit replay LOGDIR [--since T] [--until T] [--sender ID] [--topic PREFIX]\n"
-    "                          [--alert ID] [--kind alert|ack|roster|tree_head|heartbeat]\n"
+    "                          [--alert ID] [--kind alert|ack|roster|tree_head|heartbeat|witness]\n"
     "                          [--format jsonl|text] [--key K.secret]";
 
 typedef struct s_replay {
@@ -144,9 +144,10 @@ int cmd_audit_replay(int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_usage("replay", s_usage, "give one LOGDIR");
-    static const char *kinds[] = {"alert", "ack", "sealed", "roster", "tree_head", "heartbeat"};
+    static const char *kinds[] = {"alert",     "ack",       "sealed", "roster",
+                                  "tree_head", "heartbeat", "witness"};
     bool kind_ok = !r.kind;
-    for (size_t i = 0; i < 6 && !kind_ok; i++)
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds && !kind_ok; i++)
         kind_ok = strcmp(r.kind, kinds[i]) == 0;
     if (!kind_ok)
         return cli_usage("replay", s_usage, "unknown --kind '%s'", r.kind);

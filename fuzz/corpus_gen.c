@@ -102,7 +102,13 @@ int main(int argc, char **argv)
     b.tree_head.origin = malloc(8);
     strcpy(b.tree_head.origin, "cydex/b");
     b.tree_head.size = 3;
+    cdx_bytes head = {0};
+    cdx_envelope_sign(F.broker, &b, &head, NULL, NULL);
     s_env(&F, "tree-head", F.broker, &b);
+    fixture_body(&b, "FR", 2, h, "sth", FIXTURE_T0 + 5);
+    b.kind = CDX_PAYLOAD_WITNESS;
+    b.witness = head; /* the body's now */
+    s_env(&F, "witness", F.fr, &b);
 
     cdx_bytes roster = {0};
     cdx_roster_encode(F.roster, &roster);

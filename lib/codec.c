@@ -257,6 +257,7 @@ typedef struct s_body_pb {
     Cydex__V1__SignedRoster *roster; /* unpacked from the record's bytes */
     Cydex__V1__TreeHead tree_head;
     Cydex__V1__Heartbeat heartbeat;
+    Cydex__V1__Witness witness;
 } s_body_pb;
 
 static void s_body_pb_free(s_body_pb *p)
@@ -346,6 +347,12 @@ static cdx_err s_body_to_pb(s_body_pb *p, const cdx_body *b)
         p->msg.payload_case = CYDEX__V1__BODY__PAYLOAD_HEARTBEAT;
         p->msg.heartbeat = &p->heartbeat;
         break;
+    case CDX_PAYLOAD_WITNESS:
+        cydex__v1__witness__init(&p->witness);
+        p->witness.head = S_BIN(b->witness.data, b->witness.len);
+        p->msg.payload_case = CYDEX__V1__BODY__PAYLOAD_WITNESS;
+        p->msg.witness = &p->witness;
+        break;
     case CDX_PAYLOAD_NONE:
     default: return CDX_ERR_INVALID;
     }
@@ -422,6 +429,9 @@ static cdx_err s_body_from_pb(cdx_body *b, const Cydex__V1__Body *m, cdx_errbuf 
                      &b->heartbeat.has_last_hash))
             return cdx_errf(eb, CDX_ERR_FORMAT, "heartbeat last_hash is not 32 bytes");
         return CDX_OK;
+    case CYDEX__V1__BODY__PAYLOAD_WITNESS:
+        b->kind = CDX_PAYLOAD_WITNESS;
+        return s_copy_bin(&b->witness, m->witness->head) ? CDX_OK : CDX_ERR_NOMEM;
     case CYDEX__V1__BODY__PAYLOAD__NOT_SET:
     default: return cdx_errf(eb, CDX_ERR_FORMAT, "body carries no payload");
     }
@@ -703,6 +713,10 @@ cdx_err cdx__body_decode_header(cdx_body *out, const uint8_t *data, size_t len, 
             break;
         case 15:
             out->kind = CDX_PAYLOAD_HEARTBEAT;
+            ok = wire == 2;
+            break;
+        case 16:
+            out->kind = CDX_PAYLOAD_WITNESS;
             ok = wire == 2;
             break;
         default: ok = false; break;

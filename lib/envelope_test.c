@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "cydex/json.h"
 #include "fixture.h"
 #include "internal.h"
 
@@ -335,7 +336,39 @@ static void test_other_payloads(void)
     CHECK_EQ(cdx_envelope_body(e)->tree_head.size, 42);
     CHECK_STR(cdx_envelope_body(e)->tree_head.origin, "cydex/broker.alpha");
     cdx_envelope_destroy(&e);
+    cdx_body_clear(&b);
+
+    /* A co-signature carries that head as the broker signed it, byte for
+     * byte, and its JSON says what the head says. */
+    fixture_body(&b, "FR", 4, h1, "sth", FIXTURE_T0 + 12);
+    b.kind = CDX_PAYLOAD_WITNESS;
+    b.witness = env; /* the broker's head, now the body's */
+    REQUIRE(cdx_envelope_sign(F.fr, &b, &env, NULL, NULL) == CDX_OK);
+    REQUIRE(cdx_envelope_verify(&e, F.roster, env.data, env.len, NULL, NULL) == CDX_OK);
+    got = &cdx_envelope_body(e)->witness;
+    CHECK(got->len == b.witness.len && memcmp(got->data, b.witness.data, got->len) == 0);
+    char *json = NULL;
+    REQUIRE(cdx_json_from_body(&json, cdx_envelope_body(e), false) == CDX_OK);
+    CHECK(strstr(json, "\"witness\":{") && strstr(json, "\"broker\":\"broker.alpha\"") &&
+          strstr(json, "\"size\":42") && strstr(json, "\"head\":\""));
+    cdx_body back = {0};
+    CHECK_EQ(cdx_json_to_body(&back, json, strlen(json), NULL), CDX_OK);
+    CHECK(back.kind == CDX_PAYLOAD_WITNESS && back.witness.len == got->len);
+    cdx_body_clear(&back);
+    char *lie = strstr(json, "\"size\":42");
+    REQUIRE(lie);
+    lie[8] = '3'; /* the JSON says 43 of a head of 42 */
+    CHECK_EQ(cdx_json_to_body(&back, json, strlen(json), NULL), CDX_ERR_FORMAT);
+    free(json);
+    cdx_envelope_destroy(&e);
     cdx_bytes_free(&env);
+    /* Empty, or past CDX_WITNESS_HEAD_MAX: refused before signing. */
+    cdx_bytes_free(&b.witness);
+    CHECK_EQ(cdx_envelope_sign(F.fr, &b, &env, NULL, NULL), CDX_ERR_FORMAT);
+    b.witness.data = calloc(1, CDX_WITNESS_HEAD_MAX + 1);
+    REQUIRE(b.witness.data);
+    b.witness.len = CDX_WITNESS_HEAD_MAX + 1;
+    CHECK_EQ(cdx_envelope_sign(F.fr, &b, &env, NULL, NULL), CDX_ERR_FORMAT);
     cdx_body_clear(&b);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cydex/clock.h"
+#include "cydex/envelope.h"
 #include "cydex/json.h"
 #include "internal.h"
 
@@ -318,6 +319,28 @@ static cdx_err s_roster_payload_from(cdx_bytes *out, json_t *o, const char *path
     return rc != CDX_OK ? rc : s_b64(o, path, "signed_roster", out, eb);
 }
 
+static json_t *s_witness_seen(const cdx_bytes *head);
+
+/* A co-signature: the head's bytes. The keys cdx_json_from_body adds, read
+ * off the head (broker, size, root), may come back: they must agree. */
+static cdx_err s_witness_from(cdx_bytes *out, json_t *o, const char *path, cdx_errbuf *eb)
+{
+    static const char *const keys[] = {"head", "broker", "size", "root", NULL};
+    cdx_err rc = s_only(o, path, keys, eb);
+    if (rc == CDX_OK)
+        rc = s_b64(o, path, "head", out, eb);
+    if (rc != CDX_OK)
+        return rc;
+    json_t *seen = s_witness_seen(out);
+    for (const char *const *k = keys + 1; rc == CDX_OK && *k; k++) {
+        json_t *said = json_object_get(o, *k);
+        if (said && !json_equal(said, json_object_get(seen, *k)))
+            rc = cdx_errf(eb, CDX_ERR_FORMAT, "%s.%s does not match the head it carries", path, *k);
+    }
+    json_decref(seen);
+    return rc;
+}
+
 /* Runs an import over a parsed object; clears `rec` on failure. */
 #define S_IMPORT(rec, clear, fn, what)                                                             \
     do {                                                                                           \
@@ -363,14 +386,14 @@ cdx_err cdx_json_to_ack(cdx_ack *out, const char *text, size_t len, cdx_errbuf *
     S_IMPORT(out, cdx_ack_clear, s_ack_from, "ack");
 }
 
-static const char *const s_payload_keys[] = {"alert",     "ack",       "sealed", "roster",
-                                             "tree_head", "heartbeat", NULL};
+static const char *const s_payload_keys[] = {"alert",     "ack",       "sealed",  "roster",
+                                             "tree_head", "heartbeat", "witness", NULL};
 
 static cdx_err s_body_from(cdx_body *b, json_t *o, const char *path, cdx_errbuf *eb)
 {
-    static const char *const keys[] = {"sender", "seq",       "sent_at",   "prev_hash",
-                                       "topic",  "alert",     "ack",       "sealed",
-                                       "roster", "tree_head", "heartbeat", NULL};
+    static const char *const keys[] = {"sender",    "seq",     "sent_at", "prev_hash", "topic",
+                                       "alert",     "ack",     "sealed",  "roster",    "tree_head",
+                                       "heartbeat", "witness", NULL};
     cdx_err rc = s_only(o, path, keys, eb);
     if (rc != CDX_OK || (rc = s_str(o, path, "sender", true, &b->sender, eb)) != CDX_OK ||
         (rc = s_u64(o, path, "seq", true, &b->seq, eb)) != CDX_OK ||
@@ -410,6 +433,9 @@ static cdx_err s_body_from(cdx_body *b, json_t *o, const char *path, cdx_errbuf 
     } else if (strcmp(which, "tree_head") == 0) {
         b->kind = CDX_PAYLOAD_TREE_HEAD;
         rc = s_tree_head_from(&b->tree_head, p, sub, eb);
+    } else if (strcmp(which, "witness") == 0) {
+        b->kind = CDX_PAYLOAD_WITNESS;
+        rc = s_witness_from(&b->witness, p, sub, eb);
     } else {
         b->kind = CDX_PAYLOAD_HEARTBEAT;
         rc = s_heartbeat_from(&b->heartbeat, p, sub, eb);
@@ -614,6 +640,25 @@ static json_t *s_sealed_to(const cdx_sealed *s)
     return o;
 }
 
+/* What a co-signed head says (the broker that signed it, its size and
+ * root), read off its bytes without checking the signature; an empty
+ * object if they are not a tree-head envelope. */
+static json_t *s_witness_seen(const cdx_bytes *head)
+{
+    json_t *o = json_object();
+    cdx_envelope *env = NULL;
+    if (o && cdx_envelope_inspect(&env, head->data, head->len, NULL) == CDX_OK &&
+        cdx_envelope_body(env)->kind == CDX_PAYLOAD_TREE_HEAD) {
+        const cdx_body *h = cdx_envelope_body(env);
+        bool ok = true;
+        s_set(o, "broker", s_jstr(h->sender), &ok);
+        s_set(o, "size", json_integer((json_int_t)h->tree_head.size), &ok);
+        s_set(o, "root", s_jhex(h->tree_head.root, CDX_HASH_BYTES), &ok);
+    }
+    cdx_envelope_destroy(&env);
+    return o;
+}
+
 static json_t *s_body_to(const cdx_body *b)
 {
     json_t *o = json_object();
@@ -654,6 +699,11 @@ static json_t *s_body_to(const cdx_body *b)
             if (b->heartbeat.interval_ms)
                 s_set(p, "interval_ms", json_integer((json_int_t)b->heartbeat.interval_ms), &ok);
         }
+        break;
+    case CDX_PAYLOAD_WITNESS:
+        p = s_witness_seen(&b->witness);
+        if (p)
+            s_set(p, "head", s_jb64(&b->witness), &ok);
         break;
     case CDX_PAYLOAD_NONE:
     default: break;

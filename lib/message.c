@@ -85,6 +85,7 @@ void cdx_body_clear(cdx_body *b)
     cdx_sealed_clear(&b->sealed);
     cdx_bytes_free(&b->roster);
     cdx_tree_head_clear(&b->tree_head);
+    cdx_bytes_free(&b->witness);
     memset(b, 0, sizeof *b);
 }
 
@@ -180,13 +181,11 @@ static const s_name s_stages[] = {{CDX_ACK_RECEIVED, "received"},
                                   {CDX_ACK_ASSISTANCE_OFFERED, "assistance-offered"},
                                   {CDX_ACK_REJECTED, "rejected"},
                                   {0, NULL}};
-static const s_name s_kinds[] = {{CDX_PAYLOAD_ALERT, "alert"},
-                                 {CDX_PAYLOAD_ACK, "ack"},
-                                 {CDX_PAYLOAD_SEALED, "sealed"},
-                                 {CDX_PAYLOAD_ROSTER, "roster"},
-                                 {CDX_PAYLOAD_TREE_HEAD, "tree_head"},
-                                 {CDX_PAYLOAD_HEARTBEAT, "heartbeat"},
-                                 {0, NULL}};
+static const s_name s_kinds[] = {
+    {CDX_PAYLOAD_ALERT, "alert"},         {CDX_PAYLOAD_ACK, "ack"},
+    {CDX_PAYLOAD_SEALED, "sealed"},       {CDX_PAYLOAD_ROSTER, "roster"},
+    {CDX_PAYLOAD_TREE_HEAD, "tree_head"}, {CDX_PAYLOAD_HEARTBEAT, "heartbeat"},
+    {CDX_PAYLOAD_WITNESS, "witness"},     {0, NULL}};
 
 static const char *s_name_of(const s_name *t, int v)
 {
@@ -416,6 +415,13 @@ static cdx_err s_payload_check(const cdx_body *b, cdx_errbuf *eb)
                    ? cdx_errf(eb, CDX_ERR_FORMAT, "tree head names no (UTF-8) origin")
                    : CDX_OK;
     case CDX_PAYLOAD_HEARTBEAT: return CDX_OK;
+    case CDX_PAYLOAD_WITNESS:
+        return b->witness.len && b->witness.len <= CDX_WITNESS_HEAD_MAX
+                   ? CDX_OK
+                   : cdx_errf(eb, CDX_ERR_FORMAT,
+                              "a co-signature carries a tree-head envelope of 1 to %d bytes, "
+                              "not %zu",
+                              CDX_WITNESS_HEAD_MAX, b->witness.len);
     case CDX_PAYLOAD_NONE:
     default: return cdx_errf(eb, CDX_ERR_FORMAT, "envelope carries no payload");
     }

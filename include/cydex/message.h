@@ -122,8 +122,12 @@ typedef enum cdx_payload_kind {
     CDX_PAYLOAD_SEALED,
     CDX_PAYLOAD_ROSTER,
     CDX_PAYLOAD_TREE_HEAD,
-    CDX_PAYLOAD_HEARTBEAT
+    CDX_PAYLOAD_HEARTBEAT,
+    CDX_PAYLOAD_WITNESS
 } cdx_payload_kind;
+
+/* The most bytes a co-signed tree-head envelope may have. */
+#define CDX_WITNESS_HEAD_MAX 4096
 
 /* The signed statement of an envelope. Only the member named by `kind` is
  * meaningful; the others stay zeroed. */
@@ -141,6 +145,7 @@ typedef struct cdx_body {
     cdx_bytes roster; /* a serialized SignedRoster, see cydex/roster.h */
     cdx_tree_head tree_head;
     cdx_heartbeat heartbeat;
+    cdx_bytes witness; /* a co-signed tree head: the broker's envelope, its bytes */
 } cdx_body;
 
 void cdx_alert_clear(cdx_alert *a);
