@@ -199,10 +199,10 @@ static void s_node(int slot, const char *id, const char *subscribe)
     snprintf(conf, sizeof conf,
              "[node]\nid = %s\nkey = %s/%s.secret\nroster = %s/roster.bin\nlog = %s/%s-log\n"
              "control = ipc://%s/%s-control\nsubscribe = %s\nresend_ms = 2000\n"
-             "heartbeat_ms = 0\ncheckpoint_ms = 0\nverify_threads = 1\n" /* nothing but the bench's
-                                                                            traffic; four daemons
-                                                                            share the cores */
-             "sign_batches = %s\nmetrics = 127.0.0.1:0\n"
+             "heartbeat_ms = 0\ncheckpoint_ms = 0\nverify_threads = 1\n"  /* nothing but the bench's
+                                                                             traffic; four daemons
+                                                                             share the cores */
+             "sign_batches = %s\nmetrics = 127.0.0.1:0\ncosign = false\n" /* seqs: alerts only */
              "[broker.alpha]\nid = broker.alpha\ningress = ipc://%s/alpha-ingress\n"
              "fanout = ipc://%s/alpha-fanout\ncatchup = ipc://%s/alpha-catchup\n",
              id, s_dir, id, s_dir, s_dir, id, s_dir, id, subscribe, s_plain ? "false" : "true",

@@ -61,6 +61,10 @@ struct broker {
      * batches costs one check; used by one verification at a time. */
     cdx_batch_cache *seen_batches;
     uint64_t next_checkpoint_ms, checkpointed_size;
+    /* Something other than tree heads and co-signatures logged since our
+     * last checkpoint: heads answer news, and co-signatures answer heads,
+     * so checkpoints of those alone would never end (s_is_news). */
+    bool news;
     uint64_t chain_since_ms; /* while our own chain may lie beyond our log: since when; else 0 */
     uint64_t accepted, duplicates, rejected;
     daemon_writes writes; /* how the log's commits went */
@@ -144,6 +148,7 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     uint64_t size = 0;
     cdx_log_size(b->member.log, &size);
     b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
+    b->news = true;
     b->next_checkpoint_ms = cdx_mono_ms();
     daemon_log(&b->member.say,
                "serving: ingress %s, fan-out %s, catch-up %s, log %s (%llu entries), roster v%llu",
@@ -469,6 +474,14 @@ static void s_fill_gaps(broker *b, const s_item *items, const cdx_log_append_out
     }
 }
 
+/* Whether an envelope calls for a checkpoint: not a tree head, ours or a
+ * peer's or a node's, nor a co-signature of one. */
+static bool s_is_news(const cdx_envelope *env)
+{
+    cdx_payload_kind k = cdx_envelope_body(env)->kind;
+    return k != CDX_PAYLOAD_TREE_HEAD && k != CDX_PAYLOAD_WITNESS;
+}
+
 /* Commits the verified items in one transaction, then fans out what was
  * new and writes the batch's refusal counts. The receipts it owes (and the
  * refusals') are left in `refused` for the caller to send: a round sends
@@ -515,6 +528,7 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
                 b->accepted += !dup;
                 if (!dup)
                     s_note_roster(b, items[i].env);
+                b->news |= !dup && s_is_news(items[i].env);
             }
             for (size_t i = 0; i < n; i++)
                 if (out[i].status != CDX_APPEND_DUPLICATE)
@@ -718,7 +732,7 @@ static void s_checkpoint(broker *b)
     uint64_t size = 0;
     cdx_log_size(b->member.log, &size);
     b->next_checkpoint_ms = cdx_mono_ms() + b->cfg.checkpoint_ms;
-    if (size == b->checkpointed_size)
+    if (size == b->checkpointed_size || !b->news)
         return;
     cdx_errbuf eb = {0};
     char *text = NULL;
@@ -755,6 +769,7 @@ static void s_checkpoint(broker *b)
     }
     if (rc == CDX_OK) {
         b->checkpointed_size = size + 1;
+        b->news = false;
         s_publish(b, env);
     } else {
         daemon_log(&b->member.say, "checkpoint failed: %s", cdx_errbuf_msg(&eb, rc));

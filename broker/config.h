@@ -11,7 +11,8 @@
  *   max_envelope = 1048576             ; bytes
  *   skew_ms = 300000                   ; sent_at window around this clock
  *   batch_max = 1000                   ; envelopes per poll round (one fsync)
- *   checkpoint_ms = 5000               ; signed checkpoint on topic "sth"
+ *   checkpoint_ms = 5000               ; signed checkpoint on topic "sth" (if anything but
+ *                                      ; heads and co-signatures came in since the last)
  *   map_max_mb = 65536                 ; the log's maximum size
  *   peer_sync_ms = 5000                ; catch up from peers this often
  *   ping_ms = 10000                    ; ping a silent link (a node, a peer); drop it

@@ -118,6 +118,8 @@ static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
         return s_bool(&c->auto_ack, v, key, x);
     if (strcmp(key, "sign_batches") == 0)
         return s_bool(&c->sign_batches, v, key, x);
+    if (strcmp(key, "cosign") == 0)
+        return s_bool(&c->cosign, v, key, x);
     if (strcmp(key, "log_format") == 0)
         return daemon_log_format(v, &c->log_json, x->err, x->errlen) == 0;
     if (strcmp(key, "metrics") == 0)
@@ -173,6 +175,7 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     c->ping_ms = 10000;
     c->heartbeat_ms = 30000;
     c->sign_batches = true;
+    c->cosign = true;
     c->checkpoint_ms = 60000;
     c->query_step = 1000;
     c->map_max_mb = 65536;

@@ -23,6 +23,8 @@
  *   auto_ack = false                  ; acknowledge each alert we can read: "received"
  *   sign_batches = true               ; what a round signs, under one batch signature
  *                                     ; (false: each envelope signed alone)
+ *   cosign = true                     ; co-sign on "sth" each broker tree head we come
+ *                                     ; to hold (witness.c)
  *   metrics = 127.0.0.1:9465         ; HTTP /health and /metrics (Prometheus); unset: none
  *   log_format = text                 ; or json: one JSON object per stderr line
  *
@@ -63,6 +65,7 @@ typedef struct node_config {
     uint64_t checkpoint_ms; /* 0: a checkpoint at stop only */
     bool auto_ack;
     bool sign_batches;       /* a round's own envelopes under one batch signature */
+    bool cosign;             /* publish a co-signature of each broker tree head we hold */
     uint64_t verify_threads; /* 0: one per online CPU */
     uint64_t query_step;     /* entries read into the query cache at a time */
     uint64_t map_max_mb;     /* the log may grow to this size */

@@ -318,6 +318,7 @@ static void s_status(node *n, const cdx_msg *m)
     json_object_set_new(o, "tree_heads_witnessed", json_integer((json_int_t)n->heads_witnessed));
     json_object_set_new(o, "tree_heads_inconsistent",
                         json_integer((json_int_t)n->heads_inconsistent));
+    json_object_set_new(o, "tree_heads_cosigned", json_integer((json_int_t)n->heads_cosigned));
     json_object_set_new(o, "batch_signed", json_integer((json_int_t)n->batch_signed));
     json_object_set_new(o, "heartbeats", json_integer((json_int_t)n->heartbeats));
     json_object_set_new(o, "logged", json_integer((json_int_t)n->logged));

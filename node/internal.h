@@ -48,9 +48,14 @@ typedef struct node_witness {
     uint8_t root[CDX_HASH_BYTES];
     uint64_t next_size; /* a newer head to check (0: none) */
     uint8_t next_root[CDX_HASH_BYTES];
-    bool asking; /* a proof request is out, for: */
+    cdx_bytes next_head;           /* its envelope, as the broker signed it */
+    char next_via[CDX_ID_MAX + 1]; /* who co-signed it ("": the broker sent it us) */
+    bool asking;                   /* a proof request is out, for: */
     uint64_t asked_size, asked_ms;
     uint8_t asked_root[CDX_HASH_BYTES];
+    cdx_bytes asked_head;
+    char asked_via[CDX_ID_MAX + 1];
+    uint64_t cosigned_size; /* the newest head we co-signed (0: none yet) */
 } node_witness;
 
 typedef struct node_link {
@@ -97,6 +102,7 @@ struct node {
     uint64_t republished; /* publishes of an alert id published before, answered again */
     uint64_t signatures;  /* made for our own envelopes (a batch's counts once) */
     uint64_t heads_witnessed, heads_inconsistent; /* brokers' tree heads checked (witness.c) */
+    uint64_t heads_cosigned;                      /* and co-signed (witness.c) */
     uint64_t batch_signed;                        /* our envelopes signed as part of a batch */
     uint64_t copies;      /* of envelopes already logged, dropped before verifying */
     daemon_writes writes; /* how the writes to the log went */
@@ -166,6 +172,9 @@ typedef struct node_chain {
 /* Fills sender, seq, sent_at, topic and prev_hash from our own chain: the
  * batch's last envelope, or the log's. */
 void node__own_header(node *n, const node_chain *c, cdx_body *b, const char *topic);
+/* Signs b (headed by node__own_header) on our chain, logs it with the
+ * outbox mark and sends it; says why in the daemon's log if it cannot. */
+cdx_err node__emit(node *n, cdx_body *b, const char *what);
 
 /* Takes b into the run signed next (checking that the roster agrees),
  * sets o's hash, seq and topic, and advances c; o->env comes with
@@ -225,9 +234,15 @@ uint64_t node__missing(const cdx_log_sender *s);
 /* Takes the last head of each broker our log holds as the one to hold
  * the next against. */
 void node__witness_start(node *n);
-/* A broker's tree head we logged (anything else is ignored): checked
+/* A broker's tree head we logged (anything else is ignored), or one a
+ * member co-signed (via: its id; NULL for the broker's own): checked
  * against the last one held, asking its broker for a proof if newer. */
-void node__witness_head(node *n, const cdx_envelope *env);
+void node__witness_head(node *n, const cdx_envelope *env, const char *via);
+/* Another member's co-signature we logged: the head it carries, checked
+ * as above if its broker's signature holds. */
+void node__witness_cosigned(node *n, const cdx_envelope *env);
+/* Frees what the link's witness holds. */
+void node__witness_clear(node_witness *w);
 /* Whether a catch-up reply answers a proof request of ours, and taking it. */
 bool node__witness_reply_is(const uint8_t request_id[16]);
 void node__witness_reply(node *n, node_link *l, const cdx_catchup_reply *rep);

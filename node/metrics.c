@@ -56,6 +56,10 @@ static void s_counters(node *n, FILE *f)
                     "Brokers' tree heads NOT consistent with the one before: the broker's log "
                     "did not only grow. Alert on any.",
                     n->heads_inconsistent);
+    daemon_prom_one(f, "cydex_node_tree_heads_cosigned_total", "counter",
+                    "Brokers' tree heads this node co-signed on \"sth\" (each head it came to "
+                    "hold), since the start.",
+                    n->heads_cosigned);
     daemon_prom_one(f, "cydex_node_envelopes_logged_total", "counter",
                     "Envelopes from the brokers verified and logged, since the node started.",
                     n->logged);

@@ -126,6 +126,8 @@ void node_destroy(node **np)
     node_query_cache_destroy(&n->queries);
     cdx_batch_signer_destroy(&n->signer);
     cdx_batch_cache_destroy(&n->seen_batches);
+    for (size_t i = 0; i < n->n_links; i++)
+        node__witness_clear(&n->link[i].witness);
     cdx_msg_clear(&n->parked);
     free(n->live.msgs);
     free(n->live.jobs);

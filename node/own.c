@@ -219,8 +219,7 @@ void node__release(node_out *o)
     cdx_msg_clear(&o->req);
 }
 
-/* Signs b on our chain, logs it with the outbox mark, sends it. */
-static cdx_err s_emit(node *n, cdx_body *b, const char *what)
+cdx_err node__emit(node *n, cdx_body *b, const char *what)
 {
     node_out o = {0};
     node_chain c = {0};
@@ -253,7 +252,7 @@ void node__heartbeat(node *n)
     memcpy(b.heartbeat.last_hash, b.prev_hash, CDX_HASH_BYTES);
     uint64_t gap = n->heartbeat_gap_ms ? n->heartbeat_gap_ms : n->cfg.heartbeat_ms;
     b.heartbeat.interval_ms = gap;
-    if (s_emit(n, &b, "heartbeat") == CDX_OK)
+    if (node__emit(n, &b, "heartbeat") == CDX_OK)
         n->heartbeats++;
     /* Idle: each pause twice the last, up to the cap. */
     uint64_t cap = n->cfg.heartbeat_ms * NODE_HEARTBEAT_BACKOFF;
@@ -285,7 +284,7 @@ void node__checkpoint(node *n, bool publish)
     b.tree_head.size = size;
     b.tree_head.timestamp_ms = b.sent_at_ms;
     if (cdx_log_root(n->member.log, size, b.tree_head.root) == CDX_OK &&
-        s_emit(n, &b, "tree head") == CDX_OK)
+        node__emit(n, &b, "tree head") == CDX_OK)
         n->checkpointed_size = size + 1; /* its own entry needs no checkpoint of its own */
     cdx_body_clear(&b);
 }

@@ -137,7 +137,9 @@ static void s_commit(node *n, node_link *l, cdx_envelope **envs, size_t count)
                 if (b->kind == CDX_PAYLOAD_ROSTER && out[i].status == CDX_APPEND_STORED)
                     s_adopt_roster(n, b);
                 if (b->kind == CDX_PAYLOAD_TREE_HEAD && out[i].status == CDX_APPEND_STORED)
-                    node__witness_head(n, envs[i]);
+                    node__witness_head(n, envs[i], NULL);
+                if (b->kind == CDX_PAYLOAD_WITNESS && out[i].status == CDX_APPEND_STORED)
+                    node__witness_cosigned(n, envs[i]);
                 if (b->kind == CDX_PAYLOAD_HEARTBEAT && b->heartbeat.last_seq > held)
                     node__request(n, l, b->sender, held + 1, b->heartbeat.last_seq, false);
             }

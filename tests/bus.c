@@ -204,6 +204,8 @@ pid_t bus_start_node_with(const char *dir, const char *name, const char *id, con
     snprintf(conf, sizeof conf,
              "[node]\nid = %s\nkey = %s/keys/%s.secret\nroster = %s/roster.bin\n"
              "log = %s/%s-log\ncontrol = ipc://%s/%s-control\nresend_ms = 300\nsync_ms = 500\n"
+             "cosign = false\n" /* seqs as the tests count them; "[node]\ncosign = true" in
+                                    extra for a test of co-signatures */
              "subscribe = %s\n[broker.%s]\nid = %s\ningress = %s\nfanout = %s\n"
              "catchup = %s\n%s\n",
              id, dir, id, dir, dir, name, dir, name, subscribe, broker, broker_id, in, fan, cu,

@@ -178,7 +178,7 @@ static pid_t s_start_node(const char *name, const char *id, const char *broker)
     snprintf(conf, sizeof conf,
              "[node]\nid = %s\nkey = %s/keys/%s.secret\nroster = %s/roster.bin\n"
              "log = %s/%s-log\ncontrol = ipc://%s/%s-control\nsubscribe = alert.\n"
-             "resend_ms = 300\nsync_ms = 3600000\nheartbeat_ms = 0\nping_ms = 300\n"
+             "resend_ms = 300\nsync_ms = 3600000\nheartbeat_ms = 0\nping_ms = 300\ncosign = false\n"
              "[broker.%s]\nid = broker.%s\ningress = tcp://%s01\nfanout = tcp://%s02\n"
              "catchup = tcp://%s03\n",
              id, s_dir, id, s_dir, s_dir, name, s_dir, name, broker, broker, host, host, host);

@@ -240,6 +240,7 @@ int main(void)
     CHECK(strstr(r.body, "# TYPE cydex_node_outbox_oldest_waiting_seconds gauge\n") != NULL);
     CHECK_EQ(s_sample(r.body, "cydex_node_tree_heads_inconsistent_total"), 0);
     CHECK(strstr(r.body, "# TYPE cydex_node_tree_heads_witnessed_total counter\n") != NULL);
+    CHECK(strstr(r.body, "# TYPE cydex_node_tree_heads_cosigned_total counter\n") != NULL);
     CHECK(s_until_sample(pe, "cydex_node_published_total", 3, &r));
     CHECK_EQ(s_sample(r.body, "cydex_node_published_total"), 3);
     CHECK(s_sample(r.body, "cydex_node_signatures_total") >= 1); /* one a run at least */
