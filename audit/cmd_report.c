@@ -110,7 +110,11 @@ typedef struct s_item {
     uint8_t hash[CDX_HASH_BYTES];
     cdx_payload_kind kind;
     uint8_t ack_of[CDX_HASH_BYTES]; /* for acks */
-    uint64_t head_size;             /* for tree heads: what the sender signed of its log */
+    /* For tree heads, and co-signatures of one: what the head's signer
+     * signed of its log (head_origin "" if none, or a co-signed head whose
+     * signature does not hold or could not be checked). */
+    char head_signer[CDX_ID_MAX + 1];
+    uint64_t head_size;
     uint8_t head_root[CDX_HASH_BYTES];
     char head_origin[CDX_ID_MAX + 16];
 } s_item;
@@ -118,7 +122,30 @@ typedef struct s_item {
 typedef struct s_side {
     s_item *items;
     size_t n, cap;
+    const cdx_roster *roster; /* checks co-signed heads; NULL: they are not */
+    size_t cosigned_unchecked;
 } s_side;
+
+static void s_head(s_item *it, const cdx_body *h)
+{
+    snprintf(it->head_signer, sizeof it->head_signer, "%s", h->sender);
+    it->head_size = h->tree_head.size;
+    memcpy(it->head_root, h->tree_head.root, CDX_HASH_BYTES);
+    snprintf(it->head_origin, sizeof it->head_origin, "%s", h->tree_head.origin);
+}
+
+/* The head inside a co-signature, if its signer's signature holds. */
+static void s_cosigned_head(s_side *s, s_item *it, const cdx_bytes *head)
+{
+    cdx_envelope *env = NULL;
+    if (s->roster &&
+        cdx_envelope_verify(&env, s->roster, head->data, head->len, NULL, NULL) == CDX_OK &&
+        cdx_envelope_body(env)->kind == CDX_PAYLOAD_TREE_HEAD)
+        s_head(it, cdx_envelope_body(env));
+    else
+        s->cosigned_unchecked++;
+    cdx_envelope_destroy(&env);
+}
 
 static cdx_err s_collect(void *ctx, cdx_log_entry *e)
 {
@@ -146,11 +173,10 @@ static cdx_err s_collect(void *ctx, cdx_log_entry *e)
     memcpy(it->hash, cdx_envelope_hash(env), CDX_HASH_BYTES);
     if (b->kind == CDX_PAYLOAD_ACK)
         memcpy(it->ack_of, b->ack.alert_hash, CDX_HASH_BYTES);
-    if (b->kind == CDX_PAYLOAD_TREE_HEAD) {
-        it->head_size = b->tree_head.size;
-        memcpy(it->head_root, b->tree_head.root, CDX_HASH_BYTES);
-        snprintf(it->head_origin, sizeof it->head_origin, "%s", b->tree_head.origin);
-    }
+    if (b->kind == CDX_PAYLOAD_TREE_HEAD)
+        s_head(it, b);
+    if (b->kind == CDX_PAYLOAD_WITNESS)
+        s_cosigned_head(s, it, &b->witness);
     cdx_envelope_destroy(&env);
     return CDX_OK;
 }
@@ -207,8 +233,9 @@ static void s_print_envelope(cdx_log *log, uint64_t index, const char *label)
 }
 
 /* The tree heads of `owner`'s log that `holder` logged (signed by the owner
- * and sent on "sth"), checked against the owner's log itself: its root at
- * each head's size must be the one signed. A head the log does not match
+ * and sent on "sth", or inside a member's co-signature), checked against
+ * the owner's log itself: its root at each head's size must be the one
+ * signed. A head the log does not match
  * shows that the owner showed others another log than the one it hands
  * over (a split view, or a log rewritten or cut short since). Returns how
  * many do not match; *checked counts those compared. */
@@ -222,8 +249,12 @@ static size_t s_check_heads(const s_side *holder, const char *holder_name, cdx_l
     *checked = 0;
     for (size_t i = 0; i < holder->n; i++) {
         const s_item *it = &holder->items[i];
-        if (it->kind != CDX_PAYLOAD_TREE_HEAD || strcmp(it->head_origin, origin) != 0)
+        if (!it->head_origin[0] || strcmp(it->head_origin, origin) != 0)
             continue;
+        char where[CDX_ID_MAX + 64];
+        snprintf(where, sizeof where, "%s at #%llu%s%s", holder_name, (unsigned long long)it->index,
+                 it->kind == CDX_PAYLOAD_WITNESS ? ", inside a co-signature by " : "",
+                 it->kind == CDX_PAYLOAD_WITNESS ? it->sender : "");
         ++*checked;
         uint8_t root[CDX_HASH_BYTES];
         bool beyond = it->head_size > size;
@@ -233,18 +264,37 @@ static size_t s_check_heads(const s_side *holder, const char *holder_name, cdx_l
         bad++;
         if (beyond)
             printf("INCONSISTENT TREE HEAD: %s signed a tree head of %s at size %llu (logged by "
-                   "%s at #%llu), but %s holds only %llu entries: cut short since\n",
-                   it->sender, origin, (unsigned long long)it->head_size, holder_name,
-                   (unsigned long long)it->index, owner_name, (unsigned long long)size);
+                   "%s), but %s holds only %llu entries: cut short since\n",
+                   it->head_signer, origin, (unsigned long long)it->head_size, where, owner_name,
+                   (unsigned long long)size);
         else
-            printf("INCONSISTENT TREE HEAD: %s signed a root of %s at size %llu (logged by %s at "
-                   "#%llu) that %s does not have at that size: a split view, or a log rewritten "
+            printf("INCONSISTENT TREE HEAD: %s signed a root of %s at size %llu (logged by %s) "
+                   "that %s does not have at that size: a split view, or a log rewritten "
                    "since\n",
-                   it->sender, origin, (unsigned long long)it->head_size, holder_name,
-                   (unsigned long long)it->index, owner_name);
+                   it->head_signer, origin, (unsigned long long)it->head_size, where, owner_name);
         s_print_envelope(holder_log, it->index, holder_name);
     }
     return bad;
+}
+
+/* The roster a co-signed head's signature is checked against when no
+ * --roster is given: the one stored in either log, if it verifies. */
+static cdx_roster *s_stored_roster(cdx_log *la, cdx_log *lb)
+{
+    cdx_log *logs[2] = {la, lb};
+    for (int k = 0; k < 2; k++) {
+        cdx_bytes raw;
+        cdx_roster *r = NULL;
+        if (cdx_log_get_roster(logs[k], &raw) != CDX_OK)
+            continue;
+        bool ok = cdx_roster_decode(&r, raw.data, raw.len, NULL) == CDX_OK &&
+                  cdx_roster_verify(r, NULL, NULL) == CDX_OK;
+        cdx_bytes_free(&raw);
+        if (ok)
+            return r;
+        cdx_roster_destroy(&r);
+    }
+    return NULL;
 }
 
 int cmd_audit_diff(int argc, char **argv)
@@ -265,9 +315,11 @@ int cmd_audit_diff(int argc, char **argv)
                    "hold different\nenvelopes for: proof of equivocation, both envelopes "
                    "printed.\nExit 0 no equivocation; 1 equivocation found (or, with "
                    "--roster, proven).\n\nTree heads: the signed tree heads of either log's owner "
-                   "that the other logged\nare checked against the owner's log (its root at each "
-                   "head's size); one it\ndoes not match is proof of a split view or a "
-                   "rewritten log, and exits 1.\n",
+                   "that the other logged\n(directly, or inside a member's co-signature) are "
+                   "checked against the owner's\nlog (its root at each head's size); one it does "
+                   "not match is proof of a split\nview or a rewritten log, and exits 1. A "
+                   "co-signed head counts only if its\nsigner's signature verifies (against "
+                   "--roster, or the roster stored in a log).\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("diff", usage, "bad option");
@@ -284,6 +336,8 @@ int cmd_audit_diff(int argc, char **argv)
         ec = audit_open_log("diff", argv[optind + 1], &lb);
     if (ec == CLI_OK && roster_path)
         ec = audit_roster("diff", la, roster_path, &roster);
+    cdx_roster *stored = ec == CLI_OK && !roster ? s_stored_roster(la, lb) : NULL;
+    a.roster = b.roster = roster ? roster : stored;
     cdx_err rc = CDX_OK;
     if (ec == CLI_OK)
         rc = cdx_log_scan(la, 0, UINT64_MAX, s_collect, &a, &eb);
@@ -398,11 +452,17 @@ int cmd_audit_diff(int argc, char **argv)
     printf("tree heads of B's log that A logged: %zu, checked against B; of A's log that B "
            "logged: %zu, checked against A; inconsistent: %zu\n",
            checked_b, checked_a, bad_heads);
+    if (a.cosigned_unchecked + b.cosigned_unchecked)
+        printf("co-signed tree heads not checked: %zu (%s)\n",
+               a.cosigned_unchecked + b.cosigned_unchecked,
+               a.roster ? "not a tree head, or its signature does not verify"
+                        : "no roster to check their signatures: pass --roster FILE");
     ec = conflicts || bad_heads ? CLI_REFUSED : CLI_OK;
 done:
     free(a.items);
     free(b.items);
     cdx_roster_destroy(&roster);
+    cdx_roster_destroy(&stored);
     cdx_log_destroy(&la);
     cdx_log_destroy(&lb);
     return ec;

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "internal.h"
 #include "proc.h"
 
 static fixture F;
@@ -210,6 +211,24 @@ static void s_tree_head(const char *name, uint64_t seq, uint8_t prev[32], uint64
     cdx_body_clear(&b);
 }
 
+/* DE's co-signature (seq) of the head in file `head`; `broken`: with a bit
+ * of the head's signature flipped. */
+static void s_cosign(const char *name, uint64_t seq, const char *head, bool broken)
+{
+    static uint8_t prev[32];
+    cdx_body b;
+    fixture_body(&b, "DE", seq, seq > 1 ? prev : NULL, "sth", FIXTURE_T0 + 200 + seq);
+    b.kind = CDX_PAYLOAD_WITNESS;
+    REQUIRE(cdx__read_file(head, 1 << 20, &b.witness, NULL) == CDX_OK);
+    if (broken)
+        b.witness.data[b.witness.len - 1] ^= 1; /* the signature is the last field */
+    cdx_bytes env = {0};
+    REQUIRE(cdx_envelope_sign(F.de, &b, &env, prev, NULL) == CDX_OK);
+    s_save(name, &env);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+}
+
 /* FR's node logged tree heads broker.alpha published; diff holds them
  * against broker.alpha's log: the true one matches, a root the log does
  * not have at that size and a size beyond the log are proof that it
@@ -247,6 +266,21 @@ static void test_tree_heads(void)
     HAS(s_cap.out, "equivocations between the two logs: 0");
     HAS(s_cap.out, "tree heads of B's log that A logged: 3, checked against B; of A's log that B "
                    "logged: 0, checked against A; inconsistent: 2");
+    /* The same false head, shown to DE and co-signed by DE's node; and a
+     * co-signature whose head's signature was broken, which proves nothing. */
+    s_cosign("cosig-1.env", 1, s_p("sth-2.env"), false);
+    s_cosign("cosig-2.env", 2, s_p("sth-1.env"), true);
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", s_p("heads-cosigned"), "--roster", roster,
+                   "--owner", "FR", "--from", "broker.alpha", s_p("sth-1.env"), s_p("cosig-1.env"),
+                   s_p("cosig-2.env"), NULL),
+             0);
+    CHECK_EQ(s_run("cydex-audit", "diff", s_p("heads-cosigned"), log, NULL), 1);
+    HAS(s_cap.out, "INCONSISTENT TREE HEAD: broker.alpha signed a root of cydex/broker.alpha at "
+                   "size 6 (logged by A at #1, inside a co-signature by DE) that B does not have");
+    HAS(s_cap.out, "logged: 2, checked against B");
+    HAS(s_cap.out, "inconsistent: 1");
+    HAS(s_cap.out, "co-signed tree heads not checked: 1 (not a tree head, or its signature does "
+                   "not verify)");
 }
 
 static void test_replay(void)
