@@ -31,7 +31,8 @@ typedef struct s_peer {
     const broker_peer_config *cfg;
     cdx_sock *sub; /* its fan-out: everything it accepts */
     cdx_sock *cu;  /* its catch-up: what we missed while apart */
-    uint64_t next_sync_ms, sync_started_ms;
+    uint64_t next_sync_ms;
+    uint64_t sync_heard_ms; /* the sync in hand: asked, or its last reply, at */
     bool syncing;
     bool synced; /* one of its catch-ups has ended since we started */
     bool heard;  /* it has sent a catch-up reply since we started */
@@ -671,10 +672,15 @@ static void s_round(broker *b, cdx_sock *sock, const char *peer)
 
 /* ---- peers: a cursor catch-up now and then, for what the link lost ---- */
 
+/* A sync whose stream has been silent this long is asked again: its
+ * request or reply went with a restart of the peer (a reply that still
+ * comes changes nothing: copies are dropped by hash). */
+#define S_PEER_SILENCE_MS 3000
+
 static void s_peer_sync(broker *b, s_peer *p)
 {
     uint64_t now = cdx_mono_ms();
-    if (p->syncing && now - p->sync_started_ms < 30000)
+    if (p->syncing && now - p->sync_heard_ms < S_PEER_SILENCE_MS)
         return;
     p->next_sync_ms = now + b->cfg.peer_sync_ms;
     cdx_catchup_request q = {.max_batch = 256};
@@ -684,7 +690,7 @@ static void s_peer_sync(broker *b, s_peer *p)
     if (cdx_catchup_request_encode(&q, &req) == CDX_OK) {
         if (cdx_sock_send(p->cu, &req, 1, 0) == CDX_OK) {
             p->syncing = true;
-            p->sync_started_ms = now;
+            p->sync_heard_ms = now;
         }
         cdx_bytes_free(&req);
     }
@@ -702,6 +708,7 @@ static void s_peer_reply(broker *b, s_peer *p)
             cdx_msg_clear(&m);
             continue;
         }
+        p->sync_heard_ms = cdx_mono_ms();
         s_item *items = calloc(rep.n + 1, sizeof *items);
         s_tally refused = {0};
         for (size_t i = 0; items && i < rep.n; i++)
