@@ -491,6 +491,15 @@ static void s_print_status(const json_t *o)
                json_object_get(o, "last_refusal")
                    ? json_string_value(json_object_get(o, "last_refusal"))
                    : "");
+    if (s_int(o, "tree_heads_witnessed") || s_int(o, "tree_heads_inconsistent") ||
+        s_int(o, "tree_heads_cosigned"))
+        printf("          %" JSON_INTEGER_FORMAT
+               " brokers' tree heads held consistent with the one before, %" JSON_INTEGER_FORMAT
+               " co-signed, %" JSON_INTEGER_FORMAT " INCONSISTENT%s\n",
+               s_int(o, "tree_heads_witnessed"), s_int(o, "tree_heads_cosigned"),
+               s_int(o, "tree_heads_inconsistent"),
+               s_int(o, "tree_heads_inconsistent") ? " (see the node's log: INCONSISTENT TREE HEAD)"
+                                                   : "");
     const json_t *lc = json_object_get(o, "log_commits");
     if (lc && s_int(lc, "count"))
         printf("          %" JSON_INTEGER_FORMAT

@@ -108,6 +108,8 @@ int main(void)
              (unsigned long long)size);
     CHECK(bus_wait_file(s_p("fr.log"), said, 10000));
     CHECK_EQ(s_status("tree_heads_inconsistent"), 1);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "status", "--node", s_fr, NULL), 0);
+    CHECK(strstr(s_cap.out, " co-signed, 1 INCONSISTENT (see the node's log") != NULL);
     /* The honest heads after it are still consistent with what FR held. */
     long long before = s_status("tree_heads_witnessed");
     CHECK(s_until_witnessed(&ee, before + 2, &seq, prev) >= before + 2);
