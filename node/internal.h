@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "httpd.h"
 #include "node.h"
+#include "witness.h"
 
 /* Control requests signed and logged together, at most (a relay keeping
  * many in flight pays one fsync per round). */
@@ -43,18 +44,7 @@ _Static_assert(NODE_CONTROL_BATCH <= CDX_BATCH_MAX, "a round is signed as one ba
 
 /* What we witnessed of one broker's log (witness.c). */
 typedef struct node_witness {
-    bool have;     /* a head held as consistent */
-    uint64_t size; /* its size and root */
-    uint8_t root[CDX_HASH_BYTES];
-    uint64_t next_size; /* a newer head to check (0: none) */
-    uint8_t next_root[CDX_HASH_BYTES];
-    cdx_bytes next_head;           /* its envelope, as the broker signed it */
-    char next_via[CDX_ID_MAX + 1]; /* who co-signed it ("": the broker sent it us) */
-    bool asking;                   /* a proof request is out, for: */
-    uint64_t asked_size, asked_ms;
-    uint8_t asked_root[CDX_HASH_BYTES];
-    cdx_bytes asked_head;
-    char asked_via[CDX_ID_MAX + 1];
+    daemon_witness w;
     uint64_t cosigned_size; /* the newest head we co-signed (0: none yet) */
 } node_witness;
 
