@@ -26,6 +26,7 @@
 #include "cydex/receipt.h"
 #include "cydex/transport.h"
 #include "daemon.h"
+#include "witness.h"
 
 typedef struct s_peer {
     const broker_peer_config *cfg;
@@ -37,6 +38,10 @@ typedef struct s_peer {
     bool synced; /* one of its catch-ups has ended since we started */
     bool heard;  /* it has sent a catch-up reply since we started */
     uint64_t received;
+    /* Its log, witnessed: its tree heads held against each other with
+     * proofs from its catch-up socket (daemon/witness.c). */
+    daemon_witness witness;
+    uint64_t heads_witnessed, heads_inconsistent;
 } s_peer;
 
 typedef struct s_item {
@@ -148,7 +153,9 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
                    c->metrics, daemon_httpd_port(b->http));
     uint64_t size = 0;
     cdx_log_size(b->member.log, &size);
-    b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
+    b->checkpointed_size = UINT64_MAX;      /* checkpoint once at start */
+    for (size_t i = 0; i < b->n_peers; i++) /* each peer's last head we logged */
+        daemon_witness_start(&b->peers[i].witness, b->member.log, b->peers[i].cfg->id);
     b->news = true;
     b->next_checkpoint_ms = cdx_mono_ms();
     daemon_log(&b->member.say,
@@ -177,6 +184,7 @@ void broker_destroy(broker **bp)
     for (size_t i = 0; i < b->n_peers; i++) {
         cdx_sock_destroy(&b->peers[i].sub);
         cdx_sock_destroy(&b->peers[i].cu);
+        daemon_witness_clear(&b->peers[i].witness);
     }
     cdx_transport_destroy(&b->net);
     daemon_member_close(&b->member);
@@ -475,6 +483,63 @@ static void s_fill_gaps(broker *b, const s_item *items, const cdx_log_append_out
     }
 }
 
+/* ---- witnessing the peers' logs ---- */
+
+static s_peer *s_peer_of(broker *b, const char *id)
+{
+    for (size_t i = 0; i < b->n_peers; i++)
+        if (strcmp(b->peers[i].cfg->id, id) == 0)
+            return &b->peers[i];
+    return NULL;
+}
+
+/* Does what a step of a peer's witness says (brokers co-sign nothing). */
+static void s_witness_act(broker *b, s_peer *p, const daemon_witness_step *st)
+{
+    if (st->inconsistent) {
+        p->heads_inconsistent++;
+        daemon_witness_say(&b->member.say, p->cfg->id, st);
+    }
+    if (st->no_proof)
+        daemon_log(&b->member.say, "peer %s gave no consistency proof from %llu to %llu: %s",
+                   p->cfg->id, (unsigned long long)st->no_proof_old,
+                   (unsigned long long)st->no_proof_new, st->no_proof);
+    p->heads_witnessed += st->witnessed;
+    if (!st->ask)
+        return;
+    cdx_catchup_request q;
+    cdx_bytes req;
+    daemon_witness_request(&p->witness, &q);
+    if (cdx_catchup_request_encode(&q, &req) == CDX_OK) {
+        if (cdx_sock_send(p->cu, &req, 1, 0) == CDX_OK)
+            daemon_witness_asked(&p->witness, cdx_mono_ms());
+        cdx_bytes_free(&req);
+    }
+}
+
+/* A peer's tree head we logged, or one inside a member's co-signature:
+ * held against what we hold of that peer's log. */
+static void s_witness(broker *b, const cdx_envelope *env)
+{
+    const cdx_body *body = cdx_envelope_body(env);
+    cdx_envelope *inner = NULL;
+    const char *via = NULL;
+    if (body->kind == CDX_PAYLOAD_WITNESS &&
+        cdx_envelope_verify(&inner, b->member.roster, body->witness.data, body->witness.len, NULL,
+                            NULL) == CDX_OK) {
+        via = body->sender;
+        env = inner;
+        body = cdx_envelope_body(inner);
+    }
+    s_peer *p = body->kind == CDX_PAYLOAD_TREE_HEAD ? s_peer_of(b, body->sender) : NULL;
+    if (p) {
+        daemon_witness_step st;
+        daemon_witness_offer(&p->witness, env, via, cdx_mono_ms(), &st);
+        s_witness_act(b, p, &st);
+    }
+    cdx_envelope_destroy(&inner);
+}
+
 /* Whether an envelope calls for a checkpoint: not a tree head, ours or a
  * peer's or a node's, nor a co-signature of one. */
 static bool s_is_news(const cdx_envelope *env)
@@ -530,6 +595,8 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
                 if (!dup)
                     s_note_roster(b, items[i].env);
                 b->news |= !dup && s_is_news(items[i].env);
+                if (!dup && b->n_peers)
+                    s_witness(b, items[i].env);
             }
             for (size_t i = 0; i < n; i++)
                 if (out[i].status != CDX_APPEND_DUPLICATE)
@@ -705,6 +772,14 @@ static void s_peer_reply(broker *b, s_peer *p)
         if (m.n != 1 ||
             cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len, NULL) != CDX_OK) {
             daemon_log(&b->member.say, "peer %s sent a malformed catch-up reply", p->cfg->id);
+            cdx_msg_clear(&m);
+            continue;
+        }
+        if (daemon_witness_reply_is(rep.request_id)) { /* a proof, not the sync */
+            daemon_witness_step st;
+            daemon_witness_answer(&p->witness, &rep, &st);
+            s_witness_act(b, p, &st);
+            cdx_catchup_reply_clear(&rep);
             cdx_msg_clear(&m);
             continue;
         }
@@ -884,6 +959,8 @@ void broker_stats_get(const broker *b, broker_stats *out)
         out->peer[i].id = b->peers[i].cfg->id;
         out->peer[i].syncing = b->peers[i].syncing;
         out->peer[i].received = b->peers[i].received;
+        out->peer[i].heads_witnessed = b->peers[i].heads_witnessed;
+        out->peer[i].heads_inconsistent = b->peers[i].heads_inconsistent;
     }
     out->writes = &b->writes;
     out->log = b->member.log;

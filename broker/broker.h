@@ -37,7 +37,8 @@ typedef struct broker_stats {
     struct {
         const char *id;
         bool syncing;
-        uint64_t received; /* through catch-up */
+        uint64_t received;                            /* through catch-up */
+        uint64_t heads_witnessed, heads_inconsistent; /* its tree heads, checked */
     } peer[BROKER_MAX_PEERS];
     const daemon_writes *writes; /* how the log's commits went */
     cdx_log *log;                /* its size and lifetime counters */

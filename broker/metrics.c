@@ -59,6 +59,18 @@ static void s_metrics(const broker_stats *s, uint64_t entries, daemon_page *page
     for (size_t i = 0; i < s->n_peers; i++)
         daemon_prom_sample(f, "cydex_broker_peer_catchup_received_total", "peer", s->peer[i].id,
                            s->peer[i].received);
+    daemon_prom_family(f, "cydex_broker_peer_tree_heads_witnessed_total", "counter",
+                       "The peer broker's tree heads found consistent with the one before (a "
+                       "consistency proof from the peer), since the start.");
+    for (size_t i = 0; i < s->n_peers; i++)
+        daemon_prom_sample(f, "cydex_broker_peer_tree_heads_witnessed_total", "peer", s->peer[i].id,
+                           s->peer[i].heads_witnessed);
+    daemon_prom_family(f, "cydex_broker_peer_tree_heads_inconsistent_total", "counter",
+                       "The peer broker's tree heads NOT consistent with the one before: its log "
+                       "did not only grow. Alert on any.");
+    for (size_t i = 0; i < s->n_peers; i++)
+        daemon_prom_sample(f, "cydex_broker_peer_tree_heads_inconsistent_total", "peer",
+                           s->peer[i].id, s->peer[i].heads_inconsistent);
     page->type = DAEMON_PROM_TYPE;
 }
 
