@@ -1,6 +1,7 @@
 /* cydex demo, live: two brokers (peered) and three nodes (each connected
- * to both) on this machine, the brokers on 127.0.0.1 ports the kernel
- * says are free (the nodes' control sockets are ipc:// in their folders). EE
+ * to both) on this machine, the brokers on free 127.0.0.1 ports below the
+ * kernel's ephemeral range (the nodes' control sockets are ipc:// in their
+ * folders). EE
  * publishes a TLP:GREEN alert and a TLP:AMBER alert sealed to FR; FR and
  * DE acknowledge; broker.alpha is killed with SIGKILL and EE publishes
  * again, delivered through broker.beta; every log is audited; a table says
@@ -36,20 +37,57 @@ typedef struct s_live {
 
 static const char *s_brokers[2] = {"broker.alpha", "broker.beta"};
 
-/* A TCP port on 127.0.0.1 that nobody listens on now (the kernel's pick);
- * -1 if there is none. */
-static int s_free_port(void)
+/* 127.0.0.1:port (0: the kernel's pick) if nobody holds it now; -1 if
+ * somebody does. */
+static int s_try_port(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
-    int port = -1;
+    int got = -1;
     if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
         getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
+        got = ntohs(a.sin_port);
     if (fd >= 0)
         close(fd);
-    return port;
+    return got;
+}
+
+/* The lowest port the kernel hands out by itself (to connections, and to
+ * binds of port 0). */
+static int s_ephemeral_low(void)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    int lo = 32768, hi;
+    if (f && fscanf(f, "%d %d", &lo, &hi) != 2)
+        lo = 32768;
+    if (f)
+        fclose(f);
+    return lo;
+}
+
+/* A TCP port on 127.0.0.1 that nobody holds now, for a daemon to bind a
+ * moment later: below the kernel's own range, so that no connection or
+ * port-0 bind made meanwhile (by the daemons starting, or anything else on
+ * the machine) takes it first; the kernel's pick if none is found there;
+ * -1 if none at all. */
+static int s_free_port(void)
+{
+    static unsigned seed;
+    if (!seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (unsigned)ts.tv_nsec ^ (unsigned)getpid() << 16;
+    }
+    const int low = 10000, span = s_ephemeral_low() - low;
+    for (int i = 0; i < 64 && span > 1000; i++) {
+        int port = low + (int)(rand_r(&seed) % (unsigned)span);
+        if (s_try_port(port) == port)
+            return port;
+    }
+    return s_try_port(0);
 }
 
 /* Whether something accepts connections on 127.0.0.1:port, waiting a
