@@ -153,10 +153,11 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
                    c->metrics, daemon_httpd_port(b->http));
     uint64_t size = 0;
     cdx_log_size(b->member.log, &size);
-    b->checkpointed_size = UINT64_MAX;      /* checkpoint once at start */
-    for (size_t i = 0; i < b->n_peers; i++) /* each peer's last head we logged */
-        daemon_witness_start(&b->peers[i].witness, b->member.log, b->peers[i].cfg->id);
+    b->checkpointed_size = UINT64_MAX; /* checkpoint once at start */
     b->news = true;
+    /* Each peer's log is held against its last head we logged. */
+    for (size_t i = 0; i < b->n_peers; i++)
+        daemon_witness_start(&b->peers[i].witness, b->member.log, b->peers[i].cfg->id);
     b->next_checkpoint_ms = cdx_mono_ms();
     daemon_log(&b->member.say,
                "serving: ingress %s, fan-out %s, catch-up %s, log %s (%llu entries), roster v%llu",
