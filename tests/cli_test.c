@@ -201,7 +201,10 @@ static void test_envelopes(void)
 
 static void test_demo(void)
 {
-    CHECK_EQ(s_cydex(NULL, "demo", "--dir", s_path("demo"), NULL), 0);
+    int ec = s_cydex(NULL, "demo", "--dir", s_path("demo"), NULL);
+    CHECK_EQ(ec, 0);
+    if (ec != 0) /* what it said, before the next command's output replaces it */
+        fprintf(stderr, "cydex demo said:\n%s\n%s", s_cap.out, s_cap.err);
     HAS(s_cap.out, "Every step came out as it must");
     CHECK(strstr(s_cap.out, "\n   FAIL ") == NULL); /* no step marked failed */
     HAS(s_cap.out, "FAIL at entry 2");              /* the auditor caught the edit */
