@@ -426,3 +426,31 @@ void bus_http(unsigned port, const char *method, const char *path, bus_reply *r)
     if (body)
         snprintf(r->body, sizeof r->body, "%s", body + 4);
 }
+
+void bus_false_head(const char *logdir, const cdx_identity *broker, uint64_t size, uint8_t fill,
+                    cdx_bytes *out, uint64_t *size_used)
+{
+    const char *id = cdx_identity_id(broker);
+    cdx_log *log = NULL;
+    cdx_log_opts ro = {.read_only = true};
+    REQUIRE(cdx_log_new(&log, logdir, &ro, NULL) == CDX_OK);
+    cdx_log_sender own;
+    REQUIRE(cdx_log_sender_get(log, id, &own) == CDX_OK);
+    if (!size)
+        REQUIRE(cdx_log_size(log, &size) == CDX_OK);
+    cdx_log_destroy(&log);
+    cdx_body b;
+    fixture_body(&b, id, own.max_seq + 1, own.max_hash, "sth", cdx_now_ms());
+    b.kind = CDX_PAYLOAD_TREE_HEAD;
+    char origin[CDX_ID_MAX + 8];
+    snprintf(origin, sizeof origin, "cydex/%s", id);
+    b.tree_head.origin = strdup(origin);
+    b.tree_head.size = size;
+    b.tree_head.timestamp_ms = b.sent_at_ms;
+    memset(b.tree_head.root, fill, sizeof b.tree_head.root);
+    *out = (cdx_bytes){0};
+    REQUIRE(cdx_envelope_sign(broker, &b, out, NULL, NULL) == CDX_OK);
+    cdx_body_clear(&b);
+    if (size_used)
+        *size_used = size;
+}

@@ -130,4 +130,12 @@ bool bus_audit(const char *logdir, const cdx_roster *roster, cdx_audit_report *r
  * caller destroys it. */
 cdx_log *bus_audit_open(const char *logdir, const cdx_roster *roster, cdx_audit_report *rep);
 
+/* A tree head of broker's log that the log does not have: at `size` (0:
+ * the log's present size, as the log in logdir holds it; *size_used, if
+ * not NULL, says which), with `fill` bytes as its root, signed with the
+ * broker's key as the next envelope of its chain there. What a broker
+ * that rewrote its log, or shows someone another one, would sign. */
+void bus_false_head(const char *logdir, const cdx_identity *broker, uint64_t size, uint8_t fill,
+                    cdx_bytes *out, uint64_t *size_used);
+
 #endif
