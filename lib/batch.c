@@ -95,9 +95,8 @@ cdx_err cdx__batch_check(const cdx__batch_auth *ba, const uint8_t pk[CDX_PK_BYTE
 struct cdx_batch_signer {
     const cdx_identity *me; /* borrowed */
     size_t n;
-    size_t prefix_len;
-    uint8_t prefix[CDX__PREFIX_MAX]; /* "CyDEx-v1 envelope" 0x00 */
-    cdx_bytes body[CDX_BATCH_MAX];   /* each: prefix_len bytes of room, then the body */
+    size_t prefix_len;             /* of the "envelope" domain prefix */
+    cdx_bytes body[CDX_BATCH_MAX]; /* each: the prefix, then the body (cdx__sign_prepare) */
     uint8_t hash[CDX_BATCH_MAX][CDX_HASH_BYTES];
     /* The run's perfect subtrees, level by level: level l starts at
      * S_LEVEL(l) and holds CDX_BATCH_MAX >> l hashes. */
@@ -112,7 +111,6 @@ cdx_err cdx_batch_signer_new(cdx_batch_signer **out, const cdx_identity *signer)
     if (!*out)
         return CDX_ERR_NOMEM;
     (*out)->me = signer;
-    (*out)->prefix_len = cdx__domain_prefix((*out)->prefix, "envelope");
     return CDX_OK;
 }
 
@@ -147,18 +145,15 @@ cdx_err cdx_batch_signer_add(cdx_batch_signer *bs, const cdx_roster *roster, con
 {
     if (bs->n == CDX_BATCH_MAX)
         return cdx_errf(eb, CDX_ERR_INVALID, "a batch holds at most %u envelopes", CDX_BATCH_MAX);
-    const char *id = cdx_identity_id(bs->me);
-    cdx_err rc = cdx_body_check(body, eb);
-    if (rc == CDX_OK && strcmp(body->sender, id) != 0)
-        rc = cdx_errf(eb, CDX_ERR_SENDER_MISMATCH, "body sender %s is not the signer %s",
-                      body->sender, id);
-    if (rc == CDX_OK)
-        rc = cdx__own_key_check(bs->me, roster, body->sent_at_ms, eb);
     cdx_bytes *b = &bs->body[bs->n];
-    if (rc == CDX_OK)
-        rc = cdx__body_encode(body, bs->prefix_len, b);
+    cdx_err rc = cdx__sign_prepare(bs->me, body, b, &bs->prefix_len, eb);
     if (rc != CDX_OK)
         return rc;
+    rc = cdx__own_key_check(bs->me, roster, body->sent_at_ms, eb);
+    if (rc != CDX_OK) {
+        cdx_bytes_free(b);
+        return rc;
+    }
     cdx_hash(bs->hash[bs->n], b->data + bs->prefix_len, b->len - bs->prefix_len);
     memcpy(hash, bs->hash[bs->n], CDX_HASH_BYTES);
     bs->n++;
@@ -223,7 +218,6 @@ static cdx_err s_one(cdx_batch_signer *bs, size_t i, cdx__batch_auth *ba, uint64
         if (rc == CDX_OK)
             memcpy(ba->path, path, ba->n_path * CDX_HASH_BYTES);
     } else {
-        memcpy(b->data, bs->prefix, bs->prefix_len);
         rc = cdx__sign_raw(bs->me, b->data, b->len, sig);
     }
     cdx_bytes raw = {0};

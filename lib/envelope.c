@@ -32,11 +32,9 @@ static size_t s_prefix(uint8_t out[CDX__PREFIX_MAX])
     return cdx__domain_prefix(out, "envelope");
 }
 
-cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_bytes *out,
-                          uint8_t hash[CDX_HASH_BYTES], cdx_errbuf *eb)
+cdx_err cdx__sign_prepare(const cdx_identity *signer, const cdx_body *body, cdx_bytes *buf,
+                          size_t *body_at, cdx_errbuf *eb)
 {
-    out->data = NULL;
-    out->len = 0;
     cdx_err rc = cdx_body_check(body, eb);
     if (rc != CDX_OK)
         return rc;
@@ -45,11 +43,24 @@ cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_
                         body->sender, cdx_identity_id(signer));
     uint8_t prefix[CDX__PREFIX_MAX];
     size_t p = s_prefix(prefix);
-    cdx_bytes buf;
-    rc = cdx__body_encode(body, p, &buf);
+    rc = cdx__body_encode(body, p, buf);
     if (rc != CDX_OK)
         return rc;
-    memcpy(buf.data, prefix, p);
+    memcpy(buf->data, prefix, p);
+    *body_at = p;
+    return CDX_OK;
+}
+
+cdx_err cdx_envelope_sign(const cdx_identity *signer, const cdx_body *body, cdx_bytes *out,
+                          uint8_t hash[CDX_HASH_BYTES], cdx_errbuf *eb)
+{
+    out->data = NULL;
+    out->len = 0;
+    cdx_bytes buf;
+    size_t p;
+    cdx_err rc = cdx__sign_prepare(signer, body, &buf, &p, eb);
+    if (rc != CDX_OK)
+        return rc;
     uint8_t sig[CDX_SIG_BYTES];
     rc = cdx__sign_raw(signer, buf.data, buf.len, sig);
     if (rc == CDX_OK)

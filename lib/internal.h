@@ -134,6 +134,12 @@ typedef struct cdx__outer {
  * is signed by pk (or a signature of these very bytes is in the cache). */
 cdx_err cdx__batch_check(const cdx__batch_auth *ba, const uint8_t pk[CDX_PK_BYTES],
                          const uint8_t hash[CDX_HASH_BYTES], cdx_batch_cache *cache);
+/* What every signature of a body starts from: the body checked
+ * (cdx_body_check, and its sender is the signer) and encoded into buf
+ * after the "envelope" domain prefix, which the signature covers with it;
+ * *body_at says where the body starts. The caller frees buf. */
+cdx_err cdx__sign_prepare(const cdx_identity *signer, const cdx_body *body, cdx_bytes *buf,
+                          size_t *body_at, cdx_errbuf *eb);
 /* What cdx_envelope_sign_own checks before it signs a body sent at
  * sent_at_ms: the roster lists this very key, valid then. */
 cdx_err cdx__own_key_check(const cdx_identity *signer, const cdx_roster *roster,
