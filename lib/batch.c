@@ -49,8 +49,7 @@ static size_t s_message(uint8_t out[S_MESSAGE_MAX], const uint8_t root[CDX_HASH_
 {
     size_t p = cdx__domain_prefix(out, "batch");
     memcpy(out + p, root, CDX_HASH_BYTES);
-    for (int i = 0; i < 8; i++)
-        out[p + CDX_HASH_BYTES + i] = (uint8_t)(size >> (56 - 8 * i));
+    cdx__put_be64(out + p + CDX_HASH_BYTES, size);
     return p + CDX_HASH_BYTES + 8;
 }
 

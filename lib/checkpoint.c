@@ -69,8 +69,7 @@ cdx_err cdx_checkpoint_sign(char **text, const char *origin, uint64_t size,
     uint8_t sig1[4 + 64], sig2[4 + 8 + 64];
     s_key_id(sig1, origin, 0x01, card.sign_pk);
     s_key_id(sig2, origin, 0x04, card.sign_pk);
-    for (int i = 0; i < 8; i++)
-        sig2[4 + i] = (uint8_t)(time_s >> (56 - 8 * i));
+    cdx__put_be64(sig2 + 4, time_s);
     cdx__sign_raw(key, (const uint8_t *)body, bl, sig1 + 4);
     cdx__sign_raw(key, (const uint8_t *)cos, cl, sig2 + 12);
     char *b1 = cdx__base64_encode(sig1, sizeof sig1), *b2 = cdx__base64_encode(sig2, sizeof sig2);
@@ -175,8 +174,7 @@ cdx_err cdx_checkpoint_parse(cdx_checkpoint *out, const char *text, size_t len, 
             have_sig = true;
         } else if (strcmp(name, out->origin) == 0 && sig.len == 4 + 8 + 64 && !out->has_cosig) {
             memcpy(out->cosig_key_id, sig.data, 4);
-            for (int i = 0; i < 8; i++)
-                out->time_s = out->time_s << 8 | sig.data[4 + i];
+            out->time_s = cdx__get_be64(sig.data + 4);
             memcpy(out->cosig, sig.data + 12, 64);
             out->has_cosig = true;
         }

@@ -39,6 +39,21 @@ void cdx__random(uint8_t *out, size_t len);
 void cdx__wipe(void *p, size_t len);
 /* A random (version 4) UUID, 36 characters and NUL. */
 void cdx__uuid_v4(char out[CDX_UUID_TEXT]);
+/* uint64 as 8 bytes big-endian, and back. */
+static inline void cdx__put_be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+
+static inline uint64_t cdx__get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
 /* Constant-time comparison; true when equal. */
 bool cdx__equal(const uint8_t *a, const uint8_t *b, size_t len);
 

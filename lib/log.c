@@ -84,7 +84,7 @@ size_t cdx__log_sender_key(uint8_t out[CDX_ID_MAX + 9], const char *sender, uint
     size_t n = strlen(sender);
     memcpy(out, sender, n);
     out[n] = 0;
-    cdx__log_be64(out + n + 1, seq);
+    cdx__put_be64(out + n + 1, seq);
     return n + 9;
 }
 
@@ -164,7 +164,7 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
     rc = mdb_get(txn, log->meta, &k, &d);
     if (rc == MDB_NOTFOUND && !log->read_only) {
         uint8_t v[8];
-        cdx__log_be64(v, CDX_LOG_SCHEMA);
+        cdx__put_be64(v, CDX_LOG_SCHEMA);
         log->schema = CDX_LOG_SCHEMA;
         const char *owner = opts && opts->owner ? opts->owner : "";
         char origin[CDX_ORIGIN_MAX + 1];
@@ -183,13 +183,13 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
         err = cdx_errf(eb, CDX_ERR_FORMAT, "log: no schema version: not a CyDEx log");
     } else if (rc) {
         err = cdx__log_mdb(eb, rc, "meta");
-    } else if (cdx__log_get64(d.mv_data) < CDX_LOG_SCHEMA_OLDEST ||
-               cdx__log_get64(d.mv_data) > CDX_LOG_SCHEMA) {
+    } else if (cdx__get_be64(d.mv_data) < CDX_LOG_SCHEMA_OLDEST ||
+               cdx__get_be64(d.mv_data) > CDX_LOG_SCHEMA) {
         err = cdx_errf(eb, CDX_ERR_VERSION, "log: schema version %llu; this program reads %u to %u",
-                       (unsigned long long)cdx__log_get64(d.mv_data), CDX_LOG_SCHEMA_OLDEST,
+                       (unsigned long long)cdx__get_be64(d.mv_data), CDX_LOG_SCHEMA_OLDEST,
                        CDX_LOG_SCHEMA);
     } else {
-        log->schema = (unsigned)cdx__log_get64(d.mv_data);
+        log->schema = (unsigned)cdx__get_be64(d.mv_data);
     }
     if (err == CDX_OK) {
         k = cdx__log_val("origin", 6);
@@ -346,7 +346,7 @@ void cdx__log_leaf_hash(const cdx_log_entry *e, const char *signer,
     leaf[n++] = (uint8_t)e->outcome;
     for (int i = 3; i >= 0; i--)
         leaf[n++] = (uint8_t)(e->flags >> (8 * i));
-    cdx__log_be64(leaf + n, e->received_at_ms);
+    cdx__put_be64(leaf + n, e->received_at_ms);
     n += 8;
     leaf[n++] = (uint8_t)from;
     memcpy(leaf + n, e->received_from, from);
@@ -405,7 +405,7 @@ cdx_err cdx__log_size_in(cdx_log *log, MDB_txn *txn, uint64_t *size, cdx_errbuf 
     if (k.mv_size != 8)
         return cdx_errf(eb, CDX_ERR_CORRUPT, "log: a key of %zu bytes in the entry table",
                         k.mv_size);
-    *size = cdx__log_get64(k.mv_data) + 1;
+    *size = cdx__get_be64(k.mv_data) + 1;
     return CDX_OK;
 }
 
@@ -426,15 +426,15 @@ void cdx__log_sender_decode(cdx__log_sender_rec *r, const MDB_val *d)
     if (d->mv_size != CDX__LOG_SENDER_REC)
         return;
     const uint8_t *p = d->mv_data;
-    r->max_seq = cdx__log_get64(p);
+    r->max_seq = cdx__get_be64(p);
     memcpy(r->max_hash, p + 8, CDX_HASH_BYTES);
-    r->count = cdx__log_get64(p + 8 + CDX_HASH_BYTES);
+    r->count = cdx__get_be64(p + 8 + CDX_HASH_BYTES);
 }
 
 static uint64_t s_counter(cdx_log *log, MDB_txn *txn, const char *name)
 {
     MDB_val k = cdx__log_val(name, strlen(name)), d;
-    return mdb_get(txn, log->meta, &k, &d) == 0 && d.mv_size == 8 ? cdx__log_get64(d.mv_data) : 0;
+    return mdb_get(txn, log->meta, &k, &d) == 0 && d.mv_size == 8 ? cdx__get_be64(d.mv_data) : 0;
 }
 
 cdx_err cdx__log_bump(cdx_log *log, MDB_txn *txn, const char *name, uint64_t by, cdx_errbuf *eb)
@@ -442,7 +442,7 @@ cdx_err cdx__log_bump(cdx_log *log, MDB_txn *txn, const char *name, uint64_t by,
     if (!by)
         return CDX_OK;
     uint8_t v[8];
-    cdx__log_be64(v, s_counter(log, txn, name) + by);
+    cdx__put_be64(v, s_counter(log, txn, name) + by);
     return s_meta_put(log, txn, name, v, 8, eb);
 }
 
@@ -468,7 +468,7 @@ cdx_err cdx_log_counters_get(cdx_log *log, cdx_log_counters *out)
             size_t rl = k.mv_size - pl < 31 ? k.mv_size - pl : 31;
             memcpy(out->rejected[out->n_rejected].reason, (char *)k.mv_data + pl, rl);
             out->rejected[out->n_rejected].reason[rl] = '\0';
-            out->rejected[out->n_rejected].count = d.mv_size == 8 ? cdx__log_get64(d.mv_data) : 0;
+            out->rejected[out->n_rejected].count = d.mv_size == 8 ? cdx__get_be64(d.mv_data) : 0;
             out->n_rejected++;
         }
         mdb_cursor_close(c);

@@ -76,7 +76,7 @@ static int s_seq_probe(MDB_cursor *c, const char *sender, uint64_t seq, const ui
         if (d.mv_size == CDX__LOG_SENDER_VAL &&
             memcmp((uint8_t *)d.mv_data + 8, hash, CDX_HASH_BYTES) == 0) {
             p->dup = true;
-            p->dup_index = cdx__log_get64(d.mv_data);
+            p->dup_index = cdx__get_be64(d.mv_data);
         }
         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
     }
@@ -88,9 +88,9 @@ static cdx_err s_flush_senders(s_batch *b, cdx_errbuf *eb)
     for (size_t i = 0; i < b->n_senders; i++) {
         uint8_t rv[CDX__LOG_SENDER_REC];
         const cdx__log_sender_rec *r = &b->senders[i].rec;
-        cdx__log_be64(rv, r->max_seq);
+        cdx__put_be64(rv, r->max_seq);
         memcpy(rv + 8, r->max_hash, CDX_HASH_BYTES);
-        cdx__log_be64(rv + 8 + CDX_HASH_BYTES, r->count);
+        cdx__put_be64(rv + 8 + CDX_HASH_BYTES, r->count);
         MDB_val k = cdx__log_val(b->senders[i].id, strlen(b->senders[i].id)),
                 d = cdx__log_val(rv, sizeof rv);
         if ((b->mdb_rc = mdb_put(b->txn, b->log->senders, &k, &d, 0)))
@@ -163,7 +163,7 @@ static cdx_err s_append_one(s_batch *b, const cdx_log_append_in *in, cdx_log_app
 
     /* The entry, encoded straight into its place in the map. */
     uint8_t ikey[8], sval[CDX__LOG_SENDER_VAL], skey[CDX_ID_MAX + 9];
-    cdx__log_be64(ikey, e.index);
+    cdx__put_be64(ikey, e.index);
     k = cdx__log_val(ikey, 8);
     d.mv_size = cdx__log_entry_size(&e);
     d.mv_data = NULL;

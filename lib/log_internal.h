@@ -60,20 +60,6 @@ typedef struct cdx__log_sender_rec {
     uint64_t count;
 } cdx__log_sender_rec;
 
-static inline void cdx__log_be64(uint8_t out[8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        out[i] = (uint8_t)v;
-}
-
-static inline uint64_t cdx__log_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static inline MDB_val cdx__log_val(const void *p, size_t n)
 {
     return (MDB_val){.mv_size = n, .mv_data = (void *)p};

@@ -71,7 +71,7 @@ static bool s_row_ref(const uint8_t *tail, size_t len, uint64_t *index)
 {
     if (len != CDX__LOG_OUTBOX_REF || tail[0] != 0x00)
         return false;
-    *index = cdx__log_get64(tail + 1);
+    *index = cdx__get_be64(tail + 1);
     return true;
 }
 
@@ -117,7 +117,7 @@ cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index, size_t *waiting)
 void cdx__log_outbox_ref(uint8_t out[CDX__LOG_OUTBOX_REF], uint64_t index)
 {
     out[0] = 0x00;
-    cdx__log_be64(out + 1, index);
+    cdx__put_be64(out + 1, index);
 }
 
 /* The envelope an outbox row's tail gives: named by its entry (schema 3,
@@ -136,7 +136,7 @@ static cdx_err s_row_envelope(cdx_log *log, MDB_txn *txn, const uint8_t *tail, s
         return CDX_OK;
     }
     uint8_t key[8];
-    cdx__log_be64(key, *index);
+    cdx__put_be64(key, *index);
     MDB_val k = cdx__log_val(key, 8), d;
     if (mdb_get(txn, log->log, &k, &d) != 0)
         return CDX_ERR_CORRUPT;

@@ -13,7 +13,7 @@ static cdx_err s_decode_at(MDB_val *k, MDB_val *d, uint64_t expect, cdx_log_entr
     if (k->mv_size != 8)
         return cdx_errf(eb, CDX_ERR_CORRUPT, "log: a key of %zu bytes after entry %llu", k->mv_size,
                         (unsigned long long)expect);
-    uint64_t at = cdx__log_get64(k->mv_data);
+    uint64_t at = cdx__get_be64(k->mv_data);
     if (at != expect)
         return cdx_errf(eb, CDX_ERR_CORRUPT, "log: entry %llu is missing (next is %llu)",
                         (unsigned long long)expect, (unsigned long long)at);
@@ -33,7 +33,7 @@ cdx_err cdx_log_get(cdx_log *log, uint64_t index, cdx_log_entry *out, cdx_errbuf
     if (rc != CDX_OK)
         return rc;
     uint8_t key[8];
-    cdx__log_be64(key, index);
+    cdx__put_be64(key, index);
     MDB_val k = cdx__log_val(key, 8), d;
     int mrc = mdb_get(txn, log->log, &k, &d);
     if (mrc == MDB_NOTFOUND)
@@ -60,7 +60,7 @@ cdx_err cdx_log_scan(cdx_log *log, uint64_t from, uint64_t to, cdx_log_visit_fn 
         return cdx__log_mdb(eb, mrc, "scan");
     }
     uint8_t key[8];
-    cdx__log_be64(key, from);
+    cdx__put_be64(key, from);
     MDB_val k = cdx__log_val(key, 8), d;
     mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
     for (uint64_t at = from; rc == CDX_OK && at < to && mrc == 0; at++) {
@@ -103,16 +103,16 @@ cdx_err cdx_log_scan_sender(cdx_log *log, const char *sender, uint64_t from, uin
          mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
         if (k.mv_size != prefix + 8 || memcmp(k.mv_data, key, prefix) != 0)
             break;
-        uint64_t seq = cdx__log_get64((uint8_t *)k.mv_data + prefix);
+        uint64_t seq = cdx__get_be64((uint8_t *)k.mv_data + prefix);
         if (to && seq > to)
             break;
         if (d.mv_size != CDX__LOG_SENDER_VAL) {
             rc = cdx_errf(eb, CDX_ERR_CORRUPT, "log: bad by_sender value");
             break;
         }
-        uint64_t index = cdx__log_get64(d.mv_data);
+        uint64_t index = cdx__get_be64(d.mv_data);
         uint8_t ik[8];
-        cdx__log_be64(ik, index);
+        cdx__put_be64(ik, index);
         MDB_val ek = cdx__log_val(ik, 8), ev;
         if (mdb_get(txn, log->log, &ek, &ev) != 0) {
             rc = cdx_errf(eb, CDX_ERR_CORRUPT, "log: entry %llu is missing",
@@ -155,7 +155,7 @@ cdx_err cdx_log_sender_gaps(cdx_log *log, const char *sender, uint64_t from, uin
          mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
         if (k.mv_size != prefix + 8 || memcmp(k.mv_data, key, prefix) != 0)
             break;
-        uint64_t seq = cdx__log_get64((uint8_t *)k.mv_data + prefix);
+        uint64_t seq = cdx__get_be64((uint8_t *)k.mv_data + prefix);
         if (seq > want)
             out[(*n)++] = (cdx_log_range){want, seq - 1 < to ? seq - 1 : to};
         if (seq >= want)
@@ -177,7 +177,7 @@ cdx_err cdx_log_find_hash(cdx_log *log, const uint8_t hash[CDX_HASH_BYTES], uint
     MDB_val k = cdx__log_val(hash, CDX_HASH_BYTES), d;
     int mrc = mdb_get(txn, log->by_hash, &k, &d);
     if (mrc == 0 && d.mv_size == 8)
-        *index = cdx__log_get64(d.mv_data);
+        *index = cdx__get_be64(d.mv_data);
     mdb_txn_abort(txn);
     return mrc == 0              ? CDX_OK
            : mrc == MDB_NOTFOUND ? CDX_ERR_NOENT
@@ -217,7 +217,7 @@ cdx_err cdx_log_find_seq(cdx_log *log, const char *sender, uint64_t seq, uint64_
     MDB_val k = cdx__log_val(key, cdx__log_sender_key(key, sender, seq)), d;
     int mrc = mdb_get(txn, log->by_sender, &k, &d);
     if (mrc == 0 && d.mv_size == CDX__LOG_SENDER_VAL)
-        *index = cdx__log_get64(d.mv_data);
+        *index = cdx__get_be64(d.mv_data);
     mdb_txn_abort(txn);
     return mrc == 0              ? CDX_OK
            : mrc == MDB_NOTFOUND ? CDX_ERR_NOENT

@@ -17,9 +17,9 @@ static size_t s_tree_key(const cdx_log *log, uint8_t out[9], unsigned level, uin
 {
     if (log->schema == 1) {
         out[0] = (uint8_t)level;
-        cdx__log_be64(out + 1, index);
+        cdx__put_be64(out + 1, index);
     } else {
-        cdx__log_be64(out, ((index + 1) << level) - 1);
+        cdx__put_be64(out, ((index + 1) << level) - 1);
         out[8] = (uint8_t)level;
     }
     return 9;
@@ -164,7 +164,7 @@ cdx_err cdx_log_checkpoint(cdx_log *log, const cdx_identity *owner, uint64_t now
         rc = cdx_checkpoint_sign(&note, log->origin, size, root, now_ms / 1000, owner);
     if (rc == CDX_OK) {
         uint8_t key[8];
-        cdx__log_be64(key, size);
+        cdx__put_be64(key, size);
         MDB_val k = cdx__log_val(key, 8), d = cdx__log_val(note, strlen(note));
         mrc = mdb_put(txn, log->heads, &k, &d, 0);
         rc = mrc ? cdx__log_commit_failed(log, mrc, "checkpoint", eb) : CDX_OK;

@@ -35,8 +35,8 @@ static cdx_err s_ad(cdx_bytes *ad, const char *sender, uint64_t seq, const char 
     memcpy(w, sender, ls);
     w += ls;
     *w++ = 0;
-    for (int i = 7; i >= 0; i--)
-        *w++ = (uint8_t)(seq >> (8 * i));
+    cdx__put_be64(w, seq);
+    w += 8;
     memcpy(w, topic, lt);
     w += lt;
     *w++ = 0;
