@@ -524,11 +524,9 @@ static void s_witness(broker *b, const cdx_envelope *env)
 {
     const cdx_body *body = cdx_envelope_body(env);
     cdx_envelope *inner = NULL;
-    const char *via = NULL;
-    if (body->kind == CDX_PAYLOAD_WITNESS &&
-        cdx_envelope_verify(&inner, b->member.roster, body->witness.data, body->witness.len, NULL,
-                            NULL) == CDX_OK) {
-        via = body->sender;
+    daemon_witness_cosigned_head(&inner, env, b->member.roster, NULL);
+    const char *via = inner ? body->sender : NULL;
+    if (inner) {
         env = inner;
         body = cdx_envelope_body(inner);
     }

@@ -113,6 +113,22 @@ void daemon_witness_offer(daemon_witness *w, const cdx_envelope *head, const cha
     out->ask = !w->asking || now_ms - w->asked_ms > DAEMON_WITNESS_ASK_AGAIN_MS;
 }
 
+cdx_err daemon_witness_cosigned_head(cdx_envelope **head, const cdx_envelope *cosignature,
+                                     const cdx_roster *roster, cdx_errbuf *eb)
+{
+    *head = NULL;
+    const cdx_body *b = cdx_envelope_body(cosignature);
+    if (b->kind != CDX_PAYLOAD_WITNESS)
+        return CDX_OK;
+    cdx_err rc = cdx_envelope_verify(head, roster, b->witness.data, b->witness.len, NULL, eb);
+    if (rc != CDX_OK)
+        return rc;
+    const cdx_member *m = cdx_roster_find(roster, cdx_envelope_signer(*head));
+    if (!m || m->role != CDX_ROLE_BROKER || cdx_envelope_body(*head)->kind != CDX_PAYLOAD_TREE_HEAD)
+        cdx_envelope_destroy(head);
+    return CDX_OK;
+}
+
 void daemon_witness_request(const daemon_witness *w, cdx_catchup_request *q)
 {
     memset(q, 0, sizeof *q);

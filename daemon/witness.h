@@ -72,6 +72,14 @@ void daemon_witness_clear(daemon_witness *w);
 void daemon_witness_offer(daemon_witness *w, const cdx_envelope *head, const char *via,
                           uint64_t now_ms, daemon_witness_step *out);
 
+/* The broker's tree head a member's co-signature (a Witness envelope)
+ * carries, for daemon_witness_offer with via = the co-signer: CDX_OK and
+ * *head (verified against the roster; the caller destroys it), or *head
+ * NULL if it carries no broker's tree head; an error (and eb) if the
+ * head's signature does not verify. */
+cdx_err daemon_witness_cosigned_head(cdx_envelope **head, const cdx_envelope *cosignature,
+                                     const cdx_roster *roster, cdx_errbuf *eb);
+
 /* The proof request to send when a step says ask (request_id marked, see
  * daemon_witness_reply_is), and that it went out at now_ms. */
 void daemon_witness_request(const daemon_witness *w, cdx_catchup_request *q);

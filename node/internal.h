@@ -233,8 +233,8 @@ void node__witness_head(node *n, const cdx_envelope *env, const char *via);
 void node__witness_cosigned(node *n, const cdx_envelope *env);
 /* Frees what the link's witness holds. */
 void node__witness_clear(node_witness *w);
-/* Whether a catch-up reply answers a proof request of ours, and taking it. */
-bool node__witness_reply_is(const uint8_t request_id[16]);
+/* Takes a catch-up reply that answers a proof request of ours
+ * (daemon_witness_reply_is). */
 void node__witness_reply(node *n, node_link *l, const cdx_catchup_reply *rep);
 
 /* ---- control.c ---- */

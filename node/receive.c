@@ -251,7 +251,7 @@ void node__catchup(node *n, node_link *l)
         cdx_catchup_reply rep = {0};
         bool decoded = m.n == 1 && cdx_catchup_reply_decode(&rep, m.frame[0].data, m.frame[0].len,
                                                             NULL) == CDX_OK;
-        if (decoded && node__witness_reply_is(rep.request_id)) {
+        if (decoded && daemon_witness_reply_is(rep.request_id)) {
             node__witness_reply(n, l, &rep);
             cdx_catchup_reply_clear(&rep);
         } else if (decoded) {

@@ -21,11 +21,6 @@
 #include "cydex/catchup.h"
 #include "internal.h"
 
-bool node__witness_reply_is(const uint8_t request_id[16])
-{
-    return daemon_witness_reply_is(request_id);
-}
-
 static node_link *s_link_of(node *n, const char *broker)
 {
     for (size_t i = 0; i < n->n_links; i++)
@@ -106,18 +101,14 @@ void node__witness_cosigned(node *n, const cdx_envelope *env)
     const cdx_body *b = cdx_envelope_body(env);
     if (b->kind != CDX_PAYLOAD_WITNESS || strcmp(b->sender, n->cfg.id) == 0)
         return;
-    cdx_envelope *head = NULL;
     cdx_errbuf eb = {0};
-    cdx_err rc =
-        cdx_envelope_verify(&head, n->member.roster, b->witness.data, b->witness.len, NULL, &eb);
-    if (rc != CDX_OK) {
+    cdx_envelope *head = NULL;
+    cdx_err rc = daemon_witness_cosigned_head(&head, env, n->member.roster, &eb);
+    if (rc != CDX_OK)
         daemon_log(&n->member.say,
                    "%s's co-signature (seq %llu) carries a tree head that does not verify: %s",
                    b->sender, (unsigned long long)b->seq, cdx_errbuf_msg(&eb, rc));
-        return;
-    }
-    const cdx_member *m = cdx_roster_find(n->member.roster, cdx_envelope_signer(head));
-    if (m && m->role == CDX_ROLE_BROKER)
+    else if (head)
         node__witness_head(n, head, b->sender);
     cdx_envelope_destroy(&head);
 }
