@@ -1,8 +1,7 @@
 /* cydex demo, live: two brokers (peered) and three nodes (each connected
  * to both) on this machine, the brokers on free 127.0.0.1 ports below the
  * kernel's ephemeral range (the nodes' control sockets are ipc:// in their
- * folders). EE
- * publishes a TLP:GREEN alert and a TLP:AMBER alert sealed to FR; FR and
+ * folders). EE publishes a TLP:GREEN alert and a TLP:AMBER alert sealed to FR; FR and
  * DE acknowledge; broker.alpha is killed with SIGKILL and EE publishes
  * again, delivered through broker.beta; every log is audited; a table says
  * who received, could read and acknowledged what. Every process it starts
@@ -293,7 +292,6 @@ static bool s_ack(s_live *l, const char *id, const char *hash, const char *stage
     return ec == CLI_OK;
 }
 
-/* A count from node `id`'s status (cydex status --json); -1 if none. */
 /* Numbers from one answer of `id`'s node to status (so that they agree
  * with each other); -1 for each it does not give. */
 static void s_statuses(s_live *l, const char *id, const char *const *keys, long long *out, size_t n)
