@@ -1,10 +1,10 @@
 /* cydex demo, live: two brokers (peered) and three nodes (each connected
  * to both) on this machine, the brokers on free 127.0.0.1 ports below the
  * kernel's ephemeral range (the nodes' control sockets are ipc:// in their
- * folders). EE publishes a TLP:GREEN alert and a TLP:AMBER alert sealed to FR; FR and
- * DE acknowledge; broker.alpha is killed with SIGKILL and EE publishes
- * again, delivered through broker.beta; every log is audited; a table says
- * who received, could read and acknowledged what. Every process it starts
+ * folders). EE publishes a TLP:GREEN alert and a TLP:AMBER alert sealed
+ * to FR; FR and DE acknowledge; broker.alpha is killed with SIGKILL and EE
+ * publishes again, delivered through broker.beta; every log is audited; a
+ * table says who received, could read and acknowledged what. Every process it starts
  * is stopped by its PID, whatever happens; every wait is bounded. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
