@@ -48,8 +48,10 @@ typedef struct s_item {
     cdx_msg msg;                   /* what came in (its frames back env's bytes) */
     const cdx_bytes *raw;          /* the envelope's bytes; NULL: the frames were malformed */
     char topic[CDX_TOPIC_MAX + 1]; /* the topic frame ("" for catch-up) */
+    size_t topic_len;              /* its length: it may hold a NUL */
     cdx_envelope *env;             /* verified; borrows from msg or a catch-up reply */
     const cdx_bytes *rid;          /* publisher's routing id, for its receipt; NULL for peers */
+    uint64_t arrival;              /* when it came, among everything read: its receipt's place */
     const char *from;
 } s_item;
 
@@ -73,6 +75,7 @@ struct broker {
     bool news;
     uint64_t chain_since_ms; /* while our own chain may lie beyond our log: since when; else 0 */
     uint64_t accepted, duplicates, rejected;
+    uint64_t arrivals;    /* messages read so far (s_item.arrival) */
     daemon_writes writes; /* how the log's commits went */
     daemon_httpd *http;   /* /health and /metrics, if configured */
 };
@@ -198,6 +201,7 @@ void broker_destroy(broker **bp)
  * batch is committed, one signed receipt per publisher. */
 typedef struct s_pending {
     cdx_bytes rid; /* a copy: the message it came with may be gone */
+    uint64_t arrival;
     cdx_receipt r;
 } s_pending;
 
@@ -222,10 +226,12 @@ static void s_refuse(s_tally *t, const char *reason)
     }
 }
 
-/* Owes the publisher behind routing id `rid` a receipt for one envelope. */
-static void s_receipt(broker *b, s_tally *t, const cdx_bytes *rid, const uint8_t *hash,
+/* Owes the publisher of `it` (behind its routing id) a receipt for it;
+ * hash NULL: the bytes were no envelope (the item says so with no hash). */
+static void s_receipt(broker *b, s_tally *t, const s_item *it, const uint8_t *hash,
                       cdx_receipt_status status, uint64_t index, const char *reason)
 {
+    const cdx_bytes *rid = it->rid;
     if (t->n_pending == t->cap_pending) {
         size_t cap = t->cap_pending ? 2 * t->cap_pending : 64;
         s_pending *p = realloc(t->pending, cap * sizeof *p);
@@ -241,6 +247,7 @@ static void s_receipt(broker *b, s_tally *t, const cdx_bytes *rid, const uint8_t
         return;
     memcpy(p->rid.data, rid->data, rid->len);
     p->rid.len = rid->len;
+    p->arrival = it->arrival;
     p->r = (cdx_receipt){.status = status, .log_index = index, .committed_at_ms = cdx_now_ms()};
     snprintf(p->r.broker, sizeof p->r.broker, "%s", b->cfg.id);
     snprintf(p->r.reason, sizeof p->r.reason, "%s", reason ? reason : "");
@@ -249,23 +256,35 @@ static void s_receipt(broker *b, s_tally *t, const cdx_bytes *rid, const uint8_t
     t->n_pending++;
 }
 
-/* Signs and sends what the round owes, one receipt per publisher (in the
- * order its envelopes came), and forgets it. */
+static int s_by_arrival(const void *a, const void *b)
+{
+    uint64_t x = (*(const s_pending *const *)a)->arrival,
+             y = (*(const s_pending *const *)b)->arrival;
+    return (x > y) - (x < y);
+}
+
+/* Signs and sends what the round owes, one receipt per publisher with its
+ * items in the order its envelopes came (refusals are owed before the
+ * commit, the rest after it), and forgets it. */
 static void s_send_receipts(broker *b, s_tally *t)
 {
     cdx_receipt *group = t->n_pending ? malloc(t->n_pending * sizeof *group) : NULL;
-    for (size_t i = 0; group && i < t->n_pending; i++) {
+    s_pending **mine = t->n_pending ? malloc(t->n_pending * sizeof *mine) : NULL;
+    for (size_t i = 0; group && mine && i < t->n_pending; i++) {
         const cdx_bytes *rid = &t->pending[i].rid;
         if (!rid->data)
             continue; /* sent with an earlier publisher's group */
         size_t n = 0;
         for (size_t j = i; j < t->n_pending; j++) {
             cdx_bytes *o = &t->pending[j].rid;
-            if (o->data && o->len == rid->len && memcmp(o->data, rid->data, rid->len) == 0) {
-                group[n++] = t->pending[j].r;
-                if (j != i)
-                    cdx_bytes_free(o);
-            }
+            if (o->data && o->len == rid->len && memcmp(o->data, rid->data, rid->len) == 0)
+                mine[n++] = &t->pending[j];
+        }
+        qsort(mine, n, sizeof *mine, s_by_arrival);
+        for (size_t k = 0; k < n; k++) {
+            group[k] = mine[k]->r;
+            if (mine[k] != &t->pending[i])
+                cdx_bytes_free(&mine[k]->rid);
         }
         cdx_bytes signed_r;
         if (cdx_receipt_sign_many(group, n, b->member.me, &signed_r) == CDX_OK) {
@@ -281,6 +300,7 @@ static void s_send_receipts(broker *b, s_tally *t)
     for (size_t i = 0; i < t->n_pending; i++)
         cdx_bytes_free(&t->pending[i].rid);
     free(group);
+    free(mine);
     free(t->pending);
     t->pending = NULL;
     t->n_pending = t->cap_pending = 0;
@@ -329,7 +349,8 @@ static cdx_verify_job *s_jobs(broker *b, const s_item *items, size_t count, bool
         jobs[i] = (cdx_verify_job){.bytes = raw ? raw->data : NULL,
                                    .len = raw ? raw->len : 0,
                                    .opts = {.max_size = b->cfg.max_envelope,
-                                            .topic = items[i].topic[0] ? items[i].topic : NULL,
+                                            .topic = items[i].topic_len ? items[i].topic : NULL,
+                                            .topic_len = items[i].topic_len,
                                             .now_ms = now,
                                             .max_skew_ms = b->cfg.skew_ms,
                                             .borrow = true}};
@@ -364,8 +385,14 @@ static size_t s_admitted(broker *b, s_item *items, cdx_verify_job *jobs, size_t 
         s_refuse(refused, cdx_errname(rc));
         daemon_log(&b->member.say, "refused from %s: %s", it->from,
                    it->raw ? cdx_errbuf_msg(&j->eb, rc) : "expected [topic][envelope]");
-        if (it->rid)
-            s_receipt(b, refused, it->rid, NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
+        if (it->rid) {
+            /* Named by its hash wherever the bytes have one: the publisher
+             * (and an auditor) can tell which envelope was refused. */
+            uint8_t h[CDX_HASH_BYTES];
+            bool hashed =
+                it->raw && cdx_envelope_peek_hash(it->raw->data, it->raw->len, h) == CDX_OK;
+            s_receipt(b, refused, it, hashed ? h : NULL, CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
+        }
         cdx_envelope_destroy(&j->env);
         cdx_msg_clear(&it->msg);
     }
@@ -574,13 +601,13 @@ static void s_commit(broker *b, s_item *items, size_t n, s_tally *refused)
             daemon_log(&b->member.say, "log append failed: %s", cdx_errbuf_msg(&eb, rc));
             for (size_t i = 0; i < n; i++)
                 if (items[i].rid)
-                    s_receipt(b, refused, items[i].rid, cdx_envelope_hash(items[i].env),
+                    s_receipt(b, refused, &items[i], cdx_envelope_hash(items[i].env),
                               CDX_RECEIPT_REJECTED, 0, cdx_errname(rc));
         } else {
             for (size_t i = 0; i < n; i++) {
                 bool dup = out[i].status == CDX_APPEND_DUPLICATE;
                 if (items[i].rid)
-                    s_receipt(b, refused, items[i].rid, cdx_envelope_hash(items[i].env),
+                    s_receipt(b, refused, &items[i], cdx_envelope_hash(items[i].env),
                               dup ? CDX_RECEIPT_DUPLICATE : CDX_RECEIPT_ACCEPTED, out[i].index,
                               NULL);
                 if (out[i].status == CDX_APPEND_EQUIVOCATION)
@@ -658,6 +685,7 @@ static bool s_batch_read(broker *b, cdx_sock *sock, const char *peer, s_item *ro
         if (cdx_sock_recv(sock, &it->msg, 0) != CDX_OK)
             break;
         r->got++;
+        it->arrival = b->arrivals++;
         size_t want = ingress ? 3 : 2, t = want - 2;
         it->rid = ingress && it->msg.n >= 1 ? &it->msg.frame[0] : NULL;
         it->from = peer ? peer : it->msg.peer[0] ? it->msg.peer : "unknown";
@@ -665,6 +693,7 @@ static bool s_batch_read(broker *b, cdx_sock *sock, const char *peer, s_item *ro
             it->msg.frame[t].len > 0) {
             memcpy(it->topic, it->msg.frame[t].data, it->msg.frame[t].len);
             it->topic[it->msg.frame[t].len] = '\0';
+            it->topic_len = it->msg.frame[t].len;
             it->raw = &it->msg.frame[t + 1];
         }
     }

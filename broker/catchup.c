@@ -25,8 +25,9 @@ typedef struct s_range {
 } s_range;
 
 typedef struct s_stream {
-    cdx_bytes rid; /* the client's routing id (a copy) */
-    uint8_t request_id[16];
+    cdx_bytes rid;          /* the client's routing id (a copy) */
+    uint8_t request_id[16]; /* echoed as it came: request_id_len bytes */
+    size_t request_id_len;
     s_range *ranges;
     size_t n_ranges, at, max;
     cdx_bytes pending; /* an encoded reply not yet taken by the socket */
@@ -82,12 +83,14 @@ static cdx_err s_send(broker_catchup *c, const cdx_bytes *rid, const cdx_bytes *
 }
 
 /* A one-off reply: an error, with done set. */
-static void s_refuse(broker_catchup *c, const cdx_bytes *rid, const uint8_t *request_id,
+static void s_refuse(broker_catchup *c, const cdx_bytes *rid, const cdx_catchup_request *q,
                      const char *why)
 {
     cdx_catchup_reply rep = {.done = true};
-    if (request_id)
-        memcpy(rep.request_id, request_id, sizeof rep.request_id);
+    if (q) {
+        memcpy(rep.request_id, q->request_id, sizeof rep.request_id);
+        rep.request_id_len = q->request_id_len;
+    }
     snprintf(rep.error, sizeof rep.error, "%s", why);
     cdx_bytes out;
     if (cdx_catchup_reply_encode(&rep, &out) == CDX_OK) {
@@ -104,6 +107,7 @@ static void s_prove(broker_catchup *c, const cdx_bytes *rid, const cdx_catchup_r
     if (!rep)
         return;
     memcpy(rep->request_id, q->request_id, sizeof rep->request_id);
+    rep->request_id_len = q->request_id_len;
     rep->done = true;
     uint64_t size = 0;
     cdx_log_size(c->log, &size);
@@ -175,7 +179,7 @@ void broker_catchup_accept(broker_catchup *c)
         } else if (q.proof_new) {
             s_prove(c, &m.frame[0], &q); /* one reply, no stream */
         } else if (c->n == BROKER_CATCHUP_STREAMS) {
-            s_refuse(c, &m.frame[0], q.request_id, "busy: too many catch-ups at once; ask again");
+            s_refuse(c, &m.frame[0], &q, "busy: too many catch-ups at once; ask again");
             rc = CDX_ERR_FULL;
         } else if (!(s = calloc(1, sizeof *s)) ||
                    !(s->rid.data = malloc(m.frame[0].len ? m.frame[0].len : 1))) {
@@ -184,10 +188,11 @@ void broker_catchup_accept(broker_catchup *c)
             memcpy(s->rid.data, m.frame[0].data, m.frame[0].len);
             s->rid.len = m.frame[0].len;
             memcpy(s->request_id, q.request_id, sizeof s->request_id);
+            s->request_id_len = q.request_id_len;
             s->max = q.max_batch && q.max_batch < 4096 ? q.max_batch : CDX_CATCHUP_BATCH_DEFAULT;
             rc = s_ranges(c, &q, s);
             if (rc != CDX_OK)
-                s_refuse(c, &s->rid, q.request_id, cdx_strerror(rc));
+                s_refuse(c, &s->rid, &q, cdx_strerror(rc));
         }
         if (rc == CDX_OK && s) {
             c->stream[c->n++] = s;
@@ -235,6 +240,7 @@ static cdx_err s_next_reply(broker_catchup *c, s_stream *s)
 {
     cdx_catchup_reply rep = {0};
     memcpy(rep.request_id, s->request_id, sizeof rep.request_id);
+    rep.request_id_len = s->request_id_len;
     /* +1: an equivocated seq's second envelope goes with its first */
     rep.envelopes = calloc(s->max + 1, sizeof *rep.envelopes);
     if (!rep.envelopes)

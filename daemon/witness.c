@@ -135,6 +135,7 @@ void daemon_witness_request(const daemon_witness *w, cdx_catchup_request *q)
     q->proof_old = w->size;
     q->proof_new = w->next_size;
     memcpy(q->request_id, s_tag, sizeof q->request_id);
+    q->request_id_len = sizeof q->request_id;
 }
 
 void daemon_witness_asked(daemon_witness *w, uint64_t now_ms)

@@ -234,13 +234,13 @@ cdx_err cdx__alert_encode(const cdx_alert *a, cdx_bytes *out)
 cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
 {
     memset(out, 0, sizeof *out);
+    cdx_err rc = cdx__canonical_check(CDX__PB_ALERT, data, len, NULL, eb);
+    if (rc != CDX_OK)
+        return rc;
     Cydex__V1__Alert *m = cydex__v1__alert__unpack(NULL, len, data);
     if (!m)
         return cdx_errf(eb, CDX_ERR_FORMAT, "alert does not decode");
-    cdx_err rc = s_not_strict(&m->base)
-                     ? cdx_errf(eb, CDX_ERR_FORMAT,
-                                "alert carries unknown fields or a string that is not UTF-8")
-                     : s_alert_from_pb(out, m);
+    rc = s_alert_from_pb(out, m);
     cydex__v1__alert__free_unpacked(m, NULL);
     return rc;
 }
@@ -437,17 +437,71 @@ static cdx_err s_body_from_pb(cdx_body *b, const Cydex__V1__Body *m, cdx_errbuf 
     }
 }
 
-cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
+/* The body's header, read off the canonical check's own pass: the same
+ * fields every full decode reads, so the audit (which decodes headers
+ * only) and acceptance cannot read one body two ways. */
+static cdx_err s_body_from_top(cdx_body *b, const cdx__pb_top *t, cdx_errbuf *eb)
+{
+    static const cdx_payload_kind kinds[] = {
+        [10] = CDX_PAYLOAD_ALERT,   [11] = CDX_PAYLOAD_ACK,       [12] = CDX_PAYLOAD_SEALED,
+        [13] = CDX_PAYLOAD_ROSTER,  [14] = CDX_PAYLOAD_TREE_HEAD, [15] = CDX_PAYLOAD_HEARTBEAT,
+        [16] = CDX_PAYLOAD_WITNESS,
+    };
+    const cdx__pb_value *f = t->field;
+    b->sender = malloc(f[1].len + 1);
+    b->topic = malloc(f[5].len + 1);
+    if (!b->sender || !b->topic)
+        return CDX_ERR_NOMEM;
+    if (f[1].len)
+        memcpy(b->sender, f[1].data, f[1].len);
+    b->sender[f[1].len] = '\0';
+    if (f[5].len)
+        memcpy(b->topic, f[5].data, f[5].len);
+    b->topic[f[5].len] = '\0';
+    b->seq = f[2].v;
+    b->sent_at_ms = f[3].v;
+    if (t->present[4]) {
+        if (f[4].len != CDX_HASH_BYTES)
+            return cdx_errf(eb, CDX_ERR_FORMAT, "prev_hash is not 32 bytes");
+        memcpy(b->prev_hash, f[4].data, CDX_HASH_BYTES);
+        b->has_prev_hash = true;
+    }
+    if (t->oneof < sizeof kinds / sizeof kinds[0])
+        b->kind = kinds[t->oneof];
+    if (b->kind == CDX_PAYLOAD_NONE)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "body carries no payload");
+    if (b->kind == CDX_PAYLOAD_ROSTER) {
+        const cdx__pb_value *r = &f[13];
+        b->roster.data = malloc(r->len + 1);
+        if (!b->roster.data)
+            return CDX_ERR_NOMEM;
+        if (r->len)
+            memcpy(b->roster.data, r->data, r->len);
+        b->roster.len = r->len;
+    }
+    return CDX_OK;
+}
+
+cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, const cdx__pb_top *checked,
+                         bool header_only, cdx_errbuf *eb)
 {
     memset(out, 0, sizeof *out);
-    Cydex__V1__Body *m = cydex__v1__body__unpack(NULL, len, data);
-    if (!m)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "body does not decode");
-    cdx_err rc = s_not_strict(&m->base)
-                     ? cdx_errf(eb, CDX_ERR_FORMAT,
-                                "body carries unknown fields or a string that is not UTF-8")
-                     : s_body_from_pb(out, m, eb);
-    cydex__v1__body__free_unpacked(m, NULL);
+    cdx__pb_top top;
+    if (!checked) {
+        cdx_err rc = cdx__canonical_check(CDX__PB_BODY, data, len, &top, eb);
+        if (rc != CDX_OK)
+            return rc;
+        checked = &top;
+    }
+    cdx_err rc;
+    if (header_only) {
+        rc = s_body_from_top(out, checked, eb);
+    } else {
+        Cydex__V1__Body *m = cydex__v1__body__unpack(NULL, len, data);
+        rc = m ? s_body_from_pb(out, m, eb) : cdx_errf(eb, CDX_ERR_FORMAT, "body does not decode");
+        if (m)
+            cydex__v1__body__free_unpacked(m, NULL);
+    }
     if (rc != CDX_OK)
         cdx_body_clear(out);
     return rc;
@@ -493,31 +547,6 @@ void cdx__outer_clear(cdx__outer *o)
     memset(o, 0, sizeof *o);
 }
 
-/* Reads a minimally encoded varint (what canonical protobuf writes). */
-static bool s_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
-{
-    *v = 0;
-    for (unsigned shift = 0, i = 0; *at < len && shift < 64; shift += 7, i++) {
-        uint8_t b = p[(*at)++];
-        *v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return i == 0 || b != 0; /* a longer-than-needed varint is not canonical */
-    }
-    return false;
-}
-
-/* A length-delimited field: tag already read. */
-static bool s_field(const uint8_t *p, size_t len, size_t *at, const uint8_t **val, size_t *n)
-{
-    uint64_t l;
-    if (!s_varint(p, len, at, &l) || l > len - *at)
-        return false;
-    *val = p + *at;
-    *n = (size_t)l;
-    *at += (size_t)l;
-    return true;
-}
-
 /* The outer envelope is read by hand rather than through protobuf-c: it has
  * four fields, its canonical form is one fixed layout, and reading it in
  * place costs neither a copy nor a re-encoding to check canonicity:
@@ -540,22 +569,23 @@ static bool s_outer_scan(s_outer_fields *f, const uint8_t *data, size_t len)
     bool ok = true;
     if (ok && at < len && data[at] == 0x08) {
         at++;
-        ok = s_varint(data, len, &at, &f->version) && f->version != 0 && f->version <= UINT32_MAX;
+        ok = cdx__pb_varint(data, len, &at, &f->version) && f->version != 0 &&
+             f->version <= UINT32_MAX;
     }
     if (ok && at < len && data[at] == 0x12) {
         at++;
-        ok = s_field(data, len, &at, &f->signer, &f->signer_len) && f->signer_len > 0;
+        ok = cdx__pb_bytes(data, len, &at, &f->signer, &f->signer_len) && f->signer_len > 0;
     }
     if (ok && at < len && data[at] == 0x1a) {
         at++;
-        ok = s_field(data, len, &at, &f->body, &f->body_len) && f->body_len > 0;
+        ok = cdx__pb_bytes(data, len, &at, &f->body, &f->body_len) && f->body_len > 0;
     }
     if (ok && at < len && data[at] == 0x22) {
         at++;
-        ok = s_field(data, len, &at, &f->sig, &f->sig_len);
+        ok = cdx__pb_bytes(data, len, &at, &f->sig, &f->sig_len);
     } else if (ok && at < len && data[at] == 0x2a) {
         at++;
-        ok = s_field(data, len, &at, &f->batch, &f->batch_len);
+        ok = cdx__pb_bytes(data, len, &at, &f->batch, &f->batch_len);
     }
     return ok && at == len;
 }
@@ -570,22 +600,25 @@ static bool s_batch_scan(cdx__batch_auth *ba, const uint8_t *data, size_t len)
     memset(ba, 0, sizeof *ba);
     size_t at = 0, n;
     const uint8_t *v;
-    if (at >= len || data[at++] != 0x0a || !s_field(data, len, &at, &v, &n) || n != CDX_HASH_BYTES)
+    if (at >= len || data[at++] != 0x0a || !cdx__pb_bytes(data, len, &at, &v, &n) ||
+        n != CDX_HASH_BYTES)
         return false;
     memcpy(ba->root, v, n);
-    if (at >= len || data[at++] != 0x12 || !s_field(data, len, &at, &v, &n) || n != CDX_SIG_BYTES)
+    if (at >= len || data[at++] != 0x12 || !cdx__pb_bytes(data, len, &at, &v, &n) ||
+        n != CDX_SIG_BYTES)
         return false;
     memcpy(ba->root_signature, v, n);
-    if (at >= len || data[at++] != 0x18 || !s_varint(data, len, &at, &ba->size) || ba->size == 0)
+    if (at >= len || data[at++] != 0x18 || !cdx__pb_varint(data, len, &at, &ba->size) ||
+        ba->size == 0)
         return false;
     if (at < len && data[at] == 0x20) {
         at++;
-        if (!s_varint(data, len, &at, &ba->index) || ba->index == 0)
+        if (!cdx__pb_varint(data, len, &at, &ba->index) || ba->index == 0)
             return false;
     }
     while (at < len) {
         if (data[at++] != 0x2a || ba->n_path == CDX__BATCH_PATH_MAX ||
-            !s_field(data, len, &at, &v, &n) || n != CDX_HASH_BYTES)
+            !cdx__pb_bytes(data, len, &at, &v, &n) || n != CDX_HASH_BYTES)
             return false;
         memcpy(ba->path[ba->n_path++], v, n);
     }
@@ -635,106 +668,6 @@ bool cdx__outer_body(const uint8_t *data, size_t len, const uint8_t **body, size
     *body = f.body;
     *body_len = f.body_len;
     return true;
-}
-
-/* ---- body header only ---- */
-
-static bool s_str_field(char **dst, const uint8_t *v, size_t n)
-{
-    if (memchr(v, 0, n))
-        return false;
-    *dst = malloc(n + 1);
-    if (!*dst)
-        return false;
-    memcpy(*dst, v, n);
-    (*dst)[n] = '\0';
-    return cdx__utf8_valid(*dst);
-}
-
-cdx_err cdx__body_decode_header(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb)
-{
-    memset(out, 0, sizeof *out);
-    size_t at = 0;
-    uint32_t last = 0;
-    cdx_err rc = CDX_OK;
-    while (rc == CDX_OK && at < len) {
-        uint64_t tag, v = 0;
-        const uint8_t *val = NULL;
-        size_t n = 0;
-        if (!s_varint(data, len, &at, &tag) || (tag >> 3) <= last) {
-            rc = cdx_errf(eb, CDX_ERR_FORMAT, "body fields out of order or malformed");
-            break;
-        }
-        uint32_t field = (uint32_t)(tag >> 3), wire = (uint32_t)(tag & 7);
-        last = field;
-        bool ok = wire == 0   ? s_varint(data, len, &at, &v)
-                  : wire == 2 ? s_field(data, len, &at, &val, &n)
-                              : false;
-        if (!ok) {
-            rc = cdx_errf(eb, CDX_ERR_FORMAT, "body field %u is malformed", field);
-            break;
-        }
-        switch (field) {
-        case 1: ok = wire == 2 && s_str_field(&out->sender, val, n); break;
-        case 2: ok = wire == 0 && (out->seq = v, true); break;
-        case 3: ok = wire == 0 && (out->sent_at_ms = v, true); break;
-        case 4:
-            ok = wire == 2 && n == CDX_HASH_BYTES;
-            if (ok) {
-                memcpy(out->prev_hash, val, n);
-                out->has_prev_hash = true;
-            }
-            break;
-        case 5: ok = wire == 2 && s_str_field(&out->topic, val, n); break;
-        case 10:
-            out->kind = CDX_PAYLOAD_ALERT;
-            ok = wire == 2;
-            break;
-        case 11:
-            out->kind = CDX_PAYLOAD_ACK;
-            ok = wire == 2;
-            break;
-        case 12:
-            out->kind = CDX_PAYLOAD_SEALED;
-            ok = wire == 2;
-            break;
-        case 13: {
-            out->kind = CDX_PAYLOAD_ROSTER;
-            Cydex__V1__SignedRoster *r =
-                wire == 2 ? cydex__v1__signed_roster__unpack(NULL, n, val) : NULL;
-            ok = r && !s_not_strict(&r->base) && s_pack(&r->base, 0, &out->roster) == CDX_OK;
-            if (r)
-                cydex__v1__signed_roster__free_unpacked(r, NULL);
-            break;
-        }
-        case 14:
-            out->kind = CDX_PAYLOAD_TREE_HEAD;
-            ok = wire == 2;
-            break;
-        case 15:
-            out->kind = CDX_PAYLOAD_HEARTBEAT;
-            ok = wire == 2;
-            break;
-        case 16:
-            out->kind = CDX_PAYLOAD_WITNESS;
-            ok = wire == 2;
-            break;
-        default: ok = false; break;
-        }
-        if (!ok)
-            rc = cdx_errf(eb, CDX_ERR_FORMAT, "body field %u is malformed or unknown", field);
-    }
-    if (rc == CDX_OK && out->kind == CDX_PAYLOAD_NONE)
-        rc = cdx_errf(eb, CDX_ERR_FORMAT, "body carries no payload");
-    if (rc == CDX_OK && (!out->sender || !out->topic)) {
-        /* proto3 omits empty strings; keep the record's strings non-NULL */
-        if ((!out->sender && !(out->sender = cdx__strdup(""))) ||
-            (!out->topic && !(out->topic = cdx__strdup(""))))
-            rc = CDX_ERR_NOMEM;
-    }
-    if (rc != CDX_OK)
-        cdx_body_clear(out);
-    return rc;
 }
 
 /* ---- roster ---- */
@@ -800,10 +733,13 @@ cdx_err cdx__roster_data_decode(cdx__roster_data *out, const uint8_t *data, size
                                 cdx_errbuf *eb)
 {
     memset(out, 0, sizeof *out);
+    /* Admins sign these very bytes: one reading for every member. */
+    cdx_err rc = cdx__canonical_check(CDX__PB_ROSTER, data, len, NULL, eb);
+    if (rc != CDX_OK)
+        return rc;
     Cydex__V1__Roster *m = cydex__v1__roster__unpack(NULL, len, data);
     if (!m)
         return cdx_errf(eb, CDX_ERR_FORMAT, "roster does not decode");
-    cdx_err rc = CDX_OK;
     if (s_not_strict(&m->base)) {
         rc = cdx_errf(eb, CDX_ERR_FORMAT,
                       "roster carries unknown fields or a string that is not UTF-8");
@@ -962,11 +898,11 @@ cdx_err cdx__log_entry_decode(cdx_log_entry *out, const uint8_t *data, size_t le
         uint64_t tag, v = 0;
         const uint8_t *val = NULL;
         size_t n = 0;
-        if (!s_varint(data, len, &at, &tag) || (tag >> 3) <= last || (tag >> 3) > 5)
+        if (!cdx__pb_varint(data, len, &at, &tag) || (tag >> 3) <= last || (tag >> 3) > 5)
             return cdx_errf(eb, CDX_ERR_CORRUPT, "entry has unknown or repeated fields");
         last = (uint32_t)(tag >> 3);
-        bool ok = (tag & 7) == 0   ? s_varint(data, len, &at, &v)
-                  : (tag & 7) == 2 ? s_field(data, len, &at, &val, &n)
+        bool ok = (tag & 7) == 0   ? cdx__pb_varint(data, len, &at, &v)
+                  : (tag & 7) == 2 ? cdx__pb_bytes(data, len, &at, &val, &n)
                                    : false;
         if (ok) {
             switch (last) {
@@ -1012,7 +948,10 @@ cdx_err cdx__receipt_statement_encode(const cdx_receipt *r, size_t n, cdx_bytes 
     cdx_err rc = items && ptrs ? CDX_OK : CDX_ERR_NOMEM;
     for (size_t i = 0; rc == CDX_OK && i < n; i++) {
         cydex__v1__receipt_item__init(&items[i]);
-        items[i].envelope_hash = S_BIN(r[i].envelope_hash, CDX_HASH_BYTES);
+        static const uint8_t none[CDX_HASH_BYTES];
+        /* Empty when the bytes had no hash (they were no envelope). */
+        if (memcmp(r[i].envelope_hash, none, CDX_HASH_BYTES) != 0)
+            items[i].envelope_hash = S_BIN(r[i].envelope_hash, CDX_HASH_BYTES);
         items[i].status = (Cydex__V1__Receipt__Status)r[i].status;
         items[i].log_index = r[i].log_index;
         items[i].reason = S_STR(r[i].reason);
@@ -1034,6 +973,9 @@ cdx_err cdx__receipt_statement_decode(cdx_receipt **out, size_t *n, const uint8_
 {
     *out = NULL;
     *n = 0;
+    /* The broker signs these very bytes: one reading for every auditor. */
+    if (cdx__canonical_check(CDX__PB_RECEIPT_STATEMENT, data, len, NULL, NULL) != CDX_OK)
+        return CDX_ERR_NONCANONICAL;
     Cydex__V1__ReceiptStatement *m = cydex__v1__receipt_statement__unpack(NULL, len, data);
     if (!m)
         return CDX_ERR_FORMAT;
@@ -1103,7 +1045,9 @@ cdx_err cdx_catchup_request_encode(const cdx_catchup_request *r, cdx_bytes *out)
 {
     Cydex__V1__CatchupRequest m;
     cydex__v1__catchup_request__init(&m);
-    m.request_id = S_BIN(r->request_id, sizeof r->request_id);
+    if (r->request_id_len > sizeof r->request_id)
+        return CDX_ERR_INVALID;
+    m.request_id = S_BIN(r->request_id, r->request_id_len);
     m.sender = S_STR(r->sender);
     m.from_seq = r->from_seq;
     m.to_seq = r->to_seq;
@@ -1144,6 +1088,7 @@ cdx_err cdx_catchup_request_decode(cdx_catchup_request *out, const uint8_t *data
     if (rc == CDX_OK) {
         if (m->request_id.len) /* protobuf-c leaves data NULL when empty */
             memcpy(out->request_id, m->request_id.data, m->request_id.len);
+        out->request_id_len = m->request_id.len;
         out->from_seq = m->from_seq;
         out->to_seq = m->to_seq;
         out->max_batch = m->max_batch;
@@ -1178,7 +1123,9 @@ cdx_err cdx_catchup_reply_encode(const cdx_catchup_reply *r, cdx_bytes *out)
 {
     Cydex__V1__CatchupReply m;
     cydex__v1__catchup_reply__init(&m);
-    m.request_id = S_BIN(r->request_id, sizeof r->request_id);
+    if (r->request_id_len > sizeof r->request_id)
+        return CDX_ERR_INVALID;
+    m.request_id = S_BIN(r->request_id, r->request_id_len);
     m.done = r->done;
     m.error = S_STR(r->error);
     ProtobufCBinaryData *e = calloc(r->n + 1, sizeof *e);
@@ -1219,6 +1166,7 @@ cdx_err cdx_catchup_reply_decode(cdx_catchup_reply *out, const uint8_t *data, si
     if (rc == CDX_OK) {
         if (m->request_id.len) /* protobuf-c leaves data NULL when empty */
             memcpy(out->request_id, m->request_id.data, m->request_id.len);
+        out->request_id_len = m->request_id.len;
         out->done = m->done;
         strcpy(out->error, m->error);
         for (size_t i = 0; i < m->n_consistency; i++)

@@ -46,6 +46,13 @@ cdx_err cdx__sign_prepare(const cdx_identity *signer, const cdx_body *body, cdx_
     rc = cdx__body_encode(body, p, buf);
     if (rc != CDX_OK)
         return rc;
+    /* What we sign must pass the check every receiver makes: a string
+     * that is not UTF-8, say, is refused here and not by each of them. */
+    rc = cdx__canonical_check(CDX__PB_BODY, buf->data + p, buf->len - p, NULL, eb);
+    if (rc != CDX_OK) {
+        cdx_bytes_free(buf);
+        return rc;
+    }
     memcpy(buf->data, prefix, p);
     *body_at = p;
     return CDX_OK;
@@ -133,6 +140,13 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
         rc = cdx_errf(eb, CDX_ERR_BAD_SIGNATURE, "envelope carries no signature");
         goto fail;
     }
+    /* The body's structure first: one pass, no allocation, nothing
+     * interpreted but the encoding, so that what is verified below is
+     * bytes with exactly one reading. */
+    cdx__pb_top top;
+    rc = cdx__canonical_check(CDX__PB_BODY, body, outer.body_len, &top, eb);
+    if (rc != CDX_OK)
+        goto fail;
     uint8_t body_hash[CDX_HASH_BYTES];
     if (hash)
         memcpy(body_hash, hash, CDX_HASH_BYTES);
@@ -174,8 +188,7 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
         env->batch.index = outer.batch.index;
     }
     bool header_only = opts && opts->header_only;
-    rc = header_only ? cdx__body_decode_header(&env->body, body, outer.body_len, eb)
-                     : cdx__body_decode(&env->body, body, outer.body_len, eb);
+    rc = cdx__body_decode(&env->body, body, outer.body_len, &top, header_only, eb);
     if (rc != CDX_OK)
         goto fail;
     if (!roster)
@@ -196,10 +209,22 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
                       (unsigned long long)b->seq);
         goto fail;
     }
-    if (opts && opts->topic && strcmp(opts->topic, b->topic) != 0) {
-        rc = cdx_errf(eb, CDX_ERR_TOPIC_MISMATCH, "topic frame \"%s\" but signed topic \"%s\"",
-                      opts->topic, b->topic);
-        goto fail;
+    if (opts && opts->topic) {
+        /* Byte for byte, length included: a frame "alert.x\0junk" is not
+         * the topic "alert.x". */
+        size_t tl = opts->topic_len ? opts->topic_len : strlen(opts->topic);
+        const uint8_t *signed_topic = top.field[5].data;
+        if (tl != top.field[5].len || (tl && memcmp(opts->topic, signed_topic, tl) != 0)) {
+            char shown[CDX_TOPIC_MAX + 1];
+            size_t k = 0;
+            for (size_t i = 0; i < tl && k < CDX_TOPIC_MAX; i++) /* printable, for the log */
+                shown[k++] = opts->topic[i] >= 0x20 && opts->topic[i] < 0x7f ? opts->topic[i] : '?';
+            shown[k] = '\0';
+            rc = cdx_errf(eb, CDX_ERR_TOPIC_MISMATCH,
+                          "topic frame \"%s\" (%zu bytes) but signed topic \"%s\"", shown, tl,
+                          b->topic);
+            goto fail;
+        }
     }
     if (opts && opts->now_ms) {
         uint64_t skew = opts->max_skew_ms ? opts->max_skew_ms : CDX_SKEW_DEFAULT_MS;

@@ -222,9 +222,9 @@ static void test_crafted_envelopes(void)
         free(b.alert.title);
         b.alert.title = malloc(16);
         strcpy(b.alert.title, bad[i]);
-        CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_ERR_FORMAT);
+        CHECK(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL) != CDX_OK);
         s_craft(F.ee, "EE", &b, &env);
-        CHECK_EQ(s_verify(&env, NULL), CDX_ERR_FORMAT);
+        CHECK_EQ(s_verify(&env, NULL), CDX_ERR_NONCANONICAL);
         cdx_bytes_free(&env);
     }
     strcpy(b.alert.title, "caf\xc3\xa9 \xf0\x9f\x94\x92");

@@ -40,6 +40,7 @@ static const struct {
     [CDX_ERR_TIMEOUT] = {"timeout", "nothing arrived in time"},
     [CDX_ERR_STOPPED] = {"stopped", "the transport is shutting down"},
     [CDX_ERR_BUSY] = {"busy", "held by another process"},
+    [CDX_ERR_NONCANONICAL] = {"non-canonical", "signed bytes are not in the canonical encoding"},
 };
 
 const char *cdx_strerror(cdx_err err)

@@ -106,15 +106,56 @@ cdx_err cdx__z85_decode_key(uint8_t key[CDX_PK_BYTES], const char *text);
 
 /* ---- codec (codec.c, the protobuf-c door) ---- */
 
+/* A minimally encoded varint (at most 64 bits), and a length-delimited
+ * value after its tag: false when malformed or cut short. */
+bool cdx__pb_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *v);
+bool cdx__pb_bytes(const uint8_t *p, size_t len, size_t *at, const uint8_t **val, size_t *n);
+
+/* The signed messages held to the one canonical encoding
+ * (codec_canonical.c; proto/cydex.proto, CANONICAL ENCODING). */
+typedef enum cdx__pb_kind {
+    CDX__PB_BODY,
+    CDX__PB_ALERT, /* a sealed alert's plaintext */
+    CDX__PB_ROSTER,
+    CDX__PB_SIGNED_ROSTER,
+    CDX__PB_RECEIPT_STATEMENT,
+} cdx__pb_kind;
+
+/* One top-level field as it lies in the bytes: a varint's value, or where
+ * a length-delimited (or fixed-size) value lies. */
+typedef struct cdx__pb_value {
+    uint64_t v;
+    const uint8_t *data;
+    size_t len;
+} cdx__pb_value;
+
+/* The outermost message's singular fields by number, as the check found
+ * them (for the body's header, read without a second decoder). */
+#define CDX__PB_TOP_MAX 32u
+typedef struct cdx__pb_top {
+    bool present[CDX__PB_TOP_MAX];
+    cdx__pb_value field[CDX__PB_TOP_MAX];
+    uint32_t oneof; /* the field number of the oneof member present, 0 if none */
+} cdx__pb_top;
+
+/* CDX_OK when data is the canonical encoding of a `kind` message; else
+ * CDX_ERR_NONCANONICAL with the field and the rule it breaks in eb. top
+ * (may be NULL) receives the outermost fields, pointing into data. The
+ * only judge of canonical form: signing, acceptance and the audit all
+ * call it. No allocation; thread-safe. */
+cdx_err cdx__canonical_check(cdx__pb_kind kind, const uint8_t *data, size_t len, cdx__pb_top *top,
+                             cdx_errbuf *eb);
+
 /* Serializes a body into out, leaving `headroom` bytes free at the front
  * (for the signing prefix). out->len includes the headroom. */
 cdx_err cdx__body_encode(const cdx_body *b, size_t headroom, cdx_bytes *out);
-/* Strict decode: unknown fields anywhere are refused. */
-cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
-
-/* Only the header fields and the payload's kind (a roster payload is
- * decoded whole); unknown top-level fields are refused. */
-cdx_err cdx__body_decode_header(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
+/* Decodes a body: the canonical check (cdx__canonical_check), unless
+ * `checked` holds that check's result for these very bytes, then either
+ * the header alone (sender, seq, sent_at, prev_hash, topic, the payload's
+ * kind, and a roster payload's bytes) read off the check's pass, or the
+ * whole body through protobuf-c. */
+cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, const cdx__pb_top *checked,
+                         bool header_only, cdx_errbuf *eb);
 
 cdx_err cdx__alert_encode(const cdx_alert *a, cdx_bytes *out);
 cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_errbuf *eb);

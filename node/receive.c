@@ -36,6 +36,7 @@ void node__ask_chain(node *n, node_link *l)
     cdx_catchup_request q = {.max_batch = 256, .from_seq = n->chain_had + 1, .to_seq = 0};
     snprintf(q.sender, sizeof q.sender, "%s", n->cfg.id);
     memcpy(q.request_id, s_chain_tag, sizeof q.request_id);
+    q.request_id_len = sizeof q.request_id;
     node__send_request(n, l, &q);
 }
 
@@ -229,8 +230,10 @@ void node__live(node *n, node_link *l)
             continue;
         memcpy(r->topics[count], m->frame[0].data, m->frame[0].len);
         r->topics[count][m->frame[0].len] = '\0';
-        r->jobs[count] = (cdx_verify_job){
-            .bytes = m->frame[1].data, .len = m->frame[1].len, .opts = {.topic = r->topics[count]}};
+        r->jobs[count] =
+            (cdx_verify_job){.bytes = m->frame[1].data,
+                             .len = m->frame[1].len,
+                             .opts = {.topic = r->topics[count], .topic_len = m->frame[0].len}};
         count++;
     }
     if (got)

@@ -156,7 +156,8 @@ int main(void)
         REQUIRE(cdx_sock_connect(&cu, td, CDX_SOCK_DEALER, ep, s_broker_pk, NULL, NULL) == CDX_OK);
         cdx_catchup_request q = {.from_seq = 2, .to_seq = 3, .max_batch = 1};
         strcpy(q.sender, "EE");
-        q.request_id[0] = 7;
+        q.request_id[0] = 7; /* a one-byte tag: echoed as it is */
+        q.request_id_len = 1;
         uint64_t got_seq[8];
         size_t got = 0, replies = 0;
         cdx_cursor after = {.sender = "EE", .last_seq = 2};
@@ -175,6 +176,7 @@ int main(void)
                 REQUIRE(m.n == 1 && cdx_catchup_reply_decode(&rep_, m.frame[0].data, m.frame[0].len,
                                                              NULL) == CDX_OK);
                 CHECK_EQ(rep_.request_id[0], q.request_id[0]);
+                CHECK_EQ(rep_.request_id_len, 1);
                 CHECK_STR(rep_.error, "");
                 replies++;
                 for (size_t k = 0; k < rep_.n; k++) {
@@ -199,6 +201,7 @@ int main(void)
                 /* Now everything after EE 2 (and every other sender from 1). */
                 q = (cdx_catchup_request){.max_batch = 100};
                 q.request_id[0] = 8;
+                q.request_id_len = 1;
                 q.after = &after;
                 q.n_after = 1;
                 got = replies = 0;

@@ -20,7 +20,10 @@ typedef struct cdx_cursor {
 } cdx_cursor;
 
 typedef struct cdx_catchup_request {
+    /* The requester's tag, 0..16 bytes (request_id_len), echoed exactly in
+     * every reply. */
     uint8_t request_id[16];
+    size_t request_id_len;
     /* Range mode: one sender, seqs from..to inclusive (to 0 = to the end). */
     char sender[CDX_ID_MAX + 1];
     uint64_t from_seq, to_seq;
@@ -40,7 +43,8 @@ cdx_err cdx_catchup_request_decode(cdx_catchup_request *out, const uint8_t *data
                                    cdx_errbuf *eb);
 
 typedef struct cdx_catchup_reply {
-    uint8_t request_id[16];
+    uint8_t request_id[16]; /* the request's, request_id_len bytes */
+    size_t request_id_len;
     cdx_bytes *envelopes; /* in log order per sender, exactly as stored */
     size_t n;
     bool done;

@@ -36,8 +36,12 @@ cdx_batch_cache *cdx_batch_cache_new(void);
 void cdx_batch_cache_destroy(cdx_batch_cache **cache);
 
 typedef struct cdx_verify_opts {
-    size_t max_size;      /* 0 = CDX_ENVELOPE_MAX_DEFAULT */
-    const char *topic;    /* the bus topic frame; NULL = not checked */
+    size_t max_size; /* 0 = CDX_ENVELOPE_MAX_DEFAULT */
+    /* The bus topic frame, compared byte for byte with the signed topic,
+     * length included; NULL = not checked. topic_len: the frame's length
+     * (it may hold a NUL); 0 = strlen(topic). */
+    const char *topic;
+    size_t topic_len;
     uint64_t now_ms;      /* receiver's clock; 0 = no skew check (audits) */
     uint64_t max_skew_ms; /* 0 = CDX_SKEW_DEFAULT_MS */
     /* Decode only the header (sender, seq, sent_at, prev_hash, topic) and

@@ -48,6 +48,7 @@ typedef enum cdx_err {
     CDX_ERR_TIMEOUT,          /* nothing arrived in time */
     CDX_ERR_STOPPED,          /* the transport is shutting down */
     CDX_ERR_BUSY,             /* held by another process (a log another daemon writes) */
+    CDX_ERR_NONCANONICAL,     /* signed bytes not in the one canonical encoding */
     CDX_ERR__COUNT
 } cdx_err;
 

@@ -24,7 +24,9 @@ typedef enum cdx_receipt_status {
 
 typedef struct cdx_receipt {
     char broker[CDX_ID_MAX + 1];
-    uint8_t envelope_hash[CDX_HASH_BYTES]; /* zero if the envelope did not decode */
+    /* All zero (and left out of the signed statement) when the bytes were
+     * not an envelope, so had no hash. */
+    uint8_t envelope_hash[CDX_HASH_BYTES];
     cdx_receipt_status status;
     uint64_t log_index; /* ACCEPTED, DUPLICATE */
     char reason[32];    /* REJECTED: a cdx_errname(), e.g. "bad-signature" */
