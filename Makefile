@@ -46,8 +46,8 @@ FUZZ_SECONDS ?= 30
 fuzz:
 	CDX_WITH_CLANG=1 scripts/install-deps
 	CC=clang cmake -S . -B build-fuzz -DCDX_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug > /dev/null
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_envelope fuzz_json fuzz_logentry
-	for t in envelope json logentry; do \
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_envelope fuzz_json fuzz_logentry fuzz_canonical
+	for t in envelope json logentry canonical; do \
 	  mkdir -p build-fuzz/corpus-$$t && \
 	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    build-fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; \

@@ -8,6 +8,7 @@
 #include "cydex/catchup.h"
 #include "cydex/receipt.h"
 #include "fixture.h"
+#include "internal.h"
 
 static const char *s_root;
 
@@ -39,6 +40,10 @@ static void s_env(const fixture *F, const char *name, const cdx_identity *who, c
         s_put("logentry", name, stored.data, stored.len);
         cdx_bytes_free(&stored);
     }
+    const uint8_t *body;
+    size_t body_len;
+    if (cdx__outer_body(env.data, env.len, &body, &body_len))
+        s_put("canonical", name, body, body_len); /* bodies, for the differential target */
     if (env.len > 20)
         s_put("envelope", "truncated", env.data, env.len - 20);
     cdx_bytes_free(&env);
