@@ -75,9 +75,10 @@ struct broker {
     bool news;
     uint64_t chain_since_ms; /* while our own chain may lie beyond our log: since when; else 0 */
     uint64_t accepted, duplicates, rejected;
-    uint64_t arrivals;    /* messages read so far (s_item.arrival) */
-    daemon_writes writes; /* how the log's commits went */
-    daemon_httpd *http;   /* /health and /metrics, if configured */
+    uint64_t arrivals;     /* messages read so far (s_item.arrival) */
+    uint64_t links_closed; /* ingress connections that closed */
+    daemon_writes writes;  /* how the log's commits went */
+    daemon_httpd *http;    /* /health and /metrics, if configured */
 };
 
 static int s_exit_for(cdx_err rc)
@@ -112,9 +113,14 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
     cdx_err rc = cdx_transport_new(&b->net, b->member.me, b->member.roster, &eb);
     if (rc == CDX_OK)
         cdx_transport_set_ping(b->net, (unsigned)c->ping_ms);
+    /* The ingress reads envelopes up to twice max_envelope (plus framing),
+     * so that one over max_envelope is read and refused as "oversize" in a
+     * receipt; past that the transport drops the link, which is logged
+     * with the member it came from (s_closed_links). */
     cdx_sock_opts so = {.max_msg_size = c->max_envelope + 65536};
+    cdx_sock_opts ingress = {.max_msg_size = 2 * c->max_envelope + 65536, .watch_links = true};
     if (rc == CDX_OK)
-        rc = cdx_sock_bind(&b->ingress, b->net, CDX_SOCK_ROUTER, c->ingress, &so, &eb);
+        rc = cdx_sock_bind(&b->ingress, b->net, CDX_SOCK_ROUTER, c->ingress, &ingress, &eb);
     if (rc == CDX_OK)
         rc = cdx_sock_bind(
             &b->fanout, b->net, CDX_SOCK_XPUB, c->fanout,
@@ -915,6 +921,23 @@ static bool s_chain_known(broker *b, uint64_t now)
     return true;
 }
 
+/* Says which ingress connections closed, and of whom: a member that went
+ * away, or one whose message the transport could not take. */
+static void s_closed_links(broker *b)
+{
+    cdx_closed_link closed[16];
+    size_t n;
+    while ((n = cdx_sock_closed_links(b->ingress, closed, 16)) > 0)
+        for (size_t i = 0; i < n; i++) {
+            b->links_closed++;
+            daemon_log(&b->member.say,
+                       "ingress link from %s closed: it went away, or sent a message past the "
+                       "transport limit of %zu bytes (twice max_envelope and 64 KiB)",
+                       closed[i].member[0] ? closed[i].member : "a member that had sent nothing",
+                       2 * b->cfg.max_envelope + 65536);
+        }
+}
+
 int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
     b->chain_since_ms = b->n_peers ? cdx_mono_ms() : 0;
@@ -948,7 +971,8 @@ int broker_run(broker *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *re
         if (rc == CDX_ERR_STOPPED)
             break;
         daemon_httpd_serve(b->http); /* answers, and times out idle connections */
-        if (ready[1]) {              /* subscriptions: read and let ZeroMQ route them */
+        s_closed_links(b);
+        if (ready[1]) { /* subscriptions: read and let ZeroMQ route them */
             cdx_msg m;
             while (cdx_sock_recv(b->fanout, &m, 0) == CDX_OK)
                 cdx_msg_clear(&m);
@@ -980,6 +1004,7 @@ void broker_stats_get(const broker *b, broker_stats *out)
     out->duplicates = b->duplicates;
     out->rejected = b->rejected;
     out->connections_refused = cdx_transport_refused(b->net);
+    out->links_closed = b->links_closed;
     out->roster_version = cdx_roster_version(b->member.roster);
     out->catchup_streams = broker_catchup_streams(b->serve);
     out->n_peers = b->n_peers;

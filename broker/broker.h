@@ -31,6 +31,7 @@ typedef struct broker_stats {
     const char *id;
     uint64_t accepted, duplicates, rejected;
     uint64_t connections_refused; /* CURVE handshakes of non-members */
+    uint64_t links_closed;        /* ingress connections closed (or dropped) */
     uint64_t roster_version;
     size_t catchup_streams;
     size_t n_peers;

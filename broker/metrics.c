@@ -41,6 +41,11 @@ static void s_metrics(const broker_stats *s, uint64_t entries, daemon_page *page
     daemon_prom_one(f, "cydex_broker_connections_refused_total", "counter",
                     "CURVE handshakes refused (keys of no member) since the broker started.",
                     s->connections_refused);
+    daemon_prom_one(f, "cydex_broker_ingress_links_closed_total", "counter",
+                    "Publishers' connections that closed since the broker started: they went "
+                    "away, or the transport dropped them (a message past its limit); the "
+                    "broker's log names the member of each.",
+                    s->links_closed);
     daemon_prom_one(f, "cydex_log_entries", "gauge", "Entries in the audit log.", entries);
     daemon_prom_one(f, "cydex_log_equivocations_total", "counter",
                     "Equivocations kept as evidence over the log's life.", c.equivocations);

@@ -39,10 +39,20 @@ struct cdx_transport {
     unsigned ping_ms; /* 0: no ZMTP pings */
 };
 
+/* Which member's messages came over which connection (its file
+ * descriptor), for a watched socket's closed links. */
+#define S_LINKS 1024
+typedef struct s_link {
+    int fd; /* -1: free */
+    char member[CDX_ID_MAX + 1];
+} s_link;
+
 struct cdx_sock {
     void *z;
     cdx_sock_type type;
     char endpoint[256];
+    void *mon;     /* watch_links: the monitor's PAIR end, else NULL */
+    s_link *links; /* watch_links: S_LINKS slots */
 };
 
 void cdx__z85_encode_key(char out[41], const uint8_t key[CDX_PK_BYTES])
@@ -253,7 +263,91 @@ static cdx_err s_open(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
     zmq_setsockopt(z, ZMQ_LINGER, &zero, sizeof zero);
     if (type == CDX_SOCK_ROUTER) /* a reply to a peer that left is an error, not a silent drop */
         zmq_setsockopt(z, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    if (opts && opts->watch_links) {
+        char ep[64];
+        snprintf(ep, sizeof ep, "inproc://cdx-links-%p", (void *)*out);
+        (*out)->links = malloc(S_LINKS * sizeof *(*out)->links);
+        if ((*out)->links && zmq_socket_monitor(z, ep, ZMQ_EVENT_DISCONNECTED) == 0 &&
+            ((*out)->mon = zmq_socket(t->ctx, ZMQ_PAIR)) != NULL) {
+            zmq_setsockopt((*out)->mon, ZMQ_LINGER, &zero, sizeof zero);
+            if (zmq_connect((*out)->mon, ep) != 0) {
+                zmq_close((*out)->mon);
+                (*out)->mon = NULL;
+            }
+        }
+        for (size_t i = 0; (*out)->links && i < S_LINKS; i++)
+            (*out)->links[i].fd = -1;
+        if (!(*out)->mon) {
+            cdx_err rc = cdx_errf(eb, CDX_ERR_IO, "cannot watch a socket's links: %s",
+                                  zmq_strerror(zmq_errno()));
+            cdx_sock_destroy(out);
+            return rc;
+        }
+    }
     return CDX_OK;
+}
+
+/* The slot of connection fd: its own, else a free one to take (NULL when
+ * the table is full: that member is then not known). */
+static s_link *s_link_slot(cdx_sock *s, int fd, bool take)
+{
+    s_link *free_slot = NULL;
+    for (size_t i = 0; i < S_LINKS; i++) {
+        if (s->links[i].fd == fd)
+            return &s->links[i];
+        if (!free_slot && s->links[i].fd < 0)
+            free_slot = &s->links[i];
+    }
+    return take ? free_slot : NULL;
+}
+
+static void s_link_note(cdx_sock *s, zmq_msg_t *m, const char *who)
+{
+    int fd = zmq_msg_get(m, ZMQ_SRCFD);
+    s_link *l = fd >= 0 ? s_link_slot(s, fd, true) : NULL;
+    if (l && (l->fd != fd || strcmp(l->member, who) != 0)) {
+        l->fd = fd;
+        cdx__copy_id(l->member, who);
+    }
+}
+
+size_t cdx_sock_closed_links(cdx_sock *s, cdx_closed_link *out, size_t max)
+{
+    size_t n = 0;
+    while (s->mon && n < max) {
+        zmq_msg_t ev, addr;
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, s->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            break;
+        }
+        zmq_msg_init(&addr); /* the second frame: the endpoint */
+        bool two = zmq_msg_more(&ev) && zmq_msg_recv(&addr, s->mon, 0) >= 0;
+        if (zmq_msg_size(&ev) >= 6) {
+            const uint8_t *p = zmq_msg_data(&ev);
+            uint16_t event;
+            uint32_t value;
+            memcpy(&event, p, sizeof event);
+            memcpy(&value, p + 2, sizeof value);
+            if (event == ZMQ_EVENT_DISCONNECTED) {
+                cdx_closed_link *c = &out[n++];
+                memset(c, 0, sizeof *c);
+                s_link *l = s_link_slot(s, (int)value, false);
+                if (l) {
+                    memcpy(c->member, l->member, sizeof c->member);
+                    l->fd = -1;
+                }
+                size_t len = two ? zmq_msg_size(&addr) : 0;
+                if (len >= sizeof c->endpoint)
+                    len = sizeof c->endpoint - 1;
+                if (len)
+                    memcpy(c->endpoint, zmq_msg_data(&addr), len);
+            }
+        }
+        zmq_msg_close(&addr);
+        zmq_msg_close(&ev);
+    }
+    return n;
 }
 
 void cdx_transport_set_ping(cdx_transport *t, unsigned ping_ms)
@@ -387,7 +481,12 @@ void cdx_sock_destroy(cdx_sock **s)
 {
     if (!s || !*s)
         return;
+    if ((*s)->mon) {
+        zmq_socket_monitor((*s)->z, NULL, 0);
+        zmq_close((*s)->mon);
+    }
     zmq_close((*s)->z);
+    free((*s)->links);
     free(*s);
     *s = NULL;
 }
@@ -449,6 +548,8 @@ cdx_err cdx_sock_recv(cdx_sock *s, cdx_msg *out, int timeout_ms)
             const char *who = zmq_msg_gets(&m, "User-Id");
             if (who)
                 cdx__copy_id(out->peer, who);
+            if (who && s->links)
+                s_link_note(s, &m, who);
         }
         more = zmq_msg_more(&m);
         if (out->n < CDX_MSG_MAX_FRAMES) {

@@ -64,6 +64,11 @@ typedef enum cdx_sock_type {
 typedef struct cdx_sock_opts {
     size_t max_msg_size; /* ZMQ_MAXMSGSIZE; 0 = CDX_ENVELOPE_MAX_DEFAULT + 64 KiB */
     int hwm;             /* send and receive high water marks; 0 = 10000 */
+    /* Watch the socket's connections: each one that closes (the peer went
+     * away, or the transport dropped it: a message past max_msg_size, a
+     * protocol error) is reported by cdx_sock_closed_links, with the
+     * member it came from when that is known. */
+    bool watch_links;
 } cdx_sock_opts;
 
 typedef struct cdx_sock cdx_sock;
@@ -77,6 +82,19 @@ cdx_err cdx_sock_connect(cdx_sock **out, cdx_transport *t, cdx_sock_type type, c
                          const uint8_t server_pk[CDX_PK_BYTES], const cdx_sock_opts *opts,
                          cdx_errbuf *eb);
 void cdx_sock_destroy(cdx_sock **s);
+
+/* A connection of a watched socket that closed. */
+typedef struct cdx_closed_link {
+    /* The member whose messages came over it (its CURVE key's), or "" if
+     * none had come yet. */
+    char member[CDX_ID_MAX + 1];
+    char endpoint[256]; /* the socket's endpoint it was on */
+} cdx_closed_link;
+
+/* Fills out with up to max connections of a socket opened with
+ * watch_links that closed since the last call; returns how many. Never
+ * blocks; 0 for a socket not watched. */
+size_t cdx_sock_closed_links(cdx_sock *s, cdx_closed_link *out, size_t max);
 
 /* The control channel between a daemon and its operator's CLI on the same
  * machine: ipc:// only, no CURVE; the socket file is made mode 0600, and
