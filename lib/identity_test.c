@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "check.h"
 #include "fixture.h"
 
@@ -110,9 +112,52 @@ static void test_seed_and_validity(void)
           !cdx_id_valid(".hidden") && !cdx_id_valid("a/b"));
 }
 
+/* A key file written by hand from docs/file-formats.md, as another
+ * implementation would write it, loads and yields the documented keys. */
+static void test_documented_layout(void)
+{
+    REQUIRE(sodium_init() >= 0);
+    char dir[256], path[300];
+    fixture_tmpdir(dir);
+    snprintf(path, sizeof path, "%s/FR.secret", dir);
+    uint8_t file[8 + 2 + 2 + 96];
+    memcpy(file, "CDXKEY1\n", 8);
+    file[8] = 1; /* ROLE_STATE */
+    file[9] = 2;
+    memcpy(file + 10, "FR", 2);
+    for (size_t i = 0; i < 96; i++)
+        file[12 + i] = (uint8_t)(i * 7 + 1);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    REQUIRE(fd >= 0 && write(fd, file, sizeof file) == (ssize_t)sizeof file);
+    close(fd);
+    cdx_identity *fr = NULL;
+    REQUIRE(cdx_identity_load(&fr, path, NULL) == CDX_OK);
+    CHECK_STR(cdx_identity_id(fr), "FR");
+    CHECK_EQ(cdx_identity_role(fr), CDX_ROLE_STATE);
+    uint8_t pk[32], sk[64], seal_pk[32], curve_pk[32];
+    crypto_sign_seed_keypair(pk, sk, file + 12);
+    crypto_scalarmult_base(seal_pk, file + 44);
+    crypto_scalarmult_base(curve_pk, file + 76);
+    cdx_member card;
+    cdx_identity_card(fr, &card);
+    CHECK(memcmp(card.sign_pk, pk, 32) == 0);
+    CHECK(memcmp(card.seal_pk, seal_pk, 32) == 0);
+    CHECK(memcmp(card.curve_pk, curve_pk, 32) == 0);
+    cdx_identity_destroy(&fr);
+    /* One byte more, or a readable mode, and it is no key file. */
+    fd = open(path, O_WRONLY | O_APPEND);
+    REQUIRE(fd >= 0 && write(fd, "x", 1) == 1);
+    close(fd);
+    CHECK_EQ(cdx_identity_load(&fr, path, NULL), CDX_ERR_FORMAT);
+    REQUIRE(chmod(path, 0640) == 0);
+    CHECK_EQ(cdx_identity_load(&fr, path, NULL), CDX_ERR_KEY_PERMS);
+    fixture_rmtree(dir);
+}
+
 int main(void)
 {
     test_save_load();
+    test_documented_layout();
     test_seed_and_validity();
     return check_done("identity_test");
 }
