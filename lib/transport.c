@@ -43,6 +43,8 @@ struct cdx_sock {
     void *z;
     cdx_sock_type type;
     char endpoint[256];
+    void *mon;    /* cdx_sock_watch: the PAIR end of ZeroMQ's socket monitor */
+    bool link_up; /* what its events said last */
 };
 
 void cdx__z85_encode_key(char out[41], const uint8_t key[CDX_PK_BYTES])
@@ -383,10 +385,71 @@ cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type t
     return rc;
 }
 
+/* ---- watching a connection ---- */
+
+cdx_err cdx_sock_watch(cdx_sock *s, cdx_transport *t, cdx_errbuf *eb)
+{
+    if (s->mon)
+        return CDX_OK;
+    char addr[64];
+    snprintf(addr, sizeof addr, "inproc://cdx.watch.%p", (void *)s);
+    int zero = 0;
+    if (zmq_socket_monitor(s->z, addr,
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_DISCONNECTED) != 0)
+        return cdx_errf(eb, CDX_ERR_IO, "cannot watch %s: %s", s->endpoint,
+                        zmq_strerror(zmq_errno()));
+    s->mon = zmq_socket(t->ctx, ZMQ_PAIR);
+    if (!s->mon || zmq_setsockopt(s->mon, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_connect(s->mon, addr) != 0) {
+        cdx_err rc =
+            cdx_errf(eb, CDX_ERR_IO, "cannot watch %s: %s", s->endpoint, zmq_strerror(zmq_errno()));
+        zmq_socket_monitor(s->z, NULL, 0);
+        if (s->mon)
+            zmq_close(s->mon);
+        s->mon = NULL;
+        return rc;
+    }
+    return CDX_OK;
+}
+
+bool cdx_sock_link_up(cdx_sock *s)
+{
+    /* Each event is two frames: 2 bytes of event and 4 of value, then the
+     * endpoint. A link is up from a finished handshake (CURVE's, so the
+     * peer is the one we asked for) to the next disconnection. */
+    for (int i = 0; s->mon && i < 1000; i++) {
+        uint8_t head[6];
+        int n = zmq_recv(s->mon, head, sizeof head, ZMQ_DONTWAIT);
+        if (n < 0)
+            break;
+        int more = 0;
+        size_t more_len = sizeof more;
+        while (zmq_getsockopt(s->mon, ZMQ_RCVMORE, &more, &more_len) == 0 && more) {
+            char rest[256];
+            if (zmq_recv(s->mon, rest, sizeof rest, 0) < 0)
+                break;
+        }
+        if (n < 2)
+            continue;
+        uint16_t ev;
+        memcpy(&ev, head, sizeof ev); /* host order, as ZeroMQ writes it */
+        if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            s->link_up = true;
+        else if (ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_CONNECTED)
+            s->link_up = false; /* a new connection is up once its handshake is */
+    }
+    return s->link_up;
+}
+
 void cdx_sock_destroy(cdx_sock **s)
 {
     if (!s || !*s)
         return;
+    if ((*s)->mon) {
+        zmq_socket_monitor((*s)->z, NULL, 0);
+        zmq_close((*s)->mon);
+    }
     zmq_close((*s)->z);
     free(*s);
     *s = NULL;
