@@ -5,7 +5,11 @@
  * batches by a pool of threads (each envelope is independent of the others
  * once the roster in force is known); per-sender facts are collected and
  * judged after the pass, once the whole log is known. The first failure, in
- * index order, is the one reported.
+ * index order, is the one reported. What only a member could have done (two
+ * envelopes it signed for one seq, a chain it forked) is evidence against
+ * the member, listed, never a failure of the log; and a roster that cannot
+ * judge the log at all (another federation's) is said before anything is
+ * judged, so that it never reads as forged entries.
  */
 #include <stdarg.h>
 #include <stdio.h>
