@@ -1,9 +1,12 @@
 /* cydex-audit: the auditor's tool. Offline and read-only: it opens a copy
  * of any node's or broker's log and never needs a daemon.
  *
- * Exit codes: 0 verified / valid; 1 tampering, inconsistency or an invalid
- * proof found; 64 usage; 65 malformed input; 66 no such log or file;
- * 74 I/O error.
+ * Exit codes (README, `cydex-audit --help`): 0 verified / valid, nothing
+ * amiss; 1 FAIL: tampering, damage, inconsistency, or an invalid proof;
+ * 2 EVIDENCE: the log (verify) or the two logs (diff) are intact, and
+ * prove that a member misbehaved (equivocation, an inconsistent tree
+ * head); 64 usage; 65 malformed input, or a roster that is not the log's
+ * federation's; 66 no such log or file; 74 I/O error.
  */
 #ifndef CYDEX_AUDIT_TOOL_H
 #define CYDEX_AUDIT_TOOL_H
@@ -13,6 +16,21 @@
 #include "cydex/checkpoint.h"
 #include "cydex/log.h"
 #include "cydex/merkle.h"
+
+#if defined(__GNUC__)
+#define CDX__AUDIT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CDX__AUDIT_PRINTF(f, a)
+#endif
+
+/* Exit 2: intact, and proof of a member's misbehaviour. */
+#define AUDIT_EVIDENCE 2
+
+/* "cydex-audit CMD: <message>" and the usage line; returns CLI_USAGE. */
+int audit_usage(const char *cmd, const char *usage, const char *fmt, ...) CDX__AUDIT_PRINTF(3, 4);
+
+/* "cydex-audit CMD: <detail>"; returns the exit code for rc. */
+int audit_fail(const char *cmd, cdx_err rc, const cdx_errbuf *eb);
 
 /* Opens a log read-only; prints the error and returns its exit code.
  * Once it is open, a fault while reading it (see audit_fault_guard) ends

@@ -54,15 +54,15 @@ int cmd_audit_checkpoint(int argc, char **argv)
             all = true;
         } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
             if (!cdx_parse_u64(argv[++i], &size))
-                return cli_usage("checkpoint", usage, "--size takes a number");
+                return audit_usage("checkpoint", usage, "--size takes a number");
         } else if (!dir && argv[i][0] != '-') {
             dir = argv[i];
         } else {
-            return cli_usage("checkpoint", usage, "bad argument '%s'", argv[i]);
+            return audit_usage("checkpoint", usage, "bad argument '%s'", argv[i]);
         }
     }
     if (!dir)
-        return cli_usage("checkpoint", usage, "give a LOGDIR");
+        return audit_usage("checkpoint", usage, "give a LOGDIR");
     cdx_log *log = NULL;
     int ec = audit_open_log("checkpoint", dir, &log);
     if (ec != CLI_OK)
@@ -111,17 +111,17 @@ static int s_prove_inclusion(cdx_log *log, const char *which, const char *cp_pat
             return CLI_NOINPUT;
         }
     } else if (!cdx_parse_u64(which, &index)) {
-        return cli_usage("prove", "cydex-audit prove inclusion LOGDIR INDEX|HASH",
-                         "'%s' is "
-                         "neither an index nor a 64-digit hash",
-                         which);
+        return audit_usage("prove", "cydex-audit prove inclusion LOGDIR INDEX|HASH",
+                           "'%s' is "
+                           "neither an index nor a 64-digit hash",
+                           which);
     }
     char *cp_text = NULL;
     if (cp_path) {
         cdx_bytes b;
         cdx_err rc = cli_read_input(cp_path, 65536, &b, &eb);
         if (rc != CDX_OK)
-            return cli_fail("prove", rc, &eb);
+            return audit_fail("prove", rc, &eb);
         cp_text = (char *)b.data;
     } else {
         cp_text = s_stored_checkpoint(log, index + 1, true);
@@ -162,7 +162,7 @@ static int s_prove_inclusion(cdx_log *log, const char *which, const char *cp_pat
         s_print_hashes((const uint8_t(*)[CDX_HASH_BYTES])path, n);
         printf("\n%s", cp_text);
     } else {
-        ec = cli_fail("prove", rc, &eb);
+        ec = audit_fail("prove", rc, &eb);
     }
     cdx_bytes_free(&enc);
     cdx_log_entry_clear(&e);
@@ -191,12 +191,12 @@ int cmd_audit_prove(int argc, char **argv)
         else if (pos < 4)
             args[pos++] = argv[i];
         else
-            return cli_usage("prove", usage, "too many arguments");
+            return audit_usage("prove", usage, "too many arguments");
     }
     bool incl = pos == 3 && strcmp(args[0], "inclusion") == 0;
     bool cons = pos == 4 && strcmp(args[0], "consistency") == 0;
     if (!incl && !cons)
-        return cli_usage("prove", usage, "say what to prove");
+        return audit_usage("prove", usage, "say what to prove");
     cdx_log *log = NULL;
     int ec = audit_open_log("prove", args[1], &log);
     if (ec != CLI_OK)
@@ -208,7 +208,7 @@ int cmd_audit_prove(int argc, char **argv)
         uint8_t proof[CDX_MERKLE_MAX_PROOF][CDX_HASH_BYTES];
         size_t n = 0;
         if (!cdx_parse_u64(args[2], &old) || !cdx_parse_u64(args[3], &new_size) || old > new_size) {
-            ec = cli_usage("prove", usage, "OLD and NEW are tree sizes, OLD <= NEW");
+            ec = audit_usage("prove", usage, "OLD and NEW are tree sizes, OLD <= NEW");
         } else if (cdx_log_consistency(log, old, new_size, proof, &n) != CDX_OK) {
             fprintf(stderr, "cydex-audit prove: the log has no tree of size %llu\n",
                     (unsigned long long)new_size);
@@ -313,11 +313,11 @@ int cmd_audit_check_proof(int argc, char **argv)
                    "proof needs the two\ncheckpoints it joins. Exit 0 valid, 1 invalid.\n",
                    usage);
             return CLI_OK;
-        default: return cli_usage("check-proof", usage, "bad option");
+        default: return audit_usage("check-proof", usage, "bad option");
         }
     }
     if (!key || argc - optind != 1)
-        return cli_usage("check-proof", usage, "give PROOF and --key");
+        return audit_usage("check-proof", usage, "give PROOF and --key");
     cdx_errbuf eb = {0};
     cdx_member owner;
     cdx_bytes text = {0};
@@ -325,7 +325,7 @@ int cmd_audit_check_proof(int argc, char **argv)
     if (rc == CDX_OK)
         rc = cli_read_input(argv[optind], 1 << 20, &text, &eb);
     if (rc != CDX_OK)
-        return cli_fail("check-proof", rc, &eb);
+        return audit_fail("check-proof", rc, &eb);
     s_proof p;
     bool inclusion = false;
     int ec = CLI_OK;

@@ -122,7 +122,7 @@ int cmd_audit_replay(int argc, char **argv)
         case 's':
         case 'u':
             if (cdx_time_parse(optarg, c == 's' ? &r.since : &r.until) != CDX_OK)
-                return cli_usage("replay", s_usage, "'%s' is not a time (RFC 3339)", optarg);
+                return audit_usage("replay", s_usage, "'%s' is not a time (RFC 3339)", optarg);
             break;
         case 'S': r.sender = optarg; break;
         case 't': r.topic = optarg; break;
@@ -131,7 +131,7 @@ int cmd_audit_replay(int argc, char **argv)
         case 'K': key_path = optarg; break;
         case 'f':
             if (strcmp(optarg, "text") != 0 && strcmp(optarg, "jsonl") != 0)
-                return cli_usage("replay", s_usage, "--format is jsonl or text");
+                return audit_usage("replay", s_usage, "--format is jsonl or text");
             r.text = strcmp(optarg, "text") == 0;
             break;
         case 'h':
@@ -139,25 +139,25 @@ int cmd_audit_replay(int argc, char **argv)
                    "by default).\nFilters combine; --since/--until compare the sender's time.\n",
                    s_usage);
             return CLI_OK;
-        default: return cli_usage("replay", s_usage, "bad option");
+        default: return audit_usage("replay", s_usage, "bad option");
         }
     }
     if (argc - optind != 1)
-        return cli_usage("replay", s_usage, "give one LOGDIR");
+        return audit_usage("replay", s_usage, "give one LOGDIR");
     static const char *kinds[] = {"alert",     "ack",       "sealed", "roster",
                                   "tree_head", "heartbeat", "witness"};
     bool kind_ok = !r.kind;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds && !kind_ok; i++)
         kind_ok = strcmp(r.kind, kinds[i]) == 0;
     if (!kind_ok)
-        return cli_usage("replay", s_usage, "unknown --kind '%s'", r.kind);
+        return audit_usage("replay", s_usage, "unknown --kind '%s'", r.kind);
     cdx_log *log = NULL;
     cdx_errbuf eb = {0};
     int ec = audit_open_log("replay", argv[optind], &log);
     if (ec == CLI_OK && key_path) {
         cdx_err rc = cdx_identity_load(&r.key, key_path, &eb);
         if (rc != CDX_OK)
-            ec = cli_fail("replay", rc, &eb);
+            ec = audit_fail("replay", rc, &eb);
     }
     if (ec == CLI_OK) {
         cdx_err rc = cdx_log_scan(log, 0, UINT64_MAX, s_visit, &r, &eb);
@@ -165,7 +165,7 @@ int cmd_audit_replay(int argc, char **argv)
             fprintf(stderr, "cydex-audit replay: %s\n", eb.msg);
             ec = CLI_REFUSED;
         } else if (rc != CDX_OK) {
-            ec = cli_fail("replay", rc, &eb);
+            ec = audit_fail("replay", rc, &eb);
         } else if (r.skipped_bad) {
             ec = CLI_REFUSED;
         }

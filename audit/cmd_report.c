@@ -2,9 +2,13 @@
  *
  * report: one log's traffic (lib/report.c).
  * diff:   two parties' logs side by side: what one holds and the other
- *         never received, alerts a state never acknowledged, and any
+ *         never received, alerts a state never acknowledged (only those it
+ *         could read and was a member for when they were sent), and any
  *         (sender, seq) for which the two logs hold different envelopes:
- *         proof that the sender equivocated, printed with both envelopes.
+ *         proof that the sender equivocated once both signatures verify,
+ *         printed with both envelopes. Proof of a member's misbehaviour
+ *         exits 2 (EVIDENCE); a finding that proves nothing of a member
+ *         (a signature that does not verify) means a log is suspect: 1.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -34,11 +38,11 @@ int cmd_audit_report(int argc, char **argv)
         } else if (!dir && argv[i][0] != '-') {
             dir = argv[i];
         } else {
-            return cli_usage("report", s_report_usage, "bad argument '%s'", argv[i]);
+            return audit_usage("report", s_report_usage, "bad argument '%s'", argv[i]);
         }
     }
     if (!dir)
-        return cli_usage("report", s_report_usage, "give a LOGDIR");
+        return audit_usage("report", s_report_usage, "give a LOGDIR");
     cdx_log *log = NULL;
     cdx_identity *key = NULL;
     cdx_report *r = NULL;
@@ -50,7 +54,7 @@ int cmd_audit_report(int argc, char **argv)
     if (ec == CLI_OK && rc == CDX_OK)
         rc = cdx_report_build(&r, log, key, &eb);
     if (ec == CLI_OK && rc != CDX_OK)
-        ec = cli_fail("report", rc, &eb);
+        ec = audit_fail("report", rc, &eb);
     if (ec == CLI_OK && json) {
         char *text = NULL;
         if (cdx_json_from_report(&text, cdx_log_origin(log), r) == CDX_OK)
@@ -106,24 +110,34 @@ int cmd_audit_report(int argc, char **argv)
 
 typedef struct s_item {
     char sender[CDX_ID_MAX + 1];
-    uint64_t seq, index;
+    uint64_t seq, index, sent_at_ms;
     uint8_t hash[CDX_HASH_BYTES];
     cdx_payload_kind kind;
     uint8_t ack_of[CDX_HASH_BYTES]; /* for acks */
+    /* For sealed alerts, who can read it: ",FR,EE," (malloc'd); NULL for
+     * a clear alert, which every state can. */
+    char *to;
     /* For tree heads, and co-signatures of one: what the head's signer
      * signed of its log (head_origin "" if none, or a co-signed head whose
-     * signature does not hold or could not be checked). */
+     * signature does not hold or could not be checked). head_verified: the
+     * head's signature verifies against the roster (a co-signed head is
+     * kept only if it does). */
     char head_signer[CDX_ID_MAX + 1];
     uint64_t head_size;
     uint8_t head_root[CDX_HASH_BYTES];
     char head_origin[CDX_ID_MAX + 16];
+    bool head_verified;
 } s_item;
+
+#define S_MAX_UPDATES 64
 
 typedef struct s_side {
     s_item *items;
     size_t n, cap;
-    const cdx_roster *roster; /* checks co-signed heads; NULL: they are not */
+    const cdx_roster *roster; /* checks signatures; NULL: they are not */
     size_t cosigned_unchecked;
+    cdx_roster *updates[S_MAX_UPDATES]; /* rosters the log carries, not yet checked */
+    size_t n_updates;
 } s_side;
 
 static void s_head(s_item *it, const cdx_body *h)
@@ -140,11 +154,30 @@ static void s_cosigned_head(s_side *s, s_item *it, const cdx_bytes *head)
     cdx_envelope *env = NULL;
     if (s->roster &&
         cdx_envelope_verify(&env, s->roster, head->data, head->len, NULL, NULL) == CDX_OK &&
-        cdx_envelope_body(env)->kind == CDX_PAYLOAD_TREE_HEAD)
+        cdx_envelope_body(env)->kind == CDX_PAYLOAD_TREE_HEAD) {
         s_head(it, cdx_envelope_body(env));
-    else
+        it->head_verified = true;
+    } else {
         s->cosigned_unchecked++;
+    }
     cdx_envelope_destroy(&env);
+}
+
+/* ",A,B," of a sealed alert's recipients. */
+static char *s_recipients(const cdx_sealed *sealed)
+{
+    size_t len = 2;
+    for (size_t i = 0; i < sealed->n_recipients; i++)
+        len += strlen(sealed->recipients[i].id ? sealed->recipients[i].id : "") + 1;
+    char *to = malloc(len);
+    if (!to)
+        return NULL;
+    strcpy(to, ",");
+    for (size_t i = 0; i < sealed->n_recipients; i++) {
+        strcat(to, sealed->recipients[i].id ? sealed->recipients[i].id : "");
+        strcat(to, ",");
+    }
+    return to;
 }
 
 static cdx_err s_collect(void *ctx, cdx_log_entry *e)
@@ -169,16 +202,37 @@ static cdx_err s_collect(void *ctx, cdx_log_entry *e)
     snprintf(it->sender, sizeof it->sender, "%s", b->sender);
     it->seq = b->seq;
     it->index = e->index;
+    it->sent_at_ms = b->sent_at_ms;
     it->kind = b->kind;
     memcpy(it->hash, cdx_envelope_hash(env), CDX_HASH_BYTES);
+    cdx_err rc = CDX_OK;
     if (b->kind == CDX_PAYLOAD_ACK)
         memcpy(it->ack_of, b->ack.alert_hash, CDX_HASH_BYTES);
-    if (b->kind == CDX_PAYLOAD_TREE_HEAD)
+    if (b->kind == CDX_PAYLOAD_SEALED && !(it->to = s_recipients(&b->sealed)))
+        rc = CDX_ERR_NOMEM;
+    if (b->kind == CDX_PAYLOAD_TREE_HEAD) {
         s_head(it, b);
+        cdx_envelope *checked = NULL;
+        it->head_verified = s->roster && cdx_envelope_verify(&checked, s->roster, e->envelope.data,
+                                                             e->envelope.len, NULL, NULL) == CDX_OK;
+        cdx_envelope_destroy(&checked);
+    }
     if (b->kind == CDX_PAYLOAD_WITNESS)
         s_cosigned_head(s, it, &b->witness);
+    if (b->kind == CDX_PAYLOAD_ROSTER && s->n_updates < S_MAX_UPDATES &&
+        cdx_roster_decode(&s->updates[s->n_updates], b->roster.data, b->roster.len, NULL) == CDX_OK)
+        s->n_updates++;
     cdx_envelope_destroy(&env);
-    return CDX_OK;
+    return rc;
+}
+
+static void s_side_free(s_side *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->items[i].to);
+    free(s->items);
+    for (size_t i = 0; i < s->n_updates; i++)
+        cdx_roster_destroy(&s->updates[i]);
 }
 
 static int s_cmp_item(const void *x, const void *y)
@@ -214,6 +268,90 @@ static bool s_acked(const s_side *a, const s_side *b, const char *who, const uin
     return false;
 }
 
+/* ---- who was a member when ---- */
+
+/* The roster versions known to the diff, oldest first: the one it judges
+ * by (--roster, or one a log stores), then each later version either log
+ * carries that the version before it signed (as a node puts one in force). */
+typedef struct s_chain {
+    const cdx_roster *r[1 + 2 * S_MAX_UPDATES];
+    size_t n;
+} s_chain;
+
+static void s_chain_build(s_chain *c, const cdx_roster *base, const s_side *a, const s_side *b)
+{
+    c->n = 0;
+    if (!base)
+        return;
+    c->r[c->n++] = base;
+    const s_side *sides[2] = {a, b};
+    while (c->n < sizeof c->r / sizeof *c->r) {
+        const cdx_roster *cur = c->r[c->n - 1], *next = NULL;
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < sides[k]->n_updates; i++) {
+                const cdx_roster *x = sides[k]->updates[i];
+                if (cdx_roster_version(x) > cdx_roster_version(cur) &&
+                    (!next || cdx_roster_version(x) < cdx_roster_version(next)) &&
+                    cdx_roster_verify(x, cur, NULL) == CDX_OK)
+                    next = x;
+            }
+        if (!next)
+            break;
+        c->r[c->n++] = next;
+    }
+}
+
+/* The roster in force at t: the latest version issued by then (the first
+ * one for anything earlier). */
+static const cdx_roster *s_in_force(const s_chain *c, uint64_t t)
+{
+    const cdx_roster *r = c->n ? c->r[0] : NULL;
+    for (size_t i = 1; i < c->n; i++)
+        if (cdx_roster_issued_at(c->r[i]) <= t)
+            r = c->r[i];
+    return r;
+}
+
+/* Whether `state` owes an acknowledgement of `alert`: it did not send it,
+ * could read it (a clear alert: every state; a sealed one: its named
+ * recipients), and was a state of the federation, valid and not revoked,
+ * when it was sent (without a roster, every sender counts as one). */
+static bool s_owes_ack(const s_chain *c, const s_item *alert, const char *state)
+{
+    if (strcmp(alert->sender, state) == 0)
+        return false;
+    if (alert->to) {
+        char needle[CDX_ID_MAX + 3];
+        snprintf(needle, sizeof needle, ",%s,", state);
+        if (!strstr(alert->to, needle))
+            return false;
+    }
+    if (!c->n)
+        return true;
+    const cdx_member *m = cdx_roster_find(s_in_force(c, alert->sent_at_ms), state);
+    return m && m->role == CDX_ROLE_STATE &&
+           cdx_member_key_valid_at(m, alert->sent_at_ms) == CDX_OK;
+}
+
+/* Whether the envelope at `index` of `log` verifies against the roster in
+ * force when it was sent, or the latest one known. */
+static bool s_verifies(const s_chain *c, cdx_log *log, const s_item *it)
+{
+    cdx_log_entry e;
+    if (!c->n || cdx_log_get(log, it->index, &e, NULL) != CDX_OK)
+        return false;
+    const cdx_roster *tries[2] = {s_in_force(c, it->sent_at_ms), c->r[c->n - 1]};
+    bool ok = false;
+    for (int k = 0; k < 2 && !ok; k++) {
+        cdx_envelope *env = NULL;
+        ok = cdx_envelope_verify(&env, tries[k], e.envelope.data, e.envelope.len, NULL, NULL) ==
+             CDX_OK;
+        cdx_envelope_destroy(&env);
+    }
+    cdx_log_entry_clear(&e);
+    return ok;
+}
+
 static void s_print_envelope(cdx_log *log, uint64_t index, const char *label)
 {
     cdx_log_entry e;
@@ -235,17 +373,19 @@ static void s_print_envelope(cdx_log *log, uint64_t index, const char *label)
 /* The tree heads of `owner`'s log that `holder` logged (signed by the owner
  * and sent on "sth", or inside a member's co-signature), checked against
  * the owner's log itself: its root at each head's size must be the one
- * signed. A head the log does not match
- * shows that the owner showed others another log than the one it hands
- * over (a split view, or a log rewritten or cut short since). Returns how
- * many do not match; *checked counts those compared. */
-static size_t s_check_heads(const s_side *holder, const char *holder_name, cdx_log *holder_log,
-                            cdx_log *owner, const char *owner_name, size_t *checked)
+ * signed. A head the log does not match, signed by the owner, shows that
+ * the owner showed others another log than the one it hands over (a split
+ * view, or a log rewritten or cut short since): evidence, counted in
+ * *proven. One whose signature does not verify (or could not be checked)
+ * proves nothing of the owner: counted in *unproven. *checked counts those
+ * compared. */
+static void s_check_heads(const s_side *holder, const char *holder_name, cdx_log *holder_log,
+                          cdx_log *owner, const char *owner_name, size_t *checked, size_t *proven,
+                          size_t *unproven)
 {
     const char *origin = cdx_log_origin(owner);
     uint64_t size = 0;
     cdx_log_size(owner, &size);
-    size_t bad = 0;
     *checked = 0;
     for (size_t i = 0; i < holder->n; i++) {
         const s_item *it = &holder->items[i];
@@ -261,7 +401,6 @@ static size_t s_check_heads(const s_side *holder, const char *holder_name, cdx_l
         if (!beyond && cdx_log_root(owner, it->head_size, root) == CDX_OK &&
             memcmp(root, it->head_root, CDX_HASH_BYTES) == 0)
             continue;
-        bad++;
         if (beyond)
             printf("INCONSISTENT TREE HEAD: %s signed a tree head of %s at size %llu (logged by "
                    "%s), but %s holds only %llu entries: cut short since\n",
@@ -272,9 +411,17 @@ static size_t s_check_heads(const s_side *holder, const char *holder_name, cdx_l
                    "that %s does not have at that size: a split view, or a log rewritten "
                    "since\n",
                    it->head_signer, origin, (unsigned long long)it->head_size, where, owner_name);
+        if (it->head_verified) {
+            ++*proven;
+        } else {
+            ++*unproven;
+            printf("    but the head's signature %s, so it proves nothing against %s\n",
+                   holder->roster ? "does NOT verify against the roster"
+                                  : "was not checked (no roster: pass --roster FILE)",
+                   it->head_signer);
+        }
         s_print_envelope(holder_log, it->index, holder_name);
     }
-    return bad;
 }
 
 /* The roster a co-signed head's signature is checked against when no
@@ -297,6 +444,54 @@ static cdx_roster *s_stored_roster(cdx_log *la, cdx_log *lb)
     return NULL;
 }
 
+/* Alerts a state never acknowledged, counted only against the states that
+ * owed an acknowledgement (s_owes_ack). */
+static void s_unacked(const s_side *a, const s_side *b, const s_chain *chain)
+{
+    const char *states[256];
+    size_t n_states = 0;
+    const s_side *sides[2] = {a, b};
+    if (chain->n) {
+        for (size_t v = 0; v < chain->n; v++)
+            for (size_t i = 0; i < cdx_roster_member_count(chain->r[v]) && n_states < 256; i++) {
+                const cdx_member *m = cdx_roster_member_at(chain->r[v], i);
+                bool known = m->role != CDX_ROLE_STATE;
+                for (size_t j = 0; j < n_states && !known; j++)
+                    known = strcmp(states[j], m->id) == 0;
+                if (!known)
+                    states[n_states++] = m->id;
+            }
+    } else {
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < sides[k]->n && n_states < 256; i++) {
+                bool known = false;
+                for (size_t j = 0; j < n_states && !known; j++)
+                    known = strcmp(states[j], sides[k]->items[i].sender) == 0;
+                if (!known)
+                    states[n_states++] = sides[k]->items[i].sender;
+            }
+    }
+    for (size_t s = 0; s < n_states; s++) {
+        size_t never = 0;
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < sides[k]->n; i++) {
+                const s_item *it = &sides[k]->items[i];
+                bool alert = it->kind == CDX_PAYLOAD_ALERT || it->kind == CDX_PAYLOAD_SEALED;
+                if (!alert || (k == 1 && s_has_hash(a, it->hash)) ||
+                    !s_owes_ack(chain, it, states[s]) || s_acked(a, b, states[s], it->hash))
+                    continue;
+                if (never++ < 10)
+                    printf("  %s never acknowledged %s seq %llu\n", states[s], it->sender,
+                           (unsigned long long)it->seq);
+            }
+        if (never)
+            printf("%s left %zu alert%s unacknowledged\n", states[s], never, never == 1 ? "" : "s");
+    }
+    if (!chain->n)
+        printf("(no roster: every sender is counted as a state, a member since ever; pass "
+               "--roster FILE)\n");
+}
+
 int cmd_audit_diff(int argc, char **argv)
 {
     static const char usage[] = "cydex-audit diff LOGA LOGB [--roster FILE]";
@@ -309,24 +504,38 @@ int cmd_audit_diff(int argc, char **argv)
         switch (c) {
         case 'r': roster_path = optarg; break;
         case 'h':
-            printf("usage: %s\n\nCompares two parties' logs: envelopes each holds that the "
-                   "other does not,\nper sender; alerts a state never acknowledged (states "
-                   "from --roster, or\nevery sender seen); and (sender, seq) pairs the two logs "
-                   "hold different\nenvelopes for: proof of equivocation, both envelopes "
-                   "printed.\nExit 0 no equivocation; 1 equivocation found (or, with "
-                   "--roster, proven).\n\nTree heads: the signed tree heads of either log's owner "
-                   "that the other logged\n(directly, or inside a member's co-signature) are "
-                   "checked against the owner's\nlog (its root at each head's size); one it does "
-                   "not match is proof of a split\nview or a rewritten log, and exits 1. A "
-                   "co-signed head counts only if its\nsigner's signature verifies (against "
-                   "--roster, or the roster stored in a log).\n",
+            printf("usage: %s\n\n"
+                   "Compares two parties' logs:\n"
+                   "* envelopes each holds that the other does not, per sender;\n"
+                   "* alerts a state never acknowledged, counted only against the states that\n"
+                   "  could read them (a clear alert: every state; a sealed one: the recipients\n"
+                   "  it names) and were members, valid and not revoked, when they were sent\n"
+                   "  (by the roster then in force: --roster, or the one a log stores, and the\n"
+                   "  later versions the logs carry that it signed; give the federation's first\n"
+                   "  roster to know when each state joined);\n"
+                   "* (sender, seq) pairs the two logs hold different envelopes for: with both\n"
+                   "  signatures verified against the roster, proof that the sender equivocated\n"
+                   "  (EQUIVOCATION, both envelopes printed); otherwise a CONFLICT that proves\n"
+                   "  nothing of the sender (one log holds a forgery or a changed entry);\n"
+                   "* the signed tree heads of either log's owner that the other logged\n"
+                   "  (directly, or inside a member's co-signature), held against the owner's\n"
+                   "  log (its root at each head's size): one it does not match, signed by the\n"
+                   "  owner, is proof of a split view or a rewritten log (INCONSISTENT TREE\n"
+                   "  HEAD). A co-signed head counts only if its signer's signature verifies.\n"
+                   "Signatures are checked against --roster, or else the roster a log stores.\n\n"
+                   "Exit 0 nothing amiss; 2 EVIDENCE: an equivocation or an inconsistent tree\n"
+                   "head, proven by signatures; 1 FAIL: a conflict or a head whose signature\n"
+                   "does not verify (or could not be checked), which proves nothing of the\n"
+                   "member and means a log is not to be trusted (this wins over 2); 65 the\n"
+                   "roster does not match a log (another federation's); 64 usage; 66 no such\n"
+                   "log; 74 I/O error.\n",
                    usage);
             return CLI_OK;
-        default: return cli_usage("diff", usage, "bad option");
+        default: return audit_usage("diff", usage, "bad option");
         }
     }
     if (argc - optind != 2)
-        return cli_usage("diff", usage, "give two LOGDIRs");
+        return audit_usage("diff", usage, "give two LOGDIRs");
     cdx_log *la = NULL, *lb = NULL;
     cdx_roster *roster = NULL;
     s_side a = {0}, b = {0};
@@ -338,17 +547,28 @@ int cmd_audit_diff(int argc, char **argv)
         ec = audit_roster("diff", la, roster_path, &roster);
     cdx_roster *stored = ec == CLI_OK && !roster ? s_stored_roster(la, lb) : NULL;
     a.roster = b.roster = roster ? roster : stored;
+    cdx_log *logs[2] = {la, lb};
+    for (int k = 0; k < 2 && ec == CLI_OK && a.roster; k++) {
+        cdx_err rc = cdx_audit_roster_fits(logs[k], a.roster, &eb);
+        if (rc != CDX_OK) {
+            fprintf(stderr, "cydex-audit diff: %s: %s%s\n", argv[optind + k],
+                    cdx_errbuf_msg(&eb, rc), roster ? "" : " (the roster stored in the other log)");
+            ec = cli_exit_code(rc);
+        }
+    }
     cdx_err rc = CDX_OK;
     if (ec == CLI_OK)
         rc = cdx_log_scan(la, 0, UINT64_MAX, s_collect, &a, &eb);
     if (ec == CLI_OK && rc == CDX_OK)
         rc = cdx_log_scan(lb, 0, UINT64_MAX, s_collect, &b, &eb);
     if (ec == CLI_OK && rc != CDX_OK)
-        ec = cli_fail("diff", rc, &eb);
+        ec = audit_fail("diff", rc, &eb);
     if (ec != CLI_OK)
         goto done;
     qsort(a.items, a.n, sizeof *a.items, s_cmp_item);
     qsort(b.items, b.n, sizeof *b.items, s_cmp_item);
+    s_chain chain;
+    s_chain_build(&chain, a.roster, &a, &b);
     const char *na = cdx_log_origin(la), *nb = cdx_log_origin(lb);
     printf("diff %s (A, %zu entries) and %s (B, %zu entries)\n", na, a.n, nb, b.n);
 
@@ -369,44 +589,12 @@ int cmd_audit_diff(int argc, char **argv)
                missing == 1 ? "" : "s", k ? "A" : "B", missing > 20 ? " (first 20 listed)" : "");
     }
 
-    /* Alerts a state never acknowledged. */
-    const char *states[256];
-    size_t n_states = 0;
-    if (roster) {
-        for (size_t i = 0; i < cdx_roster_member_count(roster) && n_states < 256; i++) {
-            const cdx_member *m = cdx_roster_member_at(roster, i);
-            if (m->role == CDX_ROLE_STATE)
-                states[n_states++] = m->id;
-        }
-    } else {
-        for (int k = 0; k < 2; k++)
-            for (size_t i = 0; i < sides[k]->n && n_states < 256; i++) {
-                bool known = false;
-                for (size_t j = 0; j < n_states && !known; j++)
-                    known = strcmp(states[j], sides[k]->items[i].sender) == 0;
-                if (!known)
-                    states[n_states++] = sides[k]->items[i].sender;
-            }
-    }
-    for (size_t s = 0; s < n_states; s++) {
-        size_t never = 0;
-        for (int k = 0; k < 2; k++)
-            for (size_t i = 0; i < sides[k]->n; i++) {
-                const s_item *it = &sides[k]->items[i];
-                bool alert = it->kind == CDX_PAYLOAD_ALERT || it->kind == CDX_PAYLOAD_SEALED;
-                if (!alert || strcmp(it->sender, states[s]) == 0 ||
-                    (k == 1 && s_has_hash(&a, it->hash)) || s_acked(&a, &b, states[s], it->hash))
-                    continue;
-                if (never++ < 10)
-                    printf("  %s never acknowledged %s seq %llu\n", states[s], it->sender,
-                           (unsigned long long)it->seq);
-            }
-        if (never)
-            printf("%s left %zu alert%s unacknowledged\n", states[s], never, never == 1 ? "" : "s");
-    }
+    s_unacked(&a, &b, &chain);
 
-    /* Equivocation across the two logs. */
-    size_t conflicts = 0;
+    /* Two envelopes for one (sender, seq), one in each log: proof of
+     * equivocation once both signatures verify, and nothing but a suspect
+     * log otherwise. */
+    size_t equivocations = 0, conflicts = 0;
     for (size_t i = 0, j = 0; i < a.n && j < b.n;) {
         const s_item *x = &a.items[i], *y = &b.items[j];
         int cs = strcmp(x->sender, y->sender);
@@ -417,24 +605,23 @@ int cmd_audit_diff(int argc, char **argv)
         } else {
             if (memcmp(x->hash, y->hash, CDX_HASH_BYTES) != 0 && !s_has_hash(&b, x->hash) &&
                 !s_has_hash(&a, y->hash)) {
-                conflicts++;
-                printf("EQUIVOCATION: %s signed two different envelopes with seq %llu\n", x->sender,
-                       (unsigned long long)x->seq);
-                if (roster) {
-                    cdx_log_entry ea, eb2;
-                    cdx_envelope *va = NULL, *vb = NULL;
-                    bool both = cdx_log_get(la, x->index, &ea, NULL) == CDX_OK &&
-                                cdx_log_get(lb, y->index, &eb2, NULL) == CDX_OK &&
-                                cdx_envelope_verify(&va, roster, ea.envelope.data, ea.envelope.len,
-                                                    NULL, NULL) == CDX_OK &&
-                                cdx_envelope_verify(&vb, roster, eb2.envelope.data,
-                                                    eb2.envelope.len, NULL, NULL) == CDX_OK;
-                    printf("    both signatures %s against the roster\n",
-                           both ? "VERIFY" : "do NOT both verify");
-                    cdx_envelope_destroy(&va);
-                    cdx_envelope_destroy(&vb);
-                    cdx_log_entry_clear(&ea);
-                    cdx_log_entry_clear(&eb2);
+                bool both = s_verifies(&chain, la, x) && s_verifies(&chain, lb, y);
+                if (both) {
+                    equivocations++;
+                    printf("EQUIVOCATION: %s signed two different envelopes with seq %llu\n"
+                           "    both signatures VERIFY against the roster\n",
+                           x->sender, (unsigned long long)x->seq);
+                } else {
+                    conflicts++;
+                    printf("CONFLICT: A and B hold different envelopes for %s seq %llu, %s: "
+                           "proof of nothing against %s, and one of the logs holds an "
+                           "envelope %s did not sign, or a changed one (cydex-audit verify "
+                           "each)\n",
+                           x->sender, (unsigned long long)x->seq,
+                           chain.n ? "which do NOT both verify against the roster"
+                                   : "whose signatures were not checked (no roster: pass "
+                                     "--roster FILE)",
+                           x->sender, x->sender);
                 }
                 s_print_envelope(la, x->index, "A");
                 s_print_envelope(lb, y->index, "B");
@@ -443,24 +630,40 @@ int cmd_audit_diff(int argc, char **argv)
             j++;
         }
     }
-    printf("equivocations between the two logs: %zu\n", conflicts);
+    printf("equivocations between the two logs: %zu", equivocations);
+    if (conflicts)
+        printf("; conflicts that prove nothing: %zu", conflicts);
+    printf("\n");
 
     /* What each owner signed of its log, as the other logged it. */
-    size_t checked_b, checked_a;
-    size_t bad_heads = s_check_heads(&a, "A", la, lb, "B", &checked_b);
-    bad_heads += s_check_heads(&b, "B", lb, la, "A", &checked_a);
+    size_t checked_b, checked_a, proven = 0, unproven = 0;
+    s_check_heads(&a, "A", la, lb, "B", &checked_b, &proven, &unproven);
+    s_check_heads(&b, "B", lb, la, "A", &checked_a, &proven, &unproven);
     printf("tree heads of B's log that A logged: %zu, checked against B; of A's log that B "
            "logged: %zu, checked against A; inconsistent: %zu\n",
-           checked_b, checked_a, bad_heads);
+           checked_b, checked_a, proven + unproven);
     if (a.cosigned_unchecked + b.cosigned_unchecked)
         printf("co-signed tree heads not checked: %zu (%s)\n",
                a.cosigned_unchecked + b.cosigned_unchecked,
                a.roster ? "not a tree head, or its signature does not verify"
                         : "no roster to check their signatures: pass --roster FILE");
-    ec = conflicts || bad_heads ? CLI_REFUSED : CLI_OK;
+    if (conflicts + unproven) {
+        printf("FAIL: %zu finding%s that prove%s nothing of a member: a log is not to be "
+               "trusted\n",
+               conflicts + unproven, conflicts + unproven == 1 ? "" : "s",
+               conflicts + unproven == 1 ? "s" : "");
+        ec = CLI_REFUSED;
+    } else if (equivocations + proven) {
+        printf("EVIDENCE: %zu equivocation%s and %zu inconsistent tree head%s, proven by their "
+               "signers' signatures\n",
+               equivocations, equivocations == 1 ? "" : "s", proven, proven == 1 ? "" : "s");
+        ec = AUDIT_EVIDENCE;
+    } else {
+        ec = CLI_OK;
+    }
 done:
-    free(a.items);
-    free(b.items);
+    s_side_free(&a);
+    s_side_free(&b);
     cdx_roster_destroy(&roster);
     cdx_roster_destroy(&stored);
     cdx_log_destroy(&la);

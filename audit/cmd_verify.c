@@ -1,4 +1,11 @@
-/* cydex-audit verify: the verdict on a log. */
+/* cydex-audit verify: the verdict on a log.
+ *
+ * Three verdicts, each with its exit code: PASS (0), the log is intact;
+ * PASS (log intact) with EVIDENCE (2), intact, and it proves that a member
+ * misbehaved, which is the member's doing and not the log's; FAIL (1), the
+ * log is not what its owner wrote. A roster that is not the log's
+ * federation's gives no verdict at all (65): against it every entry would
+ * read as forged. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +25,38 @@ static void s_progress(void *ctx, uint64_t done, uint64_t total)
         fprintf(stderr, "\n");
 }
 
+static void s_print_evidence(const cdx_audit_report *r)
+{
+    for (uint64_t i = 0; i < r->evidence_count && i < CDX_AUDIT_MAX_EVIDENCE; i++) {
+        const cdx_audit_evidence *e = &r->evidence[i];
+        if (e->kind == CDX_AUDIT_EQUIVOCATION)
+            printf("EVIDENCE: %s equivocated at seq %llu (entries %llu and %llu): two different "
+                   "envelopes, both signed by %s\n",
+                   e->sender, (unsigned long long)e->seq, (unsigned long long)e->first,
+                   (unsigned long long)e->second, e->sender);
+        else
+            printf("EVIDENCE: %s equivocated at seq %llu (entries %llu and %llu): its seq %llu at "
+                   "entry %llu follows another seq %llu than the one at entry %llu, both signed by "
+                   "%s\n",
+                   e->sender, (unsigned long long)e->seq, (unsigned long long)e->first,
+                   (unsigned long long)e->second, (unsigned long long)e->seq + 1,
+                   (unsigned long long)e->second, (unsigned long long)e->seq,
+                   (unsigned long long)e->first, e->sender);
+    }
+    if (r->evidence_count > CDX_AUDIT_MAX_EVIDENCE)
+        printf("EVIDENCE: ... %llu more\n",
+               (unsigned long long)(r->evidence_count - CDX_AUDIT_MAX_EVIDENCE));
+}
+
 static void s_print_text(const cdx_log *log, const cdx_audit_report *r)
 {
-    if (r->pass && !r->entries)
+    if (r->pass && r->evidence_count) {
+        printf("PASS (log intact) with EVIDENCE: %s, entries 0..%lld (%llu) verified; they prove "
+               "that %s misbehaved\n",
+               cdx_log_origin(log), (long long)r->entries - 1, (unsigned long long)r->entries,
+               r->evidence_count == 1 ? "a member" : "members");
+        s_print_evidence(r);
+    } else if (r->pass && !r->entries)
         printf("PASS: %s, no entries (an empty log)\n", cdx_log_origin(log));
     else if (r->pass)
         printf("PASS: %s, entries 0..%lld (%llu) verified\n", cdx_log_origin(log),
@@ -72,22 +108,39 @@ int cmd_audit_verify(int argc, char **argv)
         case 'j': json = true; break;
         case 't':
             if (!cdx_parse_u64(optarg, &threads) || threads == 0 || threads > 64)
-                return cli_usage("verify", s_usage, "--threads takes 1 to 64");
+                return audit_usage("verify", s_usage, "--threads takes 1 to 64");
             break;
         case 'h':
             printf("usage: %s\n\n"
                    "Verifies every entry's signature against the roster in force at its place\n"
                    "in the log, each sender's seq continuity and hash chain, every leaf\n"
                    "against the stored tree, and the rebuilt tree against every signed\n"
-                   "checkpoint (stored, and --checkpoint from elsewhere). Prints PASS or FAIL\n"
-                   "with the range verified and the first bad entry. Exit 0 PASS, 1 FAIL.\n",
+                   "checkpoint (stored, and --checkpoint from elsewhere), after checking that\n"
+                   "the roster is the log's federation's. The verdict:\n"
+                   "  PASS                          the log is intact (exit 0)\n"
+                   "  PASS (log intact) with EVIDENCE\n"
+                   "                                the log is intact and proves that a member\n"
+                   "                                misbehaved: one EVIDENCE line each, e.g.\n"
+                   "                                \"EVIDENCE: EE equivocated at seq 7 (entries\n"
+                   "                                12 and 15)\": EE signed two different\n"
+                   "                                envelopes for seq 7, both in the log, or a\n"
+                   "                                seq 8 (entry 15) that follows another seq 7\n"
+                   "                                than the one stored (entry 12) (exit 2)\n"
+                   "  FAIL at entry N: WHY          tampering or damage: the first bad entry and\n"
+                   "                                the range verified before it (exit 1)\n"
+                   "A roster of another federation gives no verdict: \"the roster does not\n"
+                   "match this log\", exit 65. Without --roster, the roster stored in the log\n"
+                   "is used, with a warning. --json prints {\"verdict\": \"PASS\" | \"EVIDENCE\"\n"
+                   "| \"FAIL\", \"intact\": ..., \"evidence\": [...], ...}.\n"
+                   "Exit 0 PASS, 1 FAIL, 2 EVIDENCE, 64 usage, 65 malformed input or a roster\n"
+                   "that does not match, 66 no such log, 74 I/O error.\n",
                    s_usage);
             return CLI_OK;
-        default: return cli_usage("verify", s_usage, "bad option");
+        default: return audit_usage("verify", s_usage, "bad option");
         }
     }
     if (argc - optind != 1)
-        return cli_usage("verify", s_usage, "give one LOGDIR");
+        return audit_usage("verify", s_usage, "give one LOGDIR");
     cdx_log *log = NULL;
     cdx_roster *roster = NULL;
     cdx_bytes cp = {0};
@@ -98,7 +151,7 @@ int cmd_audit_verify(int argc, char **argv)
     if (ec == CLI_OK && cp_path) {
         cdx_err rc = cli_read_input(cp_path, 65536, &cp, &eb);
         if (rc != CDX_OK)
-            ec = cli_fail("verify", rc, &eb);
+            ec = audit_fail("verify", rc, &eb);
     }
     if (ec == CLI_OK) {
         cdx_audit_opts o = {.roster = roster,
@@ -108,7 +161,7 @@ int cmd_audit_verify(int argc, char **argv)
         cdx_audit_report r;
         cdx_err rc = cdx_audit_verify(log, &o, &r, &eb);
         if (rc != CDX_OK) {
-            ec = cli_fail("verify", rc, &eb);
+            ec = audit_fail("verify", rc, &eb);
         } else {
             char *text = NULL;
             if (!json)
@@ -116,7 +169,7 @@ int cmd_audit_verify(int argc, char **argv)
             else if (cdx_json_from_audit_report(&text, cdx_log_origin(log), &r) == CDX_OK)
                 printf("%s\n", text);
             free(text);
-            ec = r.pass ? CLI_OK : CLI_REFUSED;
+            ec = !r.pass ? CLI_REFUSED : r.evidence_count ? AUDIT_EVIDENCE : CLI_OK;
         }
     }
     cdx_bytes_free(&cp);

@@ -1,4 +1,7 @@
-/* cydex-audit: dispatch and the helpers its commands share. */
+/* cydex-audit: dispatch and the helpers its commands share. Every message
+ * names the program as cydex-audit (the cydex command's helpers say
+ * "cydex"), and the exit codes are the ones audit.h lists. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "audit.h"
@@ -8,7 +11,8 @@ static const struct {
     int (*run)(int, char **);
     const char *summary;
 } s_commands[] = {
-    {"verify", cmd_audit_verify, "check signatures, chains, tree and checkpoints: PASS or FAIL"},
+    {"verify", cmd_audit_verify,
+     "check signatures, chains, tree, checkpoints: PASS, EVIDENCE, FAIL"},
     {"replay", cmd_audit_replay, "print entries in log order, decoded (JSON lines or text)"},
     {"checkpoint", cmd_audit_checkpoint, "print the log's signed checkpoint(s)"},
     {"prove", cmd_audit_prove, "print an inclusion or consistency proof"},
@@ -25,8 +29,31 @@ static void s_help(FILE *out)
     for (size_t i = 0; i < sizeof s_commands / sizeof *s_commands; i++)
         fprintf(out, "  %-12s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf(out, "\n'cydex-audit COMMAND --help' shows a command's options.\n\n"
-                 "exit codes: 0 verified; 1 tampering, inconsistency or invalid proof;\n"
-                 "  64 usage; 65 malformed input; 66 no such log or file; 74 I/O error\n");
+                 "exit codes:\n"
+                 "  0  PASS: verified, or a valid proof; nothing amiss\n"
+                 "  1  FAIL: tampering, damage or inconsistency in a log, or an invalid proof\n"
+                 "  2  EVIDENCE: proof, by a member's own signatures, that it misbehaved (it\n"
+                 "     equivocated, or signed a tree head its log does not match), in an\n"
+                 "     intact log (verify) or between two logs (diff)\n"
+                 "  64 usage; 65 malformed input, or a roster that does not match the log\n"
+                 "  (another federation's); 66 no such log or file; 74 I/O error\n");
+}
+
+int audit_usage(const char *cmd, const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "cydex-audit %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nusage: %s\n", usage);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+int audit_fail(const char *cmd, cdx_err rc, const cdx_errbuf *eb)
+{
+    fprintf(stderr, "cydex-audit %s: %s\n", cmd, cdx_errbuf_msg(eb, rc));
+    return cli_exit_code(rc);
 }
 
 int audit_open_log(const char *cmd, const char *dir, cdx_log **out)

@@ -214,19 +214,60 @@ int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[
     return ec;
 }
 
-/* Asks the node and reports as a command does. */
+/* The brokers the node is connected to now, by its status ("a, b" in
+ * names); -1 if it did not say. */
+static int s_connected_brokers(const char *node, char *names, size_t len)
+{
+    cdx_bytes frames[1] = {{(uint8_t *)"status", 6}};
+    char err[400];
+    cdx_msg m;
+    names[0] = '\0';
+    if (cli_node_request(node, frames, 1, &m, err, sizeof err) != CLI_OK)
+        return -1;
+    json_t *o = json_loadb((const char *)m.frame[1].data, m.frame[1].len, 0, NULL);
+    cdx_msg_clear(&m);
+    const json_t *brokers = json_object_get(o, "brokers");
+    int up = json_is_array(brokers) ? 0 : -1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(brokers, i, v)
+    {
+        const char *id = json_string_value(json_object_get(v, "id"));
+        if (!id || !json_is_true(json_object_get(v, "connected")))
+            continue;
+        size_t used = strlen(names);
+        snprintf(names + used, len - used, "%s%s", up ? ", " : "", id);
+        up++;
+    }
+    json_decref(o);
+    return up;
+}
+
+/* Asks the node and reports as a command does. The envelope is durable in
+ * the node's log and outbox once it answers; whether it went anywhere yet
+ * depends on the brokers it is connected to, so say which. */
 static int s_ask(const char *cmd, const char *node, const cdx_bytes *frames, size_t n, bool json)
 {
     char hash[65] = "", err[400] = "";
     uint64_t seq = 0;
     int ec = cli_node_ask(node, frames, n, hash, &seq, err, sizeof err);
-    if (ec != CLI_OK)
+    if (ec != CLI_OK) {
         fprintf(stderr, "cydex %s: %s\n", cmd, err);
-    else if (json)
+        return ec;
+    }
+    if (json) {
         printf("{\"hash\":\"%s\",\"seq\":%llu}\n", hash, (unsigned long long)seq);
+        return ec;
+    }
+    char names[512];
+    int up = s_connected_brokers(node, names, sizeof names);
+    printf("%s: logged as seq %llu, envelope hash %s; ", cmd, (unsigned long long)seq, hash);
+    if (up > 0)
+        printf("sent to %s (connected); it stays in the outbox until a broker's receipt\n", names);
+    else if (up == 0)
+        printf("no broker connected: it waits in the outbox and is sent when one is\n");
     else
-        printf("%s: seq %llu, envelope hash %s (logged; sent to the brokers)\n", cmd,
-               (unsigned long long)seq, hash);
+        printf("it stays in the outbox until a broker's receipt\n");
     return ec;
 }
 
@@ -353,7 +394,11 @@ int cmd_publish(int argc, char **argv)
                    "then); 75 the node was busy.\nWith --lines, --wait-node S waits up to S "
                    "seconds for a node that stops\nanswering and asks it again every line it "
                    "did not answer (each line without\nan id is given one, so none is published "
-                   "twice); default 0: stop at once.\n",
+                   "twice); default 0: stop at once.\nIt prints \"publish: logged as seq N, "
+                   "envelope hash H; \" and then either\n\"sent to BROKERS (connected); it stays "
+                   "in the outbox until a broker's\nreceipt\" or \"no broker connected: it "
+                   "waits in the outbox and is sent when\none is\" (--json: {\"hash\":...,"
+                   "\"seq\":...}).\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("publish", usage, "bad option");
@@ -503,23 +548,28 @@ static void s_print_status(const json_t *o)
     const json_t *lc = json_object_get(o, "log_commits");
     if (lc && s_int(lc, "count"))
         printf("          %" JSON_INTEGER_FORMAT
-               " commits to the log, taking %.2f ms at the median, %.2f ms at the 99th "
-               "percentile, %.2f ms at most\n",
-               s_int(lc, "count"), json_real_value(json_object_get(lc, "p50_ms")),
-               json_real_value(json_object_get(lc, "p99_ms")),
-               json_real_value(json_object_get(lc, "max_ms")));
+               " commits to the log, taking %.3f ms at the median, %.3f ms at the 99th "
+               "percentile, %.3f ms at most\n",
+               s_int(lc, "count"), (double)s_int(lc, "p50_us") / 1000.0,
+               (double)s_int(lc, "p99_us") / 1000.0, (double)s_int(lc, "max_us") / 1000.0);
     if (json_object_get(o, "append_error"))
         printf("the last write to the log failed: %s\n",
                json_string_value(json_object_get(o, "append_error")));
     size_t i;
     json_t *v;
-    printf("%-24s %-10s %s\n", "broker", "state", "last heard");
+    printf("%-24s %-10s %s\n", "broker", "link", "last heard");
     json_array_foreach(json_object_get(o, "brokers"), i, v)
     {
         const char *when = json_string_value(json_object_get(v, "last_heard"));
-        printf("%-24s %-10s %s\n", json_string_value(json_object_get(v, "id")),
-               json_is_true(json_object_get(v, "connected")) ? "connected" : "silent",
-               when ? when : "never");
+        json_int_t ago = s_int(v, "last_heard_ms_ago");
+        printf("%-24s %-10s ", json_string_value(json_object_get(v, "id")),
+               json_is_true(json_object_get(v, "connected")) ? "connected" : "down");
+        if (!when)
+            printf("never\n");
+        else if (json_is_true(json_object_get(v, "heard_recently")))
+            printf("%.1f s ago (%s)\n", (double)ago / 1000.0, when);
+        else
+            printf("silent for %.1f s, since %s\n", (double)ago / 1000.0, when);
     }
     printf("%-24s %12s %12s %12s\n", "sender", "last seq", "entries", "missing");
     json_array_foreach(json_object_get(o, "senders"), i, v) printf(
@@ -584,8 +634,24 @@ int cmd_status(int argc, char **argv)
     int ec = cli_node_json_args(argc, argv, "status", usage,
                                 "Asks the local node what its log holds (entries, each "
                                 "sender's last seq),\nwhat it did this run, and how many of its "
-                                "own envelopes still wait for a\nbroker's receipt. Exit 0; 69 no "
-                                "node running.\n",
+                                "own envelopes still wait for a\nbroker's receipt. Per broker "
+                                "(\"brokers\" in --json):\n"
+                                "  connected          the node's connection to the broker's "
+                                "ingress (where\n"
+                                "                     what it publishes goes) stands now; false "
+                                "as soon as it\n"
+                                "                     drops (the broker stopped or died) or its "
+                                "pings go\n"
+                                "                     unanswered (3 x ping_ms)\n"
+                                "  heard_recently     the broker sent something within "
+                                "heard_window_ms (two\n"
+                                "                     sync periods and a second): it serves us\n"
+                                "  last_heard         when it was last heard from, and "
+                                "last_heard_ms_ago\n"
+                                "                     (absent if never)\n"
+                                "log_commits: count, p50_us, p99_us, max_us: the log's commits "
+                                "this run, in\nwhole microseconds (no quantile above max_us).\n"
+                                "Exit 0; 69 no node running.\n",
                                 0, &node, &json);
     if (ec != CLI_OK)
         return ec == CLI_DONE ? CLI_OK : ec;

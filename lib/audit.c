@@ -5,7 +5,11 @@
  * batches by a pool of threads (each envelope is independent of the others
  * once the roster in force is known); per-sender facts are collected and
  * judged after the pass, once the whole log is known. The first failure, in
- * index order, is the one reported.
+ * index order, is the one reported. What only a member could have done (two
+ * envelopes it signed for one seq, a chain it forked) is evidence against
+ * the member, listed, never a failure of the log; and a roster that cannot
+ * judge the log at all (another federation's) is said before anything is
+ * judged, so that it never reads as forged entries.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -243,6 +247,20 @@ static int s_cmp_fact(const void *x, const void *y)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
+static void s_evidence(s_audit *a, cdx_audit_evidence_kind kind, const char *who, uint64_t seq,
+                       uint64_t first, uint64_t second)
+{
+    if (a->rep->evidence_count < CDX_AUDIT_MAX_EVIDENCE) {
+        cdx_audit_evidence *e = &a->rep->evidence[a->rep->evidence_count];
+        e->kind = kind;
+        snprintf(e->sender, sizeof e->sender, "%s", who);
+        e->seq = seq;
+        e->first = first;
+        e->second = second;
+    }
+    a->rep->evidence_count++;
+}
+
 static void s_judge_senders(s_audit *a)
 {
     qsort(a->facts, a->n_facts, sizeof *a->facts, s_cmp_fact);
@@ -273,6 +291,11 @@ static void s_judge_senders(s_audit *a)
                          "entry %llu is %s's second seq %llu but is not marked as equivocation",
                          (unsigned long long)f->index, who, (unsigned long long)f->seq);
             }
+            size_t first = i - 1;
+            while (first > 0 && a->facts[first - 1].sender == f->sender &&
+                   a->facts[first - 1].seq == f->seq)
+                first--;
+            s_evidence(a, CDX_AUDIT_EQUIVOCATION, who, f->seq, a->facts[first].index, f->index);
             continue;
         }
         if (f->seq > last + 1) {
@@ -284,20 +307,18 @@ static void s_judge_senders(s_audit *a)
             }
             a->rep->gaps++;
         }
-        /* The chain: prev_hash must name one of the stored seq - 1. */
+        /* The chain: prev_hash must name one of the stored seq - 1. Both
+         * envelopes verified, so a link that does not hold is the sender's
+         * doing (it signed another seq - 1 too), not the log's. */
         if (f->seq > 1 && same_sender && a->facts[i - 1].seq == f->seq - 1) {
             bool linked = false;
-            for (size_t j = i;
-                 j-- > 0 && a->facts[j].sender == f->sender && a->facts[j].seq == f->seq - 1;)
+            size_t j = i, stored = i - 1;
+            while (j-- > 0 && a->facts[j].sender == f->sender && a->facts[j].seq == f->seq - 1) {
                 linked = linked || memcmp(a->facts[j].hash, f->prev, CDX_HASH_BYTES) == 0;
-            if (!linked && f->index < bad_index) {
-                bad_index = f->index;
-                snprintf(why, sizeof why,
-                         "entry %llu: %s seq %llu names a previous hash that is not the stored "
-                         "seq %llu: %s signed two different seq %llu",
-                         (unsigned long long)f->index, who, (unsigned long long)f->seq,
-                         (unsigned long long)f->seq - 1, who, (unsigned long long)f->seq - 1);
+                stored = j;
             }
+            if (!linked)
+                s_evidence(a, CDX_AUDIT_FORK, who, f->seq - 1, a->facts[stored].index, f->index);
         }
     }
     if (bad_index != UINT64_MAX)
@@ -357,6 +378,114 @@ static cdx_err s_load_checkpoints(s_audit *a, cdx_errbuf *eb)
     return rc;
 }
 
+/* ---- does the roster fit the log at all ---- */
+
+/* Entries tried for one whose signature the roster verifies. */
+#define S_FIT_TRIES 256u
+
+/* The roster the log stores against the one given: same federation, and
+ * at least one member with the same signing key (rosters of one federation
+ * keep most keys from version to version). */
+static cdx_err s_fits_stored(cdx_log *log, const cdx_roster *roster, cdx_errbuf *eb)
+{
+    cdx_bytes raw;
+    cdx_roster *stored = NULL;
+    if (cdx_log_get_roster(log, &raw) != CDX_OK)
+        return CDX_OK; /* none stored: the entries decide */
+    cdx_err rc = cdx_roster_decode(&stored, raw.data, raw.len, NULL);
+    cdx_bytes_free(&raw);
+    if (rc != CDX_OK)
+        return CDX_OK; /* unreadable: nothing to say against the roster */
+    const char *mine = cdx_roster_federation(stored), *given = cdx_roster_federation(roster);
+    if (strcmp(mine, given) != 0) {
+        rc = cdx_errf(eb, CDX_ERR_FORMAT,
+                      "the roster does not match this log: it is federation %s's (v%llu), and "
+                      "the log is federation %s's (it stores roster v%llu of %s); give %s's "
+                      "roster",
+                      given, (unsigned long long)cdx_roster_version(roster), mine,
+                      (unsigned long long)cdx_roster_version(stored), mine, mine);
+    } else {
+        bool shared = false;
+        for (size_t i = 0; !shared && i < cdx_roster_member_count(stored); i++) {
+            const cdx_member *m = cdx_roster_member_at(stored, i),
+                             *g = cdx_roster_find(roster, m->id);
+            shared = g && memcmp(g->sign_pk, m->sign_pk, CDX_PK_BYTES) == 0;
+        }
+        if (!shared)
+            rc = cdx_errf(eb, CDX_ERR_FORMAT,
+                          "the roster does not match this log: none of its members has the "
+                          "signing key that the roster stored in the log (v%llu of %s) lists "
+                          "for that member: it is another federation's roster of the same name",
+                          (unsigned long long)cdx_roster_version(stored), mine);
+    }
+    cdx_roster_destroy(&stored);
+    return rc;
+}
+
+cdx_err cdx_audit_roster_fits(cdx_log *log, const cdx_roster *roster, cdx_errbuf *eb)
+{
+    if (!log || !roster)
+        return cdx_errf(eb, CDX_ERR_INVALID, "audit: a log and a roster are required");
+    cdx_err rc = s_fits_stored(log, roster, eb);
+    if (rc != CDX_OK)
+        return rc;
+    char **texts = NULL;
+    size_t n_cps = 0;
+    if (cdx_log_checkpoints(log, &texts, &n_cps) == CDX_OK) {
+        for (size_t i = 0; i < n_cps; i++)
+            free(texts[i]);
+        free(texts);
+    }
+    const char *owner = cdx_log_owner(log);
+    if (n_cps && !cdx_roster_find(roster, owner))
+        return cdx_errf(eb, CDX_ERR_FORMAT,
+                        "the roster does not match this log: the log's owner %s, who signed its "
+                        "checkpoints, is not a member of %s's roster v%llu",
+                        owner, cdx_roster_federation(roster),
+                        (unsigned long long)cdx_roster_version(roster));
+    uint64_t size = 0;
+    rc = cdx_log_size(log, &size);
+    if (rc != CDX_OK)
+        return cdx_errf(eb, rc, "cannot read the log's size");
+    uint64_t tries = size < S_FIT_TRIES ? size : S_FIT_TRIES, known = 0;
+    char first_signer[CDX_ID_MAX + 1] = "";
+    for (uint64_t i = 0; i < tries; i++) {
+        cdx_log_entry e;
+        if (cdx_log_get(log, i, &e, NULL) != CDX_OK)
+            return CDX_OK; /* unreadable: the audit names the entry */
+        cdx_envelope *env = NULL;
+        const cdx_verify_opts vo = {.header_only = true, .borrow = true};
+        bool ok =
+            cdx_envelope_verify(&env, roster, e.envelope.data, e.envelope.len, &vo, NULL) == CDX_OK;
+        cdx_envelope_destroy(&env);
+        if (!ok && cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) == CDX_OK) {
+            const char *who = cdx_envelope_signer(env);
+            known += cdx_roster_find(roster, who) != NULL;
+            if (!first_signer[0])
+                snprintf(first_signer, sizeof first_signer, "%s", who);
+        }
+        cdx_envelope_destroy(&env);
+        cdx_log_entry_clear(&e);
+        if (ok)
+            return CDX_OK;
+    }
+    if (!tries)
+        return CDX_OK;
+    if (!known)
+        return cdx_errf(eb, CDX_ERR_FORMAT,
+                        "the roster does not match this log: none of the signers of its first "
+                        "%llu entries (%s, ...) is a member of %s's roster v%llu",
+                        (unsigned long long)tries, first_signer[0] ? first_signer : "?",
+                        cdx_roster_federation(roster),
+                        (unsigned long long)cdx_roster_version(roster));
+    return cdx_errf(eb, CDX_ERR_FORMAT,
+                    "the roster does not match this log: not one of its first %llu entries has "
+                    "a signature that %s's roster v%llu verifies (the members' keys differ): "
+                    "give the roster of the log's federation",
+                    (unsigned long long)tries, cdx_roster_federation(roster),
+                    (unsigned long long)cdx_roster_version(roster));
+}
+
 cdx_err cdx_audit_verify(cdx_log *log, const cdx_audit_opts *opts, cdx_audit_report *report,
                          cdx_errbuf *eb)
 {
@@ -370,7 +499,10 @@ cdx_err cdx_audit_verify(cdx_log *log, const cdx_audit_opts *opts, cdx_audit_rep
         a.threads = 64;
     report->roster_version = cdx_roster_version(opts->roster);
     cdx_merkle_frontier_init(&a.tree);
-    cdx_err rc = cdx_log_size(log, &report->entries);
+    cdx_err rc = cdx_audit_roster_fits(log, opts->roster, eb);
+    if (rc != CDX_OK)
+        return rc;
+    rc = cdx_log_size(log, &report->entries);
     a.total = report->entries;
     if (rc == CDX_OK)
         rc = s_load_checkpoints(&a, eb);

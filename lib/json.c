@@ -842,8 +842,23 @@ cdx_err cdx_json_from_log_entry(char **out, const cdx_log_entry *e, const cdx_en
 
 cdx_err cdx_json_from_audit_report(char **out, const char *origin, const cdx_audit_report *r)
 {
-    json_t *o = json_object(), *gaps = json_array();
-    bool ok = o && gaps;
+    json_t *o = json_object(), *gaps = json_array(), *evidence = json_array();
+    bool ok = o && gaps && evidence;
+    for (uint64_t i = 0; ok && r->pass && i < r->evidence_count && i < CDX_AUDIT_MAX_EVIDENCE;
+         i++) {
+        const cdx_audit_evidence *ev = &r->evidence[i];
+        json_t *e = json_object();
+        bool eok = e != NULL;
+        if (e) {
+            s_set(e, "kind",
+                  json_string(ev->kind == CDX_AUDIT_EQUIVOCATION ? "equivocation" : "fork"), &eok);
+            s_set(e, "sender", s_jstr(ev->sender), &eok);
+            s_set(e, "seq", json_integer((json_int_t)ev->seq), &eok);
+            s_set(e, "entries", json_pack("[I,I]", (json_int_t)ev->first, (json_int_t)ev->second),
+                  &eok);
+        }
+        ok = s_append(evidence, e, eok);
+    }
     for (uint64_t i = 0; ok && i < r->gaps && i < CDX_AUDIT_MAX_GAPS; i++) {
         json_t *g = json_object();
         bool gok = g != NULL;
@@ -856,7 +871,12 @@ cdx_err cdx_json_from_audit_report(char **out, const char *origin, const cdx_aud
     }
     if (o) {
         s_set(o, "log", s_jstr(origin), &ok);
-        s_set(o, "verdict", json_string(r->pass ? "PASS" : "FAIL"), &ok);
+        s_set(o, "verdict",
+              json_string(!r->pass            ? "FAIL"
+                          : r->evidence_count ? "EVIDENCE"
+                                              : "PASS"),
+              &ok);
+        s_set(o, "intact", json_boolean(r->pass), &ok);
         s_set(o, "entries", json_integer((json_int_t)r->entries), &ok);
         s_set(o, "verified", json_integer((json_int_t)r->verified), &ok);
         if (!r->pass)
@@ -871,8 +891,13 @@ cdx_err cdx_json_from_audit_report(char **out, const char *origin, const cdx_aud
         s_set(o, "gap_count", json_integer((json_int_t)r->gaps), &ok);
         s_set(o, "gaps", gaps, &ok);
         gaps = NULL;
+        s_set(o, "evidence_count", json_integer((json_int_t)(r->pass ? r->evidence_count : 0)),
+              &ok);
+        s_set(o, "evidence", evidence, &ok);
+        evidence = NULL;
     }
     json_decref(gaps);
+    json_decref(evidence);
     if (!ok) {
         json_decref(o);
         o = NULL;

@@ -49,18 +49,24 @@ void cdx_log_commit_stats_since(const cdx_log_commit_stats *now, const cdx_log_c
     *out = d;
 }
 
+/* Interpolating inside a bucket spreads its commits evenly up to the
+ * bucket's bound, which can lie far above the slowest commit seen (a
+ * bucket (1, 2.5] ms whose commits all took 1.1 ms): no quantile may say
+ * more than the maximum observed. */
 double cdx_log_commit_quantile_us(const cdx_log_commit_stats *s, double q)
 {
     if (s->count == 0)
         return 0;
     q = q < 0 ? 0 : q > 1 ? 1 : q;
-    double rank = q * (double)s->count, below = 0, lower = 0;
+    double rank = q * (double)s->count, below = 0, lower = 0, max = (double)s->max_us;
     for (size_t i = 0; i < CDX_LOG_COMMIT_BUCKETS; i++) {
         double upper = cdx_log_commit_bucket_us[i], in = (double)s->le[i];
-        if (in >= rank && in > below) /* the quantile falls in (lower, upper] */
-            return lower + (upper - lower) * (rank - below) / (in - below);
+        if (in >= rank && in > below) { /* the quantile falls in (lower, upper] */
+            double v = lower + (upper - lower) * (rank - below) / (in - below);
+            return s->max_us && v > max ? max : v;
+        }
         below = in;
         lower = upper;
     }
-    return (double)s->max_us;
+    return max;
 }

@@ -1162,6 +1162,14 @@ static void test_commit_stats(void)
     CHECK(cdx_log_commit_quantile_us(&h, 0.5) == 300.0);
     CHECK(cdx_log_commit_quantile_us(&h, 0.75) == 350.0);
     CHECK(cdx_log_commit_quantile_us(&h, 0.25) == 250.0);
+    /* Interpolated, the 99th percentile would be 398 us: above the slowest
+     * commit there was. No quantile says more than the maximum. */
+    CHECK(cdx_log_commit_quantile_us(&h, 0.99) == 390.0);
+    cdx_log_commit_stats even = {.count = 10, .sum_us = 11000, .max_us = 1100};
+    for (size_t i = 0; i < CDX_LOG_COMMIT_BUCKETS; i++) /* all ten took 1.1 ms */
+        even.le[i] = cdx_log_commit_bucket_us[i] >= 1100 ? 10 : 0;
+    CHECK(cdx_log_commit_quantile_us(&even, 0.99) <= 1100.0);
+    CHECK(cdx_log_commit_quantile_us(&even, 0.5) <= 1100.0);
     cdx_log_commit_stats slow = {.count = 4, .sum_us = 8000000, .max_us = 3000000};
     slow.le[CDX_LOG_COMMIT_BUCKETS - 1] = 2; /* two took more than a second */
     CHECK(cdx_log_commit_quantile_us(&slow, 0.9) == 3000000.0);

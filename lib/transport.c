@@ -51,7 +51,8 @@ struct cdx_sock {
     void *z;
     cdx_sock_type type;
     char endpoint[256];
-    void *mon;     /* watch_links: the monitor's PAIR end, else NULL */
+    void *mon;     /* watched: the PAIR end of ZeroMQ's socket monitor, else NULL */
+    bool link_up;  /* cdx_sock_watch: what its events said last */
     s_link *links; /* watch_links: S_LINKS slots */
 };
 
@@ -240,6 +241,65 @@ static int s_zmq_type(cdx_sock_type type)
     return -1;
 }
 
+/* Starts ZeroMQ's monitor on the socket: its connections' events come to
+ * s->mon, read by s_next_event. */
+static cdx_err s_watch(cdx_sock *s, void *ctx, cdx_errbuf *eb)
+{
+    char addr[64];
+    snprintf(addr, sizeof addr, "inproc://cdx.watch.%p", (void *)s);
+    int zero = 0;
+    if (zmq_socket_monitor(s->z, addr,
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_DISCONNECTED) != 0)
+        return cdx_errf(eb, CDX_ERR_IO, "cannot watch %s: %s", s->endpoint,
+                        zmq_strerror(zmq_errno()));
+    s->mon = zmq_socket(ctx, ZMQ_PAIR);
+    if (!s->mon || zmq_setsockopt(s->mon, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_connect(s->mon, addr) != 0) {
+        cdx_err rc =
+            cdx_errf(eb, CDX_ERR_IO, "cannot watch %s: %s", s->endpoint, zmq_strerror(zmq_errno()));
+        zmq_socket_monitor(s->z, NULL, 0);
+        if (s->mon)
+            zmq_close(s->mon);
+        s->mon = NULL;
+        return rc;
+    }
+    return CDX_OK;
+}
+
+/* The next event of a watched socket, without waiting; false if none.
+ * Each event is two frames: 2 bytes of event and 4 of value (host order,
+ * as ZeroMQ writes them), then the endpoint. It also keeps link_up: a link
+ * is up from a finished handshake (CURVE's, so the peer is the one we
+ * asked for) to the next disconnection. */
+static bool s_next_event(cdx_sock *s, uint16_t *ev, uint32_t *value, char endpoint[256])
+{
+    uint8_t head[6];
+    int n = s->mon ? zmq_recv(s->mon, head, sizeof head, ZMQ_DONTWAIT) : -1;
+    if (n < 0)
+        return false;
+    endpoint[0] = '\0';
+    int more = 0;
+    size_t more_len = sizeof more;
+    while (zmq_getsockopt(s->mon, ZMQ_RCVMORE, &more, &more_len) == 0 && more) {
+        int got = zmq_recv(s->mon, endpoint, 255, 0);
+        if (got < 0)
+            break;
+        endpoint[got > 255 ? 255 : got] = '\0';
+    }
+    *ev = 0;
+    *value = 0;
+    if (n >= 2)
+        memcpy(ev, head, sizeof *ev);
+    if (n >= 6)
+        memcpy(value, head + 2, sizeof *value);
+    if (*ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        s->link_up = true;
+    else if (*ev == ZMQ_EVENT_DISCONNECTED || *ev == ZMQ_EVENT_CONNECTED)
+        s->link_up = false; /* a new connection is up once its handshake is */
+    return true;
+}
+
 static cdx_err s_open(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
                       const cdx_sock_opts *opts, cdx_errbuf *eb)
 {
@@ -264,22 +324,11 @@ static cdx_err s_open(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
     if (type == CDX_SOCK_ROUTER) /* a reply to a peer that left is an error, not a silent drop */
         zmq_setsockopt(z, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     if (opts && opts->watch_links) {
-        char ep[64];
-        snprintf(ep, sizeof ep, "inproc://cdx-links-%p", (void *)*out);
         (*out)->links = malloc(S_LINKS * sizeof *(*out)->links);
-        if ((*out)->links && zmq_socket_monitor(z, ep, ZMQ_EVENT_DISCONNECTED) == 0 &&
-            ((*out)->mon = zmq_socket(t->ctx, ZMQ_PAIR)) != NULL) {
-            zmq_setsockopt((*out)->mon, ZMQ_LINGER, &zero, sizeof zero);
-            if (zmq_connect((*out)->mon, ep) != 0) {
-                zmq_close((*out)->mon);
-                (*out)->mon = NULL;
-            }
-        }
         for (size_t i = 0; (*out)->links && i < S_LINKS; i++)
             (*out)->links[i].fd = -1;
-        if (!(*out)->mon) {
-            cdx_err rc = cdx_errf(eb, CDX_ERR_IO, "cannot watch a socket's links: %s",
-                                  zmq_strerror(zmq_errno()));
+        cdx_err rc = (*out)->links ? s_watch(*out, t->ctx, eb) : CDX_ERR_NOMEM;
+        if (rc != CDX_OK) {
             cdx_sock_destroy(out);
             return rc;
         }
@@ -314,38 +363,20 @@ static void s_link_note(cdx_sock *s, zmq_msg_t *m, const char *who)
 size_t cdx_sock_closed_links(cdx_sock *s, cdx_closed_link *out, size_t max)
 {
     size_t n = 0;
-    while (s->mon && n < max) {
-        zmq_msg_t ev, addr;
-        zmq_msg_init(&ev);
-        if (zmq_msg_recv(&ev, s->mon, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&ev);
-            break;
+    uint16_t ev;
+    uint32_t value;
+    char endpoint[256];
+    while (n < max && s_next_event(s, &ev, &value, endpoint)) {
+        if (ev != ZMQ_EVENT_DISCONNECTED)
+            continue;
+        cdx_closed_link *c = &out[n++];
+        memset(c, 0, sizeof *c);
+        s_link *l = s->links ? s_link_slot(s, (int)value, false) : NULL;
+        if (l) {
+            memcpy(c->member, l->member, sizeof c->member);
+            l->fd = -1;
         }
-        zmq_msg_init(&addr); /* the second frame: the endpoint */
-        bool two = zmq_msg_more(&ev) && zmq_msg_recv(&addr, s->mon, 0) >= 0;
-        if (zmq_msg_size(&ev) >= 6) {
-            const uint8_t *p = zmq_msg_data(&ev);
-            uint16_t event;
-            uint32_t value;
-            memcpy(&event, p, sizeof event);
-            memcpy(&value, p + 2, sizeof value);
-            if (event == ZMQ_EVENT_DISCONNECTED) {
-                cdx_closed_link *c = &out[n++];
-                memset(c, 0, sizeof *c);
-                s_link *l = s_link_slot(s, (int)value, false);
-                if (l) {
-                    memcpy(c->member, l->member, sizeof c->member);
-                    l->fd = -1;
-                }
-                size_t len = two ? zmq_msg_size(&addr) : 0;
-                if (len >= sizeof c->endpoint)
-                    len = sizeof c->endpoint - 1;
-                if (len)
-                    memcpy(c->endpoint, zmq_msg_data(&addr), len);
-            }
-        }
-        zmq_msg_close(&addr);
-        zmq_msg_close(&ev);
+        memcpy(c->endpoint, endpoint, sizeof c->endpoint);
     }
     return n;
 }
@@ -475,6 +506,23 @@ cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type t
         cdx_sock_destroy(out);
     }
     return rc;
+}
+
+/* ---- watching a connection ---- */
+
+cdx_err cdx_sock_watch(cdx_sock *s, cdx_transport *t, cdx_errbuf *eb)
+{
+    return s->mon ? CDX_OK : s_watch(s, t->ctx, eb);
+}
+
+bool cdx_sock_link_up(cdx_sock *s)
+{
+    uint16_t ev;
+    uint32_t value;
+    char endpoint[256];
+    for (int i = 0; i < 1000 && s_next_event(s, &ev, &value, endpoint); i++)
+        ;
+    return s->link_up;
 }
 
 void cdx_sock_destroy(cdx_sock **s)

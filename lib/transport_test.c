@@ -1,7 +1,8 @@
 /* The bus transport: CURVE on every socket, members only (ZAP), the peer's
  * member id on what it sends, PUB/SUB topic filtering, and refusals
  * counted: a stranger's key, a revoked member, a member removed by a
- * roster reload, a client that has the wrong server key. Loopback only;
+ * roster reload, a client that has the wrong server key; a watched link
+ * that says whether it is up. Loopback only;
  * every wait is bounded. */
 #include <string.h>
 
@@ -107,6 +108,45 @@ static void test_local_once(void)
     fixture_rmtree(dir);
 }
 
+/* Polls a watched link up to 5 s for the state wanted. */
+static bool s_link_becomes(cdx_sock *s, bool up)
+{
+    for (int i = 0; i < 250; i++) {
+        if (cdx_sock_link_up(s) == up)
+            return true;
+        bool ready = false;
+        cdx_sock_poll(&s, 1, 20, &ready);
+    }
+    return cdx_sock_link_up(s) == up;
+}
+
+/* A watched link is up once its CURVE handshake is done, and down as soon
+ * as the server goes; a member the server refuses is never up, though
+ * its TCP connection is made. */
+static void test_watch(void)
+{
+    cdx_transport *tb = s_transport(F.broker), *te = s_transport(F.ee), *tx = s_transport(F.xx);
+    cdx_sock *router = NULL, *d = NULL, *stranger = NULL;
+    REQUIRE(cdx_sock_bind(&router, tb, CDX_SOCK_ROUTER, "tcp://127.0.0.1:*", NULL, NULL) == CDX_OK);
+    REQUIRE(cdx_sock_connect(&d, te, CDX_SOCK_DEALER, cdx_sock_endpoint(router), s_broker_pk, NULL,
+                             NULL) == CDX_OK);
+    CHECK(!cdx_sock_link_up(d)); /* not watched yet */
+    REQUIRE(cdx_sock_watch(d, te, NULL) == CDX_OK);
+    REQUIRE(cdx_sock_connect(&stranger, tx, CDX_SOCK_DEALER, cdx_sock_endpoint(router), s_broker_pk,
+                             NULL, NULL) == CDX_OK);
+    REQUIRE(cdx_sock_watch(stranger, tx, NULL) == CDX_OK);
+    CHECK(s_link_becomes(d, true));
+    s_delivered(d, router, "up");
+    CHECK(!cdx_sock_link_up(stranger));
+    cdx_sock_destroy(&router); /* the server goes */
+    CHECK(s_link_becomes(d, false));
+    cdx_sock_destroy(&stranger);
+    cdx_sock_destroy(&d);
+    cdx_transport_destroy(&tx);
+    cdx_transport_destroy(&te);
+    cdx_transport_destroy(&tb);
+}
+
 int main(void)
 {
     test_local_once();
@@ -175,6 +215,8 @@ int main(void)
     bool ready[2] = {false, false};
     CHECK_EQ(cdx_sock_poll(both, 2, 5000, ready), CDX_OK);
     CHECK(!ready[0] && ready[1]);
+
+    test_watch();
 
     cdx_sock_destroy(&sub);
     cdx_transport_destroy(&tf);

@@ -284,13 +284,21 @@ static void s_status(node *n, const cdx_msg *m)
     cdx_log_outbox_scan(n->member.log, NULL, NULL, &pending);
     uint64_t now = cdx_mono_ms();
     for (size_t i = 0; i < n->n_links; i++) {
-        const node_link *l = &n->link[i];
+        node_link *l = &n->link[i];
         char when[CDX_TIME_TEXT_MAX] = "";
         if (l->last_heard_ms)
             cdx_time_format(when, l->last_heard_ms);
-        bool up = node__link_up(n, l, now);
-        json_array_append_new(brokers, json_pack("{s:s,s:b,s:s?}", "id", l->cfg->id, "connected",
-                                                 up, "last_heard", when[0] ? when : NULL));
+        /* connected: the ingress connection stands now; heard_recently:
+         * the broker answered within two sync periods (it serves us). */
+        json_t *b = json_pack("{s:s,s:b,s:b,s:I}", "id", l->cfg->id, "connected",
+                              node__link_connected(l), "heard_recently", node__link_up(n, l, now),
+                              "heard_window_ms", (json_int_t)(2 * n->cfg.sync_ms + 1000));
+        if (b && l->heard_mono_ms) {
+            json_object_set_new(b, "last_heard", json_string(when));
+            json_object_set_new(b, "last_heard_ms_ago",
+                                json_integer((json_int_t)(now - l->heard_mono_ms)));
+        }
+        json_array_append_new(brokers, b);
     }
     /* Lag: what each sender's seqs lack (node__missing). */
     if (cdx_log_senders(n->member.log, &s, &ns) == CDX_OK)
@@ -328,11 +336,14 @@ static void s_status(node *n, const cdx_msg *m)
     json_object_set_new(o, "own_refused", json_integer((json_int_t)n->own_refused));
     cdx_log_commit_stats cs;
     cdx_log_commit_stats_get(n->member.log, &cs);
+    /* Whole microseconds: a float's 17 digits would claim a precision
+     * that a histogram's quantile does not have. */
     json_object_set_new(o, "log_commits",
-                        json_pack("{s:I,s:f,s:f,s:f}", "count", (json_int_t)cs.count, "p50_ms",
-                                  cdx_log_commit_quantile_us(&cs, 0.5) / 1000.0, "p99_ms",
-                                  cdx_log_commit_quantile_us(&cs, 0.99) / 1000.0, "max_ms",
-                                  (double)cs.max_us / 1000.0));
+                        json_pack("{s:I,s:I,s:I,s:I}", "count", (json_int_t)cs.count, "p50_us",
+                                  (json_int_t)(cdx_log_commit_quantile_us(&cs, 0.5) + 0.5),
+                                  "p99_us",
+                                  (json_int_t)(cdx_log_commit_quantile_us(&cs, 0.99) + 0.5),
+                                  "max_us", (json_int_t)cs.max_us));
     if (n->refusal[0])
         json_object_set_new(o, "last_refusal", json_string(n->refusal));
     if (n->writes.error[0])

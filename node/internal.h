@@ -210,8 +210,12 @@ void node__receipts(node *n, node_link *l);
 /* ---- node.c ---- */
 
 /* Whether the broker was heard lately: each answers every sync request,
- * so one heard from within two sync periods is connected. */
+ * so one heard from within two sync periods is alive and serving us. */
 bool node__link_up(const node *n, const node_link *l, uint64_t mono_ms);
+/* Whether our connection to the broker's ingress (where what we publish
+ * goes) stands now, its CURVE handshake done: false at once when the
+ * broker's process dies or closes it, or after pings go unanswered. */
+bool node__link_connected(node_link *l);
 /* Notes that the broker was heard from, now. */
 void node__heard(node_link *l);
 

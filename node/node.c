@@ -81,6 +81,8 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
         if (rc == CDX_OK)
             rc = cdx_sock_connect(&l->ingress, n->net, CDX_SOCK_DEALER, bc->ingress, m->curve_pk,
                                   NULL, &eb);
+        if (rc == CDX_OK) /* what publishes take: whether `cydex status` says connected */
+            rc = cdx_sock_watch(l->ingress, n->net, &eb);
     }
     if (rc == CDX_OK)
         rc = cdx_sock_bind_local(&n->control, n->net, CDX_SOCK_ROUTER, c->control, &eb);
@@ -169,6 +171,19 @@ static bool s_chain_known(node *n, uint64_t now)
     return true;
 }
 
+bool node__link_connected(node_link *l)
+{
+    return cdx_sock_link_up(l->ingress);
+}
+
+/* The links' connection events, read each round so that ZeroMQ does not
+ * queue them up (node__link_connected reads them too). */
+static void s_watch_links(node *n)
+{
+    for (size_t i = 0; i < n->n_links; i++)
+        node__link_connected(&n->link[i]);
+}
+
 /* While we ask for our own chain: only catch-up replies and receipts are
  * taken (the control socket and the fan-out wait), so that nothing new is
  * signed, not even an automatic ack. */
@@ -188,6 +203,7 @@ static bool s_chain_round(node *n)
     cdx_err rc = cdx_sock_poll_fd(socks, ns, daemon_httpd_fd(n->http), 50, ready);
     if (rc == CDX_ERR_STOPPED)
         return false;
+    s_watch_links(n);
     daemon_httpd_serve(n->http);
     for (size_t i = 0; i < n->n_links; i++) {
         if (ready[2 * i])
@@ -293,6 +309,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
             cdx_sock_poll_fd(socks, 1 + 3 * n->n_links, daemon_httpd_fd(n->http), wait, ready);
         if (rc == CDX_ERR_STOPPED)
             break;
+        s_watch_links(n);
         daemon_httpd_serve(n->http);
         if (rc == CDX_ERR_TIMEOUT && !n->parked.n) { /* idle: read ahead for list and show */
             uint64_t behind;

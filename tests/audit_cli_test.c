@@ -34,6 +34,20 @@ static void s_save(const char *name, const cdx_bytes *b)
     fclose(f);
 }
 
+/* The envelope in file NAME, appended to an open log. */
+static void s_append_file(cdx_log *log, const char *name)
+{
+    cdx_bytes raw = {0};
+    cdx_envelope *env = NULL;
+    REQUIRE(cdx__read_file(s_p(name), 1 << 20, &raw, NULL) == CDX_OK);
+    REQUIRE(cdx_envelope_verify(&env, F.roster, raw.data, raw.len, NULL, NULL) == CDX_OK);
+    cdx_log_append_in in = {.env = env, .received_at_ms = FIXTURE_T0, .received_from = "test"};
+    cdx_log_append_out out;
+    REQUIRE(cdx_log_append(log, &in, 1, &out, NULL) == CDX_OK);
+    cdx_envelope_destroy(&env);
+    cdx_bytes_free(&raw);
+}
+
 static size_t s_lines(const char *text)
 {
     size_t n = 0;
@@ -169,14 +183,33 @@ static void test_report_and_diff(void)
                    s_p("fr-1.env"), NULL),
              0);
 
-    CHECK_EQ(s_run("cydex-audit", "diff", log, other, "--roster", roster, NULL), 1);
+    /* Proof that EE equivocated, both logs intact: EVIDENCE, exit 2. */
+    CHECK_EQ(s_run("cydex-audit", "diff", log, other, "--roster", roster, NULL), 2);
     HAS(s_cap.out, "EQUIVOCATION: EE signed two different envelopes with seq 4");
     HAS(s_cap.out, "both signatures VERIFY against the roster");
+    HAS(s_cap.out, "EVIDENCE: 1 equivocation and 0 inconsistent tree heads");
     HAS(s_cap.out, "only in A: EE seq 5");
     HAS(s_cap.out, "B holds 1 envelope that A does not");
     HAS(s_cap.out, "DE never acknowledged EE seq 1");
     CHECK(strstr(s_cap.out, "FR never acknowledged EE seq 1\n") == NULL);
+    /* EE seq 7 is sealed to FR alone: only FR owes an ack. LT joined a day
+     * after these alerts; LV was revoked an hour after, so it owes them. */
+    HAS(s_cap.out, "FR never acknowledged EE seq 7");
+    CHECK(strstr(s_cap.out, "DE never acknowledged EE seq 7") == NULL);
+    CHECK(strstr(s_cap.out, "LT never acknowledged") == NULL);
+    HAS(s_cap.out, "LV never acknowledged EE seq 1");
+    HAS(s_cap.out, "DE left 7 alerts unacknowledged"); /* 1..6, and B's other 4 */
     HAS(s_cap.out, "equivocations between the two logs: 1");
+    /* Without a roster to check them, the two envelopes prove nothing. */
+    char bare[300];
+    snprintf(bare, sizeof bare, "%s", s_p("log-bare"));
+    cdx_log *lb = NULL;
+    cdx_log_opts wo = {.owner = "FR"};
+    REQUIRE(cdx_log_new(&lb, bare, &wo, NULL) == CDX_OK);
+    s_append_file(lb, "ee-4b.env");
+    cdx_log_destroy(&lb);
+    CHECK_EQ(s_run("cydex-audit", "diff", log, bare, NULL), 2); /* the roster log A stores */
+    CHECK_EQ(s_run("cydex-audit", "diff", bare, bare, NULL), 0);
     CHECK_EQ(s_run("cydex-audit", "diff", log, log, NULL), 0);
     HAS(s_cap.out, "equivocations between the two logs: 0");
 
@@ -259,7 +292,8 @@ static void test_tree_heads(void)
                    "--owner", "FR", "--from", "broker.alpha", s_p("sth-1.env"), s_p("sth-2.env"),
                    s_p("sth-3.env"), NULL),
              0);
-    CHECK_EQ(s_run("cydex-audit", "diff", s_p("heads-bad"), log, NULL), 1);
+    CHECK_EQ(s_run("cydex-audit", "diff", s_p("heads-bad"), log, NULL), 2);
+    HAS(s_cap.out, "EVIDENCE: 0 equivocations and 2 inconsistent tree heads");
     HAS(s_cap.out, "INCONSISTENT TREE HEAD: broker.alpha signed a root of cydex/broker.alpha at "
                    "size 6 (logged by A at #1)");
     HAS(s_cap.out, "at size 100 (logged by A at #2), but B holds only 8 entries: cut short since");
@@ -274,7 +308,7 @@ static void test_tree_heads(void)
                    "--owner", "FR", "--from", "broker.alpha", s_p("sth-1.env"), s_p("cosig-1.env"),
                    s_p("cosig-2.env"), NULL),
              0);
-    CHECK_EQ(s_run("cydex-audit", "diff", s_p("heads-cosigned"), log, NULL), 1);
+    CHECK_EQ(s_run("cydex-audit", "diff", s_p("heads-cosigned"), log, NULL), 2);
     HAS(s_cap.out, "INCONSISTENT TREE HEAD: broker.alpha signed a root of cydex/broker.alpha at "
                    "size 6 (logged by A at #1, inside a co-signature by DE) that B does not have");
     HAS(s_cap.out, "logged: 2, checked against B");
@@ -377,6 +411,171 @@ static void test_proofs(void)
     HAS(s_cap.out, "2 signed checkpoints checked, the last at size 10");
 }
 
+/* An intact log that proves a member misbehaved is not a tampered log:
+ * PASS (log intact) with EVIDENCE, exit 2, each finding named. */
+static void test_evidence(void)
+{
+    char roster[300];
+    snprintf(roster, sizeof roster, "%s", s_p("roster.bin"));
+    /* EE's second seq 4, kept as evidence. */
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", s_p("log-eq"), "--roster", roster, "--owner",
+                   "FR", s_p("ee-1.env"), s_p("ee-2.env"), s_p("ee-3.env"), s_p("ee-4.env"),
+                   s_p("ee-5.env"), s_p("ee-6.env"), s_p("ee-4b.env"), NULL),
+             0);
+    HAS(s_cap.out, "equivocations 1");
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("log-eq"), "--roster", roster, NULL), 2);
+    HAS(s_cap.out, "PASS (log intact) with EVIDENCE: cydex/FR, entries 0..6 (7) verified");
+    HAS(s_cap.out, "EVIDENCE: EE equivocated at seq 4 (entries 3 and 6)");
+    CHECK(strstr(s_cap.out, "FAIL") == NULL);
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("log-eq"), "--roster", roster, "--json", NULL), 2);
+    HAS(s_cap.out, "\"verdict\":\"EVIDENCE\"");
+    HAS(s_cap.out, "\"intact\":true");
+    HAS(s_cap.out, "\"evidence\":[{\"kind\":\"equivocation\",\"sender\":\"EE\",\"seq\":4,"
+                   "\"entries\":[3,6]}]");
+    /* EE's seq 5 follows the seq 4 this log does not hold: EE signed two. */
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", s_p("log-fork"), "--roster", roster,
+                   "--owner", "FR", s_p("ee-1.env"), s_p("ee-2.env"), s_p("ee-3.env"),
+                   s_p("ee-4b.env"), s_p("ee-5.env"), NULL),
+             0);
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("log-fork"), "--roster", roster, NULL), 2);
+    HAS(s_cap.out, "PASS (log intact) with EVIDENCE");
+    HAS(s_cap.out, "EVIDENCE: EE equivocated at seq 4 (entries 3 and 4)");
+    /* A clean log is still a plain PASS, exit 0. */
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("log"), "--roster", roster, "--json", NULL), 0);
+    HAS(s_cap.out, "\"verdict\":\"PASS\"");
+    HAS(s_cap.out, "\"evidence\":[]");
+}
+
+/* The same ids with other keys: another federation's roster. */
+static cdx_roster *s_foreign_roster(const char *federation)
+{
+    cdx_roster *r = NULL;
+    REQUIRE(cdx_roster_new(&r, federation, 1, FIXTURE_T0) == CDX_OK);
+    const char *ids[] = {"EE", "FR", "DE", "broker.alpha"};
+    cdx_identity *admin = NULL;
+    for (int i = 0; i < 4; i++) {
+        uint8_t seed[32];
+        memset(seed, 0x40 + i, sizeof seed);
+        cdx_identity *who = NULL;
+        REQUIRE(cdx_identity_from_seed(&who, ids[i], i == 3 ? CDX_ROLE_BROKER : CDX_ROLE_STATE,
+                                       seed) == CDX_OK);
+        cdx_member m;
+        cdx_identity_card(who, &m);
+        REQUIRE(cdx_roster_add_member(r, &m, NULL) == CDX_OK);
+        if (i == 0) {
+            REQUIRE(cdx_roster_add_admin(r, m.id, m.sign_pk, NULL) == CDX_OK);
+            admin = who;
+        } else {
+            cdx_identity_destroy(&who);
+        }
+    }
+    REQUIRE(cdx_roster_sign(r, NULL, admin, NULL) == CDX_OK);
+    cdx_identity_destroy(&admin);
+    return r;
+}
+
+/* A log checked against another federation's roster is not tampered with:
+ * the roster does not match it (65), and nothing is judged. */
+static void test_wrong_roster(void)
+{
+    cdx_roster *other = s_foreign_roster("other-federation");
+    cdx_roster *same_name = s_foreign_roster("test-federation");
+    REQUIRE(cdx_roster_save(other, s_p("other-roster.bin"), NULL) == CDX_OK);
+    REQUIRE(cdx_roster_save(same_name, s_p("same-name-roster.bin"), NULL) == CDX_OK);
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("log"), "--roster", s_p("other-roster.bin"), NULL),
+             65);
+    HAS(s_cap.err, "cydex-audit verify: the roster does not match this log: it is federation "
+                   "other-federation's (v1), and the log is federation test-federation's");
+    CHECK(strstr(s_cap.out, "FAIL") == NULL && strstr(s_cap.err, "does not verify") == NULL);
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("log"), "--roster", s_p("same-name-roster.bin"),
+                   "--json", NULL),
+             65);
+    HAS(s_cap.err, "the roster does not match this log: none of its members has the signing "
+                   "key that the roster stored in the log (v1 of test-federation) lists");
+    CHECK(s_cap.out[0] == '\0');
+    /* A log that stores no roster: its entries say it. */
+    cdx_log *l = NULL;
+    cdx_log_opts wo = {.owner = "FR"};
+    REQUIRE(cdx_log_new(&l, s_p("log-noroster"), &wo, NULL) == CDX_OK);
+    s_append_file(l, "ee-1.env");
+    s_append_file(l, "ee-2.env");
+    cdx_log_destroy(&l);
+    CHECK_EQ(s_run("cydex-audit", "verify", s_p("log-noroster"), "--roster",
+                   s_p("other-roster.bin"), NULL),
+             65);
+    HAS(s_cap.err, "the roster does not match this log: not one of its first 2 entries has a "
+                   "signature that other-federation's roster v1 verifies");
+    CHECK_EQ(
+        s_run("cydex-audit", "verify", s_p("log-noroster"), "--roster", s_p("roster.bin"), NULL),
+        0);
+    CHECK_EQ(s_run("cydex-audit", "diff", s_p("log"), s_p("log-fr"), "--roster",
+                   s_p("other-roster.bin"), NULL),
+             65);
+    HAS(s_cap.err, "the roster does not match this log");
+    cdx_roster_destroy(&other);
+    cdx_roster_destroy(&same_name);
+}
+
+/* A state counts against the alerts sent while it was a member only:
+ * XX joins in roster v2 (issued at T0 + 30, carried in the log by FR), so
+ * it owes DE's alert of T0 + 70 and none of EE's before. */
+static void test_joined_later(void)
+{
+    cdx_roster *v2 = NULL;
+    REQUIRE(cdx_roster_next(&v2, F.roster, FIXTURE_T0 + 30) == CDX_OK);
+    cdx_member xx;
+    cdx_identity_card(F.xx, &xx);
+    REQUIRE(cdx_roster_add_member(v2, &xx, NULL) == CDX_OK);
+    REQUIRE(cdx_roster_sign(v2, F.roster, F.ee, NULL) == CDX_OK);
+    REQUIRE(cdx_roster_sign(v2, F.roster, F.fr, NULL) == CDX_OK);
+    REQUIRE(cdx_roster_verify(v2, F.roster, NULL) == CDX_OK);
+    cdx_bytes raw = {0}, fr1 = {0}, env = {0};
+    cdx_envelope *first = NULL;
+    REQUIRE(cdx__read_file(s_p("fr-1.env"), 1 << 20, &fr1, NULL) == CDX_OK);
+    REQUIRE(cdx_envelope_inspect(&first, fr1.data, fr1.len, NULL) == CDX_OK);
+    cdx_body b;
+    fixture_body(&b, "FR", 2, cdx_envelope_hash(first), "roster", FIXTURE_T0 + 30);
+    b.kind = CDX_PAYLOAD_ROSTER;
+    REQUIRE(cdx_roster_encode(v2, &raw) == CDX_OK);
+    b.roster = raw;
+    REQUIRE(cdx_envelope_sign(F.fr, &b, &env, NULL, NULL) == CDX_OK);
+    s_save("fr-2.env", &env);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b); /* frees raw, which it held */
+    cdx_envelope_destroy(&first);
+    cdx_bytes_free(&fr1);
+    cdx_roster_destroy(&v2);
+    CHECK_EQ(s_run("cydex", "log", "append", "--dir", s_p("log-join"), "--roster",
+                   s_p("roster.bin"), "--owner", "FR", s_p("ee-1.env"), s_p("ee-2.env"),
+                   s_p("ee-3.env"), s_p("ee-4.env"), s_p("ee-5.env"), s_p("ee-6.env"),
+                   s_p("fr-1.env"), s_p("ee-7.env"), s_p("fr-2.env"), s_p("more-1.env"), NULL),
+             0);
+    CHECK_EQ(s_run("cydex-audit", "diff", s_p("log-join"), s_p("log-join"), "--roster",
+                   s_p("roster.bin"), NULL),
+             0);
+    HAS(s_cap.out, "XX never acknowledged DE seq 1");
+    HAS(s_cap.out, "XX left 1 alert unacknowledged");
+    CHECK(strstr(s_cap.out, "XX never acknowledged EE") == NULL);
+    HAS(s_cap.out, "FR never acknowledged DE seq 1");
+    CHECK(strstr(s_cap.out, "DE never acknowledged DE") == NULL);
+}
+
+/* Usage errors name the program the user ran. */
+static void test_usage_names(void)
+{
+    CHECK_EQ(s_run("cydex-audit", "verify", NULL), 64);
+    HAS(s_cap.err, "cydex-audit verify: give one LOGDIR");
+    CHECK(strncmp(s_cap.err, "cydex verify", 12) != 0);
+    CHECK_EQ(s_run("cydex-audit", "diff", s_p("log"), NULL), 64);
+    HAS(s_cap.err, "cydex-audit diff: give two LOGDIRs");
+    CHECK_EQ(s_run("cydex-audit", "replay", s_p("log"), "--format", "xml", NULL), 64);
+    HAS(s_cap.err, "cydex-audit replay: --format is jsonl or text");
+    CHECK_EQ(s_run("cydex-audit", "prove", "inclusion", NULL), 64);
+    HAS(s_cap.err, "cydex-audit prove: ");
+    CHECK_EQ(s_run("cydex-audit", "--help", NULL), 0);
+    HAS(s_cap.out, "2  EVIDENCE");
+}
+
 /* A copy of the log in folder NAME, for damage. */
 static void s_copy_log(const char *name)
 {
@@ -453,6 +652,10 @@ int main(void)
     test_build_and_verify();
     test_replay();
     test_report_and_diff();
+    test_evidence();
+    test_wrong_roster();
+    test_joined_later();
+    test_usage_names();
     test_tree_heads();
     test_proofs();
     test_hex_editor();

@@ -257,8 +257,9 @@ void cdx_log_commit_stats_since(const cdx_log_commit_stats *now, const cdx_log_c
                                 cdx_log_commit_stats *out);
 
 /* The q-quantile (0..1) of those durations in microseconds, interpolated
- * inside its bucket as Prometheus's histogram_quantile() does; a quantile
- * past the last bucket is max_us. 0 when there were no commits. */
+ * inside its bucket as Prometheus's histogram_quantile() does, and never
+ * above max_us (the slowest commit seen); a quantile past the last bucket
+ * is max_us. 0 when there were no commits. */
 double cdx_log_commit_quantile_us(const cdx_log_commit_stats *s, double q);
 
 /* ---- the tree ---- */

@@ -112,6 +112,18 @@ cdx_err cdx_sock_bind_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type
 cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
                                const char *ipc_endpoint, cdx_errbuf *eb);
 
+/* Watching a connecting socket's link (its one endpoint): from this call
+ * on, cdx_sock_link_up says whether a connection to the peer stands, its
+ * handshake done (for CURVE: the peer holds the key we asked for), and
+ * not dropped since (the peer closed it, its process died, or pings went
+ * unanswered: cdx_transport_set_ping). Only for sockets used by one
+ * thread; t is the socket's transport. */
+cdx_err cdx_sock_watch(cdx_sock *s, cdx_transport *t, cdx_errbuf *eb);
+/* Reads what happened to the link since the last call, and says whether
+ * it is up now (false if the socket is not watched). Call it often (each
+ * poll round): ZeroMQ queues the events until it is called. */
+bool cdx_sock_link_up(cdx_sock *s);
+
 /* The endpoint actually bound (for wildcard ports). Borrowed. */
 const char *cdx_sock_endpoint(const cdx_sock *s);
 
