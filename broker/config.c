@@ -7,6 +7,7 @@
 
 #include "cydex/common.h"
 #include "daemon.h"
+#include "httpd.h"
 
 typedef struct s_ctx {
     broker_config *c;
@@ -33,12 +34,32 @@ static int s_num(uint64_t *dst, const char *v, const char *key, uint64_t min, ui
     return 0;
 }
 
+/* A member id: "broker.alpha", or ""; what the roster then says of it is
+ * checked at start. */
+static int s_id(char *dst, size_t cap, const char *v, const char *key, char *err, size_t n)
+{
+    if (v[0] && !cdx_id_valid(v)) {
+        snprintf(err, n, "%s \"%s\" is not a member id (letters, digits, '.', '_', '-')", key, v);
+        return -1;
+    }
+    return s_str(dst, cap, v, key, err, n);
+}
+
+/* An endpoint to bind (ours) or to connect to (a peer's). */
+static int s_ep(char *dst, size_t cap, const char *v, const char *key, bool bind, char *err,
+                size_t n)
+{
+    if (daemon_endpoint_check(key, v, bind, err, n) != 0)
+        return -1;
+    return s_str(dst, cap, v, key, err, n);
+}
+
 int broker_config_set(broker_config *c, const char *key, const char *v, char *err, size_t n)
 {
     uint64_t x = 0;
     int rc;
     if (strcmp(key, "id") == 0)
-        return s_str(c->id, sizeof c->id, v, key, err, n);
+        return s_id(c->id, sizeof c->id, v, key, err, n);
     if (strcmp(key, "key") == 0)
         return s_str(c->key, sizeof c->key, v, key, err, n);
     if (strcmp(key, "roster") == 0)
@@ -46,11 +67,11 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
     if (strcmp(key, "log") == 0)
         return s_str(c->log, sizeof c->log, v, key, err, n);
     if (strcmp(key, "ingress") == 0)
-        return s_str(c->ingress, sizeof c->ingress, v, key, err, n);
+        return s_ep(c->ingress, sizeof c->ingress, v, key, true, err, n);
     if (strcmp(key, "fanout") == 0)
-        return s_str(c->fanout, sizeof c->fanout, v, key, err, n);
+        return s_ep(c->fanout, sizeof c->fanout, v, key, true, err, n);
     if (strcmp(key, "catchup") == 0)
-        return s_str(c->catchup, sizeof c->catchup, v, key, err, n);
+        return s_ep(c->catchup, sizeof c->catchup, v, key, true, err, n);
     if (strcmp(key, "max_envelope") == 0) {
         rc = s_num(&x, v, key, 1024, 64u << 20, err, n);
         c->max_envelope = (size_t)x;
@@ -89,8 +110,11 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
     }
     if (strcmp(key, "log_format") == 0)
         return daemon_log_format(v, &c->log_json, err, n);
-    if (strcmp(key, "metrics") == 0)
+    if (strcmp(key, "metrics") == 0) {
+        if (v[0] && daemon_httpd_addr_check(v, err, n) != 0)
+            return -1;
         return s_str(c->metrics, sizeof c->metrics, v, key, err, n);
+    }
     if (strcmp(key, "map_max_mb") == 0) {
         rc = s_num(&x, v, key, 1, 1u << 24, err, n);
         c->map_max_mb = (size_t)x;
@@ -100,25 +124,30 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
     return -1;
 }
 
-/* A [peer.NAME] section; a new section name starts the next peer. */
+/* A [peer.NAME] section: a new name starts the next peer; one given
+ * again goes on with its peer. */
 static int s_peer(s_ctx *x, const char *section, const char *name, const char *value)
 {
     broker_config *c = x->c;
-    if (strcmp(x->section, section) != 0) {
+    size_t at = 0;
+    while (at < c->n_peers && strcmp(c->peer[at].section, section) != 0)
+        at++;
+    if (at == c->n_peers) {
         if (c->n_peers == BROKER_MAX_PEERS) {
             snprintf(x->err, x->errlen, "at most %d peers", BROKER_MAX_PEERS);
             return 0;
         }
         memset(&c->peer[c->n_peers++], 0, sizeof c->peer[0]);
-        snprintf(x->section, sizeof x->section, "%s", section);
+        snprintf(c->peer[at].section, sizeof c->peer[0].section, "%s", section);
     }
-    broker_peer_config *p = &c->peer[c->n_peers - 1];
+    snprintf(x->section, sizeof x->section, "%s", section);
+    broker_peer_config *p = &c->peer[at];
     if (strcmp(name, "id") == 0)
-        return s_str(p->id, sizeof p->id, value, name, x->err, x->errlen) == 0;
+        return s_id(p->id, sizeof p->id, value, name, x->err, x->errlen) == 0;
     if (strcmp(name, "fanout") == 0)
-        return s_str(p->fanout, sizeof p->fanout, value, name, x->err, x->errlen) == 0;
+        return s_ep(p->fanout, sizeof p->fanout, value, name, false, x->err, x->errlen) == 0;
     if (strcmp(name, "catchup") == 0)
-        return s_str(p->catchup, sizeof p->catchup, value, name, x->err, x->errlen) == 0;
+        return s_ep(p->catchup, sizeof p->catchup, value, name, false, x->err, x->errlen) == 0;
     snprintf(x->err, x->errlen, "unknown setting \"%s\" in [%s]", name, section);
     return 0;
 }
@@ -181,10 +210,29 @@ int broker_config_check(const broker_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "id \"%s\" is not a member id", c->id);
         return -1;
     }
-    for (size_t i = 0; i < c->n_peers; i++)
-        if (!cdx_id_valid(c->peer[i].id) || !c->peer[i].fanout[0] || !c->peer[i].catchup[0]) {
-            snprintf(err, errlen, "peer %zu needs id, fanout and catchup", i + 1);
+    for (size_t i = 0; i < c->n_peers; i++) {
+        const broker_peer_config *p = &c->peer[i];
+        const char *lacks = !p->id[0]        ? "id"
+                            : !p->fanout[0]  ? "fanout"
+                            : !p->catchup[0] ? "catchup"
+                                             : NULL;
+        if (lacks) {
+            snprintf(err, errlen,
+                     "missing setting \"%s\" in [%s] (a peer needs id, fanout and "
+                     "catchup)",
+                     lacks, p->section);
             return -1;
         }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->peer[j].id, p->id) == 0) {
+                snprintf(err, errlen, "[%s] and [%s] are both %s", c->peer[j].section, p->section,
+                         p->id);
+                return -1;
+            }
+        if (strcmp(p->id, c->id) == 0) {
+            snprintf(err, errlen, "[%s] is this broker itself (%s)", p->section, p->id);
+            return -1;
+        }
+    }
     return 0;
 }

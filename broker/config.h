@@ -39,6 +39,7 @@
 #define BROKER_MAX_PEERS 16
 
 typedef struct broker_peer_config {
+    char section[128]; /* its [peer.NAME], for messages */
     char id[64];
     char fanout[256];
     char catchup[256];

@@ -11,23 +11,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-/* Reading INI text through inih, a line at a time, so that what inih
- * would silently cut is refused instead, naming the line: a line longer
- * than inih's buffer (it would read the rest as a line of its own), a
- * section name longer than DAEMON_INI_SECTION_MAX (inih keeps the first
- * 49 bytes, so two long names would become one section), a NUL byte. The
- * first error stops the parse: its line and message are the ones told. */
+/* Reading INI text through inih, a line at a time, so that the rules of
+ * daemon.h hold whatever inih was built with, and what inih would
+ * silently cut, merge or take as part of a value is refused instead,
+ * naming the line: a section name longer than DAEMON_INI_SECTION_MAX
+ * (inih keeps the first 49 bytes, so two long names would become one
+ * section), a line longer than inih's buffer (it would read the rest as a
+ * line of its own), a NUL byte, a quoted value (taken with its quotes),
+ * text after a section header. inih is handed each line without its
+ * indentation (an indented line would continue the value above it) and
+ * without its comment. The first error stops the parse: its line and
+ * message are the ones told. */
 typedef struct s_ini {
     const char *text;
     size_t len, at;
     int line;  /* lines handed to inih */
     bool stop; /* an error: hand it no more */
     int err_line;
-    bool has_key; /* a key since the section began: an indented line continues its value */
     char section[DAEMON_INI_SECTION_MAX + 1];
+    bool in_section; /* a [section] line came */
     daemon_ini_fn handler;
     void *user;
     char *err;
@@ -46,21 +53,22 @@ static void s_ini_fail(s_ini *x, const char *fmt, ...)
     x->stop = true;
 }
 
-/* A comment starts with ';' or '#' at the start of a line (inih) or after
- * whitespace (inih knows only ';' there; the README's examples use '#'). */
+/* A comment starts with ';' or '#' at the start of a line (after its
+ * indentation) or after whitespace; one not after whitespace is part of
+ * the value ("log = data/FR#1"). */
 static char *s_ini_comment(char *p)
 {
     for (char *c = p; *c; c++)
-        if ((*c == ';' || *c == '#') && c > p && isspace((unsigned char)c[-1]))
+        if ((*c == ';' || *c == '#') && (c == p || isspace((unsigned char)c[-1])))
             return c;
     return NULL;
 }
 
-/* Follows the line as inih will read it (its order of cases): which
- * section it opens, or whether it is a key; refuses what inih would cut or
- * call a syntax error. line is the reader's copy, which may be cut at a
- * comment for inih. */
-static void s_ini_classify(s_ini *x, char *line)
+/* Reads one line as inih will once it is cut: which section it opens, or
+ * which key it sets; refuses what inih would cut, merge or call a syntax
+ * error. Returns what inih is to read: the line without its indentation
+ * and comment (a part of `line`, which it may cut), or NULL after an error. */
+static char *s_ini_classify(s_ini *x, char *line)
 {
     char *start = line;
     if (x->line == 1 && (unsigned char)start[0] == 0xEF && (unsigned char)start[1] == 0xBB &&
@@ -68,40 +76,65 @@ static void s_ini_classify(s_ini *x, char *line)
         start += 3;
     while (*start && isspace((unsigned char)*start))
         start++;
-    if (!*start || *start == ';' || *start == '#')
-        return; /* blank or a comment */
     char *cut = s_ini_comment(start);
-    if (cut) { /* inih sees the line without it */
-        cut[0] = '\n';
-        cut[1] = '\0';
-    }
-    if (x->has_key && start > line)
-        return; /* continues the value above */
+    if (cut)
+        *cut = '\0';
+    size_t len = strlen(start);
+    while (len && isspace((unsigned char)start[len - 1]))
+        start[--len] = '\0';
+    if (!len)
+        return start; /* blank, or a comment */
     if (*start == '[') {
         char *end = strchr(start + 1, ']');
         if (!end) {
             s_ini_fail(x, "a section header without its closing ']'");
-            return;
+            return NULL;
         }
         size_t n = (size_t)(end - start - 1);
         if (n > DAEMON_INI_SECTION_MAX) {
             s_ini_fail(x, "section name [%.40s...] is longer than %u characters", start + 1,
                        DAEMON_INI_SECTION_MAX);
-            return;
+            return NULL;
+        }
+        if (end[1]) {
+            s_ini_fail(x, "\"%s\" after the section header [%.*s]", end + 1, (int)n, start + 1);
+            return NULL;
+        }
+        if (!n) {
+            s_ini_fail(x, "a section header without a name");
+            return NULL;
         }
         memcpy(x->section, start + 1, n);
         x->section[n] = '\0';
-        x->has_key = false;
-        return;
+        x->in_section = true;
+        return start;
     }
     size_t name = strcspn(start, "=:");
     if (!start[name]) {
-        s_ini_fail(x, "neither a [section] nor a key = value");
-        return;
+        s_ini_fail(x, "\"%.60s\" is neither a [section] nor a key = value", start);
+        return NULL;
     }
+    const char *value = start + name + 1;
+    while (*value && isspace((unsigned char)*value))
+        value++;
     while (name > 0 && isspace((unsigned char)start[name - 1]))
         name--;
-    x->has_key = name > 0;
+    if (!name) {
+        s_ini_fail(x, "a value without a key");
+        return NULL;
+    }
+    if (!x->in_section) {
+        s_ini_fail(x, "\"%.*s\" comes before any [section]", (int)name, start);
+        return NULL;
+    }
+    if (*value == '"' || *value == '\'') {
+        s_ini_fail(x,
+                   "the value of \"%.*s\" is in quotes: write it without them (they would be "
+                   "part of it)",
+                   (int)name, start);
+        return NULL;
+    }
+    return start;
 }
 
 /* inih's reader: the next line into str (num bytes), or NULL at the end
@@ -119,19 +152,31 @@ static char *s_ini_read(char *str, int num, void *stream)
     size_t body = ll - (nl != NULL);
     if (body && p[body - 1] == '\r')
         body--;
-    /* inih wants room for "\r\n" and the NUL besides the line itself */
-    if (num < 4 || body > (size_t)num - 3) {
-        s_ini_fail(x, "line is longer than %d characters", num - 3);
-        return NULL;
-    }
     if (memchr(p, '\0', ll)) {
         s_ini_fail(x, "a NUL byte: not a text file");
         return NULL;
     }
-    memcpy(str, p, ll);
-    str[ll] = '\0';
-    s_ini_classify(x, str);
-    return x->stop ? NULL : str;
+    char line[DAEMON_INI_LINE_MAX + 1];
+    if (body > DAEMON_INI_LINE_MAX) {
+        s_ini_fail(x, "line is longer than %u characters", DAEMON_INI_LINE_MAX);
+        return NULL;
+    }
+    memcpy(line, p, body);
+    line[body] = '\0';
+    const char *kept = s_ini_classify(x, line);
+    if (!kept)
+        return NULL;
+    /* inih wants room for "\r\n" and the NUL besides the line itself */
+    size_t n = strlen(kept);
+    if (num < 4 || n > (size_t)num - 3) {
+        s_ini_fail(x, "line is longer than %d characters without its indentation and comment",
+                   num - 3);
+        return NULL;
+    }
+    memcpy(str, kept, n);
+    str[n] = '\n';
+    str[n + 1] = '\0';
+    return str;
 }
 
 /* Hands the handler the whole section name (inih's copy is cut at 49
@@ -232,6 +277,62 @@ int daemon_apply_sets(const char *prog, const char *const *sets, int n, daemon_s
     return 0;
 }
 
+/* If the log holds a newer roster of the same federation that lists id
+ * (adopted from the bus in an earlier run: it passed verification then,
+ * and the log is ours), it replaces *roster; true if it did. */
+static bool s_roster_from_log(cdx_log *log, cdx_roster **roster, const char *id)
+{
+    cdx_bytes rb = {0};
+    cdx_roster *stored = NULL;
+    bool newer = cdx_log_get_roster(log, &rb) == CDX_OK &&
+                 cdx_roster_decode(&stored, rb.data, rb.len, NULL) == CDX_OK &&
+                 cdx_roster_version(stored) > cdx_roster_version(*roster) &&
+                 strcmp(cdx_roster_federation(stored), cdx_roster_federation(*roster)) == 0 &&
+                 cdx_roster_find(stored, id);
+    if (newer) {
+        cdx_roster_destroy(roster);
+        *roster = stored;
+        stored = NULL;
+    }
+    cdx_roster_destroy(&stored);
+    cdx_bytes_free(&rb);
+    return newer;
+}
+
+/* The key (id's), then the roster (a trust anchor listing id). */
+static cdx_err s_key_and_roster(const char *id, const char *key, const char *roster,
+                                cdx_identity **me, cdx_roster **r, cdx_errbuf *eb)
+{
+    cdx_err rc = cdx_identity_load(me, key, eb);
+    if (rc == CDX_OK && strcmp(cdx_identity_id(*me), id) != 0)
+        rc = cdx_errf(eb, CDX_ERR_INVALID, "key %s is %s's, not %s's", key, cdx_identity_id(*me),
+                      id);
+    if (rc == CDX_OK)
+        rc = cdx_roster_load(r, roster, eb);
+    if (rc == CDX_OK)
+        rc = cdx_roster_verify(*r, NULL, eb);
+    if (rc == CDX_OK && !cdx_roster_find(*r, id))
+        rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", id);
+    return rc;
+}
+
+/* A log another member owns is not ours to write. */
+static cdx_err s_log_owner(cdx_log *log, const char *dir, const char *id, cdx_errbuf *eb)
+{
+    const char *owner = cdx_log_owner(log);
+    if (owner[0] && strcmp(owner, id) != 0)
+        return cdx_errf(eb, CDX_ERR_INVALID, "the log in %s is %s's, not %s's", dir, owner, id);
+    return CDX_OK;
+}
+
+static int s_member_exit(cdx_err rc)
+{
+    return rc == CDX_ERR_KEY_PERMS                     ? 77
+           : rc == CDX_ERR_IO || rc == CDX_ERR_NOSPACE ? 74
+           : rc == CDX_ERR_BUSY                        ? 75
+                                                       : 78;
+}
+
 int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *key,
                        const char *roster, const char *log, size_t map_max_mb, char *err,
                        size_t errlen)
@@ -240,38 +341,19 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
     m->say = *say;
     const char *id = say->id;
     cdx_errbuf eb = {0};
-    cdx_err rc = cdx_identity_load(&m->me, key, &eb);
-    if (rc == CDX_OK && strcmp(cdx_identity_id(m->me), id) != 0)
-        rc = cdx_errf(&eb, CDX_ERR_INVALID, "key %s is %s's, not %s's", key, cdx_identity_id(m->me),
-                      id);
-    if (rc == CDX_OK)
-        rc = cdx_roster_load(&m->roster, roster, &eb);
-    if (rc == CDX_OK)
-        rc = cdx_roster_verify(m->roster, NULL, &eb);
-    if (rc == CDX_OK && !cdx_roster_find(m->roster, id))
-        rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", id);
+    cdx_err rc = s_key_and_roster(id, key, roster, &m->me, &m->roster, &eb);
     if (rc == CDX_OK) {
         cdx_log_opts o = {.owner = id, .map_max = map_max_mb << 20, .exclusive = true};
         rc = cdx_log_new(&m->log, log, &o, &eb);
     }
-    /* A roster adopted from the bus in an earlier run is newer than the
-     * file's: it passed verification then, and the log is ours. */
-    cdx_bytes rb = {0};
-    cdx_roster *stored = NULL;
-    if (rc == CDX_OK && cdx_log_get_roster(m->log, &rb) == CDX_OK &&
-        cdx_roster_decode(&stored, rb.data, rb.len, NULL) == CDX_OK &&
-        cdx_roster_version(stored) > cdx_roster_version(m->roster) &&
-        strcmp(cdx_roster_federation(stored), cdx_roster_federation(m->roster)) == 0 &&
-        cdx_roster_find(stored, id)) {
+    if (rc == CDX_OK)
+        rc = s_log_owner(m->log, log, id, &eb);
+    uint64_t file_version = m->roster ? cdx_roster_version(m->roster) : 0;
+    if (rc == CDX_OK && s_roster_from_log(m->log, &m->roster, id))
         daemon_log(&m->say, "using roster v%llu from the log (the file %s holds v%llu)",
-                   (unsigned long long)cdx_roster_version(stored), roster,
-                   (unsigned long long)cdx_roster_version(m->roster));
-        cdx_roster_destroy(&m->roster);
-        m->roster = stored;
-        stored = NULL;
-    }
-    cdx_roster_destroy(&stored);
-    cdx_bytes_free(&rb);
+                   (unsigned long long)cdx_roster_version(m->roster), roster,
+                   (unsigned long long)file_version);
+    cdx_bytes rb = {0};
     if (rc == CDX_OK && (rc = cdx_roster_encode(m->roster, &rb)) == CDX_OK)
         rc = cdx_log_set_roster(m->log, rb.data, rb.len, &eb);
     cdx_bytes_free(&rb);
@@ -279,10 +361,142 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
         return 0;
     snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
     daemon_member_close(m);
-    return rc == CDX_ERR_KEY_PERMS                     ? 77
-           : rc == CDX_ERR_IO || rc == CDX_ERR_NOSPACE ? 74
-           : rc == CDX_ERR_BUSY                        ? 75
-                                                       : 78;
+    return s_member_exit(rc);
+}
+
+/* Whether a process of ours could make `path` (a file or folder) where it
+ * is not yet: its parent folder is there and we may write in it. */
+static cdx_err s_creatable(const char *what, const char *path, cdx_errbuf *eb)
+{
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", path);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (!slash)
+        snprintf(parent, sizeof parent, ".");
+    else if (slash == parent)
+        parent[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat st;
+    if (stat(parent, &st) != 0)
+        return cdx_errf(eb, CDX_ERR_IO, "%s %s cannot be made: its folder %s: %s", what, path,
+                        parent, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return cdx_errf(eb, CDX_ERR_IO, "%s %s cannot be made: %s is not a folder", what, path,
+                        parent);
+    if (access(parent, W_OK | X_OK) != 0)
+        return cdx_errf(eb, CDX_ERR_IO, "%s %s cannot be made: folder %s: %s", what, path, parent,
+                        strerror(errno));
+    return CDX_OK;
+}
+
+int daemon_creatable(const char *what, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return 0;
+    cdx_errbuf eb = {0};
+    cdx_err rc = s_creatable(what, path, &eb);
+    if (rc == CDX_OK)
+        return 0;
+    snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
+    return -1;
+}
+
+int daemon_member_check(const char *id, const char *key, const char *roster, const char *log,
+                        daemon_member_checked *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    cdx_errbuf eb = {0};
+    cdx_identity *me = NULL;
+    cdx_err rc = s_key_and_roster(id, key, roster, &me, &out->roster, &eb);
+    cdx_identity_destroy(&me);
+    out->file_version = out->roster ? cdx_roster_version(out->roster) : 0;
+    char data[4200];
+    snprintf(data, sizeof data, "%s/data.mdb", log);
+    struct stat st;
+    if (rc == CDX_OK && stat(log, &st) != 0) {
+        rc = s_creatable("log", log, &eb);
+    } else if (rc == CDX_OK && !S_ISDIR(st.st_mode)) {
+        rc = cdx_errf(&eb, CDX_ERR_IO, "log %s is not a folder", log);
+    } else if (rc == CDX_OK && access(log, W_OK | X_OK) != 0) {
+        rc = cdx_errf(&eb, CDX_ERR_IO, "log %s: %s", log, strerror(errno));
+    } else if (rc == CDX_OK && stat(data, &st) == 0) {
+        /* A log a daemon may be writing now: read it as an auditor does,
+         * taking no writer's lock. */
+        cdx_log *l = NULL;
+        cdx_log_opts o = {.read_only = true};
+        if (access(data, R_OK | W_OK) != 0)
+            rc = cdx_errf(&eb, CDX_ERR_IO, "log %s: %s", data, strerror(errno));
+        if (rc == CDX_OK)
+            rc = cdx_log_new(&l, log, &o, &eb);
+        if (rc == CDX_OK)
+            rc = s_log_owner(l, log, id, &eb);
+        if (rc == CDX_OK) {
+            out->log_exists = true;
+            cdx_log_size(l, &out->log_entries);
+            out->roster_from_log = s_roster_from_log(l, &out->roster, id);
+        }
+        cdx_log_destroy(&l);
+    }
+    if (rc == CDX_OK)
+        return 0;
+    snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
+    cdx_roster_destroy(&out->roster);
+    return s_member_exit(rc);
+}
+
+int daemon_endpoint_check(const char *key, const char *ep, bool bind, char *err, size_t errlen)
+{
+    const char *how = bind ? "tcp://HOST:PORT (HOST may be * for every address) or ipc://PATH"
+                           : "tcp://HOST:PORT or ipc://PATH";
+    if (strncmp(ep, "ipc://", 6) == 0) {
+        size_t n = strlen(ep + 6);
+        if (n == 0 || n >= sizeof((struct sockaddr_un *)0)->sun_path) {
+            snprintf(err, errlen, "%s = %s: an ipc:// path of 1 to %zu bytes", key, ep,
+                     sizeof((struct sockaddr_un *)0)->sun_path - 1);
+            return -1;
+        }
+        for (const char *c = ep + 6; *c; c++)
+            if (isspace((unsigned char)*c)) {
+                snprintf(err, errlen, "%s = %s: whitespace in an ipc:// path", key, ep);
+                return -1;
+            }
+        return 0;
+    }
+    if (strncmp(ep, "tcp://", 6) != 0) {
+        snprintf(err, errlen, "%s = %s is not an endpoint: %s", key, ep, how);
+        return -1;
+    }
+    const char *host = ep + 6, *colon = strrchr(host, ':');
+    size_t hl = colon ? (size_t)(colon - host) : 0;
+    bool ok = colon && hl > 0;
+    if (ok && host[0] == '[') { /* [IPv6] */
+        ok = hl > 2 && host[hl - 1] == ']';
+        for (size_t i = 1; ok && i + 1 < hl; i++)
+            ok = isxdigit((unsigned char)host[i]) || host[i] == ':' || host[i] == '.' ||
+                 host[i] == '%';
+    } else if (ok && hl == 1 && host[0] == '*') {
+        ok = bind;
+    } else {
+        for (size_t i = 0; ok && i < hl; i++)
+            ok = isalnum((unsigned char)host[i]) || host[i] == '.' || host[i] == '-' ||
+                 host[i] == '_';
+    }
+    const char *port = colon ? colon + 1 : "";
+    uint64_t p = 0;
+    bool any_port = bind && (strcmp(port, "*") == 0 || strcmp(port, "0") == 0);
+    if (ok && !any_port)
+        ok = cdx_parse_u64(port, &p) && p >= 1 && p <= 65535;
+    if (!ok) {
+        snprintf(err, errlen, "%s = %s is not an endpoint: %s, PORT 1 to 65535%s", key, ep, how,
+                 bind ? " (or * for one the kernel picks)" : "");
+        return -1;
+    }
+    return 0;
 }
 
 cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **next, cdx_errbuf *eb)

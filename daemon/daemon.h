@@ -15,14 +15,28 @@
 #include "cydex/log.h"
 #include "cydex/transport.h"
 
-/* INI configuration, read with inih: [section] lines, key = value (or
- * key: value) lines, comments from ';' or '#' at the start of a line or
- * after whitespace, an indented line continuing the value above. The
- * handler is called for each key with its section (the whole name) and
+/* INI configuration, read with inih, by these rules (README and
+ * cydex-node.conf(5), cydex-broker.conf(5) say the same):
+ *   - a line is a [section] header, a `key = value` (or `key: value`)
+ *     line, or blank; indentation is ignored and no line continues
+ *     another;
+ *   - a comment starts with '#' or ';' at the start of a line or after
+ *     whitespace and runs to the end of the line; a '#' or ';' right
+ *     after another character is part of the value (data/FR#1);
+ *   - values are written as they are, without quotes: a value that starts
+ *     with '"' or '\'' is refused;
+ *   - every key inside a section; a section given again goes on where it
+ *     was, and a key given again replaces its value (the last one wins,
+ *     as in systemd's unit files).
+ * The handler is called for each key with its section (the whole name) and
  * returns 1, or 0 with a message in err. The first error stops the read
  * and is told as "NAME, line N: what": a handler's refusal, a line of more
- * than 197 characters, a section name longer than DAEMON_INI_SECTION_MAX,
- * a line that is neither a section nor a key, a NUL byte. 0, or -1. */
+ * than DAEMON_INI_LINE_MAX characters (or more than 197 without its
+ * indentation and comment), a section name longer than
+ * DAEMON_INI_SECTION_MAX, a line that is neither a section nor a key, a
+ * key outside any section, text after a section header, a quoted value, a
+ * NUL byte. 0, or -1. */
+#define DAEMON_INI_LINE_MAX 4096u
 #define DAEMON_INI_SECTION_MAX 127u
 #define DAEMON_INI_FILE_MAX (1u << 20)
 typedef int (*daemon_ini_fn)(void *user, const char *section, const char *name, const char *value);
@@ -69,7 +83,8 @@ typedef struct daemon_member {
 } daemon_member;
 
 /* Loads the key (it must be `id`'s), the roster (a valid trust anchor that
- * lists `id`), and opens (or creates) the log, storing the roster in it;
+ * lists `id`), and opens (or creates) the log (it must be `id`'s, if it
+ * names an owner), storing the roster in it;
  * if the log holds a newer roster of the same federation (adopted in an
  * earlier run), that one is in force.
  * Only one process at a time may write a log (cdx_log_opts.exclusive).
@@ -79,6 +94,37 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
                        const char *roster, const char *log, size_t map_max_mb, char *err,
                        size_t errlen);
 void daemon_member_close(daemon_member *m);
+
+/* What a start (daemon_member_open) would find, found without creating,
+ * locking or writing anything, so that it may run beside the daemon
+ * itself (cydex-broker -T, cydex-node -T). */
+typedef struct daemon_member_checked {
+    cdx_roster *roster;    /* the one that would be in force; the caller destroys it */
+    uint64_t file_version; /* the roster file's version */
+    bool roster_from_log;  /* the log holds a newer one, which would be in force */
+    bool log_exists;       /* else a start would create it */
+    uint64_t log_entries;
+} daemon_member_checked;
+
+/* Checks what daemon_member_open would: the key (id's, readable by us
+ * and no one else), the roster (a valid trust anchor that lists id); a log
+ * that exists is read as an auditor reads it (no writer's lock: it may be
+ * the running daemon's), must be id's, and its newer roster is the one in
+ * force; a log that does not exist must be creatable (its folder exists
+ * and we may write in it). 0 with *out filled, or an exit code as
+ * daemon_member_open's with err saying why. */
+int daemon_member_check(const char *id, const char *key, const char *roster, const char *log,
+                        daemon_member_checked *out, char *err, size_t errlen);
+
+/* Whether `path` (named `what` in the message) is there, or could be
+ * made by us: its folder exists and we may write in it. 0, or -1. */
+int daemon_creatable(const char *what, const char *path, char *err, size_t errlen);
+
+/* Whether the setting `key` holds an endpoint ZeroMQ can take:
+ * tcp://HOST:PORT (HOST an address or a name; for bind also * and PORT *
+ * or 0) or ipc://PATH (at most 107 bytes, no whitespace). Syntax only:
+ * nothing is bound or resolved. 0, or -1 with a message naming key. */
+int daemon_endpoint_check(const char *key, const char *ep, bool bind, char *err, size_t errlen);
 
 /* Puts *next in force if it is of the same federation, newer than the
  * roster in force, and signed by the threshold of its admins: the

@@ -112,17 +112,44 @@ static void test_ini(void)
     CHECK(strstr(err, "t.conf, line 2: line is longer than") != NULL);
     CHECK_EQ(seen.n, 0);
 
-    /* Comments with ';' or '#' after whitespace, as the README writes
-     * them; an indented line goes on with the value. */
+    /* Comments with ';' or '#' at the start of a line or after
+     * whitespace, as the README writes them; indentation is ignored, and an
+     * indented line is a line of its own (inih would have it continue the
+     * value above: "note" would have become "two"). */
     CHECK_EQ(s_ini("# head\n[node]   # the node\nid = FR    # ours\nlog = a#b ; c\n"
-                   "note = one\n  two\n",
+                   "\tnote = one\t;x\n  two = 2\n   # indented comment\nthree=3#x\n",
                    &seen, err, sizeof err),
              0);
-    CHECK_EQ(seen.n, 4);
+    CHECK_EQ(seen.n, 5);
     CHECK_STR(seen.value[0], "FR");
     CHECK_STR(seen.value[1], "a#b");
-    CHECK_STR(seen.value[3], "two");
+    CHECK_STR(seen.name[2], "note");
+    CHECK_STR(seen.value[2], "one");
+    CHECK_STR(seen.name[3], "two");
+    CHECK_STR(seen.value[3], "2");
+    CHECK_STR(seen.value[4], "3#x");
     CHECK_STR(seen.section[3], "node");
+    CHECK_EQ(s_ini("[node]\nnote = one\n  two\n", &seen, err, sizeof err), -1);
+    CHECK_STR(err, "t.conf, line 3: \"two\" is neither a [section] nor a key = value");
+
+    /* A long comment does not make a line too long for inih. */
+    char longc[400];
+    memset(longc, 'c', 300);
+    longc[300] = '\0';
+    snprintf(text, sizeof text, "[node]\nid = FR   # %s\n", longc);
+    CHECK_EQ(s_ini(text, &seen, err, sizeof err), 0);
+    CHECK_STR(seen.value[0], "FR");
+
+    /* Quotes, a key outside any section, text after a header: refused,
+     * with the line. */
+    CHECK_EQ(s_ini("[node]\nlog = \"/var/lib/cydex/FR\"\n", &seen, err, sizeof err), -1);
+    CHECK(strstr(err, "line 2: the value of \"log\" is in quotes") != NULL);
+    CHECK_EQ(s_ini("id = FR\n[node]\n", &seen, err, sizeof err), -1);
+    CHECK_STR(err, "t.conf, line 1: \"id\" comes before any [section]");
+    CHECK_EQ(s_ini("[node] x\n", &seen, err, sizeof err), -1);
+    CHECK_STR(err, "t.conf, line 1: \" x\" after the section header [node]");
+    CHECK_EQ(s_ini("[]\n", &seen, err, sizeof err), -1);
+    CHECK(strstr(err, "line 1: a section header without a name") != NULL);
 
     /* The first refusal stops the read: its line, its message. */
     seen.refuse = "bad";
@@ -130,7 +157,7 @@ static void test_ini(void)
     CHECK_STR(err, "t.conf, line 2: refused");
     seen.refuse = NULL;
     CHECK_EQ(s_ini("[node]\nx = 1\nworse\nbad = 1\n", &seen, err, sizeof err), -1);
-    CHECK_STR(err, "t.conf, line 3: neither a [section] nor a key = value");
+    CHECK_STR(err, "t.conf, line 3: \"worse\" is neither a [section] nor a key = value");
     CHECK_EQ(s_ini("[node\nx = 1\n", &seen, err, sizeof err), -1);
     CHECK(strstr(err, "line 1: a section header without its closing ']'") != NULL);
     CHECK_EQ(daemon_ini_parse("t.conf", "[a]\nx = 1\0\n", 10, s_take, &seen, err, sizeof err), -1);

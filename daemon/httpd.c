@@ -95,6 +95,15 @@ static int s_resolve(const char *addr, struct addrinfo **out, char *err, size_t 
     return 0;
 }
 
+int daemon_httpd_addr_check(const char *addr, char *err, size_t errlen)
+{
+    struct addrinfo *ai = NULL;
+    if (s_resolve(addr, &ai, err, errlen) != 0)
+        return -1;
+    freeaddrinfo(ai);
+    return 0;
+}
+
 int daemon_httpd_new(daemon_httpd **out, const char *addr, daemon_page_fn fn, void *ctx, char *err,
                      size_t errlen)
 {

@@ -31,6 +31,9 @@ typedef bool (*daemon_page_fn)(void *ctx, const char *path, daemon_page *page);
  * picks, see daemon_httpd_port). 0, or -1 with a message in err. */
 int daemon_httpd_new(daemon_httpd **out, const char *addr, daemon_page_fn fn, void *ctx, char *err,
                      size_t errlen);
+/* Whether addr is a HOST:PORT daemon_httpd_new takes (numeric, as it
+ * needs), without listening: 0, or -1 with a message in err. */
+int daemon_httpd_addr_check(const char *addr, char *err, size_t errlen);
 /* The descriptor to poll for input. */
 int daemon_httpd_fd(const daemon_httpd *h);
 /* Accepts, reads and answers whatever is ready; never blocks. */

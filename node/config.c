@@ -7,6 +7,7 @@
 
 #include "cydex/common.h"
 #include "daemon.h"
+#include "httpd.h"
 
 typedef struct s_ctx {
     node_config *c;
@@ -18,6 +19,73 @@ typedef struct s_ctx {
 static int s_str(char *dst, size_t cap, const char *v, const char *key, s_ctx *x)
 {
     return daemon_set_str(dst, cap, v, key, x->err, x->errlen);
+}
+
+/* A member id, or "" (what the roster says of it is checked at start). */
+static int s_id(char *dst, size_t cap, const char *v, const char *key, s_ctx *x)
+{
+    if (v[0] && !cdx_id_valid(v)) {
+        snprintf(x->err, x->errlen, "%s \"%s\" is not a member id (letters, digits, '.', '_', '-')",
+                 key, v);
+        return 0;
+    }
+    return s_str(dst, cap, v, key, x);
+}
+
+/* A broker's endpoint, which the node connects to. */
+static int s_ep(char *dst, size_t cap, const char *v, const char *key, s_ctx *x)
+{
+    return daemon_endpoint_check(key, v, false, x->err, x->errlen) == 0 &&
+           s_str(dst, cap, v, key, x);
+}
+
+/* subscribe: topic prefixes separated by commas (spaces around them are
+ * dropped), "" for everything; each one a-z 0-9 . _ -. */
+static int s_subscribe(node_config *c, const char *v, s_ctx *x)
+{
+    char out[sizeof c->subscribe];
+    size_t n = 0;
+    for (const char *p = v; *p;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, ",");
+        size_t end = len;
+        while (end && (p[end - 1] == ' ' || p[end - 1] == '\t'))
+            end--;
+        for (size_t i = 0; i < end; i++) {
+            char ch = p[i];
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+                  ch == '-')) {
+                snprintf(x->err, x->errlen,
+                         "subscribe: \"%.*s\" is not a topic prefix (a-z 0-9 . _ -; prefixes are "
+                         "separated by commas, and an empty value is every topic)",
+                         (int)end, p);
+                return 0;
+            }
+        }
+        if (end == 0 && p[len] == ',') {
+            snprintf(x->err, x->errlen,
+                     "subscribe: an empty prefix between commas (an empty "
+                     "value, alone, is every topic)");
+            return 0;
+        }
+        if (n + end + 2 > sizeof out) {
+            snprintf(x->err, x->errlen, "subscribe is too long");
+            return 0;
+        }
+        if (end) {
+            if (n)
+                out[n++] = ',';
+            memcpy(out + n, p, end);
+            n += end;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    out[n] = '\0';
+    memcpy(c->subscribe, out, n + 1);
+    return 1;
 }
 
 /* A duration in milliseconds, at least 100. */
@@ -70,7 +138,7 @@ static int s_bool(bool *dst, const char *v, const char *key, s_ctx *x)
 static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
 {
     if (strcmp(key, "id") == 0)
-        return s_str(c->id, sizeof c->id, v, key, x);
+        return s_id(c->id, sizeof c->id, v, key, x);
     if (strcmp(key, "key") == 0)
         return s_str(c->key, sizeof c->key, v, key, x);
     if (strcmp(key, "roster") == 0)
@@ -78,9 +146,18 @@ static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
     if (strcmp(key, "log") == 0)
         return s_str(c->log, sizeof c->log, v, key, x);
     if (strcmp(key, "subscribe") == 0)
-        return s_str(c->subscribe, sizeof c->subscribe, v, key, x);
-    if (strcmp(key, "control") == 0)
-        return s_str(c->control, sizeof c->control, v, key, x);
+        return s_subscribe(c, v, x);
+    if (strcmp(key, "control") == 0) {
+        if (v[0] && strncmp(v, "ipc://", 6) != 0) {
+            snprintf(x->err, x->errlen,
+                     "control = %s: the control socket is ipc://PATH (e.g. "
+                     "ipc:///run/cydex/FR.control)",
+                     v);
+            return 0;
+        }
+        return (!v[0] || daemon_endpoint_check(key, v, true, x->err, x->errlen) == 0) &&
+               s_str(c->control, sizeof c->control, v, key, x);
+    }
     if (strcmp(key, "resend_ms") == 0)
         return s_ms(&c->resend_ms, v, key, x);
     if (strcmp(key, "sync_ms") == 0)
@@ -123,7 +200,8 @@ static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
     if (strcmp(key, "log_format") == 0)
         return daemon_log_format(v, &c->log_json, x->err, x->errlen) == 0;
     if (strcmp(key, "metrics") == 0)
-        return s_str(c->metrics, sizeof c->metrics, v, key, x);
+        return (!v[0] || daemon_httpd_addr_check(v, x->err, x->errlen) == 0) &&
+               s_str(c->metrics, sizeof c->metrics, v, key, x);
     snprintf(x->err, x->errlen, "unknown setting \"%s\" in [node]", key);
     return 0;
 }
@@ -139,23 +217,29 @@ static int s_handler(void *user, const char *section, const char *name, const ch
     s_ctx *x = user;
     node_config *c = x->c;
     if (strncmp(section, "broker.", 7) == 0) {
-        if (strcmp(x->section, section) != 0) {
+        /* a new name starts the next broker; one given again goes on with
+         * its broker */
+        size_t at = 0;
+        while (at < c->n_brokers && strcmp(c->broker[at].section, section) != 0)
+            at++;
+        if (at == c->n_brokers) {
             if (c->n_brokers == NODE_MAX_BROKERS) {
                 snprintf(x->err, x->errlen, "at most %d brokers", NODE_MAX_BROKERS);
                 return 0;
             }
             memset(&c->broker[c->n_brokers++], 0, sizeof c->broker[0]);
-            snprintf(x->section, sizeof x->section, "%s", section);
+            snprintf(c->broker[at].section, sizeof c->broker[0].section, "%s", section);
         }
-        node_broker_config *b = &c->broker[c->n_brokers - 1];
+        snprintf(x->section, sizeof x->section, "%s", section);
+        node_broker_config *b = &c->broker[at];
         if (strcmp(name, "id") == 0)
-            return s_str(b->id, sizeof b->id, value, name, x);
+            return s_id(b->id, sizeof b->id, value, name, x);
         if (strcmp(name, "ingress") == 0)
-            return s_str(b->ingress, sizeof b->ingress, value, name, x);
+            return s_ep(b->ingress, sizeof b->ingress, value, name, x);
         if (strcmp(name, "fanout") == 0)
-            return s_str(b->fanout, sizeof b->fanout, value, name, x);
+            return s_ep(b->fanout, sizeof b->fanout, value, name, x);
         if (strcmp(name, "catchup") == 0)
-            return s_str(b->catchup, sizeof b->catchup, value, name, x);
+            return s_ep(b->catchup, sizeof b->catchup, value, name, x);
     } else if (strcmp(section, "node") == 0) {
         return s_node_set(c, name, value, x);
     } else {
@@ -214,11 +298,30 @@ int node_config_check(const node_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "no [broker.NAME] section: the node needs at least one broker");
         return -1;
     }
-    for (size_t i = 0; i < c->n_brokers; i++)
-        if (!cdx_id_valid(c->broker[i].id) || !c->broker[i].fanout[0] || !c->broker[i].catchup[0] ||
-            !c->broker[i].ingress[0]) {
-            snprintf(err, errlen, "broker %zu needs id, ingress, fanout and catchup", i + 1);
+    if (!cdx_id_valid(c->id)) {
+        snprintf(err, errlen, "id \"%s\" is not a member id", c->id);
+        return -1;
+    }
+    for (size_t i = 0; i < c->n_brokers; i++) {
+        const node_broker_config *b = &c->broker[i];
+        const char *lacks = !b->id[0]        ? "id"
+                            : !b->ingress[0] ? "ingress"
+                            : !b->fanout[0]  ? "fanout"
+                            : !b->catchup[0] ? "catchup"
+                                             : NULL;
+        if (lacks) {
+            snprintf(err, errlen,
+                     "missing setting \"%s\" in [%s] (a broker needs id, ingress, fanout and "
+                     "catchup)",
+                     lacks, b->section);
             return -1;
         }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->broker[j].id, b->id) == 0) {
+                snprintf(err, errlen, "[%s] and [%s] are both %s", c->broker[j].section, b->section,
+                         b->id);
+                return -1;
+            }
+    }
     return 0;
 }

@@ -44,6 +44,7 @@
 #define NODE_MAX_BROKERS 8
 
 typedef struct node_broker_config {
+    char section[128]; /* its [broker.NAME], for messages */
     char id[64];
     char ingress[256];
     char fanout[256];

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cydex/roster.h"
 #include "daemon.h"
 #include "node.h"
 
@@ -14,14 +15,61 @@ static const char s_usage[] =
     "usage: cydex-node -c node.conf [-T] [--set KEY=VALUE]...\n\n"
     "A state's node: receives the federation's envelopes from its brokers,\n"
     "verifies and logs each once, and fetches whatever it missed.\n\n"
-    "  -c FILE      the configuration (INI: [node] and one [broker.NAME] each)\n"
-    "  -T           check the configuration and keys, then exit\n"
+    "  -c FILE      the configuration (INI: [node] and one [broker.NAME] per\n"
+    "               broker; see cydex-node.conf(5))\n"
+    "  -T           check everything a start would (key, roster, log, control\n"
+    "               socket, addresses, brokers), creating, locking and binding\n"
+    "               nothing: it may run beside the running node; then exit\n"
     "  --set K=V    override one [node] setting of the file\n\n"
+    "In the file, '#' or ';' at the start of a line or after whitespace starts a\n"
+    "comment; values are written without quotes; an unknown section or setting\n"
+    "is refused, with its line.\n"
     "With metrics = HOST:PORT in [node] it answers HTTP GET /health and /metrics\n"
     "(Prometheus).\n"
-    "SIGTERM/SIGINT stop it cleanly; SIGHUP re-reads the roster file. Exit codes: 0 stopped; 64 "
-    "usage; 74 I/O;\n"
-    "77 key readable by others; 78 configuration error.\n";
+    "SIGTERM/SIGINT stop it cleanly; SIGHUP re-reads the roster file.\n"
+    "Exit codes: 0 stopped (or -T: valid); 64 usage; 74 I/O (a log or socket that\n"
+    "cannot be made); 75 another process writes the log; 77 key readable by\n"
+    "others; 78 configuration error (the file and line named).\n";
+
+/* -T: what node_new would find, found without creating, locking or
+ * binding anything, so that it may run beside the node itself (before
+ * `systemctl reload`, or as ExecStartPre). */
+static int s_check(const node_config *c)
+{
+    char err[512];
+    daemon_member_checked m;
+    int ec = daemon_member_check(c->id, c->key, c->roster, c->log, &m, err, sizeof err);
+    if (ec != 0) {
+        fprintf(stderr, "cydex-node: %s\n", err);
+        return ec;
+    }
+    if (daemon_creatable("control socket", c->control + 6, err, sizeof err) != 0)
+        ec = 74;
+    for (size_t i = 0; ec == 0 && i < c->n_brokers; i++) {
+        const cdx_member *b = cdx_roster_find(m.roster, c->broker[i].id);
+        if (!b || b->role != CDX_ROLE_BROKER) {
+            snprintf(err, sizeof err, "%s ([%s]) is not a broker of the roster", c->broker[i].id,
+                     c->broker[i].section);
+            ec = 78;
+        }
+    }
+    if (ec != 0) {
+        fprintf(stderr, "cydex-node: %s\n", err);
+    } else {
+        printf("cydex-node: configuration of %s is valid: roster v%llu of %s%s; log %s (%s", c->id,
+               (unsigned long long)cdx_roster_version(m.roster), cdx_roster_federation(m.roster),
+               m.roster_from_log ? ", from the log" : "", c->log,
+               m.log_exists ? "" : "to be created");
+        if (m.log_exists)
+            printf("%llu entries", (unsigned long long)m.log_entries);
+        printf("); control %s; brokers", c->control);
+        for (size_t i = 0; i < c->n_brokers; i++)
+            printf("%s %s", i ? "," : "", c->broker[i].id);
+        printf("\n");
+    }
+    cdx_roster_destroy(&m.roster);
+    return ec;
+}
 
 static int s_set(void *cfg, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -63,20 +111,17 @@ int main(int argc, char **argv)
     if (ec != 0)
         return ec;
     if (node_config_check(&cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "cydex-node: %s\n", err);
+        fprintf(stderr, "cydex-node: %s: %s\n", path, err);
         return 78;
     }
+    if (check)
+        return s_check(&cfg);
     daemon_signals(&s_stop, &s_reload);
     node *n = NULL;
     ec = node_new(&n, &cfg, err, sizeof err);
     if (ec != 0) {
         fprintf(stderr, "cydex-node: %s\n", err);
         return ec;
-    }
-    if (check) {
-        printf("cydex-node: configuration of %s is valid\n", cfg.id);
-        node_destroy(&n);
-        return 0;
     }
     ec = node_run(n, &s_stop, &s_reload);
     node_destroy(&n);
