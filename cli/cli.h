@@ -34,6 +34,12 @@ enum {
     CLI_DONE = -1 /* not an exit code: the command's work is done (e.g. --help) */
 };
 
+/* The exit codes every command that talks to the node can return beside
+ * its own, as their --help lists them. */
+#define CLI_NODE_EXITS                                                                             \
+    "64 usage; 69 no node running (or none named); 70 internal error; 75 the\n"                    \
+    "node was busy (starting); 77 the node's control socket is not ours to use"
+
 /* The exit code for a library error. */
 int cli_exit_code(cdx_err rc);
 
@@ -45,6 +51,10 @@ int cli_usage(const char *cmd, const char *usage, const char *fmt, ...);
 
 /* Reads a file, or standard input when path is NULL or "-". */
 cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf *eb);
+
+/* Whether reading `path` (NULL or "-": standard input) would wait on a
+ * terminal: a command then says what it expects instead of waiting. */
+bool cli_stdin_is_terminal(const char *path);
 
 /* Writes to a file (atomically) or to standard output when path is NULL or
  * "-"; refuses binary output to a terminal. */

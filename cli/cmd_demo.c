@@ -7,10 +7,13 @@
  * exit code is 0 only if every step came out as a federation needs it to.
  * Its files stay in DIR for the reader to try `cydex verify` on.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cydex/audit.h"
@@ -376,18 +379,105 @@ static int s_run(demo *d, bool live)
     if (live)
         demo_live(d);
 
-    printf(
-        "\n%s. Files are in %s; try:\n"
-        "   build/bin/cydex verify --roster %s/roster.bin --pretty %s/EE/seq-1.env\n"
-        "   build/bin/cydex verify --roster %s/roster.bin --open %s/FR/FR.secret %s/EE/seq-2.env\n"
-        "   build/bin/cydex roster show %s/roster.bin\n"
-        "   build/bin/cydex-audit verify %s/broker.alpha/log --roster %s/roster.bin\n"
-        "   build/bin/cydex-audit replay %s/FR/log --format text --key %s/FR/FR.secret\n"
-        "   build/bin/cydex demo --dir NEWDIR --keep   (the federation stays up for tail, "
-        "list, show)\n",
-        d->failures ? "SOME STEPS FAILED" : "Every step came out as it must", d->dir, d->dir,
-        d->dir, d->dir, d->dir, d->dir, d->dir, d->dir, d->dir, d->dir, d->dir);
+    const char *q = d->qdir;
+    printf("\n%s. Files are in %s; try:\n"
+           "   %s verify --roster %s/roster.bin --pretty %s/EE/seq-1.env\n"
+           "   %s verify --roster %s/roster.bin --open %s/FR/FR.secret %s/EE/seq-2.env\n"
+           "   %s roster show %s/roster.bin\n",
+           d->failures ? "SOME STEPS FAILED" : "Every step came out as it must", q, d->cydex, q, q,
+           d->cydex, q, q, q, d->cydex, q);
+    if (live)
+        printf("   %s verify %s/broker.alpha/log --roster %s/roster.bin\n"
+               "   %s replay %s/FR/log --format text --key %s/FR/FR.secret\n",
+               d->audit, q, q, d->audit, q, q);
+    else
+        printf("   %s verify %s/offline/broker.alpha-log --roster %s/roster.bin\n"
+               "   %s verify %s/offline/broker.alpha-log-tampered --roster %s/roster.bin\n",
+               d->audit, q, q, d->audit, q, q);
+    printf("   %s demo --dir NEWDIR --keep   (the federation stays up for tail, list, show)\n",
+           d->cydex);
     return d->failures ? CLI_REFUSED : CLI_OK;
+}
+
+/* Whether dir holds nothing (or cannot be read: then mkdir and the
+ * steps say why). */
+static bool s_empty_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return true;
+    struct dirent *e;
+    bool empty = true;
+    while (empty && (e = readdir(d)) != NULL)
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
+/* `word` as one shell word: as it is if it needs no quotes, else in
+ * single quotes. */
+static void s_shell_word(char *out, size_t cap, const char *word)
+{
+    bool plain = word[0] != '\0';
+    for (const char *c = word; *c && plain; c++)
+        plain = isalnum((unsigned char)*c) || strchr("/._-+:=@%,", *c) != NULL;
+    if (plain) {
+        snprintf(out, cap, "%s", word);
+        return;
+    }
+    size_t n = 0;
+    out[n++] = '\'';
+    for (const char *c = word; *c && n + 6 < cap; c++) {
+        if (*c == '\'') {
+            memcpy(out + n, "'\\''", 4);
+            n += 4;
+        } else {
+            out[n++] = *c;
+        }
+    }
+    out[n++] = '\'';
+    out[n] = '\0';
+}
+
+/* How the user runs `prog`, a program beside this one, from where they
+ * stand: its name if their PATH finds this very file, else its path
+ * (relative to the current folder when it is inside it), quoted for a
+ * shell. */
+static void s_how_to_run(char *out, size_t cap, const char *prog)
+{
+    char self[4096], path[4200], here[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    char *slash = n > 0 ? (self[n] = '\0', strrchr(self, '/')) : NULL;
+    if (!slash) {
+        snprintf(out, cap, "%s", prog);
+        return;
+    }
+    *slash = '\0';
+    snprintf(path, sizeof path, "%s/%s", self, prog);
+    struct stat mine, found;
+    const char *env = getenv("PATH");
+    char dirs[8192];
+    snprintf(dirs, sizeof dirs, "%s", env ? env : "");
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d && stat(path, &mine) == 0;
+         d = strtok_r(NULL, ":", &save)) {
+        char candidate[8400];
+        snprintf(candidate, sizeof candidate, "%s/%s", d, prog);
+        if (stat(candidate, &found) == 0) { /* the first the shell would run */
+            if (found.st_dev == mine.st_dev && found.st_ino == mine.st_ino) {
+                snprintf(out, cap, "%s", prog);
+                return;
+            }
+            break;
+        }
+    }
+    size_t hl = getcwd(here, sizeof here) ? strlen(here) : 0;
+    if (hl > 1 && strncmp(path, here, hl) == 0 && path[hl] == '/') {
+        char rel[4200]; /* "./cydex" if here: a bare name would be looked up in the PATH */
+        snprintf(rel, sizeof rel, "%s%s", strchr(path + hl + 1, '/') ? "" : "./", path + hl + 1);
+        s_shell_word(out, cap, rel);
+    } else
+        s_shell_word(out, cap, path);
 }
 
 int cmd_demo(int argc, char **argv)
@@ -414,7 +504,10 @@ int cmd_demo(int argc, char **argv)
                    "not exist yet or be\nempty; its files stay for you to inspect; every "
                    "process it starts, it stops,\nunless --keep: then the federation keeps "
                    "running for you to try the node\ncommands (tail, list, show, publish, ack), "
-                   "and the demo says how to stop it.\n",
+                   "and the demo says how to stop it.\nExit codes: 0 every step came out as it "
+                   "must; 1 a step did not (it says\nwhich); 64 usage; 73 DIR is not empty, or "
+                   "not a folder (nothing is done);\n74 DIR cannot be made or written; 70 "
+                   "internal error.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("demo", usage, "bad option");
@@ -422,10 +515,28 @@ int cmd_demo(int argc, char **argv)
     }
     if (!d.dir || optind != argc)
         return cli_usage("demo", usage, "--dir is required");
+    /* A folder in use is refused before anything is made in it: the demo's
+     * keys, logs and sockets would mix with what is there. */
+    struct stat st;
+    if (stat(d.dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "cydex demo: %s exists and is not a folder: give a new or empty one\n",
+                d.dir);
+        return CLI_CANTCREAT;
+    }
+    if (stat(d.dir, &st) == 0 && !s_empty_dir(d.dir)) {
+        fprintf(stderr,
+                "cydex demo: %s is not empty: give a new or empty folder (the demo writes "
+                "keys, logs and sockets there)\n",
+                d.dir);
+        return CLI_CANTCREAT;
+    }
     cdx_errbuf eb = {0};
     cdx_err rc = cli_mkdirs(d.dir, 0700, &eb);
     if (rc != CDX_OK)
         return cli_fail("demo", rc, &eb);
+    s_how_to_run(d.cydex, sizeof d.cydex, "cydex");
+    s_how_to_run(d.audit, sizeof d.audit, "cydex-audit");
+    s_shell_word(d.qdir, sizeof d.qdir, d.dir);
     printf("CyDEx demo in %s\n", d.dir);
     int ec = s_run(&d, live);
     cdx_identity_destroy(&d.ee);

@@ -608,16 +608,17 @@ void demo_live(demo *d)
         for (int i = 0; i < 5; i++)
             if (l.pid[slot_of[i]])
                 printf(" %s (pid %d)", order[i], (int)l.pid[slot_of[i]]);
+        const char *c = d->cydex;
         printf("\n   Try, as FR:\n"
                "     export CYDEX_NODE=ipc://%s/FR/control\n"
-               "     build/bin/cydex list; build/bin/cydex list --unacked\n"
-               "     build/bin/cydex show %s\n"
-               "     build/bin/cydex tail --from 0 --json\n"
-               "     build/bin/cydex publish --topic alert.finance --tlp GREEN --title 'DDoS on "
+               "     %s list; %s list --unacked\n"
+               "     %s show %s\n"
+               "     %s tail --from 0 --json\n"
+               "     %s publish --topic alert.finance --tlp GREEN --title 'DDoS on "
                "a ministry'\n"
                "     curl -s http://127.0.0.1:%d/metrics; curl -s http://127.0.0.1:%d/health\n"
                "   Health and metrics on 127.0.0.1:",
-               d->dir, alerts[0], l.metrics[3], l.metrics[3]);
+               d->qdir, c, c, c, alerts[0], c, c, l.metrics[3], l.metrics[3]);
         for (int i = 0; i < 5; i++)
             if (l.pid[slot_of[i]])
                 printf(" %d (%s)", l.metrics[slot_of[i]], order[i]);

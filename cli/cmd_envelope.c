@@ -85,7 +85,15 @@ int cmd_sign(int argc, char **argv)
                    "signs it as the key's member and writes the envelope to --out or stdout.\n"
                    "--to seals a TLP:AMBER, AMBER+STRICT or RED alert to those members;\n"
                    "RED and AMBER+STRICT must be sealed. --prev-hash is the hash of this\n"
-                   "sender's envelope seq-1 (required from seq 2; see 'cydex inspect').\n",
+                   "sender's envelope seq-1 (required from seq 2; see 'cydex inspect').\n"
+                   "Standard input is not read from a terminal: give --in FILE or a pipe.\n"
+                   "In the JSON: tlp is one of " CDX_TLP_NAMES
+                   ";\nseverity one of " CDX_SEVERITY_NAMES ";\nstatus one of " CDX_STATUS_NAMES
+                   "; msg_type one of " CDX_MSG_TYPE_NAMES
+                   ";\nan ack's stage one of " CDX_ACK_STAGE_NAMES ".\n\n"
+                   "Exit codes: 0 signed; 1 refused (a roster, policy or sealing check);\n"
+                   "64 usage; 65 malformed JSON or a value not listed above; 66 no such file;\n"
+                   "70 internal error; 74 I/O error; 77 the key is readable by others.\n",
                    s_sign_usage);
             return CLI_OK;
         default: return cli_usage("sign", s_sign_usage, "bad option");
@@ -98,6 +106,11 @@ int cmd_sign(int argc, char **argv)
         return cli_usage("sign", s_sign_usage, "--kind is alert or ack");
     if (is_ack && to)
         return cli_usage("sign", s_sign_usage, "acks are not sealed: drop --to");
+    if (cli_stdin_is_terminal(in))
+        return cli_usage("sign", s_sign_usage,
+                         "no %s given: --in FILE, or its JSON piped to standard input (a terminal "
+                         "here)",
+                         kind);
 
     cdx_errbuf eb = {0};
     cdx_identity *me = NULL;
@@ -208,7 +221,9 @@ int cmd_verify(int argc, char **argv)
                    "Verifies an envelope (FILE or stdin) against a roster and prints it as\n"
                    "JSON. --topic checks the bus topic frame; --max-skew checks sent_at\n"
                    "against this clock; --open opens a sealed alert addressed to that key.\n"
-                   "Exit 0 verified; 1 refused, with the reason on stderr.\n",
+                   "Exit codes: 0 verified; 1 refused, with the reason on stderr; 64 usage; 65\n"
+                   "malformed envelope or roster; 66 no such file; 70 internal error; 74 I/O\n"
+                   "error; 77 the --open key is readable by others.\n",
                    s_verify_usage);
             return CLI_OK;
         default: return cli_usage("verify", s_verify_usage, "bad option");
@@ -217,6 +232,10 @@ int cmd_verify(int argc, char **argv)
     if (!roster_path || argc - optind > 1)
         return cli_usage("verify", s_verify_usage, "--roster is required; one FILE at most");
     const char *path = optind < argc ? argv[optind] : NULL;
+    if (cli_stdin_is_terminal(path))
+        return cli_usage("verify", s_verify_usage,
+                         "no envelope given: name its FILE, or pipe it to standard input (a "
+                         "terminal here)");
     cdx_errbuf eb = {0};
     cdx_roster *roster = NULL;
     cdx_identity *me = NULL;
@@ -260,7 +279,8 @@ int cmd_inspect(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: %s\n\nDecodes an envelope without checking any signature and prints "
                    "it as JSON\n(\"verified\": false). For forensics; use verify to trust "
-                   "it.\n",
+                   "it.\nExit codes: 0 decoded; 64 usage; 65 not an envelope; 66 no such file; "
+                   "70\ninternal error; 74 I/O error.\n",
                    usage);
             return CLI_OK;
         }
@@ -271,6 +291,10 @@ int cmd_inspect(int argc, char **argv)
         else
             return cli_usage("inspect", usage, "one FILE at most");
     }
+    if (cli_stdin_is_terminal(path))
+        return cli_usage("inspect", usage,
+                         "no envelope given: name its FILE, or pipe it to standard input (a "
+                         "terminal here)");
     cdx_errbuf eb = {0};
     cdx_bytes in = {0};
     cdx_envelope *env = NULL;

@@ -111,11 +111,16 @@ int cmd_log(int argc, char **argv)
                                          {"key", required_argument, NULL, 'k'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        printf("usage: %s\n\nA new log takes --owner as the member whose key signs its "
-               "checkpoints.\nAppending verifies every envelope first; duplicates are refused "
-               "and counted,\nequivocations kept as evidence.\n",
-               s_usage);
+    static const char help[] =
+        "\n\nA new log takes --owner as the member whose key signs its checkpoints.\n"
+        "Appending verifies every envelope first; duplicates are refused and counted,\n"
+        "equivocations kept as evidence.\n"
+        "Exit codes: 0 done; 1 an envelope refused (signature, roster); 64 usage; 65\n"
+        "malformed envelope, roster or log; 66 no such file or log; 70 internal error;\n"
+        "74 I/O error (a full disk); 75 another process writes the log; 77 the key is\n"
+        "readable by others.\n";
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        printf("usage: %s%s", s_usage, help);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
     const char *sub = argv[1], *dir = NULL, *roster = NULL, *owner = NULL, *from = NULL,
@@ -130,6 +135,7 @@ int cmd_log(int argc, char **argv)
         case 'o': owner = optarg; break;
         case 'f': from = optarg; break;
         case 'k': key = optarg; break;
+        case 'h': printf("usage: %s%s", s_usage, help); return CLI_OK;
         default: return cli_usage("log", s_usage, "bad option");
         }
     }

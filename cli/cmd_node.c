@@ -3,6 +3,7 @@
  * envelope until a broker receipts it, and resends it if need be; these
  * commands return once the node has it durably. A node that is not running
  * gives exit 69 and says so, within seconds, never a hang. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,9 +29,72 @@ struct cli_node {
     cdx_sock *s;
 };
 
+/* Where installed nodes keep their control sockets (the cydex-node@
+ * unit's RuntimeDirectory), named ID.control. */
+#define S_RUN_DIR "/run/cydex"
+
+static const char *s_run_dir(void)
+{
+    const char *d = getenv("CYDEX_RUNTIME_DIR");
+    return d && d[0] ? d : S_RUN_DIR;
+}
+
+/* The control sockets (ID.control) in the runtime folder: how many, and
+ * the first ones, ", "-joined, into names. */
+static size_t s_node_sockets(char *first, size_t first_len, char *names, size_t names_len)
+{
+    const char *dir = s_run_dir();
+    first[0] = names[0] = '\0';
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len <= 8 || strcmp(e->d_name + len - 8, ".control") != 0)
+            continue;
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+            continue;
+        if (n++ == 0)
+            snprintf(first, first_len, "ipc://%s", path);
+        size_t used = strlen(names);
+        snprintf(names + used, names_len - used, "%s%s", used ? ", " : "", path);
+    }
+    closedir(d);
+    return n;
+}
+
 const char *cli_node_path(const char *given)
 {
-    return given ? given : getenv("CYDEX_NODE");
+    if (given)
+        return given;
+    if (getenv("CYDEX_NODE"))
+        return getenv("CYDEX_NODE");
+    /* One command talks to one node: the one found is kept for its life. */
+    static char found[4200];
+    char names[16];
+    return s_node_sockets(found, sizeof found, names, sizeof names) == 1 ? found : NULL;
+}
+
+/* Why no node was named: none found in the runtime folder, or more than
+ * one. */
+static void s_no_node(char *err, size_t errlen)
+{
+    char first[4200], names[2048];
+    size_t n = s_node_sockets(first, sizeof first, names, sizeof names);
+    if (n > 1)
+        snprintf(err, errlen,
+                 "%zu nodes on this host (%s): name one with --node ipc://PATH or CYDEX_NODE", n,
+                 names);
+    else
+        snprintf(err, errlen,
+                 "no node named, and no node's control socket in %s (ID.control): name one "
+                 "with --node ipc://PATH or CYDEX_NODE",
+                 s_run_dir());
 }
 
 /* Waits (up to S_WAIT_MS) until a process listens on the socket file, as
@@ -74,7 +138,11 @@ static int s_await_listener(const char *node, char *err, size_t errlen)
 int cli_node_open(cli_node **out, const char *node, char *err, size_t errlen)
 {
     *out = NULL;
-    if (!node || strncmp(node, "ipc://", 6) != 0) {
+    if (!node) {
+        s_no_node(err, errlen);
+        return CLI_USAGE;
+    }
+    if (strncmp(node, "ipc://", 6) != 0) {
         snprintf(err, errlen, "--node (or CYDEX_NODE) names the node's control socket, ipc://PATH");
         return CLI_USAGE;
     }
@@ -243,6 +311,25 @@ static int s_connected_brokers(const char *node, char *names, size_t len)
     return up;
 }
 
+/* Says what became of an envelope the node logged: whether it went
+ * anywhere yet depends on the brokers the node is connected to. */
+static void s_say_sent(const char *cmd, const char *node, const char *hash, uint64_t seq, bool json)
+{
+    if (json) {
+        printf("{\"hash\":\"%s\",\"seq\":%llu}\n", hash, (unsigned long long)seq);
+        return;
+    }
+    char names[512];
+    int up = s_connected_brokers(node, names, sizeof names);
+    printf("%s: logged as seq %llu, envelope hash %s; ", cmd, (unsigned long long)seq, hash);
+    if (up > 0)
+        printf("sent to %s (connected); it stays in the outbox until a broker's receipt\n", names);
+    else if (up == 0)
+        printf("no broker connected: it waits in the outbox and is sent when one is\n");
+    else
+        printf("it stays in the outbox until a broker's receipt\n");
+}
+
 /* Asks the node and reports as a command does. The envelope is durable in
  * the node's log and outbox once it answers; whether it went anywhere yet
  * depends on the brokers it is connected to, so say which. */
@@ -255,19 +342,7 @@ static int s_ask(const char *cmd, const char *node, const cdx_bytes *frames, siz
         fprintf(stderr, "cydex %s: %s\n", cmd, err);
         return ec;
     }
-    if (json) {
-        printf("{\"hash\":\"%s\",\"seq\":%llu}\n", hash, (unsigned long long)seq);
-        return ec;
-    }
-    char names[512];
-    int up = s_connected_brokers(node, names, sizeof names);
-    printf("%s: logged as seq %llu, envelope hash %s; ", cmd, (unsigned long long)seq, hash);
-    if (up > 0)
-        printf("sent to %s (connected); it stays in the outbox until a broker's receipt\n", names);
-    else if (up == 0)
-        printf("no broker connected: it waits in the outbox and is sent when one is\n");
-    else
-        printf("it stays in the outbox until a broker's receipt\n");
+    s_say_sent(cmd, node, hash, seq, json);
     return ec;
 }
 
@@ -383,22 +458,44 @@ int cmd_publish(int argc, char **argv)
             break;
         case 'j': json = true; break;
         case 'h':
-            printf("usage: %s\n\nHas the local node sign, log and send an alert: built from "
-                   "--title and\nthe flags beside it, or read as JSON from --in or stdin; with "
-                   "--lines, one\nJSON alert per line (for relays), one result line each. "
-                   "--tlp sets the\nlabel (CLEAR, GREEN, AMBER, AMBER+STRICT, RED); AMBER and "
-                   "RED alerts must\nbe sealed --to their recipients. Exit 0 once the node holds "
-                   "it (every line)\ndurably; 1 refused; 65 malformed alert; 69 no node "
-                   "running; 73 the\nalert's id was published before with other content "
-                   "(asked again with the\nsame, the node answers with the envelope it made "
-                   "then); 75 the node was busy.\nWith --lines, --wait-node S waits up to S "
-                   "seconds for a node that stops\nanswering and asks it again every line it "
-                   "did not answer (each line without\nan id is given one, so none is published "
-                   "twice); default 0: stop at once.\nIt prints \"publish: logged as seq N, "
-                   "envelope hash H; \" and then either\n\"sent to BROKERS (connected); it stays "
-                   "in the outbox until a broker's\nreceipt\" or \"no broker connected: it "
-                   "waits in the outbox and is sent when\none is\" (--json: {\"hash\":...,"
-                   "\"seq\":...}).\n",
+            printf("usage: %s\n\n"
+                   "Has the local node sign, log and send an alert: built from --title and the\n"
+                   "flags beside it, or read as JSON from --in FILE or standard input (one\n"
+                   "alert; with --lines one JSON alert per line, for relays, and one result\n"
+                   "line each). Standard input is not read from a terminal: give --title, --in\n"
+                   "or a pipe.\n\n"
+                   "  --topic T        the bus topic: a-z 0-9 . _ - (e.g. alert.energy)\n"
+                   "  --tlp LABEL      " CDX_TLP_NAMES " (set over the JSON's own);\n"
+                   "                   AMBER and RED alerts must be sealed --to their "
+                   "recipients\n"
+                   "  --to ID,ID       seal the alert to these members (and the sender)\n"
+                   "  --title TEXT     build the alert from flags; with it:\n"
+                   "  --severity S     " CDX_SEVERITY_NAMES "\n"
+                   "  --category C     free text (e.g. ransomware)\n"
+                   "  --description D  free text\n"
+                   "  --in FILE        the alert as JSON (- for standard input)\n"
+                   "  --lines          one JSON alert per line, pipelined\n"
+                   "  --wait-node S    with --lines: wait up to S seconds (0 to 86400) for a "
+                   "node\n"
+                   "                   that stops answering and ask it again every line it did\n"
+                   "                   not answer (each line without an id is given one, so none\n"
+                   "                   is published twice); default 0: stop at once\n"
+                   "  --json           results as JSON: {\"hash\":...,\"seq\":...}\n"
+                   "  --node ipc://PATH  the node (or CYDEX_NODE; default: the only one in\n"
+                   "                   /run/cydex)\n\n"
+                   "In the JSON, tlp and title are required; severity is one of the above,\n"
+                   "status one of " CDX_STATUS_NAMES ", msg_type one of " CDX_MSG_TYPE_NAMES ".\n"
+                   "It prints \"publish: logged as seq N, envelope hash H; \" and then either\n"
+                   "\"sent to BROKERS (connected); it stays in the outbox until a broker's\n"
+                   "receipt\" or \"no broker connected: it waits in the outbox and is sent when\n"
+                   "one is\".\n\n"
+                   "Exit codes: 0 the node holds it durably (every line); 1 refused by the node\n"
+                   "(roster, policy, sealing); 64 usage (an option, or a value not listed above);\n"
+                   "65 malformed alert; 66 no such --in file; 69 no node running (or none\n"
+                   "named); 70 internal error; 73 the alert's id was published before with\n"
+                   "other content (asked again with the same, the node answers with the\n"
+                   "envelope it made then); 74 the input cannot be read; 75 the node was busy\n"
+                   "(starting); 77 the node's control socket is not ours to use.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("publish", usage, "bad option");
@@ -417,6 +514,20 @@ int cmd_publish(int argc, char **argv)
         return cli_usage("publish", usage,
                          "--severity, --category and --description need "
                          "--title");
+    cdx_tlp tlp;
+    if (fl.tlp && cdx_tlp_parse(fl.tlp, &tlp) != CDX_OK)
+        return cli_usage("publish", usage, "--tlp '%s' is not a TLP label: one of " CDX_TLP_NAMES,
+                         fl.tlp);
+    cdx_severity sev;
+    if (fl.severity && cdx_severity_parse(fl.severity, &sev) != CDX_OK)
+        return cli_usage("publish", usage,
+                         "--severity '%s' is not a severity: one of " CDX_SEVERITY_NAMES,
+                         fl.severity);
+    if (!fl.title && cli_stdin_is_terminal(in))
+        return cli_usage("publish", usage,
+                         "no alert given: --title TEXT builds one from flags; --in FILE, or JSON "
+                         "piped to standard input, gives one%s (standard input is a terminal)",
+                         lines ? " per line" : "");
     cdx_errbuf eb = {0};
     if (lines) {
         int fd = in && strcmp(in, "-") != 0 ? open(in, O_RDONLY) : STDIN_FILENO;
@@ -481,10 +592,14 @@ int cmd_ack(int argc, char **argv)
         case 'j': json = true; break;
         case 'h':
             printf("usage: %s\n\nAcknowledges an alert, named by its id or its envelope hash, "
-                   "at a stage:\nreceived, investigating, not-affected, mitigated, "
-                   "assistance-offered,\nrejected. An id must name an alert the node has "
-                   "logged; a hash may name\none still on its way. Exit 0 once the node holds "
-                   "it; 1 refused; 66 no such\nalert; 69 no node running.\n",
+                   "at a stage:\n" CDX_ACK_STAGE_NAMES ". An id must name an alert the\n"
+                   "node has logged; a hash may name one still on its way (then --alert-id\n"
+                   "gives its id). --note is free text.\n\n"
+                   "Exit codes: 0 the node holds the ack durably; 1 refused by the node;\n"
+                   "64 usage (an option, or a stage not listed above); 65 malformed (an id or\n"
+                   "note the ack cannot carry); 66 no such alert; 69 no node running (or none\n"
+                   "named); 70 internal error; 75 the node was busy (starting); 77 the node's\n"
+                   "control socket is not ours to use.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("ack", usage, "bad option");
@@ -495,7 +610,7 @@ int cmd_ack(int argc, char **argv)
         return cli_usage("ack", usage, "--stage and the alert (its id or hash) are required");
     cdx_ack_stage st;
     if (cdx_ack_stage_parse(stage, &st) != CDX_OK)
-        return cli_usage("ack", usage, "unknown stage '%s'", stage);
+        return cli_usage("ack", usage, "unknown stage '%s': one of " CDX_ACK_STAGE_NAMES, stage);
     cdx_bytes frames[5] = {s_b("ack"), s_b(argv[optind]), s_b(stage), s_b(note), s_b(id)};
     return s_ask("ack", node, frames, 5, json);
 }
@@ -651,7 +766,7 @@ int cmd_status(int argc, char **argv)
                                 "                     (absent if never)\n"
                                 "log_commits: count, p50_us, p99_us, max_us: the log's commits "
                                 "this run, in\nwhole microseconds (no quantile above max_us).\n"
-                                "Exit 0; 69 no node running.\n",
+                                "Exit codes: 0; " CLI_NODE_EXITS ".\n",
                                 0, &node, &json);
     if (ec != CLI_OK)
         return ec == CLI_DONE ? CLI_OK : ec;
@@ -661,26 +776,76 @@ int cmd_status(int argc, char **argv)
 
 int cli_roster_publish(int argc, char **argv)
 {
-    static const char usage[] = "cydex roster publish [--node ipc://PATH] [--json] FILE";
-    const char *node;
-    bool json;
-    int ec = cli_node_json_args(argc, argv, "roster publish", usage,
-                                "Hands a signed roster to the local node, which puts it in force "
-                                "if it is newer\nthan its own and signed by the threshold of the "
-                                "admins in force, and\npublishes it on topic \"roster\": brokers "
-                                "and nodes that hear it do the same.\nExit 0 once the node holds "
-                                "it; 1 refused (older, badly signed, another\nfederation); 66 no "
-                                "such file; 69 no node running.\n",
-                                1, &node, &json);
-    if (ec != CLI_OK)
-        return ec == CLI_DONE ? CLI_OK : ec;
+    static const char usage[] = "cydex roster publish [--node ipc://PATH] [--again] [--json] FILE";
+    static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
+                                         {"again", no_argument, NULL, 'a'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *node = NULL;
+    bool json = false, again = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': node = optarg; break;
+        case 'a': again = true; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf(
+                "usage: %s\n\n"
+                "Hands a signed roster to the local node, which puts it in force if it is newer\n"
+                "than its own and signed by the threshold of the admins in force, and\n"
+                "publishes it on topic \"roster\": brokers and nodes that hear it do the same.\n"
+                "The roster already in force is not published again: it says so, and\n"
+                "nothing is signed (exit 0); --again publishes it once more (e.g. after a\n"
+                "SIGHUP put it in force at this node only).\n\n"
+                "Exit codes: 0 the node holds it (or it was in force already); 1 refused\n"
+                "(older, badly signed, another federation); 64 usage; 65 not a roster; 66 no\n"
+                "such file; 69 no node running (or none named); 70 internal error; 74 the\n"
+                "file cannot be read; 75 the node was busy (starting); 77 the node's\n"
+                "control socket is not ours to use.\n",
+                usage);
+            return CLI_OK;
+        default: return cli_usage("roster publish", usage, "bad option");
+        }
+    }
+    node = cli_node_path(node);
+    if (argc - optind != 1)
+        return cli_usage("roster publish", usage, "name one roster file");
     cdx_errbuf eb = {0};
     cdx_bytes roster;
+    cdx_roster *r = NULL;
     cdx_err rc = cli_read_input(argv[optind], 16u << 20, &roster, &eb);
     if (rc != CDX_OK)
         return cli_fail("roster publish", rc, &eb);
-    cdx_bytes frames[2] = {s_b("roster"), roster};
-    ec = s_ask("roster publish", node, frames, 2, json);
+    rc = cdx_roster_decode(&r, roster.data, roster.len, &eb);
+    if (rc != CDX_OK) {
+        cdx_bytes_free(&roster);
+        return cli_fail("roster publish", rc, &eb);
+    }
+    cdx_bytes frames[3] = {s_b("roster"), roster, s_b("again")};
+    cdx_msg m;
+    char err[400] = "";
+    int ec = cli_node_request(node, frames, again ? 3 : 2, &m, err, sizeof err);
+    if (ec != CLI_OK) {
+        fprintf(stderr, "cydex roster publish: %s\n", err);
+    } else if (m.frame[1].len == 8 && memcmp(m.frame[1].data, "in-force", 8) == 0) {
+        if (json)
+            printf("{\"in_force\":true,\"version\":%.*s}\n", (int)m.frame[2].len,
+                   (const char *)m.frame[2].data);
+        else
+            printf("roster publish: roster v%.*s of %s is already in force at this node: nothing "
+                   "published (--again publishes it once more)\n",
+                   (int)m.frame[2].len, (const char *)m.frame[2].data, cdx_roster_federation(r));
+    } else {
+        char hash[65], num[24];
+        snprintf(hash, sizeof hash, "%.*s", (int)m.frame[1].len, (const char *)m.frame[1].data);
+        snprintf(num, sizeof num, "%.*s", (int)m.frame[2].len, (const char *)m.frame[2].data);
+        s_say_sent("roster publish", node, hash, strtoull(num, NULL, 10), json);
+    }
+    if (ec == CLI_OK)
+        cdx_msg_clear(&m);
+    cdx_roster_destroy(&r);
     cdx_bytes_free(&roster);
     return ec;
 }

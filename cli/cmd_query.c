@@ -214,8 +214,10 @@ int cmd_tail(int argc, char **argv)
                    "node that stops\nanswering once followed is waited for --wait-node seconds "
                    "(default 60; 0:\nnot at all), and followed on from where it was: a restart "
                    "loses and repeats\nnothing.\n"
-                   "Exit 0; 69 no node running (or it stopped and did not come back); 75\n"
-                   "--timeout before --count.\n",
+                   "Exit codes: 0 stopped (a signal, --count); 75 --timeout before --count, or\n"
+                   "the node was busy; 69 no node running, or it stopped and did not come back;\n"
+                   "64 usage; 70 internal error; 77 the node's control socket is not ours to\n"
+                   "use.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("tail", usage, "bad option");
@@ -336,7 +338,7 @@ int cmd_list(int argc, char **argv)
             printf("usage: %s\n\nThe alerts in the local node's log, oldest first (the latest "
                    "--limit,\ndefault 50), each with every member's latest acknowledgement. "
                    "--unacked:\nonly other states' alerts this node can read and has not "
-                   "acknowledged.\nExit 0; 69 no node running.\n",
+                   "acknowledged.\nExit codes: 0; " CLI_NODE_EXITS ".\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("list", usage, "bad option");
@@ -397,8 +399,8 @@ int cmd_show(int argc, char **argv)
     int ec = cli_node_json_args(argc, argv, "show", usage,
                                 "One alert (by its id or its envelope hash) as the local node's "
                                 "log holds\nit: its content (opened if sealed to this node), and "
-                                "who acknowledged it,\nat what stage, when, with what note. Exit "
-                                "0; 66 no such alert; 69 no node\nrunning.\n",
+                                "who acknowledged it,\nat what stage, when, with what note.\n"
+                                "Exit codes: 0; 66 no such alert; " CLI_NODE_EXITS ".\n",
                                 1, &node, &json);
     if (ec != CLI_OK)
         return ec == CLI_DONE ? CLI_OK : ec;

@@ -182,7 +182,9 @@ int cmd_relay(int argc, char **argv)
                    "again every line it had not answered (each line without an id\nis given "
                    "one, and the node publishes an id once: no line is lost or\npublished "
                    "twice) and followed on from where it was (nothing lost or\nprinted "
-                   "twice).\n",
+                   "twice).\n--tlp is one of " CDX_TLP_NAMES ".\n"
+                   "Exit codes: 0 stopped by a signal (a line refused is said in its result\n"
+                   "line); 74 standard output cannot be written; " CLI_NODE_EXITS ".\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("relay", usage, "bad option");

@@ -11,6 +11,10 @@ typedef struct demo {
     cdx_roster *roster;
     unsigned failures;
     bool keep; /* leave the live federation running for the user */
+    /* How the user runs cydex and cydex-audit from where they stand (a
+     * name the PATH finds, or a path), and the folder, quoted for a shell:
+     * for the hints the demo prints. */
+    char cydex[4200], audit[4200], qdir[4200];
 } demo;
 
 /* Prints a step's heading. */

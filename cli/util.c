@@ -99,6 +99,11 @@ cdx_err cli_read_input(const char *path, size_t max, cdx_bytes *out, cdx_errbuf 
     return CDX_OK;
 }
 
+bool cli_stdin_is_terminal(const char *path)
+{
+    return (!path || strcmp(path, "-") == 0) && isatty(STDIN_FILENO);
+}
+
 cdx_err cli_write_output(const char *path, const void *data, size_t len, bool binary,
                          cdx_errbuf *eb)
 {

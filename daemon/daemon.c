@@ -460,11 +460,6 @@ int daemon_endpoint_check(const char *key, const char *ep, bool bind, char *err,
                      sizeof((struct sockaddr_un *)0)->sun_path - 1);
             return -1;
         }
-        for (const char *c = ep + 6; *c; c++)
-            if (isspace((unsigned char)*c)) {
-                snprintf(err, errlen, "%s = %s: whitespace in an ipc:// path", key, ep);
-                return -1;
-            }
         return 0;
     }
     if (strncmp(ep, "tcp://", 6) != 0) {

@@ -122,7 +122,7 @@ int daemon_creatable(const char *what, const char *path, char *err, size_t errle
 
 /* Whether the setting `key` holds an endpoint ZeroMQ can take:
  * tcp://HOST:PORT (HOST an address or a name; for bind also * and PORT *
- * or 0) or ipc://PATH (at most 107 bytes, no whitespace). Syntax only:
+ * or 0) or ipc://PATH (at most 107 bytes). Syntax only:
  * nothing is bound or resolved. 0, or -1 with a message naming key. */
 int daemon_endpoint_check(const char *key, const char *ep, bool bind, char *err, size_t errlen);
 

@@ -141,7 +141,8 @@ static cdx_err s_b64(json_t *obj, const char *path, const char *key, cdx_bytes *
 
 typedef cdx_err (*s_enum_parser)(const char *, int *);
 
-#define S_ENUM(obj, path, key, required, parser, type, out, eb, what)                              \
+/* An unknown name is refused with the names it could be ("one of ..."). */
+#define S_ENUM(obj, path, key, required, parser, type, out, eb, what, names)                       \
     do {                                                                                           \
         const char *s_e_;                                                                          \
         cdx_err rc_e_ = s_cstr(obj, path, key, required, &s_e_, eb);                               \
@@ -150,8 +151,8 @@ typedef cdx_err (*s_enum_parser)(const char *, int *);
         if (s_e_) {                                                                                \
             type v_e_;                                                                             \
             if (parser(s_e_, &v_e_) != CDX_OK)                                                     \
-                return cdx_errf(eb, CDX_ERR_FORMAT, "%s.%s: unknown %s \"%s\"", path, key, what,   \
-                                s_e_);                                                             \
+                return cdx_errf(eb, CDX_ERR_FORMAT, "%s.%s: unknown %s \"%s\" (one of %s)", path,  \
+                                key, what, s_e_, names);                                           \
             *(out) = v_e_;                                                                         \
         }                                                                                          \
     } while (0)
@@ -202,12 +203,13 @@ static cdx_err s_alert_from(cdx_alert *a, json_t *o, const char *path, cdx_errbu
             return CDX_ERR_NOMEM;
         cdx__uuid_v4(a->id);
     }
-    S_ENUM(o, path, "tlp", true, cdx_tlp_parse, cdx_tlp, &a->tlp, eb, "TLP label");
+    S_ENUM(o, path, "tlp", true, cdx_tlp_parse, cdx_tlp, &a->tlp, eb, "TLP label", CDX_TLP_NAMES);
     S_ENUM(o, path, "severity", false, cdx_severity_parse, cdx_severity, &a->severity, eb,
-           "severity");
-    S_ENUM(o, path, "status", false, cdx_status_parse, cdx_alert_status, &a->status, eb, "status");
+           "severity", CDX_SEVERITY_NAMES);
+    S_ENUM(o, path, "status", false, cdx_status_parse, cdx_alert_status, &a->status, eb, "status",
+           CDX_STATUS_NAMES);
     S_ENUM(o, path, "msg_type", false, cdx_msg_type_parse, cdx_msg_type, &a->msg_type, eb,
-           "message type");
+           "message type", CDX_MSG_TYPE_NAMES);
     if ((rc = s_str(o, path, "category", false, &a->category, eb)) != CDX_OK ||
         (rc = s_str(o, path, "title", true, &a->title, eb)) != CDX_OK ||
         (rc = s_str(o, path, "description", false, &a->description, eb)) != CDX_OK ||
@@ -253,7 +255,8 @@ static cdx_err s_ack_from(cdx_ack *a, json_t *o, const char *path, cdx_errbuf *e
         (rc = s_str(o, path, "alert_id", false, &a->alert_id, eb)) != CDX_OK ||
         (rc = s_str(o, path, "note", false, &a->note, eb)) != CDX_OK)
         return rc;
-    S_ENUM(o, path, "stage", true, cdx_ack_stage_parse, cdx_ack_stage, &a->stage, eb, "ack stage");
+    S_ENUM(o, path, "stage", true, cdx_ack_stage_parse, cdx_ack_stage, &a->stage, eb, "ack stage",
+           CDX_ACK_STAGE_NAMES);
     return cdx_ack_check(a, eb);
 }
 
@@ -263,7 +266,7 @@ static cdx_err s_sealed_from(cdx_sealed *s, json_t *o, const char *path, cdx_err
     cdx_err rc = s_only(o, path, keys, eb);
     if (rc != CDX_OK)
         return rc;
-    S_ENUM(o, path, "tlp", true, cdx_tlp_parse, cdx_tlp, &s->tlp, eb, "TLP label");
+    S_ENUM(o, path, "tlp", true, cdx_tlp_parse, cdx_tlp, &s->tlp, eb, "TLP label", CDX_TLP_NAMES);
     if ((rc = s_b64(o, path, "nonce", &s->nonce, eb)) != CDX_OK ||
         (rc = s_b64(o, path, "ciphertext", &s->ciphertext, eb)) != CDX_OK)
         return rc;
@@ -464,7 +467,7 @@ static cdx_err s_member_from(cdx_member *m, json_t *o, const char *path, cdx_err
         return rc;
     if (!cdx_id_valid(id) || !cdx__copy_id(m->id, id))
         return cdx_errf(eb, CDX_ERR_FORMAT, "%s.id: \"%s\" is not a valid member id", path, id);
-    S_ENUM(o, path, "role", true, cdx_role_parse, cdx_role, &m->role, eb, "role");
+    S_ENUM(o, path, "role", true, cdx_role_parse, cdx_role, &m->role, eb, "role", CDX_ROLE_NAMES);
     if ((rc = s_hex(o, path, "sign_pk", true, m->sign_pk, CDX_PK_BYTES, NULL, eb)) != CDX_OK ||
         (rc = s_hex(o, path, "seal_pk", true, m->seal_pk, CDX_PK_BYTES, NULL, eb)) != CDX_OK ||
         (rc = s_cstr(o, path, "curve_pk", true, &z85, eb)) != CDX_OK)

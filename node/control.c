@@ -207,7 +207,8 @@ static cdx_err s_ack_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
     cdx_body b = {0};
     cdx_err rc = which && stage ? CDX_OK : CDX_ERR_NOMEM;
     if (rc == CDX_OK && cdx_ack_stage_parse(stage, &b.ack.stage) != CDX_OK)
-        rc = cdx_errf(eb, CDX_ERR_FORMAT, "unknown stage \"%s\"", stage);
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "unknown stage \"%s\" (one of " CDX_ACK_STAGE_NAMES ")",
+                      stage);
     if (rc == CDX_OK)
         rc = node_query_resolve(n->member.log, n->member.me, n->queries, which, b.ack.alert_hash,
                                 &found_id, eb);
@@ -227,13 +228,17 @@ static cdx_err s_ack_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
     return rc;
 }
 
-/* ["roster"][SignedRoster]: puts it in force if newer (or takes it as it
- * is if it is the roster in force), then publishes it on "roster". */
+/* ["roster"][SignedRoster] or ["roster"][SignedRoster]["again"]: puts it
+ * in force if newer, then publishes it on "roster". The roster in force,
+ * given again, is not signed again: o->in_force, and the answer says so;
+ * with "again" it is published once more (to reach brokers and nodes that
+ * missed it, e.g. after a SIGHUP put it in force here only). */
 static cdx_err s_roster_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
 {
     cdx_msg *m = &o->req;
-    if (m->n != 3)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "roster takes one signed roster");
+    bool again = m->n == 4 && m->frame[3].len == 5 && memcmp(m->frame[3].data, "again", 5) == 0;
+    if (m->n != 3 && !again)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "roster takes one signed roster (and \"again\")");
     cdx_roster *next = NULL;
     cdx_err rc = cdx_roster_decode(&next, m->frame[2].data, m->frame[2].len, eb);
     if (rc == CDX_OK && cdx_roster_version(next) != cdx_roster_version(n->member.roster)) {
@@ -241,20 +246,22 @@ static cdx_err s_roster_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
         if (rc == CDX_OK)
             daemon_log(&n->member.say, "roster v%llu in force (from the control socket)",
                        (unsigned long long)cdx_roster_version(n->member.roster));
-    } else if (rc == CDX_OK) { /* the one in force, published again: it must be that one */
+    } else if (rc == CDX_OK) { /* the one in force, given again: it must be that one */
         cdx_bytes mine = {0};
         if (cdx_roster_encode(n->member.roster, &mine) != CDX_OK || mine.len != m->frame[2].len ||
             memcmp(mine.data, m->frame[2].data, mine.len) != 0)
             rc = cdx_errf(eb, CDX_ERR_ROLLBACK, "roster v%llu differs from the one in force",
                           (unsigned long long)cdx_roster_version(next));
+        else if (!again)
+            o->in_force = true;
         cdx_bytes_free(&mine);
     }
     cdx_roster_destroy(&next);
+    if (rc != CDX_OK || o->in_force)
+        return rc;
     cdx_body b = {.kind = CDX_PAYLOAD_ROSTER};
-    if (rc == CDX_OK) {
-        b.roster.data = malloc(m->frame[2].len);
-        rc = b.roster.data ? CDX_OK : CDX_ERR_NOMEM;
-    }
+    b.roster.data = malloc(m->frame[2].len);
+    rc = b.roster.data ? CDX_OK : CDX_ERR_NOMEM;
     if (rc == CDX_OK) {
         memcpy(b.roster.data, m->frame[2].data, m->frame[2].len);
         b.roster.len = m->frame[2].len;
@@ -517,7 +524,7 @@ static void s_round(node *n, cdx_msg *first)
     cdx_errbuf seb = {0};
     cdx_err signed_rc = node__signed(n, out, k, &seb);
     for (size_t i = 0; signed_rc != CDX_OK && i < k; i++)
-        if (out[i].refused == CDX_OK && !out[i].again) {
+        if (out[i].refused == CDX_OK && !out[i].again && !out[i].in_force) {
             out[i].refused = signed_rc;
             snprintf(out[i].why, sizeof out[i].why, "%s", cdx_errbuf_msg(&seb, signed_rc));
         }
@@ -526,7 +533,7 @@ static void s_round(node *n, cdx_msg *first)
     size_t m = 0;
     uint64_t now = cdx_now_ms();
     for (size_t i = 0; i < k; i++)
-        if (out[i].refused == CDX_OK && !out[i].again)
+        if (out[i].refused == CDX_OK && !out[i].again && !out[i].in_force)
             in[m++] = (cdx_log_append_in){
                 .env = out[i].env, .received_at_ms = now, .received_from = "local", .outbox = true};
     cdx_errbuf eb = {0};
@@ -540,6 +547,11 @@ static void s_round(node *n, cdx_msg *first)
         node_out *o = &out[i];
         if (o->refused != CDX_OK) {
             s_reply(n, &o->req.frame[0], "error", cdx_errname(o->refused), o->why);
+        } else if (o->in_force) { /* ["ok"]["in-force"][its version]: nothing signed */
+            char version[24];
+            snprintf(version, sizeof version, "%llu",
+                     (unsigned long long)cdx_roster_version(n->member.roster));
+            s_reply(n, &o->req.frame[0], "ok", "in-force", version);
         } else if (o->again) {
             n->republished++;
             s_reply_ok(n, o);

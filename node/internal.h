@@ -149,6 +149,7 @@ struct node_out {
     char topic[CDX_TOPIC_MAX + 1];
     char alert_id[CDX_UUID_TEXT]; /* a publish that named its alert's id */
     bool again;                   /* that alert was published before: env NULL, hash and seq its */
+    bool in_force;                /* a roster request for the roster in force: nothing signed */
     bool signing;                 /* taken by node__sign, waiting for node__signed */
 };
 

@@ -34,6 +34,7 @@ typedef enum cdx_role {
 
 const char *cdx_role_name(cdx_role r); /* "state", "broker", ... */
 cdx_err cdx_role_parse(const char *name, cdx_role *out);
+#define CDX_ROLE_NAMES "state, broker, auditor, admin, relay" /* what cdx_role_parse takes */
 
 /* A member's public keys and validity, as listed in a roster. Plain data. */
 typedef struct cdx_member {

@@ -197,6 +197,15 @@ cdx_err cdx_status_parse(const char *name, cdx_alert_status *out);
 cdx_err cdx_msg_type_parse(const char *name, cdx_msg_type *out);
 cdx_err cdx_ack_stage_parse(const char *name, cdx_ack_stage *out);
 
+/* Every name each parser above takes, in order, as messages and --help
+ * list them ("one of ..."). message_test holds them to the parsers. */
+#define CDX_TLP_NAMES "CLEAR, GREEN, AMBER, AMBER+STRICT, RED"
+#define CDX_SEVERITY_NAMES "unknown, minor, moderate, severe, extreme"
+#define CDX_STATUS_NAMES "actual, exercise, test"
+#define CDX_MSG_TYPE_NAMES "alert, update, cancel"
+#define CDX_ACK_STAGE_NAMES                                                                        \
+    "received, investigating, not-affected, mitigated, assistance-offered, rejected"
+
 /* True for the labels that must travel sealed (AMBER+STRICT, RED). */
 bool cdx_tlp_requires_seal(cdx_tlp t);
 
