@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo bench asan tsan fuzz format format-check clean
+.PHONY: all deps build test demo bench asan tsan fuzz format format-check clean deb
 
 all: build
 
@@ -52,6 +52,14 @@ fuzz:
 	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    build-fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; \
 	done
+
+# A Debian package of the programs, their systemd units, man pages and bash
+# completion ($(BUILD)/cydex_VERSION_ARCH.deb); installing it creates the
+# system user cydex the units run as.
+deb: build
+	@command -v scdoc >/dev/null || { echo "make deb: the man pages need scdoc (apt-get install scdoc)" >&2; exit 1; }
+	cd $(BUILD) && cpack -G DEB
+	@ls $(BUILD)/cydex_*.deb
 
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 format:

@@ -37,8 +37,9 @@ enum {
 /* The exit codes every command that talks to the node can return beside
  * its own, as their --help lists them. */
 #define CLI_NODE_EXITS                                                                             \
-    "64 usage; 69 no node running (or none named); 70 internal error; 75 the\n"                    \
-    "node was busy (starting); 77 the node's control socket is not ours to use"
+    "64 usage; 69 no node running (or none named); 70 internal error;\n"                           \
+    "75 the node was busy (starting); 77 the node's control socket is not ours\n"                  \
+    "to use"
 
 /* The exit code for a library error. */
 int cli_exit_code(cdx_err rc);

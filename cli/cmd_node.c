@@ -766,7 +766,7 @@ int cmd_status(int argc, char **argv)
                                 "                     (absent if never)\n"
                                 "log_commits: count, p50_us, p99_us, max_us: the log's commits "
                                 "this run, in\nwhole microseconds (no quantile above max_us).\n"
-                                "Exit codes: 0; " CLI_NODE_EXITS ".\n",
+                                "Exit codes: 0;\n" CLI_NODE_EXITS ".\n",
                                 0, &node, &json);
     if (ec != CLI_OK)
         return ec == CLI_DONE ? CLI_OK : ec;

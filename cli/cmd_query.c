@@ -338,7 +338,7 @@ int cmd_list(int argc, char **argv)
             printf("usage: %s\n\nThe alerts in the local node's log, oldest first (the latest "
                    "--limit,\ndefault 50), each with every member's latest acknowledgement. "
                    "--unacked:\nonly other states' alerts this node can read and has not "
-                   "acknowledged.\nExit codes: 0; " CLI_NODE_EXITS ".\n",
+                   "acknowledged.\nExit codes: 0;\n" CLI_NODE_EXITS ".\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("list", usage, "bad option");
@@ -400,7 +400,7 @@ int cmd_show(int argc, char **argv)
                                 "One alert (by its id or its envelope hash) as the local node's "
                                 "log holds\nit: its content (opened if sealed to this node), and "
                                 "who acknowledged it,\nat what stage, when, with what note.\n"
-                                "Exit codes: 0; 66 no such alert; " CLI_NODE_EXITS ".\n",
+                                "Exit codes: 0; 66 no such alert;\n" CLI_NODE_EXITS ".\n",
                                 1, &node, &json);
     if (ec != CLI_OK)
         return ec == CLI_DONE ? CLI_OK : ec;

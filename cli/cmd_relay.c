@@ -184,7 +184,7 @@ int cmd_relay(int argc, char **argv)
                    "twice) and followed on from where it was (nothing lost or\nprinted "
                    "twice).\n--tlp is one of " CDX_TLP_NAMES ".\n"
                    "Exit codes: 0 stopped by a signal (a line refused is said in its result\n"
-                   "line); 74 standard output cannot be written; " CLI_NODE_EXITS ".\n",
+                   "line); 74 standard output cannot be written;\n" CLI_NODE_EXITS ".\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("relay", usage, "bad option");

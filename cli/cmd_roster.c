@@ -26,7 +26,7 @@ static const char s_usage[] =
     "       cydex roster sign FILE --key ADMIN.secret [--prev OLD]\n"
     "       cydex roster verify FILE [--prev OLD]\n"
     "       cydex roster show FILE [--json]\n"
-    "       cydex roster publish [--node ipc://PATH] [--json] FILE";
+    "       cydex roster publish [--node ipc://PATH] [--again] [--json] FILE";
 
 typedef struct s_args {
     const char *federation, *out, *from, *key, *prev;

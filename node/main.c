@@ -15,9 +15,10 @@ static const char s_usage[] =
     "usage: cydex-node -c node.conf [-T] [--set KEY=VALUE]...\n\n"
     "A state's node: receives the federation's envelopes from its brokers,\n"
     "verifies and logs each once, and fetches whatever it missed.\n\n"
-    "  -c FILE      the configuration (INI: [node] and one [broker.NAME] per\n"
+    "  -c, --config FILE\n"
+    "               the configuration (INI: [node] and one [broker.NAME] per\n"
     "               broker; see cydex-node.conf(5))\n"
-    "  -T           check everything a start would (key, roster, log, control\n"
+    "  -T, --check  check everything a start would (key, roster, log, control\n"
     "               socket, addresses, brokers), creating, locking and binding\n"
     "               nothing: it may run beside the running node; then exit\n"
     "  --set K=V    override one [node] setting of the file\n\n"
@@ -83,9 +84,9 @@ int main(int argc, char **argv)
     int n_sets = 0;
     bool check = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             path = argv[++i];
-        } else if (strcmp(argv[i], "-T") == 0) {
+        } else if (strcmp(argv[i], "-T") == 0 || strcmp(argv[i], "--check") == 0) {
             check = true;
         } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && n_sets < 32) {
             sets[n_sets++] = argv[++i];

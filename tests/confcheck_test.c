@@ -223,6 +223,21 @@ static void test_node(void)
     CHECK(max >= 1);
 }
 
+/* The example configurations a package ships read cleanly: -T goes past
+ * every line and stops at the first thing this machine lacks, the key. */
+static void test_examples(void)
+{
+    static const char *const ex[][2] = {{"cydex-node", "node.conf"},
+                                        {"cydex-broker", "broker.conf"}};
+    for (size_t i = 0; i < 2; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/../../dist/examples/%s", CDX_VECTORS, ex[i][1]);
+        CHECK_EQ(proc_capture_run(&s_cap, NULL, ex[i][0], "-c", path, "-T", NULL), 78);
+        CHECK(strstr(s_cap.err, ".secret") != NULL);
+        CHECK(strstr(s_cap.err, ", line ") == NULL);
+    }
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -231,6 +246,7 @@ int main(void)
     proc_capture_init(&s_cap, s_dir);
     test_broker();
     test_node();
+    test_examples();
     proc_capture_free(&s_cap);
     fixture_free(&F);
     int rc = check_done("confcheck_test");
