@@ -5,12 +5,12 @@
 # user cydex) and its files (the four programs, the systemd units naming
 # /usr/bin, the man pages, the bash completion, the example configurations);
 # a program taken out of it runs. Usage: deb_test.sh BUILDDIR; exit 77
-# (skipped) without dpkg-deb, cpack or the man pages (no scdoc).
+# (skipped) without dpkg-deb, cpack or scdoc (the man pages).
 set -u
 build=$1
 command -v dpkg-deb >/dev/null 2>&1 || { echo "no dpkg-deb: skipped"; exit 77; }
 cpack=$(command -v cpack) || { echo "no cpack: skipped"; exit 77; }
-[ -f "$build/man/cydex.1.gz" ] || { echo "no man pages built (scdoc missing): skipped"; exit 77; }
+command -v scdoc >/dev/null 2>&1 || { echo "no scdoc, so no man pages to pack: skipped"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cydex-deb.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fails=0
