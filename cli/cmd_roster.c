@@ -28,6 +28,13 @@ static const char s_usage[] =
     "       cydex roster show FILE [--json]\n"
     "       cydex roster publish [--node ipc://PATH] [--again] [--json] FILE";
 
+#define S_EXITS                                                                                    \
+    "Exit codes: 0 done (verify: valid); 1 refused (too few or bad signatures, a\n"                \
+    "step the previous version's admins did not sign, an admin who signed\n"                       \
+    "already); 64 usage; 65 a malformed roster or card; 66 no such file; 70\n"                     \
+    "internal error; 74 I/O error; 77 a key readable by others.\n"                                 \
+    "roster publish: see cydex roster publish --help.\n"
+
 typedef struct s_args {
     const char *federation, *out, *from, *key, *prev;
     uint32_t threshold;
@@ -96,7 +103,7 @@ static int s_parse(int argc, char **argv, s_args *a)
         case 'h':
             printf("usage: %s\n\nA roster is valid when K distinct admins sign it: for version "
                    "1 its own\nadmins, later the admins and threshold of the version it "
-                   "replaces.\nTimes are RFC 3339 (2026-11-24T09:00:00Z).\n",
+                   "replaces.\nTimes are RFC 3339 (2026-11-24T09:00:00Z).\n" S_EXITS,
                    s_usage);
             return -1;
         default: return cli_usage("roster", s_usage, "bad option");
@@ -299,7 +306,7 @@ static int s_show(s_args *a)
 int cmd_roster(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        printf("usage: %s\n", s_usage);
+        printf("usage: %s\n\n" S_EXITS, s_usage);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
     const char *sub = argv[1];
