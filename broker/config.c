@@ -124,8 +124,8 @@ int broker_config_set(broker_config *c, const char *key, const char *v, char *er
     return -1;
 }
 
-/* A [peer.NAME] section: a new name starts the next peer; one given
- * again goes on with its peer. */
+/* A [peer.NAME] section (its header when name is NULL): a new name starts
+ * the next peer; one given again goes on with its peer. */
 static int s_peer(s_ctx *x, const char *section, const char *name, const char *value)
 {
     broker_config *c = x->c;
@@ -141,6 +141,8 @@ static int s_peer(s_ctx *x, const char *section, const char *name, const char *v
         snprintf(c->peer[at].section, sizeof c->peer[0].section, "%s", section);
     }
     snprintf(x->section, sizeof x->section, "%s", section);
+    if (!name) /* its header */
+        return 1;
     broker_peer_config *p = &c->peer[at];
     if (strcmp(name, "id") == 0)
         return s_id(p->id, sizeof p->id, value, name, x->err, x->errlen) == 0;
@@ -155,13 +157,13 @@ static int s_peer(s_ctx *x, const char *section, const char *name, const char *v
 static int s_handler(void *user, const char *section, const char *name, const char *value)
 {
     s_ctx *x = user;
-    if (strncmp(section, "peer.", 5) == 0)
+    if (strncmp(section, "peer.", 5) == 0 && section[5])
         return s_peer(x, section, name, value);
     if (strcmp(section, "broker") != 0) {
         snprintf(x->err, x->errlen, "unknown section [%s]", section);
         return 0;
     }
-    return broker_config_set(x->c, name, value, x->err, x->errlen) == 0;
+    return !name || broker_config_set(x->c, name, value, x->err, x->errlen) == 0;
 }
 
 static void s_defaults(broker_config *c)

@@ -107,6 +107,13 @@ static char *s_ini_classify(s_ini *x, char *line)
         memcpy(x->section, start + 1, n);
         x->section[n] = '\0';
         x->in_section = true;
+        if (!x->handler(x->user, x->section, NULL, NULL)) { /* a section it does not know */
+            if (!x->err[0])
+                snprintf(x->err, x->errlen, "unknown section [%s]", x->section);
+            x->err_line = x->line;
+            x->stop = true;
+            return NULL;
+        }
         return start;
     }
     size_t name = strcspn(start, "=:");

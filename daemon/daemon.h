@@ -29,7 +29,8 @@
  *     was, and a key given again replaces its value (the last one wins,
  *     as in systemd's unit files).
  * The handler is called for each key with its section (the whole name) and
- * returns 1, or 0 with a message in err. The first error stops the read
+ * returns 1, or 0 with a message in err; and at each section header with
+ * name and value NULL, to say whether it knows the section. The first error stops the read
  * and is told as "NAME, line N: what": a handler's refusal, a line of more
  * than DAEMON_INI_LINE_MAX characters (or more than 197 without its
  * indentation and comment), a section name longer than

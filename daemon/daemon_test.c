@@ -62,6 +62,8 @@ typedef struct s_seen {
 static int s_take(void *user, const char *section, const char *name, const char *value)
 {
     s_seen *s = user;
+    if (!name) /* a section header: every one is known here but [nope] */
+        return strcmp(section, "nope") != 0;
     if (s->refuse && strcmp(name, s->refuse) == 0)
         return 0;
     if (s->n < 8) {
@@ -148,6 +150,8 @@ static void test_ini(void)
     CHECK_STR(err, "t.conf, line 1: \"id\" comes before any [section]");
     CHECK_EQ(s_ini("[node] x\n", &seen, err, sizeof err), -1);
     CHECK_STR(err, "t.conf, line 1: \" x\" after the section header [node]");
+    CHECK_EQ(s_ini("[node]\nx = 1\n\n[nope]\n", &seen, err, sizeof err), -1);
+    CHECK_STR(err, "t.conf, line 4: unknown section [nope]"); /* its header's line, key or not */
     CHECK_EQ(s_ini("[]\n", &seen, err, sizeof err), -1);
     CHECK(strstr(err, "line 1: a section header without a name") != NULL);
 

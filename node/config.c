@@ -216,7 +216,7 @@ static int s_handler(void *user, const char *section, const char *name, const ch
 {
     s_ctx *x = user;
     node_config *c = x->c;
-    if (strncmp(section, "broker.", 7) == 0) {
+    if (strncmp(section, "broker.", 7) == 0 && section[7]) {
         /* a new name starts the next broker; one given again goes on with
          * its broker */
         size_t at = 0;
@@ -231,6 +231,8 @@ static int s_handler(void *user, const char *section, const char *name, const ch
             snprintf(c->broker[at].section, sizeof c->broker[0].section, "%s", section);
         }
         snprintf(x->section, sizeof x->section, "%s", section);
+        if (!name) /* its header */
+            return 1;
         node_broker_config *b = &c->broker[at];
         if (strcmp(name, "id") == 0)
             return s_id(b->id, sizeof b->id, value, name, x);
@@ -241,7 +243,7 @@ static int s_handler(void *user, const char *section, const char *name, const ch
         if (strcmp(name, "catchup") == 0)
             return s_ep(b->catchup, sizeof b->catchup, value, name, x);
     } else if (strcmp(section, "node") == 0) {
-        return s_node_set(c, name, value, x);
+        return !name || s_node_set(c, name, value, x);
     } else {
         snprintf(x->err, x->errlen, "unknown section [%s]", section);
         return 0;

@@ -120,7 +120,11 @@ static void test_broker(void)
     s_broker_conf(conf, sizeof conf, "[brokers]\nid = x\n");
     s_write("bad.conf", conf);
     CHECK_EQ(s_check("cydex-broker", "bad.conf"), 78);
-    CHECK(strstr(s_cap.err, "line 12: unknown section [brokers]") != NULL);
+    CHECK(strstr(s_cap.err, "line 11: unknown section [brokers]") != NULL);
+    s_broker_conf(conf, sizeof conf, "[peer.]\n");
+    s_write("bad.conf", conf);
+    CHECK_EQ(s_check("cydex-broker", "bad.conf"), 78);
+    CHECK(strstr(s_cap.err, "line 11: unknown section [peer.]") != NULL);
     s_broker_conf(conf, sizeof conf, "metrics = \"127.0.0.1:9464\"\n");
     s_write("bad.conf", conf);
     CHECK_EQ(s_check("cydex-broker", "bad.conf"), 78);
