@@ -102,7 +102,7 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
     cdx_roster_destroy(&stored);
     cdx_bytes_free(&rb);
     if (rc == CDX_OK && (rc = cdx_roster_encode(m->roster, &rb)) == CDX_OK)
-        rc = cdx_log_set_roster(m->log, rb.data, rb.len, &eb);
+        rc = cdx_log_keep_roster(m->log, cdx_roster_version(m->roster), rb.data, rb.len, &eb);
     cdx_bytes_free(&rb);
     if (rc == CDX_OK)
         return 0;
@@ -112,6 +112,23 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
            : rc == CDX_ERR_IO || rc == CDX_ERR_NOSPACE ? 74
            : rc == CDX_ERR_BUSY                        ? 75
                                                        : 78;
+}
+
+/* A verified successor in force: the transport, the log's history, m. */
+static cdx_err s_in_force(daemon_member *m, cdx_transport *net, cdx_roster **next)
+{
+    cdx_err rc = net ? cdx_transport_set_roster(net, *next) : CDX_OK;
+    if (rc != CDX_OK)
+        return rc;
+    cdx_bytes rb;
+    if (cdx_roster_encode(*next, &rb) == CDX_OK) {
+        cdx_log_keep_roster(m->log, cdx_roster_version(*next), rb.data, rb.len, NULL);
+        cdx_bytes_free(&rb);
+    }
+    cdx_roster_destroy(&m->roster);
+    m->roster = *next;
+    *next = NULL;
+    return CDX_OK;
 }
 
 cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **next, cdx_errbuf *eb)
@@ -126,19 +143,7 @@ cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **n
                       (unsigned long long)cdx_roster_version(m->roster));
     if (rc == CDX_OK)
         rc = cdx_roster_verify(*next, m->roster, eb);
-    if (rc == CDX_OK && net)
-        rc = cdx_transport_set_roster(net, *next);
-    if (rc != CDX_OK)
-        return rc;
-    cdx_bytes rb;
-    if (cdx_roster_encode(*next, &rb) == CDX_OK) {
-        cdx_log_set_roster(m->log, rb.data, rb.len, NULL);
-        cdx_bytes_free(&rb);
-    }
-    cdx_roster_destroy(&m->roster);
-    m->roster = *next;
-    *next = NULL;
-    return CDX_OK;
+    return rc == CDX_OK ? s_in_force(m, net, next) : rc;
 }
 
 cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *data, size_t len,
@@ -146,9 +151,11 @@ cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *
 {
     cdx_errbuf eb = {0};
     cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_decode(&next, data, len, &eb);
+    /* Any member may put bytes on "roster": the cheap checks come first,
+     * and nothing is decoded whole before the admins' signatures hold. */
+    cdx_err rc = cdx_roster_decode_next(&next, data, len, m->roster, &eb);
     if (rc == CDX_OK)
-        rc = daemon_roster_adopt(m, net, &next, &eb);
+        rc = s_in_force(m, net, &next);
     if (rc == CDX_OK)
         daemon_log(&m->say, "roster v%llu in force (%s)",
                    (unsigned long long)cdx_roster_version(m->roster), source);

@@ -915,6 +915,97 @@ done:
     return rc;
 }
 
+/* ---- peeking at top-level fields ---- */
+
+/* A varint as protobuf-c reads one (not necessarily minimal). */
+static bool s_varint_any(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; *at < len && shift < 70; shift += 7) {
+        uint8_t b = p[(*at)++];
+        if (shift < 64)
+            *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+typedef struct s_pb_field {
+    uint64_t num;
+    unsigned wire;
+    uint64_t v;         /* wire type 0 */
+    const uint8_t *val; /* wire type 2 */
+    size_t n;
+} s_pb_field;
+
+/* The next top-level field at *at; false at a malformed one. */
+static bool s_pb_next(const uint8_t *p, size_t len, size_t *at, s_pb_field *f)
+{
+    uint64_t tag, l;
+    if (!s_varint_any(p, len, at, &tag) || (tag >> 3) == 0)
+        return false;
+    f->num = tag >> 3;
+    f->wire = (unsigned)(tag & 7);
+    switch (f->wire) {
+    case 0: return s_varint_any(p, len, at, &f->v);
+    case 1:
+        if (len - *at < 8)
+            return false;
+        *at += 8;
+        return true;
+    case 2:
+        if (!s_varint_any(p, len, at, &l) || l > len - *at)
+            return false;
+        f->val = p + *at;
+        f->n = (size_t)l;
+        *at += (size_t)l;
+        return true;
+    case 5:
+        if (len - *at < 4)
+            return false;
+        *at += 4;
+        return true;
+    default: return false;
+    }
+}
+
+bool cdx__roster_peek_fields(const uint8_t *data, size_t len, cdx__roster_peek *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t at = 0;
+    s_pb_field f;
+    while (at < len) {
+        if (!s_pb_next(data, len, &at, &f))
+            return false;
+        if (f.num == 1 && f.wire == 2) {
+            out->federation = f.val;
+            out->federation_len = f.n;
+        } else if (f.num == 2 && f.wire == 0) {
+            out->version = f.v;
+        } else if (f.num == 4 && f.wire == 2) {
+            out->n_members++;
+        } else if (f.num == 5 && f.wire == 2) {
+            out->n_admins++;
+        }
+    }
+    return true;
+}
+
+bool cdx__body_peek_sent_at(const uint8_t *data, size_t len, uint64_t *sent_at_ms)
+{
+    *sent_at_ms = 0;
+    size_t at = 0;
+    s_pb_field f;
+    while (at < len) {
+        if (!s_pb_next(data, len, &at, &f))
+            return false;
+        if (f.num == 3 && f.wire == 0)
+            *sent_at_ms = f.v;
+    }
+    return true;
+}
+
 /* ---- audit log entries ---- */
 
 static void s_log_entry_pb(Cydex__V1__LogEntry *m, const cdx_log_entry *e)

@@ -86,6 +86,8 @@ cdx_err cdx__verify_raw(const uint8_t pk[CDX_PK_BYTES], const uint8_t *msg, size
 /* The sealing key pair, for seal.c only. Borrowed from the identity. */
 const uint8_t *cdx__identity_seal_secret(const cdx_identity *ident);
 const uint8_t *cdx__identity_seal_public(const cdx_identity *ident);
+/* The identity a rotation replaced (cdx_identity_keep_previous), or NULL. */
+const cdx_identity *cdx__identity_previous(const cdx_identity *ident);
 
 /* ---- files (fileio.c) ---- */
 
@@ -238,5 +240,23 @@ cdx_err cdx__signed_roster_encode(const cdx_bytes *roster, const cdx__rsig *sigs
                                   cdx_bytes *out);
 cdx_err cdx__signed_roster_decode(cdx_bytes *roster, cdx__rsig **sigs, size_t *n,
                                   const uint8_t *data, size_t len, cdx_errbuf *eb);
+
+/* A serialized Roster's top-level fields, read in place without decoding
+ * it (as protobuf-c would read them: the last of a repeated scalar wins):
+ * so that limits and the version are known before anything is allocated.
+ * false if the bytes are not a well-formed sequence of fields. */
+typedef struct cdx__roster_peek {
+    const uint8_t *federation; /* not NUL-terminated; NULL if absent */
+    size_t federation_len;
+    uint64_t version;
+    size_t n_members, n_admins;
+} cdx__roster_peek;
+bool cdx__roster_peek_fields(const uint8_t *data, size_t len, cdx__roster_peek *out);
+
+/* A serialized Body's sent_at_ms, read the same way (0 if absent); false if
+ * the bytes are not a well-formed sequence of fields. For choosing which of
+ * a member's cards to check a signature with, before the body is decoded;
+ * the decoded body's sent_at_ms must then fall in that card's window. */
+bool cdx__body_peek_sent_at(const uint8_t *data, size_t len, uint64_t *sent_at_ms);
 
 #endif
