@@ -62,6 +62,7 @@ struct broker {
     cdx_sock *ingress, *fanout, *catchup;
     broker_catchup *serve; /* the streams of the catch-up socket */
     cdx_bytes roster_seen; /* the last roster update the bus brought, to adopt */
+    bool checkpoint_held;  /* our key may not sign now: no checkpoint (said once) */
     s_item *room[2];       /* batch_max items each: a round's batch and the next */
     /* Batch signatures verified, so that a publisher's run read in two
      * batches costs one check; used by one verification at a time. */
@@ -815,6 +816,20 @@ static void s_checkpoint(broker *b)
     b->next_checkpoint_ms = cdx_mono_ms() + b->cfg.checkpoint_ms;
     if (size == b->checkpointed_size || !b->news)
         return;
+    /* A key that may not sign now (revoked, rotated out) signs nothing. */
+    cdx_member card;
+    cdx_identity_card(b->member.me, &card);
+    cdx_key_state ks =
+        cdx_roster_key_state(b->member.roster, b->cfg.id, card.sign_pk, cdx_now_ms(), NULL, NULL);
+    if (ks != CDX_KEY_VALID && ks != CDX_KEY_ENDING) {
+        if (!b->checkpoint_held)
+            daemon_log(&b->member.say, "no checkpoint of our log: our key is %s in roster v%llu",
+                       cdx_key_state_name(ks),
+                       (unsigned long long)cdx_roster_version(b->member.roster));
+        b->checkpoint_held = true;
+        return;
+    }
+    b->checkpoint_held = false;
     cdx_errbuf eb = {0};
     char *text = NULL;
     cdx_body body = {0};

@@ -143,6 +143,23 @@ int cmd_sign(int argc, char **argv)
             body.kind = CDX_PAYLOAD_ALERT;
         }
     }
+    /* This key file against the roster's cards: say which window it is
+     * outside of (a rotation), rather than that the signature fails. */
+    cdx_member mine;
+    cdx_identity_card(me, &mine);
+    uint64_t when = 0;
+    cdx_key_state ks =
+        cdx_roster_key_state(roster, body.sender, mine.sign_pk, body.sent_at_ms, &when, NULL);
+    char t[CDX_TIME_TEXT_MAX] = "";
+    if (when)
+        cdx_time_format(t, when);
+    if (rc == CDX_OK && ks == CDX_KEY_NOT_YET_VALID)
+        rc = cdx_errf(&eb, CDX_ERR_KEY_NOT_VALID, "%s's key in %s is not valid yet (from %s on)",
+                      body.sender, key, t);
+    else if (rc == CDX_OK && ks == CDX_KEY_ENDED)
+        rc = cdx_errf(&eb, CDX_ERR_KEY_NOT_VALID,
+                      "%s's key in %s is no longer valid (it was until %s): the roster rotated it",
+                      body.sender, key, t);
     if (rc == CDX_OK)
         rc = cdx_envelope_sign(me, &body, &env, NULL, &eb);
     /* Self-check against the roster: refuses keys not in it, or revoked. */

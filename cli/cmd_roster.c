@@ -391,6 +391,16 @@ static int s_verify(s_args *a)
         rc = cli_load_trusted_roster(&prev, a->prev, &eb);
     if (rc == CDX_OK)
         rc = cdx_roster_verify(r, prev, &eb);
+    if (rc != CDX_OK && r && !prev && cdx_roster_version(r) > 1 &&
+        (rc == CDX_ERR_BAD_SIGNATURE || rc == CDX_ERR_UNKNOWN_SENDER || rc == CDX_ERR_THRESHOLD)) {
+        char detail[sizeof eb.msg];
+        memcpy(detail, eb.msg, sizeof detail);
+        cdx_errf(&eb, rc,
+                 "%s (as a trust anchor, signed by its own admins; a later version is signed by "
+                 "the admins of the one before it: give --prev OLD, or the chain --prev "
+                 "v1.bin,v2.bin)",
+                 detail);
+    }
     if (rc == CDX_OK) {
         printf("valid: roster v%llu of %s, signed by", (unsigned long long)cdx_roster_version(r),
                cdx_roster_federation(r));

@@ -386,6 +386,50 @@ cdx_err cdx_roster_load(cdx_roster **out, const char *path, cdx_errbuf *eb)
     return rc;
 }
 
+cdx_err cdx_roster_load_trusted(cdx_roster **out, const char *paths, cdx_errbuf *eb)
+{
+    *out = NULL;
+    char *list = cdx__strdup(paths);
+    if (!list)
+        return CDX_ERR_NOMEM;
+    cdx_roster *head = NULL;
+    cdx_err rc = CDX_OK;
+    size_t n = 0;
+    char *save = NULL;
+    for (char *path = strtok_r(list, ",", &save); path && rc == CDX_OK;
+         path = strtok_r(NULL, ",", &save), n++) {
+        cdx_roster *r = NULL;
+        rc = cdx_roster_load(&r, path, eb);
+        if (rc == CDX_OK)
+            rc = cdx_roster_verify(r, head, eb);
+        if (rc != CDX_OK && eb && r) {
+            char detail[sizeof eb->msg];
+            memcpy(detail, eb->msg, sizeof detail);
+            bool hint = !head && r && r->d.version > 1 &&
+                        (rc == CDX_ERR_BAD_SIGNATURE || rc == CDX_ERR_UNKNOWN_SENDER ||
+                         rc == CDX_ERR_THRESHOLD);
+            cdx_errf(eb, rc, "roster %s is not valid%s: %s%s", path,
+                     head ? " as the successor of the file before it" : "", detail,
+                     hint ? " (a later version is signed by the admins of the one before it: "
+                            "give the chain, e.g. v1.bin,v2.bin)"
+                          : "");
+        }
+        if (rc == CDX_OK) {
+            cdx_roster_destroy(&head);
+            head = r;
+        } else {
+            cdx_roster_destroy(&r);
+        }
+    }
+    free(list);
+    if (rc == CDX_OK && !n)
+        rc = cdx_errf(eb, CDX_ERR_INVALID, "no roster file named");
+    if (rc != CDX_OK)
+        cdx_roster_destroy(&head);
+    *out = head;
+    return rc;
+}
+
 cdx_err cdx_roster_encode(const cdx_roster *r, cdx_bytes *out)
 {
     return cdx__signed_roster_encode(&r->bytes, r->sigs, r->n_sigs, out);

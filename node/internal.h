@@ -89,6 +89,7 @@ struct node {
     uint64_t chain_had;      /* our log's last seq of our own when we asked */
     uint64_t next_heartbeat_ms, heartbeat_gap_ms;
     uint64_t next_checkpoint_ms, checkpointed_size;
+    bool checkpoint_held; /* our key may not sign now: no checkpoint (said once) */
     uint64_t flush_at_ms; /* 0: no receipted rows wait */
     unsigned verify_threads;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;

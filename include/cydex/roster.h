@@ -75,6 +75,15 @@ cdx_err cdx_roster_decode_next(cdx_roster **out, const uint8_t *data, size_t len
 /* Reads and parses a roster file. Does not verify it. */
 cdx_err cdx_roster_load(cdx_roster **out, const char *path, cdx_errbuf *eb);
 
+/* Loads a roster the caller trusts: `paths` is one roster file, taken as
+ * a trust anchor (cdx_roster_verify(r, NULL)), or a chain of them separated
+ * by commas ("v1.bin,v2.bin,v3.bin"): the first an anchor, each next a
+ * valid successor of the one before (a version that changed admins,
+ * threshold or an admin's key is signed by the admins of the version before
+ * it, and is checked with them). *out is the last. The message names the
+ * file that failed. */
+cdx_err cdx_roster_load_trusted(cdx_roster **out, const char *paths, cdx_errbuf *eb);
+
 /* Serializes to a SignedRoster; out is the caller's to free. */
 cdx_err cdx_roster_encode(const cdx_roster *r, cdx_bytes *out);
 
