@@ -77,10 +77,17 @@ int cmd_audit_verify(int argc, char **argv)
         case 'h':
             printf("usage: %s\n\n"
                    "Verifies every entry's signature against the roster in force at its place\n"
-                   "in the log, each sender's seq continuity and hash chain, every leaf\n"
+                   "in the log, with the signer's key valid at the envelope's sent_at (a rotated\n"
+                   "key's old envelopes verify; what it signed after the rotation does not),\n"
+                   "each sender's seq continuity and hash chain, every leaf\n"
                    "against the stored tree, and the rebuilt tree against every signed\n"
                    "checkpoint (stored, and --checkpoint from elsewhere). Prints PASS or FAIL\n"
-                   "with the range verified and the first bad entry. Exit 0 PASS, 1 FAIL.\n",
+                   "with the range verified and the first bad entry. Exit 0 PASS, 1 FAIL.\n\n"
+                   "The roster: --roster FILE (a trust anchor), or a chain v1.bin,v2.bin (each a\n"
+                   "valid successor of the one before); without it, the oldest roster the log\n"
+                   "keeps. The later versions the log kept (each one its owner put in force) take\n"
+                   "over from the entry they were in force for, each only if it is signed by the\n"
+                   "admins of the roster in force there; so do roster updates among the entries.\n",
                    s_usage);
             return CLI_OK;
         default: return cli_usage("verify", s_usage, "bad option");
