@@ -125,7 +125,10 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         rc = broker_catchup_new(&b->serve, b->catchup, b->member.log, &b->member.say);
     for (size_t i = 0; rc == CDX_OK && i < c->n_peers; i++) {
         const broker_peer_config *pc = &b->cfg.peer[i];
-        const cdx_member *m = cdx_roster_find(b->member.roster, pc->id);
+        /* The peer's CURVE key valid now (a rotation may list a later one). */
+        const cdx_member *m = cdx_roster_find_at(b->member.roster, pc->id, cdx_now_ms());
+        if (!m)
+            m = cdx_roster_find(b->member.roster, pc->id);
         if (!m || m->role != CDX_ROLE_BROKER) {
             rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "peer %s is not a broker of the roster",
                           pc->id);

@@ -304,8 +304,10 @@ cdx_err cdx_roster_next(cdx_roster **out, const cdx_roster *prev, uint64_t issue
     r->d.admins = malloc((prev->d.n_admins + 1) * sizeof *r->d.admins);
     cdx_err rc = CDX_ERR_NOMEM;
     if (r->d.federation && r->d.members && r->d.admins) {
-        memcpy(r->d.members, prev->d.members, prev->d.n_members * sizeof *r->d.members);
-        memcpy(r->d.admins, prev->d.admins, prev->d.n_admins * sizeof *r->d.admins);
+        if (prev->d.n_members) /* a draft may have none yet: no NULL to memcpy */
+            memcpy(r->d.members, prev->d.members, prev->d.n_members * sizeof *r->d.members);
+        if (prev->d.n_admins)
+            memcpy(r->d.admins, prev->d.admins, prev->d.n_admins * sizeof *r->d.admins);
         rc = s_edited(r, NULL);
     }
     if (rc != CDX_OK)
