@@ -970,6 +970,10 @@ void broker_stats_get(const broker *b, broker_stats *out)
     out->rejected = b->rejected;
     out->connections_refused = cdx_transport_refused(b->net);
     out->roster_version = cdx_roster_version(b->member.roster);
+    cdx_member card;
+    cdx_identity_card(b->member.me, &card);
+    out->key_state = cdx_roster_key_state(b->member.roster, b->cfg.id, card.sign_pk, cdx_now_ms(),
+                                          &out->key_when, NULL);
     out->catchup_streams = broker_catchup_streams(b->serve);
     out->n_peers = b->n_peers;
     for (size_t i = 0; i < b->n_peers; i++) {

@@ -231,7 +231,9 @@ void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path
 {
     cdx_errbuf eb = {0};
     cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_load(&next, path, &eb);
+    /* A chain "v1.bin,v2.bin": its last file is the news. */
+    const char *last = strrchr(path, ',');
+    cdx_err rc = cdx_roster_load(&next, last ? last + 1 : path, &eb);
     if (rc == CDX_OK)
         rc = daemon_roster_adopt(m, net, &next, &eb);
     if (rc == CDX_OK)
