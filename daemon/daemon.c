@@ -61,6 +61,41 @@ int daemon_apply_sets(const char *prog, const char *const *sets, int n, daemon_s
     return 0;
 }
 
+/* The log's roster history as far as it chains: its oldest roster (an
+ * anchor when it was kept: the daemon checked it as one) and each later
+ * version that is a valid successor of the one before. NULL if none. */
+static cdx_roster *s_history_head(cdx_log *log)
+{
+    cdx_log_roster *h = NULL;
+    size_t n = 0;
+    cdx_roster *head = NULL;
+    if (cdx_log_rosters(log, &h, &n) != CDX_OK)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        cdx_roster *r = NULL;
+        if (!head) {
+            if (cdx_roster_decode(&r, h[i].roster.data, h[i].roster.len, NULL) == CDX_OK &&
+                cdx_roster_verify(r, NULL, NULL) == CDX_OK)
+                head = r;
+            else
+                cdx_roster_destroy(&r);
+        } else if (cdx_roster_decode_next(&r, h[i].roster.data, h[i].roster.len, head, NULL) ==
+                   CDX_OK) {
+            cdx_roster_destroy(&head);
+            head = r;
+        }
+    }
+    cdx_log_rosters_free(h, n);
+    return head;
+}
+
+static bool s_is_file(const char *dir, const char *name)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
 int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *key,
                        const char *roster, const char *log, size_t map_max_mb, char *err,
                        size_t errlen)
@@ -68,28 +103,56 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
     memset(m, 0, sizeof *m);
     m->say = *say;
     const char *id = say->id;
-    cdx_errbuf eb = {0};
+    cdx_errbuf eb = {0}, why = {0};
     cdx_err rc = cdx_identity_load(&m->me, key, &eb);
     if (rc == CDX_OK && strcmp(cdx_identity_id(m->me), id) != 0)
         rc = cdx_errf(&eb, CDX_ERR_INVALID, "key %s is %s's, not %s's", key, cdx_identity_id(m->me),
                       id);
-    if (rc == CDX_OK)
-        rc = cdx_roster_load(&m->roster, roster, &eb);
-    if (rc == CDX_OK)
-        rc = cdx_roster_verify(m->roster, NULL, &eb);
-    if (rc == CDX_OK && !cdx_roster_find(m->roster, id))
+    /* The file as a trust anchor (or a chain of files). A later version
+     * alone, signed by the admins of the one before it, is not one: it is
+     * taken if it follows from the roster history of our log. */
+    cdx_err trust = CDX_OK;
+    cdx_roster *file = NULL;
+    if (rc == CDX_OK) {
+        trust = cdx_roster_load_trusted(&m->roster, roster, &why);
+        if (trust != CDX_OK && !strchr(roster, ',') &&
+            cdx_roster_load(&file, roster, NULL) == CDX_OK && s_is_file(log, "data.mdb"))
+            trust = CDX_ERR_BUSY; /* to be settled once the log is open */
+        else if (trust != CDX_OK)
+            rc = cdx_errf(&eb, trust, "%s", why.msg);
+    }
+    if (rc == CDX_OK && trust == CDX_OK && !cdx_roster_find(m->roster, id))
         rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", id);
     if (rc == CDX_OK) {
         cdx_log_opts o = {.owner = id, .map_max = map_max_mb << 20, .exclusive = true};
         rc = cdx_log_new(&m->log, log, &o, &eb);
     }
+    cdx_roster *head = rc == CDX_OK ? s_history_head(m->log) : NULL;
+    if (rc == CDX_OK && trust != CDX_OK) {
+        bool follows = head && (cdx_roster_verify(file, head, NULL) == CDX_OK ||
+                                cdx_roster_version(file) <= cdx_roster_version(head));
+        if (follows && cdx_roster_version(file) > cdx_roster_version(head)) {
+            m->roster = file;
+            file = NULL;
+        } else if (follows) {
+            m->roster = head;
+            head = NULL;
+        } else {
+            rc = cdx_errf(&eb, CDX_ERR_BAD_SIGNATURE, "%s", why.msg);
+        }
+        if (rc == CDX_OK && !cdx_roster_find(m->roster, id))
+            rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", id);
+    }
+    cdx_roster_destroy(&file);
     /* A roster adopted from the bus in an earlier run is newer than the
      * file's: it passed verification then, and the log is ours. */
     cdx_bytes rb = {0};
-    cdx_roster *stored = NULL;
-    if (rc == CDX_OK && cdx_log_get_roster(m->log, &rb) == CDX_OK &&
-        cdx_roster_decode(&stored, rb.data, rb.len, NULL) == CDX_OK &&
-        cdx_roster_version(stored) > cdx_roster_version(m->roster) &&
+    cdx_roster *stored = head;
+    head = NULL;
+    if (rc == CDX_OK && !stored && cdx_log_get_roster(m->log, &rb) == CDX_OK)
+        cdx_roster_decode(&stored, rb.data, rb.len, NULL); /* a log of an older cydex */
+    cdx_bytes_free(&rb);
+    if (rc == CDX_OK && stored && cdx_roster_version(stored) > cdx_roster_version(m->roster) &&
         strcmp(cdx_roster_federation(stored), cdx_roster_federation(m->roster)) == 0 &&
         cdx_roster_find(stored, id)) {
         daemon_log(&m->say, "using roster v%llu from the log (the file %s holds v%llu)",
@@ -100,9 +163,8 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
         stored = NULL;
     }
     cdx_roster_destroy(&stored);
-    cdx_bytes_free(&rb);
     if (rc == CDX_OK && (rc = cdx_roster_encode(m->roster, &rb)) == CDX_OK)
-        rc = cdx_log_set_roster(m->log, rb.data, rb.len, &eb);
+        rc = cdx_log_keep_roster(m->log, cdx_roster_version(m->roster), rb.data, rb.len, &eb);
     cdx_bytes_free(&rb);
     if (rc == CDX_OK)
         return 0;
@@ -112,6 +174,23 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
            : rc == CDX_ERR_IO || rc == CDX_ERR_NOSPACE ? 74
            : rc == CDX_ERR_BUSY                        ? 75
                                                        : 78;
+}
+
+/* A verified successor in force: the transport, the log's history, m. */
+static cdx_err s_in_force(daemon_member *m, cdx_transport *net, cdx_roster **next)
+{
+    cdx_err rc = net ? cdx_transport_set_roster(net, *next) : CDX_OK;
+    if (rc != CDX_OK)
+        return rc;
+    cdx_bytes rb;
+    if (cdx_roster_encode(*next, &rb) == CDX_OK) {
+        cdx_log_keep_roster(m->log, cdx_roster_version(*next), rb.data, rb.len, NULL);
+        cdx_bytes_free(&rb);
+    }
+    cdx_roster_destroy(&m->roster);
+    m->roster = *next;
+    *next = NULL;
+    return CDX_OK;
 }
 
 cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **next, cdx_errbuf *eb)
@@ -126,19 +205,7 @@ cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **n
                       (unsigned long long)cdx_roster_version(m->roster));
     if (rc == CDX_OK)
         rc = cdx_roster_verify(*next, m->roster, eb);
-    if (rc == CDX_OK && net)
-        rc = cdx_transport_set_roster(net, *next);
-    if (rc != CDX_OK)
-        return rc;
-    cdx_bytes rb;
-    if (cdx_roster_encode(*next, &rb) == CDX_OK) {
-        cdx_log_set_roster(m->log, rb.data, rb.len, NULL);
-        cdx_bytes_free(&rb);
-    }
-    cdx_roster_destroy(&m->roster);
-    m->roster = *next;
-    *next = NULL;
-    return CDX_OK;
+    return rc == CDX_OK ? s_in_force(m, net, next) : rc;
 }
 
 cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *data, size_t len,
@@ -146,9 +213,11 @@ cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *
 {
     cdx_errbuf eb = {0};
     cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_decode(&next, data, len, &eb);
+    /* Any member may put bytes on "roster": the cheap checks come first,
+     * and nothing is decoded whole before the admins' signatures hold. */
+    cdx_err rc = cdx_roster_decode_next(&next, data, len, m->roster, &eb);
     if (rc == CDX_OK)
-        rc = daemon_roster_adopt(m, net, &next, &eb);
+        rc = s_in_force(m, net, &next);
     if (rc == CDX_OK)
         daemon_log(&m->say, "roster v%llu in force (%s)",
                    (unsigned long long)cdx_roster_version(m->roster), source);
@@ -162,7 +231,9 @@ void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path
 {
     cdx_errbuf eb = {0};
     cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_load(&next, path, &eb);
+    /* A chain "v1.bin,v2.bin": its last file is the news. */
+    const char *last = strrchr(path, ',');
+    cdx_err rc = cdx_roster_load(&next, last ? last + 1 : path, &eb);
     if (rc == CDX_OK)
         rc = daemon_roster_adopt(m, net, &next, &eb);
     if (rc == CDX_OK)

@@ -56,9 +56,11 @@ typedef struct daemon_member {
 } daemon_member;
 
 /* Loads the key (it must be `id`'s), the roster (a valid trust anchor that
- * lists `id`), and opens (or creates) the log, storing the roster in it;
- * if the log holds a newer roster of the same federation (adopted in an
- * earlier run), that one is in force.
+ * lists `id`, or a chain of files "v1.bin,v2.bin" from one; a later version
+ * alone is taken if it follows from the roster history the log keeps), and
+ * opens (or creates) the log, keeping the roster in its history; if the
+ * log holds a newer roster of the same federation (adopted in an earlier
+ * run), that one is in force.
  * Only one process at a time may write a log (cdx_log_opts.exclusive).
  * On failure err says why and the return is an exit code (77 key
  * permissions, 74 I/O, 75 another process writes the log, 78 otherwise). */
@@ -82,7 +84,8 @@ cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **n
 cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *data, size_t len,
                            const char *source);
 
-/* SIGHUP: the roster file at path, adopted as above; said in the log. */
+/* SIGHUP: the roster file at path (the last of a chain "v1.bin,v2.bin"),
+ * adopted as above; said in the log. */
 void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path);
 
 /* How a daemon's writes to its log have gone, for /health and /metrics.
