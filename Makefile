@@ -26,6 +26,7 @@ demo: build
 bench: build
 	$(BUILD)/bin/bench_envelope
 	$(BUILD)/bin/bench_log
+	$(BUILD)/bin/bench_roster
 	$(BUILD)/bin/bench_e2e
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.

@@ -38,7 +38,9 @@ int audit_fail(const char *cmd, cdx_err rc, const cdx_errbuf *eb);
 int audit_open_log(const char *cmd, const char *dir, cdx_log **out);
 
 /* The roster to judge by: the file if given (checked as a trust anchor),
- * else the one stored in the log, with a warning. */
+ * else the oldest one stored in the log, with a warning. For any command
+ * but "verify" (which follows the history entry by entry), the newest of
+ * the log's roster history that descends from it by valid steps. */
 int audit_roster(const char *cmd, cdx_log *log, const char *path, cdx_roster **out);
 
 /* From now on, SIGSEGV, SIGBUS and SIGABRT (LMDB's assertions) end the

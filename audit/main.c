@@ -71,6 +71,26 @@ int audit_open_log(const char *cmd, const char *dir, cdx_log **out)
                                                            : CLI_IOERR;
 }
 
+/* From *r on, the log's roster history as far as each version is a valid
+ * successor of the one before: the newest such, which lists every key
+ * with its window (what a command that does not walk the log needs). */
+static void s_follow_history(cdx_log *log, cdx_roster **r)
+{
+    cdx_log_roster *h = NULL;
+    size_t n = 0;
+    if (cdx_log_rosters(log, &h, &n) != CDX_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        cdx_roster *next = NULL;
+        if (h[i].version > cdx_roster_version(*r) &&
+            cdx_roster_decode_next(&next, h[i].roster.data, h[i].roster.len, *r, NULL) == CDX_OK) {
+            cdx_roster_destroy(r);
+            *r = next;
+        }
+    }
+    cdx_log_rosters_free(h, n);
+}
+
 int audit_roster(const char *cmd, cdx_log *log, const char *path, cdx_roster **out)
 {
     cdx_errbuf eb = {0};
@@ -78,22 +98,36 @@ int audit_roster(const char *cmd, cdx_log *log, const char *path, cdx_roster **o
     if (path) {
         rc = cli_load_trusted_roster(out, path, &eb);
     } else {
-        cdx_bytes b;
-        rc = cdx_log_get_roster(log, &b);
-        if (rc == CDX_OK) {
-            rc = cdx_roster_decode(out, b.data, b.len, &eb);
-            cdx_bytes_free(&b);
+        /* The oldest roster the log kept, as its own trust anchor: the
+         * later ones the audit follows from there (each must be signed by
+         * the admins of the one before). A log of an older cydex keeps
+         * only the last. */
+        cdx_log_roster *h = NULL;
+        size_t nh = 0;
+        cdx_bytes b = {0};
+        rc = cdx_log_rosters(log, &h, &nh);
+        if (rc == CDX_OK && nh) {
+            b = h[0].roster;
+            h[0].roster = (cdx_bytes){0};
+        } else if (rc == CDX_OK) {
+            rc = cdx_log_get_roster(log, &b);
         }
+        cdx_log_rosters_free(h, nh);
+        if (rc == CDX_OK)
+            rc = cdx_roster_decode(out, b.data, b.len, &eb);
+        cdx_bytes_free(&b);
         if (rc == CDX_OK)
             rc = cdx_roster_verify(*out, NULL, &eb);
         if (rc == CDX_OK)
             fprintf(stderr,
-                    "cydex-audit %s: judging by the roster stored in the log (v%llu); pass "
-                    "--roster FILE to judge by one you trust\n",
+                    "cydex-audit %s: judging by the roster stored in the log (v%llu, and the "
+                    "later versions it kept); pass --roster FILE to judge by one you trust\n",
                     cmd, (unsigned long long)cdx_roster_version(*out));
         else if (rc == CDX_ERR_NOENT)
             cdx_errf(&eb, rc, "the log stores no roster: pass --roster FILE");
     }
+    if (rc == CDX_OK && strcmp(cmd, "verify") != 0) /* verify walks the history itself */
+        s_follow_history(log, out);
     if (rc == CDX_OK)
         return CLI_OK;
     cdx_roster_destroy(out);

@@ -64,6 +64,7 @@ struct broker {
     cdx_sock *ingress, *fanout, *catchup;
     broker_catchup *serve; /* the streams of the catch-up socket */
     cdx_bytes roster_seen; /* the last roster update the bus brought, to adopt */
+    bool checkpoint_held;  /* our key may not sign now: no checkpoint (said once) */
     s_item *room[2];       /* batch_max items each: a round's batch and the next */
     /* Batch signatures verified, so that a publisher's run read in two
      * batches costs one check; used by one verification at a time. */
@@ -133,7 +134,10 @@ int broker_new(broker **out, const broker_config *c, char *err, size_t errlen)
         rc = broker_catchup_new(&b->serve, b->catchup, b->member.log, &b->member.say);
     for (size_t i = 0; rc == CDX_OK && i < c->n_peers; i++) {
         const broker_peer_config *pc = &b->cfg.peer[i];
-        const cdx_member *m = cdx_roster_find(b->member.roster, pc->id);
+        /* The peer's CURVE key valid now (a rotation may list a later one). */
+        const cdx_member *m = cdx_roster_find_at(b->member.roster, pc->id, cdx_now_ms());
+        if (!m)
+            m = cdx_roster_find(b->member.roster, pc->id);
         if (!m || m->role != CDX_ROLE_BROKER) {
             rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "peer %s is not a broker of the roster",
                           pc->id);
@@ -850,6 +854,20 @@ static void s_checkpoint(broker *b)
     b->next_checkpoint_ms = cdx_mono_ms() + b->cfg.checkpoint_ms;
     if (size == b->checkpointed_size || !b->news)
         return;
+    /* A key that may not sign now (revoked, rotated out) signs nothing. */
+    cdx_member card;
+    cdx_identity_card(b->member.me, &card);
+    cdx_key_state ks =
+        cdx_roster_key_state(b->member.roster, b->cfg.id, card.sign_pk, cdx_now_ms(), NULL, NULL);
+    if (ks != CDX_KEY_VALID && ks != CDX_KEY_ENDING) {
+        if (!b->checkpoint_held)
+            daemon_log(&b->member.say, "no checkpoint of our log: our key is %s in roster v%llu",
+                       cdx_key_state_name(ks),
+                       (unsigned long long)cdx_roster_version(b->member.roster));
+        b->checkpoint_held = true;
+        return;
+    }
+    b->checkpoint_held = false;
     cdx_errbuf eb = {0};
     char *text = NULL;
     cdx_body body = {0};
@@ -1006,6 +1024,10 @@ void broker_stats_get(const broker *b, broker_stats *out)
     out->connections_refused = cdx_transport_refused(b->net);
     out->links_closed = b->links_closed;
     out->roster_version = cdx_roster_version(b->member.roster);
+    cdx_member card;
+    cdx_identity_card(b->member.me, &card);
+    out->key_state = cdx_roster_key_state(b->member.roster, b->cfg.id, card.sign_pk, cdx_now_ms(),
+                                          &out->key_when, NULL);
     out->catchup_streams = broker_catchup_streams(b->serve);
     out->n_peers = b->n_peers;
     for (size_t i = 0; i < b->n_peers; i++) {

@@ -33,6 +33,8 @@ typedef struct broker_stats {
     uint64_t connections_refused; /* CURVE handshakes of non-members */
     uint64_t links_closed;        /* ingress connections closed (or dropped) */
     uint64_t roster_version;
+    cdx_key_state key_state; /* our own key's, now (cdx_roster_key_state) */
+    uint64_t key_when;       /* the time that state names, 0 if none */
     size_t catchup_streams;
     size_t n_peers;
     struct {

@@ -55,7 +55,10 @@ static int s_check(const broker_config *c)
             daemon_creatable(binds[i].key, binds[i].ep + 6, err, sizeof err) != 0)
             ec = 74;
     for (size_t i = 0; ec == 0 && i < c->n_peers; i++) {
-        const cdx_member *p = cdx_roster_find(m.roster, c->peer[i].id);
+        /* its card valid now, as a start links to (a rotation may list a later one) */
+        const cdx_member *p = cdx_roster_find_at(m.roster, c->peer[i].id, cdx_now_ms());
+        if (!p)
+            p = cdx_roster_find(m.roster, c->peer[i].id);
         if (!p || p->role != CDX_ROLE_BROKER) {
             snprintf(err, sizeof err, "peer %s ([%s]) is not a broker of the roster", c->peer[i].id,
                      c->peer[i].section);

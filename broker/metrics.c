@@ -8,11 +8,21 @@
 
 static void s_health(const broker_stats *s, uint64_t entries, daemon_page *page)
 {
-    bool ok = !s->writes->error[0];
+    /* A key that may not sign now: receipts and checkpoints would be refused. */
+    bool key_ok = s->key_state == CDX_KEY_VALID || s->key_state == CDX_KEY_ENDING;
+    bool ok = !s->writes->error[0] && key_ok;
     json_t *o =
         json_pack("{s:s,s:s,s:I,s:I}", "status", ok ? "ok" : "failing", "id", s->id, "log_entries",
                   (json_int_t)entries, "roster_version", (json_int_t)s->roster_version);
-    if (o && !ok)
+    char when[CDX_TIME_TEXT_MAX] = "";
+    if (s->key_when)
+        cdx_time_format(when, s->key_when);
+    if (o && !key_ok)
+        json_object_set_new(o, "reason",
+                            json_sprintf("our key is %s%s%s in roster v%llu: we sign nothing",
+                                         cdx_key_state_name(s->key_state), when[0] ? " at " : "",
+                                         when, (unsigned long long)s->roster_version));
+    else if (o && !ok)
         json_object_set_new(o, "reason", json_sprintf("log append failed: %s", s->writes->error));
     if (o)
         json_dumpf(o, page->body, JSON_COMPACT);

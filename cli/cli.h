@@ -65,7 +65,8 @@ cdx_err cli_write_output(const char *path, const void *data, size_t len, bool bi
 /* mkdir -p with the given mode for the last component. */
 cdx_err cli_mkdirs(const char *path, unsigned mode, cdx_errbuf *eb);
 
-/* Loads a roster and checks it as a trust anchor (its own admins). */
+/* Loads a roster and checks it as a trust anchor (its own admins), or a
+ * chain "v1.bin,v2.bin" (cdx_roster_load_trusted). */
 cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *eb);
 
 /* A connection to the local node's control socket. `node` is --node's

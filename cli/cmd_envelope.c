@@ -15,8 +15,8 @@ static const char s_sign_usage[] =
     "[--out FILE]";
 
 /* Splits "FR,DE" and looks each id up in the roster. */
-static cdx_err s_recipients(const cdx_roster *r, const char *list, cdx_member *out, size_t cap,
-                            size_t *n, cdx_errbuf *eb)
+static cdx_err s_recipients(const cdx_roster *r, const char *list, uint64_t at_ms, cdx_member *out,
+                            size_t cap, size_t *n, cdx_errbuf *eb)
 {
     *n = 0;
     char buf[1024];
@@ -26,9 +26,13 @@ static cdx_err s_recipients(const cdx_roster *r, const char *list, cdx_member *o
     strcpy(buf, list);
     char *save = NULL;
     for (char *id = strtok_r(buf, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-        const cdx_member *m = cdx_roster_find(r, id);
-        if (!m) {
+        if (!cdx_roster_find(r, id)) {
             return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
+        }
+        /* Wrapped to the key valid when it is sealed. */
+        const cdx_member *m = cdx_roster_find_at(r, id, at_ms);
+        if (!m || cdx_member_key_valid_at(m, at_ms) != CDX_OK) {
+            return cdx_errf(eb, CDX_ERR_KEY_NOT_VALID, "recipient %s has no key valid then", id);
         }
         if (*n == cap) {
             return cdx_errf(eb, CDX_ERR_INVALID, "at most %zu recipients", cap);
@@ -86,6 +90,11 @@ int cmd_sign(int argc, char **argv)
                    "--to seals a TLP:AMBER, AMBER+STRICT or RED alert to those members;\n"
                    "RED and AMBER+STRICT must be sealed. --prev-hash is the hash of this\n"
                    "sender's envelope seq-1 (required from seq 2; see 'cydex inspect').\n"
+                   "The key must be the one the roster lists for the member at --sent-at (now\n"
+                   "by default): after a rotation, the old key until its time, the new one\n"
+                   "from then on; alerts are sealed to each recipient's key valid then.\n"
+                   "R is a roster file taken on trust, or a chain v1.bin,v2.bin (each a valid\n"
+                   "successor of the one before).\n"
                    "Standard input is not read from a terminal: give --in FILE or a pipe.\n"
                    "In the JSON: tlp is one of " CDX_TLP_NAMES
                    ";\nseverity one of " CDX_SEVERITY_NAMES ";\nstatus one of " CDX_STATUS_NAMES
@@ -146,7 +155,7 @@ int cmd_sign(int argc, char **argv)
         if (rc == CDX_OK && to) {
             cdx_member recips[64];
             size_t n = 0;
-            rc = s_recipients(roster, to, recips, 64, &n, &eb);
+            rc = s_recipients(roster, to, body.sent_at_ms, recips, 64, &n, &eb);
             if (rc == CDX_OK)
                 rc = cdx_seal_alert(&body.sealed, &alert, body.sender, seq, topic, recips, n, &eb);
             body.kind = CDX_PAYLOAD_SEALED;
@@ -156,6 +165,23 @@ int cmd_sign(int argc, char **argv)
             body.kind = CDX_PAYLOAD_ALERT;
         }
     }
+    /* This key file against the roster's cards: say which window it is
+     * outside of (a rotation), rather than that the signature fails. */
+    cdx_member mine;
+    cdx_identity_card(me, &mine);
+    uint64_t when = 0;
+    cdx_key_state ks =
+        cdx_roster_key_state(roster, body.sender, mine.sign_pk, body.sent_at_ms, &when, NULL);
+    char t[CDX_TIME_TEXT_MAX] = "";
+    if (when)
+        cdx_time_format(t, when);
+    if (rc == CDX_OK && ks == CDX_KEY_NOT_YET_VALID)
+        rc = cdx_errf(&eb, CDX_ERR_KEY_NOT_VALID, "%s's key in %s is not valid yet (from %s on)",
+                      body.sender, key, t);
+    else if (rc == CDX_OK && ks == CDX_KEY_ENDED)
+        rc = cdx_errf(&eb, CDX_ERR_KEY_NOT_VALID,
+                      "%s's key in %s is no longer valid (it was until %s): the roster rotated it",
+                      body.sender, key, t);
     if (rc == CDX_OK)
         rc = cdx_envelope_sign(me, &body, &env, NULL, &eb);
     /* Self-check against the roster: refuses keys not in it, or revoked. */
@@ -221,6 +247,8 @@ int cmd_verify(int argc, char **argv)
                    "Verifies an envelope (FILE or stdin) against a roster and prints it as\n"
                    "JSON. --topic checks the bus topic frame; --max-skew checks sent_at\n"
                    "against this clock; --open opens a sealed alert addressed to that key.\n"
+                   "The signature is checked with the signer's key valid at the envelope's\n"
+                   "sent_at. R is a roster file taken on trust, or a chain v1.bin,v2.bin.\n"
                    "Exit codes: 0 verified; 1 refused, with the reason on stderr; 64 usage; 65\n"
                    "malformed envelope or roster; 66 no such file; 70 internal error; 74 I/O\n"
                    "error; 77 the --open key is readable by others.\n",

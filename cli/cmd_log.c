@@ -51,7 +51,7 @@ static int s_append(const char *dir, const char *roster_path, const char *owner,
     if (rc == CDX_OK)
         rc = cdx_log_append(log, in, (size_t)n, out, &eb);
     if (rc == CDX_OK && cdx_roster_encode(roster, &rb) == CDX_OK)
-        rc = cdx_log_set_roster(log, rb.data, rb.len, &eb);
+        rc = cdx_log_keep_roster(log, cdx_roster_version(roster), rb.data, rb.len, &eb);
     if (rc == CDX_OK) {
         unsigned stored = 0, dups = 0, equiv = 0;
         for (int i = 0; i < n; i++) {

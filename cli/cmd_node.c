@@ -632,6 +632,32 @@ static void s_print_status(const json_t *o)
         printf(" (the oldest: seq %" JSON_INTEGER_FORMAT ", logged %s)", s_int(oldest, "seq"),
                json_string_value(json_object_get(oldest, "logged_at")));
     printf("\n");
+    const json_t *key = json_object_get(o, "key");
+    if (key) {
+        const char *state = json_string_value(json_object_get(key, "state"));
+        const char *until = json_string_value(json_object_get(key, "until"));
+        const char *since = json_string_value(json_object_get(key, "since"));
+        const char *from = json_string_value(json_object_get(key, "from"));
+        const char *next = json_string_value(json_object_get(key, "next_from"));
+        bool loaded = json_is_true(json_object_get(key, "next_key"));
+        printf("roster v%" JSON_INTEGER_FORMAT " in force; our key: ", s_int(o, "roster_version"));
+        if (state && strcmp(state, "ending") == 0 && next)
+            printf("valid, rotating out at %s (%s)", until,
+                   loaded ? "next_key takes over then" : "no next_key loaded to take over!");
+        else if (state && strcmp(state, "ending") == 0)
+            printf("valid until %s", until);
+        else if (state && strcmp(state, "revoked") == 0)
+            printf("REVOKED since %s: the node signs nothing", since);
+        else if (state && strcmp(state, "ended") == 0)
+            printf("ENDED at %s (rotated out; no next_key holds the key valid now)", since);
+        else if (state && strcmp(state, "not yet valid") == 0)
+            printf("not yet valid (from %s)", from);
+        else if (state && strcmp(state, "unknown") == 0)
+            printf("NOT IN THE ROSTER: the node signs nothing");
+        else
+            printf("%s", state ? state : "?");
+        printf("\n");
+    }
     printf("this run: %" JSON_INTEGER_FORMAT " published, %" JSON_INTEGER_FORMAT
            " auto-acked, %" JSON_INTEGER_FORMAT " heartbeats, %" JSON_INTEGER_FORMAT
            " logged from the brokers,\n          %" JSON_INTEGER_FORMAT
@@ -748,8 +774,10 @@ int cmd_status(int argc, char **argv)
     bool json;
     int ec = cli_node_json_args(argc, argv, "status", usage,
                                 "Asks the local node what its log holds (entries, each "
-                                "sender's last seq),\nwhat it did this run, and how many of its "
-                                "own envelopes still wait for a\nbroker's receipt. Per broker "
+                                "sender's last seq),\nwhat it did this run, how many of its "
+                                "own envelopes still wait for a\nbroker's receipt, the roster "
+                                "version in force and where the node's own key\nstands (valid, "
+                                "rotating out at T, revoked, not yet valid). Per broker "
                                 "(\"brokers\" in --json):\n"
                                 "  connected          the node's connection to the broker's "
                                 "ingress (where\n"

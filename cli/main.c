@@ -13,7 +13,8 @@ static const struct {
     const char *summary;
 } s_commands[] = {
     {"keygen", cmd_keygen, "make a member's keys: ID.secret (0600) and ID.pub"},
-    {"roster", cmd_roster, "create, edit, sign, verify and show the federation roster"},
+    {"roster", cmd_roster,
+     "create, edit (revoke, rotate keys, admins, threshold), sign, verify, show the roster"},
     {"sign", cmd_sign, "sign an alert or ack (JSON on stdin) into an envelope"},
     {"verify", cmd_verify, "verify an envelope against the roster; print it as JSON"},
     {"inspect", cmd_inspect, "decode an envelope without trusting it"},

@@ -161,15 +161,5 @@ fail:
 
 cdx_err cli_load_trusted_roster(cdx_roster **out, const char *path, cdx_errbuf *eb)
 {
-    cdx_err rc = cdx_roster_load(out, path, eb);
-    if (rc != CDX_OK)
-        return rc;
-    rc = cdx_roster_verify(*out, NULL, eb);
-    if (rc != CDX_OK) {
-        char detail[sizeof eb->msg];
-        memcpy(detail, eb->msg, sizeof detail);
-        cdx_errf(eb, rc, "roster %s is not valid: %s", path, detail);
-        cdx_roster_destroy(out);
-    }
-    return rc;
+    return cdx_roster_load_trusted(out, path, eb);
 }

@@ -284,42 +284,127 @@ int daemon_apply_sets(const char *prog, const char *const *sets, int n, daemon_s
     return 0;
 }
 
-/* If the log holds a newer roster of the same federation that lists id
- * (adopted from the bus in an earlier run: it passed verification then,
- * and the log is ours), it replaces *roster; true if it did. */
-static bool s_roster_from_log(cdx_log *log, cdx_roster **roster, const char *id)
+/* The log's roster history as far as it chains: its oldest roster (an
+ * anchor when it was kept: the daemon checked it as one) and each later
+ * version that is a valid successor of the one before. NULL if none. */
+static cdx_roster *s_history_head(cdx_log *log)
 {
+    cdx_log_roster *h = NULL;
+    size_t n = 0;
+    cdx_roster *head = NULL;
+    if (cdx_log_rosters(log, &h, &n) != CDX_OK)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        cdx_roster *r = NULL;
+        if (!head) {
+            if (cdx_roster_decode(&r, h[i].roster.data, h[i].roster.len, NULL) == CDX_OK &&
+                cdx_roster_verify(r, NULL, NULL) == CDX_OK)
+                head = r;
+            else
+                cdx_roster_destroy(&r);
+        } else if (cdx_roster_decode_next(&r, h[i].roster.data, h[i].roster.len, head, NULL) ==
+                   CDX_OK) {
+            cdx_roster_destroy(&head);
+            head = r;
+        }
+    }
+    cdx_log_rosters_free(h, n);
+    return head;
+}
+
+static bool s_is_file(const char *dir, const char *name)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* The roster a start puts in force, found in two steps around opening
+ * the log, the same for a start (daemon_member_open) and a check
+ * (daemon_member_check). */
+typedef struct s_rosters {
+    cdx_roster *roster; /* the one in force so far */
+    cdx_roster *file;   /* the file, a later version the log's history is to vouch for */
+    cdx_errbuf why;     /* why the file is no trust anchor */
+    uint64_t before;    /* the version in force before the log's was taken */
+    bool from_log;      /* a newer roster the log holds was taken */
+} s_rosters;
+
+/* Step 1, before the log is opened: the file as a trust anchor (or a
+ * chain of files). A later version alone, signed by the admins of the one
+ * before it, is not one: kept in r->file, it is taken in step 2 if it
+ * follows from the roster history of the log (which must have data). */
+static cdx_err s_rosters_file(s_rosters *r, const char *id, const char *path, const char *logdir,
+                              cdx_errbuf *eb)
+{
+    memset(r, 0, sizeof *r);
+    cdx_err trust = cdx_roster_load_trusted(&r->roster, path, &r->why);
+    if (trust != CDX_OK && !strchr(path, ',') && cdx_roster_load(&r->file, path, NULL) == CDX_OK &&
+        s_is_file(logdir, "data.mdb"))
+        return CDX_OK; /* to be settled once the log is open */
+    cdx_roster_destroy(&r->file);
+    if (trust != CDX_OK)
+        return cdx_errf(eb, trust, "%s", r->why.msg);
+    if (!cdx_roster_find(r->roster, id))
+        return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", id);
+    return CDX_OK;
+}
+
+/* Step 2, with the log open: r->file settled by the log's history; then a
+ * roster adopted from the bus in an earlier run, newer than the file's,
+ * is the one in force (it passed verification then, and the log is ours). */
+static cdx_err s_rosters_log(s_rosters *r, const char *id, cdx_log *log, cdx_errbuf *eb)
+{
+    cdx_err rc = CDX_OK;
+    cdx_roster *head = s_history_head(log);
+    if (r->file) {
+        bool follows = head && (cdx_roster_verify(r->file, head, NULL) == CDX_OK ||
+                                cdx_roster_version(r->file) <= cdx_roster_version(head));
+        if (follows && cdx_roster_version(r->file) > cdx_roster_version(head)) {
+            r->roster = r->file;
+            r->file = NULL;
+        } else if (follows) {
+            r->roster = head;
+            head = NULL;
+        } else {
+            rc = cdx_errf(eb, CDX_ERR_BAD_SIGNATURE, "%s", r->why.msg);
+        }
+        if (rc == CDX_OK && !cdx_roster_find(r->roster, id))
+            rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", id);
+    }
+    cdx_roster_destroy(&r->file);
     cdx_bytes rb = {0};
-    cdx_roster *stored = NULL;
-    bool newer = cdx_log_get_roster(log, &rb) == CDX_OK &&
-                 cdx_roster_decode(&stored, rb.data, rb.len, NULL) == CDX_OK &&
-                 cdx_roster_version(stored) > cdx_roster_version(*roster) &&
-                 strcmp(cdx_roster_federation(stored), cdx_roster_federation(*roster)) == 0 &&
-                 cdx_roster_find(stored, id);
-    if (newer) {
-        cdx_roster_destroy(roster);
-        *roster = stored;
+    cdx_roster *stored = head;
+    head = NULL;
+    if (rc == CDX_OK && !stored && cdx_log_get_roster(log, &rb) == CDX_OK)
+        cdx_roster_decode(&stored, rb.data, rb.len, NULL); /* a log of an older cydex */
+    cdx_bytes_free(&rb);
+    if (rc == CDX_OK && stored && cdx_roster_version(stored) > cdx_roster_version(r->roster) &&
+        strcmp(cdx_roster_federation(stored), cdx_roster_federation(r->roster)) == 0 &&
+        cdx_roster_find(stored, id)) {
+        r->before = cdx_roster_version(r->roster);
+        r->from_log = true;
+        cdx_roster_destroy(&r->roster);
+        r->roster = stored;
         stored = NULL;
     }
     cdx_roster_destroy(&stored);
-    cdx_bytes_free(&rb);
-    return newer;
+    return rc;
 }
 
-/* The key (id's), then the roster (a trust anchor listing id). */
-static cdx_err s_key_and_roster(const char *id, const char *key, const char *roster,
-                                cdx_identity **me, cdx_roster **r, cdx_errbuf *eb)
+static void s_rosters_clear(s_rosters *r)
+{
+    cdx_roster_destroy(&r->roster);
+    cdx_roster_destroy(&r->file);
+}
+
+/* The key, which must be id's. */
+static cdx_err s_key(const char *id, const char *key, cdx_identity **me, cdx_errbuf *eb)
 {
     cdx_err rc = cdx_identity_load(me, key, eb);
     if (rc == CDX_OK && strcmp(cdx_identity_id(*me), id) != 0)
         rc = cdx_errf(eb, CDX_ERR_INVALID, "key %s is %s's, not %s's", key, cdx_identity_id(*me),
                       id);
-    if (rc == CDX_OK)
-        rc = cdx_roster_load(r, roster, eb);
-    if (rc == CDX_OK)
-        rc = cdx_roster_verify(*r, NULL, eb);
-    if (rc == CDX_OK && !cdx_roster_find(*r, id))
-        rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "%s is not in the roster", id);
     return rc;
 }
 
@@ -348,21 +433,30 @@ int daemon_member_open(daemon_member *m, const daemon_logger *say, const char *k
     m->say = *say;
     const char *id = say->id;
     cdx_errbuf eb = {0};
-    cdx_err rc = s_key_and_roster(id, key, roster, &m->me, &m->roster, &eb);
+    s_rosters r = {0};
+    cdx_err rc = s_key(id, key, &m->me, &eb);
+    if (rc == CDX_OK)
+        rc = s_rosters_file(&r, id, roster, log, &eb);
     if (rc == CDX_OK) {
         cdx_log_opts o = {.owner = id, .map_max = map_max_mb << 20, .exclusive = true};
         rc = cdx_log_new(&m->log, log, &o, &eb);
     }
     if (rc == CDX_OK)
         rc = s_log_owner(m->log, log, id, &eb);
-    uint64_t file_version = m->roster ? cdx_roster_version(m->roster) : 0;
-    if (rc == CDX_OK && s_roster_from_log(m->log, &m->roster, id))
+    if (rc == CDX_OK)
+        rc = s_rosters_log(&r, id, m->log, &eb);
+    if (rc == CDX_OK && r.from_log)
         daemon_log(&m->say, "using roster v%llu from the log (the file %s holds v%llu)",
-                   (unsigned long long)cdx_roster_version(m->roster), roster,
-                   (unsigned long long)file_version);
+                   (unsigned long long)cdx_roster_version(r.roster), roster,
+                   (unsigned long long)r.before);
+    if (rc == CDX_OK) {
+        m->roster = r.roster;
+        r.roster = NULL;
+    }
+    s_rosters_clear(&r);
     cdx_bytes rb = {0};
     if (rc == CDX_OK && (rc = cdx_roster_encode(m->roster, &rb)) == CDX_OK)
-        rc = cdx_log_set_roster(m->log, rb.data, rb.len, &eb);
+        rc = cdx_log_keep_roster(m->log, cdx_roster_version(m->roster), rb.data, rb.len, &eb);
     cdx_bytes_free(&rb);
     if (rc == CDX_OK)
         return 0;
@@ -419,9 +513,11 @@ int daemon_member_check(const char *id, const char *key, const char *roster, con
     memset(out, 0, sizeof *out);
     cdx_errbuf eb = {0};
     cdx_identity *me = NULL;
-    cdx_err rc = s_key_and_roster(id, key, roster, &me, &out->roster, &eb);
+    s_rosters r = {0};
+    cdx_err rc = s_key(id, key, &me, &eb);
     cdx_identity_destroy(&me);
-    out->file_version = out->roster ? cdx_roster_version(out->roster) : 0;
+    if (rc == CDX_OK)
+        rc = s_rosters_file(&r, id, roster, log, &eb);
     char data[4200];
     snprintf(data, sizeof data, "%s/data.mdb", log);
     struct stat st;
@@ -442,13 +538,20 @@ int daemon_member_check(const char *id, const char *key, const char *roster, con
             rc = cdx_log_new(&l, log, &o, &eb);
         if (rc == CDX_OK)
             rc = s_log_owner(l, log, id, &eb);
+        if (rc == CDX_OK)
+            rc = s_rosters_log(&r, id, l, &eb);
         if (rc == CDX_OK) {
             out->log_exists = true;
             cdx_log_size(l, &out->log_entries);
-            out->roster_from_log = s_roster_from_log(l, &out->roster, id);
+            out->roster_from_log = r.from_log;
         }
         cdx_log_destroy(&l);
     }
+    if (rc == CDX_OK) {
+        out->roster = r.roster;
+        r.roster = NULL;
+    }
+    s_rosters_clear(&r);
     if (rc == CDX_OK)
         return 0;
     snprintf(err, errlen, "%s", cdx_errbuf_msg(&eb, rc));
@@ -501,6 +604,23 @@ int daemon_endpoint_check(const char *key, const char *ep, bool bind, char *err,
     return 0;
 }
 
+/* A verified successor in force: the transport, the log's history, m. */
+static cdx_err s_in_force(daemon_member *m, cdx_transport *net, cdx_roster **next)
+{
+    cdx_err rc = net ? cdx_transport_set_roster(net, *next) : CDX_OK;
+    if (rc != CDX_OK)
+        return rc;
+    cdx_bytes rb;
+    if (cdx_roster_encode(*next, &rb) == CDX_OK) {
+        cdx_log_keep_roster(m->log, cdx_roster_version(*next), rb.data, rb.len, NULL);
+        cdx_bytes_free(&rb);
+    }
+    cdx_roster_destroy(&m->roster);
+    m->roster = *next;
+    *next = NULL;
+    return CDX_OK;
+}
+
 cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **next, cdx_errbuf *eb)
 {
     cdx_err rc = CDX_OK;
@@ -513,19 +633,7 @@ cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **n
                       (unsigned long long)cdx_roster_version(m->roster));
     if (rc == CDX_OK)
         rc = cdx_roster_verify(*next, m->roster, eb);
-    if (rc == CDX_OK && net)
-        rc = cdx_transport_set_roster(net, *next);
-    if (rc != CDX_OK)
-        return rc;
-    cdx_bytes rb;
-    if (cdx_roster_encode(*next, &rb) == CDX_OK) {
-        cdx_log_set_roster(m->log, rb.data, rb.len, NULL);
-        cdx_bytes_free(&rb);
-    }
-    cdx_roster_destroy(&m->roster);
-    m->roster = *next;
-    *next = NULL;
-    return CDX_OK;
+    return rc == CDX_OK ? s_in_force(m, net, next) : rc;
 }
 
 cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *data, size_t len,
@@ -533,9 +641,11 @@ cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *
 {
     cdx_errbuf eb = {0};
     cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_decode(&next, data, len, &eb);
+    /* Any member may put bytes on "roster": the cheap checks come first,
+     * and nothing is decoded whole before the admins' signatures hold. */
+    cdx_err rc = cdx_roster_decode_next(&next, data, len, m->roster, &eb);
     if (rc == CDX_OK)
-        rc = daemon_roster_adopt(m, net, &next, &eb);
+        rc = s_in_force(m, net, &next);
     if (rc == CDX_OK)
         daemon_log(&m->say, "roster v%llu in force (%s)",
                    (unsigned long long)cdx_roster_version(m->roster), source);
@@ -549,7 +659,9 @@ void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path
 {
     cdx_errbuf eb = {0};
     cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_load(&next, path, &eb);
+    /* A chain "v1.bin,v2.bin": its last file is the news. */
+    const char *last = strrchr(path, ',');
+    cdx_err rc = cdx_roster_load(&next, last ? last + 1 : path, &eb);
     if (rc == CDX_OK)
         rc = daemon_roster_adopt(m, net, &next, &eb);
     if (rc == CDX_OK)

@@ -84,10 +84,11 @@ typedef struct daemon_member {
 } daemon_member;
 
 /* Loads the key (it must be `id`'s), the roster (a valid trust anchor that
- * lists `id`), and opens (or creates) the log (it must be `id`'s, if it
- * names an owner), storing the roster in it;
- * if the log holds a newer roster of the same federation (adopted in an
- * earlier run), that one is in force.
+ * lists `id`, or a chain of files "v1.bin,v2.bin" from one; a later version
+ * alone is taken if it follows from the roster history the log keeps), and
+ * opens (or creates) the log (it must be `id`'s, if it names an owner),
+ * keeping the roster in its history; if the log holds a newer roster of
+ * the same federation (adopted in an earlier run), that one is in force.
  * Only one process at a time may write a log (cdx_log_opts.exclusive).
  * On failure err says why and the return is an exit code (77 key
  * permissions, 74 I/O, 75 another process writes the log, 78 otherwise). */
@@ -100,17 +101,17 @@ void daemon_member_close(daemon_member *m);
  * locking or writing anything, so that it may run beside the daemon
  * itself (cydex-broker -T, cydex-node -T). */
 typedef struct daemon_member_checked {
-    cdx_roster *roster;    /* the one that would be in force; the caller destroys it */
-    uint64_t file_version; /* the roster file's version */
-    bool roster_from_log;  /* the log holds a newer one, which would be in force */
-    bool log_exists;       /* else a start would create it */
+    cdx_roster *roster;   /* the one that would be in force; the caller destroys it */
+    bool roster_from_log; /* the log holds a newer one, which would be in force */
+    bool log_exists;      /* else a start would create it */
     uint64_t log_entries;
 } daemon_member_checked;
 
 /* Checks what daemon_member_open would: the key (id's, readable by us
- * and no one else), the roster (a valid trust anchor that lists id); a log
- * that exists is read as an auditor reads it (no writer's lock: it may be
- * the running daemon's), must be id's, and its newer roster is the one in
+ * and no one else), the roster (a valid trust anchor that lists id, a
+ * chain, or a later version the log's history vouches for); a log that
+ * exists is read as an auditor reads it (no writer's lock: it may be the
+ * running daemon's), must be id's, and its newer roster is the one in
  * force; a log that does not exist must be creatable (its folder exists
  * and we may write in it). 0 with *out filled, or an exit code as
  * daemon_member_open's with err saying why. */
@@ -142,7 +143,8 @@ cdx_err daemon_roster_adopt(daemon_member *m, cdx_transport *net, cdx_roster **n
 cdx_err daemon_roster_take(daemon_member *m, cdx_transport *net, const uint8_t *data, size_t len,
                            const char *source);
 
-/* SIGHUP: the roster file at path, adopted as above; said in the log. */
+/* SIGHUP: the roster file at path (the last of a chain "v1.bin,v2.bin"),
+ * adopted as above; said in the log. */
 void daemon_roster_reload(daemon_member *m, cdx_transport *net, const char *path);
 
 /* How a daemon's writes to its log have gone, for /health and /metrics.

@@ -10,6 +10,14 @@
  * the member, listed, never a failure of the log; and a roster that cannot
  * judge the log at all (another federation's) is said before anything is
  * judged, so that it never reads as forged entries.
+ *
+ * The roster in force at an entry starts as the one the auditor trusts;
+ * the log's roster history (cdx_log_rosters: each version its owner put in
+ * force, from the entry it was in force for) and the roster updates among
+ * the entries take over from their place on, each only if it is a valid
+ * successor of the one in force then. Nothing the log stores is trusted
+ * otherwise. The owner's checkpoints are checked with its key valid when
+ * each was signed, as the last roster of that chain lists it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,8 +54,13 @@ typedef struct s_audit {
     cdx_log *log;
     const cdx_audit_opts *opts;
     cdx_audit_report *rep;
-    cdx_roster *owned_rosters[64];
-    size_t n_owned;
+    cdx_roster **owned; /* roster updates found among the entries */
+    size_t n_owned, cap_owned;
+    struct s_hist {
+        cdx_roster *r;
+        uint64_t from; /* in force from this entry on */
+    } * hist;          /* the log's history, each a valid successor of the one before */
+    size_t n_hist, next_hist;
     const cdx_roster *roster; /* in force now */
     cdx_merkle_frontier tree;
     cdx_checkpoint *cps;
@@ -132,16 +145,62 @@ static uint32_t s_name(s_audit *a, const char *id)
 static void s_maybe_roster_update(s_audit *a, const cdx_envelope *env)
 {
     const cdx_body *b = cdx_envelope_body(env);
-    if (b->kind != CDX_PAYLOAD_ROSTER || a->n_owned == 64)
+    if (b->kind != CDX_PAYLOAD_ROSTER)
         return;
+    if (a->n_owned == a->cap_owned) {
+        size_t cap = a->cap_owned ? 2 * a->cap_owned : 8;
+        void *grown = realloc(a->owned, cap * sizeof *a->owned);
+        if (!grown)
+            return;
+        a->owned = grown;
+        a->cap_owned = cap;
+    }
     cdx_roster *next = NULL;
-    if (cdx_roster_decode(&next, b->roster.data, b->roster.len, NULL) == CDX_OK &&
-        cdx_roster_verify(next, a->roster, NULL) == CDX_OK) {
-        a->owned_rosters[a->n_owned++] = next;
+    if (cdx_roster_decode_next(&next, b->roster.data, b->roster.len, a->roster, NULL) == CDX_OK) {
+        a->owned[a->n_owned++] = next;
         a->roster = next;
         a->rep->roster_version = cdx_roster_version(next);
-    } else {
-        cdx_roster_destroy(&next);
+    }
+}
+
+/* The log's roster history, kept only as far as each version is a valid
+ * successor of the one before it, from the trusted roster on. */
+static cdx_err s_load_history(s_audit *a)
+{
+    cdx_log_roster *h = NULL;
+    size_t n = 0;
+    cdx_err rc = cdx_log_rosters(a->log, &h, &n);
+    if (rc != CDX_OK)
+        return rc;
+    a->hist = calloc(n + 1, sizeof *a->hist);
+    if (!a->hist) {
+        cdx_log_rosters_free(h, n);
+        return CDX_ERR_NOMEM;
+    }
+    const cdx_roster *head = a->roster;
+    for (size_t i = 0; i < n; i++) {
+        cdx_roster *r = NULL;
+        if (h[i].version <= cdx_roster_version(head) ||
+            cdx_roster_decode_next(&r, h[i].roster.data, h[i].roster.len, head, NULL) != CDX_OK)
+            continue;
+        a->hist[a->n_hist].r = r;
+        a->hist[a->n_hist++].from = h[i].from_index;
+        head = r;
+    }
+    cdx_log_rosters_free(h, n);
+    return CDX_OK;
+}
+
+/* The history's rosters in force from entry `index` on. */
+static void s_history_due(s_audit *a, uint64_t index)
+{
+    for (; a->next_hist < a->n_hist && a->hist[a->next_hist].from <= index; a->next_hist++) {
+        const cdx_roster *r = a->hist[a->next_hist].r;
+        if (cdx_roster_version(r) > cdx_roster_version(a->roster) &&
+            cdx_roster_verify(r, a->roster, NULL) == CDX_OK) {
+            a->roster = r;
+            a->rep->roster_version = cdx_roster_version(r);
+        }
     }
 }
 
@@ -172,6 +231,7 @@ static cdx_err s_drain(s_audit *a)
     for (size_t i = 0; i < a->n_batch; i++) {
         s_job *j = &a->batch[i];
         const cdx_log_entry *e = &j->entry;
+        s_history_due(a, e->index);
         if (j->roster != a->roster) {
             /* A roster update earlier in this batch: check again under it. */
             cdx_envelope_destroy(&j->env);
@@ -333,6 +393,30 @@ static int s_cmp_cp(const void *x, const void *y)
     return a->size < b->size ? -1 : a->size > b->size;
 }
 
+/* A checkpoint verifies with a key of the owner valid in the second it
+ * names (a rotation may fall within it): the first such card that
+ * verifies it, or the reason none does. */
+static cdx_err s_checkpoint_key(const cdx_roster *keys, const char *owner, const cdx_checkpoint *cp,
+                                cdx_errbuf *why)
+{
+    const cdx_member *const *cards;
+    size_t n = cdx_roster_cards(keys, owner, &cards);
+    uint64_t from = cp->time_s * 1000u, to = from + 999u;
+    cdx_err rc = CDX_ERR_KEY_NOT_VALID;
+    for (size_t i = 0; i < n; i++) {
+        const cdx_member *m = cards[i];
+        bool overlaps = m->valid_from_ms <= to &&
+                        (!m->valid_until_ms || m->valid_until_ms > from) &&
+                        (!m->revoked_at_ms || m->revoked_at_ms > from);
+        if (overlaps && (rc = cdx_checkpoint_verify(cp, m->sign_pk, why)) == CDX_OK)
+            return CDX_OK;
+    }
+    if (rc == CDX_ERR_KEY_NOT_VALID)
+        cdx_errf(why, rc, "checkpoint at size %llu was signed when no key of %s was valid",
+                 (unsigned long long)cp->size, owner);
+    return rc;
+}
+
 static cdx_err s_load_checkpoints(s_audit *a, cdx_errbuf *eb)
 {
     char **texts = NULL;
@@ -344,7 +428,9 @@ static cdx_err s_load_checkpoints(s_audit *a, cdx_errbuf *eb)
     a->cps = calloc(total + 1, sizeof *a->cps);
     if (!a->cps)
         rc = CDX_ERR_NOMEM;
-    const cdx_member *owner = cdx_roster_find(a->roster, cdx_log_owner(a->log));
+    /* The owner's keys as the last roster of the history lists them. */
+    const cdx_roster *keys = a->n_hist ? a->hist[a->n_hist - 1].r : a->roster;
+    const cdx_member *owner = cdx_roster_find(keys, cdx_log_owner(a->log));
     for (size_t i = 0; rc == CDX_OK && i < total && a->rep->pass; i++) {
         const char *t = i < n ? texts[i] : a->opts->extra_checkpoint;
         const char *where = i < n ? "stored checkpoint" : "given checkpoint";
@@ -360,7 +446,7 @@ static cdx_err s_load_checkpoints(s_audit *a, cdx_errbuf *eb)
                    "the log's owner \"%s\" is not in the roster: its checkpoints "
                    "cannot be checked",
                    cdx_log_owner(a->log));
-        } else if (cdx_checkpoint_verify(cp, owner->sign_pk, &why) != CDX_OK) {
+        } else if (s_checkpoint_key(keys, cdx_log_owner(a->log), cp, &why) != CDX_OK) {
             s_fail(a, 0, false, "%s: %s", where, why.msg);
         } else if (cp->size > a->rep->entries) {
             s_fail(a, a->rep->entries, true,
@@ -505,6 +591,8 @@ cdx_err cdx_audit_verify(cdx_log *log, const cdx_audit_opts *opts, cdx_audit_rep
     rc = cdx_log_size(log, &report->entries);
     a.total = report->entries;
     if (rc == CDX_OK)
+        rc = s_load_history(&a);
+    if (rc == CDX_OK)
         rc = s_load_checkpoints(&a, eb);
     a.batch = calloc(S_BATCH, sizeof *a.batch);
     if (rc == CDX_OK && !a.batch)
@@ -539,6 +627,10 @@ cdx_err cdx_audit_verify(cdx_log *log, const cdx_audit_opts *opts, cdx_audit_rep
     free(a.names);
     free(a.cps);
     for (size_t i = 0; i < a.n_owned; i++)
-        cdx_roster_destroy(&a.owned_rosters[i]);
+        cdx_roster_destroy(&a.owned[i]);
+    free(a.owned);
+    for (size_t i = 0; i < a.n_hist; i++)
+        cdx_roster_destroy(&a.hist[i].r);
+    free(a.hist);
     return rc;
 }

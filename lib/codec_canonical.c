@@ -246,6 +246,8 @@ static cdx_err s_message(s_walk *w, const ProtobufCMessageDescriptor *d, const u
         cdx_err rc = s_value(w, d, f, wire, p, len, &at, depth, &v);
         if (rc != CDX_OK)
             return rc;
+        if (depth == 0 && w->top && id < CDX__PB_TOP_MAX)
+            w->top->count[id]++;
         if (depth == 0 && w->top && id < CDX__PB_TOP_MAX && !repeated) {
             w->top->field[id] = v;
             w->top->present[id] = true;

@@ -3,8 +3,9 @@
  *
  * Invariants: nothing inside the body is decoded before the signature over
  * its exact bytes has verified (cdx_envelope_inspect excepted, which says
- * so); a verified cdx_envelope holds the bytes it was made from, so what is
- * logged is byte for byte what was verified.
+ * so), but its sent_at_ms, read in place to choose the signer's card valid
+ * then (a member whose keys rotated has one card per key); a verified cdx_envelope holds the bytes
+ * it was made from, so what is logged is byte for byte what was verified.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +155,11 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
         cdx_hash(body_hash, body, outer.body_len);
     const cdx_member *member = NULL;
     if (roster) {
-        member = cdx_roster_find(roster, outer.signer);
+        /* The card valid when the body says it was signed (sent_at, as
+         * the canonical check read it); its window is checked below. */
+        member = cdx_roster_find_at(roster, outer.signer, top.field[3].v);
+        if (!member)
+            member = cdx_roster_find(roster, outer.signer);
         if (!member) {
             rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "signer \"%s\" is not in roster version %llu",
                           outer.signer, (unsigned long long)cdx_roster_version(roster));
@@ -278,15 +283,27 @@ cdx_err cdx__own_key_check(const cdx_identity *signer, const cdx_roster *roster,
                            uint64_t sent_at_ms, cdx_errbuf *eb)
 {
     const char *id = cdx_identity_id(signer);
-    const cdx_member *m = cdx_roster_find(roster, id);
+    const cdx_member *m = cdx_roster_find_at(roster, id, sent_at_ms);
+    if (!m)
+        m = cdx_roster_find(roster, id);
     if (!m)
         return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "signer \"%s\" is not in roster version %llu",
                         id, (unsigned long long)cdx_roster_version(roster));
     cdx_member card;
     cdx_identity_card(signer, &card);
-    if (memcmp(card.sign_pk, m->sign_pk, CDX_PK_BYTES) != 0)
+    if (memcmp(card.sign_pk, m->sign_pk, CDX_PK_BYTES) != 0) {
+        /* A rotated key: the file's card is another one, not valid now. */
+        const cdx_member *const *cards;
+        size_t n = cdx_roster_cards(roster, id, &cards);
+        for (size_t i = 0; i < n; i++)
+            if (memcmp(card.sign_pk, cards[i]->sign_pk, CDX_PK_BYTES) == 0)
+                return cdx_errf(eb, CDX_ERR_KEY_NOT_VALID,
+                                "%s's key in this file %s now: the roster has rotated it", id,
+                                sent_at_ms < cards[i]->valid_from_ms ? "is not valid yet"
+                                                                     : "is no longer valid");
         return cdx_errf(eb, CDX_ERR_BAD_SIGNATURE,
                         "the roster holds another signing key for %s than this key file", id);
+    }
     cdx_err rc = cdx_member_key_valid_at(m, sent_at_ms);
     if (rc != CDX_OK)
         return cdx_errf(eb, rc, "%s's key %s now", id,

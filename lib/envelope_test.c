@@ -3,7 +3,9 @@
  * Every single-bit flip, every truncation, trailing bytes, oversize, an
  * unknown sender, a revoked key, a key outside its validity, a wrong topic,
  * clock skew, a sender who is not the signer, a non-canonical envelope, and
- * an unsealed TLP:RED alert crafted past the signer's own checks. */
+ * an unsealed TLP:RED alert crafted past the signer's own checks; a key
+ * rotated at T, checked against the card valid at each envelope's
+ * sent_at. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -455,6 +457,113 @@ static void test_verify_many(void)
     CHECK_EQ(jobs[0].rc, CDX_OK);
 }
 
+/* EE's keys rotated at T (roster v2): what the old key signed before T
+ * verifies, also after the rotation; from T on only the new key's does,
+ * plain or batch-signed; each key file signs only inside its window; an
+ * alert sealed to the old sealing key still opens once the new identity
+ * keeps the old one. */
+static void test_rotated_key(void)
+{
+    const uint64_t T = FIXTURE_T0 + FIXTURE_DAY;
+    uint8_t seed[32];
+    memset(seed, 0x52, sizeof seed);
+    cdx_identity *ee2 = NULL, *ee1 = NULL;
+    REQUIRE(cdx_identity_from_seed(&ee2, "EE", CDX_ROLE_STATE, seed) == CDX_OK);
+    memset(seed, 1, sizeof seed); /* the fixture's EE */
+    REQUIRE(cdx_identity_from_seed(&ee1, "EE", CDX_ROLE_STATE, seed) == CDX_OK);
+    cdx_member new_card;
+    cdx_identity_card(ee2, &new_card);
+    cdx_roster *v2 = NULL;
+    REQUIRE(cdx_roster_next(&v2, F.roster, FIXTURE_T0 + 1) == CDX_OK);
+    REQUIRE(cdx_roster_rotate(v2, "EE", &new_card, T, NULL) == CDX_OK);
+    REQUIRE(cdx_roster_sign(v2, F.roster, F.ee, NULL) == CDX_OK);
+    REQUIRE(cdx_roster_sign(v2, F.roster, F.fr, NULL) == CDX_OK);
+    REQUIRE(cdx_roster_verify(v2, F.roster, NULL) == CDX_OK);
+
+    const struct {
+        const cdx_identity *who;
+        uint64_t t;
+        cdx_err want;
+    } cases[] = {
+        {F.ee, T - 1, CDX_OK},            /* old key, before T */
+        {F.ee, T, CDX_ERR_BAD_SIGNATURE}, /* old key at T: the new one is in force */
+        {F.ee, T + FIXTURE_HOUR, CDX_ERR_BAD_SIGNATURE},
+        {ee2, T, CDX_OK}, /* new key from T */
+        {ee2, T + FIXTURE_DAY, CDX_OK},
+        {ee2, T - 1, CDX_ERR_BAD_SIGNATURE}, /* new key before T */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cdx_bytes env = {0};
+        REQUIRE(fixture_sign_alert(cases[i].who, 1, NULL, cases[i].t, 10, &env, NULL) == CDX_OK);
+        cdx_envelope *e = NULL;
+        cdx_errbuf eb = {0};
+        CHECK_EQ(cdx_envelope_verify(&e, v2, env.data, env.len, NULL, &eb), cases[i].want);
+        cdx_envelope_destroy(&e);
+        cdx_bytes_free(&env);
+    }
+    /* Batch-signed by the new key after T, by the old before. */
+    const cdx_identity *signers[] = {F.ee, ee2};
+    const uint64_t times[] = {T - 10, T + 10};
+    for (int k = 0; k < 2; k++) {
+        cdx_batch_signer *bs = NULL;
+        REQUIRE(cdx_batch_signer_new(&bs, signers[k]) == CDX_OK);
+        cdx_body b[2];
+        uint8_t h[CDX_HASH_BYTES];
+        for (int i = 0; i < 2; i++) {
+            memset(&b[i], 0, sizeof b[i]);
+            s_own_body(&b[i], "EE", (uint64_t)i + 1, i ? h : NULL, times[k], 20);
+            REQUIRE(cdx_batch_signer_add(bs, v2, &b[i], h, NULL) == CDX_OK);
+        }
+        cdx_envelope *out[2] = {NULL, NULL};
+        REQUIRE(cdx_batch_signer_finish(bs, out, NULL) == CDX_OK);
+        for (int i = 0; i < 2; i++) {
+            size_t len;
+            const uint8_t *raw = cdx_envelope_bytes(out[i], &len);
+            cdx_envelope *v = NULL;
+            CHECK_EQ(cdx_envelope_verify(&v, v2, raw, len, NULL, NULL), CDX_OK);
+            cdx_envelope_destroy(&v);
+            cdx_envelope_destroy(&out[i]);
+            cdx_body_clear(&b[i]);
+        }
+        cdx_batch_signer_destroy(&bs);
+    }
+    /* Each key file signs its own envelopes only inside its window. */
+    cdx_body b = {0};
+    cdx_envelope *own = NULL;
+    cdx_errbuf eb = {0};
+    s_own_body(&b, "EE", 1, NULL, T, 10);
+    CHECK_EQ(cdx_envelope_sign_own(&own, F.ee, v2, &b, &eb), CDX_ERR_KEY_NOT_VALID);
+    CHECK(strstr(eb.msg, "is no longer valid now: the roster has rotated it") != NULL);
+    REQUIRE(cdx_envelope_sign_own(&own, ee2, v2, &b, NULL) == CDX_OK);
+    cdx_envelope_destroy(&own);
+    cdx_body_clear(&b);
+    s_own_body(&b, "EE", 1, NULL, T - 1, 10);
+    CHECK_EQ(cdx_envelope_sign_own(&own, ee2, v2, &b, &eb), CDX_ERR_KEY_NOT_VALID);
+    CHECK(strstr(eb.msg, "is not valid yet") != NULL);
+    REQUIRE(cdx_envelope_sign_own(&own, F.ee, v2, &b, NULL) == CDX_OK);
+    cdx_envelope_destroy(&own);
+    cdx_body_clear(&b);
+
+    /* Sealed to EE's old card before T: the new identity opens it only
+     * with the old one kept. */
+    cdx_alert a, opened;
+    fixture_alert(&a, CDX_TLP_AMBER, 30);
+    cdx_sealed sealed = {0};
+    const cdx_member *old_card = cdx_roster_find_at(v2, "EE", T - 1);
+    REQUIRE(old_card != NULL);
+    REQUIRE(cdx_seal_alert(&sealed, &a, "FR", 3, "alert.health", old_card, 1, NULL) == CDX_OK);
+    CHECK(cdx_seal_open(&opened, &sealed, "FR", 3, "alert.health", ee2, NULL) != CDX_OK);
+    CHECK_EQ(cdx_identity_keep_previous(ee2, &ee1), CDX_OK);
+    CHECK(ee1 == NULL);
+    REQUIRE(cdx_seal_open(&opened, &sealed, "FR", 3, "alert.health", ee2, NULL) == CDX_OK);
+    CHECK_STR(opened.title, a.title);
+    cdx_alert_clear(&opened);
+    cdx_sealed_clear(&sealed);
+    cdx_alert_clear(&a);
+    cdx_roster_destroy(&v2);
+    cdx_identity_destroy(&ee2);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -469,6 +578,7 @@ int main(void)
     test_other_payloads();
     test_sign_own();
     test_verify_many();
+    test_rotated_key();
     fixture_free(&F);
     return check_done("envelope_test");
 }

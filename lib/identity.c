@@ -41,6 +41,7 @@ struct cdx_identity {
     uint8_t seal_pk[CDX_PK_BYTES];
     uint8_t curve_pk[CDX_PK_BYTES];
     s_secrets *sec;
+    struct cdx_identity *previous; /* the keys a rotation replaced, newest first */
 };
 
 static const char *s_role_names[] = {"unspecified", "state", "broker", "auditor", "admin", "relay"};
@@ -133,6 +134,7 @@ void cdx_identity_destroy(cdx_identity **ident)
 {
     if (!ident || !*ident)
         return;
+    cdx_identity_destroy(&(*ident)->previous);
     sodium_free((*ident)->sec); /* wipes before freeing */
     free(*ident);
     *ident = NULL;
@@ -171,6 +173,23 @@ const uint8_t *cdx__identity_seal_secret(const cdx_identity *ident)
 const uint8_t *cdx__identity_seal_public(const cdx_identity *ident)
 {
     return ident->seal_pk;
+}
+
+const cdx_identity *cdx__identity_previous(const cdx_identity *ident)
+{
+    return ident->previous;
+}
+
+cdx_err cdx_identity_keep_previous(cdx_identity *ident, cdx_identity **prev)
+{
+    if (!prev || !*prev || *prev == ident || strcmp((*prev)->id, ident->id) != 0)
+        return CDX_ERR_INVALID;
+    cdx_identity **tail = &ident->previous;
+    while (*tail)
+        tail = &(*tail)->previous;
+    *tail = *prev;
+    *prev = NULL;
+    return CDX_OK;
 }
 
 cdx_err cdx__sign_raw(const cdx_identity *ident, const uint8_t *msg, size_t len,

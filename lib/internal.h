@@ -86,6 +86,8 @@ cdx_err cdx__verify_raw(const uint8_t pk[CDX_PK_BYTES], const uint8_t *msg, size
 /* The sealing key pair, for seal.c only. Borrowed from the identity. */
 const uint8_t *cdx__identity_seal_secret(const cdx_identity *ident);
 const uint8_t *cdx__identity_seal_public(const cdx_identity *ident);
+/* The identity a rotation replaced (cdx_identity_keep_previous), or NULL. */
+const cdx_identity *cdx__identity_previous(const cdx_identity *ident);
 
 /* ---- files (fileio.c) ---- */
 
@@ -134,6 +136,7 @@ typedef struct cdx__pb_value {
 #define CDX__PB_TOP_MAX 32u
 typedef struct cdx__pb_top {
     bool present[CDX__PB_TOP_MAX];
+    size_t count[CDX__PB_TOP_MAX]; /* occurrences, repeated fields' elements included */
     cdx__pb_value field[CDX__PB_TOP_MAX];
     uint32_t oneof; /* the field number of the oneof member present, 0 if none */
 } cdx__pb_top;
@@ -279,5 +282,15 @@ cdx_err cdx__signed_roster_encode(const cdx_bytes *roster, const cdx__rsig *sigs
                                   cdx_bytes *out);
 cdx_err cdx__signed_roster_decode(cdx_bytes *roster, cdx__rsig **sigs, size_t *n,
                                   const uint8_t *data, size_t len, cdx_errbuf *eb);
+
+/* A serialized Roster's top-level fields, as the canonical check reads
+ * them in place (roster.c): so that limits and the version are known
+ * before anything is decoded or allocated. */
+typedef struct cdx__roster_peek {
+    const uint8_t *federation; /* not NUL-terminated; NULL if absent */
+    size_t federation_len;
+    uint64_t version;
+    size_t n_members, n_admins;
+} cdx__roster_peek;
 
 #endif

@@ -60,7 +60,9 @@ cdx_err cdx_receipt_verify_many(cdx_receipt **out, size_t *n, const cdx_roster *
         free(r);
         return cdx_errf(eb, rc, "receipt is malformed");
     }
-    const cdx_member *m = cdx_roster_find(roster, r[0].broker);
+    const cdx_member *m = cdx_roster_find_at(roster, r[0].broker, r[0].committed_at_ms);
+    if (!m)
+        m = cdx_roster_find(roster, r[0].broker);
     if (!m)
         rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "receipt from %s, who is not in the roster",
                       r[0].broker);

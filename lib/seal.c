@@ -145,8 +145,14 @@ cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *send
         rc = CDX_ERR_NOMEM;
         goto done;
     }
-    if (crypto_box_seal_open(key, mine->wrapped_key.data, S_WRAPPED_BYTES,
-                             cdx__identity_seal_public(me), cdx__identity_seal_secret(me)) != 0) {
+    /* Wrapped to the key valid when it was sealed: ours, or one a
+     * rotation replaced. */
+    const cdx_identity *k = me;
+    while (k &&
+           crypto_box_seal_open(key, mine->wrapped_key.data, S_WRAPPED_BYTES,
+                                cdx__identity_seal_public(k), cdx__identity_seal_secret(k)) != 0)
+        k = cdx__identity_previous(k);
+    if (!k) {
         rc = cdx_errf(eb, CDX_ERR_DECRYPT,
                       "the key wrapped for %s does not open with its sealing key",
                       cdx_identity_id(me));

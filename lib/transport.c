@@ -204,6 +204,14 @@ cdx_err cdx_transport_new(cdx_transport **out, const cdx_identity *me, const cdx
     return rc;
 }
 
+void cdx_transport_set_identity(cdx_transport *t, const cdx_identity *me)
+{
+    cdx_member card;
+    cdx_identity_card(me, &card);
+    memcpy(t->curve_pk, card.curve_pk, CDX_PK_BYTES);
+    memcpy(t->curve_sk, cdx_identity_curve_secret(me), CDX_PK_BYTES);
+}
+
 void cdx_transport_destroy(cdx_transport **tp)
 {
     if (!tp || !*tp)

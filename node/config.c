@@ -141,6 +141,8 @@ static int s_node_set(node_config *c, const char *key, const char *v, s_ctx *x)
         return s_id(c->id, sizeof c->id, v, key, x);
     if (strcmp(key, "key") == 0)
         return s_str(c->key, sizeof c->key, v, key, x);
+    if (strcmp(key, "next_key") == 0)
+        return s_str(c->next_key, sizeof c->next_key, v, key, x);
     if (strcmp(key, "roster") == 0)
         return s_str(c->roster, sizeof c->roster, v, key, x);
     if (strcmp(key, "log") == 0)

@@ -3,6 +3,8 @@
  *   [node]
  *   id = FR                          ; this state's member id
  *   key = /etc/cydex/FR.secret
+ *   next_key = /etc/cydex/FR-2.secret ; the keys a roster rotation gives us: signed
+ *                                     ; with from the rotation time on (optional)
  *   roster = /etc/cydex/roster.bin
  *   log = /var/lib/cydex/FR           ; the node's audit log
  *   subscribe = alert.,ack,sth,hb     ; topic prefixes ("" = everything)
@@ -54,6 +56,7 @@ typedef struct node_broker_config {
 typedef struct node_config {
     char id[64];
     char key[1024];
+    char next_key[1024]; /* "" = none */
     char roster[1024];
     char log[1024];
     char subscribe[512];

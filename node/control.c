@@ -165,16 +165,20 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bo
         char *save = NULL;
         for (char *id = strtok_r(to, ",", &save); rc == CDX_OK && id;
              id = strtok_r(NULL, ",", &save)) {
-            const cdx_member *mm = cdx_roster_find(n->member.roster, id);
-            if (!mm || nr == 64)
+            /* Wrapped to the recipient's key valid now (after a rotation,
+             * the new one from its time on). */
+            const cdx_member *mm = cdx_roster_find_at(n->member.roster, id, b.sent_at_ms);
+            if (!cdx_roster_find(n->member.roster, id) || nr == 64)
                 rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
+            else if (!mm || cdx_member_key_valid_at(mm, b.sent_at_ms) != CDX_OK)
+                rc = cdx_errf(eb, CDX_ERR_KEY_NOT_VALID, "recipient %s has no key valid now", id);
             else
                 recips[nr++] = *mm;
             self = self || strcmp(id, n->cfg.id) == 0;
         }
         /* Sealed to ourselves too: our own log can then show what we said,
          * and our auditors read it with our key. */
-        const cdx_member *me = cdx_roster_find(n->member.roster, n->cfg.id);
+        const cdx_member *me = cdx_roster_find_at(n->member.roster, n->cfg.id, b.sent_at_ms);
         if (rc == CDX_OK && !self && me)
             recips[nr++] = *me;
         if (rc == CDX_OK)
@@ -280,6 +284,32 @@ static void s_reply_ok(node *n, const node_out *o)
     s_reply(n, &o->req.frame[0], "ok", hex, s_seq);
 }
 
+/* Where our signing key stands: {"state": valid | ending | not yet valid |
+ * ended | revoked | unknown, "until"/"since"/"from": the time the state
+ * names, "next_from": when a later card of ours begins, "next_key": whether
+ * next_key is loaded and waits for it}. */
+static json_t *s_key_json(const node *n)
+{
+    uint64_t when = 0, next_from = 0;
+    cdx_key_state st = node__key_state(n, cdx_now_ms(), &when, &next_from);
+    json_t *k = json_pack("{s:s}", "state", cdx_key_state_name(st));
+    char t[CDX_TIME_TEXT_MAX];
+    if (k && when) {
+        cdx_time_format(t, when);
+        const char *name = st == CDX_KEY_ENDING          ? "until"
+                           : st == CDX_KEY_NOT_YET_VALID ? "from"
+                                                         : "since";
+        json_object_set_new(k, name, json_string(t));
+    }
+    if (k && next_from) {
+        cdx_time_format(t, next_from);
+        json_object_set_new(k, "next_from", json_string(t));
+    }
+    if (k)
+        json_object_set_new(k, "next_key", json_boolean(n->next_me != NULL));
+    return k;
+}
+
 /* ["status"] -> ["ok"][JSON][""]: what the node has done and holds. */
 static void s_status(node *n, const cdx_msg *m)
 {
@@ -316,6 +346,9 @@ static void s_status(node *n, const cdx_msg *m)
                                                      (json_int_t)node__missing(&s[i])));
     free(s);
     json_object_set_new(o, "id", json_string(n->cfg.id));
+    json_object_set_new(o, "roster_version",
+                        json_integer((json_int_t)cdx_roster_version(n->member.roster)));
+    json_object_set_new(o, "key", s_key_json(n));
     json_object_set_new(o, "log_entries", json_integer((json_int_t)size));
     json_object_set_new(o, "waiting_for_receipt", json_integer((json_int_t)pending));
     uint64_t oldest_seq, oldest_at;

@@ -5,6 +5,7 @@
  *              heartbeats, checkpoints and tree heads, receipts
  *   control.c  the control socket: publish and ack requests, read queries
  *   witness.c  the brokers' tree heads, each held against the one before
+ *   keys.c     our keys across a rotation: the next key taking over on time
  * One thread runs all of it.
  */
 #ifndef CYDEX_NODE_INTERNAL_H
@@ -52,10 +53,11 @@ typedef struct node_link {
     const node_broker_config *cfg;
     node_witness witness;
     cdx_sock *sub, *cu, *ingress;
-    uint64_t last_heard_ms; /* anything from this broker, wall clock; 0: nothing yet */
-    uint64_t heard_mono_ms; /* the same, monotonic clock (see node__link_up) */
-    bool told_chain;        /* it answered our own-chain request, to the end */
-    bool heard_chain;       /* it sent part of the answer at least */
+    uint8_t server_pk[CDX_PK_BYTES]; /* the broker's CURVE key the sockets were made for */
+    uint64_t last_heard_ms;          /* anything from this broker, wall clock; 0: nothing yet */
+    uint64_t heard_mono_ms;          /* the same, monotonic clock (see node__link_up) */
+    bool told_chain;                 /* it answered our own-chain request, to the end */
+    bool heard_chain;                /* it sent part of the answer at least */
 } node_link;
 
 typedef struct node_out node_out;
@@ -73,7 +75,8 @@ typedef struct node_live {
 
 struct node {
     node_config cfg;
-    daemon_member member; /* key, roster and log */
+    daemon_member member;  /* key, roster and log */
+    cdx_identity *next_me; /* next_key, until the roster makes it ours (keys.c) */
     cdx_transport *net;
     node_link link[NODE_MAX_BROKERS];
     size_t n_links;
@@ -86,6 +89,7 @@ struct node {
     uint64_t chain_had;      /* our log's last seq of our own when we asked */
     uint64_t next_heartbeat_ms, heartbeat_gap_ms;
     uint64_t next_checkpoint_ms, checkpointed_size;
+    bool checkpoint_held; /* our key may not sign now: no checkpoint (said once) */
     uint64_t flush_at_ms; /* 0: no receipted rows wait */
     unsigned verify_threads;
     uint64_t logged, refused, requested, published, auto_acked, heartbeats;
@@ -111,6 +115,29 @@ struct node {
         cdx_log_append_out *res;
     } round;
 };
+
+/* ---- node.c ---- */
+
+/* (Re)opens a link's sockets to its broker with the broker's CURVE key
+ * valid now and ours (the transport's); closes any it had. */
+cdx_err node__link_connect(node *n, node_link *l, cdx_errbuf *eb);
+
+/* ---- keys.c ---- */
+
+/* Loads next_key, if configured: it must be our id's. An exit code (0
+ * ok) and err on failure. */
+int node__keys_open(node *n, char *err, size_t errlen);
+
+/* Between rounds: if the roster in force makes next_key the key valid
+ * now, it becomes ours (the old one kept for sealed alerts wrapped to it),
+ * the batch signer and the broker links follow; links whose broker's
+ * CURVE key changed are made again. Says so in the daemon's log. */
+void node__keys_check(node *n);
+
+/* Where our signing key stands now (cdx_roster_key_state); a reason for
+ * /health when it cannot sign (NULL if it can). */
+cdx_key_state node__key_state(const node *n, uint64_t now_ms, uint64_t *when, uint64_t *next_from);
+const char *node__key_trouble(const node *n, char *buf, size_t cap);
 
 /* ---- receive.c ---- */
 

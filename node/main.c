@@ -18,7 +18,7 @@ static const char s_usage[] =
     "  -c, --config FILE\n"
     "               the configuration (INI: [node] and one [broker.NAME] per\n"
     "               broker; see cydex-node.conf(5))\n"
-    "  -T, --check  check everything a start would (key, roster, log, control\n"
+    "  -T, --check  check everything a start would (keys, roster, log, control\n"
     "               socket, addresses, brokers), creating, locking and binding\n"
     "               nothing: it may run beside the running node; then exit\n"
     "  --set K=V    override one [node] setting of the file\n\n"
@@ -44,10 +44,26 @@ static int s_check(const node_config *c)
         fprintf(stderr, "cydex-node: %s\n", err);
         return ec;
     }
-    if (daemon_creatable("control socket", c->control + 6, err, sizeof err) != 0)
+    if (c->next_key[0]) { /* as node__keys_open at a start */
+        cdx_identity *next = NULL;
+        cdx_errbuf eb = {0};
+        cdx_err rc = cdx_identity_load(&next, c->next_key, &eb);
+        if (rc == CDX_OK && strcmp(cdx_identity_id(next), c->id) != 0)
+            rc = cdx_errf(&eb, CDX_ERR_INVALID, "next_key %s is %s's, not %s's", c->next_key,
+                          cdx_identity_id(next), c->id);
+        cdx_identity_destroy(&next);
+        if (rc != CDX_OK) {
+            snprintf(err, sizeof err, "%s", cdx_errbuf_msg(&eb, rc));
+            ec = rc == CDX_ERR_KEY_PERMS ? 77 : rc == CDX_ERR_IO ? 74 : 78;
+        }
+    }
+    if (ec == 0 && daemon_creatable("control socket", c->control + 6, err, sizeof err) != 0)
         ec = 74;
     for (size_t i = 0; ec == 0 && i < c->n_brokers; i++) {
-        const cdx_member *b = cdx_roster_find(m.roster, c->broker[i].id);
+        /* its card valid now, as a start links to (a rotation may list a later one) */
+        const cdx_member *b = cdx_roster_find_at(m.roster, c->broker[i].id, cdx_now_ms());
+        if (!b)
+            b = cdx_roster_find(m.roster, c->broker[i].id);
         if (!b || b->role != CDX_ROLE_BROKER) {
             snprintf(err, sizeof err, "%s ([%s]) is not a broker of the roster", c->broker[i].id,
                      c->broker[i].section);

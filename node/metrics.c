@@ -14,14 +14,19 @@ static void s_health(node *n, daemon_page *page)
     for (size_t i = 0; i < n->n_links; i++)
         up += node__link_up(n, &n->link[i], now);
     cdx_log_size(n->member.log, &entries);
-    bool writing = !n->writes.error[0], taken = !n->refusal[0], ok = up && writing && taken;
+    char why_key[256];
+    const char *key = node__key_trouble(n, why_key, sizeof why_key);
+    bool writing = !n->writes.error[0], taken = !n->refusal[0];
+    bool ok = up && writing && taken && !key;
     json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I}", "status",
-                          !writing || !taken ? "failing"
-                          : up               ? "ok"
-                                             : "no broker heard",
+                          !writing || !taken || key ? "failing"
+                          : up                      ? "ok"
+                                                    : "no broker heard",
                           "id", n->cfg.id, "brokers_connected", (json_int_t)up, "brokers",
                           (json_int_t)n->n_links, "log_entries", (json_int_t)entries);
-    if (o && !writing)
+    if (o && key)
+        json_object_set_new(o, "reason", json_string(key));
+    else if (o && !writing)
         json_object_set_new(o, "reason", json_sprintf("log append failed: %s", n->writes.error));
     else if (o && !taken)
         json_object_set_new(o, "reason", json_string(n->refusal));

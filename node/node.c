@@ -5,7 +5,8 @@
  * on the control socket and, per broker, its fan-out, catch-up and ingress
  * sockets; between rounds it resends what waits for a receipt, asks every
  * broker for anything missed, beats when idle, and signs checkpoints of
- * its log, each on its own (monotonic) clock.
+ * its log, each on its own (monotonic) clock. Between rounds it also
+ * takes the next key when a roster rotation makes it ours (keys.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,37 @@
 
 #include "internal.h"
 #include "query.h"
+
+cdx_err node__link_connect(node *n, node_link *l, cdx_errbuf *eb)
+{
+    const node_broker_config *bc = l->cfg;
+    cdx_sock_destroy(&l->sub);
+    cdx_sock_destroy(&l->cu);
+    cdx_sock_destroy(&l->ingress);
+    const cdx_member *m = cdx_roster_find_at(n->member.roster, bc->id, cdx_now_ms());
+    if (!m)
+        m = cdx_roster_find(n->member.roster, bc->id);
+    if (!m || m->role != CDX_ROLE_BROKER)
+        return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "%s is not a broker of the roster", bc->id);
+    memcpy(l->server_pk, m->curve_pk, CDX_PK_BYTES);
+    cdx_err rc = cdx_sock_connect(&l->sub, n->net, CDX_SOCK_SUB, bc->fanout, m->curve_pk, NULL, eb);
+    /* Topic filters: a comma-separated list of prefixes; none = all. */
+    char topics[512];
+    snprintf(topics, sizeof topics, "%s", n->cfg.subscribe);
+    char *save = NULL, *t = strtok_r(topics, ",", &save);
+    if (rc == CDX_OK && !t)
+        rc = cdx_sock_subscribe(l->sub, "");
+    for (; rc == CDX_OK && t; t = strtok_r(NULL, ",", &save))
+        rc = cdx_sock_subscribe(l->sub, t);
+    if (rc == CDX_OK)
+        rc = cdx_sock_connect(&l->cu, n->net, CDX_SOCK_DEALER, bc->catchup, m->curve_pk, NULL, eb);
+    if (rc == CDX_OK)
+        rc = cdx_sock_connect(&l->ingress, n->net, CDX_SOCK_DEALER, bc->ingress, m->curve_pk, NULL,
+                              eb);
+    if (rc == CDX_OK) /* what publishes take: whether `cydex status` says connected */
+        rc = cdx_sock_watch(l->ingress, n->net, eb);
+    return rc;
+}
 
 int node_new(node **out, const node_config *c, char *err, size_t errlen)
 {
@@ -44,10 +76,13 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     snprintf(say.id, sizeof say.id, "%s", c->id);
     int ec = daemon_member_open(&n->member, &say, c->key, c->roster, c->log, (size_t)c->map_max_mb,
                                 err, errlen);
+    if (ec == 0)
+        ec = node__keys_open(n, err, errlen);
     if (ec != 0) {
         node_destroy(&n);
         return ec;
     }
+    node__keys_check(n); /* a rotation already due: the new key from the start */
     cdx_errbuf eb = {0};
     cdx_err rc = cdx_batch_signer_new(&n->signer, n->member.me);
     n->seen_batches = rc == CDX_OK ? cdx_batch_cache_new() : NULL;
@@ -58,31 +93,9 @@ int node_new(node **out, const node_config *c, char *err, size_t errlen)
     if (rc == CDX_OK)
         cdx_transport_set_ping(n->net, (unsigned)c->ping_ms);
     for (size_t i = 0; rc == CDX_OK && i < c->n_brokers; i++) {
-        const node_broker_config *bc = &n->cfg.broker[i];
-        const cdx_member *m = cdx_roster_find(n->member.roster, bc->id);
-        if (!m || m->role != CDX_ROLE_BROKER) {
-            rc = cdx_errf(&eb, CDX_ERR_UNKNOWN_SENDER, "%s is not a broker of the roster", bc->id);
-            break;
-        }
         node_link *l = &n->link[n->n_links++];
-        l->cfg = bc;
-        rc = cdx_sock_connect(&l->sub, n->net, CDX_SOCK_SUB, bc->fanout, m->curve_pk, NULL, &eb);
-        /* Topic filters: a comma-separated list of prefixes; none = all. */
-        char topics[512];
-        snprintf(topics, sizeof topics, "%s", c->subscribe);
-        char *save = NULL, *t = strtok_r(topics, ",", &save);
-        if (rc == CDX_OK && !t)
-            rc = cdx_sock_subscribe(l->sub, "");
-        for (; rc == CDX_OK && t; t = strtok_r(NULL, ",", &save))
-            rc = cdx_sock_subscribe(l->sub, t);
-        if (rc == CDX_OK)
-            rc = cdx_sock_connect(&l->cu, n->net, CDX_SOCK_DEALER, bc->catchup, m->curve_pk, NULL,
-                                  &eb);
-        if (rc == CDX_OK)
-            rc = cdx_sock_connect(&l->ingress, n->net, CDX_SOCK_DEALER, bc->ingress, m->curve_pk,
-                                  NULL, &eb);
-        if (rc == CDX_OK) /* what publishes take: whether `cydex status` says connected */
-            rc = cdx_sock_watch(l->ingress, n->net, &eb);
+        l->cfg = &n->cfg.broker[i];
+        rc = node__link_connect(n, l, &eb);
     }
     if (rc == CDX_OK)
         rc = cdx_sock_bind_local(&n->control, n->net, CDX_SOCK_ROUTER, c->control, &eb);
@@ -125,6 +138,7 @@ void node_destroy(node **np)
     }
     cdx_transport_destroy(&n->net);
     daemon_member_close(&n->member);
+    cdx_identity_destroy(&n->next_me);
     node_query_cache_destroy(&n->queries);
     cdx_batch_signer_destroy(&n->signer);
     cdx_batch_cache_destroy(&n->seen_batches);
@@ -252,6 +266,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
     node__resend(n, true); /* what a previous run published but never saw receipted */
     daemon_notify("READY=1\nSTATUS=running");
     while (!*stop && n->chain_since_ms) {
+        node__keys_check(n);
         if (s_chain_known(n, cdx_mono_ms()))
             s_start_traffic(n);
         else if (!s_chain_round(n))
@@ -264,6 +279,7 @@ int node_run(node *n, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload
             daemon_roster_reload(&n->member, n->net, n->cfg.roster);
             daemon_notify("READY=1\nSTATUS=running");
         }
+        node__keys_check(n); /* between rounds: the batch signer is empty */
         uint64_t now = cdx_mono_ms();
         if (now >= n->next_resend_ms)
             node__resend(n, false);

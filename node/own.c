@@ -268,6 +268,16 @@ void node__checkpoint(node *n, bool publish)
         n->next_checkpoint_ms = cdx_mono_ms() + n->cfg.checkpoint_ms;
     if (cdx_log_size(n->member.log, &size) != CDX_OK || size == n->checkpointed_size)
         return;
+    /* A key that may not sign now signs no checkpoint either: an auditor
+     * would refuse it. */
+    char why[256];
+    if (node__key_trouble(n, why, sizeof why)) {
+        if (!n->checkpoint_held)
+            daemon_log(&n->member.say, "no checkpoint of our log: %s", why);
+        n->checkpoint_held = true;
+        return;
+    }
+    n->checkpoint_held = false;
     cdx_errbuf eb = {0};
     cdx_err rc = cdx_log_checkpoint(n->member.log, n->member.me, cdx_now_ms(), NULL, &eb);
     if (rc != CDX_OK) {

@@ -58,7 +58,9 @@ offers only cydex publish --severity m -- minor moderate
 offers only cydex ack --stage not -- not-affected
 offers cydex ack --stage "" -- received investigating not-affected mitigated assistance-offered rejected
 offers only cydex keygen --role a -- auditor admin
-offers cydex roster "" -- init next add admin revoke sign verify show publish
+offers cydex roster "" -- init next add admin threshold rotate revoke sign verify show publish
+offers only cydex roster admin "" -- add remove
+offers only cydex roster rotate roster.bin EE --c -- --card
 offers only cydex roster publish --a -- --again
 offers cydex list --u -- --unacked
 offers cydex tail --w -- --wait-node

@@ -3,7 +3,10 @@
  * The audit trusts nothing stored in the log but the entries themselves and
  * the owner's signatures. It re-verifies every envelope against the roster
  * in force at its place in the log (starting from the roster it is given;
- * valid roster updates found in the log take over from then on), rebuilds
+ * the log's roster history and the roster updates among its entries take
+ * over from their place on, each only if it is a valid successor of the
+ * roster in force there), each signature against the signer's card valid
+ * at the envelope's sent_at (key rotation), rebuilds
  * the Merkle tree from the entries, compares every leaf with the stored
  * tree and every signed checkpoint (stored, or given from outside) with the
  * rebuilt root, and checks each sender's seq continuity and hash chain.

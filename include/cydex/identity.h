@@ -77,6 +77,13 @@ void cdx_identity_destroy(cdx_identity **ident);
 const char *cdx_identity_id(const cdx_identity *ident);
 cdx_role cdx_identity_role(const cdx_identity *ident);
 
+/* Keeps *prev (an earlier identity of the same id, whose keys a rotation
+ * replaced) inside ident, after any kept before: alerts sealed to an older
+ * sealing key still open with ident (cdx_seal_open tries each, newest
+ * first); ident signs with its own keys only. ident owns it from then on
+ * (*prev is NULL after). CDX_ERR_INVALID for another id. */
+cdx_err cdx_identity_keep_previous(cdx_identity *ident, cdx_identity **prev);
+
 /* The public card (validity fields zero). */
 void cdx_identity_card(const cdx_identity *ident, cdx_member *out);
 

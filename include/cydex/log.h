@@ -11,7 +11,8 @@
  *              complete; in key order, so appended (schema 1 logs: level
  *              || index)
  *   heads      tree size (uint64 BE) -> signed checkpoint (C2SP text)
- *   meta       schema version, origin, counters, the roster in force
+ *   meta       schema version, origin, counters, the roster in force and
+ *              every roster version the owner worked with (the history)
  *   outbox     envelope hash -> topic 0x00 envelope: the owner's own
  *              envelopes not yet receipted by a broker (nodes)
  *
@@ -290,6 +291,24 @@ cdx_err cdx_log_checkpoints(cdx_log *log, char ***texts, size_t *n);
  * given. */
 cdx_err cdx_log_set_roster(cdx_log *log, const uint8_t *data, size_t len, cdx_errbuf *eb);
 cdx_err cdx_log_get_roster(cdx_log *log, cdx_bytes *out);
+
+/* The roster history: cdx_log_set_roster, and the roster also kept under
+ * its version with the log's size when it was first stored (the index of
+ * the first entry logged under it), in the same transaction, so that an
+ * audit years later checks each entry against the roster in force when it
+ * was logged (cydex/audit.h). A version kept before is not kept again. */
+cdx_err cdx_log_keep_roster(cdx_log *log, uint64_t version, const uint8_t *data, size_t len,
+                            cdx_errbuf *eb);
+
+typedef struct cdx_log_roster {
+    uint64_t version;
+    uint64_t from_index; /* in force for entries from this index on */
+    cdx_bytes roster;    /* serialized SignedRoster, as stored (not verified) */
+} cdx_log_roster;
+
+/* Every roster kept, by version; free with cdx_log_rosters_free. */
+cdx_err cdx_log_rosters(cdx_log *log, cdx_log_roster **out, size_t *n);
+void cdx_log_rosters_free(cdx_log_roster *r, size_t n);
 
 #ifdef __cplusplus
 }

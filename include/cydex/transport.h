@@ -35,6 +35,11 @@ cdx_err cdx_transport_new_local(cdx_transport **out, cdx_errbuf *eb);
 /* Stops the ZAP handler and the context. Destroy every socket first. */
 void cdx_transport_destroy(cdx_transport **t);
 
+/* The CURVE keys of sockets opened from now on: me's (copied), as a key
+ * rotation makes them; sockets already open keep theirs (open them again
+ * to use the new keys). Call from the thread that opens sockets. */
+void cdx_transport_set_identity(cdx_transport *t, const cdx_identity *me);
+
 /* Replaces the roster the ZAP handler admits by (copied). Existing
  * connections stay; new ones are judged by it. */
 cdx_err cdx_transport_set_roster(cdx_transport *t, const cdx_roster *roster);
