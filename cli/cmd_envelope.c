@@ -11,35 +11,8 @@
 
 static const char s_sign_usage[] =
     "cydex sign --key K.secret --roster R --topic T --seq N [--prev-hash HEX]\n"
-    "                  [--to ID,ID...] [--kind alert|ack] [--sent-at T] [--in FILE] "
+    "                  [--to ID,ID...|all] [--kind alert|ack] [--sent-at T] [--in FILE] "
     "[--out FILE]";
-
-/* Splits "FR,DE" and looks each id up in the roster. */
-static cdx_err s_recipients(const cdx_roster *r, const char *list, cdx_member *out, size_t cap,
-                            size_t *n, cdx_errbuf *eb)
-{
-    *n = 0;
-    char buf[1024];
-    if (strlen(list) >= sizeof buf) {
-        return cdx_errf(eb, CDX_ERR_INVALID, "--to list is too long");
-    }
-    strcpy(buf, list);
-    char *save = NULL;
-    for (char *id = strtok_r(buf, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-        const cdx_member *m = cdx_roster_find(r, id);
-        if (!m) {
-            return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
-        }
-        if (*n == cap) {
-            return cdx_errf(eb, CDX_ERR_INVALID, "at most %zu recipients", cap);
-        }
-        out[(*n)++] = *m;
-    }
-    if (*n == 0) {
-        return cdx_errf(eb, CDX_ERR_INVALID, "--to names no recipient");
-    }
-    return CDX_OK;
-}
 
 int cmd_sign(int argc, char **argv)
 {
@@ -83,9 +56,13 @@ int cmd_sign(int argc, char **argv)
             printf("usage: %s\n\n"
                    "Reads an alert (or with --kind ack, an ack) as JSON from --in or stdin,\n"
                    "signs it as the key's member and writes the envelope to --out or stdout.\n"
-                   "--to seals a TLP:AMBER, AMBER+STRICT or RED alert to those members;\n"
-                   "RED and AMBER+STRICT must be sealed. --prev-hash is the hash of this\n"
-                   "sender's envelope seq-1 (required from seq 2; see 'cydex inspect').\n",
+                   "--to seals a TLP:AMBER, AMBER+STRICT or RED alert to those members\n"
+                   "(--to all: every state of the roster valid at --sent-at). Every alert\n"
+                   "above GREEN must be sealed; CLEAR and GREEN never are. An alert's topic\n"
+                   "is \"alert\" or under it (alert.energy); an ack's is \"ack\".\n"
+                   "--prev-hash is the hash of this sender's envelope seq-1 (required from\n"
+                   "seq 2; see 'cydex inspect'). Exit 0 signed; 1 refused (a TLP or topic\n"
+                   "rule, a recipient not in the roster); 64 usage; 65 malformed input.\n",
                    s_sign_usage);
             return CLI_OK;
         default: return cli_usage("sign", s_sign_usage, "bad option");
@@ -131,11 +108,12 @@ int cmd_sign(int argc, char **argv)
     } else {
         rc = cdx_json_to_alert(&alert, (const char *)input.data, input.len, &eb);
         if (rc == CDX_OK && to) {
-            cdx_member recips[64];
+            cdx_member *recips = NULL;
             size_t n = 0;
-            rc = s_recipients(roster, to, recips, 64, &n, &eb);
+            rc = cdx_seal_recipients(roster, to, body.sent_at_ms, &recips, &n, &eb);
             if (rc == CDX_OK)
                 rc = cdx_seal_alert(&body.sealed, &alert, body.sender, seq, topic, recips, n, &eb);
+            free(recips);
             body.kind = CDX_PAYLOAD_SEALED;
         } else if (rc == CDX_OK) {
             body.alert = alert;

@@ -302,7 +302,7 @@ static int s_publish_lines(cli_node **nc, int fd, const cli_feed_opts *o)
 int cmd_publish(int argc, char **argv)
 {
     static const char usage[] =
-        "cydex publish [--node ipc://PATH] --topic T [--to ID,ID] [--tlp LABEL]\n"
+        "cydex publish [--node ipc://PATH] --topic T [--to ID,ID|all] [--tlp LABEL]\n"
         "              (--title TEXT [--severity S] [--category C] [--description D]\n"
         "               | [--in FILE] [--lines [--wait-node S]]) [--json]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
@@ -345,9 +345,15 @@ int cmd_publish(int argc, char **argv)
             printf("usage: %s\n\nHas the local node sign, log and send an alert: built from "
                    "--title and\nthe flags beside it, or read as JSON from --in or stdin; with "
                    "--lines, one\nJSON alert per line (for relays), one result line each. "
-                   "--tlp sets the\nlabel (CLEAR, GREEN, AMBER, AMBER+STRICT, RED); AMBER and "
-                   "RED alerts must\nbe sealed --to their recipients. Exit 0 once the node holds "
-                   "it (every line)\ndurably; 1 refused; 65 malformed alert; 69 no node "
+                   "--tlp sets the\nlabel (CLEAR, GREEN, AMBER, AMBER+STRICT, RED). Every alert "
+                   "above GREEN\n(AMBER, AMBER+STRICT, RED) must be sealed --to its recipients, "
+                   "member ids\nseparated by commas (the node seals to itself as well); --to all "
+                   "seals to\nevery state of the roster the node holds (not revoked, valid now). "
+                   "CLEAR\nand GREEN alerts go to everyone and are never sealed. The topic is "
+                   "\"alert\"\nor under it: alert.NAME[.NAME...] (e.g. alert.energy); ack, "
+                   "roster, sth and\nhb are reserved for other messages. Exit 0 once the node "
+                   "holds it (every line)\ndurably; 1 refused (a TLP or topic rule, a recipient "
+                   "not in the roster);\n65 malformed alert; 69 no node "
                    "running; 73 the\nalert's id was published before with other content "
                    "(asked again with the\nsame, the node answers with the envelope it made "
                    "then); 75 the node was busy.\nWith --lines, --wait-node S waits up to S "

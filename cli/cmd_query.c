@@ -364,6 +364,14 @@ static void s_print_show(const json_t *o)
     printf("  sent           %s\n  logged here    %s (via %s)\n", s_str(a, "sent_at"),
            s_str(a, "received_at"), s_str(entry, "from"));
     printf("  TLP            %s\n", s_str(a, "tlp"));
+    const json_t *to = json_object_get(a, "recipients");
+    if (json_array_size(to)) {
+        printf("  sealed to      ");
+        size_t i;
+        json_t *v;
+        json_array_foreach(to, i, v) printf("%s%s", i ? ", " : "", json_string_value(v));
+        printf("\n");
+    }
     if (al) {
         printf("  severity       %s\n  title          %s\n", s_str(al, "severity"),
                s_str(al, "title"));

@@ -737,6 +737,59 @@ cdx_err cdx__body_decode_header(cdx_body *out, const uint8_t *data, size_t len, 
     return rc;
 }
 
+/* The next field of a message: its number, wire type, and a varint's
+ * value or a length-delimited field's bytes; false when malformed. */
+static bool s_next_field(const uint8_t *p, size_t len, size_t *at, uint32_t *field, uint64_t *v,
+                         const uint8_t **val, size_t *n)
+{
+    uint64_t tag;
+    if (!s_varint(p, len, at, &tag) || (tag >> 3) == 0 || (tag >> 3) > UINT32_MAX)
+        return false;
+    *field = (uint32_t)(tag >> 3);
+    switch (tag & 7) {
+    case 0: return s_varint(p, len, at, v);
+    case 2: return s_field(p, len, at, val, n);
+    case 1: *at += 8; return *at <= len;
+    case 5: *at += 4; return *at <= len;
+    default: return false;
+    }
+}
+
+cdx_err cdx__body_label(const uint8_t *data, size_t len, cdx_tlp *tlp, size_t *n_recipients)
+{
+    *tlp = CDX_TLP_UNSPECIFIED;
+    *n_recipients = 0;
+    size_t at = 0;
+    uint32_t field = 0;
+    uint64_t v = 0;
+    const uint8_t *val = NULL, *payload = NULL;
+    size_t n = 0, payload_len = 0;
+    uint32_t which = 0;
+    while (at < len) {
+        if (!s_next_field(data, len, &at, &field, &v, &val, &n))
+            return CDX_ERR_FORMAT;
+        if (field == 10 || field == 12) {
+            which = field;
+            payload = val;
+            payload_len = n;
+        }
+    }
+    if (!which || !payload)
+        return CDX_ERR_FORMAT;
+    /* Alert.tlp is field 2; Sealed.tlp field 1, its recipients field 2. */
+    at = 0;
+    while (at < payload_len) {
+        v = UINT64_MAX;
+        if (!s_next_field(payload, payload_len, &at, &field, &v, &val, &n))
+            return CDX_ERR_FORMAT;
+        if (field == (which == 10 ? 2u : 1u))
+            *tlp = v <= CDX_TLP_RED ? (cdx_tlp)v : CDX_TLP_UNSPECIFIED;
+        else if (which == 12 && field == 2)
+            (*n_recipients)++;
+    }
+    return CDX_OK;
+}
+
 /* ---- roster ---- */
 
 void cdx__roster_data_clear(cdx__roster_data *d)

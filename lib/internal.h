@@ -28,8 +28,15 @@ bool cdx__utf8_valid(const char *s);
 /* Bounded copy into a fixed buffer; false (and dst = "") if it does not fit. */
 bool cdx__copy_id(char dst[CDX_ID_MAX + 1], const char *src);
 
-/* The header part of cdx_body_check (ids, topic, seq, prev_hash). */
+/* The header part of cdx_body_check (ids, topic, seq, prev_hash, and that
+ * the topic fits the payload's kind). */
 cdx_err cdx__body_check_header(const cdx_body *b, cdx_errbuf *eb);
+
+/* The TLP rule of cdx_body_check for a payload of this kind with this
+ * label (and, sealed, this many recipients); `id` (may be NULL) names the
+ * alert in the message. */
+cdx_err cdx__tlp_check(cdx_payload_kind kind, cdx_tlp tlp, size_t n_recipients, const char *id,
+                       cdx_errbuf *eb);
 
 /* ---- crypto primitives (digest.c; the only other sodium.h users are
  * identity.c and seal.c) ---- */
@@ -115,6 +122,13 @@ cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, cdx_err
 /* Only the header fields and the payload's kind (a roster payload is
  * decoded whole); unknown top-level fields are refused. */
 cdx_err cdx__body_decode_header(cdx_body *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
+
+/* The TLP label of the alert or sealed alert a serialized Body carries,
+ * and (sealed) how many recipients it names, read without decoding the
+ * rest: for cdx__tlp_check on the header-only path. *tlp is
+ * CDX_TLP_UNSPECIFIED when absent; CDX_ERR_FORMAT if the bytes are
+ * malformed or carry neither payload. */
+cdx_err cdx__body_label(const uint8_t *data, size_t len, cdx_tlp *tlp, size_t *n_recipients);
 
 cdx_err cdx__alert_encode(const cdx_alert *a, cdx_bytes *out);
 cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_errbuf *eb);

@@ -218,6 +218,12 @@ static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const node_q
     if (o) {
         cdx_tlp tlp = al ? al->tlp : b->sealed.tlp;
         json_object_set_new(o, "tlp", json_string(cdx_tlp_name(tlp)));
+        if (b->kind == CDX_PAYLOAD_SEALED) { /* who can read it: on the envelope, in the clear */
+            json_t *to = json_array();
+            for (size_t i = 0; i < b->sealed.n_recipients; i++)
+                json_array_append_new(to, json_string(b->sealed.recipients[i].id));
+            json_object_set_new(o, "recipients", to);
+        }
         if (al) {
             json_object_set_new(o, "id", json_string(al->id ? al->id : ""));
             json_object_set_new(o, "severity", json_string(cdx_severity_name(al->severity)));
