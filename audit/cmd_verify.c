@@ -46,6 +46,9 @@ static void s_print_text(const cdx_log *log, const cdx_audit_report *r)
                r->entries - r->last_checkpoint == 1 ? "y is" : "ies are");
     printf("\n  senders: %llu; equivocations kept as evidence: %llu\n",
            (unsigned long long)r->senders, (unsigned long long)r->equivocations);
+    if (r->receipts)
+        printf("  brokers' receipts kept: %llu%s\n", (unsigned long long)r->receipts,
+               r->pass ? ", each one verified" : "");
     if (r->gaps) {
         printf("  gaps (seqs never received): %llu:", (unsigned long long)r->gaps);
         for (uint64_t i = 0; i < r->gaps && i < CDX_AUDIT_MAX_GAPS; i++)
@@ -79,8 +82,13 @@ int cmd_audit_verify(int argc, char **argv)
                    "Verifies every entry's signature against the roster in force at its place\n"
                    "in the log, each sender's seq continuity and hash chain, every leaf\n"
                    "against the stored tree, and the rebuilt tree against every signed\n"
-                   "checkpoint (stored, and --checkpoint from elsewhere). Prints PASS or FAIL\n"
-                   "with the range verified and the first bad entry. Exit 0 PASS, 1 FAIL.\n",
+                   "checkpoint (stored, and --checkpoint from elsewhere); then the brokers'\n"
+                   "receipts a node's log keeps for its own envelopes: each broker's signature\n"
+                   "against the roster, each item naming an entry of the log, the receipt\n"
+                   "index agreeing with the receipts (status, the broker's log index); and\n"
+                   "that every alert above TLP:GREEN is sealed, none at or below it, and each\n"
+                   "message is on its topic. Prints PASS or FAIL with the range verified and\n"
+                   "the first bad entry (or the bad receipt). Exit 0 PASS, 1 FAIL.\n",
                    s_usage);
             return CLI_OK;
         default: return cli_usage("verify", s_usage, "bad option");

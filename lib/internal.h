@@ -159,6 +159,12 @@ typedef struct cdx__outer {
     cdx__batch_auth batch;
 } cdx__outer;
 
+/* The audit of a log's stored receipts (audit_receipts.c): *count of them
+ * checked; on a failure, *pass false and why names the receipt. An error
+ * only if it could not run. */
+cdx_err cdx__audit_receipts(cdx_log *log, const cdx_roster *roster, uint64_t *count, bool *pass,
+                            char *why, size_t why_len, cdx_errbuf *eb);
+
 /* The envelope's path leads from its hash to the batch root, and the root
  * is signed by pk (or a signature of these very bytes is in the cache). */
 cdx_err cdx__batch_check(const cdx__batch_auth *ba, const uint8_t pk[CDX_PK_BYTES],

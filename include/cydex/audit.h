@@ -7,6 +7,11 @@
  * the Merkle tree from the entries, compares every leaf with the stored
  * tree and every signed checkpoint (stored, or given from outside) with the
  * rebuilt root, and checks each sender's seq continuity and hash chain.
+ * Then the brokers' receipts the log keeps (a node's, see cydex/log.h):
+ * each broker's signature against the roster in force at the log's end,
+ * each item naming an entry of the log, and the receipt index agreeing
+ * with the receipts (status, and the broker's log index); a failure there
+ * names the receipt (has_bad stays false: no entry is bad).
  */
 #ifndef CYDEX_AUDIT_H
 #define CYDEX_AUDIT_H
@@ -39,6 +44,7 @@ typedef struct cdx_audit_report {
     uint64_t senders;
     uint64_t equivocations;                /* (sender, seq) pairs with two envelopes */
     uint64_t gaps;                         /* missing seq ranges, all senders */
+    uint64_t receipts;                     /* brokers' receipts stored in the log, checked */
     cdx_audit_gap gap[CDX_AUDIT_MAX_GAPS]; /* the first of them */
 } cdx_audit_report;
 
