@@ -215,7 +215,8 @@ cdx_err cdx__audit_receipts(cdx_log *log, const cdx_roster *roster, uint64_t *co
         cdx_errf(eb, rc, "%s", cdx_errbuf_msg(&scan, rc));
     }
     if (rc == CDX_OK && c.pass) {
-        qsort(c.said.v, c.said.n, sizeof *c.said.v, s_by_entry);
+        if (c.said.n)
+            qsort(c.said.v, c.said.n, sizeof *c.said.v, s_by_entry);
         s_rows_check(&c, by_entry, c.rows.n);
     }
     free(by_entry);
