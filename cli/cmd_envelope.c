@@ -59,7 +59,7 @@ int cmd_sign(int argc, char **argv)
                    "--to seals a TLP:AMBER, AMBER+STRICT or RED alert to those members\n"
                    "(--to all: every state of the roster valid at --sent-at). Every alert\n"
                    "above GREEN must be sealed; CLEAR and GREEN never are. An alert's topic\n"
-                   "is \"alert\" or under it (alert.energy); an ack's is \"ack\".\n"
+                   "is under \"alert.\" (alert.energy); an ack's is \"ack\".\n"
                    "--prev-hash is the hash of this sender's envelope seq-1 (required from\n"
                    "seq 2; see 'cydex inspect'). Exit 0 signed; 1 refused (a TLP or topic\n"
                    "rule, a recipient not in the roster); 64 usage; 65 malformed input.\n",

@@ -352,7 +352,7 @@ int cmd_publish(int argc, char **argv)
                    "recipients: member ids separated by commas, or all (also '*'): every state\n"
                    "of the roster the node holds (not revoked, valid now). The node seals to\n"
                    "itself as well. CLEAR and GREEN alerts go to everyone and are never sealed.\n"
-                   "The topic is \"alert\" or under it, alert.NAME[.NAME...] (e.g. alert.energy);\n"
+                   "The topic is under \"alert.\": alert.NAME[.NAME...] (e.g. alert.energy);\n"
                    "ack, roster, sth and hb are reserved for other messages.\n"
                    "Exit 0 once the node holds it (every line) durably; 1 refused (a TLP or\n"
                    "topic rule, a recipient not in the roster or revoked); 65 malformed alert;\n"

@@ -169,7 +169,7 @@ int cmd_relay(int argc, char **argv)
         case 'h':
             printf("usage: %s\n\nA bridge between a feed and the bus, both ways, through the "
                    "local node.\nIn: one JSON alert per line on stdin, published on --topic "
-                   "(\"alert\" or\nunder it, e.g. alert.ids), sealed to --to (member ids, or "
+                   "(under\n\"alert.\", e.g. alert.ids), sealed to --to (member ids, or "
                    "all: every state\nof the roster in force), with --tlp set over the alert's "
                    "own; every alert\nabove GREEN must be sealed, CLEAR and GREEN never are "
                    "(a line that breaks\nthis is refused, exit 1). One JSON result "

@@ -5,7 +5,7 @@
  * on every path (signing, brokers, nodes, the audit): TLP by cryptography
  * (above GREEN an alert is always sealed to named recipients, CLEAR and
  * GREEN never are) and one topic per kind of payload (alerts under
- * "alert", the others on their reserved topics), so that no alert can pass
+ * "alert.", the others on their reserved topics), so that no alert can pass
  * for a tree head, a heartbeat or an ack, nor one of those for an alert. */
 #include <stdlib.h>
 #include <string.h>
@@ -392,13 +392,10 @@ static cdx_err s_sealed_check(const cdx_sealed *s, cdx_errbuf *eb)
 
 bool cdx_topic_is_alert(const char *topic)
 {
-    if (!cdx_topic_valid(topic) || strncmp(topic, "alert", 5) != 0)
+    /* alert.NAME[.NAME...]: under "alert.", so that a subscription to the
+     * prefix "alert." gets every alert; no empty name. */
+    if (!cdx_topic_valid(topic) || strncmp(topic, "alert.", 6) != 0)
         return false;
-    if (!topic[5])
-        return true;
-    if (topic[5] != '.')
-        return false;
-    /* alert.NAME[.NAME...]: no empty name */
     for (const char *p = topic + 5; *p; p++)
         if (*p == '.' && (p[1] == '.' || !p[1]))
             return false;
@@ -446,7 +443,7 @@ static cdx_err s_topic_check(const cdx_body *b, cdx_errbuf *eb)
     if (b->kind == CDX_PAYLOAD_ALERT || b->kind == CDX_PAYLOAD_SEALED) {
         const char *use = s_topic_use(b->topic);
         return cdx_errf(eb, CDX_ERR_WRONG_TOPIC,
-                        "topic \"%s\" %s%s: an alert goes on \"alert\" or a topic under it, "
+                        "topic \"%s\" %s%s: an alert goes on a topic under \"alert.\", "
                         "alert.NAME (e.g. alert.energy)",
                         b->topic, use ? "is reserved for " : "is not an alert topic",
                         use ? use : "");

@@ -336,7 +336,7 @@ int main(void)
     CHECK_EQ(s_count(s_cap.out, "\"wrapped_key\""), 3); /* three, in the envelope too */
     /* '*' says the same. */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "publish", "--node", ee_ctl, "--topic",
-                              "alert", "--tlp", "RED", "--to", "*", "--title", "Names", NULL),
+                              "alert.x", "--tlp", "RED", "--to", "*", "--title", "Names", NULL),
              0);
     CHECK(bus_wait_log(s_p("de-log"), "EE", 2, 2, SIZE_MAX));
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "list", "--node", de_ctl, NULL), 0);

@@ -184,8 +184,8 @@ cdx_err cdx_ack_check(const cdx_ack *a, cdx_errbuf *eb);
  *  - topics: cdx_topic_fits (CDX_ERR_WRONG_TOPIC). */
 cdx_err cdx_body_check(const cdx_body *b, cdx_errbuf *eb);
 
-/* Topics. An alert, in the clear or sealed, goes on "alert" or a topic
- * under it, "alert." followed by one or more names separated by '.' (each
+/* Topics. An alert, in the clear or sealed, goes on a topic under
+ * "alert.": "alert." followed by one or more names separated by '.' (each
  * name 1 or more of a-z 0-9 _ -), e.g. "alert.energy"; every other payload
  * on its own reserved topic, and only there: acks "ack", roster updates
  * "roster", tree heads and co-signatures "sth", heartbeats "hb". Every
