@@ -343,7 +343,7 @@ static int s_publish_lines(cli_node **nc, int fd, const cli_feed_opts *o)
 int cmd_publish(int argc, char **argv)
 {
     static const char usage[] =
-        "cydex publish [--node ipc://PATH] --topic T [--to ID,ID] [--tlp LABEL]\n"
+        "cydex publish [--node ipc://PATH] --topic T [--to ID,ID|all] [--tlp LABEL]\n"
         "              (--title TEXT [--severity S] [--category C] [--description D]\n"
         "               | [--in FILE] [--lines [--wait-node S]]) [--json]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
@@ -383,22 +383,30 @@ int cmd_publish(int argc, char **argv)
             break;
         case 'j': json = true; break;
         case 'h':
-            printf("usage: %s\n\nHas the local node sign, log and send an alert: built from "
-                   "--title and\nthe flags beside it, or read as JSON from --in or stdin; with "
-                   "--lines, one\nJSON alert per line (for relays), one result line each. "
-                   "--tlp sets the\nlabel (CLEAR, GREEN, AMBER, AMBER+STRICT, RED); AMBER and "
-                   "RED alerts must\nbe sealed --to their recipients. Exit 0 once the node holds "
-                   "it (every line)\ndurably; 1 refused; 65 malformed alert; 69 no node "
-                   "running; 73 the\nalert's id was published before with other content "
-                   "(asked again with the\nsame, the node answers with the envelope it made "
-                   "then); 75 the node was busy.\nWith --lines, --wait-node S waits up to S "
-                   "seconds for a node that stops\nanswering and asks it again every line it "
-                   "did not answer (each line without\nan id is given one, so none is published "
-                   "twice); default 0: stop at once.\nIt prints \"publish: logged as seq N, "
-                   "envelope hash H; \" and then either\n\"sent to BROKERS (connected); it stays "
-                   "in the outbox until a broker's\nreceipt\" or \"no broker connected: it "
-                   "waits in the outbox and is sent when\none is\" (--json: {\"hash\":...,"
-                   "\"seq\":...}).\n",
+            printf("usage: %s\n"
+                   "\n"
+                   "Has the local node sign, log and send an alert: built from --title and the\n"
+                   "flags beside it, or read as JSON from --in or stdin; with --lines, one JSON\n"
+                   "alert per line (for relays), one result line each. --tlp sets the label\n"
+                   "(CLEAR, GREEN, AMBER, AMBER+STRICT, RED).\n"
+                   "Every alert above GREEN (AMBER, AMBER+STRICT, RED) must be sealed --to its\n"
+                   "recipients: member ids separated by commas, or all (also '*'): every state\n"
+                   "of the roster the node holds (not revoked, valid now). The node seals to\n"
+                   "itself as well. CLEAR and GREEN alerts go to everyone and are never sealed.\n"
+                   "The topic is under \"alert.\": alert.NAME[.NAME...] (e.g. alert.energy);\n"
+                   "ack, roster, sth and hb are reserved for other messages.\n"
+                   "Exit 0 once the node holds it (every line) durably; 1 refused (a TLP or\n"
+                   "topic rule, a recipient not in the roster or revoked); 65 malformed alert;\n"
+                   "69 no node running; 73 the alert's id was published before with other\n"
+                   "content (asked again with the same, the node answers with the envelope it\n"
+                   "made then); 75 the node was busy.\n"
+                   "With --lines, --wait-node S waits up to S seconds for a node that stops\n"
+                   "answering and asks it again every line it did not answer (each line without\n"
+                   "an id is given one, so none is published twice); default 0: stop at once.\n"
+                   "It prints \"publish: logged as seq N, envelope hash H; \" and then either\n"
+                   "\"sent to BROKERS (connected); it stays in the outbox until a broker's\n"
+                   "receipt\" or \"no broker connected: it waits in the outbox and is sent when\n"
+                   "one is\" (--json: {\"hash\":...,\"seq\":...}).\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("publish", usage, "bad option");

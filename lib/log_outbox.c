@@ -198,10 +198,13 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
     return rc;
 }
 
-/* Deletes the rows waiting in log->forget inside txn (the caller commits
- * and then clears the list). */
+/* Deletes the rows waiting in log->forget inside txn, and keeps the
+ * receipts that cleared them (the caller commits and then clears both). */
 int cdx__log_forget_in(cdx_log *log, MDB_txn *txn, size_t *removed)
 {
+    int kept = cdx__log_keep_in(log, txn);
+    if (kept)
+        return kept;
     size_t gone = 0;
     for (size_t i = 0; i < log->n_forget; i++) {
         MDB_val k = cdx__log_val(log->forget + i * CDX_HASH_BYTES, CDX_HASH_BYTES);
@@ -234,16 +237,22 @@ cdx_err cdx_log_outbox_forget(cdx_log *log, const uint8_t *hashes, size_t n)
     return CDX_OK;
 }
 
+void cdx__log_forget_done(cdx_log *log)
+{
+    log->n_forget = 0;
+    cdx__log_keep_clear(log);
+}
+
 size_t cdx_log_outbox_pending(const cdx_log *log)
 {
-    return log->n_forget;
+    return log->n_forget + log->n_keep;
 }
 
 cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed)
 {
     if (removed)
         *removed = 0;
-    if (log->n_forget == 0)
+    if (log->n_forget == 0 && log->n_keep == 0)
         return CDX_OK;
     MDB_txn *txn;
     int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
@@ -253,7 +262,7 @@ cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed)
         mrc = cdx__log_commit(log, txn);
     if (mrc)
         return cdx__log_commit_failed(log, mrc, "outbox", NULL);
-    log->n_forget = 0;
+    cdx__log_forget_done(log);
     return CDX_OK;
 }
 

@@ -47,35 +47,48 @@ static bool s_cache_behind(node *n, const cdx_msg *m)
     return true;
 }
 
-/* Whether the sealed alert is addressed to exactly `to` ("FR,DE") and
- * us. */
-static bool s_same_recipients(const cdx_sealed *s, const char *to, const char *self)
+/* Whether the sealed alert is addressed to exactly these recipients. */
+static bool s_same_recipients(const cdx_sealed *s, const cdx_member *to, size_t n)
 {
-    size_t n = 0;
-    bool self_named = false;
-    for (const char *p = to; *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char id[CDX_ID_MAX + 1];
-        if (len == 0 || len > CDX_ID_MAX)
+    for (size_t i = 0; i < n; i++)
+        if (!cdx_sealed_names(s, to[i].id))
             return false;
-        memcpy(id, p, len);
-        id[len] = '\0';
-        if (!cdx_sealed_names(s, id))
-            return false;
-        n++;
-        self_named = self_named || strcmp(id, self) == 0;
-        p += len + (end != NULL);
+    return n == s->n_recipients;
+}
+
+/* Who a publish's "to" frame seals to (cdx_seal_recipients: "FR,DE", or
+ * "all" for every state of the roster in force), and always this node:
+ * our own log can then show what we said, and our auditors read it with
+ * our key. *out is the caller's to free. */
+static cdx_err s_recipients(node *n, const char *to, cdx_member **out, size_t *count,
+                            cdx_errbuf *eb)
+{
+    cdx_err rc = cdx_seal_recipients(n->member.roster, to, cdx_now_ms(), out, count, eb);
+    if (rc != CDX_OK)
+        return rc;
+    const cdx_member *me = cdx_roster_find(n->member.roster, n->cfg.id);
+    bool self = false;
+    for (size_t i = 0; i < *count; i++)
+        self = self || strcmp((*out)[i].id, n->cfg.id) == 0;
+    if (!self && me) {
+        cdx_member *grown = realloc(*out, (*count + 1) * sizeof **out);
+        if (!grown) {
+            free(*out);
+            *out = NULL;
+            return CDX_ERR_NOMEM;
+        }
+        *out = grown;
+        (*out)[(*count)++] = *me;
     }
-    return n + !self_named == s->n_recipients;
+    return CDX_OK;
 }
 
 /* A publish of an alert this node published before (at log index
  * `index`): answered with that envelope if the request says the same
  * (topic, recipients, every field of the alert), so that a relay may ask
  * again after losing the answer; refused otherwise. */
-static cdx_err s_published_before(node *n, uint64_t index, const char *topic, const char *to,
-                                  const cdx_alert *a, node_out *o, cdx_errbuf *eb)
+static cdx_err s_published_before(node *n, uint64_t index, const char *topic, const cdx_member *to,
+                                  size_t n_to, const cdx_alert *a, node_out *o, cdx_errbuf *eb)
 {
     cdx_log_entry e = {0};
     cdx_envelope *env = NULL;
@@ -88,11 +101,11 @@ static cdx_err s_published_before(node *n, uint64_t index, const char *topic, co
     const cdx_body *b = rc == CDX_OK ? cdx_envelope_body(env) : NULL;
     if (b && b->kind == CDX_PAYLOAD_ALERT) {
         was = &b->alert;
-        same = !to[0];
+        same = n_to == 0;
     } else if (b && b->kind == CDX_PAYLOAD_SEALED &&
                cdx_envelope_open(env, n->member.me, &opened, NULL) == CDX_OK) {
         was = &opened;
-        same = to[0] && s_same_recipients(&b->sealed, to, n->cfg.id);
+        same = n_to && s_same_recipients(&b->sealed, to, n_to);
     }
     if (b) {
         same = same && strcmp(b->topic, topic) == 0 && cdx_alert_same(was, a);
@@ -114,13 +127,13 @@ static cdx_err s_published_before(node *n, uint64_t index, const char *topic, co
     return rc;
 }
 
-/* ["publish"][topic][to: "FR,DE" or ""][alert JSON], the request of
- * out[k]. An alert that names its id is published once: asked again, the
- * node answers with the envelope it made then. *later is set (the request
- * is parked, and taken again by node__parked) when that needs the query
- * cache while it is more than a step behind the log, or when an earlier
- * request of this round names the same id (then it is taken once the
- * first is logged). */
+/* ["publish"][topic][to: "FR,DE", "all" or ""][alert JSON], the request
+ * of out[k]. An alert that names its id is published once: asked again,
+ * the node answers with the envelope it made then. *later is set (the
+ * request is parked, and taken again by node__parked) when that needs the
+ * query cache while it is more than a step behind the log, or when an
+ * earlier request of this round names the same id (then it is taken once
+ * the first is logged). */
 static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bool *later,
                              cdx_errbuf *eb)
 {
@@ -131,10 +144,14 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bo
     char *topic = s_frame_str(&m->frame[2]), *to = s_frame_str(&m->frame[3]);
     cdx_body b = {0};
     cdx_alert a = {0};
+    cdx_member *recips = NULL;
+    size_t nr = 0;
     bool named = false;
     cdx_err rc = topic && to ? cdx_json_to_alert_named(&a, &named, (const char *)m->frame[4].data,
                                                        m->frame[4].len, eb)
                              : CDX_ERR_NOMEM;
+    if (rc == CDX_OK && to[0])
+        rc = s_recipients(n, to, &recips, &nr, eb);
     if (rc == CDX_OK && named) {
         *later = s_cache_behind(n, m);
         for (size_t j = 0; j < k && !*later; j++)
@@ -144,55 +161,27 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bo
                                : node_query_own_alert(n->member.log, n->member.me, n->queries, a.id,
                                                       &index, eb);
         if (found == CDX_OK)
-            rc = s_published_before(n, index, topic, to, &a, o, eb);
+            rc = s_published_before(n, index, topic, recips, nr, &a, o, eb);
         else if (found != CDX_ERR_NOENT)
             rc = found;
         snprintf(o->alert_id, sizeof o->alert_id, "%s", a.id);
     }
-    if (rc == CDX_OK && (*later || o->again)) {
-        cdx_alert_clear(&a);
-        free(topic);
-        free(to);
-        return CDX_OK;
-    }
-    if (rc == CDX_OK) {
+    if (rc == CDX_OK && !*later && !o->again) {
         node__own_header(n, c, &b, topic);
-    }
-    if (rc == CDX_OK && to[0]) {
-        cdx_member recips[65];
-        size_t nr = 0;
-        bool self = false;
-        char *save = NULL;
-        for (char *id = strtok_r(to, ",", &save); rc == CDX_OK && id;
-             id = strtok_r(NULL, ",", &save)) {
-            /* Wrapped to the recipient's key valid now (after a rotation,
-             * the new one from its time on). */
-            const cdx_member *mm = cdx_roster_find_at(n->member.roster, id, b.sent_at_ms);
-            if (!cdx_roster_find(n->member.roster, id) || nr == 64)
-                rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
-            else if (!mm || cdx_member_key_valid_at(mm, b.sent_at_ms) != CDX_OK)
-                rc = cdx_errf(eb, CDX_ERR_KEY_NOT_VALID, "recipient %s has no key valid now", id);
-            else
-                recips[nr++] = *mm;
-            self = self || strcmp(id, n->cfg.id) == 0;
-        }
-        /* Sealed to ourselves too: our own log can then show what we said,
-         * and our auditors read it with our key. */
-        const cdx_member *me = cdx_roster_find_at(n->member.roster, n->cfg.id, b.sent_at_ms);
-        if (rc == CDX_OK && !self && me)
-            recips[nr++] = *me;
-        if (rc == CDX_OK)
+        if (nr) {
             rc = cdx_seal_alert(&b.sealed, &a, b.sender, b.seq, b.topic, recips, nr, eb);
-        b.kind = CDX_PAYLOAD_SEALED;
-    } else if (rc == CDX_OK) {
-        b.alert = a;
-        memset(&a, 0, sizeof a);
-        b.kind = CDX_PAYLOAD_ALERT;
+            b.kind = CDX_PAYLOAD_SEALED;
+        } else {
+            b.alert = a;
+            memset(&a, 0, sizeof a);
+            b.kind = CDX_PAYLOAD_ALERT;
+        }
+        if (rc == CDX_OK)
+            rc = node__sign(n, c, &b, o, eb);
     }
-    if (rc == CDX_OK)
-        rc = node__sign(n, c, &b, o, eb);
     cdx_alert_clear(&a);
     cdx_body_clear(&b);
+    free(recips);
     free(topic);
     free(to);
     return rc;
