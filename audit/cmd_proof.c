@@ -12,9 +12,10 @@
 #include <string.h>
 
 #include "audit.h"
+#include "cydex/proof.h"
 
-#define S_INCLUSION_HEADER "c2sp.org/tlog-proof@v1"
-#define S_CONSISTENCY_HEADER "cydex/consistency-proof@v1"
+#define S_INCLUSION_HEADER CDX_PROOF_INCLUSION_HEADER
+#define S_CONSISTENCY_HEADER CDX_PROOF_CONSISTENCY_HEADER
 
 /* The stored checkpoint at `size` (0: the largest); caller frees. */
 static char *s_stored_checkpoint(cdx_log *log, uint64_t size, bool at_least)
@@ -225,58 +226,6 @@ int cmd_audit_prove(int argc, char **argv)
 
 /* ---- check-proof ---- */
 
-typedef struct s_proof {
-    cdx_bytes extra;
-    uint64_t index, old_size, new_size;
-    uint8_t hashes[CDX_MERKLE_MAX_PROOF][CDX_HASH_BYTES];
-    size_t n;
-    const char *checkpoint; /* inside the proof text, if any */
-} s_proof;
-
-/* Parses the lines of either proof form. */
-static cdx_err s_parse_proof(s_proof *p, char *text, bool *inclusion, cdx_errbuf *eb)
-{
-    memset(p, 0, sizeof *p);
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
-    if (!line || (strcmp(line, S_INCLUSION_HEADER) != 0 && strcmp(line, S_CONSISTENCY_HEADER) != 0))
-        return cdx_errf(eb, CDX_ERR_FORMAT, "not a proof: the first line must be %s or %s",
-                        S_INCLUSION_HEADER, S_CONSISTENCY_HEADER);
-    *inclusion = strcmp(line, S_INCLUSION_HEADER) == 0;
-    bool have_index = false;
-    /* strtok_r skips empty lines, so find the blank line by hand first. */
-    char *rest = save;
-    char *blank = rest ? strstr(rest, "\n\n") : NULL;
-    if (blank) {
-        *blank = '\0';
-        p->checkpoint = blank + 2;
-    }
-    for (line = strtok_r(rest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, "extra ", 6) == 0 && *inclusion) {
-            if (cdx_base64_decode(&p->extra, line + 6) != CDX_OK)
-                return cdx_errf(eb, CDX_ERR_FORMAT, "proof: bad extra line");
-        } else if (strncmp(line, "index ", 6) == 0 && *inclusion) {
-            have_index = cdx_parse_u64(line + 6, &p->index);
-        } else if (strncmp(line, "old ", 4) == 0 && !*inclusion) {
-            cdx_parse_u64(line + 4, &p->old_size);
-        } else if (strncmp(line, "new ", 4) == 0 && !*inclusion) {
-            cdx_parse_u64(line + 4, &p->new_size);
-        } else {
-            cdx_bytes h;
-            if (p->n == CDX_MERKLE_MAX_PROOF || cdx_base64_decode(&h, line) != CDX_OK ||
-                h.len != CDX_HASH_BYTES) {
-                if (h.data)
-                    cdx_bytes_free(&h);
-                return cdx_errf(eb, CDX_ERR_FORMAT, "proof: bad line \"%.40s\"", line);
-            }
-            memcpy(p->hashes[p->n++], h.data, CDX_HASH_BYTES);
-            cdx_bytes_free(&h);
-        }
-    }
-    if (*inclusion && (!have_index || !p->checkpoint))
-        return cdx_errf(eb, CDX_ERR_FORMAT, "proof: no index line or no checkpoint");
-    return CDX_OK;
-}
-
 static cdx_err s_load_cp(cdx_checkpoint *cp, const char *path, const uint8_t pk[CDX_PK_BYTES],
                          cdx_errbuf *eb)
 {
@@ -326,11 +275,10 @@ int cmd_audit_check_proof(int argc, char **argv)
         rc = cli_read_input(argv[optind], 1 << 20, &text, &eb);
     if (rc != CDX_OK)
         return cli_fail("check-proof", rc, &eb);
-    s_proof p;
-    bool inclusion = false;
+    cdx_proof p;
     int ec = CLI_OK;
-    rc = s_parse_proof(&p, (char *)text.data, &inclusion, &eb);
-    if (rc == CDX_OK && inclusion) {
+    rc = cdx_proof_parse(&p, (const char *)text.data, text.len, &eb);
+    if (rc == CDX_OK && p.inclusion) {
         cdx_checkpoint cp;
         cdx_log_entry e = {0};
         cdx_envelope *env = NULL;
@@ -401,7 +349,7 @@ int cmd_audit_check_proof(int argc, char **argv)
         fprintf(stderr, "cydex-audit check-proof: INVALID: %s\n", cdx_errbuf_msg(&eb, rc));
         ec = rc == CDX_ERR_FORMAT ? CLI_DATAERR : rc == CDX_ERR_INVALID ? CLI_USAGE : CLI_REFUSED;
     }
-    cdx_bytes_free(&p.extra);
+    cdx_proof_clear(&p);
     cdx_bytes_free(&text);
     return ec;
 }
