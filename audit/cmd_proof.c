@@ -256,11 +256,14 @@ int cmd_audit_check_proof(int argc, char **argv)
         case 'o': old_cp = optarg; break;
         case 'n': new_cp = optarg; break;
         case 'h':
-            printf("usage: %s\n\nChecks a proof as a third party would, with nothing but the "
-                   "proof and the\nlog owner's member card: the checkpoint's signatures, the "
-                   "Merkle path, and\nthat the entry inside is the one proven. A consistency "
-                   "proof needs the two\ncheckpoints it joins. Exit 0 valid, 1 invalid.\n",
-                   usage);
+            printf(
+                "usage: %s\n\nChecks a proof as a third party would, with nothing but the "
+                "proof and the\nlog owner's member card: the checkpoint's signatures, the "
+                "Merkle path, and\nthat the entry inside is the one proven. A consistency "
+                "proof needs the two\ncheckpoints it joins. A proof holds each extra, index, old "
+                "or new line it needs\nonce and at most 128 hashes; anything else is "
+                "malformed (exit 65).\nExit 0 valid, 1 invalid.\n",
+                usage);
             return CLI_OK;
         default: return cli_usage("check-proof", usage, "bad option");
         }
