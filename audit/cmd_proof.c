@@ -285,21 +285,7 @@ int cmd_audit_check_proof(int argc, char **argv)
         cdx_checkpoint cp;
         cdx_log_entry e = {0};
         cdx_envelope *env = NULL;
-        uint8_t leaf[CDX_HASH_BYTES];
-        rc = cdx_checkpoint_parse(&cp, p.checkpoint, strlen(p.checkpoint), &eb);
-        if (rc == CDX_OK)
-            rc = cdx_checkpoint_verify(&cp, owner.sign_pk, &eb);
-        if (rc == CDX_OK && !p.extra.len)
-            rc = cdx_errf(&eb, CDX_ERR_FORMAT, "proof carries no entry (extra line)");
-        if (rc == CDX_OK)
-            rc = cdx_log_entry_decode(&e, p.extra.data, p.extra.len, &eb);
-        if (rc == CDX_OK) {
-            cdx_log_entry_leaf_hash(&e, leaf);
-            rc = cdx_merkle_verify_inclusion(
-                leaf, p.index, cp.size, (const uint8_t(*)[CDX_HASH_BYTES])p.hashes, p.n, cp.root);
-            if (rc != CDX_OK)
-                cdx_errf(&eb, rc, "the inclusion path does not lead to the checkpoint's root");
-        }
+        rc = cdx_proof_check_inclusion(&p, owner.sign_pk, &cp, &e, &eb);
         if (rc == CDX_OK) {
             char when[CDX_TIME_TEXT_MAX];
             cdx_time_format(when, cp.time_s * 1000);
@@ -329,21 +315,8 @@ int cmd_audit_check_proof(int argc, char **argv)
             rc = s_load_cp(&a, old_cp, owner.sign_pk, &eb);
         if (rc == CDX_OK)
             rc = s_load_cp(&b, new_cp, owner.sign_pk, &eb);
-        if (rc == CDX_OK &&
-            (a.size != p.old_size || b.size != p.new_size || strcmp(a.origin, b.origin) != 0))
-            rc = cdx_errf(&eb, CDX_ERR_INVALID,
-                          "the checkpoints are not the proof's sizes "
-                          "(%llu, %llu) of one log",
-                          (unsigned long long)p.old_size, (unsigned long long)p.new_size);
-        if (rc == CDX_OK) {
-            rc = cdx_merkle_verify_consistency(a.size, b.size, a.root, b.root,
-                                               (const uint8_t(*)[CDX_HASH_BYTES])p.hashes, p.n);
-            if (rc != CDX_OK)
-                cdx_errf(&eb, rc,
-                         "the log at %llu is NOT a prefix of the log at %llu: it was "
-                         "rewritten",
-                         (unsigned long long)a.size, (unsigned long long)b.size);
-        }
+        if (rc == CDX_OK)
+            rc = cdx_proof_check_consistency(&p, &a, &b, &eb);
         if (rc == CDX_OK)
             printf("VALID: %s at size %llu is a prefix of the same log at size %llu\n", a.origin,
                    (unsigned long long)a.size, (unsigned long long)b.size);

@@ -1,7 +1,7 @@
 /* Proof files (see cydex/proof.h): the text a third party hands to
- * cydex-audit check-proof, parsed into its parts. Parsing checks only the
- * form; the checkpoint's signature and the Merkle path are checked by the
- * caller. */
+ * cydex-audit check-proof, parsed into its parts, and the checks made of
+ * them. Parsing checks only the form and holds nothing it does not free on
+ * failure; every count it reads into a fixed array is bounded first. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,5 +151,50 @@ cdx_err cdx_proof_parse(cdx_proof *out, const char *text, size_t len, cdx_errbuf
     free(copy);
     if (rc != CDX_OK)
         cdx_proof_clear(out);
+    return rc;
+}
+
+cdx_err cdx_proof_check_inclusion(const cdx_proof *p, const uint8_t owner_pk[CDX_PK_BYTES],
+                                  cdx_checkpoint *cp, cdx_log_entry *entry, cdx_errbuf *eb)
+{
+    memset(entry, 0, sizeof *entry);
+    if (!p->inclusion || !p->checkpoint)
+        return cdx_errf(eb, CDX_ERR_INVALID, "not an inclusion proof");
+    cdx_err rc = cdx_checkpoint_parse(cp, p->checkpoint, strlen(p->checkpoint), eb);
+    if (rc == CDX_OK)
+        rc = cdx_checkpoint_verify(cp, owner_pk, eb);
+    if (rc == CDX_OK && !p->extra.len)
+        rc = cdx_errf(eb, CDX_ERR_FORMAT, "proof carries no entry (extra line)");
+    if (rc == CDX_OK)
+        rc = cdx_log_entry_decode(entry, p->extra.data, p->extra.len, eb);
+    if (rc == CDX_OK) {
+        uint8_t leaf[CDX_HASH_BYTES];
+        cdx_log_entry_leaf_hash(entry, leaf);
+        rc = cdx_merkle_verify_inclusion(
+            leaf, p->index, cp->size, (const uint8_t(*)[CDX_HASH_BYTES])p->hashes, p->n, cp->root);
+        if (rc != CDX_OK)
+            cdx_errf(eb, rc, "the inclusion path does not lead to the checkpoint's root");
+    }
+    if (rc != CDX_OK)
+        cdx_log_entry_clear(entry);
+    return rc;
+}
+
+cdx_err cdx_proof_check_consistency(const cdx_proof *p, const cdx_checkpoint *old_cp,
+                                    const cdx_checkpoint *new_cp, cdx_errbuf *eb)
+{
+    if (p->inclusion)
+        return cdx_errf(eb, CDX_ERR_INVALID, "not a consistency proof");
+    if (old_cp->size != p->old_size || new_cp->size != p->new_size ||
+        strcmp(old_cp->origin, new_cp->origin) != 0)
+        return cdx_errf(eb, CDX_ERR_INVALID,
+                        "the checkpoints are not the proof's sizes (%llu, %llu) of one log",
+                        (unsigned long long)p->old_size, (unsigned long long)p->new_size);
+    cdx_err rc =
+        cdx_merkle_verify_consistency(old_cp->size, new_cp->size, old_cp->root, new_cp->root,
+                                      (const uint8_t(*)[CDX_HASH_BYTES])p->hashes, p->n);
+    if (rc != CDX_OK)
+        cdx_errf(eb, rc, "the log at %llu is NOT a prefix of the log at %llu: it was rewritten",
+                 (unsigned long long)old_cp->size, (unsigned long long)new_cp->size);
     return rc;
 }

@@ -53,6 +53,23 @@ typedef struct cdx_proof {
 cdx_err cdx_proof_parse(cdx_proof *out, const char *text, size_t len, cdx_errbuf *eb);
 void cdx_proof_clear(cdx_proof *p);
 
+/* What a third party checks of an inclusion proof with the log owner's
+ * signing key alone: the checkpoint parses and both its signatures verify
+ * (cdx_checkpoint_verify), the proof carries an entry that decodes, and
+ * the path leads from the entry's leaf at `index` to the checkpoint's
+ * root. On success *cp and *entry (the caller clears it) are filled;
+ * otherwise CDX_ERR_FORMAT (malformed), CDX_ERR_BAD_SIGNATURE (a signature
+ * or the path does not hold) or CDX_ERR_CORRUPT (the entry), eb says why. */
+cdx_err cdx_proof_check_inclusion(const cdx_proof *p, const uint8_t owner_pk[CDX_PK_BYTES],
+                                  cdx_checkpoint *cp, cdx_log_entry *entry, cdx_errbuf *eb);
+
+/* A consistency proof against the two checkpoints it joins, whose
+ * signatures the caller has verified: they must be of one log at the
+ * proof's old and new sizes (CDX_ERR_INVALID otherwise), and the proof must
+ * show the old tree a prefix of the new (CDX_ERR_BAD_SIGNATURE). */
+cdx_err cdx_proof_check_consistency(const cdx_proof *p, const cdx_checkpoint *old_cp,
+                                    const cdx_checkpoint *new_cp, cdx_errbuf *eb);
+
 #ifdef __cplusplus
 }
 #endif
