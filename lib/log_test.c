@@ -836,6 +836,50 @@ static void test_outbox_rows(void)
     }
 }
 
+/* An outbox row keyed by something other than an envelope hash (a damaged
+ * or hostile file): looked up by its length, not read past its end, and
+ * reported as corruption; its envelope is still handed over to resend. */
+static void test_outbox_damaged_key(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/outbox-key", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h[2][CDX_HASH_BYTES];
+    cdx_envelope *e[2];
+    cdx_log_append_in in[2];
+    cdx_log_append_out out[2];
+    for (int i = 0; i < 2; i++) {
+        e[i] = s_env(F.ee, (uint64_t)i + 1, i ? h[0] : NULL, 10, h[i]);
+        in[i] = (cdx_log_append_in){.env = e[i], .received_at_ms = FIXTURE_T0, .outbox = true};
+    }
+    REQUIRE(cdx_log_append(log, in, 2, out, NULL) == CDX_OK);
+    cdx_log_destroy(&log);
+    s_lmdb t;
+    MDB_dbi outbox;
+    s_tamper_begin(&t, dir);
+    REQUIRE(mdb_dbi_open(t.txn, "outbox", 0, &outbox) == 0);
+    uint8_t row[32] = "alert.health";
+    size_t tl = strlen("alert.health") + 1;
+    row[tl] = 0x00; /* names entry 0 */
+    memset(row + tl + 1, 0, 8);
+    MDB_val k = {5, "short"}, v = {tl + 9, row};
+    REQUIRE(mdb_put(t.txn, outbox, &k, &v, 0) == 0);
+    s_tamper_end(&t);
+    log = s_open(dir, false);
+    REQUIRE(cdx_log_outbox_forget(log, h[1], 1) == CDX_OK); /* receipted: a lookup to make */
+    uint64_t oldest = 7;
+    size_t waiting = 0;
+    CHECK_EQ(cdx_log_outbox_oldest(log, &oldest, &waiting), CDX_ERR_CORRUPT);
+    CHECK_EQ(waiting, 2); /* h[0]'s row and the damaged one */
+    CHECK_EQ(oldest, out[0].index);
+    size_t seen = 0, count = 0;
+    CHECK_EQ(cdx_log_outbox_scan(log, s_count_outbox, &seen, &count), CDX_ERR_CORRUPT);
+    CHECK_EQ(seen, 2);
+    cdx_log_destroy(&log);
+    for (int i = 0; i < 2; i++)
+        cdx_envelope_destroy(&e[i]);
+}
+
 /* A duplicate within one batch is refused like one already stored: it
  * takes no index, and the hash finds the first. */
 static void test_batch_duplicate(void)
@@ -1181,6 +1225,7 @@ int main(void)
     test_map();
     test_outbox();
     test_outbox_rows();
+    test_outbox_damaged_key();
     test_gaps();
     test_batch_duplicate();
     test_held();
