@@ -836,6 +836,56 @@ static void test_outbox_rows(void)
     }
 }
 
+static cdx_err s_count_scanned(void *ctx, cdx_log_entry *e)
+{
+    (void)e;
+    (*(size_t *)ctx)++;
+    return CDX_OK;
+}
+
+/* Leaves junk where the next call's locals will lie, as a long-running
+ * process's stack holds. */
+static void __attribute__((noinline)) s_dirty_stack(void)
+{
+    volatile uint8_t junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0xa5;
+}
+
+/* A log whose first entry is gone (a damaged or cut file): a scan from
+ * there says which entry is missing, and frees nothing it never held. */
+static void test_scan_first_missing(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/first-missing", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h[CDX_HASH_BYTES];
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        cdx_envelope *e = s_env(F.ee, seq, seq > 1 ? h : NULL, 10, h);
+        cdx_log_append_out out;
+        REQUIRE(s_append1(log, e, &out) == CDX_OK);
+        cdx_envelope_destroy(&e);
+    }
+    cdx_log_destroy(&log);
+    s_lmdb t;
+    s_tamper_begin(&t, dir);
+    uint8_t kb[8] = {0};
+    MDB_val k = {8, kb};
+    REQUIRE(mdb_del(t.txn, t.log, &k, NULL) == 0);
+    s_tamper_end(&t);
+    log = s_open(dir, true);
+    size_t seen = 0;
+    cdx_errbuf eb = {0};
+    s_dirty_stack();
+    CHECK_EQ(cdx_log_scan(log, 0, UINT64_MAX, s_count_scanned, &seen, &eb), CDX_ERR_CORRUPT);
+    CHECK(strstr(eb.msg, "entry 0 is missing") != NULL);
+    CHECK_EQ(seen, 0);
+    cdx_log_destroy(&log);
+    cdx_audit_report r = s_audit(dir);
+    CHECK(!r.pass);
+    CHECK(strstr(r.reason, "entry 0 is missing") != NULL);
+}
+
 /* An outbox row keyed by something other than an envelope hash (a damaged
  * or hostile file): looked up by its length, not read past its end, and
  * reported as corruption; its envelope is still handed over to resend. */
@@ -1226,6 +1276,7 @@ int main(void)
     test_outbox();
     test_outbox_rows();
     test_outbox_damaged_key();
+    test_scan_first_missing();
     test_gaps();
     test_batch_duplicate();
     test_held();
