@@ -61,7 +61,7 @@ fuzz-run-%:
 	@mkdir -p build-fuzz/corpus-$*
 	@if build-fuzz/bin/fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=$(or $(FUZZ_MAX_LEN_$*),$(FUZZ_MAX_LEN)) -print_final_stats=1 \
-	    -artifact_prefix=build-fuzz/fuzz-$*- \
+	    -artifact_prefix=build-fuzz/fuzz-$*- -timeout=30 \
 	    build-fuzz/corpus-$* fuzz/corpus/$* > build-fuzz/fuzz-$*.log 2>&1; then \
 	  echo "fuzz_$*: `grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)' build-fuzz/fuzz-$*.log | tail -1`"; \
 	else \
