@@ -94,7 +94,7 @@ static int s_resolve(cdx_log *log, const char *which, const cdx_identity *key, s
     } else if (cdx_uuid_valid(which)) {
         cdx_err rc = cdx_log_scan(log, 0, UINT64_MAX, s_visit, f, &eb);
         if (rc != CDX_OK && rc != CDX_ERR_STOPPED)
-            return cli_fail("receipts", rc, &eb);
+            return audit_fail("receipts", rc, &eb);
         if (!f->found) {
             fprintf(stderr, "cydex-audit receipts: the log holds no alert with id %s%s\n", which,
                     key ? ""
@@ -103,8 +103,8 @@ static int s_resolve(cdx_log *log, const char *which, const cdx_identity *key, s
             return CLI_NOINPUT;
         }
     } else {
-        return cli_usage("receipts", s_usage, "'%s' is neither an alert id nor an envelope hash",
-                         which);
+        return audit_usage("receipts", s_usage, "'%s' is neither an alert id nor an envelope hash",
+                           which);
     }
     s_alert_id(log, f->index, key, f->alert_id);
     return CLI_OK;
@@ -142,7 +142,7 @@ static int s_export(const char *dir, const cdx_log_receipt *r, char *path, size_
     cdx_errbuf eb = {0};
     cdx_err rc = cli_mkdirs(dir, 0755, &eb);
     if (rc != CDX_OK)
-        return cli_fail("receipts", rc, &eb);
+        return audit_fail("receipts", rc, &eb);
     snprintf(path, cap, "%s/%s.receipt", dir, r->item.broker);
     struct stat st;
     if (stat(path, &st) == 0) {
@@ -150,7 +150,7 @@ static int s_export(const char *dir, const cdx_log_receipt *r, char *path, size_
         return CLI_CANTCREAT;
     }
     rc = cli_write_output(path, r->receipt.data, r->receipt.len, true, &eb);
-    return rc == CDX_OK ? CLI_OK : cli_fail("receipts", rc, &eb);
+    return rc == CDX_OK ? CLI_OK : audit_fail("receipts", rc, &eb);
 }
 
 int cmd_audit_receipts(int argc, char **argv)
@@ -183,11 +183,11 @@ int cmd_audit_receipts(int argc, char **argv)
                    "66 no such alert; 73 a receipt file exists.\n",
                    s_usage);
             return CLI_OK;
-        default: return cli_usage("receipts", s_usage, "bad option");
+        default: return audit_usage("receipts", s_usage, "bad option");
         }
     }
     if (argc - optind != 2)
-        return cli_usage("receipts", s_usage, "give LOGDIR and the alert");
+        return audit_usage("receipts", s_usage, "give LOGDIR and the alert");
     cdx_log *log = NULL;
     cdx_roster *roster = NULL;
     cdx_identity *key = NULL;
@@ -201,14 +201,14 @@ int cmd_audit_receipts(int argc, char **argv)
     if (ec == CLI_OK && key_path) {
         cdx_err rc = cdx_identity_load(&key, key_path, &eb);
         if (rc != CDX_OK)
-            ec = cli_fail("receipts", rc, &eb);
+            ec = audit_fail("receipts", rc, &eb);
     }
     if (ec == CLI_OK)
         ec = s_resolve(log, argv[optind + 1], key, &f);
     if (ec == CLI_OK) {
         cdx_err rc = cdx_log_receipts_of(log, f.hash, &r, &n, &eb);
         if (rc != CDX_OK)
-            ec = cli_fail("receipts", rc, &eb);
+            ec = audit_fail("receipts", rc, &eb);
     }
     if (ec != CLI_OK)
         goto done;
@@ -319,14 +319,14 @@ int cmd_audit_check_receipt(int argc, char **argv)
                    "receipt; 66 no such file.\n",
                    s_check_usage);
             return CLI_OK;
-        default: return cli_usage("check-receipt", s_check_usage, "bad option");
+        default: return audit_usage("check-receipt", s_check_usage, "bad option");
         }
     }
     if (argc - optind != 1 || !roster_path)
-        return cli_usage("check-receipt", s_check_usage, "give FILE and --roster");
+        return audit_usage("check-receipt", s_check_usage, "give FILE and --roster");
     uint8_t want[CDX_HASH_BYTES];
     if (envelope && cdx_hex_decode(want, CDX_HASH_BYTES, envelope) != CDX_OK)
-        return cli_usage("check-receipt", s_check_usage, "--envelope takes 64 hex digits");
+        return audit_usage("check-receipt", s_check_usage, "--envelope takes 64 hex digits");
     cdx_errbuf eb = {0};
     cdx_roster *roster = NULL;
     cdx_bytes bytes = {0};
@@ -336,7 +336,7 @@ int cmd_audit_check_receipt(int argc, char **argv)
     if (rc == CDX_OK)
         rc = cli_load_trusted_roster(&roster, roster_path, &eb);
     if (rc != CDX_OK) {
-        int ec = cli_fail("check-receipt", rc, &eb);
+        int ec = audit_fail("check-receipt", rc, &eb);
         cdx_bytes_free(&bytes);
         return ec;
     }

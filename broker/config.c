@@ -12,7 +12,7 @@ typedef struct s_ctx {
     broker_config *c;
     char *err;
     size_t errlen;
-    char section[128]; /* the [peer.*] section being read */
+    char section[DAEMON_INI_SECTION_MAX + 1]; /* the [peer.*] section being read */
 } s_ctx;
 
 static int s_str(char *dst, size_t cap, const char *v, const char *key, char *err, size_t n)
@@ -135,7 +135,7 @@ static int s_handler(void *user, const char *section, const char *name, const ch
     return broker_config_set(x->c, name, value, x->err, x->errlen) == 0;
 }
 
-int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen)
+static void s_defaults(broker_config *c)
 {
     memset(c, 0, sizeof *c);
     c->max_envelope = CDX_ENVELOPE_MAX_DEFAULT;
@@ -146,10 +146,23 @@ int broker_config_load(broker_config *c, const char *path, char *err, size_t err
     c->map_max_mb = 65536;
     c->peer_sync_ms = 5000;
     c->ping_ms = 10000;
+}
+
+int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen)
+{
+    s_defaults(c);
     if (!path)
         return 0;
     s_ctx x = {c, err, errlen, ""};
     return daemon_ini_load(path, s_handler, &x, err, errlen);
+}
+
+int broker_config_parse(broker_config *c, const char *name, const char *text, size_t len, char *err,
+                        size_t errlen)
+{
+    s_defaults(c);
+    s_ctx x = {c, err, errlen, ""};
+    return daemon_ini_parse(name, text, len, s_handler, &x, err, errlen);
 }
 
 int broker_config_check(const broker_config *c, char *err, size_t errlen)

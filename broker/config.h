@@ -70,6 +70,10 @@ typedef struct broker_config {
 /* Defaults, then the file. 0 on success; otherwise err says what and where. */
 int broker_config_load(broker_config *c, const char *path, char *err, size_t errlen);
 
+/* The same from text in memory (len bytes; `name` for the messages). */
+int broker_config_parse(broker_config *c, const char *name, const char *text, size_t len, char *err,
+                        size_t errlen);
+
 /* Sets one key as the file would ("ingress", "tcp://..."); 0 on success. */
 int broker_config_set(broker_config *c, const char *key, const char *value, char *err,
                       size_t errlen);

@@ -3,6 +3,7 @@
 #include "daemon.h"
 #include "prom.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <jansson.h>
@@ -13,21 +14,191 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+/* Reading INI text through inih, a line at a time, so that what inih
+ * would silently cut is refused instead, naming the line: a line longer
+ * than inih's buffer (it would read the rest as a line of its own), a
+ * section name longer than DAEMON_INI_SECTION_MAX (inih keeps the first
+ * 49 bytes, so two long names would become one section), a NUL byte. The
+ * first error stops the parse: its line and message are the ones told. */
+typedef struct s_ini {
+    const char *text;
+    size_t len, at;
+    int line;  /* lines handed to inih */
+    bool stop; /* an error: hand it no more */
+    int err_line;
+    bool has_key; /* a key since the section began: an indented line continues its value */
+    char section[DAEMON_INI_SECTION_MAX + 1];
+    daemon_ini_fn handler;
+    void *user;
+    char *err;
+    size_t errlen;
+} s_ini;
+
+static void s_ini_fail(s_ini *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_ini_fail(s_ini *x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->err, x->errlen, fmt, ap);
+    va_end(ap);
+    x->err_line = x->line;
+    x->stop = true;
+}
+
+/* A comment starts with ';' or '#' at the start of a line (inih) or after
+ * whitespace (inih knows only ';' there; the README's examples use '#'). */
+static char *s_ini_comment(char *p)
+{
+    for (char *c = p; *c; c++)
+        if ((*c == ';' || *c == '#') && c > p && isspace((unsigned char)c[-1]))
+            return c;
+    return NULL;
+}
+
+/* Follows the line as inih will read it (its order of cases): which
+ * section it opens, or whether it is a key; refuses what inih would cut or
+ * call a syntax error. line is the reader's copy, which may be cut at a
+ * comment for inih. */
+static void s_ini_classify(s_ini *x, char *line)
+{
+    char *start = line;
+    if (x->line == 1 && (unsigned char)start[0] == 0xEF && (unsigned char)start[1] == 0xBB &&
+        (unsigned char)start[2] == 0xBF)
+        start += 3;
+    while (*start && isspace((unsigned char)*start))
+        start++;
+    if (!*start || *start == ';' || *start == '#')
+        return; /* blank or a comment */
+    char *cut = s_ini_comment(start);
+    if (cut) { /* inih sees the line without it */
+        cut[0] = '\n';
+        cut[1] = '\0';
+    }
+    if (x->has_key && start > line)
+        return; /* continues the value above */
+    if (*start == '[') {
+        char *end = strchr(start + 1, ']');
+        if (!end) {
+            s_ini_fail(x, "a section header without its closing ']'");
+            return;
+        }
+        size_t n = (size_t)(end - start - 1);
+        if (n > DAEMON_INI_SECTION_MAX) {
+            s_ini_fail(x, "section name [%.40s...] is longer than %u characters", start + 1,
+                       DAEMON_INI_SECTION_MAX);
+            return;
+        }
+        memcpy(x->section, start + 1, n);
+        x->section[n] = '\0';
+        x->has_key = false;
+        return;
+    }
+    size_t name = strcspn(start, "=:");
+    if (!start[name]) {
+        s_ini_fail(x, "neither a [section] nor a key = value");
+        return;
+    }
+    while (name > 0 && isspace((unsigned char)start[name - 1]))
+        name--;
+    x->has_key = name > 0;
+}
+
+/* inih's reader: the next line into str (num bytes), or NULL at the end
+ * or after an error. */
+static char *s_ini_read(char *str, int num, void *stream)
+{
+    s_ini *x = stream;
+    if (x->stop || x->at >= x->len)
+        return NULL;
+    const char *p = x->text + x->at;
+    const char *nl = memchr(p, '\n', x->len - x->at);
+    size_t ll = nl ? (size_t)(nl - p) + 1 : x->len - x->at;
+    x->at += ll;
+    x->line++;
+    size_t body = ll - (nl != NULL);
+    if (body && p[body - 1] == '\r')
+        body--;
+    /* inih wants room for "\r\n" and the NUL besides the line itself */
+    if (num < 4 || body > (size_t)num - 3) {
+        s_ini_fail(x, "line is longer than %d characters", num - 3);
+        return NULL;
+    }
+    if (memchr(p, '\0', ll)) {
+        s_ini_fail(x, "a NUL byte: not a text file");
+        return NULL;
+    }
+    memcpy(str, p, ll);
+    str[ll] = '\0';
+    s_ini_classify(x, str);
+    return x->stop ? NULL : str;
+}
+
+/* Hands the handler the whole section name (inih's copy is cut at 49
+ * bytes) and stops at its first refusal. */
+static int s_ini_handler(void *user, const char *section, const char *name, const char *value)
+{
+    s_ini *x = user;
+    if (x->stop)
+        return 0;
+    /* The name tracked here starts with inih's copy, unless the two were
+     * read differently; then inih's, which is what the file says. */
+    const char *full = strncmp(x->section, section, strlen(section)) == 0 ? x->section : section;
+    if (x->handler(x->user, full, name, value))
+        return 1;
+    if (!x->err[0])
+        snprintf(x->err, x->errlen, "refused");
+    x->err_line = x->line;
+    x->stop = true;
+    return 0;
+}
+
+int daemon_ini_parse(const char *name, const char *text, size_t len, daemon_ini_fn handler,
+                     void *user, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    s_ini x = {
+        .text = text, .len = len, .handler = handler, .user = user, .err = err, .errlen = errlen};
+    int line = ini_parse_stream(s_ini_read, &x, s_ini_handler, &x);
+    if (x.err_line && (line <= 0 || x.err_line <= line))
+        line = x.err_line;
+    else if (line > 0) /* one inih found that the reader did not */
+        snprintf(err, errlen, "syntax error");
+    if (line == 0)
+        return 0;
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", err);
+    snprintf(err, errlen, "%s, line %d: %s", name, line, detail);
+    return -1;
+}
+
 int daemon_ini_load(const char *path, daemon_ini_fn handler, void *user, char *err, size_t errlen)
 {
     err[0] = '\0';
-    int line = ini_parse(path, handler, user);
-    if (line == -1) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    if (line != 0) {
-        char detail[256];
-        snprintf(detail, sizeof detail, "%s", err[0] ? err : "syntax error");
-        snprintf(err, errlen, "%s, line %d: %s", path, line, detail);
-        return -1;
-    }
-    return 0;
+    size_t cap = DAEMON_INI_FILE_MAX + 1, len = 0, n;
+    char *text = malloc(cap);
+    while (text && len < cap && (n = fread(text + len, 1, cap - len, f)) > 0)
+        len += n;
+    bool failed = ferror(f) != 0;
+    int e = errno;
+    fclose(f);
+    int rc = -1;
+    if (!text)
+        snprintf(err, errlen, "%s: out of memory", path);
+    else if (failed)
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
+    else if (len > DAEMON_INI_FILE_MAX)
+        snprintf(err, errlen, "%s is longer than %u bytes: not a configuration file", path,
+                 DAEMON_INI_FILE_MAX);
+    else
+        rc = daemon_ini_parse(path, text, len, handler, user, err, errlen);
+    free(text);
+    return rc;
 }
 
 int daemon_set_str(char *dst, size_t cap, const char *value, const char *key, char *err,

@@ -15,9 +15,22 @@
 #include "cydex/log.h"
 #include "cydex/transport.h"
 
-/* ini_parse with the file and line in the message. `handler` is inih's. */
+/* INI configuration, read with inih: [section] lines, key = value (or
+ * key: value) lines, comments from ';' or '#' at the start of a line or
+ * after whitespace, an indented line continuing the value above. The
+ * handler is called for each key with its section (the whole name) and
+ * returns 1, or 0 with a message in err. The first error stops the read
+ * and is told as "NAME, line N: what": a handler's refusal, a line of more
+ * than 197 characters, a section name longer than DAEMON_INI_SECTION_MAX,
+ * a line that is neither a section nor a key, a NUL byte. 0, or -1. */
+#define DAEMON_INI_SECTION_MAX 127u
+#define DAEMON_INI_FILE_MAX (1u << 20)
 typedef int (*daemon_ini_fn)(void *user, const char *section, const char *name, const char *value);
+/* The file at path (at most DAEMON_INI_FILE_MAX bytes); NAME is the path. */
 int daemon_ini_load(const char *path, daemon_ini_fn handler, void *user, char *err, size_t errlen);
+/* Text in memory, len bytes; name is what the messages call it. */
+int daemon_ini_parse(const char *name, const char *text, size_t len, daemon_ini_fn handler,
+                     void *user, char *err, size_t errlen);
 
 /* Copies a setting into a fixed buffer; 0 and a message if too long. */
 int daemon_set_str(char *dst, size_t cap, const char *value, const char *key, char *err,

@@ -96,9 +96,14 @@ cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index, size_t *waiting)
         return CDX_ERR_IO;
     }
     MDB_val k, d;
+    bool damaged = false;
     for (int mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0;
          mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-        if (q && bsearch(k.mv_data, q, log->n_forget, CDX_HASH_BYTES, cdx__log_cmp_hash))
+        /* Rows are keyed by an envelope hash; any other key is damage (no
+         * receipt can name it), counted as waiting and reported. */
+        damaged = damaged || k.mv_size != CDX_HASH_BYTES;
+        if (q && k.mv_size == CDX_HASH_BYTES &&
+            bsearch(k.mv_data, q, log->n_forget, CDX_HASH_BYTES, cdx__log_cmp_hash))
             continue; /* receipted; its row goes with the next write */
         if (waiting)
             (*waiting)++;
@@ -111,6 +116,8 @@ cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index, size_t *waiting)
     mdb_cursor_close(c);
     mdb_txn_abort(txn);
     free(q);
+    if (damaged)
+        return CDX_ERR_CORRUPT;
     return *index == UINT64_MAX ? CDX_ERR_NOENT : CDX_OK;
 }
 
@@ -172,9 +179,13 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
         return CDX_ERR_IO;
     }
     MDB_val k, d;
+    bool damaged = false;
     for (int mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0;
          mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
         size_t tl, len;
+        /* A key that is not a hash is damage: its envelope is still sent
+         * (a copy costs nothing), and the scan says so when done. */
+        damaged = damaged || k.mv_size != CDX_HASH_BYTES;
         const uint8_t *tail = s_row_tail(&d, &tl, &len);
         if (!tail)
             continue;
@@ -195,7 +206,7 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
     }
     mdb_cursor_close(c);
     mdb_txn_abort(txn);
-    return rc;
+    return rc == CDX_OK && damaged ? CDX_ERR_CORRUPT : rc;
 }
 
 /* Deletes the rows waiting in log->forget inside txn, and keeps the

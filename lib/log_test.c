@@ -837,6 +837,100 @@ static void test_outbox_rows(void)
     }
 }
 
+static cdx_err s_count_scanned(void *ctx, cdx_log_entry *e)
+{
+    (void)e;
+    (*(size_t *)ctx)++;
+    return CDX_OK;
+}
+
+/* Leaves junk where the next call's locals will lie, as a long-running
+ * process's stack holds. */
+static void __attribute__((noinline)) s_dirty_stack(void)
+{
+    volatile uint8_t junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0xa5;
+}
+
+/* A log whose first entry is gone (a damaged or cut file): a scan from
+ * there says which entry is missing, and frees nothing it never held. */
+static void test_scan_first_missing(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/first-missing", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h[CDX_HASH_BYTES];
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        cdx_envelope *e = s_env(F.ee, seq, seq > 1 ? h : NULL, 10, h);
+        cdx_log_append_out out;
+        REQUIRE(s_append1(log, e, &out) == CDX_OK);
+        cdx_envelope_destroy(&e);
+    }
+    cdx_log_destroy(&log);
+    s_lmdb t;
+    s_tamper_begin(&t, dir);
+    uint8_t kb[8] = {0};
+    MDB_val k = {8, kb};
+    REQUIRE(mdb_del(t.txn, t.log, &k, NULL) == 0);
+    s_tamper_end(&t);
+    log = s_open(dir, true);
+    size_t seen = 0;
+    cdx_errbuf eb = {0};
+    s_dirty_stack();
+    CHECK_EQ(cdx_log_scan(log, 0, UINT64_MAX, s_count_scanned, &seen, &eb), CDX_ERR_CORRUPT);
+    CHECK(strstr(eb.msg, "entry 0 is missing") != NULL);
+    CHECK_EQ(seen, 0);
+    cdx_log_destroy(&log);
+    cdx_audit_report r = s_audit(dir);
+    CHECK(!r.pass);
+    CHECK(strstr(r.reason, "entry 0 is missing") != NULL);
+}
+
+/* An outbox row keyed by something other than an envelope hash (a damaged
+ * or hostile file): looked up by its length, not read past its end, and
+ * reported as corruption; its envelope is still handed over to resend. */
+static void test_outbox_damaged_key(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/outbox-key", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h[2][CDX_HASH_BYTES];
+    cdx_envelope *e[2];
+    cdx_log_append_in in[2];
+    cdx_log_append_out out[2];
+    for (int i = 0; i < 2; i++) {
+        e[i] = s_env(F.ee, (uint64_t)i + 1, i ? h[0] : NULL, 10, h[i]);
+        in[i] = (cdx_log_append_in){.env = e[i], .received_at_ms = FIXTURE_T0, .outbox = true};
+    }
+    REQUIRE(cdx_log_append(log, in, 2, out, NULL) == CDX_OK);
+    cdx_log_destroy(&log);
+    s_lmdb t;
+    MDB_dbi outbox;
+    s_tamper_begin(&t, dir);
+    REQUIRE(mdb_dbi_open(t.txn, "outbox", 0, &outbox) == 0);
+    uint8_t row[32] = "alert.health";
+    size_t tl = strlen("alert.health") + 1;
+    row[tl] = 0x00; /* names entry 0 */
+    memset(row + tl + 1, 0, 8);
+    MDB_val k = {5, "short"}, v = {tl + 9, row};
+    REQUIRE(mdb_put(t.txn, outbox, &k, &v, 0) == 0);
+    s_tamper_end(&t);
+    log = s_open(dir, false);
+    REQUIRE(cdx_log_outbox_forget(log, h[1], 1) == CDX_OK); /* receipted: a lookup to make */
+    uint64_t oldest = 7;
+    size_t waiting = 0;
+    CHECK_EQ(cdx_log_outbox_oldest(log, &oldest, &waiting), CDX_ERR_CORRUPT);
+    CHECK_EQ(waiting, 2); /* h[0]'s row and the damaged one */
+    CHECK_EQ(oldest, out[0].index);
+    size_t seen = 0, count = 0;
+    CHECK_EQ(cdx_log_outbox_scan(log, s_count_outbox, &seen, &count), CDX_ERR_CORRUPT);
+    CHECK_EQ(seen, 2);
+    cdx_log_destroy(&log);
+    for (int i = 0; i < 2; i++)
+        cdx_envelope_destroy(&e[i]);
+}
+
 /* A duplicate within one batch is refused like one already stored: it
  * takes no index, and the hash finds the first. */
 static void test_batch_duplicate(void)
@@ -1438,6 +1532,8 @@ int main(void)
     test_map();
     test_outbox();
     test_outbox_rows();
+    test_outbox_damaged_key();
+    test_scan_first_missing();
     test_gaps();
     test_batch_duplicate();
     test_held();

@@ -12,7 +12,7 @@ typedef struct s_ctx {
     node_config *c;
     char *err;
     size_t errlen;
-    char section[128];
+    char section[DAEMON_INI_SECTION_MAX + 1]; /* the [broker.*] section being read */
 } s_ctx;
 
 static int s_str(char *dst, size_t cap, const char *v, const char *key, s_ctx *x)
@@ -168,7 +168,7 @@ static int s_handler(void *user, const char *section, const char *name, const ch
     return 0;
 }
 
-int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
+static void s_defaults(node_config *c)
 {
     memset(c, 0, sizeof *c);
     c->skew_ms = CDX_SKEW_DEFAULT_MS;
@@ -181,8 +181,21 @@ int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
     c->checkpoint_ms = 60000;
     c->query_step = 1000;
     c->map_max_mb = 65536;
+}
+
+int node_config_load(node_config *c, const char *path, char *err, size_t errlen)
+{
+    s_defaults(c);
     s_ctx x = {c, err, errlen, ""};
     return daemon_ini_load(path, s_handler, &x, err, errlen);
+}
+
+int node_config_parse(node_config *c, const char *name, const char *text, size_t len, char *err,
+                      size_t errlen)
+{
+    s_defaults(c);
+    s_ctx x = {c, err, errlen, ""};
+    return daemon_ini_parse(name, text, len, s_handler, &x, err, errlen);
 }
 
 int node_config_check(const node_config *c, char *err, size_t errlen)

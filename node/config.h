@@ -79,6 +79,9 @@ typedef struct node_config {
 } node_config;
 
 int node_config_load(node_config *c, const char *path, char *err, size_t errlen);
+/* The same from text in memory (len bytes; `name` for the messages). */
+int node_config_parse(node_config *c, const char *name, const char *text, size_t len, char *err,
+                      size_t errlen);
 /* One [node] setting, as --set gives it; 0, or -1 with a message in err. */
 int node_config_set(node_config *c, const char *key, const char *value, char *err, size_t errlen);
 int node_config_check(const node_config *c, char *err, size_t errlen);

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "control_parse.h"
 #include "internal.h"
 #include "query.h"
 
@@ -21,16 +22,6 @@ static void s_reply(node *n, const cdx_bytes *rid, const char *status, const cha
                       {(uint8_t *)a, strlen(a)},
                       {(uint8_t *)b, strlen(b)}};
     cdx_sock_send(n->control, f, 4, 1000);
-}
-
-static char *s_frame_str(const cdx_bytes *f)
-{
-    char *s = malloc(f->len + 1);
-    if (s) {
-        memcpy(s, f->data, f->len);
-        s[f->len] = '\0';
-    }
-    return s;
 }
 
 /* Whether the query cache, which request m needs, is more than a step
@@ -139,17 +130,16 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bo
 {
     node_out *o = &out[k];
     cdx_msg *m = &o->req;
-    if (m->n != 5)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "publish takes topic, recipients and the alert");
-    char *topic = s_frame_str(&m->frame[2]), *to = s_frame_str(&m->frame[3]);
+    node_request r;
+    cdx_err rc = node_request_parse(&r, m, eb);
+    /* taken over from the request */
+    char *topic = r.topic, *to = r.to;
+    cdx_alert a = r.alert;
+    bool named = r.named;
+    memset(&r, 0, sizeof r);
     cdx_body b = {0};
-    cdx_alert a = {0};
     cdx_member *recips = NULL;
     size_t nr = 0;
-    bool named = false;
-    cdx_err rc = topic && to ? cdx_json_to_alert_named(&a, &named, (const char *)m->frame[4].data,
-                                                       m->frame[4].len, eb)
-                             : CDX_ERR_NOMEM;
     if (rc == CDX_OK && to[0])
         rc = s_recipients(n, to, &recips, &nr, eb);
     if (rc == CDX_OK && named) {
@@ -193,30 +183,31 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bo
 static cdx_err s_ack_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
 {
     cdx_msg *m = &o->req;
-    if (m->n != 6)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "ack takes the alert, a stage, a note, an id");
-    char *which = s_frame_str(&m->frame[2]), *stage = s_frame_str(&m->frame[3]);
+    node_request r;
     char *found_id = NULL;
     cdx_body b = {0};
-    cdx_err rc = which && stage ? CDX_OK : CDX_ERR_NOMEM;
-    if (rc == CDX_OK && cdx_ack_stage_parse(stage, &b.ack.stage) != CDX_OK)
-        rc = cdx_errf(eb, CDX_ERR_FORMAT, "unknown stage \"%s\"", stage);
+    cdx_err rc = node_request_parse(&r, m, eb);
+    b.ack.stage = r.stage;
     if (rc == CDX_OK)
-        rc = node_query_resolve(n->member.log, n->member.me, n->queries, which, b.ack.alert_hash,
+        rc = node_query_resolve(n->member.log, n->member.me, n->queries, r.which, b.ack.alert_hash,
                                 &found_id, eb);
     if (rc == CDX_OK) {
-        b.ack.note = s_frame_str(&m->frame[4]);
-        b.ack.alert_id = m->frame[5].len || !found_id ? s_frame_str(&m->frame[5]) : found_id;
-        if (b.ack.alert_id == found_id)
+        b.ack.note = r.note; /* taken over */
+        r.note = NULL;
+        if (m->frame[5].len || !found_id) {
+            b.ack.alert_id = r.alert_id;
+            r.alert_id = NULL;
+        } else {
+            b.ack.alert_id = found_id;
             found_id = NULL;
+        }
         b.kind = CDX_PAYLOAD_ACK;
         node__own_header(n, c, &b, "ack");
         rc = node__sign(n, c, &b, o, eb);
     }
     cdx_body_clear(&b);
     free(found_id);
-    free(which);
-    free(stage);
+    node_request_clear(&r);
     return rc;
 }
 
@@ -225,10 +216,12 @@ static cdx_err s_ack_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
 static cdx_err s_roster_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
 {
     cdx_msg *m = &o->req;
-    if (m->n != 3)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "roster takes one signed roster");
+    node_request r;
+    cdx_err rc = node_request_parse(&r, m, eb);
+    if (rc != CDX_OK)
+        return rc;
     cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_decode(&next, m->frame[2].data, m->frame[2].len, eb);
+    rc = cdx_roster_decode(&next, r.roster, r.roster_len, eb);
     if (rc == CDX_OK && cdx_roster_version(next) != cdx_roster_version(n->member.roster)) {
         rc = daemon_roster_adopt(&n->member, n->net, &next, eb);
         if (rc == CDX_OK)
@@ -402,53 +395,29 @@ static bool s_is_read(const cdx_msg *m)
 static bool s_query(node *n, const cdx_msg *m)
 {
     cdx_errbuf eb = {0};
-    cdx_err rc = CDX_OK;
     char *json = NULL, next_text[24] = "";
     node_query_keys keys = {.me = n->member.me, .roster = n->member.roster};
-    if (s_is(m, "status") && m->n == 2) {
-        s_status(n, m);
-        return true;
-    } else if (s_is(m, "entries") && m->n == 5) {
-        char *from = s_frame_str(&m->frame[2]), *max = s_frame_str(&m->frame[3]);
-        char *topic = s_frame_str(&m->frame[4]);
-        uint64_t at = UINT64_MAX, limit = 0, next = 0;
-        if (!from || !max || !topic)
-            rc = CDX_ERR_NOMEM;
-        else if ((strcmp(from, "end") != 0 && !cdx_parse_u64(from, &at)) ||
-                 !cdx_parse_u64(max, &limit) || limit == 0)
-            rc = cdx_errf(&eb, CDX_ERR_FORMAT,
-                          "entries takes a start index or \"end\", and a "
-                          "positive count");
-        else
-            rc = node_query_entries(n->member.log, &keys, at,
-                                    limit > NODE_ENTRIES_MAX ? NODE_ENTRIES_MAX : limit, topic,
-                                    &json, &next, &eb);
-        snprintf(next_text, sizeof next_text, "%llu", (unsigned long long)next);
-        free(from);
-        free(max);
-        free(topic);
-    } else if ((s_is(m, "alerts") && m->n == 4) || (s_is(m, "show") && m->n == 3)) {
-        bool show = s_is(m, "show");
-        char *a = s_frame_str(&m->frame[2]), *b = show ? NULL : s_frame_str(&m->frame[3]);
-        uint64_t limit = 0;
-        node_alert_query q = {0};
-        if (!a || (!show && !b))
-            rc = CDX_ERR_NOMEM;
-        else if (show)
-            q.which = a;
-        else if ((strcmp(a, "all") != 0 && strcmp(a, "unacked") != 0) || !cdx_parse_u64(b, &limit))
-            rc = cdx_errf(&eb, CDX_ERR_FORMAT, "alerts takes \"all\" or \"unacked\", and a limit");
-        q.unacked = a && strcmp(a, "unacked") == 0;
-        q.limit = (size_t)limit;
-        if (rc == CDX_OK)
-            rc = node_query_alerts(n->member.log, &keys, n->queries, &q, &json, &eb);
-        free(a);
-        free(b);
-    } else if (s_is_read(m)) {
-        rc = cdx_errf(&eb, CDX_ERR_FORMAT, "wrong number of frames for this request");
-    } else {
+    node_request r;
+    if (!node_verb_reads(node_request_verb(m)))
         return false;
+    cdx_err rc = node_request_parse(&r, m, &eb);
+    if (rc == CDX_OK && r.verb == NODE_VERB_STATUS) {
+        s_status(n, m);
+        node_request_clear(&r);
+        return true;
+    } else if (rc == CDX_OK && r.verb == NODE_VERB_ENTRIES) {
+        uint64_t next = 0;
+        rc = node_query_entries(n->member.log, &keys, r.from,
+                                r.limit > NODE_ENTRIES_MAX ? NODE_ENTRIES_MAX : r.limit, r.topic,
+                                &json, &next, &eb);
+        snprintf(next_text, sizeof next_text, "%llu", (unsigned long long)next);
+    } else if (rc == CDX_OK) {
+        node_alert_query q = {.unacked = r.unacked, .limit = (size_t)r.limit};
+        if (r.verb == NODE_VERB_SHOW)
+            q.which = r.which;
+        rc = node_query_alerts(n->member.log, &keys, n->queries, &q, &json, &eb);
     }
+    node_request_clear(&r);
     if (rc == CDX_OK)
         s_reply(n, &m->frame[0], "ok", json, next_text);
     else

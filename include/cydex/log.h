@@ -143,13 +143,17 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
  * e->index (UINT64_MAX where a schema 2 row does not say; other fields
  * zero) and may take the bytes; `topic` is the bus topic to send it on. With fn NULL, only
  * *count, read without writing anything (those whose receipts came and
- * whose rows wait for deletion are not counted). */
+ * whose rows wait for deletion are not counted). A row whose key is not an
+ * envelope hash (a damaged file) is handed over all the same, and the scan
+ * then returns CDX_ERR_CORRUPT. */
 typedef cdx_err (*cdx_log_outbox_fn)(void *ctx, const char *topic, cdx_log_entry *e);
 cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count);
 /* The index of the oldest entry still waiting for a receipt (the lowest),
  * read without writing: CDX_ERR_NOENT if none waits, or if only rows of a
  * schema 2 log (which do not name their entry) do. *waiting (may be NULL):
- * how many wait, as cdx_log_outbox_scan counts them with fn NULL. */
+ * how many wait, as cdx_log_outbox_scan counts them with fn NULL.
+ * CDX_ERR_CORRUPT (*index and *waiting still filled) if a row's key is not
+ * an envelope hash. */
 cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index, size_t *waiting);
 /* Receipts arrived for n of them (hashes holds n envelope hashes one after
  * the other): their rows are deleted with the next write transaction (an
