@@ -42,17 +42,32 @@ tsan:
 	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DCDX_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)"
 	ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L unit -E transport_test
 
-# libFuzzer targets (clang); FUZZ_SECONDS per target.
+# libFuzzer targets (clang); FUZZ_SECONDS each, JOBS at a time, each one's
+# output in build-fuzz/fuzz-NAME.log (its last line is printed, the whole log
+# if it found something: then its input is build-fuzz/fuzz-NAME-crash-*, and
+# make fails once every target has run). The same list is CDX_FUZZ_TARGETS
+# in CMakeLists.txt.
+FUZZ_TARGETS = envelope json logentry ingress checkpoint merkle catchup control proof roster \
+  config records canonical
 FUZZ_SECONDS ?= 30
+FUZZ_MAX_LEN ?= 65536
+FUZZ_MAX_LEN_roster = 2097152
 fuzz:
 	CDX_WITH_CLANG=1 scripts/install-deps
 	CC=clang cmake -S . -B build-fuzz -DCDX_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug > /dev/null
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_envelope fuzz_json fuzz_logentry fuzz_canonical
-	for t in envelope json logentry canonical; do \
-	  mkdir -p build-fuzz/corpus-$$t && \
-	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    build-fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; \
-	done
+	cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	$(MAKE) --no-print-directory -k -j $(JOBS) $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+fuzz-run-%:
+	@mkdir -p build-fuzz/corpus-$*
+	@if build-fuzz/bin/fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=$(or $(FUZZ_MAX_LEN_$*),$(FUZZ_MAX_LEN)) -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/fuzz-$*- -timeout=30 \
+	    build-fuzz/corpus-$* fuzz/corpus/$* > build-fuzz/fuzz-$*.log 2>&1; then \
+	  echo "fuzz_$*: `grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)' build-fuzz/fuzz-$*.log | tail -1`"; \
+	else \
+	  cat build-fuzz/fuzz-$*.log; echo "fuzz_$*: FAILED (build-fuzz/fuzz-$*.log)"; exit 1; \
+	fi
 
 # A Debian package of the programs, their systemd units, man pages and bash
 # completion ($(BUILD)/cydex_VERSION_ARCH.deb); installing it creates the

@@ -55,5 +55,7 @@ int cmd_audit_prove(int argc, char **argv);
 int cmd_audit_check_proof(int argc, char **argv);
 int cmd_audit_diff(int argc, char **argv);
 int cmd_audit_report(int argc, char **argv);
+int cmd_audit_receipts(int argc, char **argv);
+int cmd_audit_check_receipt(int argc, char **argv);
 
 #endif

@@ -12,9 +12,10 @@
 #include <string.h>
 
 #include "audit.h"
+#include "cydex/proof.h"
 
-#define S_INCLUSION_HEADER "c2sp.org/tlog-proof@v1"
-#define S_CONSISTENCY_HEADER "cydex/consistency-proof@v1"
+#define S_INCLUSION_HEADER CDX_PROOF_INCLUSION_HEADER
+#define S_CONSISTENCY_HEADER CDX_PROOF_CONSISTENCY_HEADER
 
 /* The stored checkpoint at `size` (0: the largest); caller frees. */
 static char *s_stored_checkpoint(cdx_log *log, uint64_t size, bool at_least)
@@ -225,58 +226,6 @@ int cmd_audit_prove(int argc, char **argv)
 
 /* ---- check-proof ---- */
 
-typedef struct s_proof {
-    cdx_bytes extra;
-    uint64_t index, old_size, new_size;
-    uint8_t hashes[CDX_MERKLE_MAX_PROOF][CDX_HASH_BYTES];
-    size_t n;
-    const char *checkpoint; /* inside the proof text, if any */
-} s_proof;
-
-/* Parses the lines of either proof form. */
-static cdx_err s_parse_proof(s_proof *p, char *text, bool *inclusion, cdx_errbuf *eb)
-{
-    memset(p, 0, sizeof *p);
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
-    if (!line || (strcmp(line, S_INCLUSION_HEADER) != 0 && strcmp(line, S_CONSISTENCY_HEADER) != 0))
-        return cdx_errf(eb, CDX_ERR_FORMAT, "not a proof: the first line must be %s or %s",
-                        S_INCLUSION_HEADER, S_CONSISTENCY_HEADER);
-    *inclusion = strcmp(line, S_INCLUSION_HEADER) == 0;
-    bool have_index = false;
-    /* strtok_r skips empty lines, so find the blank line by hand first. */
-    char *rest = save;
-    char *blank = rest ? strstr(rest, "\n\n") : NULL;
-    if (blank) {
-        *blank = '\0';
-        p->checkpoint = blank + 2;
-    }
-    for (line = strtok_r(rest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, "extra ", 6) == 0 && *inclusion) {
-            if (cdx_base64_decode(&p->extra, line + 6) != CDX_OK)
-                return cdx_errf(eb, CDX_ERR_FORMAT, "proof: bad extra line");
-        } else if (strncmp(line, "index ", 6) == 0 && *inclusion) {
-            have_index = cdx_parse_u64(line + 6, &p->index);
-        } else if (strncmp(line, "old ", 4) == 0 && !*inclusion) {
-            cdx_parse_u64(line + 4, &p->old_size);
-        } else if (strncmp(line, "new ", 4) == 0 && !*inclusion) {
-            cdx_parse_u64(line + 4, &p->new_size);
-        } else {
-            cdx_bytes h;
-            if (p->n == CDX_MERKLE_MAX_PROOF || cdx_base64_decode(&h, line) != CDX_OK ||
-                h.len != CDX_HASH_BYTES) {
-                if (h.data)
-                    cdx_bytes_free(&h);
-                return cdx_errf(eb, CDX_ERR_FORMAT, "proof: bad line \"%.40s\"", line);
-            }
-            memcpy(p->hashes[p->n++], h.data, CDX_HASH_BYTES);
-            cdx_bytes_free(&h);
-        }
-    }
-    if (*inclusion && (!have_index || !p->checkpoint))
-        return cdx_errf(eb, CDX_ERR_FORMAT, "proof: no index line or no checkpoint");
-    return CDX_OK;
-}
-
 static cdx_err s_load_cp(cdx_checkpoint *cp, const char *path, const uint8_t pk[CDX_PK_BYTES],
                          cdx_errbuf *eb)
 {
@@ -307,11 +256,14 @@ int cmd_audit_check_proof(int argc, char **argv)
         case 'o': old_cp = optarg; break;
         case 'n': new_cp = optarg; break;
         case 'h':
-            printf("usage: %s\n\nChecks a proof as a third party would, with nothing but the "
-                   "proof and the\nlog owner's member card: the checkpoint's signatures, the "
-                   "Merkle path, and\nthat the entry inside is the one proven. A consistency "
-                   "proof needs the two\ncheckpoints it joins. Exit 0 valid, 1 invalid.\n",
-                   usage);
+            printf(
+                "usage: %s\n\nChecks a proof as a third party would, with nothing but the "
+                "proof and the\nlog owner's member card: the checkpoint's signatures, the "
+                "Merkle path, and\nthat the entry inside is the one proven. A consistency "
+                "proof needs the two\ncheckpoints it joins. A proof holds each extra, index, old "
+                "or new line it needs\nonce and at most 128 hashes; anything else is "
+                "malformed (exit 65).\nExit 0 valid, 1 invalid.\n",
+                usage);
             return CLI_OK;
         default: return audit_usage("check-proof", usage, "bad option");
         }
@@ -326,29 +278,14 @@ int cmd_audit_check_proof(int argc, char **argv)
         rc = cli_read_input(argv[optind], 1 << 20, &text, &eb);
     if (rc != CDX_OK)
         return audit_fail("check-proof", rc, &eb);
-    s_proof p;
-    bool inclusion = false;
+    cdx_proof p;
     int ec = CLI_OK;
-    rc = s_parse_proof(&p, (char *)text.data, &inclusion, &eb);
-    if (rc == CDX_OK && inclusion) {
+    rc = cdx_proof_parse(&p, (const char *)text.data, text.len, &eb);
+    if (rc == CDX_OK && p.inclusion) {
         cdx_checkpoint cp;
         cdx_log_entry e = {0};
         cdx_envelope *env = NULL;
-        uint8_t leaf[CDX_HASH_BYTES];
-        rc = cdx_checkpoint_parse(&cp, p.checkpoint, strlen(p.checkpoint), &eb);
-        if (rc == CDX_OK)
-            rc = cdx_checkpoint_verify(&cp, owner.sign_pk, &eb);
-        if (rc == CDX_OK && !p.extra.len)
-            rc = cdx_errf(&eb, CDX_ERR_FORMAT, "proof carries no entry (extra line)");
-        if (rc == CDX_OK)
-            rc = cdx_log_entry_decode(&e, p.extra.data, p.extra.len, &eb);
-        if (rc == CDX_OK) {
-            cdx_log_entry_leaf_hash(&e, leaf);
-            rc = cdx_merkle_verify_inclusion(
-                leaf, p.index, cp.size, (const uint8_t(*)[CDX_HASH_BYTES])p.hashes, p.n, cp.root);
-            if (rc != CDX_OK)
-                cdx_errf(&eb, rc, "the inclusion path does not lead to the checkpoint's root");
-        }
+        rc = cdx_proof_check_inclusion(&p, owner.sign_pk, &cp, &e, &eb);
         if (rc == CDX_OK) {
             char when[CDX_TIME_TEXT_MAX];
             cdx_time_format(when, cp.time_s * 1000);
@@ -378,21 +315,8 @@ int cmd_audit_check_proof(int argc, char **argv)
             rc = s_load_cp(&a, old_cp, owner.sign_pk, &eb);
         if (rc == CDX_OK)
             rc = s_load_cp(&b, new_cp, owner.sign_pk, &eb);
-        if (rc == CDX_OK &&
-            (a.size != p.old_size || b.size != p.new_size || strcmp(a.origin, b.origin) != 0))
-            rc = cdx_errf(&eb, CDX_ERR_INVALID,
-                          "the checkpoints are not the proof's sizes "
-                          "(%llu, %llu) of one log",
-                          (unsigned long long)p.old_size, (unsigned long long)p.new_size);
-        if (rc == CDX_OK) {
-            rc = cdx_merkle_verify_consistency(a.size, b.size, a.root, b.root,
-                                               (const uint8_t(*)[CDX_HASH_BYTES])p.hashes, p.n);
-            if (rc != CDX_OK)
-                cdx_errf(&eb, rc,
-                         "the log at %llu is NOT a prefix of the log at %llu: it was "
-                         "rewritten",
-                         (unsigned long long)a.size, (unsigned long long)b.size);
-        }
+        if (rc == CDX_OK)
+            rc = cdx_proof_check_consistency(&p, &a, &b, &eb);
         if (rc == CDX_OK)
             printf("VALID: %s at size %llu is a prefix of the same log at size %llu\n", a.origin,
                    (unsigned long long)a.size, (unsigned long long)b.size);
@@ -401,7 +325,7 @@ int cmd_audit_check_proof(int argc, char **argv)
         fprintf(stderr, "cydex-audit check-proof: INVALID: %s\n", cdx_errbuf_msg(&eb, rc));
         ec = rc == CDX_ERR_FORMAT ? CLI_DATAERR : rc == CDX_ERR_INVALID ? CLI_USAGE : CLI_REFUSED;
     }
-    cdx_bytes_free(&p.extra);
+    cdx_proof_clear(&p);
     cdx_bytes_free(&text);
     return ec;
 }

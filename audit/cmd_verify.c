@@ -82,6 +82,9 @@ static void s_print_text(const cdx_log *log, const cdx_audit_report *r)
                r->entries - r->last_checkpoint == 1 ? "y is" : "ies are");
     printf("\n  senders: %llu; equivocations kept as evidence: %llu\n",
            (unsigned long long)r->senders, (unsigned long long)r->equivocations);
+    if (r->receipts)
+        printf("  brokers' receipts kept: %llu%s\n", (unsigned long long)r->receipts,
+               r->pass ? ", each one verified" : "");
     if (r->gaps) {
         printf("  gaps (seqs never received): %llu:", (unsigned long long)r->gaps);
         for (uint64_t i = 0; i < r->gaps && i < CDX_AUDIT_MAX_GAPS; i++)
@@ -118,7 +121,12 @@ int cmd_audit_verify(int argc, char **argv)
                    "each sender's seq continuity and hash chain, every leaf\n"
                    "against the stored tree, and the rebuilt tree against every signed\n"
                    "checkpoint (stored, and --checkpoint from elsewhere), after checking that\n"
-                   "the roster is the log's federation's. The verdict:\n"
+                   "the roster is the log's federation's; then the brokers' receipts a node's\n"
+                   "log keeps for its own envelopes: each broker's signature against the\n"
+                   "roster, each item naming an entry of the log, the receipt index agreeing\n"
+                   "with the receipts (status, the broker's log index); and that every alert\n"
+                   "above TLP:GREEN is sealed, none at or below it, and each message is on its\n"
+                   "topic (a breach is a FAIL at that entry). The verdict:\n"
                    "  PASS                          the log is intact (exit 0)\n"
                    "  PASS (log intact) with EVIDENCE\n"
                    "                                the log is intact and proves that a member\n"
@@ -129,7 +137,8 @@ int cmd_audit_verify(int argc, char **argv)
                    "                                seq 8 (entry 15) that follows another seq 7\n"
                    "                                than the one stored (entry 12) (exit 2)\n"
                    "  FAIL at entry N: WHY          tampering or damage: the first bad entry and\n"
-                   "                                the range verified before it (exit 1)\n"
+                   "                                the range verified before it, or the bad\n"
+                   "                                stored receipt (exit 1)\n"
                    "A roster of another federation gives no verdict: \"the roster does not\n"
                    "match this log\", exit 65.\n\n"
                    "The roster: --roster FILE (a trust anchor), or a chain v1.bin,v2.bin (each a\n"

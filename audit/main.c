@@ -19,6 +19,8 @@ static const struct {
     {"check-proof", cmd_audit_check_proof, "check a proof as a third party would"},
     {"diff", cmd_audit_diff, "compare two parties' logs: missing, unacked, equivocation"},
     {"report", cmd_audit_report, "counts, time range, unacked alerts, ack latency"},
+    {"receipts", cmd_audit_receipts, "the brokers' receipts kept for an alert, verified"},
+    {"check-receipt", cmd_audit_check_receipt, "check a receipt file as a third party would"},
 };
 
 static void s_help(FILE *out)
@@ -27,7 +29,7 @@ static void s_help(FILE *out)
                  "Audits a copy of a CyDEx node's or broker's log, read-only, offline.\n\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof *s_commands; i++)
-        fprintf(out, "  %-12s %s\n", s_commands[i].name, s_commands[i].summary);
+        fprintf(out, "  %-13s %s\n", s_commands[i].name, s_commands[i].summary);
     fprintf(out, "\n'cydex-audit COMMAND --help' shows a command's options.\n\n"
                  "exit codes:\n"
                  "  0  PASS: verified, or a valid proof; nothing amiss\n"
@@ -36,7 +38,8 @@ static void s_help(FILE *out)
                  "     equivocated, or signed a tree head its log does not match), in an\n"
                  "     intact log (verify) or between two logs (diff)\n"
                  "  64 usage; 65 malformed input, or a roster that does not match the log\n"
-                 "  (another federation's); 66 no such log or file; 74 I/O error\n");
+                 "  (another federation's); 66 no such log or file; 73 would overwrite;\n"
+                 "  74 I/O error\n");
 }
 
 int audit_usage(const char *cmd, const char *usage, const char *fmt, ...)

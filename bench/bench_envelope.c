@@ -152,13 +152,15 @@ static void s_setup(ctx *c)
     c->body.sent_at_ms = cdx_now_ms();
     c->body.kind = CDX_PAYLOAD_ALERT;
     cdx_alert_copy(&c->body.alert, &c->alert);
+    c->body.alert.tlp = CDX_TLP_GREEN; /* in the clear; the AMBER one is the sealed one */
     for (size_t desc = 0;; desc += 8) {
         free(c->body.alert.description);
         c->body.alert.description = malloc(desc + 1);
         memset(c->body.alert.description, 'x', desc);
         c->body.alert.description[desc] = '\0';
         cdx_bytes_free(&c->env);
-        cdx_envelope_sign(c->ee, &c->body, &c->env, NULL, NULL);
+        if (cdx_envelope_sign(c->ee, &c->body, &c->env, NULL, NULL) != CDX_OK)
+            abort();
         if (c->env.len >= 1024 + 64 + 10)
             break;
     }

@@ -31,6 +31,21 @@ cdx_err broker_catchup_new(broker_catchup **out, cdx_sock *sock, cdx_log *log,
                            const daemon_logger *say);
 void broker_catchup_destroy(broker_catchup **c);
 
+/* How a reply leaves for the client with routing id rid: CDX_OK, or
+ * CDX_ERR_TIMEOUT if the client's queue is full (the reply is offered again
+ * next turn), or another error (the stream is dropped). */
+typedef cdx_err (*broker_catchup_send_fn)(void *ctx, const cdx_bytes *rid, const cdx_bytes *reply);
+
+/* A server whose replies go to send(ctx, ...) instead of a socket (for
+ * tests and fuzzing); broker_catchup_accept then takes nothing. */
+cdx_err broker_catchup_new_with(broker_catchup **out, broker_catchup_send_fn send, void *ctx,
+                                cdx_log *log, const daemon_logger *say);
+
+/* One request as it came (the client's routing id, the request's bytes):
+ * it becomes a stream, or is answered at once (a proof, a refusal saying
+ * why). broker_catchup_accept calls it for each message on the socket. */
+void broker_catchup_take(broker_catchup *c, const cdx_bytes *rid, const uint8_t *req, size_t len);
+
 /* Takes the requests waiting on the socket: each becomes a stream (or is
  * refused in a reply saying why). */
 void broker_catchup_accept(broker_catchup *c);

@@ -354,7 +354,7 @@ static int s_run(demo *d, bool live)
     s_fill_alert(&bf.alert, "5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716", CDX_TLP_RED,
                  "Names of affected officials", "espionage", "Must never travel in clear.");
     f = cdx_envelope_sign(d->ee, &bf, &forged, NULL, &eb);
-    demo_expect(d, f == CDX_ERR_POLICY, "EE tries to send a TLP:RED alert unsealed: %s",
+    demo_expect(d, f == CDX_ERR_TLP_NOT_SEALED, "EE tries to send a TLP:RED alert unsealed: %s",
                 cdx_errbuf_msg(&eb, f));
     cdx_bytes_free(&forged);
 

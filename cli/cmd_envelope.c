@@ -11,39 +11,8 @@
 
 static const char s_sign_usage[] =
     "cydex sign --key K.secret --roster R --topic T --seq N [--prev-hash HEX]\n"
-    "                  [--to ID,ID...] [--kind alert|ack] [--sent-at T] [--in FILE] "
+    "                  [--to ID,ID...|all] [--kind alert|ack] [--sent-at T] [--in FILE] "
     "[--out FILE]";
-
-/* Splits "FR,DE" and looks each id up in the roster. */
-static cdx_err s_recipients(const cdx_roster *r, const char *list, uint64_t at_ms, cdx_member *out,
-                            size_t cap, size_t *n, cdx_errbuf *eb)
-{
-    *n = 0;
-    char buf[1024];
-    if (strlen(list) >= sizeof buf) {
-        return cdx_errf(eb, CDX_ERR_INVALID, "--to list is too long");
-    }
-    strcpy(buf, list);
-    char *save = NULL;
-    for (char *id = strtok_r(buf, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-        if (!cdx_roster_find(r, id)) {
-            return cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
-        }
-        /* Wrapped to the key valid when it is sealed. */
-        const cdx_member *m = cdx_roster_find_at(r, id, at_ms);
-        if (!m || cdx_member_key_valid_at(m, at_ms) != CDX_OK) {
-            return cdx_errf(eb, CDX_ERR_KEY_NOT_VALID, "recipient %s has no key valid then", id);
-        }
-        if (*n == cap) {
-            return cdx_errf(eb, CDX_ERR_INVALID, "at most %zu recipients", cap);
-        }
-        out[(*n)++] = *m;
-    }
-    if (*n == 0) {
-        return cdx_errf(eb, CDX_ERR_INVALID, "--to names no recipient");
-    }
-    return CDX_OK;
-}
 
 int cmd_sign(int argc, char **argv)
 {
@@ -87,22 +56,25 @@ int cmd_sign(int argc, char **argv)
             printf("usage: %s\n\n"
                    "Reads an alert (or with --kind ack, an ack) as JSON from --in or stdin,\n"
                    "signs it as the key's member and writes the envelope to --out or stdout.\n"
-                   "--to seals a TLP:AMBER, AMBER+STRICT or RED alert to those members;\n"
-                   "RED and AMBER+STRICT must be sealed. --prev-hash is the hash of this\n"
-                   "sender's envelope seq-1 (required from seq 2; see 'cydex inspect').\n"
-                   "The key must be the one the roster lists for the member at --sent-at (now\n"
-                   "by default): after a rotation, the old key until its time, the new one\n"
-                   "from then on; alerts are sealed to each recipient's key valid then.\n"
-                   "R is a roster file taken on trust, or a chain v1.bin,v2.bin (each a valid\n"
-                   "successor of the one before).\n"
+                   "--to seals a TLP:AMBER, AMBER+STRICT or RED alert to those members\n"
+                   "(--to all: every state of the roster valid at --sent-at). Every alert\n"
+                   "above GREEN must be sealed; CLEAR and GREEN never are. An alert's topic\n"
+                   "is under \"alert.\" (alert.energy); an ack's is \"ack\".\n"
+                   "--prev-hash is the hash of this sender's envelope seq-1 (required from\n"
+                   "seq 2; see 'cydex inspect'). The key must be the one the roster lists for\n"
+                   "the member at --sent-at (now by default): after a rotation, the old key\n"
+                   "until its time, the new one from then on; alerts are sealed to each\n"
+                   "recipient's key valid then. R is a roster file taken on trust, or a chain\n"
+                   "v1.bin,v2.bin (each a valid successor of the one before).\n"
                    "Standard input is not read from a terminal: give --in FILE or a pipe.\n"
                    "In the JSON: tlp is one of " CDX_TLP_NAMES
                    ";\nseverity one of " CDX_SEVERITY_NAMES ";\nstatus one of " CDX_STATUS_NAMES
                    "; msg_type one of " CDX_MSG_TYPE_NAMES
                    ";\nan ack's stage one of " CDX_ACK_STAGE_NAMES ".\n\n"
-                   "Exit codes: 0 signed; 1 refused (a roster, policy or sealing check);\n"
-                   "64 usage; 65 malformed JSON or a value not listed above; 66 no such file;\n"
-                   "70 internal error; 74 I/O error; 77 the key is readable by others.\n",
+                   "Exit codes: 0 signed; 1 refused (a TLP or topic rule, a recipient not in\n"
+                   "the roster, a roster or sealing check); 64 usage; 65 malformed JSON or a\n"
+                   "value not listed above; 66 no such file; 70 internal error; 74 I/O error;\n"
+                   "77 the key is readable by others.\n",
                    s_sign_usage);
             return CLI_OK;
         default: return cli_usage("sign", s_sign_usage, "bad option");
@@ -153,11 +125,12 @@ int cmd_sign(int argc, char **argv)
     } else {
         rc = cdx_json_to_alert(&alert, (const char *)input.data, input.len, &eb);
         if (rc == CDX_OK && to) {
-            cdx_member recips[64];
+            cdx_member *recips = NULL;
             size_t n = 0;
-            rc = s_recipients(roster, to, body.sent_at_ms, recips, 64, &n, &eb);
+            rc = cdx_seal_recipients(roster, to, body.sent_at_ms, &recips, &n, &eb);
             if (rc == CDX_OK)
                 rc = cdx_seal_alert(&body.sealed, &alert, body.sender, seq, topic, recips, n, &eb);
+            free(recips);
             body.kind = CDX_PAYLOAD_SEALED;
         } else if (rc == CDX_OK) {
             body.alert = alert;

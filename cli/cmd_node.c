@@ -418,7 +418,7 @@ static int s_publish_lines(cli_node **nc, int fd, const cli_feed_opts *o)
 int cmd_publish(int argc, char **argv)
 {
     static const char usage[] =
-        "cydex publish [--node ipc://PATH] --topic T [--to ID,ID] [--tlp LABEL]\n"
+        "cydex publish [--node ipc://PATH] --topic T [--to ID,ID|all] [--tlp LABEL]\n"
         "              (--title TEXT [--severity S] [--category C] [--description D]\n"
         "               | [--in FILE] [--lines [--wait-node S]]) [--json]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
@@ -464,11 +464,15 @@ int cmd_publish(int argc, char **argv)
                    "alert; with --lines one JSON alert per line, for relays, and one result\n"
                    "line each). Standard input is not read from a terminal: give --title, --in\n"
                    "or a pipe.\n\n"
-                   "  --topic T        the bus topic: a-z 0-9 . _ - (e.g. alert.energy)\n"
+                   "  --topic T        under \"alert.\": alert.NAME[.NAME...], a-z 0-9 . _ -\n"
+                   "                   (e.g. alert.energy); ack, roster, sth and hb are reserved\n"
+                   "                   for other messages\n"
                    "  --tlp LABEL      " CDX_TLP_NAMES " (set over the JSON's own);\n"
-                   "                   AMBER and RED alerts must be sealed --to their "
-                   "recipients\n"
-                   "  --to ID,ID       seal the alert to these members (and the sender)\n"
+                   "                   every alert above GREEN must be sealed --to its\n"
+                   "                   recipients; CLEAR and GREEN go to everyone, never sealed\n"
+                   "  --to ID,ID       seal the alert to these members (and the node itself);\n"
+                   "                   all (or '*'): every state of the roster the node holds\n"
+                   "                   (not revoked, valid now)\n"
                    "  --title TEXT     build the alert from flags; with it:\n"
                    "  --severity S     " CDX_SEVERITY_NAMES "\n"
                    "  --category C     free text (e.g. ransomware)\n"
@@ -490,12 +494,13 @@ int cmd_publish(int argc, char **argv)
                    "receipt\" or \"no broker connected: it waits in the outbox and is sent when\n"
                    "one is\".\n\n"
                    "Exit codes: 0 the node holds it durably (every line); 1 refused by the node\n"
-                   "(roster, policy, sealing); 64 usage (an option, or a value not listed above);\n"
-                   "65 malformed alert; 66 no such --in file; 69 no node running (or none\n"
-                   "named); 70 internal error; 73 the alert's id was published before with\n"
-                   "other content (asked again with the same, the node answers with the\n"
-                   "envelope it made then); 74 the input cannot be read; 75 the node was busy\n"
-                   "(starting); 77 the node's control socket is not ours to use.\n",
+                   "(a TLP or topic rule, a recipient not in the roster or revoked);\n"
+                   "64 usage (an option, or a value not listed above); 65 malformed alert;\n"
+                   "66 no such --in file; 69 no node running (or none named); 70 internal\n"
+                   "error; 73 the alert's id was published before with other content (asked\n"
+                   "again with the same, the node answers with the envelope it made then);\n"
+                   "74 the input cannot be read; 75 the node was busy (starting); 77 the\n"
+                   "node's control socket is not ours to use.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("publish", usage, "bad option");

@@ -366,6 +366,14 @@ static void s_print_show(const json_t *o)
     printf("  sent           %s\n  logged here    %s (via %s)\n", s_str(a, "sent_at"),
            s_str(a, "received_at"), s_str(entry, "from"));
     printf("  TLP            %s\n", s_str(a, "tlp"));
+    const json_t *to = json_object_get(a, "recipients");
+    if (json_array_size(to)) {
+        printf("  sealed to      ");
+        size_t i;
+        json_t *v;
+        json_array_foreach(to, i, v) printf("%s%s", i ? ", " : "", json_string_value(v));
+        printf("\n");
+    }
     if (al) {
         printf("  severity       %s\n  title          %s\n", s_str(al, "severity"),
                s_str(al, "title"));
@@ -377,6 +385,27 @@ static void s_print_show(const json_t *o)
         json_t *v;
         json_array_foreach(json_object_get(al, "indicators"), i, v)
             printf("  indicator      %s %s\n", s_str(v, "type"), s_str(v, "value"));
+    }
+    const json_t *receipts = json_object_get(a, "receipts");
+    if (json_array_size(receipts)) {
+        printf("brokers' receipts: %zu\n", json_array_size(receipts));
+        size_t i;
+        json_t *r;
+        json_array_foreach(receipts, i, r)
+        {
+            const char *status = s_str(r, "status");
+            if (strcmp(status, "rejected") == 0)
+                printf("  %-14s rejected (%s), %s", s_str(r, "broker"), s_str(r, "reason"),
+                       s_str(r, "committed_at"));
+            else
+                printf("  %-14s %s at its log index %" JSON_INTEGER_FORMAT ", committed %s",
+                       s_str(r, "broker"), status,
+                       json_integer_value(json_object_get(r, "log_index")),
+                       s_str(r, "committed_at"));
+            printf("; signature %s (receipt %.16s)\n",
+                   json_is_true(json_object_get(r, "verified")) ? "verifies" : "DOES NOT VERIFY",
+                   s_str(r, "receipt"));
+        }
     }
     const json_t *acks = json_object_get(a, "acks");
     printf("acknowledgements: %zu\n", json_array_size(acks));
@@ -398,8 +427,11 @@ int cmd_show(int argc, char **argv)
     bool json;
     int ec = cli_node_json_args(argc, argv, "show", usage,
                                 "One alert (by its id or its envelope hash) as the local node's "
-                                "log holds\nit: its content (opened if sealed to this node), and "
-                                "who acknowledged it,\nat what stage, when, with what note.\n"
+                                "log holds\nit: its content (opened if sealed to this node), who "
+                                "it is sealed to, the\nbrokers' signed receipts the node keeps "
+                                "for it (its own alerts: which\nbroker took it, at what index of "
+                                "its log, when, and whether the receipt's\nsignature verifies), "
+                                "and who acknowledged it, at what stage, when, with\nwhat note.\n"
                                 "Exit codes: 0; 66 no such alert;\n" CLI_NODE_EXITS ".\n",
                                 1, &node, &json);
     if (ec != CLI_OK)

@@ -133,7 +133,7 @@ static int s_relay(const cli_feed_opts *fo, const char *subscribe, const char *f
 int cmd_relay(int argc, char **argv)
 {
     static const char usage[] =
-        "cydex relay [--node ipc://PATH] --topic TOPIC [--to IDS] [--tlp TLP] "
+        "cydex relay [--node ipc://PATH] --topic TOPIC [--to IDS|all] [--tlp TLP] "
         "[--subscribe PREFIX] [--from INDEX] [--own] [--wait-node S]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
                                          {"topic", required_argument, NULL, 't'},
@@ -169,7 +169,10 @@ int cmd_relay(int argc, char **argv)
         case 'h':
             printf("usage: %s\n\nA bridge between a feed and the bus, both ways, through the "
                    "local node.\nIn: one JSON alert per line on stdin, published on --topic "
-                   "(sealed to\n--to, with --tlp set over the alert's own); one JSON result "
+                   "(under\n\"alert.\", e.g. alert.ids), sealed to --to (member ids, or "
+                   "all: every state\nof the roster in force), with --tlp set over the alert's "
+                   "own; every alert\nabove GREEN must be sealed, CLEAR and GREEN never are "
+                   "(a line that breaks\nthis is refused, exit 1). One JSON result "
                    "line each on\nstderr, in input order: {\"line\":N,\"hash\":...,\"seq\":...} "
                    "or\n{\"line\":N,\"exit\":CODE,\"error\":...}.\nOut: what the node logs "
                    "from now on (or from --from INDEX) under the topic\nprefix --subscribe, one "

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus_more.h"
 #include "cydex/catchup.h"
 #include "cydex/receipt.h"
 #include "fixture.h"
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
     s_root = argv[1];
     fixture F;
     fixture_init(&F);
+    corpus_more(&F, s_root);
     uint8_t h[CDX_HASH_BYTES] = {7};
     cdx_body b;
 

@@ -1,6 +1,7 @@
 /* Replays a fuzz corpus through a libFuzzer entry point with any compiler,
  * so the corpus runs as an ordinary test. Fails on an empty corpus: a
- * replay of nothing proves nothing. */
+ * replay of nothing proves nothing. A target's LLVMFuzzerInitialize, if it
+ * has one, runs first, as libFuzzer runs it. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,8 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Weak, as libFuzzer declares it: most targets have none. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static int s_replay_file(const char *path)
 {
@@ -37,6 +40,8 @@ static int s_replay_file(const char *path)
 int main(int argc, char **argv)
 {
     unsigned replayed = 0, failed = 0;
+    if (LLVMFuzzerInitialize)
+        LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         DIR *d = opendir(argv[i]);
         if (!d) {

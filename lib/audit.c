@@ -618,6 +618,13 @@ cdx_err cdx_audit_verify(cdx_log *log, const cdx_audit_opts *opts, cdx_audit_rep
     if (rc == CDX_OK && report->pass && a.next_cp < a.n_cps)
         s_fail(&a, report->entries, true, "checkpoint at size %llu lies past the log's end",
                (unsigned long long)a.cps[a.next_cp].size);
+    if (rc == CDX_OK && report->pass) {
+        bool pass = true;
+        char why[sizeof report->reason];
+        rc = cdx__audit_receipts(log, a.roster, &report->receipts, &pass, why, sizeof why, eb);
+        if (rc == CDX_OK && !pass)
+            s_fail(&a, 0, false, "%s", why);
+    }
     for (size_t i = 0; a.batch && i < a.n_batch; i++) {
         cdx_envelope_destroy(&a.batch[i].env);
         cdx_log_entry_clear(&a.batch[i].entry);

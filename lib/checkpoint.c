@@ -88,6 +88,23 @@ cdx_err cdx_checkpoint_sign(char **text, const char *origin, uint64_t size,
     return rc;
 }
 
+/* The one way a tree size is written: digits only, no leading zero, at
+ * most 2^64 - 1 (strtoull alone would skip leading whitespace and take a
+ * sign: a second text that verifies with the same signature). */
+static bool s_decimal(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s[0] || (s[0] == '0' && s[1]))
+        return false;
+    for (const char *c = s; *c; c++) {
+        if (*c < '0' || *c > '9' || v > (UINT64_MAX - (uint64_t)(*c - '0')) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*c - '0');
+    }
+    *out = v;
+    return true;
+}
+
 /* Copies line `which` (0-based) of text[0..len) into out; false if absent. */
 static bool s_line(const char *text, size_t len, int which, char *out, size_t cap)
 {
@@ -134,10 +151,7 @@ cdx_err cdx_checkpoint_parse(cdx_checkpoint *out, const char *text, size_t len, 
         !s_line(text, body_len, 1, size_s, sizeof size_s) ||
         !s_line(text, body_len, 2, root_s, sizeof root_s) || !s_origin_ok(out->origin))
         return cdx_errf(eb, CDX_ERR_FORMAT, "checkpoint body is malformed");
-    char *end;
-    out->size = strtoull(size_s, &end, 10);
-    if (!size_s[0] || *end || (size_s[0] == '0' && size_s[1]) || size_s[0] == '-' ||
-        size_s[0] == '+')
+    if (!s_decimal(size_s, &out->size))
         return cdx_errf(eb, CDX_ERR_FORMAT, "checkpoint size \"%s\" is not a decimal", size_s);
     cdx_bytes root;
     if (cdx__base64_decode(&root, root_s) != CDX_OK || root.len != CDX_HASH_BYTES) {

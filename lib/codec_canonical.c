@@ -263,6 +263,7 @@ static const ProtobufCMessageDescriptor *s_descriptor(cdx__pb_kind kind)
     switch (kind) {
     case CDX__PB_BODY: return &cydex__v1__body__descriptor;
     case CDX__PB_ALERT: return &cydex__v1__alert__descriptor;
+    case CDX__PB_SEALED: return &cydex__v1__sealed__descriptor;
     case CDX__PB_ROSTER: return &cydex__v1__roster__descriptor;
     case CDX__PB_SIGNED_ROSTER: return &cydex__v1__signed_roster__descriptor;
     case CDX__PB_RECEIPT_STATEMENT: return &cydex__v1__receipt_statement__descriptor;
@@ -280,4 +281,25 @@ cdx_err cdx__canonical_check(cdx__pb_kind kind, const uint8_t *data, size_t len,
         memset(top, 0, sizeof *top);
     s_walk w = {.eb = eb, .top = top};
     return s_message(&w, d, data, len, 0);
+}
+
+cdx_err cdx__body_label(const cdx__pb_top *top, cdx_tlp *tlp, size_t *n_recipients)
+{
+    *tlp = CDX_TLP_UNSPECIFIED;
+    *n_recipients = 0;
+    bool sealed = top->oneof == 12;
+    if (top->oneof != 10 && !sealed)
+        return CDX_ERR_INVALID;
+    /* The payload was checked with the body: this pass only reads it. */
+    const cdx__pb_value *p = &top->field[top->oneof];
+    cdx__pb_top in;
+    cdx_err rc =
+        cdx__canonical_check(sealed ? CDX__PB_SEALED : CDX__PB_ALERT, p->data, p->len, &in, NULL);
+    if (rc != CDX_OK)
+        return rc;
+    /* Alert.tlp is field 2; Sealed.tlp field 1, its recipients field 2. */
+    uint64_t v = in.field[sealed ? 1 : 2].v;
+    *tlp = v <= CDX_TLP_RED ? (cdx_tlp)v : CDX_TLP_UNSPECIFIED;
+    *n_recipients = sealed ? in.count[2] : 0;
+    return CDX_OK;
 }

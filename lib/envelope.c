@@ -112,6 +112,24 @@ void cdx_envelope_destroy(cdx_envelope **env)
     *env = NULL;
 }
 
+/* The checks of a header-only decode: the header's, and the TLP rule,
+ * whose label (and recipient count) is read from the body bytes without
+ * decoding the alert: the audit holds every entry to it, entries logged
+ * before the rule included. */
+static cdx_err s_check_header_only(const cdx_body *b, const cdx__pb_top *top, cdx_errbuf *eb)
+{
+    cdx_err rc = cdx__body_check_header(b, eb);
+    if (rc != CDX_OK || (b->kind != CDX_PAYLOAD_ALERT && b->kind != CDX_PAYLOAD_SEALED))
+        return rc;
+    cdx_tlp tlp;
+    size_t n;
+    if (cdx__body_label(top, &tlp, &n) != CDX_OK)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "the alert's TLP label cannot be read");
+    if (b->kind == CDX_PAYLOAD_ALERT && tlp == CDX_TLP_UNSPECIFIED)
+        return cdx_errf(eb, CDX_ERR_FORMAT, "alert has no TLP label");
+    return cdx__tlp_check(b->kind, tlp, n, NULL, eb);
+}
+
 /* Decodes and judges; `roster` NULL means inspect only. `hash`, if not
  * NULL, is the body's hash as cdx_envelope_peek_hash found it in these
  * bytes (the same scan of the outer envelope), not computed again. */
@@ -241,7 +259,7 @@ static cdx_err s_open_envelope(cdx_envelope **out, const cdx_roster *roster, con
             goto fail;
         }
     }
-    rc = header_only ? cdx__body_check_header(b, eb) : cdx_body_check(b, eb);
+    rc = header_only ? s_check_header_only(b, &top, eb) : cdx_body_check(b, eb);
     if (rc != CDX_OK)
         goto fail;
     env->verified = true;

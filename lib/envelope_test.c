@@ -2,10 +2,11 @@
  *
  * Every single-bit flip, every truncation, trailing bytes, oversize, an
  * unknown sender, a revoked key, a key outside its validity, a wrong topic,
- * clock skew, a sender who is not the signer, a non-canonical envelope, and
- * an unsealed TLP:RED alert crafted past the signer's own checks; a key
- * rotated at T, checked against the card valid at each envelope's
- * sent_at. */
+ * clock skew, a sender who is not the signer, a non-canonical envelope; a
+ * key rotated at T, checked against the card valid at each envelope's
+ * sent_at; and what breaks the TLP and topic rules (an unsealed TLP:AMBER or RED alert, a
+ * sealed GREEN one, an alert on a reserved topic) crafted past the signer's
+ * own checks, on the full and the header-only (audit) paths. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,13 +200,13 @@ static void test_crafted_envelopes(void)
 
     b.alert.tlp = CDX_TLP_RED; /* an unsealed RED alert, past the signer's checks */
     s_craft(F.ee, "EE", &b, &env);
-    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_POLICY);
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_TLP_NOT_SEALED);
     cdx_bytes_free(&env);
     cdx_errbuf eb = {0};
-    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, &eb), CDX_ERR_POLICY);
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, &eb), CDX_ERR_TLP_NOT_SEALED);
     CHECK(strstr(eb.msg, "must be sealed") != NULL);
     b.alert.tlp = CDX_TLP_AMBER_STRICT;
-    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_ERR_POLICY);
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_ERR_TLP_NOT_SEALED);
     b.alert.tlp = CDX_TLP_GREEN;
 
     b.seq = 2; /* seq 2 without prev_hash */
@@ -234,6 +235,130 @@ static void test_crafted_envelopes(void)
     CHECK_EQ(s_verify(&env, NULL), CDX_OK);
     cdx_bytes_free(&env);
     cdx_body_clear(&b);
+}
+
+/* Verifies header-only, as the audit does. */
+static cdx_err s_verify_header(const cdx_bytes *env)
+{
+    cdx_envelope *e = NULL;
+    cdx_err rc = cdx_envelope_verify(&e, F.roster, env->data, env->len,
+                                     &(cdx_verify_opts){.header_only = true}, NULL);
+    cdx_envelope_destroy(&e);
+    return rc;
+}
+
+/* Above GREEN sealed, CLEAR and GREEN never; alerts under "alert.", the
+ * others on their own topics: the signer refuses, and so does every
+ * verifier (the full check and the audit's header-only one) when a forger
+ * signs the bytes by hand. */
+static void test_tlp_and_topics(void)
+{
+    static const cdx_tlp above[] = {CDX_TLP_AMBER, CDX_TLP_AMBER_STRICT, CDX_TLP_RED};
+    cdx_bytes env = {0};
+    cdx_errbuf eb = {0};
+    cdx_body b;
+    fixture_body(&b, "EE", 1, NULL, "alert.health", FIXTURE_T0);
+    b.kind = CDX_PAYLOAD_ALERT;
+    fixture_alert(&b.alert, CDX_TLP_GREEN, 10);
+    for (size_t i = 0; i < sizeof above / sizeof *above; i++) {
+        b.alert.tlp = above[i];
+        CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, &eb), CDX_ERR_TLP_NOT_SEALED);
+        CHECK(strstr(eb.msg, cdx_tlp_name(above[i])) && strstr(eb.msg, "must be sealed"));
+        CHECK_STR(cdx_errname(CDX_ERR_TLP_NOT_SEALED), "tlp-not-sealed");
+        s_craft(F.ee, "EE", &b, &env);
+        CHECK_EQ(s_verify(&env, NULL), CDX_ERR_TLP_NOT_SEALED);
+        CHECK_EQ(s_verify_header(&env), CDX_ERR_TLP_NOT_SEALED);
+        cdx_bytes_free(&env);
+    }
+    b.alert.tlp = CDX_TLP_CLEAR;
+    s_craft(F.ee, "EE", &b, &env);
+    CHECK_EQ(s_verify(&env, NULL), CDX_OK);
+    CHECK_EQ(s_verify_header(&env), CDX_OK);
+    cdx_bytes_free(&env);
+
+    /* Topics: an alert under "alert." only. */
+    static const char *const bad[] = {"sth",     "ack",    "hb",     "roster",
+                                      "energy",  "alerts", "alertx", "alert..x",
+                                      "x.alert", "alert",  "alert.", "alert.x."};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        free(b.topic);
+        b.topic = strdup(bad[i]);
+        CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, &eb), CDX_ERR_WRONG_TOPIC);
+        s_craft(F.ee, "EE", &b, &env);
+        CHECK_EQ(s_verify(&env, NULL), CDX_ERR_WRONG_TOPIC);
+        CHECK_EQ(s_verify_header(&env), CDX_ERR_WRONG_TOPIC);
+        cdx_bytes_free(&env);
+    }
+    free(b.topic);
+    b.topic = strdup("sth");
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, &eb), CDX_ERR_WRONG_TOPIC);
+    CHECK(strstr(eb.msg, "\"sth\" is reserved for tree heads") != NULL);
+    static const char *const good[] = {"alert.x", "alert.energy", "alert.energy.grid-ops_2"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        free(b.topic);
+        b.topic = strdup(good[i]);
+        CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_OK);
+        cdx_bytes_free(&env);
+    }
+
+    /* Sealed: AMBER and above only. */
+    cdx_alert a;
+    fixture_alert(&a, CDX_TLP_AMBER, 10);
+    cdx_member fr;
+    cdx_identity_card(F.fr, &fr);
+    cdx_alert_clear(&b.alert);
+    b.kind = CDX_PAYLOAD_SEALED;
+    REQUIRE(cdx_seal_alert(&b.sealed, &a, "EE", 1, b.topic, &fr, 1, NULL) == CDX_OK);
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_OK);
+    cdx_bytes_free(&env);
+    s_craft(F.ee, "EE", &b, &env);
+    CHECK_EQ(s_verify_header(&env), CDX_OK);
+    cdx_bytes_free(&env);
+    free(b.topic);
+    b.topic = strdup("hb"); /* a sealed alert is an alert: not on a reserved topic */
+    s_craft(F.ee, "EE", &b, &env);
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_WRONG_TOPIC);
+    cdx_bytes_free(&env);
+    free(b.topic);
+    b.topic = strdup("alert.health");
+    static const cdx_tlp below[] = {CDX_TLP_CLEAR, CDX_TLP_GREEN};
+    for (size_t i = 0; i < 2; i++) {
+        b.sealed.tlp = below[i];
+        CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, &eb), CDX_ERR_TLP_SEALED_BELOW_AMBER);
+        CHECK_STR(cdx_errname(CDX_ERR_TLP_SEALED_BELOW_AMBER), "tlp-sealed-below-amber");
+        s_craft(F.ee, "EE", &b, &env);
+        CHECK_EQ(s_verify(&env, NULL), CDX_ERR_TLP_SEALED_BELOW_AMBER);
+        CHECK_EQ(s_verify_header(&env), CDX_ERR_TLP_SEALED_BELOW_AMBER);
+        cdx_bytes_free(&env);
+    }
+    b.sealed.tlp = CDX_TLP_RED;
+    size_t n = b.sealed.n_recipients;
+    b.sealed.n_recipients = 0; /* sealed to nobody */
+    s_craft(F.ee, "EE", &b, &env);
+    CHECK_EQ(s_verify(&env, NULL), CDX_ERR_POLICY);
+    CHECK_EQ(s_verify_header(&env), CDX_ERR_POLICY);
+    cdx_bytes_free(&env);
+    b.sealed.n_recipients = n;
+    cdx_alert_clear(&a);
+
+    /* The other payloads on their own topics only. */
+    cdx_body_clear(&b);
+    fixture_body(&b, "EE", 1, NULL, "alert.health", FIXTURE_T0);
+    b.kind = CDX_PAYLOAD_HEARTBEAT;
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, &eb), CDX_ERR_WRONG_TOPIC);
+    CHECK(strstr(eb.msg, "a heartbeat goes on topic \"hb\"") != NULL);
+    free(b.topic);
+    b.topic = strdup("sth");
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_ERR_WRONG_TOPIC);
+    s_craft(F.ee, "EE", &b, &env);
+    CHECK_EQ(s_verify_header(&env), CDX_ERR_WRONG_TOPIC);
+    cdx_bytes_free(&env);
+    cdx_body_clear(&b);
+    CHECK(cdx_topic_fits("ack", CDX_PAYLOAD_ACK) && !cdx_topic_fits("alert.x", CDX_PAYLOAD_ACK));
+    CHECK(cdx_topic_fits("sth", CDX_PAYLOAD_WITNESS) &&
+          cdx_topic_fits("sth", CDX_PAYLOAD_TREE_HEAD));
+    CHECK(cdx_topic_fits("roster", CDX_PAYLOAD_ROSTER) &&
+          !cdx_topic_fits("hb", CDX_PAYLOAD_ROSTER));
 }
 
 static void test_outer_encoding(void)
@@ -574,6 +699,7 @@ int main(void)
     test_roster_checks();
     test_topic_and_clock();
     test_crafted_envelopes();
+    test_tlp_and_topics();
     test_outer_encoding();
     test_other_payloads();
     test_sign_own();

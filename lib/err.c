@@ -41,6 +41,13 @@ static const struct {
     [CDX_ERR_STOPPED] = {"stopped", "the transport is shutting down"},
     [CDX_ERR_BUSY] = {"busy", "held by another process"},
     [CDX_ERR_NONCANONICAL] = {"non-canonical", "signed bytes are not in the canonical encoding"},
+    [CDX_ERR_TLP_NOT_SEALED] = {"tlp-not-sealed",
+                                "a TLP:AMBER, AMBER+STRICT or RED alert must be sealed to named "
+                                "recipients"},
+    [CDX_ERR_TLP_SEALED_BELOW_AMBER] = {"tlp-sealed-below-amber",
+                                        "a TLP:CLEAR or GREEN alert goes to everyone and is never "
+                                        "sealed"},
+    [CDX_ERR_WRONG_TOPIC] = {"wrong-topic", "the topic is not the one for this payload"},
 };
 
 const char *cdx_strerror(cdx_err err)

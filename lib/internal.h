@@ -28,8 +28,15 @@ bool cdx__utf8_valid(const char *s);
 /* Bounded copy into a fixed buffer; false (and dst = "") if it does not fit. */
 bool cdx__copy_id(char dst[CDX_ID_MAX + 1], const char *src);
 
-/* The header part of cdx_body_check (ids, topic, seq, prev_hash). */
+/* The header part of cdx_body_check (ids, topic, seq, prev_hash, and that
+ * the topic fits the payload's kind). */
 cdx_err cdx__body_check_header(const cdx_body *b, cdx_errbuf *eb);
+
+/* The TLP rule of cdx_body_check for a payload of this kind with this
+ * label (and, sealed, this many recipients); `id` (may be NULL) names the
+ * alert in the message. */
+cdx_err cdx__tlp_check(cdx_payload_kind kind, cdx_tlp tlp, size_t n_recipients, const char *id,
+                       cdx_errbuf *eb);
 
 /* ---- crypto primitives (digest.c; the only other sodium.h users are
  * identity.c and seal.c) ---- */
@@ -118,6 +125,7 @@ bool cdx__pb_bytes(const uint8_t *p, size_t len, size_t *at, const uint8_t **val
 typedef enum cdx__pb_kind {
     CDX__PB_BODY,
     CDX__PB_ALERT, /* a sealed alert's plaintext */
+    CDX__PB_SEALED,
     CDX__PB_ROSTER,
     CDX__PB_SIGNED_ROSTER,
     CDX__PB_RECEIPT_STATEMENT,
@@ -160,6 +168,12 @@ cdx_err cdx__body_encode(const cdx_body *b, size_t headroom, cdx_bytes *out);
 cdx_err cdx__body_decode(cdx_body *out, const uint8_t *data, size_t len, const cdx__pb_top *checked,
                          bool header_only, cdx_errbuf *eb);
 
+/* An alert's or sealed alert's TLP label (UNSPECIFIED if it has none or an
+ * unknown one) and, sealed, its recipients' count, read off a body that
+ * passed the canonical check (top: that check's result) without decoding
+ * it: for the audit's header-only path. CDX_ERR_INVALID for other payloads. */
+cdx_err cdx__body_label(const cdx__pb_top *top, cdx_tlp *tlp, size_t *n_recipients);
+
 cdx_err cdx__alert_encode(const cdx_alert *a, cdx_bytes *out);
 cdx_err cdx__alert_decode(cdx_alert *out, const uint8_t *data, size_t len, cdx_errbuf *eb);
 
@@ -188,6 +202,12 @@ typedef struct cdx__outer {
     uint8_t signature[CDX_SIG_BYTES];
     cdx__batch_auth batch;
 } cdx__outer;
+
+/* The audit of a log's stored receipts (audit_receipts.c): *count of them
+ * checked; on a failure, *pass false and why names the receipt. An error
+ * only if it could not run. */
+cdx_err cdx__audit_receipts(cdx_log *log, const cdx_roster *roster, uint64_t *count, bool *pass,
+                            char *why, size_t why_len, cdx_errbuf *eb);
 
 /* The envelope's path leads from its hash to the batch root, and the root
  * is signed by pk (or a signature of these very bytes is in the cache). */

@@ -891,6 +891,7 @@ cdx_err cdx_json_from_audit_report(char **out, const char *origin, const cdx_aud
         s_set(o, "last_checkpoint", json_integer((json_int_t)r->last_checkpoint), &ok);
         s_set(o, "senders", json_integer((json_int_t)r->senders), &ok);
         s_set(o, "equivocations", json_integer((json_int_t)r->equivocations), &ok);
+        s_set(o, "receipts", json_integer((json_int_t)r->receipts), &ok);
         s_set(o, "gap_count", json_integer((json_int_t)r->gaps), &ok);
         s_set(o, "gaps", gaps, &ok);
         gaps = NULL;

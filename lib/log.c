@@ -88,8 +88,8 @@ size_t cdx__log_sender_key(uint8_t out[CDX_ID_MAX + 9], const char *sender, uint
     return n + 9;
 }
 
-static const char *s_dbnames[] = {"log",  "by_hash", "by_sender", "senders",
-                                  "tree", "heads",   "meta",      "outbox"};
+static const char *s_dbnames[] = {"log",   "by_hash", "by_sender", "senders",  "tree",
+                                  "heads", "meta",    "outbox",    "receipts", "receipted"};
 #define S_N_DBS (sizeof s_dbnames / sizeof *s_dbnames)
 
 /* LMDB found its own file inconsistent (an altered or cut page) and is
@@ -113,7 +113,7 @@ static cdx_err s_open_env(cdx_log *log, const char *dir, unsigned flags, cdx_err
     if (rc == 0)
         rc = mdb_env_set_assert(log->env, s_damaged);
     if (rc == 0)
-        rc = mdb_env_set_maxdbs(log->env, 10);
+        rc = mdb_env_set_maxdbs(log->env, 16);
     if (rc == 0 && !log->read_only)
         rc = mdb_env_set_mapsize(log->env, log->map_size);
     if (rc == 0)
@@ -143,14 +143,22 @@ static cdx_err s_open_dbs(cdx_log *log, const cdx_log_opts *opts, cdx_errbuf *eb
     int rc = mdb_txn_begin(log->env, NULL, log->read_only ? MDB_RDONLY : 0, &txn);
     if (rc)
         return cdx__log_mdb(eb, rc, "open");
-    MDB_dbi *dbis[] = {&log->log,  &log->by_hash, &log->by_sender, &log->senders,
-                       &log->tree, &log->heads,   &log->meta,      &log->outbox};
+    MDB_dbi *dbis[] = {&log->log,      &log->by_hash,  &log->by_sender, &log->senders,
+                       &log->tree,     &log->heads,    &log->meta,      &log->outbox,
+                       &log->receipts, &log->receipted};
     _Static_assert(sizeof dbis / sizeof *dbis == S_N_DBS, "a name for every table");
+    log->has_receipts = true;
     for (size_t i = 0; i < S_N_DBS && rc == 0; i++) {
         unsigned flags = log->read_only ? 0 : MDB_CREATE;
         if (dbis[i] == &log->by_sender)
             flags |= MDB_DUPSORT | MDB_DUPFIXED;
         rc = mdb_dbi_open(txn, s_dbnames[i], flags, dbis[i]);
+        /* A log made before receipts were kept, read: it holds none. */
+        bool later = dbis[i] == &log->receipts || dbis[i] == &log->receipted;
+        if (rc == MDB_NOTFOUND && later && log->read_only) {
+            log->has_receipts = false;
+            rc = 0;
+        }
     }
     if (rc) {
         mdb_txn_abort(txn);
@@ -291,13 +299,15 @@ void cdx_log_destroy(cdx_log **log)
 {
     if (!log || !*log)
         return;
-    if ((*log)->env && (*log)->n_forget)
+    if ((*log)->env && ((*log)->n_forget || (*log)->n_keep))
         cdx_log_outbox_flush(*log, NULL); /* best effort: if not, a restart resends */
     if ((*log)->env)
         mdb_env_close((*log)->env);
     if ((*log)->lock_fd >= 0)
         close((*log)->lock_fd); /* and the lock with it */
     free((*log)->forget);
+    cdx__log_keep_clear(*log);
+    free((*log)->keep);
     free(*log);
     *log = NULL;
 }

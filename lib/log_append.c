@@ -292,7 +292,7 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
             if (mrc == 0) {
                 log->frontier = b->tree;
                 log->have_frontier = true;
-                log->n_forget = 0; /* receipted rows went with it */
+                cdx__log_forget_done(log); /* receipted rows went with it, receipts kept */
                 log->dropped_dups = 0;
                 cdx__log_room_keep(log);
                 break;

@@ -5,6 +5,7 @@
  *   log.c         opening, the schema, entries' encoding, counters, roster
  *   log_append.c  appends: one transaction and one fsync per batch
  *   log_outbox.c  the owner's envelopes waiting for a broker's receipt
+ *   log_receipts.c brokers' receipts for the owner's envelopes, kept
  *   log_read.c    reading entries and the (sender, seq) index
  *   log_room.c    room written ahead of the last page, for small commits
  *   log_tree.c    the Merkle tree's nodes, roots, proofs and checkpoints
@@ -26,6 +27,8 @@
 struct cdx_log {
     MDB_env *env;
     MDB_dbi log, by_hash, by_sender, senders, tree, heads, meta, outbox;
+    MDB_dbi receipts, receipted;
+    bool has_receipts; /* those two exist (not in a log made before them, read-only) */
     bool read_only;
     int lock_fd;     /* DIR/writer.lock, held while open (opts.exclusive); -1: none */
     unsigned schema; /* the layout of its tree keys (log_tree.c) */
@@ -40,6 +43,10 @@ struct cdx_log {
      * write transaction (cdx_log_outbox_forget). */
     uint8_t *forget;
     size_t n_forget, cap_forget;
+    /* Receipts to keep (cdx_log_receipt_keep), written with the same
+     * transactions as the deletions above. */
+    struct cdx__log_keep *keep;
+    size_t n_keep, cap_keep;
     /* Copies of held envelopes dropped before an append saw them
      * (cdx_log_note_duplicates): counted by the next append. */
     uint64_t dropped_dups;
@@ -98,9 +105,24 @@ cdx_err cdx__log_size_in(cdx_log *log, MDB_txn *txn, uint64_t *size, cdx_errbuf 
 /* Orders records that begin with a hash, by it (for qsort). */
 int cdx__log_cmp_hash(const void *x, const void *y);
 
-/* Deletes the receipted outbox rows queued on the log, inside txn (the
- * caller's write transaction); an LMDB return code. */
+/* Deletes the receipted outbox rows queued on the log and keeps the queued
+ * receipts (cdx__log_keep_in), inside txn (the caller's write
+ * transaction); an LMDB return code. Once txn commits, the caller calls
+ * cdx__log_forget_done. */
 int cdx__log_forget_in(cdx_log *log, MDB_txn *txn, size_t *removed);
+void cdx__log_forget_done(cdx_log *log);
+
+/* A receipt queued to be kept: its bytes, the items to index. */
+typedef struct cdx__log_keep {
+    cdx_bytes bytes;
+    cdx_receipt *items;
+    size_t n;
+} cdx__log_keep;
+
+/* Writes the queued receipts inside txn (log_receipts.c); an LMDB return
+ * code. cdx__log_keep_clear empties the queue. */
+int cdx__log_keep_in(cdx_log *log, MDB_txn *txn);
+void cdx__log_keep_clear(cdx_log *log);
 
 /* A tree node by level and index, in the log's schema's key layout. */
 cdx_err cdx__log_node_put(cdx_log *log, MDB_txn *txn, unsigned level, uint64_t index,

@@ -96,9 +96,14 @@ cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index, size_t *waiting)
         return CDX_ERR_IO;
     }
     MDB_val k, d;
+    bool damaged = false;
     for (int mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); mrc == 0;
          mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-        if (q && bsearch(k.mv_data, q, log->n_forget, CDX_HASH_BYTES, cdx__log_cmp_hash))
+        /* Rows are keyed by an envelope hash; any other key is damage (no
+         * receipt can name it), counted as waiting and reported. */
+        damaged = damaged || k.mv_size != CDX_HASH_BYTES;
+        if (q && k.mv_size == CDX_HASH_BYTES &&
+            bsearch(k.mv_data, q, log->n_forget, CDX_HASH_BYTES, cdx__log_cmp_hash))
             continue; /* receipted; its row goes with the next write */
         if (waiting)
             (*waiting)++;
@@ -111,6 +116,8 @@ cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index, size_t *waiting)
     mdb_cursor_close(c);
     mdb_txn_abort(txn);
     free(q);
+    if (damaged)
+        return CDX_ERR_CORRUPT;
     return *index == UINT64_MAX ? CDX_ERR_NOENT : CDX_OK;
 }
 
@@ -172,9 +179,13 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
         return CDX_ERR_IO;
     }
     MDB_val k, d;
+    bool damaged = false;
     for (int mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0;
          mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
         size_t tl, len;
+        /* A key that is not a hash is damage: its envelope is still sent
+         * (a copy costs nothing), and the scan says so when done. */
+        damaged = damaged || k.mv_size != CDX_HASH_BYTES;
         const uint8_t *tail = s_row_tail(&d, &tl, &len);
         if (!tail)
             continue;
@@ -195,13 +206,16 @@ cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_
     }
     mdb_cursor_close(c);
     mdb_txn_abort(txn);
-    return rc;
+    return rc == CDX_OK && damaged ? CDX_ERR_CORRUPT : rc;
 }
 
-/* Deletes the rows waiting in log->forget inside txn (the caller commits
- * and then clears the list). */
+/* Deletes the rows waiting in log->forget inside txn, and keeps the
+ * receipts that cleared them (the caller commits and then clears both). */
 int cdx__log_forget_in(cdx_log *log, MDB_txn *txn, size_t *removed)
 {
+    int kept = cdx__log_keep_in(log, txn);
+    if (kept)
+        return kept;
     size_t gone = 0;
     for (size_t i = 0; i < log->n_forget; i++) {
         MDB_val k = cdx__log_val(log->forget + i * CDX_HASH_BYTES, CDX_HASH_BYTES);
@@ -234,16 +248,22 @@ cdx_err cdx_log_outbox_forget(cdx_log *log, const uint8_t *hashes, size_t n)
     return CDX_OK;
 }
 
+void cdx__log_forget_done(cdx_log *log)
+{
+    log->n_forget = 0;
+    cdx__log_keep_clear(log);
+}
+
 size_t cdx_log_outbox_pending(const cdx_log *log)
 {
-    return log->n_forget;
+    return log->n_forget + log->n_keep;
 }
 
 cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed)
 {
     if (removed)
         *removed = 0;
-    if (log->n_forget == 0)
+    if (log->n_forget == 0 && log->n_keep == 0)
         return CDX_OK;
     MDB_txn *txn;
     int mrc = mdb_txn_begin(log->env, NULL, 0, &txn);
@@ -253,7 +273,7 @@ cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed)
         mrc = cdx__log_commit(log, txn);
     if (mrc)
         return cdx__log_commit_failed(log, mrc, "outbox", NULL);
-    log->n_forget = 0;
+    cdx__log_forget_done(log);
     return CDX_OK;
 }
 

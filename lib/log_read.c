@@ -7,9 +7,12 @@
 
 #include "log_internal.h"
 
+/* The entry at k, d, which must be entry `expect`; *out holds nothing on
+ * failure (callers clear it whatever happened). */
 static cdx_err s_decode_at(MDB_val *k, MDB_val *d, uint64_t expect, cdx_log_entry *out,
                            cdx_errbuf *eb)
 {
+    memset(out, 0, sizeof *out);
     if (k->mv_size != 8)
         return cdx_errf(eb, CDX_ERR_CORRUPT, "log: a key of %zu bytes after entry %llu", k->mv_size,
                         (unsigned long long)expect);

@@ -2,7 +2,8 @@
  * proofs, checkpoints, map growth and a full map; and tampering done as an
  * attacker with write access to the files would, through LMDB itself:
  * change a byte, delete, swap, truncate, replace a checkpoint, rewrite an
- * entry together with its tree. Each time the audit fails and names it. */
+ * entry together with its tree. Each time the audit fails and names it.
+ * And the brokers' receipts a node keeps: stored, read back, audited. */
 #include <fcntl.h>
 #include <lmdb.h>
 #include <signal.h>
@@ -836,6 +837,100 @@ static void test_outbox_rows(void)
     }
 }
 
+static cdx_err s_count_scanned(void *ctx, cdx_log_entry *e)
+{
+    (void)e;
+    (*(size_t *)ctx)++;
+    return CDX_OK;
+}
+
+/* Leaves junk where the next call's locals will lie, as a long-running
+ * process's stack holds. */
+static void __attribute__((noinline)) s_dirty_stack(void)
+{
+    volatile uint8_t junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0xa5;
+}
+
+/* A log whose first entry is gone (a damaged or cut file): a scan from
+ * there says which entry is missing, and frees nothing it never held. */
+static void test_scan_first_missing(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/first-missing", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h[CDX_HASH_BYTES];
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        cdx_envelope *e = s_env(F.ee, seq, seq > 1 ? h : NULL, 10, h);
+        cdx_log_append_out out;
+        REQUIRE(s_append1(log, e, &out) == CDX_OK);
+        cdx_envelope_destroy(&e);
+    }
+    cdx_log_destroy(&log);
+    s_lmdb t;
+    s_tamper_begin(&t, dir);
+    uint8_t kb[8] = {0};
+    MDB_val k = {8, kb};
+    REQUIRE(mdb_del(t.txn, t.log, &k, NULL) == 0);
+    s_tamper_end(&t);
+    log = s_open(dir, true);
+    size_t seen = 0;
+    cdx_errbuf eb = {0};
+    s_dirty_stack();
+    CHECK_EQ(cdx_log_scan(log, 0, UINT64_MAX, s_count_scanned, &seen, &eb), CDX_ERR_CORRUPT);
+    CHECK(strstr(eb.msg, "entry 0 is missing") != NULL);
+    CHECK_EQ(seen, 0);
+    cdx_log_destroy(&log);
+    cdx_audit_report r = s_audit(dir);
+    CHECK(!r.pass);
+    CHECK(strstr(r.reason, "entry 0 is missing") != NULL);
+}
+
+/* An outbox row keyed by something other than an envelope hash (a damaged
+ * or hostile file): looked up by its length, not read past its end, and
+ * reported as corruption; its envelope is still handed over to resend. */
+static void test_outbox_damaged_key(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/outbox-key", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h[2][CDX_HASH_BYTES];
+    cdx_envelope *e[2];
+    cdx_log_append_in in[2];
+    cdx_log_append_out out[2];
+    for (int i = 0; i < 2; i++) {
+        e[i] = s_env(F.ee, (uint64_t)i + 1, i ? h[0] : NULL, 10, h[i]);
+        in[i] = (cdx_log_append_in){.env = e[i], .received_at_ms = FIXTURE_T0, .outbox = true};
+    }
+    REQUIRE(cdx_log_append(log, in, 2, out, NULL) == CDX_OK);
+    cdx_log_destroy(&log);
+    s_lmdb t;
+    MDB_dbi outbox;
+    s_tamper_begin(&t, dir);
+    REQUIRE(mdb_dbi_open(t.txn, "outbox", 0, &outbox) == 0);
+    uint8_t row[32] = "alert.health";
+    size_t tl = strlen("alert.health") + 1;
+    row[tl] = 0x00; /* names entry 0 */
+    memset(row + tl + 1, 0, 8);
+    MDB_val k = {5, "short"}, v = {tl + 9, row};
+    REQUIRE(mdb_put(t.txn, outbox, &k, &v, 0) == 0);
+    s_tamper_end(&t);
+    log = s_open(dir, false);
+    REQUIRE(cdx_log_outbox_forget(log, h[1], 1) == CDX_OK); /* receipted: a lookup to make */
+    uint64_t oldest = 7;
+    size_t waiting = 0;
+    CHECK_EQ(cdx_log_outbox_oldest(log, &oldest, &waiting), CDX_ERR_CORRUPT);
+    CHECK_EQ(waiting, 2); /* h[0]'s row and the damaged one */
+    CHECK_EQ(oldest, out[0].index);
+    size_t seen = 0, count = 0;
+    CHECK_EQ(cdx_log_outbox_scan(log, s_count_outbox, &seen, &count), CDX_ERR_CORRUPT);
+    CHECK_EQ(seen, 2);
+    cdx_log_destroy(&log);
+    for (int i = 0; i < 2; i++)
+        cdx_envelope_destroy(&e[i]);
+}
+
 /* A duplicate within one batch is refused like one already stored: it
  * takes no index, and the hash finds the first. */
 static void test_batch_duplicate(void)
@@ -1177,6 +1272,254 @@ static void test_commit_stats(void)
     CHECK(cdx_log_commit_quantile_us(&none, 0.5) == 0.0);
 }
 
+/* ---- brokers' receipts, kept ---- */
+
+static cdx_err s_count_one(void *ctx, uint64_t number, const uint8_t *bytes, size_t len)
+{
+    (void)number;
+    (void)bytes;
+    (void)len;
+    (*(size_t *)ctx)++;
+    return CDX_OK;
+}
+
+/* A receipt signed by `broker` about n envelopes (hashes), all `status`,
+ * at log indexes from `index` on. */
+static cdx_bytes s_receipt(const cdx_identity *broker, uint8_t (*hashes)[CDX_HASH_BYTES], size_t n,
+                           cdx_receipt_status status, uint64_t index, cdx_receipt *items)
+{
+    for (size_t i = 0; i < n; i++) {
+        memset(&items[i], 0, sizeof items[i]);
+        snprintf(items[i].broker, sizeof items[i].broker, "%s", cdx_identity_id(broker));
+        memcpy(items[i].envelope_hash, hashes[i], CDX_HASH_BYTES);
+        items[i].status = status;
+        items[i].log_index = index + i;
+        items[i].committed_at_ms = FIXTURE_T0 + 500;
+        if (status == CDX_RECEIPT_REJECTED)
+            snprintf(items[i].reason, sizeof items[i].reason, "clock-skew");
+    }
+    cdx_bytes out = {0};
+    REQUIRE(cdx_receipt_sign_many(items, n, broker, &out) == CDX_OK);
+    return out;
+}
+
+static size_t s_count_receipts(cdx_log *log)
+{
+    size_t n = 0;
+    REQUIRE(cdx_log_receipts_scan(log, s_count_one, &n, NULL) == CDX_OK);
+    return n;
+}
+
+/* Kept with the next write transaction (an append or the outbox's
+ * flush), durably, one per envelope and broker (the first stands), only
+ * for entries of the log; read back as they were signed; and audited:
+ * a changed byte in a stored receipt, or an index row that disagrees
+ * with its receipt, fails the audit naming the receipt. */
+static void test_receipts(void)
+{
+    char dir[300], bad[300];
+    snprintf(dir, sizeof dir, "%s/receipts", s_root);
+    snprintf(bad, sizeof bad, "%s/receipts-bad", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h[4][CDX_HASH_BYTES];
+    cdx_envelope *e[4];
+    cdx_log_append_in in[3];
+    cdx_log_append_out out[3];
+    for (int i = 0; i < 4; i++)
+        e[i] = s_env(F.ee, (uint64_t)i + 1, i ? h[i - 1] : NULL, 10, h[i]);
+    for (int i = 0; i < 3; i++)
+        in[i] = (cdx_log_append_in){
+            .env = e[i], .received_at_ms = FIXTURE_T0, .received_from = "local", .outbox = true};
+    REQUIRE(cdx_log_append(log, in, 3, out, NULL) == CDX_OK);
+
+    /* alpha takes seq 1 and 2; beta says seq 1 is a duplicate of what it
+     * holds at 4. */
+    uint8_t a_hashes[3][CDX_HASH_BYTES];
+    memcpy(a_hashes[0], h[0], CDX_HASH_BYTES);
+    memcpy(a_hashes[1], h[1], CDX_HASH_BYTES);
+    memset(a_hashes[2], 0x5a, CDX_HASH_BYTES); /* an envelope this log never held */
+    cdx_receipt items[3], b_item;
+    cdx_bytes ra = s_receipt(F.broker, a_hashes, 2, CDX_RECEIPT_ACCEPTED, 10, items);
+    CHECK_EQ(cdx_log_receipt_keep(log, ra.data, ra.len, items, 2), CDX_OK);
+    cdx_bytes rb = s_receipt(F.beta, h, 1, CDX_RECEIPT_DUPLICATE, 4, &b_item);
+    CHECK_EQ(cdx_log_receipt_keep(log, rb.data, rb.len, &b_item, 1), CDX_OK);
+    CHECK_EQ(cdx_log_outbox_pending(log), 2);
+    cdx_log_receipt *got = NULL;
+    size_t n = 9;
+    CHECK_EQ(cdx_log_receipts_of(log, h[0], &got, &n, NULL), CDX_OK);
+    CHECK_EQ(n, 0); /* not written yet */
+    cdx_log_receipts_free(got, n);
+    CHECK_EQ(cdx_log_outbox_flush(log, NULL), CDX_OK);
+    CHECK_EQ(cdx_log_outbox_pending(log), 0);
+
+    /* A later DUPLICATE from alpha (a resend) does not replace its first;
+     * one about nothing this log holds is not stored; one kept before an
+     * append goes with the append. */
+    cdx_receipt again;
+    cdx_bytes rdup = s_receipt(F.broker, h, 1, CDX_RECEIPT_DUPLICATE, 10, &again);
+    CHECK_EQ(cdx_log_receipt_keep(log, rdup.data, rdup.len, &again, 1), CDX_OK);
+    cdx_receipt none;
+    cdx_bytes rnone = s_receipt(F.broker, &a_hashes[2], 1, CDX_RECEIPT_ACCEPTED, 12, &none);
+    CHECK_EQ(cdx_log_receipt_keep(log, rnone.data, rnone.len, &none, 1), CDX_OK);
+    cdx_receipt third;
+    cdx_bytes r3 = s_receipt(F.broker, &h[2], 1, CDX_RECEIPT_REJECTED, 0, &third);
+    CHECK_EQ(cdx_log_receipt_keep(log, r3.data, r3.len, &third, 1), CDX_OK);
+    in[0] = (cdx_log_append_in){
+        .env = e[3], .received_at_ms = FIXTURE_T0, .received_from = "local", .outbox = true};
+    REQUIRE(cdx_log_append(log, in, 1, out, NULL) == CDX_OK);
+    CHECK_EQ(cdx_log_outbox_pending(log), 0);
+    CHECK_EQ(cdx_log_receipt_keep(log, ra.data, ra.len, items, 0), CDX_OK); /* nothing to keep */
+    cdx_log_destroy(&log);
+
+    /* Across a reopen, read-only: seq 1 has alpha's ACCEPTED and beta's
+     * DUPLICATE, by broker, bytes as signed. */
+    log = s_open(dir, true);
+    CHECK_EQ(cdx_log_receipts_of(log, h[0], &got, &n, NULL), CDX_OK);
+    REQUIRE(n == 2);
+    CHECK_STR(got[0].item.broker, "broker.alpha");
+    CHECK_EQ(got[0].item.status, CDX_RECEIPT_ACCEPTED);
+    CHECK_EQ(got[0].item.log_index, 10);
+    CHECK_EQ(got[0].item.committed_at_ms, FIXTURE_T0 + 500);
+    CHECK(got[0].receipt.len == ra.len && memcmp(got[0].receipt.data, ra.data, ra.len) == 0);
+    uint8_t name[CDX_HASH_BYTES];
+    cdx_hash(name, ra.data, ra.len);
+    CHECK(memcmp(got[0].receipt_hash, name, CDX_HASH_BYTES) == 0);
+    CHECK_EQ(got[0].number, 0);
+    CHECK_EQ(got[1].number, 1);
+    CHECK_STR(got[1].item.broker, "broker.beta");
+    CHECK_EQ(got[1].item.status, CDX_RECEIPT_DUPLICATE);
+    CHECK_EQ(got[1].item.log_index, 4);
+    CHECK(got[1].receipt.len == rb.len && memcmp(got[1].receipt.data, rb.data, rb.len) == 0);
+    cdx_log_receipts_free(got, n);
+    CHECK_EQ(cdx_log_receipts_of(log, h[1], &got, &n, NULL), CDX_OK);
+    CHECK_EQ(n, 1);
+    CHECK(n == 1 && got[0].item.log_index == 11);
+    cdx_log_receipts_free(got, n);
+    CHECK_EQ(cdx_log_receipts_of(log, h[2], &got, &n, NULL), CDX_OK);
+    CHECK(n == 1 && got[0].item.status == CDX_RECEIPT_REJECTED &&
+          strcmp(got[0].item.reason, "clock-skew") == 0);
+    cdx_log_receipts_free(got, n);
+    CHECK_EQ(cdx_log_receipts_of(log, h[3], &got, &n, NULL), CDX_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(cdx_log_receipts_of(log, a_hashes[2], &got, &n, NULL), CDX_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(s_count_receipts(log), 3); /* alpha's first, beta's, alpha's rejection */
+    CHECK_EQ(cdx_log_receipt_keep(log, ra.data, ra.len, items, 1), CDX_ERR_INVALID);
+    cdx_log_destroy(&log);
+
+    cdx_audit_report r = s_audit(dir);
+    CHECK(r.pass);
+    CHECK_EQ(r.receipts, 3);
+
+    /* One byte of a stored receipt (alpha's first, number 0): the audit
+     * fails, naming it. */
+    s_lmdb t;
+    for (size_t at = 0; at < ra.len; at += ra.len / 7 + 1) {
+        s_copy(dir, bad);
+        s_tamper_begin(&t, bad);
+        MDB_dbi receipts;
+        REQUIRE(mdb_dbi_open(t.txn, "receipts", 0, &receipts) == 0);
+        uint8_t kb[8];
+        MDB_val k = s_key(kb, 0), d;
+        REQUIRE(mdb_get(t.txn, receipts, &k, &d) == 0);
+        REQUIRE(d.mv_size == ra.len && memcmp(d.mv_data, ra.data, ra.len) == 0);
+        uint8_t *copy = malloc(d.mv_size);
+        memcpy(copy, d.mv_data, d.mv_size);
+        copy[at] ^= 0x01;
+        MDB_val v = {d.mv_size, copy};
+        REQUIRE(mdb_put(t.txn, receipts, &k, &v, 0) == 0);
+        free(copy);
+        s_tamper_end(&t);
+        s_expect_fail(bad, "a byte of a receipt", false, 0,
+                      "stored receipt 0 (from broker.alpha, for entry 0): ");
+    }
+    /* An index row that says another log index than its receipt. */
+    s_copy(dir, bad);
+    s_tamper_begin(&t, bad);
+    MDB_dbi receipted;
+    REQUIRE(mdb_dbi_open(t.txn, "receipted", 0, &receipted) == 0);
+    uint8_t key[8 + 16];
+    s_key(key, 1); /* seq 2's entry */
+    memcpy(key + 8, "broker.alpha", 12);
+    MDB_val k = {8 + 12, key}, d;
+    REQUIRE(mdb_get(t.txn, receipted, &k, &d) == 0);
+    uint8_t row[17];
+    REQUIRE(d.mv_size == sizeof row);
+    memcpy(row, d.mv_data, sizeof row);
+    row[sizeof row - 1] ^= 0x07; /* the broker's log index */
+    MDB_val v = {sizeof row, row};
+    REQUIRE(mdb_put(t.txn, receipted, &k, &v, 0) == 0);
+    s_tamper_end(&t);
+    s_expect_fail(bad, "a receipt index row", false, 0,
+                  "says accepted at broker.alpha's log index");
+    /* A row that names a receipt that is not stored. */
+    s_copy(dir, bad);
+    s_tamper_begin(&t, bad);
+    REQUIRE(mdb_dbi_open(t.txn, "receipted", 0, &receipted) == 0);
+    REQUIRE(mdb_get(t.txn, receipted, &k, &d) == 0);
+    memcpy(row, d.mv_data, sizeof row);
+    row[7] = 9;
+    REQUIRE(mdb_put(t.txn, receipted, &k, &v, 0) == 0);
+    s_tamper_end(&t);
+    s_expect_fail(bad, "a dangling receipt index row", false, 0,
+                  "names a receipt that is not stored");
+    /* Beta's receipt put in the place of alpha's. */
+    s_copy(dir, bad);
+    s_tamper_begin(&t, bad);
+    MDB_dbi receipts;
+    REQUIRE(mdb_dbi_open(t.txn, "receipts", 0, &receipts) == 0);
+    uint8_t kb[8];
+    MDB_val kn = s_key(kb, 0), other = {rb.len, rb.data};
+    REQUIRE(mdb_put(t.txn, receipts, &kn, &other, 0) == 0);
+    s_tamper_end(&t);
+    s_expect_fail(bad, "a receipt replaced", false, 0,
+                  "names a receipt of broker.alpha that says nothing");
+    /* A receipt that also answers for an envelope this log never held. */
+    s_copy(dir, bad);
+    log = s_open(bad, false);
+    memcpy(a_hashes[0], h[3], CDX_HASH_BYTES);
+    cdx_bytes rforeign = s_receipt(F.broker, a_hashes + 1, 2, CDX_RECEIPT_ACCEPTED, 20, items);
+    memcpy(items[0].envelope_hash, h[3], CDX_HASH_BYTES); /* indexed for seq 4, signed for 2 */
+    CHECK_EQ(cdx_log_receipt_keep(log, rforeign.data, rforeign.len, items, 2), CDX_OK);
+    CHECK_EQ(cdx_log_outbox_flush(log, NULL), CDX_OK);
+    cdx_log_destroy(&log);
+    s_expect_fail(bad, "a receipt about a stranger", false, 0,
+                  "it answers for envelope 5a5a5a5a5a5a5a5a, which this log does not hold");
+    cdx_bytes_free(&rforeign);
+
+    /* A log made before receipts were kept: read, it holds none and
+     * audits; opened for writing, it gets the tables. */
+    s_copy(dir, bad);
+    s_tamper_begin(&t, bad);
+    MDB_dbi gone;
+    REQUIRE(mdb_dbi_open(t.txn, "receipts", 0, &gone) == 0);
+    REQUIRE(mdb_drop(t.txn, gone, 1) == 0);
+    REQUIRE(mdb_dbi_open(t.txn, "receipted", 0, &gone) == 0);
+    REQUIRE(mdb_drop(t.txn, gone, 1) == 0);
+    s_tamper_end(&t);
+    log = s_open(bad, true);
+    CHECK_EQ(cdx_log_receipts_of(log, h[0], &got, &n, NULL), CDX_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(s_count_receipts(log), 0);
+    cdx_log_destroy(&log);
+    r = s_audit(bad);
+    CHECK(r.pass);
+    CHECK_EQ(r.receipts, 0);
+    log = s_open(bad, false);
+    CHECK_EQ(cdx_log_receipt_keep(log, rb.data, rb.len, &b_item, 1), CDX_OK);
+    CHECK_EQ(cdx_log_outbox_flush(log, NULL), CDX_OK);
+    CHECK_EQ(s_count_receipts(log), 1);
+    cdx_log_destroy(&log);
+
+    for (int i = 0; i < 4; i++)
+        cdx_envelope_destroy(&e[i]);
+    cdx_bytes_free(&ra);
+    cdx_bytes_free(&rb);
+    cdx_bytes_free(&rdup);
+    cdx_bytes_free(&rnone);
+    cdx_bytes_free(&r3);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -1189,6 +1532,8 @@ int main(void)
     test_map();
     test_outbox();
     test_outbox_rows();
+    test_outbox_damaged_key();
+    test_scan_first_missing();
     test_gaps();
     test_batch_duplicate();
     test_held();
@@ -1196,6 +1541,7 @@ int main(void)
     test_room();
     test_damaged();
     test_commit_stats();
+    test_receipts();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)

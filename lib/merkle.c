@@ -26,11 +26,12 @@ void cdx_merkle_node_hash(uint8_t out[CDX_HASH_BYTES], const uint8_t left[CDX_HA
     cdx__sha256(out, &one, 1, buf, sizeof buf, NULL, 0);
 }
 
-/* Largest power of two strictly smaller than n (n >= 2). */
+/* Largest power of two strictly smaller than n (n >= 2); for n past 2^63
+ * that is 2^63 (doubling k until 2k >= n would wrap to 0 and never end). */
 static uint64_t s_split(uint64_t n)
 {
     uint64_t k = 1;
-    while (k << 1 < n)
+    while (k <= (n - 1) / 2)
         k <<= 1;
     return k;
 }

@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cydex/merkle.h"
@@ -251,11 +252,48 @@ static void test_exhaustive(void)
     CHECK_EQ(cdx_merkle_verify_inclusion(s_leaf[0], 3, 2, NULL, 0, r), CDX_ERR_BAD_SIGNATURE);
 }
 
+/* A source that holds only the first 8 leaves, as a damaged log's tree
+ * would hold less than its claimed size. */
+static unsigned s_reads;
+
+static cdx_err s_small(void *ctx, unsigned level, uint64_t index, uint8_t out[32])
+{
+    (void)ctx;
+    s_reads++;
+    if (level > 3 || ((index + 1) << level) > 8)
+        return CDX_ERR_CORRUPT;
+    memset(out, (int)(level * 16 + index), 32);
+    return CDX_OK;
+}
+
+/* Sizes past 2^63 (a log whose last key was altered claims one): roots
+ * and proofs end, with the source's error, after O(log n) reads; they
+ * used to look for the split of the tree forever. */
+static void test_huge_sizes(void)
+{
+    cdx_merkle_source src = {s_small, NULL};
+    const uint64_t sizes[] = {(1ull << 63) + 1, (1ull << 63) + 5, UINT64_MAX, 1ull << 63};
+    uint8_t root[32], proof[CDX_MERKLE_MAX_PROOF][32];
+    size_t n;
+    alarm(60); /* a loop that never ends fails here, not at ctest's timeout */
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        s_reads = 0;
+        CHECK_EQ(cdx_merkle_root(&src, sizes[i], root), CDX_ERR_CORRUPT);
+        CHECK(s_reads <= 128);
+        CHECK_EQ(cdx_merkle_inclusion_proof(&src, sizes[i] - 1, sizes[i], proof, &n),
+                 CDX_ERR_CORRUPT);
+        CHECK_EQ(cdx_merkle_inclusion_proof(&src, 3, sizes[i], proof, &n), CDX_ERR_CORRUPT);
+        CHECK_EQ(cdx_merkle_consistency_proof(&src, 5, sizes[i], proof, &n), CDX_ERR_CORRUPT);
+    }
+    alarm(0);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 2;
     test_vectors();
     test_exhaustive();
+    test_huge_sizes();
     return check_done("merkle_test");
 }

@@ -1,7 +1,12 @@
 /* Message records: freeing, copying, checking, and the names of their enums.
  * The checks here are the rules every signer applies before signing and
  * every receiver applies after verifying, so both sides agree on what a
- * well-formed message is. */
+ * well-formed message is. Two of them are the federation's policy and hold
+ * on every path (signing, brokers, nodes, the audit): TLP by cryptography
+ * (above GREEN an alert is always sealed to named recipients, CLEAR and
+ * GREEN never are) and one topic per kind of payload (alerts under
+ * "alert.", the others on their reserved topics), so that no alert can pass
+ * for a tree head, a heartbeat or an ack, nor one of those for an alert. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -268,7 +273,7 @@ S_PARSER(cdx_ack_stage_parse, cdx_ack_stage, s_stages)
 
 bool cdx_tlp_requires_seal(cdx_tlp t)
 {
-    return t == CDX_TLP_AMBER_STRICT || t == CDX_TLP_RED;
+    return t == CDX_TLP_AMBER || t == CDX_TLP_AMBER_STRICT || t == CDX_TLP_RED;
 }
 
 void cdx_uuid_new(char out[CDX_UUID_TEXT])
@@ -344,15 +349,34 @@ cdx_err cdx_ack_check(const cdx_ack *a, cdx_errbuf *eb)
     return CDX_OK;
 }
 
+cdx_err cdx__tlp_check(cdx_payload_kind kind, cdx_tlp tlp, size_t n_recipients, const char *id,
+                       cdx_errbuf *eb)
+{
+    const char *of = id && id[0] ? " " : "", *name = id && id[0] ? id : "";
+    if (kind == CDX_PAYLOAD_ALERT && cdx_tlp_requires_seal(tlp))
+        return cdx_errf(eb, CDX_ERR_TLP_NOT_SEALED,
+                        "TLP:%s alert%s%s must be sealed to named recipients: above GREEN, no "
+                        "alert travels in the clear",
+                        cdx_tlp_name(tlp), of, name);
+    if (kind != CDX_PAYLOAD_SEALED)
+        return CDX_OK;
+    if (tlp == CDX_TLP_CLEAR || tlp == CDX_TLP_GREEN)
+        return cdx_errf(eb, CDX_ERR_TLP_SEALED_BELOW_AMBER,
+                        "TLP:%s alerts go to everyone and are never sealed: only AMBER, "
+                        "AMBER+STRICT and RED name recipients",
+                        cdx_tlp_name(tlp));
+    if (!cdx_tlp_requires_seal(tlp))
+        return cdx_errf(eb, CDX_ERR_FORMAT, "sealed alert has no TLP label");
+    if (n_recipients == 0)
+        return cdx_errf(eb, CDX_ERR_POLICY, "sealed alert names no recipient");
+    return CDX_OK;
+}
+
 static cdx_err s_sealed_check(const cdx_sealed *s, cdx_errbuf *eb)
 {
-    if (s->tlp != CDX_TLP_AMBER && !cdx_tlp_requires_seal(s->tlp))
-        return cdx_errf(eb, CDX_ERR_POLICY,
-                        "TLP:%s alerts are not sealed: only AMBER, AMBER+STRICT and RED name "
-                        "recipients",
-                        cdx_tlp_name(s->tlp));
-    if (s->n_recipients == 0)
-        return cdx_errf(eb, CDX_ERR_POLICY, "sealed alert names no recipient");
+    cdx_err rc = cdx__tlp_check(CDX_PAYLOAD_SEALED, s->tlp, s->n_recipients, NULL, eb);
+    if (rc != CDX_OK)
+        return rc;
     for (size_t i = 0; i < s->n_recipients; i++) {
         if (!cdx_id_valid(s->recipients[i].id))
             return cdx_errf(eb, CDX_ERR_FORMAT, "sealed alert recipient %zu has a bad id", i);
@@ -362,6 +386,70 @@ static cdx_err s_sealed_check(const cdx_sealed *s, cdx_errbuf *eb)
                                 s->recipients[i].id);
     }
     return CDX_OK;
+}
+
+/* ---- topics ---- */
+
+bool cdx_topic_is_alert(const char *topic)
+{
+    /* alert.NAME[.NAME...]: under "alert.", so that a subscription to the
+     * prefix "alert." gets every alert; no empty name. */
+    if (!cdx_topic_valid(topic) || strncmp(topic, "alert.", 6) != 0)
+        return false;
+    for (const char *p = topic + 5; *p; p++)
+        if (*p == '.' && (p[1] == '.' || !p[1]))
+            return false;
+    return true;
+}
+
+const char *cdx_payload_topic(cdx_payload_kind kind)
+{
+    switch (kind) {
+    case CDX_PAYLOAD_ACK: return "ack";
+    case CDX_PAYLOAD_ROSTER: return "roster";
+    case CDX_PAYLOAD_TREE_HEAD:
+    case CDX_PAYLOAD_WITNESS: return "sth";
+    case CDX_PAYLOAD_HEARTBEAT: return "hb";
+    default: return NULL;
+    }
+}
+
+/* What a reserved topic is for, for error messages. */
+static const char *s_topic_use(const char *topic)
+{
+    if (strcmp(topic, "ack") == 0)
+        return "acknowledgements";
+    if (strcmp(topic, "roster") == 0)
+        return "roster updates";
+    if (strcmp(topic, "sth") == 0)
+        return "tree heads and co-signatures";
+    if (strcmp(topic, "hb") == 0)
+        return "heartbeats";
+    return NULL;
+}
+
+bool cdx_topic_fits(const char *topic, cdx_payload_kind kind)
+{
+    if (kind == CDX_PAYLOAD_ALERT || kind == CDX_PAYLOAD_SEALED)
+        return cdx_topic_is_alert(topic);
+    const char *want = cdx_payload_topic(kind);
+    return want && topic && strcmp(topic, want) == 0;
+}
+
+static cdx_err s_topic_check(const cdx_body *b, cdx_errbuf *eb)
+{
+    if (b->kind == CDX_PAYLOAD_NONE || cdx_topic_fits(b->topic, b->kind))
+        return CDX_OK;
+    if (b->kind == CDX_PAYLOAD_ALERT || b->kind == CDX_PAYLOAD_SEALED) {
+        const char *use = s_topic_use(b->topic);
+        return cdx_errf(eb, CDX_ERR_WRONG_TOPIC,
+                        "topic \"%s\" %s%s: an alert goes on a topic under \"alert.\", "
+                        "alert.NAME (e.g. alert.energy)",
+                        b->topic, use ? "is reserved for " : "is not an alert topic",
+                        use ? use : "");
+    }
+    return cdx_errf(eb, CDX_ERR_WRONG_TOPIC, "a %s goes on topic \"%s\", not \"%s\"",
+                    cdx_payload_kind_name(b->kind), cdx_payload_topic(b->kind), b->topic);
 }
 
 static cdx_err s_payload_check(const cdx_body *b, cdx_errbuf *eb);
@@ -390,7 +478,7 @@ cdx_err cdx__body_check_header(const cdx_body *b, cdx_errbuf *eb)
                             ? "seq %llu needs the hash of the sender's previous envelope"
                             : "seq %llu is a sender's first message: it has no previous hash",
                         (unsigned long long)b->seq);
-    return CDX_OK;
+    return s_topic_check(b, eb);
 }
 
 static cdx_err s_payload_check(const cdx_body *b, cdx_errbuf *eb)
@@ -400,11 +488,7 @@ static cdx_err s_payload_check(const cdx_body *b, cdx_errbuf *eb)
         cdx_err rc = cdx_alert_check(&b->alert, eb);
         if (rc != CDX_OK)
             return rc;
-        if (cdx_tlp_requires_seal(b->alert.tlp))
-            return cdx_errf(eb, CDX_ERR_POLICY,
-                            "TLP:%s alert %s must be sealed to named recipients",
-                            cdx_tlp_name(b->alert.tlp), b->alert.id);
-        return CDX_OK;
+        return cdx__tlp_check(CDX_PAYLOAD_ALERT, b->alert.tlp, 0, b->alert.id, eb);
     }
     case CDX_PAYLOAD_ACK: return cdx_ack_check(&b->ack, eb);
     case CDX_PAYLOAD_SEALED: return s_sealed_check(&b->sealed, eb);

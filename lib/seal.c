@@ -53,8 +53,8 @@ cdx_err cdx_seal_alert(cdx_sealed *out, const cdx_alert *alert, const char *send
     cdx_err rc = cdx_alert_check(alert, eb);
     if (rc != CDX_OK)
         return rc;
-    if (alert->tlp != CDX_TLP_AMBER && !cdx_tlp_requires_seal(alert->tlp))
-        return cdx_errf(eb, CDX_ERR_POLICY,
+    if (!cdx_tlp_requires_seal(alert->tlp))
+        return cdx_errf(eb, CDX_ERR_TLP_SEALED_BELOW_AMBER,
                         "TLP:%s alerts go to everyone and are never sealed; use AMBER, "
                         "AMBER+STRICT or RED to name recipients",
                         cdx_tlp_name(alert->tlp));
@@ -181,4 +181,79 @@ done:
     sodium_free(plain);
     cdx_bytes_free(&ad);
     return rc;
+}
+
+/* Appends m to the list unless it is there; false if it was. */
+static bool s_add_recipient(cdx_member *list, size_t *n, const cdx_member *m)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(list[i].id, m->id) == 0)
+            return false;
+    list[(*n)++] = *m;
+    return true;
+}
+
+cdx_err cdx_seal_recipients(const cdx_roster *r, const char *to, uint64_t now_ms, cdx_member **out,
+                            size_t *n, cdx_errbuf *eb)
+{
+    *out = NULL;
+    *n = 0;
+    if (!to || !to[0])
+        return cdx_errf(eb, CDX_ERR_INVALID, "no recipient named");
+    bool all = strcmp(to, CDX_SEAL_TO_ALL) == 0 || strcmp(to, "*") == 0;
+    size_t cap = all ? cdx_roster_member_count(r) : 1;
+    for (const char *p = to; !all && *p; p++)
+        cap += *p == ',';
+    if (cap > CDX_SEAL_RECIPIENTS_MAX)
+        return cdx_errf(eb, CDX_ERR_INVALID, "at most %u recipients", CDX_SEAL_RECIPIENTS_MAX);
+    cdx_member *list = calloc(cap ? cap : 1, sizeof *list);
+    if (!list)
+        return CDX_ERR_NOMEM;
+    cdx_err rc = CDX_OK;
+    size_t count = 0;
+    if (all) {
+        for (size_t i = 0; i < cdx_roster_member_count(r); i++) {
+            const cdx_member *m = cdx_roster_member_at(r, i);
+            if (m->role == CDX_ROLE_STATE && cdx_member_key_valid_at(m, now_ms) == CDX_OK)
+                s_add_recipient(list, &count, m);
+        }
+        if (!count)
+            rc = cdx_errf(eb, CDX_ERR_INVALID, "roster v%llu names no state valid now",
+                          (unsigned long long)cdx_roster_version(r));
+    }
+    for (const char *p = to; !all && rc == CDX_OK && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char id[CDX_ID_MAX + 1];
+        if (len == 0 || len > CDX_ID_MAX) {
+            rc =
+                cdx_errf(eb, CDX_ERR_INVALID, "\"%s\" is not a list of member ids (ID,ID,...)", to);
+            break;
+        }
+        memcpy(id, p, len);
+        id[len] = '\0';
+        /* Wrapped to the key valid then (after a rotation, the new one
+         * from its time on). */
+        const cdx_member *m = cdx_roster_find_at(r, id, now_ms);
+        if (!m)
+            m = cdx_roster_find(r, id);
+        if (strcmp(id, CDX_SEAL_TO_ALL) == 0 || strcmp(id, "*") == 0)
+            rc = cdx_errf(eb, CDX_ERR_INVALID, "\"%s\" stands alone: it names every state already",
+                          id);
+        else if (!m)
+            rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
+        else if ((rc = cdx_member_key_valid_at(m, now_ms)) != CDX_OK)
+            rc = cdx_errf(eb, rc, "recipient %s %s", id,
+                          rc == CDX_ERR_KEY_REVOKED ? "was revoked" : "is not valid now");
+        else if (!s_add_recipient(list, &count, m))
+            rc = cdx_errf(eb, CDX_ERR_INVALID, "recipient %s is listed twice", id);
+        p += len + (end != NULL);
+    }
+    if (rc != CDX_OK) {
+        free(list);
+        return rc;
+    }
+    *out = list;
+    *n = count;
+    return CDX_OK;
 }

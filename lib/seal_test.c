@@ -1,5 +1,7 @@
 /* Sealed alerts: only named recipients open them, and any change to the
- * sealed form, or moving it to another envelope, is detected. */
+ * sealed form, or moving it to another envelope, is detected; and who a
+ * recipient list ("FR,DE", "all") names. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,15 +100,70 @@ static void test_policy(void)
     cdx_identity_card(F.de, &de);
     cdx_member both[] = {fr, fr};
     fixture_alert(&a, CDX_TLP_CLEAR, 10);
-    CHECK_EQ(cdx_seal_alert(&s, &a, "EE", 1, "alert.x", &fr, 1, NULL), CDX_ERR_POLICY);
+    CHECK_EQ(cdx_seal_alert(&s, &a, "EE", 1, "alert.x", &fr, 1, NULL),
+             CDX_ERR_TLP_SEALED_BELOW_AMBER);
     a.tlp = CDX_TLP_GREEN;
-    CHECK_EQ(cdx_seal_alert(&s, &a, "EE", 1, "alert.x", &fr, 1, NULL), CDX_ERR_POLICY);
+    CHECK_EQ(cdx_seal_alert(&s, &a, "EE", 1, "alert.x", &fr, 1, NULL),
+             CDX_ERR_TLP_SEALED_BELOW_AMBER);
+    a.tlp = CDX_TLP_AMBER;
+    CHECK_EQ(cdx_seal_alert(&s, &a, "EE", 1, "alert.x", &fr, 0, NULL), CDX_ERR_POLICY);
+    CHECK_EQ(cdx_seal_alert(&s, &a, "EE", 1, "alert.x", &fr, 1, NULL), CDX_OK);
+    cdx_sealed_clear(&s);
     a.tlp = CDX_TLP_AMBER_STRICT;
     CHECK_EQ(cdx_seal_alert(&s, &a, "EE", 1, "alert.x", &fr, 0, NULL), CDX_ERR_POLICY);
     CHECK_EQ(cdx_seal_alert(&s, &a, "EE", 1, "alert.x", both, 2, NULL), CDX_ERR_INVALID);
     CHECK_EQ(cdx_seal_alert(&s, &a, "EE", 1, "alert.x", &de, 1, NULL), CDX_OK);
     cdx_sealed_clear(&s);
     cdx_alert_clear(&a);
+}
+
+/* Who a --to list names: ids, or "all" (also "*"): every state of the
+ * roster whose key is valid and not revoked at that time, nobody else. */
+static void s_ids(const cdx_member *m, size_t n, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "," : "", m[i].id);
+}
+
+static void test_recipient_lists(void)
+{
+    cdx_member *m = NULL;
+    size_t n = 0;
+    char ids[256];
+    uint64_t now = cdx_now_ms(); /* LV revoked, LT's window over */
+    CHECK_EQ(cdx_seal_recipients(F.roster, "all", now, &m, &n, NULL), CDX_OK);
+    s_ids(m, n, ids, sizeof ids);
+    CHECK_STR(ids, "EE,FR,DE");
+    free(m);
+    CHECK_EQ(cdx_seal_recipients(F.roster, "*", now, &m, &n, NULL), CDX_OK);
+    CHECK_EQ(n, 3);
+    free(m);
+    /* A day after T0: LT is valid, LV revoked. */
+    CHECK_EQ(cdx_seal_recipients(F.roster, "all", FIXTURE_T0 + FIXTURE_DAY + 1, &m, &n, NULL),
+             CDX_OK);
+    s_ids(m, n, ids, sizeof ids);
+    CHECK_STR(ids, "EE,FR,DE,LT");
+    free(m);
+    CHECK_EQ(cdx_seal_recipients(F.roster, "all", FIXTURE_T0, &m, &n, NULL), CDX_OK);
+    s_ids(m, n, ids, sizeof ids);
+    CHECK_STR(ids, "EE,FR,DE,LV");
+    free(m);
+    CHECK_EQ(cdx_seal_recipients(F.roster, "FR,DE", now, &m, &n, NULL), CDX_OK);
+    s_ids(m, n, ids, sizeof ids);
+    CHECK_STR(ids, "FR,DE");
+    free(m);
+    cdx_errbuf eb = {0};
+    CHECK_EQ(cdx_seal_recipients(F.roster, "FR,XX", now, &m, &n, &eb), CDX_ERR_UNKNOWN_SENDER);
+    CHECK(strstr(eb.msg, "XX is not in the roster") != NULL);
+    CHECK(m == NULL && n == 0);
+    CHECK_EQ(cdx_seal_recipients(F.roster, "LV", now, &m, &n, NULL), CDX_ERR_KEY_REVOKED);
+    CHECK_EQ(cdx_seal_recipients(F.roster, "LT", now, &m, &n, NULL), CDX_ERR_KEY_NOT_VALID);
+    CHECK_EQ(cdx_seal_recipients(F.roster, "FR,FR", now, &m, &n, NULL), CDX_ERR_INVALID);
+    CHECK_EQ(cdx_seal_recipients(F.roster, "all,FR", now, &m, &n, NULL), CDX_ERR_INVALID);
+    CHECK_EQ(cdx_seal_recipients(F.roster, "FR,,DE", now, &m, &n, NULL), CDX_ERR_INVALID);
+    CHECK_EQ(cdx_seal_recipients(F.roster, "", now, &m, &n, NULL), CDX_ERR_INVALID);
+    CHECK(m == NULL);
 }
 
 /* Through envelopes: brokers verify a sealed alert; a byte changed in it
@@ -135,7 +192,7 @@ static void test_in_envelope(void)
     cdx_bytes_free(&env);
     /* A sealed GREEN label is refused by the signer. */
     b.sealed.tlp = CDX_TLP_GREEN;
-    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_ERR_POLICY);
+    CHECK_EQ(cdx_envelope_sign(F.ee, &b, &env, NULL, NULL), CDX_ERR_TLP_SEALED_BELOW_AMBER);
     cdx_body_clear(&b);
 }
 
@@ -143,6 +200,7 @@ int main(void)
 {
     fixture_init(&F);
     test_recipients();
+    test_recipient_lists();
     test_tampering();
     test_policy();
     test_in_envelope();

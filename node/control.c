@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "control_parse.h"
 #include "internal.h"
 #include "query.h"
 
@@ -21,16 +22,6 @@ static void s_reply(node *n, const cdx_bytes *rid, const char *status, const cha
                       {(uint8_t *)a, strlen(a)},
                       {(uint8_t *)b, strlen(b)}};
     cdx_sock_send(n->control, f, 4, 1000);
-}
-
-static char *s_frame_str(const cdx_bytes *f)
-{
-    char *s = malloc(f->len + 1);
-    if (s) {
-        memcpy(s, f->data, f->len);
-        s[f->len] = '\0';
-    }
-    return s;
 }
 
 /* Whether the query cache, which request m needs, is more than a step
@@ -47,35 +38,48 @@ static bool s_cache_behind(node *n, const cdx_msg *m)
     return true;
 }
 
-/* Whether the sealed alert is addressed to exactly `to` ("FR,DE") and
- * us. */
-static bool s_same_recipients(const cdx_sealed *s, const char *to, const char *self)
+/* Whether the sealed alert is addressed to exactly these recipients. */
+static bool s_same_recipients(const cdx_sealed *s, const cdx_member *to, size_t n)
 {
-    size_t n = 0;
-    bool self_named = false;
-    for (const char *p = to; *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char id[CDX_ID_MAX + 1];
-        if (len == 0 || len > CDX_ID_MAX)
+    for (size_t i = 0; i < n; i++)
+        if (!cdx_sealed_names(s, to[i].id))
             return false;
-        memcpy(id, p, len);
-        id[len] = '\0';
-        if (!cdx_sealed_names(s, id))
-            return false;
-        n++;
-        self_named = self_named || strcmp(id, self) == 0;
-        p += len + (end != NULL);
+    return n == s->n_recipients;
+}
+
+/* Who a publish's "to" frame seals to (cdx_seal_recipients: "FR,DE", or
+ * "all" for every state of the roster in force), and always this node:
+ * our own log can then show what we said, and our auditors read it with
+ * our key. *out is the caller's to free. */
+static cdx_err s_recipients(node *n, const char *to, cdx_member **out, size_t *count,
+                            cdx_errbuf *eb)
+{
+    cdx_err rc = cdx_seal_recipients(n->member.roster, to, cdx_now_ms(), out, count, eb);
+    if (rc != CDX_OK)
+        return rc;
+    const cdx_member *me = cdx_roster_find(n->member.roster, n->cfg.id);
+    bool self = false;
+    for (size_t i = 0; i < *count; i++)
+        self = self || strcmp((*out)[i].id, n->cfg.id) == 0;
+    if (!self && me) {
+        cdx_member *grown = realloc(*out, (*count + 1) * sizeof **out);
+        if (!grown) {
+            free(*out);
+            *out = NULL;
+            return CDX_ERR_NOMEM;
+        }
+        *out = grown;
+        (*out)[(*count)++] = *me;
     }
-    return n + !self_named == s->n_recipients;
+    return CDX_OK;
 }
 
 /* A publish of an alert this node published before (at log index
  * `index`): answered with that envelope if the request says the same
  * (topic, recipients, every field of the alert), so that a relay may ask
  * again after losing the answer; refused otherwise. */
-static cdx_err s_published_before(node *n, uint64_t index, const char *topic, const char *to,
-                                  const cdx_alert *a, node_out *o, cdx_errbuf *eb)
+static cdx_err s_published_before(node *n, uint64_t index, const char *topic, const cdx_member *to,
+                                  size_t n_to, const cdx_alert *a, node_out *o, cdx_errbuf *eb)
 {
     cdx_log_entry e = {0};
     cdx_envelope *env = NULL;
@@ -88,11 +92,11 @@ static cdx_err s_published_before(node *n, uint64_t index, const char *topic, co
     const cdx_body *b = rc == CDX_OK ? cdx_envelope_body(env) : NULL;
     if (b && b->kind == CDX_PAYLOAD_ALERT) {
         was = &b->alert;
-        same = !to[0];
+        same = n_to == 0;
     } else if (b && b->kind == CDX_PAYLOAD_SEALED &&
                cdx_envelope_open(env, n->member.me, &opened, NULL) == CDX_OK) {
         was = &opened;
-        same = to[0] && s_same_recipients(&b->sealed, to, n->cfg.id);
+        same = n_to && s_same_recipients(&b->sealed, to, n_to);
     }
     if (b) {
         same = same && strcmp(b->topic, topic) == 0 && cdx_alert_same(was, a);
@@ -114,27 +118,30 @@ static cdx_err s_published_before(node *n, uint64_t index, const char *topic, co
     return rc;
 }
 
-/* ["publish"][topic][to: "FR,DE" or ""][alert JSON], the request of
- * out[k]. An alert that names its id is published once: asked again, the
- * node answers with the envelope it made then. *later is set (the request
- * is parked, and taken again by node__parked) when that needs the query
- * cache while it is more than a step behind the log, or when an earlier
- * request of this round names the same id (then it is taken once the
- * first is logged). */
+/* ["publish"][topic][to: "FR,DE", "all" or ""][alert JSON], the request
+ * of out[k]. An alert that names its id is published once: asked again,
+ * the node answers with the envelope it made then. *later is set (the
+ * request is parked, and taken again by node__parked) when that needs the
+ * query cache while it is more than a step behind the log, or when an
+ * earlier request of this round names the same id (then it is taken once
+ * the first is logged). */
 static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bool *later,
                              cdx_errbuf *eb)
 {
     node_out *o = &out[k];
     cdx_msg *m = &o->req;
-    if (m->n != 5)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "publish takes topic, recipients and the alert");
-    char *topic = s_frame_str(&m->frame[2]), *to = s_frame_str(&m->frame[3]);
+    node_request r;
+    cdx_err rc = node_request_parse(&r, m, eb);
+    /* taken over from the request */
+    char *topic = r.topic, *to = r.to;
+    cdx_alert a = r.alert;
+    bool named = r.named;
+    memset(&r, 0, sizeof r);
     cdx_body b = {0};
-    cdx_alert a = {0};
-    bool named = false;
-    cdx_err rc = topic && to ? cdx_json_to_alert_named(&a, &named, (const char *)m->frame[4].data,
-                                                       m->frame[4].len, eb)
-                             : CDX_ERR_NOMEM;
+    cdx_member *recips = NULL;
+    size_t nr = 0;
+    if (rc == CDX_OK && to[0])
+        rc = s_recipients(n, to, &recips, &nr, eb);
     if (rc == CDX_OK && named) {
         *later = s_cache_behind(n, m);
         for (size_t j = 0; j < k && !*later; j++)
@@ -144,55 +151,27 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bo
                                : node_query_own_alert(n->member.log, n->member.me, n->queries, a.id,
                                                       &index, eb);
         if (found == CDX_OK)
-            rc = s_published_before(n, index, topic, to, &a, o, eb);
+            rc = s_published_before(n, index, topic, recips, nr, &a, o, eb);
         else if (found != CDX_ERR_NOENT)
             rc = found;
         snprintf(o->alert_id, sizeof o->alert_id, "%s", a.id);
     }
-    if (rc == CDX_OK && (*later || o->again)) {
-        cdx_alert_clear(&a);
-        free(topic);
-        free(to);
-        return CDX_OK;
-    }
-    if (rc == CDX_OK) {
+    if (rc == CDX_OK && !*later && !o->again) {
         node__own_header(n, c, &b, topic);
-    }
-    if (rc == CDX_OK && to[0]) {
-        cdx_member recips[65];
-        size_t nr = 0;
-        bool self = false;
-        char *save = NULL;
-        for (char *id = strtok_r(to, ",", &save); rc == CDX_OK && id;
-             id = strtok_r(NULL, ",", &save)) {
-            /* Wrapped to the recipient's key valid now (after a rotation,
-             * the new one from its time on). */
-            const cdx_member *mm = cdx_roster_find_at(n->member.roster, id, b.sent_at_ms);
-            if (!cdx_roster_find(n->member.roster, id) || nr == 64)
-                rc = cdx_errf(eb, CDX_ERR_UNKNOWN_SENDER, "recipient %s is not in the roster", id);
-            else if (!mm || cdx_member_key_valid_at(mm, b.sent_at_ms) != CDX_OK)
-                rc = cdx_errf(eb, CDX_ERR_KEY_NOT_VALID, "recipient %s has no key valid now", id);
-            else
-                recips[nr++] = *mm;
-            self = self || strcmp(id, n->cfg.id) == 0;
-        }
-        /* Sealed to ourselves too: our own log can then show what we said,
-         * and our auditors read it with our key. */
-        const cdx_member *me = cdx_roster_find_at(n->member.roster, n->cfg.id, b.sent_at_ms);
-        if (rc == CDX_OK && !self && me)
-            recips[nr++] = *me;
-        if (rc == CDX_OK)
+        if (nr) {
             rc = cdx_seal_alert(&b.sealed, &a, b.sender, b.seq, b.topic, recips, nr, eb);
-        b.kind = CDX_PAYLOAD_SEALED;
-    } else if (rc == CDX_OK) {
-        b.alert = a;
-        memset(&a, 0, sizeof a);
-        b.kind = CDX_PAYLOAD_ALERT;
+            b.kind = CDX_PAYLOAD_SEALED;
+        } else {
+            b.alert = a;
+            memset(&a, 0, sizeof a);
+            b.kind = CDX_PAYLOAD_ALERT;
+        }
+        if (rc == CDX_OK)
+            rc = node__sign(n, c, &b, o, eb);
     }
-    if (rc == CDX_OK)
-        rc = node__sign(n, c, &b, o, eb);
     cdx_alert_clear(&a);
     cdx_body_clear(&b);
+    free(recips);
     free(topic);
     free(to);
     return rc;
@@ -204,31 +183,31 @@ static cdx_err s_publish_req(node *n, node_chain *c, node_out *out, size_t k, bo
 static cdx_err s_ack_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
 {
     cdx_msg *m = &o->req;
-    if (m->n != 6)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "ack takes the alert, a stage, a note, an id");
-    char *which = s_frame_str(&m->frame[2]), *stage = s_frame_str(&m->frame[3]);
+    node_request r;
     char *found_id = NULL;
     cdx_body b = {0};
-    cdx_err rc = which && stage ? CDX_OK : CDX_ERR_NOMEM;
-    if (rc == CDX_OK && cdx_ack_stage_parse(stage, &b.ack.stage) != CDX_OK)
-        rc = cdx_errf(eb, CDX_ERR_FORMAT, "unknown stage \"%s\" (one of " CDX_ACK_STAGE_NAMES ")",
-                      stage);
+    cdx_err rc = node_request_parse(&r, m, eb);
+    b.ack.stage = r.stage;
     if (rc == CDX_OK)
-        rc = node_query_resolve(n->member.log, n->member.me, n->queries, which, b.ack.alert_hash,
+        rc = node_query_resolve(n->member.log, n->member.me, n->queries, r.which, b.ack.alert_hash,
                                 &found_id, eb);
     if (rc == CDX_OK) {
-        b.ack.note = s_frame_str(&m->frame[4]);
-        b.ack.alert_id = m->frame[5].len || !found_id ? s_frame_str(&m->frame[5]) : found_id;
-        if (b.ack.alert_id == found_id)
+        b.ack.note = r.note; /* taken over */
+        r.note = NULL;
+        if (m->frame[5].len || !found_id) {
+            b.ack.alert_id = r.alert_id;
+            r.alert_id = NULL;
+        } else {
+            b.ack.alert_id = found_id;
             found_id = NULL;
+        }
         b.kind = CDX_PAYLOAD_ACK;
         node__own_header(n, c, &b, "ack");
         rc = node__sign(n, c, &b, o, eb);
     }
     cdx_body_clear(&b);
     free(found_id);
-    free(which);
-    free(stage);
+    node_request_clear(&r);
     return rc;
 }
 
@@ -240,11 +219,12 @@ static cdx_err s_ack_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
 static cdx_err s_roster_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
 {
     cdx_msg *m = &o->req;
-    bool again = m->n == 4 && m->frame[3].len == 5 && memcmp(m->frame[3].data, "again", 5) == 0;
-    if (m->n != 3 && !again)
-        return cdx_errf(eb, CDX_ERR_FORMAT, "roster takes one signed roster (and \"again\")");
+    node_request r;
+    cdx_err rc = node_request_parse(&r, m, eb);
+    if (rc != CDX_OK)
+        return rc;
     cdx_roster *next = NULL;
-    cdx_err rc = cdx_roster_decode(&next, m->frame[2].data, m->frame[2].len, eb);
+    rc = cdx_roster_decode(&next, r.roster, r.roster_len, eb);
     if (rc == CDX_OK && cdx_roster_version(next) != cdx_roster_version(n->member.roster)) {
         rc = daemon_roster_adopt(&n->member, n->net, &next, eb);
         if (rc == CDX_OK)
@@ -256,7 +236,7 @@ static cdx_err s_roster_req(node *n, node_chain *c, node_out *o, cdx_errbuf *eb)
             memcmp(mine.data, m->frame[2].data, mine.len) != 0)
             rc = cdx_errf(eb, CDX_ERR_ROLLBACK, "roster v%llu differs from the one in force",
                           (unsigned long long)cdx_roster_version(next));
-        else if (!again)
+        else if (!r.again)
             o->in_force = true;
         cdx_bytes_free(&mine);
     }
@@ -420,53 +400,29 @@ static bool s_is_read(const cdx_msg *m)
 static bool s_query(node *n, const cdx_msg *m)
 {
     cdx_errbuf eb = {0};
-    cdx_err rc = CDX_OK;
     char *json = NULL, next_text[24] = "";
     node_query_keys keys = {.me = n->member.me, .roster = n->member.roster};
-    if (s_is(m, "status") && m->n == 2) {
-        s_status(n, m);
-        return true;
-    } else if (s_is(m, "entries") && m->n == 5) {
-        char *from = s_frame_str(&m->frame[2]), *max = s_frame_str(&m->frame[3]);
-        char *topic = s_frame_str(&m->frame[4]);
-        uint64_t at = UINT64_MAX, limit = 0, next = 0;
-        if (!from || !max || !topic)
-            rc = CDX_ERR_NOMEM;
-        else if ((strcmp(from, "end") != 0 && !cdx_parse_u64(from, &at)) ||
-                 !cdx_parse_u64(max, &limit) || limit == 0)
-            rc = cdx_errf(&eb, CDX_ERR_FORMAT,
-                          "entries takes a start index or \"end\", and a "
-                          "positive count");
-        else
-            rc = node_query_entries(n->member.log, &keys, at,
-                                    limit > NODE_ENTRIES_MAX ? NODE_ENTRIES_MAX : limit, topic,
-                                    &json, &next, &eb);
-        snprintf(next_text, sizeof next_text, "%llu", (unsigned long long)next);
-        free(from);
-        free(max);
-        free(topic);
-    } else if ((s_is(m, "alerts") && m->n == 4) || (s_is(m, "show") && m->n == 3)) {
-        bool show = s_is(m, "show");
-        char *a = s_frame_str(&m->frame[2]), *b = show ? NULL : s_frame_str(&m->frame[3]);
-        uint64_t limit = 0;
-        node_alert_query q = {0};
-        if (!a || (!show && !b))
-            rc = CDX_ERR_NOMEM;
-        else if (show)
-            q.which = a;
-        else if ((strcmp(a, "all") != 0 && strcmp(a, "unacked") != 0) || !cdx_parse_u64(b, &limit))
-            rc = cdx_errf(&eb, CDX_ERR_FORMAT, "alerts takes \"all\" or \"unacked\", and a limit");
-        q.unacked = a && strcmp(a, "unacked") == 0;
-        q.limit = (size_t)limit;
-        if (rc == CDX_OK)
-            rc = node_query_alerts(n->member.log, &keys, n->queries, &q, &json, &eb);
-        free(a);
-        free(b);
-    } else if (s_is_read(m)) {
-        rc = cdx_errf(&eb, CDX_ERR_FORMAT, "wrong number of frames for this request");
-    } else {
+    node_request r;
+    if (!node_verb_reads(node_request_verb(m)))
         return false;
+    cdx_err rc = node_request_parse(&r, m, &eb);
+    if (rc == CDX_OK && r.verb == NODE_VERB_STATUS) {
+        s_status(n, m);
+        node_request_clear(&r);
+        return true;
+    } else if (rc == CDX_OK && r.verb == NODE_VERB_ENTRIES) {
+        uint64_t next = 0;
+        rc = node_query_entries(n->member.log, &keys, r.from,
+                                r.limit > NODE_ENTRIES_MAX ? NODE_ENTRIES_MAX : r.limit, r.topic,
+                                &json, &next, &eb);
+        snprintf(next_text, sizeof next_text, "%llu", (unsigned long long)next);
+    } else if (rc == CDX_OK) {
+        node_alert_query q = {.unacked = r.unacked, .limit = (size_t)r.limit};
+        if (r.verb == NODE_VERB_SHOW)
+            q.which = r.which;
+        rc = node_query_alerts(n->member.log, &keys, n->queries, &q, &json, &eb);
     }
+    node_request_clear(&r);
     if (rc == CDX_OK)
         s_reply(n, &m->frame[0], "ok", json, next_text);
     else

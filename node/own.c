@@ -317,8 +317,11 @@ static void s_refused(node *n, const cdx_receipt *r)
 }
 
 /* A round's receipts: their envelopes leave the outbox with the next
- * write transaction. A transient refusal (the broker's log is full, or its disk)
- * keeps one there, to be resent. */
+ * write transaction, which also keeps each receipt, its bytes as the
+ * broker signed them, as evidence (cdx_log_receipt_keep: for every item
+ * that says what became of one of our envelopes for good). A transient
+ * refusal (the broker's log is full, or its disk) keeps one there, to be
+ * resent, and is not kept: the receipt that follows it will be. */
 void node__receipts(node *n, node_link *l)
 {
     uint8_t(*done)[CDX_HASH_BYTES] = NULL;
@@ -343,10 +346,13 @@ void node__receipts(node *n, node_link *l)
                 cap = want;
             }
         }
+        size_t n_final = 0; /* r[0, n_final): the items to keep as evidence */
         for (size_t i = 0; i < nr && n_done < cap; i++) {
             bool keep = r[i].status == CDX_RECEIPT_REJECTED &&
                         (strcmp(r[i].reason, "log-full") == 0 || strcmp(r[i].reason, "io") == 0 ||
                          strcmp(r[i].reason, "no-space") == 0);
+            if (!keep)
+                r[n_final++] = r[i];
             if (r[i].status == CDX_RECEIPT_REJECTED)
                 daemon_log(&n->member.say, "%s refused one of our envelopes: %s%s", r[i].broker,
                            r[i].reason, keep ? " (will resend)" : "");
@@ -357,6 +363,10 @@ void node__receipts(node *n, node_link *l)
             if (!keep)
                 memcpy(done[n_done++], r[i].envelope_hash, CDX_HASH_BYTES);
         }
+        if (n_final && cdx_log_receipt_keep(n->member.log, m.frame[1].data, m.frame[1].len, r,
+                                            n_final) != CDX_OK)
+            daemon_log(&n->member.say, "could not keep a receipt from %s: out of memory",
+                       l->cfg->id);
         free(r);
         cdx_msg_clear(&m);
     }

@@ -197,7 +197,42 @@ static json_t *s_ack_json(cdx_log *log, uint64_t index)
     return o;
 }
 
-/* One alert as list and show print it; with `whole`, the log entry too. */
+/* The brokers' receipts the log keeps for the envelope with this hash
+ * (our own alerts), each verified again against the roster. */
+static json_t *s_receipts_json(cdx_log *log, const node_query_keys *k, const uint8_t *hash)
+{
+    json_t *a = json_array();
+    cdx_log_receipt *r = NULL;
+    size_t n = 0;
+    if (!a || cdx_log_receipts_of(log, hash, &r, &n, NULL) != CDX_OK)
+        return a;
+    for (size_t i = 0; i < n; i++) {
+        cdx_receipt *items = NULL;
+        size_t ni = 0;
+        cdx_errbuf eb = {0};
+        cdx_err rc = r[i].receipt.len
+                         ? cdx_receipt_verify_many(&items, &ni, k->roster, r[i].receipt.data,
+                                                   r[i].receipt.len, &eb)
+                         : cdx_errf(&eb, CDX_ERR_NOENT, "the receipt is not stored");
+        free(items);
+        const cdx_receipt *it = &r[i].item;
+        json_t *o = json_pack("{s:s,s:s,s:I,s:o,s:o,s:I,s:b}", "broker", it->broker, "status",
+                              cdx_receipt_status_name(it->status), "log_index",
+                              (json_int_t)it->log_index, "committed_at",
+                              s_time(it->committed_at_ms), "receipt", s_hex(r[i].receipt_hash),
+                              "number", (json_int_t)r[i].number, "verified", rc == CDX_OK);
+        if (o && it->status == CDX_RECEIPT_REJECTED)
+            json_object_set_new(o, "reason", json_string(it->reason));
+        if (o && rc != CDX_OK)
+            json_object_set_new(o, "error", json_string(cdx_errbuf_msg(&eb, rc)));
+        json_array_append_new(a, o);
+    }
+    cdx_log_receipts_free(r, n);
+    return a;
+}
+
+/* One alert as list and show print it; with `whole`, the log entry and
+ * the brokers' receipts too. */
 static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const node_query_cache *s,
                             const s_alert_ref *a, bool whole)
 {
@@ -218,6 +253,12 @@ static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const node_q
     if (o) {
         cdx_tlp tlp = al ? al->tlp : b->sealed.tlp;
         json_object_set_new(o, "tlp", json_string(cdx_tlp_name(tlp)));
+        if (b->kind == CDX_PAYLOAD_SEALED) { /* who can read it: on the envelope, in the clear */
+            json_t *to = json_array();
+            for (size_t i = 0; i < b->sealed.n_recipients; i++)
+                json_array_append_new(to, json_string(b->sealed.recipients[i].id));
+            json_object_set_new(o, "recipients", to);
+        }
         if (al) {
             json_object_set_new(o, "id", json_string(al->id ? al->id : ""));
             json_object_set_new(o, "severity", json_string(cdx_severity_name(al->severity)));
@@ -228,6 +269,8 @@ static json_t *s_alert_json(cdx_log *log, const node_query_keys *k, const node_q
         for (size_t i = 0; i < n; i++)
             json_array_append_new(acks, s_ack_json(log, s->ack[first + i].index));
         json_object_set_new(o, "acks", acks);
+        if (whole)
+            json_object_set_new(o, "receipts", s_receipts_json(log, k, a->hash));
         char *text = NULL;
         if (whole && cdx_json_from_log_entry(&text, &e, env, al == &opened ? al : NULL) == CDX_OK)
             json_object_set_new(o, "entry", json_loads(text, 0, NULL));

@@ -379,6 +379,16 @@ static void test_proofs(void)
     free(text);
     CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("p3-moved.proof"), "--key", pub, NULL), 1);
     HAS(s_cap.err, "INVALID");
+    /* A second entry in the proof: malformed, whichever of the two holds. */
+    text = proc_slurp(s_p("p3.proof"));
+    char *extra = strstr(text, "\nextra ");
+    REQUIRE(extra != NULL);
+    f = fopen(s_p("p3-twice.proof"), "w");
+    fprintf(f, "%.*s\nextra AAAA%s", (int)(extra - text), text, extra);
+    fclose(f);
+    free(text);
+    CHECK_EQ(s_run("cydex-audit", "check-proof", s_p("p3-twice.proof"), "--key", pub, NULL), 65);
+    HAS(s_cap.err, "a second \"extra\" line");
 
     /* Grow the log, checkpoint again, prove the old tree is a prefix. */
     CHECK_EQ(s_run("cydex", "log", "append", "--dir", log, "--roster", roster, s_p("more-1.env"),

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "internal.h" /* the codec, for fixture_forge */
+
 static cdx_identity *s_ident(const char *id, cdx_role role, uint8_t seed_byte)
 {
     uint8_t seed[32];
@@ -165,6 +167,22 @@ cdx_err fixture_sign_alert(const cdx_identity *who, uint64_t seq, const uint8_t 
         fprintf(stderr, "fixture_sign_alert: %s\n", cdx_errbuf_msg(&eb, rc));
     cdx_body_clear(&b);
     return rc;
+}
+
+void fixture_forge(const cdx_identity *key, const char *signer, const cdx_body *b, cdx_bytes *out,
+                   uint8_t hash[CDX_HASH_BYTES])
+{
+    cdx_bytes body = {0};
+    uint8_t sig[CDX_SIG_BYTES];
+    if (cdx__body_encode(b, 0, &body) != CDX_OK ||
+        cdx_identity_sign(key, "envelope", body.data, body.len, sig) != CDX_OK ||
+        cdx__outer_encode(signer, body.data, body.len, sig, NULL, out) != CDX_OK) {
+        fprintf(stderr, "fixture: cannot forge an envelope\n");
+        exit(2);
+    }
+    if (hash)
+        cdx_hash(hash, body.data, body.len);
+    cdx_bytes_free(&body);
 }
 
 void fixture_tmpdir(char out[256])

@@ -44,6 +44,13 @@ cdx_err fixture_sign_alert(const cdx_identity *who, uint64_t seq, const uint8_t 
                            uint64_t sent_at_ms, size_t desc_len, cdx_bytes *out,
                            uint8_t hash[CDX_HASH_BYTES]);
 
+/* Signs body `b` with `key`'s signing key under the name `signer`, and
+ * wraps it in an envelope, without any of cdx_envelope_sign's checks:
+ * what a forger (or a client that shares no code with libcydex) can send.
+ * hash (may be NULL) gets the envelope hash. Exits the test on failure. */
+void fixture_forge(const cdx_identity *key, const char *signer, const cdx_body *b, cdx_bytes *out,
+                   uint8_t hash[CDX_HASH_BYTES]);
+
 /* A fresh, empty temporary folder (mkdtemp under TMPDIR or /tmp); the
  * caller removes it with fixture_rmtree. */
 void fixture_tmpdir(char out[256]);

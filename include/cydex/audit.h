@@ -21,6 +21,11 @@
  * FAIL: the log is not what its owner wrote (an entry changed, removed,
  * reordered, repeated or mislabelled, a signature that does not verify, a
  * checkpoint that does not hold).
+ * Then the brokers' receipts the log keeps (a node's, see cydex/log.h):
+ * each broker's signature against the roster in force at the log's end,
+ * each item naming an entry of the log, and the receipt index agreeing
+ * with the receipts (status, and the broker's log index); a failure there
+ * names the receipt (has_bad stays false: no entry is bad).
  */
 #ifndef CYDEX_AUDIT_H
 #define CYDEX_AUDIT_H
@@ -72,6 +77,7 @@ typedef struct cdx_audit_report {
     uint64_t senders;
     uint64_t equivocations;                /* (sender, seq) pairs with two envelopes */
     uint64_t gaps;                         /* missing seq ranges, all senders */
+    uint64_t receipts;                     /* brokers' receipts stored in the log, checked */
     cdx_audit_gap gap[CDX_AUDIT_MAX_GAPS]; /* the first of them */
     /* When pass: proof of a member's misbehaviour (the EVIDENCE verdict),
      * in (sender, seq) order; the count may exceed what is listed. */

@@ -46,9 +46,12 @@ typedef struct cdx_verify_opts {
     uint64_t max_skew_ms; /* 0 = CDX_SKEW_DEFAULT_MS */
     /* Decode only the header (sender, seq, sent_at, prev_hash, topic) and
      * the payload's kind; the payload itself stays undecoded and unchecked,
-     * except a roster update, which is decoded. The signature still covers
-     * the whole body. For auditors, who re-check signatures and chains of
-     * envelopes whose payloads were checked when they were first accepted. */
+     * except a roster update, which is decoded, and an alert's TLP label
+     * (and a sealed alert's count of recipients), which is read to hold it
+     * to the TLP rule; the topic rule holds too (cdx_body_check). The
+     * signature still covers the whole body. For auditors, who re-check
+     * signatures and chains of envelopes whose payloads were checked when
+     * they were first accepted. */
     bool header_only;
     /* Keep a pointer to the caller's bytes instead of a copy: the caller
      * keeps them unchanged for as long as the envelope lives. */

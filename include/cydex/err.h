@@ -49,6 +49,12 @@ typedef enum cdx_err {
     CDX_ERR_STOPPED,          /* the transport is shutting down */
     CDX_ERR_BUSY,             /* held by another process (a log another daemon writes) */
     CDX_ERR_NONCANONICAL,     /* signed bytes not in the one canonical encoding */
+    /* The TLP rule (proto/cydex.proto): an AMBER, AMBER+STRICT or RED alert
+     * in the clear; a CLEAR or GREEN alert sealed. */
+    CDX_ERR_TLP_NOT_SEALED,
+    CDX_ERR_TLP_SEALED_BELOW_AMBER,
+    /* A topic that is not the one for the payload it carries (Body.topic). */
+    CDX_ERR_WRONG_TOPIC,
     CDX_ERR__COUNT
 } cdx_err;
 

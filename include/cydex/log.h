@@ -15,6 +15,13 @@
  *              every roster version the owner worked with (the history)
  *   outbox     envelope hash -> topic 0x00 envelope: the owner's own
  *              envelopes not yet receipted by a broker (nodes)
+ *   receipts   number (uint64 BE, from 0, in the order kept) -> a broker's
+ *              signed receipt, its bytes as received (nodes: the evidence
+ *              that a broker took their own envelopes)
+ *   receipted  entry index (uint64 BE) || broker id -> receipt number
+ *              (uint64 BE) || status (1) || the broker's log index (uint64
+ *              BE): which stored receipt answers for one of the owner's
+ *              entries, one per broker
  *
  * Appends go in batches: one write transaction and one fsync per batch, and
  * nothing of a batch is visible or durable unless all of it is. The map
@@ -27,6 +34,7 @@
 #include "cydex/common.h"
 #include "cydex/envelope.h"
 #include "cydex/identity.h"
+#include "cydex/receipt.h"
 #include "cydex/roster.h"
 
 #ifdef __cplusplus
@@ -135,13 +143,17 @@ cdx_err cdx_log_append(cdx_log *log, const cdx_log_append_in *in, size_t n, cdx_
  * e->index (UINT64_MAX where a schema 2 row does not say; other fields
  * zero) and may take the bytes; `topic` is the bus topic to send it on. With fn NULL, only
  * *count, read without writing anything (those whose receipts came and
- * whose rows wait for deletion are not counted). */
+ * whose rows wait for deletion are not counted). A row whose key is not an
+ * envelope hash (a damaged file) is handed over all the same, and the scan
+ * then returns CDX_ERR_CORRUPT. */
 typedef cdx_err (*cdx_log_outbox_fn)(void *ctx, const char *topic, cdx_log_entry *e);
 cdx_err cdx_log_outbox_scan(cdx_log *log, cdx_log_outbox_fn fn, void *ctx, size_t *count);
 /* The index of the oldest entry still waiting for a receipt (the lowest),
  * read without writing: CDX_ERR_NOENT if none waits, or if only rows of a
  * schema 2 log (which do not name their entry) do. *waiting (may be NULL):
- * how many wait, as cdx_log_outbox_scan counts them with fn NULL. */
+ * how many wait, as cdx_log_outbox_scan counts them with fn NULL.
+ * CDX_ERR_CORRUPT (*index and *waiting still filled) if a row's key is not
+ * an envelope hash. */
 cdx_err cdx_log_outbox_oldest(cdx_log *log, uint64_t *index, size_t *waiting);
 /* Receipts arrived for n of them (hashes holds n envelope hashes one after
  * the other): their rows are deleted with the next write transaction (an
@@ -153,10 +165,69 @@ cdx_err cdx_log_outbox_forget(cdx_log *log, const uint8_t *hashes, size_t n);
 /* Deletes what cdx_log_outbox_forget queued now, in one transaction;
  * *removed (may be NULL) says how many rows were there. */
 cdx_err cdx_log_outbox_flush(cdx_log *log, size_t *removed);
-/* How many deletions wait for the next write transaction. */
+/* How many deletions (and receipts to keep, cdx_log_receipt_keep) wait
+ * for the next write transaction. */
 size_t cdx_log_outbox_pending(const cdx_log *log);
 /* forget, then flush. */
 cdx_err cdx_log_outbox_remove(cdx_log *log, const uint8_t *hashes, size_t n, size_t *removed);
+
+/* ---- brokers' receipts, kept as evidence (nodes) ----
+ *
+ * A broker's signed receipt is the proof that it took the owner's
+ * envelopes. cdx_log_receipt_keep keeps one, its bytes as received (the
+ * caller verified them; `items` are what cdx_receipt_verify_many gave, or
+ * those of them the caller wants kept), for each item whose envelope hash
+ * names an entry of this log and for which no receipt of that broker is
+ * kept yet (the first one stands: a resend's DUPLICATE does not replace
+ * the ACCEPTED). A receipt that answers for none of them is not stored.
+ * Like cdx_log_outbox_forget, it is written with the next write
+ * transaction (an append, or cdx_log_outbox_flush), which also deletes the
+ * outbox rows it clears, so a receipt costs no commit of its own and an
+ * envelope leaves the outbox only with its receipt kept; a crash before
+ * then loses both, the envelope is resent and the broker receipts it again
+ * (DUPLICATE, at the same index). Logs made before receipts were kept have
+ * no receipt tables: read, they hold none; opened for writing, the tables
+ * are made (same schema). */
+cdx_err cdx_log_receipt_keep(cdx_log *log, const uint8_t *bytes, size_t len,
+                             const cdx_receipt *items, size_t n);
+
+/* What a stored receipt says of one envelope, and the receipt itself. */
+typedef struct cdx_log_receipt {
+    cdx_receipt item;                     /* broker, status, broker's log index, time, reason */
+    uint64_t number;                      /* where it is stored (receipts) */
+    uint8_t receipt_hash[CDX_HASH_BYTES]; /* BLAKE2b-256 of its bytes: a name to show */
+    cdx_bytes receipt;                    /* its bytes as received; empty if missing */
+} cdx_log_receipt;
+
+void cdx_log_receipts_free(cdx_log_receipt *r, size_t n);
+
+/* The receipts kept for the entry holding the envelope with this hash,
+ * one per broker, by broker id; *out (may be NULL when *n is 0) is the
+ * caller's to free with cdx_log_receipts_free. Read from the stored bytes
+ * without verifying them (cdx_receipt_verify_many does); where a stored
+ * receipt is missing or says nothing of the envelope, item holds what the
+ * index row says (committed_at_ms 0). None (CDX_OK) for a hash the log
+ * does not hold. */
+cdx_err cdx_log_receipts_of(cdx_log *log, const uint8_t envelope_hash[CDX_HASH_BYTES],
+                            cdx_log_receipt **out, size_t *n, cdx_errbuf *eb);
+
+/* Every stored receipt, in the order kept: fn gets its number and its
+ * bytes, valid during the call only. Stops at fn's first non-OK return. */
+typedef cdx_err (*cdx_log_receipt_fn)(void *ctx, uint64_t number, const uint8_t *bytes, size_t len);
+cdx_err cdx_log_receipts_scan(cdx_log *log, cdx_log_receipt_fn fn, void *ctx, cdx_errbuf *eb);
+
+/* Every index row (receipted), by entry index then broker. */
+typedef struct cdx_log_receipt_row {
+    uint64_t entry; /* the index of the owner's entry it answers for */
+    char broker[CDX_ID_MAX + 1];
+    uint64_t number; /* of the stored receipt */
+    cdx_receipt_status status;
+    uint64_t log_index; /* in the broker's log */
+} cdx_log_receipt_row;
+typedef cdx_err (*cdx_log_receipt_row_fn)(void *ctx, const cdx_log_receipt_row *row);
+/* A row that is not of that form gives CDX_ERR_CORRUPT (eb says so). */
+cdx_err cdx_log_receipt_rows_scan(cdx_log *log, cdx_log_receipt_row_fn fn, void *ctx,
+                                  cdx_errbuf *eb);
 
 /* Number of entries. */
 cdx_err cdx_log_size(cdx_log *log, uint64_t *size);

@@ -174,10 +174,28 @@ cdx_err cdx_alert_check(const cdx_alert *a, cdx_errbuf *eb);
 cdx_err cdx_ack_check(const cdx_ack *a, cdx_errbuf *eb);
 
 /* Checks a whole body before signing or after decoding: ids, topic, seq >= 1,
- * prev_hash present exactly when seq > 1, the payload's own checks, and the
- * TLP rules: RED and AMBER+STRICT alerts must be sealed; a sealed alert is
- * AMBER, AMBER+STRICT or RED and names at least one recipient. */
+ * prev_hash present exactly when seq > 1, the payload's own checks, and
+ * two rules of policy (see Body.topic and Sealed in proto/cydex.proto):
+ *  - TLP: an alert in the clear is TLP:CLEAR or GREEN (AMBER, AMBER+STRICT
+ *    and RED give CDX_ERR_TLP_NOT_SEALED); a sealed alert is AMBER,
+ *    AMBER+STRICT or RED (CLEAR and GREEN give
+ *    CDX_ERR_TLP_SEALED_BELOW_AMBER) and names at least one recipient
+ *    (CDX_ERR_POLICY);
+ *  - topics: cdx_topic_fits (CDX_ERR_WRONG_TOPIC). */
 cdx_err cdx_body_check(const cdx_body *b, cdx_errbuf *eb);
+
+/* Topics. An alert, in the clear or sealed, goes on a topic under
+ * "alert.": "alert." followed by one or more names separated by '.' (each
+ * name 1 or more of a-z 0-9 _ -), e.g. "alert.energy"; every other payload
+ * on its own reserved topic, and only there: acks "ack", roster updates
+ * "roster", tree heads and co-signatures "sth", heartbeats "hb". Every
+ * topic is also 1..CDX_TOPIC_MAX bytes of [a-z0-9._-] (cdx_topic_valid). */
+bool cdx_topic_is_alert(const char *topic);
+/* The reserved topic of a payload kind; NULL for alerts (any alert topic)
+ * and for CDX_PAYLOAD_NONE. */
+const char *cdx_payload_topic(cdx_payload_kind kind);
+/* Whether a payload of this kind may travel on this topic. */
+bool cdx_topic_fits(const char *topic, cdx_payload_kind kind);
 
 /* Names used in JSON and on the command line ("AMBER+STRICT", "severe",
  * "actual", "update", "not-affected"). Never NULL; "unspecified" for 0 or an
@@ -206,7 +224,8 @@ cdx_err cdx_ack_stage_parse(const char *name, cdx_ack_stage *out);
 #define CDX_ACK_STAGE_NAMES                                                                        \
     "received, investigating, not-affected, mitigated, assistance-offered, rejected"
 
-/* True for the labels that must travel sealed (AMBER+STRICT, RED). */
+/* True for the labels that must travel sealed: every one above GREEN
+ * (AMBER, AMBER+STRICT, RED). */
 bool cdx_tlp_requires_seal(cdx_tlp t);
 
 /* A UUID's text (8-4-4-4-12 hex) and its NUL: an alert's id fits. */
