@@ -437,6 +437,11 @@ static void test_versions(void)
     a.id = strdup("8b3c4d5e-6f7a-4b2c-9d3e-4f5a6b7c8d9e");
     a.msg_type = CDX_MSG_CANCEL;
     a.updates = strdup("7a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"); /* the update's id */
+    for (size_t i = 0; i < a.n_indicators; i++) {
+        free(a.indicators[i].type);
+        free(a.indicators[i].value);
+        free(a.indicators[i].comment);
+    }
     a.n_indicators = 0;
     s_signed(&cancel, 3, FIXTURE_T0 + 2 * FIXTURE_HOUR, &a, false);
     cdx_errbuf eb = {0};
