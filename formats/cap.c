@@ -263,13 +263,7 @@ static void s_ack_doc(s_doc *d, xmlNodePtr root, const cdx_item *it, const cdx_f
 {
     const cdx_ack *k = &it->ack;
     char hash[2 * CDX_HASH_BYTES + 1], id[CDX_UUID_TEXT];
-    if (it->prov.known) {
-        cdx_hex_encode(hash, it->prov.hash, CDX_HASH_BYTES);
-        cdx__fmt_uuid5v(id, "ack:", hash, NULL, NULL);
-    } else {
-        cdx_hex_encode(hash, k->alert_hash, CDX_HASH_BYTES);
-        cdx__fmt_uuid5v(id, "ack:", hash, cdx_ack_stage_name(k->stage), k->note ? k->note : "");
-    }
+    cdx__fmt_ack_uuid(id, it);
     s_head(d, root, id, sender, cdx__fmt_time_of(it, o), "Actual", "Ack");
     /* Acks go to every member of the federation; they carry no label. */
     s_el(d, root, "scope", "Restricted", "scope");

@@ -27,9 +27,13 @@ bool cdx__fmt_uuid_rfc(const char *s);
 void cdx__fmt_uuid5(char out[CDX_UUID_TEXT], const char *name);
 /* uuid5(namespace, name) for any namespace (its text form). */
 void cdx__fmt_uuid5_ns(char out[CDX_UUID_TEXT], const char *namespace, const char *name);
-/* uuid5 of the concatenation of up to four parts (NULL ends the list). */
-void cdx__fmt_uuid5v(char out[CDX_UUID_TEXT], const char *a, const char *b, const char *c,
-                     const char *d);
+/* uuid5 of a name made as printf makes it (docs/formats.md lists them:
+ * "indicator:<report uuid>:<type>:<value>:<n>", ...). */
+void cdx__fmt_uuid5f(char out[CDX_UUID_TEXT], const char *fmt, ...) CDX__FMT_PRINTF(2, 3);
+/* The UUID of an ack's MISP opinion, STIX note and CAP message:
+ * uuid5("ack:<envelope hash>"), or without provenance
+ * uuid5("ack:<alert hash>:<stage>:<note>"). */
+void cdx__fmt_ack_uuid(char out[CDX_UUID_TEXT], const cdx_item *it);
 /* The UUID an alert id stands for in MISP and STIX: the id itself,
  * lower-cased, when it is an RFC 4122 UUID of versions 1-5; otherwise
  * uuid5("alert:" id). */

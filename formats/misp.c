@@ -286,15 +286,9 @@ static json_t *s_event_to(const cdx_item *it, const cdx_fmt_opts *o, cdx_errbuf 
     for (size_t i = 0; w.rc == CDX_OK && i < a->n_indicators; i++) {
         const cdx_indicator *d = &a->indicators[i];
         const cdx__fmt_type *t = cdx__fmt_type_find(d->type);
-        char au[CDX_UUID_TEXT], nth[16];
-        snprintf(nth, sizeof nth, ":%u", s_nth(a->indicators, i));
-        char *name = cdx__fmt_printf("attribute:%s:%s:%s", uuid, d->type, d->value);
-        if (!name) {
-            w.ok = false;
-            break;
-        }
-        cdx__fmt_uuid5v(au, name, nth, NULL, NULL);
-        free(name);
+        char au[CDX_UUID_TEXT];
+        cdx__fmt_uuid5f(au, "attribute:%s:%s:%s:%u", uuid, d->type, d->value,
+                        s_nth(a->indicators, i));
         cdx__fmt_jpush(
             attrs,
             s_attribute(au, t->type, t->category, t->to_ids, d->value, d->comment, secs, &w.ok),
@@ -303,12 +297,11 @@ static json_t *s_event_to(const cdx_item *it, const cdx_fmt_opts *o, cdx_errbuf 
     for (size_t i = 0; w.ok && i < a->n_references; i++) {
         const char *r = a->references[i];
         bool link = strstr(r, "://") != NULL;
-        char au[CDX_UUID_TEXT], nth[16];
+        char au[CDX_UUID_TEXT];
         unsigned n = 1;
         for (size_t k = 0; k < i; k++)
             n += strcmp(a->references[k], r) == 0;
-        snprintf(nth, sizeof nth, ":%u", n);
-        cdx__fmt_uuid5v(au, "reference:", uuid, r, nth);
+        cdx__fmt_uuid5f(au, "reference:%s:%s:%u", uuid, r, n);
         const cdx__fmt_type *t = cdx__fmt_type_find(link ? "link" : "text");
         json_t *at = s_attribute(au, t->type, t->category, false, r, NULL, secs, &w.ok);
         s_attr_tag(at, "cydex:reference", &w.ok);
@@ -322,7 +315,7 @@ static json_t *s_event_to(const cdx_item *it, const cdx_fmt_opts *o, cdx_errbuf 
         } else {
             char hash[2 * CDX_HASH_BYTES + 1], au[CDX_UUID_TEXT];
             cdx_hex_encode(hash, it->prov.hash, CDX_HASH_BYTES);
-            cdx__fmt_uuid5v(au, "envelope:", hash, NULL, NULL);
+            cdx__fmt_uuid5f(au, "envelope:%s", hash);
             char *file = cdx__fmt_printf("cydex-envelope-%s.bin", hash);
             char *b64 = cdx_base64_encode(it->prov.envelope.data, it->prov.envelope.len);
             json_t *at = file ? s_attribute(au, "attachment", "External analysis", false, file,
@@ -342,7 +335,7 @@ static json_t *s_event_to(const cdx_item *it, const cdx_fmt_opts *o, cdx_errbuf 
     if (!cdx__fmt_empty(a->description)) {
         json_t *reps = json_array(), *r = json_object();
         char ru[CDX_UUID_TEXT];
-        cdx__fmt_uuid5v(ru, "description:", uuid, NULL, NULL);
+        cdx__fmt_uuid5f(ru, "description:%s", uuid);
         cdx__fmt_jsets(r, "uuid", ru, &w.ok);
         cdx__fmt_jsets(r, "name", "Description", &w.ok);
         cdx__fmt_jsets(r, "content", a->description, &w.ok);
@@ -415,15 +408,9 @@ static json_t *s_opinion_to(const cdx_item *it, const cdx_fmt_opts *o, cdx_errbu
                        "ack to STIX or CAP to carry it");
         return NULL;
     }
-    char hash[2 * CDX_HASH_BYTES + 1], ou[CDX_UUID_TEXT], nu[CDX_UUID_TEXT], ev[CDX_UUID_TEXT];
-    if (it->prov.known) {
-        cdx_hex_encode(hash, it->prov.hash, CDX_HASH_BYTES);
-        cdx__fmt_uuid5v(ou, "ack:", hash, NULL, NULL);
-    } else {
-        cdx_hex_encode(hash, k->alert_hash, CDX_HASH_BYTES);
-        cdx__fmt_uuid5v(ou, "ack:", hash, cdx_ack_stage_name(k->stage), k->note ? k->note : "");
-    }
-    cdx__fmt_uuid5v(nu, "ack-note:", ou, NULL, NULL);
+    char ou[CDX_UUID_TEXT], nu[CDX_UUID_TEXT], ev[CDX_UUID_TEXT];
+    cdx__fmt_ack_uuid(ou, it);
+    cdx__fmt_uuid5f(nu, "ack-note:%s", ou);
     cdx__fmt_alert_uuid(ev, alert_id);
     unsigned opinion = 50;
     for (size_t i = 0; i < sizeof s_opinions / sizeof *s_opinions; i++)

@@ -267,7 +267,7 @@ static json_t *s_alert_bundle(s_bundle *b, const cdx_item *it, const cdx_fmt_opt
         if (dup)
             continue;
         char su[CDX_UUID_TEXT];
-        cdx__fmt_uuid5v(su, "sector:", a->sectors[i], NULL, NULL);
+        cdx__fmt_uuid5f(su, "sector:%s", a->sectors[i]);
         snprintf(id, sizeof id, "identity--%s", su);
         json_t *s = s_sdo(b, "identity", id, S_IDENTITY_TIME, S_IDENTITY_TIME);
         json_t *v = json_array();
@@ -290,13 +290,8 @@ static json_t *s_alert_bundle(s_bundle *b, const cdx_item *it, const cdx_fmt_opt
                              i, d->type, cdx__fmt_type_list());
             break;
         }
-        char nth[16], iu[CDX_UUID_TEXT];
-        snprintf(nth, sizeof nth, ":%u", s_nth(a->indicators, i));
-        char *name = cdx__fmt_printf("%s:%s:%s", report, d->type, d->value);
-        if (!name) {
-            b->ok = false;
-            break;
-        }
+        char iu[CDX_UUID_TEXT];
+        unsigned nth = s_nth(a->indicators, i);
         if (strcmp(t->type, "link") == 0) {
             json_t *e = json_object();
             cdx__fmt_jsets(e, "source_name", "link", &b->ok);
@@ -305,7 +300,7 @@ static json_t *s_alert_bundle(s_bundle *b, const cdx_item *it, const cdx_fmt_opt
                 cdx__fmt_jsets(e, "description", d->comment, &b->ok);
             cdx__fmt_jpush(ext, e, &b->ok);
         } else if (strcmp(t->type, "vulnerability") == 0) {
-            cdx__fmt_uuid5v(iu, "vulnerability:", name, nth, NULL);
+            cdx__fmt_uuid5f(iu, "vulnerability:%s:%s:%u", report, d->value, nth);
             snprintf(id, sizeof id, "vulnerability--%s", iu);
             json_t *v = s_sdo(b, "vulnerability", id, b->created, b->modified);
             s_common(b, v);
@@ -329,7 +324,7 @@ static json_t *s_alert_bundle(s_bundle *b, const cdx_item *it, const cdx_fmt_opt
         } else {
             char *pattern = s_pattern(b, t, d, i);
             if (pattern) {
-                cdx__fmt_uuid5v(iu, "indicator:", name, nth, NULL);
+                cdx__fmt_uuid5f(iu, "indicator:%s:%s:%s:%u", report, d->type, d->value, nth);
                 snprintf(id, sizeof id, "indicator--%s", iu);
                 json_t *v = s_sdo(b, "indicator", id, b->created, b->modified);
                 json_t *types = json_array();
@@ -360,7 +355,6 @@ static json_t *s_alert_bundle(s_bundle *b, const cdx_item *it, const cdx_fmt_opt
             }
             free(pattern);
         }
-        free(name);
     }
     for (size_t i = 0; i < a->n_references; i++)
         cdx__fmt_jpush(ext, s_extref(a->references[i], &b->ok), &b->ok);
@@ -411,7 +405,7 @@ static json_t *s_alert_bundle(s_bundle *b, const cdx_item *it, const cdx_fmt_opt
     s_prov_props(b, r, it, o);
     s_push(b, r, false);
     char bu[CDX_UUID_TEXT];
-    cdx__fmt_uuid5v(bu, "bundle:", report, b->modified, a->id);
+    cdx__fmt_uuid5f(bu, "bundle:%s:%s:%s", report, b->modified, a->id);
     return json_string(bu);
 }
 
@@ -428,13 +422,8 @@ static json_t *s_ack_bundle(s_bundle *b, const cdx_item *it, const cdx_fmt_opts 
     }
     char report[CDX_UUID_TEXT], hash[2 * CDX_HASH_BYTES + 1], nu[CDX_UUID_TEXT], id[96];
     cdx__fmt_alert_uuid(report, root);
-    if (it->prov.known) {
-        cdx_hex_encode(hash, it->prov.hash, CDX_HASH_BYTES);
-        cdx__fmt_uuid5v(nu, "ack:", hash, NULL, NULL);
-    } else {
-        cdx_hex_encode(hash, k->alert_hash, CDX_HASH_BYTES);
-        cdx__fmt_uuid5v(nu, "ack:", hash, cdx_ack_stage_name(k->stage), k->note ? k->note : "");
-    }
+    cdx__fmt_ack_uuid(nu, it);
+    cdx_hex_encode(hash, k->alert_hash, CDX_HASH_BYTES);
     char when[CDX_TIME_TEXT_MAX];
     cdx_time_format(when, cdx__fmt_time_of(it, o));
     const char *sender = cdx__fmt_sender(it, o);
@@ -465,7 +454,7 @@ static json_t *s_ack_bundle(s_bundle *b, const cdx_item *it, const cdx_fmt_opts 
     s_prov_props(b, n, it, o);
     s_push(b, n, false);
     char bu[CDX_UUID_TEXT];
-    cdx__fmt_uuid5v(bu, "bundle:", nu, NULL, NULL);
+    cdx__fmt_uuid5f(bu, "bundle:%s", nu);
     return json_string(bu);
 }
 
@@ -1017,7 +1006,7 @@ static cdx_err s_report_from(s_in *in, cdx_item *it, json_t *r, const char *path
     char derived[CDX_UUID_TEXT];
     if (!alert_id && a->msg_type != CDX_MSG_ALERT) {
         /* A foreign revoked report: the cancel needs an id of its own. */
-        cdx__fmt_uuid5v(derived, "cancel:", report_uuid, modified ? modified : "", NULL);
+        cdx__fmt_uuid5f(derived, "cancel:%s:%s", report_uuid, modified ? modified : "");
         alert_id = derived;
     }
     if (!(a->id = cdx__fmt_strdup(alert_id ? alert_id : report_uuid)) ||

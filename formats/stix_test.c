@@ -342,6 +342,9 @@ static void test_rules(void)
         CHECK_STR(s_s(r, "created_by_ref"), "identity--be81e382-e199-599e-9edb-8224ce1df779");
         CHECK_STR(s_s(r, "x_cydex_sender"), "EE");
         CHECK_STR(s_s(r, "x_cydex_severity"), "severe");
+        /* The names docs/formats.md gives, as Python's uuid.uuid5 makes them. */
+        CHECK(s_by_id(b, "indicator--c5d0b531-3c2c-5d4d-b66b-62a749319fd3") != NULL);
+        CHECK(s_by_id(b, "identity--9e675d58-48d2-5a04-a38f-9a19bbbcfff9") != NULL);
         if (cdx_tlp_requires_seal((cdx_tlp)t))
             CHECK_STR(
                 json_string_value(json_array_get(json_object_get(r, "x_cydex_recipients"), 0)),

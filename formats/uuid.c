@@ -168,12 +168,6 @@ static void s_uuid5(char out[CDX_UUID_TEXT], const char *namespace, const char *
     s_uuid_text(out, digest);
 }
 
-void cdx__fmt_uuid5v(char out[CDX_UUID_TEXT], const char *a, const char *b, const char *c,
-                     const char *d)
-{
-    s_uuid5(out, CDX_FMT_UUID_NAMESPACE, a, b, c, d);
-}
-
 void cdx__fmt_uuid5_ns(char out[CDX_UUID_TEXT], const char *namespace, const char *name)
 {
     s_uuid5(out, namespace, name, NULL, NULL, NULL);
@@ -181,7 +175,36 @@ void cdx__fmt_uuid5_ns(char out[CDX_UUID_TEXT], const char *namespace, const cha
 
 void cdx__fmt_uuid5(char out[CDX_UUID_TEXT], const char *name)
 {
-    cdx__fmt_uuid5v(out, name, NULL, NULL, NULL);
+    s_uuid5(out, CDX_FMT_UUID_NAMESPACE, name, NULL, NULL, NULL);
+}
+
+void cdx__fmt_uuid5f(char out[CDX_UUID_TEXT], const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *name = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (name)
+        vsnprintf(name, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    /* Out of memory: the name of nothing, rather than a crash. */
+    cdx__fmt_uuid5(out, name ? name : "");
+    free(name);
+}
+
+void cdx__fmt_ack_uuid(char out[CDX_UUID_TEXT], const cdx_item *it)
+{
+    char hash[2 * CDX_HASH_BYTES + 1];
+    if (it->prov.known) {
+        cdx_hex_encode(hash, it->prov.hash, CDX_HASH_BYTES);
+        cdx__fmt_uuid5f(out, "ack:%s", hash);
+    } else {
+        cdx_hex_encode(hash, it->ack.alert_hash, CDX_HASH_BYTES);
+        cdx__fmt_uuid5f(out, "ack:%s:%s:%s", hash, cdx_ack_stage_name(it->ack.stage),
+                        it->ack.note ? it->ack.note : "");
+    }
 }
 
 void cdx__fmt_alert_uuid(char out[CDX_UUID_TEXT], const char *alert_id)
@@ -191,10 +214,10 @@ void cdx__fmt_alert_uuid(char out[CDX_UUID_TEXT], const char *alert_id)
         cdx__fmt_lower(out);
         return;
     }
-    cdx__fmt_uuid5v(out, "alert:", alert_id ? alert_id : "", NULL, NULL);
+    cdx__fmt_uuid5f(out, "alert:%s", alert_id ? alert_id : "");
 }
 
 void cdx__fmt_member_uuid(char out[CDX_UUID_TEXT], const char *member)
 {
-    cdx__fmt_uuid5v(out, "member:", member ? member : "", NULL, NULL);
+    cdx__fmt_uuid5f(out, "member:%s", member ? member : "");
 }
