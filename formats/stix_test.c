@@ -688,6 +688,42 @@ static void test_bad(void)
     cdx_item_clear(&it);
 }
 
+/* Damaged documents (bytes changed, cut short) never crash an import, and
+ * a refusal always says why; each outcome leaves nothing behind (ASan). */
+static void test_damaged(void)
+{
+    char *text = s_read("stix-bundle-phishing.json");
+    size_t len = strlen(text);
+    uint32_t x = 2463534242u; /* xorshift: the same damage every run */
+    unsigned refused = 0;
+    for (int round = 0; round < 3000; round++) {
+        char *copy = malloc(len + 1);
+        REQUIRE(copy);
+        memcpy(copy, text, len + 1);
+        int edits = 1 + round % 4;
+        for (int k = 0; k < edits; k++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            copy[x % len] = "{}[]\":,0a \\x"[(x >> 8) % 12];
+        }
+        size_t cut = round % 7 == 0 ? (x >> 4) % len : len;
+        copy[cut] = '\0';
+        cdx_items l = {0};
+        cdx_errbuf eb = {0};
+        cdx_err rc = cdx_fmt_import(CDX_FMT_STIX, &l, copy, cut, NULL, &eb);
+        if (rc != CDX_OK) {
+            refused++;
+            CHECK(eb.msg[0] != '\0');
+            CHECK(l.n == 0 && l.v == NULL);
+        }
+        cdx_items_clear(&l);
+        free(copy);
+    }
+    CHECK(refused > 1000);
+    free(text);
+}
+
 int main(void)
 {
     fixture_init(&F);
@@ -697,6 +733,7 @@ int main(void)
     test_round_trip();
     test_foreign();
     test_bad();
+    test_damaged();
     fixture_free(&F);
     return check_done("formats_stix_test");
 }
