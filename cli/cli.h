@@ -158,6 +158,8 @@ bool cli_export_envelope(cli_exporter *x, uint64_t index, const cdx_envelope *en
                          const cdx_alert *opened);
 /* 0, or the exit code of the first entry that failed. */
 int cli_exporter_status(const cli_exporter *x);
+/* How many documents it printed. */
+uint64_t cli_exporter_shown(const cli_exporter *x);
 /* A MISP event or STIX bundle (format "misp" or "stix") as the alert JSON
  * `cydex publish` sends; tlp, if not NULL, is the label of an event that
  * has none. */

@@ -21,7 +21,7 @@ struct cli_exporter {
     cdx_fmt_opts o;
     cdx_orgs *orgs;
     cdx_fmt_seen *seen;
-    uint64_t failed;
+    uint64_t failed, shown;
     int first_ec;
 };
 
@@ -96,6 +96,7 @@ static bool s_print(cli_exporter *x, const cdx_item *it, uint64_t index)
         return false;
     }
     cdx_fmt_seen_add(x->seen, it);
+    x->shown++;
     fwrite(out, 1, len, stdout);
     if (!len || out[len - 1] != '\n')
         putchar('\n');
@@ -163,6 +164,11 @@ bool cli_export_entry_json(cli_exporter *x, const char *line, size_t len)
     }
     json_decref(e);
     return shown;
+}
+
+uint64_t cli_exporter_shown(const cli_exporter *x)
+{
+    return x->shown;
 }
 
 int cli_exporter_status(const cli_exporter *x)

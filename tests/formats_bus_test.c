@@ -2,7 +2,7 @@
  * a STIX bundle published through EE's node (`cydex publish --format`,
  * alone and with --lines; the same event twice is one alert; one that
  * cannot map is refused and nothing is published), followed on FR's node
- * as STIX and MISP (`cydex tail --format`), and replayed from FR's log as
+ * as STIX and MISP (`cydex tail --format`, `show`, `list`), and replayed from FR's log as
  * MISP with the envelopes, one of which `cydex verify` proves was signed
  * by EE (`cydex-audit replay --format --with-envelope`); the update keeps
  * its original's STIX report. Processes by PID; ipc:// only. */
@@ -124,6 +124,20 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "tail", "--node", fr_node, "--format", "json",
                               NULL),
              64);
+    /* One alert, and the list, in a format. */
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "show", "--node", fr_node, "--format", "cap",
+                              "4f1f9b3e-6a2d-4c8e-9b7a-2e5d8c1a0f63", NULL),
+             0);
+    HAS(s_cap.out, "<identifier>4f1f9b3e-6a2d-4c8e-9b7a-2e5d8c1a0f63</identifier>");
+    HAS(s_cap.out, "<sender>EE</sender>");
+    CHECK_EQ(s_count(s_cap.out, "\n"), 1);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "list", "--node", fr_node, "--format", "misp",
+                              NULL),
+             0);
+    CHECK_EQ(s_count(s_cap.out, "{\"Event\":"), 3);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "show", "--node", fr_node, "--format", "misp",
+                              "00000000-0000-4000-8000-000000000000", NULL),
+             66);
 
     CHECK_EQ(bus_stop(fr), 0);
     CHECK_EQ(bus_stop(ee), 0);
