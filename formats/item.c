@@ -423,22 +423,131 @@ const char *cdx_orgs_member(const cdx_orgs *o, const char *uuid, const char *nam
 
 /* ================================================================= seen == */
 
+/* A ring of the last `max` alerts, with two open-addressing indexes (by
+ * id, case-insensitive, and by envelope hash) of ring slot + 1 (0 free,
+ * S_TOMB removed), so that a long replay costs O(1) per look-up. The
+ * newest alert of an id is the one found. */
+#define S_TOMB UINT32_MAX
+
 struct cdx_fmt_seen {
-    cdx__fmt_seen_alert *v; /* a ring of max entries */
+    cdx__fmt_seen_alert *v;
     size_t max, n, next;
+    uint32_t *by_id, *by_hash;
+    size_t cap, tombs; /* cap: a power of two, at least 4 * max */
 };
+
+static uint64_t s_fnv(const void *p, size_t len, bool fold)
+{
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = b[i];
+        if (fold && c >= 'A' && c <= 'Z')
+            c += 'a' - 'A';
+        h = (h ^ c) * 1099511628211ull;
+    }
+    return h;
+}
+
+static uint64_t s_key_id(const char *id)
+{
+    return s_fnv(id, strlen(id), true);
+}
+
+static uint64_t s_key_hash(const uint8_t *hash)
+{
+    return s_fnv(hash, CDX_HASH_BYTES, false);
+}
+
+static bool s_same_id(const cdx__fmt_seen_alert *a, const void *key)
+{
+    return strcasecmp(a->id, key) == 0;
+}
+
+static bool s_same_hash(const cdx__fmt_seen_alert *a, const void *key)
+{
+    return a->has_hash && memcmp(a->hash, key, CDX_HASH_BYTES) == 0;
+}
+
+/* The cell holding an entry that matches, or NULL. */
+static uint32_t *s_cell(const cdx_fmt_seen *s, uint32_t *table, uint64_t h, const void *key,
+                        bool (*same)(const cdx__fmt_seen_alert *, const void *))
+{
+    for (size_t i = h & (s->cap - 1), probes = 0; probes < s->cap;
+         i = (i + 1) & (s->cap - 1), probes++) {
+        if (table[i] == 0)
+            return NULL;
+        if (table[i] != S_TOMB && same(&s->v[table[i] - 1], key))
+            return &table[i];
+    }
+    return NULL;
+}
+
+/* Points the key at `slot`, replacing an older entry of the same key. */
+static void s_index(cdx_fmt_seen *s, uint32_t *table, uint64_t h, const void *key,
+                    bool (*same)(const cdx__fmt_seen_alert *, const void *), size_t slot)
+{
+    uint32_t *old = s_cell(s, table, h, key, same);
+    if (old) {
+        *old = (uint32_t)slot + 1;
+        return;
+    }
+    size_t i = h & (s->cap - 1);
+    while (table[i] != 0 && table[i] != S_TOMB)
+        i = (i + 1) & (s->cap - 1);
+    if (table[i] == S_TOMB)
+        s->tombs--;
+    table[i] = (uint32_t)slot + 1;
+}
+
+/* Removes the key if it points at `slot`. */
+static void s_unindex(cdx_fmt_seen *s, uint32_t *table, uint64_t h, const void *key,
+                      bool (*same)(const cdx__fmt_seen_alert *, const void *), size_t slot)
+{
+    uint32_t *cell = s_cell(s, table, h, key, same);
+    if (cell && *cell == slot + 1) {
+        *cell = S_TOMB;
+        s->tombs++;
+    }
+}
+
+/* Builds both indexes again from the ring (tombstones gone). */
+static void s_reindex(cdx_fmt_seen *s)
+{
+    memset(s->by_id, 0, s->cap * sizeof *s->by_id);
+    memset(s->by_hash, 0, s->cap * sizeof *s->by_hash);
+    s->tombs = 0;
+    for (size_t k = s->n; k > 0; k--) { /* oldest first, so the newest wins */
+        size_t slot = (s->next + s->max - k) % s->max;
+        const cdx__fmt_seen_alert *a = &s->v[slot];
+        s_index(s, s->by_id, s_key_id(a->id), a->id, s_same_id, slot);
+        if (a->has_hash)
+            s_index(s, s->by_hash, s_key_hash(a->hash), a->hash, s_same_hash, slot);
+    }
+}
 
 cdx_err cdx_fmt_seen_new(cdx_fmt_seen **out, size_t max)
 {
-    *out = calloc(1, sizeof **out);
-    if (!*out)
+    *out = NULL;
+    if (max == 0)
+        max = 1;
+    if (max > (1u << 28))
+        return CDX_ERR_INVALID;
+    cdx_fmt_seen *s = calloc(1, sizeof *s);
+    if (!s)
         return CDX_ERR_NOMEM;
-    (*out)->max = max ? max : 1;
-    if (!((*out)->v = calloc((*out)->max, sizeof *(*out)->v))) {
-        free(*out);
-        *out = NULL;
+    s->max = max;
+    s->cap = 16;
+    while (s->cap < 4 * max)
+        s->cap *= 2;
+    s->v = calloc(max, sizeof *s->v);
+    s->by_id = calloc(s->cap, sizeof *s->by_id);
+    s->by_hash = calloc(s->cap, sizeof *s->by_hash);
+    if (!s->v || !s->by_id || !s->by_hash) {
+        cdx_fmt_seen_destroy(&s);
         return CDX_ERR_NOMEM;
     }
+    *out = s;
     return CDX_OK;
 }
 
@@ -447,29 +556,26 @@ void cdx_fmt_seen_destroy(cdx_fmt_seen **s)
     if (!s || !*s)
         return;
     free((*s)->v);
+    free((*s)->by_id);
+    free((*s)->by_hash);
     free(*s);
     *s = NULL;
 }
 
-/* Newest first, so that a later copy of an id wins. */
 const cdx__fmt_seen_alert *cdx__fmt_seen_by_id(const cdx_fmt_seen *s, const char *id)
 {
-    for (size_t k = 0; s && id && k < s->n; k++) {
-        const cdx__fmt_seen_alert *a = &s->v[(s->next + s->max - 1 - k) % s->max];
-        if (strcasecmp(a->id, id) == 0)
-            return a;
-    }
-    return NULL;
+    if (!s || !id)
+        return NULL;
+    uint32_t *cell = s_cell(s, s->by_id, s_key_id(id), id, s_same_id);
+    return cell ? &s->v[*cell - 1] : NULL;
 }
 
 const cdx__fmt_seen_alert *cdx__fmt_seen_by_hash(const cdx_fmt_seen *s, const uint8_t *hash)
 {
-    for (size_t k = 0; s && k < s->n; k++) {
-        const cdx__fmt_seen_alert *a = &s->v[(s->next + s->max - 1 - k) % s->max];
-        if (a->has_hash && memcmp(a->hash, hash, CDX_HASH_BYTES) == 0)
-            return a;
-    }
-    return NULL;
+    if (!s)
+        return NULL;
+    uint32_t *cell = s_cell(s, s->by_hash, s_key_hash(hash), hash, s_same_hash);
+    return cell ? &s->v[*cell - 1] : NULL;
 }
 
 cdx_err cdx_fmt_seen_add(cdx_fmt_seen *s, const cdx_item *it)
@@ -494,10 +600,22 @@ cdx_err cdx_fmt_seen_add(cdx_fmt_seen *s, const cdx_item *it)
         a.has_hash = true;
     }
     a.created_ms = up ? up->created_ms : al->msg_type == CDX_MSG_ALERT ? a.sent_at_ms : 0;
-    s->v[s->next] = a;
+    size_t slot = s->next;
+    if (s->n == s->max) { /* the oldest goes */
+        const cdx__fmt_seen_alert *old = &s->v[slot];
+        s_unindex(s, s->by_id, s_key_id(old->id), old->id, s_same_id, slot);
+        if (old->has_hash)
+            s_unindex(s, s->by_hash, s_key_hash(old->hash), old->hash, s_same_hash, slot);
+    }
+    s->v[slot] = a;
+    s_index(s, s->by_id, s_key_id(a.id), a.id, s_same_id, slot);
+    if (a.has_hash)
+        s_index(s, s->by_hash, s_key_hash(a.hash), a.hash, s_same_hash, slot);
     s->next = (s->next + 1) % s->max;
     if (s->n < s->max)
         s->n++;
+    if (s->tombs > s->cap / 4)
+        s_reindex(s);
     return CDX_OK;
 }
 

@@ -534,6 +534,7 @@ static bool s_stix_time(const char *t, uint64_t *ms)
 typedef struct s_in {
     json_t *doc;
     json_t *objects;
+    json_t *by_id; /* id -> its index in objects, built by s_check_objects */
     const cdx_fmt_opts *o;
     cdx_errbuf *eb;
 } s_in;
@@ -541,25 +542,22 @@ typedef struct s_in {
 /* The object with this id, and its index for messages; NULL if none. */
 static json_t *s_find(const s_in *in, const char *id, size_t *at)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(in->objects, i, e)
-    {
-        const char *oid = json_string_value(json_object_get(e, "id"));
-        if (oid && strcmp(oid, id) == 0) {
-            if (at)
-                *at = i;
-            return e;
-        }
-    }
-    return NULL;
+    json_t *k = json_object_get(in->by_id, id);
+    if (!k)
+        return NULL;
+    if (at)
+        *at = (size_t)json_integer_value(k);
+    return json_array_get(in->objects, (size_t)json_integer_value(k));
 }
 
-/* Checks the common properties of every object, in one pass. */
+/* Checks the common properties of every object, in one pass, and indexes
+ * them by id. */
 static cdx_err s_check_objects(s_in *in)
 {
     size_t i;
     json_t *e;
+    if (!(in->by_id = json_object()))
+        return CDX_ERR_NOMEM;
     json_array_foreach(in->objects, i, e)
     {
         char path[48];
@@ -594,7 +592,7 @@ static cdx_err s_check_objects(s_in *in)
         if (created && modified && m < c)
             return cdx_errf(in->eb, CDX_ERR_FORMAT, "%s: modified is before created", path);
         size_t k;
-        if (s_find(in, id, &k) && k != i) {
+        if (s_find(in, id, &k)) {
             const char *mk =
                 json_string_value(json_object_get(json_array_get(in->objects, k), "modified"));
             if (!mk || !modified || strcmp(mk, modified) == 0)
@@ -602,6 +600,8 @@ static cdx_err s_check_objects(s_in *in)
             return cdx_errf(in->eb, CDX_ERR_UNSUPPORTED,
                             "%s: two versions of %s; give one version per bundle", path, id);
         }
+        if (json_object_set_new(in->by_id, id, json_integer((json_int_t)i)) != 0)
+            return CDX_ERR_NOMEM;
     }
     return CDX_OK;
 }
@@ -1262,6 +1262,7 @@ cdx_err cdx_stix_import(cdx_item *out, const char *text, size_t len, const cdx_f
                       "bundle: holds no report (an alert) and no CyDEx acknowledgement note");
     }
 done:
+    json_decref(in.by_id);
     json_decref(in.doc);
     if (rc != CDX_OK)
         cdx_item_clear(out);

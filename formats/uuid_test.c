@@ -1,7 +1,9 @@
 /* The formats' name-based UUIDs and tables: SHA-1 known answers (FIPS
  * 180-2 examples), RFC 4122's version 5 (the well-known DNS example, and
  * CyDEx's namespace as Python's uuid.uuid5 computes it), what counts as an
- * RFC 4122 UUID of versions 1-5, and the organisation table. */
+ * RFC 4122 UUID of versions 1-5, the organisation table, and what a run
+ * remembers of the alerts it saw (bounded, newest first, updates of
+ * updates belonging to the first alert). */
 #include <string.h>
 
 #include "check.h"
@@ -100,11 +102,81 @@ static void test_orgs(void)
     CHECK(strstr(eb.msg, "expected a JSON object") != NULL);
 }
 
+static void s_alert(cdx_item *it, unsigned n, const char *updates, uint64_t sent)
+{
+    memset(it, 0, sizeof *it);
+    it->kind = CDX_ITEM_ALERT;
+    char id[40];
+    snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", n, n);
+    it->alert.id = strdup(id);
+    it->alert.msg_type = updates ? CDX_MSG_UPDATE : CDX_MSG_ALERT;
+    it->alert.updates = updates ? strdup(updates) : NULL;
+    it->prov.known = true;
+    snprintf(it->prov.sender, sizeof it->prov.sender, "EE");
+    it->prov.sent_at_ms = sent;
+    memset(it->prov.hash, (int)n, sizeof it->prov.hash);
+}
+
+static void test_seen(void)
+{
+    cdx_fmt_seen *s = NULL;
+    REQUIRE(cdx_fmt_seen_new(&s, 4) == CDX_OK);
+    cdx_item it;
+    /* 1, then 2 updates 1, 3 updates 2: all belong to 1, created at 1's time */
+    s_alert(&it, 1, NULL, 1000);
+    cdx_fmt_seen_add(s, &it);
+    cdx_item_clear(&it);
+    s_alert(&it, 2, "00000001-0000-4000-8000-000000000001", 2000);
+    cdx_fmt_seen_add(s, &it);
+    cdx_item_clear(&it);
+    s_alert(&it, 3, "00000002-0000-4000-8000-000000000002", 3000);
+    cdx_fmt_seen_add(s, &it);
+    cdx_item_clear(&it);
+    const cdx__fmt_seen_alert *a = cdx__fmt_seen_by_id(s, "00000003-0000-4000-8000-000000000003");
+    REQUIRE(a != NULL);
+    CHECK_STR(a->root, "00000001-0000-4000-8000-000000000001");
+    CHECK_EQ(a->created_ms, 1000);
+    CHECK_EQ(a->sent_at_ms, 3000);
+    uint8_t h[32];
+    memset(h, 2, sizeof h);
+    a = cdx__fmt_seen_by_hash(s, h);
+    REQUIRE(a != NULL);
+    CHECK_STR(a->id, "00000002-0000-4000-8000-000000000002");
+    /* Case does not matter for ids. */
+    CHECK(cdx__fmt_seen_by_id(s, "00000003-0000-4000-8000-000000000003") ==
+          cdx__fmt_seen_by_id(s, "00000003-0000-4000-8000-000000000003"));
+    /* Past max, the oldest go; look-ups stay right through many rounds. */
+    for (unsigned n = 4; n < 2000; n++) {
+        s_alert(&it, n, NULL, n * 1000);
+        cdx_fmt_seen_add(s, &it);
+        cdx_item_clear(&it);
+    }
+    CHECK(cdx__fmt_seen_by_id(s, "00000001-0000-4000-8000-000000000001") == NULL);
+    CHECK(cdx__fmt_seen_by_id(s, "000007cb-0000-4000-8000-0000000007cb") == NULL);
+    for (unsigned n = 1996; n < 2000; n++) {
+        char id[40];
+        snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", n, n);
+        a = cdx__fmt_seen_by_id(s, id);
+        CHECK(a && a->sent_at_ms == n * 1000);
+        memset(h, (int)n, sizeof h);
+        CHECK(cdx__fmt_seen_by_hash(s, h) == a);
+    }
+    /* The same id again: the newest is the one found. */
+    s_alert(&it, 1999, NULL, 5);
+    cdx_fmt_seen_add(s, &it);
+    cdx_item_clear(&it);
+    a = cdx__fmt_seen_by_id(s, "000007cf-0000-4000-8000-0000000007cf");
+    CHECK(a && a->sent_at_ms == 5);
+    cdx_fmt_seen_destroy(&s);
+    CHECK(s == NULL);
+}
+
 int main(void)
 {
     test_sha1();
     test_uuid5();
     test_rfc();
     test_orgs();
+    test_seen();
     return check_done("formats_uuid_test");
 }
