@@ -183,18 +183,23 @@ cdx_err cdx_cap_export(char **out, size_t *len, const cdx_item *it, const cdx_fm
 
 /* ---- any format ---- */
 
-/* Imports from `from` (not CAP; CDX_FMT_ENVELOPE decodes without trusting,
- * see cdx_envelope_inspect, and needs opts-less opening: a sealed one is
- * CDX_ERR_NOT_RECIPIENT). Then, if an item carries its envelope, checks
- * that the envelope says what the item says (sender, seq, hash and, when
- * it is not sealed, the content): CDX_ERR_CORRUPT otherwise. */
+/* Imports from `from` (not CAP, which is written only). CDX_FMT_ENVELOPE
+ * decodes the envelope without trusting it (cdx_envelope_inspect: verify
+ * it first if it matters) and cannot open a sealed one
+ * (CDX_ERR_NOT_RECIPIENT; see cdx_item_from_envelope). Then every item
+ * that carries its envelope is checked with cdx_item_check_envelope.
+ * All items, or none: out is empty on failure. */
 cdx_err cdx_fmt_import(cdx_fmt from, cdx_items *out, const char *text, size_t len,
                        const cdx_fmt_opts *o, cdx_errbuf *eb);
 /* Exports one item; *len is the output's length (the envelope is binary). */
 cdx_err cdx_fmt_export(cdx_fmt to, char **out, size_t *len, const cdx_item *it,
                        const cdx_fmt_opts *o, cdx_errbuf *eb);
 
-/* Checks a carried envelope against the item, as cdx_fmt_import does. */
+/* Checks that the envelope an item carries says what the item says: the
+ * same hash, sender, seq, time and topic, and (unless it is sealed) the
+ * same alert or ack. CDX_ERR_CORRUPT naming what differs; CDX_OK when no
+ * envelope is carried. It does not check the signature (cydex verify, or
+ * cdx_envelope_verify, does). */
 cdx_err cdx_item_check_envelope(const cdx_item *it, cdx_errbuf *eb);
 
 #ifdef __cplusplus
