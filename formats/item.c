@@ -137,7 +137,7 @@ cdx_err cdx__fmt_unmapped(const cdx_fmt_opts *o, cdx_errbuf *eb, const char *fmt
 
 const char *cdx__fmt_sender(const cdx_item *it, const cdx_fmt_opts *o)
 {
-    if (it->prov.known && it->prov.sender[0])
+    if (it->prov.sender[0])
         return it->prov.sender;
     return o && !cdx__fmt_empty(o->sender) ? o->sender : NULL;
 }

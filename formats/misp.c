@@ -1021,6 +1021,10 @@ static cdx_err s_event_from(cdx_item *it, json_t *ev, const char *path, const cd
             return cdx_errf(eb, CDX_ERR_CORRUPT,
                             "%s.Orgc: the organisation is %s's, but cydex:sender says %s", path,
                             member, p->sender);
+        /* Without provenance, the member whose organisation made the event
+         * is its sender for the exports that name one. */
+        if (!p->known && member)
+            snprintf(p->sender, sizeof p->sender, "%s", member);
     }
     if (p->sealed && !p->known)
         return cdx_errf(eb, CDX_ERR_FORMAT,

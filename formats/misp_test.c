@@ -242,7 +242,7 @@ static void test_misp_round_trip(void)
     const char *files[] = {"misp-event-ransomware.json", "misp-event-update.json",
                            "misp-event-red.json"};
     cdx_orgs *orgs = s_orgs();
-    cdx_fmt_opts o = {.orgs = orgs, .sender = "EE", .now_ms = FIXTURE_T0};
+    cdx_fmt_opts o = {.orgs = orgs, .now_ms = FIXTURE_T0}; /* the sender: from Orgc */
     for (size_t f = 0; f < 3; f++) {
         char *text = s_read(files[f]);
         cdx_item it;

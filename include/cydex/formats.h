@@ -59,7 +59,9 @@ const char *cdx_fmt_name(cdx_fmt f);
 
 /* Where an item came from. `known`: sender, seq, sent_at_ms, topic and
  * hash are set (they came from a signed envelope, or a document that
- * carries them). `envelope`: the envelope's bytes, when carried. */
+ * carries them). Without `known`, `sender` may still name the member a
+ * source attributes it to (a MISP event's Orgc in the organisation table).
+ * `envelope`: the envelope's bytes, when carried. */
 typedef struct cdx_provenance {
     bool known;
     char sender[CDX_ID_MAX + 1];
