@@ -1,6 +1,8 @@
 /* cydex-audit replay: the log's entries in order, decoded, filtered. It
  * decodes without judging (verify judges); a sealed alert stays sealed
- * unless --key names one of its recipients. */
+ * unless --key names one of its recipients. --format misp|stix|cap writes
+ * the alerts and acks in those formats (cli/export.c), with the envelope
+ * itself on --with-envelope. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +12,15 @@
 static const char s_usage[] =
     "cydex-audit replay LOGDIR [--since T] [--until T] [--sender ID] [--topic PREFIX]\n"
     "                          [--alert ID] [--kind alert|ack|roster|tree_head|heartbeat|witness]\n"
-    "                          [--format jsonl|text] [--key K.secret]";
+    "                          [--format jsonl|text|misp|stix|cap [--with-envelope] [--orgs "
+    "FILE]]\n"
+    "                          [--key K.secret]";
 
 typedef struct s_replay {
     uint64_t since, until;
     const char *sender, *topic, *alert, *kind;
     bool text;
+    cli_exporter *ex; /* --format misp|stix|cap */
     cdx_identity *key;
     uint64_t shown, skipped_bad;
 } s_replay;
@@ -91,7 +96,9 @@ static cdx_err s_visit(void *ctx, cdx_log_entry *e)
                 s_kind_matches(r->kind, b->kind) &&
                 s_alert_matches(r->alert, b, is_open ? &opened : NULL);
     cdx_err rc = CDX_OK;
-    if (show && r->text) {
+    if (show && r->ex) {
+        show = cli_export_envelope(r->ex, e->index, env, is_open ? &opened : NULL);
+    } else if (show && r->text) {
         s_print_text(e, b, is_open ? &opened : NULL);
     } else if (show) {
         char *json = NULL;
@@ -109,13 +116,15 @@ static cdx_err s_visit(void *ctx, cdx_log_entry *e)
 int cmd_audit_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"since", required_argument, NULL, 's'},  {"until", required_argument, NULL, 'u'},
-        {"sender", required_argument, NULL, 'S'}, {"topic", required_argument, NULL, 't'},
-        {"alert", required_argument, NULL, 'a'},  {"kind", required_argument, NULL, 'k'},
-        {"format", required_argument, NULL, 'f'}, {"key", required_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"since", required_argument, NULL, 's'},   {"until", required_argument, NULL, 'u'},
+        {"sender", required_argument, NULL, 'S'},  {"topic", required_argument, NULL, 't'},
+        {"alert", required_argument, NULL, 'a'},   {"kind", required_argument, NULL, 'k'},
+        {"format", required_argument, NULL, 'f'},  {"key", required_argument, NULL, 'K'},
+        {"with-envelope", no_argument, NULL, 'e'}, {"orgs", required_argument, NULL, 'O'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     s_replay r = {.until = UINT64_MAX};
-    const char *key_path = NULL;
+    const char *key_path = NULL, *format = NULL, *orgs = NULL;
+    bool with_envelope = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -130,13 +139,25 @@ int cmd_audit_replay(int argc, char **argv)
         case 'k': r.kind = optarg; break;
         case 'K': key_path = optarg; break;
         case 'f':
-            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "jsonl") != 0)
-                return audit_usage("replay", s_usage, "--format is jsonl or text");
+            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "jsonl") != 0 &&
+                strcmp(optarg, "misp") != 0 && strcmp(optarg, "stix") != 0 &&
+                strcmp(optarg, "cap") != 0)
+                return audit_usage("replay", s_usage, "--format is jsonl, text, misp, stix or cap");
             r.text = strcmp(optarg, "text") == 0;
+            format = r.text || strcmp(optarg, "jsonl") == 0 ? NULL : optarg;
             break;
+        case 'e': with_envelope = true; break;
+        case 'O': orgs = optarg; break;
         case 'h':
             printf("usage: %s\n\nPrints the log's entries in order, one per line (JSON lines "
-                   "by default).\nFilters combine; --since/--until compare the sender's time.\n",
+                   "by default).\nFilters combine; --since/--until compare the sender's time.\n"
+                   "--format misp|stix|cap writes each alert and ack as a MISP event or\n"
+                   "opinion, a STIX bundle or a CAP message, one a line, with its provenance\n"
+                   "(sender, seq, time, topic, envelope hash; docs/formats.md); other entries\n"
+                   "are passed over, and a sealed alert --key cannot open is said on stderr\n"
+                   "and not exported. --with-envelope carries each signed envelope too, so\n"
+                   "that 'cydex verify' on it proves the origin; --orgs FILE maps members to\n"
+                   "MISP organisations. An entry that cannot map is said on stderr (exit 1).\n",
                    s_usage);
             return CLI_OK;
         default: return audit_usage("replay", s_usage, "bad option");
@@ -151,9 +172,15 @@ int cmd_audit_replay(int argc, char **argv)
         kind_ok = strcmp(r.kind, kinds[i]) == 0;
     if (!kind_ok)
         return audit_usage("replay", s_usage, "unknown --kind '%s'", r.kind);
+    if ((with_envelope || orgs) && !format)
+        return audit_usage("replay", s_usage,
+                           "--with-envelope and --orgs go with --format "
+                           "misp, stix or cap");
     cdx_log *log = NULL;
     cdx_errbuf eb = {0};
     int ec = audit_open_log("replay", argv[optind], &log);
+    if (ec == CLI_OK && format)
+        ec = cli_exporter_new(&r.ex, "replay", format, with_envelope, orgs);
     if (ec == CLI_OK && key_path) {
         cdx_err rc = cdx_identity_load(&r.key, key_path, &eb);
         if (rc != CDX_OK)
@@ -168,8 +195,11 @@ int cmd_audit_replay(int argc, char **argv)
             ec = audit_fail("replay", rc, &eb);
         } else if (r.skipped_bad) {
             ec = CLI_REFUSED;
+        } else if (r.ex) {
+            ec = cli_exporter_status(r.ex);
         }
     }
+    cli_exporter_destroy(&r.ex);
     cdx_identity_destroy(&r.key);
     cdx_log_destroy(&log);
     return ec;

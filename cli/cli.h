@@ -154,6 +154,30 @@ int cli_node_request(const char *node, const cdx_bytes *frames, size_t n, cdx_ms
 int cli_node_ask(const char *node, const cdx_bytes *frames, size_t n, char hash[65], uint64_t *seq,
                  char *err, size_t errlen);
 
+/* The formats (misp, stix, cap) in the commands that print alerts and
+ * acks (cli/export.c): one exporter per run remembers what it printed, so
+ * an update names its original. `cmd` names the command in messages. */
+typedef struct cli_exporter cli_exporter;
+/* CLI_OK, or an exit code having said why (64: an unknown format). */
+int cli_exporter_new(cli_exporter **out, const char *cmd, const char *format, bool with_envelope,
+                     const char *orgs_path);
+void cli_exporter_destroy(cli_exporter **x);
+/* One log entry (as `tail --json` prints it, or its envelope) printed in
+ * the format as one line; false when nothing was printed: not an alert or
+ * ack, sealed to others (said on stderr), or it failed (said, counted). */
+bool cli_export_entry_json(cli_exporter *x, const char *line, size_t len);
+bool cli_export_envelope(cli_exporter *x, uint64_t index, const cdx_envelope *env,
+                         const cdx_alert *opened);
+/* 0, or the exit code of the first entry that failed. */
+int cli_exporter_status(const cli_exporter *x);
+/* How many documents it printed. */
+uint64_t cli_exporter_shown(const cli_exporter *x);
+/* A MISP event or STIX bundle (format "misp" or "stix") as the alert JSON
+ * `cydex publish` sends; tlp, if not NULL, is the label of an event that
+ * has none. */
+cdx_err cli_format_alert(const char *text, size_t len, const char *format, const char *tlp,
+                         char **out, cdx_errbuf *eb);
+
 int cmd_keygen(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
 /* cydex roster publish (talks to the node; in cmd_node.c). */
@@ -167,6 +191,7 @@ int cmd_ack(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

@@ -420,7 +420,7 @@ int cmd_publish(int argc, char **argv)
     static const char usage[] =
         "cydex publish [--node ipc://PATH] --topic T [--to ID,ID|all] [--tlp LABEL]\n"
         "              (--title TEXT [--severity S] [--category C] [--description D]\n"
-        "               | [--in FILE] [--lines [--wait-node S]]) [--json]";
+        "               | [--in FILE] [--format misp|stix] [--lines [--wait-node S]]) [--json]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
                                          {"topic", required_argument, NULL, 't'},
                                          {"to", required_argument, NULL, 'T'},
@@ -432,10 +432,11 @@ int cmd_publish(int argc, char **argv)
                                          {"description", required_argument, NULL, 'd'},
                                          {"lines", no_argument, NULL, 'l'},
                                          {"wait-node", required_argument, NULL, 'w'},
+                                         {"format", required_argument, NULL, 'F'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *node = NULL, *topic = NULL, *to = "", *in = NULL;
+    const char *node = NULL, *topic = NULL, *to = "", *in = NULL, *format = NULL;
     s_alert_flags fl = {0};
     bool json = false, lines = false;
     uint64_t wait_node = 0;
@@ -452,6 +453,12 @@ int cmd_publish(int argc, char **argv)
         case 'C': fl.category = optarg; break;
         case 'd': fl.description = optarg; break;
         case 'l': lines = true; break;
+        case 'F':
+            if (strcmp(optarg, "misp") != 0 && strcmp(optarg, "stix") != 0 &&
+                strcmp(optarg, "cydex") != 0)
+                return cli_usage("publish", usage, "--format is misp, stix or cydex");
+            format = strcmp(optarg, "cydex") == 0 ? NULL : optarg;
+            break;
         case 'w':
             if (!cdx_parse_u64(optarg, &wait_node) || wait_node > 86400)
                 return cli_usage("publish", usage, "--wait-node takes 0 to 86400 seconds");
@@ -478,6 +485,8 @@ int cmd_publish(int argc, char **argv)
                    "  --category C     free text (e.g. ransomware)\n"
                    "  --description D  free text\n"
                    "  --in FILE        the alert as JSON (- for standard input)\n"
+                   "  --format F       what --in or standard input holds: cydex (the default),\n"
+                   "                   misp or stix (see below)\n"
                    "  --lines          one JSON alert per line, pipelined\n"
                    "  --wait-node S    with --lines: wait up to S seconds (0 to 86400) for a "
                    "node\n"
@@ -492,15 +501,21 @@ int cmd_publish(int argc, char **argv)
                    "It prints \"publish: logged as seq N, envelope hash H; \" and then either\n"
                    "\"sent to BROKERS (connected); it stays in the outbox until a broker's\n"
                    "receipt\" or \"no broker connected: it waits in the outbox and is sent when\n"
-                   "one is\".\n\n"
+                   "one is\".\n"
+                   "--format misp takes a MISP event ({\"Event\": ...}) and --format stix a\n"
+                   "STIX 2.1 bundle of one report, each mapped to the alert it holds as\n"
+                   "'cydex convert' maps it (docs/formats.md: the event's uuid is the alert's\n"
+                   "id, so the same event published twice is one alert); what has no CyDEx\n"
+                   "field is refused (65/1, named): convert --lossy first to leave it out.\n\n"
                    "Exit codes: 0 the node holds it durably (every line); 1 refused by the node\n"
-                   "(a TLP or topic rule, a recipient not in the roster or revoked);\n"
-                   "64 usage (an option, or a value not listed above); 65 malformed alert;\n"
-                   "66 no such --in file; 69 no node running (or none named); 70 internal\n"
-                   "error; 73 the alert's id was published before with other content (asked\n"
-                   "again with the same, the node answers with the envelope it made then);\n"
-                   "74 the input cannot be read; 75 the node was busy (starting); 77 the\n"
-                   "node's control socket is not ours to use.\n",
+                   "(a TLP or topic rule, a recipient not in the roster or revoked), or a\n"
+                   "--format field with no CyDEx field; 64 usage (an option, or a value not\n"
+                   "listed above); 65 malformed alert; 66 no such --in file;\n"
+                   "69 no node running (or none named); 70 internal error; 73 the alert's id was\n"
+                   "published before with other content (asked again with the same, the node\n"
+                   "answers with the envelope it made then); 74 the input cannot be read;\n"
+                   "75 the node was busy (starting); 77 the node's control socket is not ours\n"
+                   "to use.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("publish", usage, "bad option");
@@ -513,8 +528,9 @@ int cmd_publish(int argc, char **argv)
         return cli_usage("publish", usage, "'%s' is not a topic (a-z 0-9 . _ -)", topic);
     if (wait_node && !lines)
         return cli_usage("publish", usage, "--wait-node is for --lines");
-    if (fl.title && (in || lines))
-        return cli_usage("publish", usage, "--title builds the alert; not with --in or --lines");
+    if (fl.title && (in || lines || format))
+        return cli_usage("publish", usage,
+                         "--title builds the alert; not with --in, --format or --lines");
     if (!fl.title && (fl.severity || fl.category || fl.description))
         return cli_usage("publish", usage,
                          "--severity, --category and --description need "
@@ -554,7 +570,8 @@ int cmd_publish(int argc, char **argv)
                                                   .json = json,
                                                   .results = stdout,
                                                   .node = node,
-                                                  .wait_node_s = wait_node});
+                                                  .wait_node_s = wait_node,
+                                                  .format = format});
         cli_node_close(&nc);
         if (fd != STDIN_FILENO)
             close(fd);
@@ -563,8 +580,13 @@ int cmd_publish(int argc, char **argv)
     cdx_bytes input = {0};
     char *text = NULL;
     cdx_err rc = fl.title ? CDX_OK : cli_read_input(in, 4u << 20, &input, &eb);
+    char *mapped = NULL;
+    if (rc == CDX_OK && format)
+        rc = cli_format_alert((const char *)input.data, input.len, format, fl.tlp, &mapped, &eb);
     if (rc == CDX_OK)
-        rc = s_alert_text(&fl, (const char *)input.data, input.len, &text, &eb);
+        rc = mapped ? s_alert_text(&fl, mapped, strlen(mapped), &text, &eb)
+                    : s_alert_text(&fl, (const char *)input.data, input.len, &text, &eb);
+    free(mapped);
     cdx_bytes_free(&input);
     if (rc != CDX_OK)
         return cli_fail("publish", rc, &eb);

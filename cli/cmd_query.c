@@ -116,6 +116,7 @@ int cli_follow_step(cli_node *nc, const char *node, char at[24], const char *top
 typedef struct s_tail {
     bool json;
     uint64_t count, shown;
+    cli_exporter *ex; /* --format: entries as MISP, STIX or CAP */
 } s_tail;
 
 static bool s_tail_entry(void *ctx, const char *line, size_t len)
@@ -123,6 +124,10 @@ static bool s_tail_entry(void *ctx, const char *line, size_t len)
     s_tail *t = ctx;
     if (t->count && t->shown >= t->count)
         return false;
+    if (t->ex) {
+        t->shown += cli_export_entry_json(t->ex, line, len);
+        return true;
+    }
     if (t->json) {
         printf("%.*s\n", (int)len, line);
     } else {
@@ -170,7 +175,8 @@ int cli_follow_ride(cli_follow *fw, bool *moved, char *err, size_t errlen)
 int cmd_tail(int argc, char **argv)
 {
     static const char usage[] = "cydex tail [--node ipc://PATH] [--topic PREFIX] [--from INDEX] "
-                                "[--count N] [--timeout S] [--wait-node S] [--json]";
+                                "[--count N] [--timeout S] [--wait-node S]\n"
+                                "                  [--json | --format misp|stix|cap [--orgs FILE]]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
                                          {"topic", required_argument, NULL, 't'},
                                          {"from", required_argument, NULL, 'f'},
@@ -178,9 +184,11 @@ int cmd_tail(int argc, char **argv)
                                          {"timeout", required_argument, NULL, 'T'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"wait-node", required_argument, NULL, 'w'},
+                                         {"format", required_argument, NULL, 'F'},
+                                         {"orgs", required_argument, NULL, 'O'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *node = NULL, *topic = "", *from = "end";
+    const char *node = NULL, *topic = "", *from = "end", *format = NULL, *orgs = NULL;
     uint64_t count = 0, timeout = 0, wait_node = 60, ignored;
     bool json = false;
     int c;
@@ -202,6 +210,8 @@ int cmd_tail(int argc, char **argv)
                 return cli_usage("tail", usage, "--timeout takes a positive number of seconds");
             break;
         case 'j': json = true; break;
+        case 'F': format = optarg; break;
+        case 'O': orgs = optarg; break;
         case 'w':
             if (!cdx_parse_u64(optarg, &wait_node))
                 return cli_usage("tail", usage, "--wait-node takes a number of seconds");
@@ -214,6 +224,11 @@ int cmd_tail(int argc, char **argv)
                    "node that stops\nanswering once followed is waited for --wait-node seconds "
                    "(default 60; 0:\nnot at all), and followed on from where it was: a restart "
                    "loses and repeats\nnothing.\n"
+                   "--format misp|stix|cap prints each alert and ack as a MISP event or\n"
+                   "opinion, a STIX bundle or a CAP message, one a line, with its provenance\n"
+                   "(docs/formats.md); other entries are passed over, sealed alerts not\n"
+                   "opened for this node are said on stderr and not exported; --orgs FILE\n"
+                   "maps members to MISP organisations.\n"
                    "Exit codes: 0 stopped (a signal, --count); 75 --timeout before --count, or\n"
                    "the node was busy; 69 no node running, or it stopped and did not come back;\n"
                    "64 usage; 70 internal error; 77 the node's control socket is not ours to\n"
@@ -225,9 +240,18 @@ int cmd_tail(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage("tail", usage, "unexpected argument '%s'", argv[optind]);
+    if (format && json)
+        return cli_usage("tail", usage, "--json and --format: one or the other");
+    if (orgs && !format)
+        return cli_usage("tail", usage, "--orgs goes with --format");
     node = cli_node_path(node);
     char err[400] = "";
     s_tail t = {.json = json, .count = count};
+    if (format) {
+        int fec = cli_exporter_new(&t.ex, "tail", format, false, orgs);
+        if (fec != CLI_OK)
+            return fec;
+    }
     cli_follow fw = {.cmd = "tail",
                      .node = node,
                      .topic = topic,
@@ -264,6 +288,9 @@ int cmd_tail(int argc, char **argv)
     cli_node_close(&fw.nc);
     if (ec != CLI_OK)
         fprintf(stderr, "cydex tail: %s\n", err);
+    if (ec == CLI_OK && t.ex)
+        ec = cli_exporter_status(t.ex);
+    cli_exporter_destroy(&t.ex);
     return ec;
 }
 
@@ -313,14 +340,71 @@ void cli_print_alert_list(const json_t *o)
         printf("no alerts\n");
 }
 
+/* show and list with --format: each alert's log entry (asked with
+ * ["show", id or hash]) through the exporter, which passes over what it
+ * cannot read (sealed to others) with a word on stderr. */
+static int s_show_as(cli_exporter *x, const char *node, const char *which)
+{
+    cdx_bytes f[2] = {s_b("show"), s_b(which)};
+    cdx_msg m;
+    char err[400] = "";
+    int ec = cli_node_request(node, f, 2, &m, err, sizeof err);
+    if (ec != CLI_OK) {
+        fprintf(stderr, "cydex show: %s\n", err);
+        return ec;
+    }
+    json_t *o = json_loadb((const char *)m.frame[1].data, m.frame[1].len, 0, NULL);
+    json_t *entry = json_object_get(json_array_get(json_object_get(o, "alerts"), 0), "entry");
+    char *text = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
+    if (!text) {
+        fprintf(stderr, "cydex show: the node's answer holds no log entry for %s\n", which);
+        ec = CLI_SOFTWARE;
+    } else {
+        cli_export_entry_json(x, text, strlen(text));
+    }
+    free(text);
+    json_decref(o);
+    cdx_msg_clear(&m);
+    return ec;
+}
+
+static int s_list_as(const char *node, const cdx_bytes *frames, const char *format,
+                     const char *orgs)
+{
+    cli_exporter *x = NULL;
+    int ec = cli_exporter_new(&x, "list", format, false, orgs);
+    cdx_msg m = {0};
+    char err[400] = "";
+    if (ec == CLI_OK && (ec = cli_node_request(node, frames, 3, &m, err, sizeof err)) != CLI_OK)
+        fprintf(stderr, "cydex list: %s\n", err);
+    json_t *o =
+        ec == CLI_OK ? json_loadb((const char *)m.frame[1].data, m.frame[1].len, 0, NULL) : NULL;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(o, "alerts"), i, a)
+    {
+        if (ec == CLI_OK)
+            ec = s_show_as(x, node, s_str(a, "hash"));
+    }
+    if (ec == CLI_OK)
+        ec = cli_exporter_status(x);
+    json_decref(o);
+    if (m.n)
+        cdx_msg_clear(&m);
+    cli_exporter_destroy(&x);
+    return ec;
+}
+
 int cmd_list(int argc, char **argv)
 {
-    static const char usage[] = "cydex list [--node ipc://PATH] [--unacked] [--limit N] [--json]";
+    static const char usage[] = "cydex list [--node ipc://PATH] [--unacked] [--limit N]\n"
+                                "                  [--json | --format misp|stix|cap [--orgs FILE]]";
     static const struct option opts[] = {
-        {"node", required_argument, NULL, 'n'},  {"unacked", no_argument, NULL, 'u'},
-        {"limit", required_argument, NULL, 'l'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
-    const char *node = NULL, *limit = "50";
+        {"node", required_argument, NULL, 'n'},   {"unacked", no_argument, NULL, 'u'},
+        {"limit", required_argument, NULL, 'l'},  {"json", no_argument, NULL, 'j'},
+        {"format", required_argument, NULL, 'F'}, {"orgs", required_argument, NULL, 'O'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    const char *node = NULL, *limit = "50", *format = NULL, *orgs = NULL;
     bool json = false, unacked = false;
     uint64_t ignored;
     int c;
@@ -334,11 +418,17 @@ int cmd_list(int argc, char **argv)
             limit = optarg;
             break;
         case 'j': json = true; break;
+        case 'F': format = optarg; break;
+        case 'O': orgs = optarg; break;
         case 'h':
             printf("usage: %s\n\nThe alerts in the local node's log, oldest first (the latest "
                    "--limit,\ndefault 50), each with every member's latest acknowledgement. "
                    "--unacked:\nonly other states' alerts this node can read and has not "
-                   "acknowledged.\nExit codes: 0;\n" CLI_NODE_EXITS ".\n",
+                   "acknowledged.\n--format misp|stix|cap prints the alerts themselves as MISP "
+                   "events, STIX\nbundles or CAP messages, one a line, with their provenance "
+                   "(docs/formats.md;\n'cydex tail --format' gives the acks too).\n"
+                   "Exit codes: 0; 1 an alert that cannot map (said on stderr);\n" CLI_NODE_EXITS
+                   ".\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("list", usage, "bad option");
@@ -346,7 +436,13 @@ int cmd_list(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage("list", usage, "unexpected argument '%s'", argv[optind]);
+    if (format && json)
+        return cli_usage("list", usage, "--json and --format: one or the other");
+    if (orgs && !format)
+        return cli_usage("list", usage, "--orgs goes with --format");
     cdx_bytes f[3] = {s_b("alerts"), s_b(unacked ? "unacked" : "all"), s_b(limit)};
+    if (format)
+        return s_list_as(cli_node_path(node), f, format, orgs);
     return cli_node_print_json("list", cli_node_path(node), f, 3, json, cli_print_alert_list);
 }
 
@@ -422,20 +518,54 @@ static void s_print_show(const json_t *o)
 
 int cmd_show(int argc, char **argv)
 {
-    static const char usage[] = "cydex show [--node ipc://PATH] [--json] ALERT_ID|HASH";
-    const char *node;
-    bool json;
-    int ec = cli_node_json_args(argc, argv, "show", usage,
-                                "One alert (by its id or its envelope hash) as the local node's "
-                                "log holds\nit: its content (opened if sealed to this node), who "
-                                "it is sealed to, the\nbrokers' signed receipts the node keeps "
-                                "for it (its own alerts: which\nbroker took it, at what index of "
-                                "its log, when, and whether the receipt's\nsignature verifies), "
-                                "and who acknowledged it, at what stage, when, with\nwhat note.\n"
-                                "Exit codes: 0; 66 no such alert;\n" CLI_NODE_EXITS ".\n",
-                                1, &node, &json);
-    if (ec != CLI_OK)
-        return ec == CLI_DONE ? CLI_OK : ec;
+    static const char usage[] = "cydex show [--node ipc://PATH] [--json | --format misp|stix|cap "
+                                "[--orgs FILE]]\n                  ALERT_ID|HASH";
+    static const struct option opts[] = {
+        {"node", required_argument, NULL, 'n'},   {"json", no_argument, NULL, 'j'},
+        {"format", required_argument, NULL, 'F'}, {"orgs", required_argument, NULL, 'O'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    const char *node = NULL, *format = NULL, *orgs = NULL;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': node = optarg; break;
+        case 'j': json = true; break;
+        case 'F': format = optarg; break;
+        case 'O': orgs = optarg; break;
+        case 'h':
+            printf("usage: %s\n\nOne alert (by its id or its envelope hash) as the local node's "
+                   "log holds\nit: its content (opened if sealed to this node), who it is "
+                   "sealed to, the\nbrokers' signed receipts the node keeps for it (its own "
+                   "alerts: which\nbroker took it, at what index of its log, when, and whether "
+                   "the receipt's\nsignature verifies), and who acknowledged it, at what stage, "
+                   "when, with\nwhat note. --format "
+                   "misp|stix|cap prints the\nalert as a MISP event, a STIX bundle or a CAP "
+                   "message, with its provenance\n(docs/formats.md).\n"
+                   "Exit codes: 0; 1 it cannot map or is sealed to others (with --format);\n"
+                   "66 no such alert; " CLI_NODE_EXITS ".\n",
+                   usage);
+            return CLI_OK;
+        default: return cli_usage("show", usage, "bad option");
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage("show", usage, "give one ALERT_ID or HASH");
+    if (format && json)
+        return cli_usage("show", usage, "--json and --format: one or the other");
+    if (orgs && !format)
+        return cli_usage("show", usage, "--orgs goes with --format");
+    node = cli_node_path(node);
+    if (format) {
+        cli_exporter *x = NULL;
+        int ec = cli_exporter_new(&x, "show", format, false, orgs);
+        if (ec == CLI_OK)
+            ec = s_show_as(x, node, argv[optind]);
+        if (ec == CLI_OK)
+            ec = cli_exporter_shown(x) ? cli_exporter_status(x) : CLI_REFUSED;
+        cli_exporter_destroy(&x);
+        return ec;
+    }
     cdx_bytes f[2] = {s_b("show"), s_b(argv[optind])};
     return cli_node_print_json("show", node, f, 2, json, s_print_show);
 }

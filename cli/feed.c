@@ -141,12 +141,21 @@ static void s_fill(cli_feed *f)
         s_slot *sl = &f->slot[f->head % CLI_FEED_WINDOW];
         *sl = (s_slot){.line = f->lineno};
         cdx_errbuf eb = {0};
-        cdx_err rc = line
-                         ? cli_alert_json(line, len, f->o.tlp, f->o.wait_node_s > 0, &sl->text, &eb)
-                         : cdx_errf(&eb, CDX_ERR_TOO_BIG,
-                                    "the line is longer than %zu MiB: no alert that big fits "
-                                    "an envelope",
-                                    S_LINE_MAX >> 20);
+        char *mapped = NULL;
+        cdx_err rc = line && f->o.format
+                         ? cli_format_alert(line, len, f->o.format, f->o.tlp, &mapped, &eb)
+                         : CDX_OK;
+        if (mapped) {
+            line = mapped;
+            len = strlen(mapped);
+        }
+        if (rc == CDX_OK)
+            rc = line ? cli_alert_json(line, len, f->o.tlp, f->o.wait_node_s > 0, &sl->text, &eb)
+                      : cdx_errf(&eb, CDX_ERR_TOO_BIG,
+                                 "the line is longer than %zu MiB: no alert that big fits "
+                                 "an envelope",
+                                 S_LINE_MAX >> 20);
+        free(mapped);
         if (rc != CDX_OK) {
             sl->local_ec = cli_exit_code(rc);
             snprintf(sl->why, sizeof sl->why, "%s", cdx_errbuf_msg(&eb, rc));

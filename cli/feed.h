@@ -26,6 +26,9 @@ typedef struct cli_feed_opts {
      * ends at once (69, or 75 for a busy answer). Lines without an id are
      * given one, so that a line asked twice is published once. */
     uint64_t wait_node_s;
+    /* "misp" or "stix": each line is a MISP event or STIX bundle, mapped
+     * to the alert it holds (cli_format_alert); NULL: alert JSON. */
+    const char *format;
 } cli_feed_opts;
 
 typedef struct cli_feed cli_feed;

@@ -23,6 +23,7 @@ static const struct {
     {"status", cmd_status, "what the local node has logged, sent and still holds"},
     {"tail", cmd_tail, "follow the local node's log live (JSON lines with --json)"},
     {"relay", cmd_relay, "bridge a feed and the bus both ways: JSON lines in and out"},
+    {"convert", cmd_convert, "convert alerts and acks: CyDEx, MISP, STIX 2.1, CAP 1.2 (offline)"},
     {"list", cmd_list, "alerts in the local node's log, with who acknowledged them"},
     {"show", cmd_show, "one alert: its content, who acknowledged it, when, with what note"},
     {"log", cmd_log, "append verified envelopes to an audit log; sign its checkpoint"},

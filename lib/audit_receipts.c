@@ -167,6 +167,19 @@ static void s_rows_check(s_check *c, const s_said *rows, size_t n)
         const s_said *it =
             c->said.n ? bsearch(r, c->said.v, c->said.n, sizeof *r, s_by_entry) : NULL;
         bool has_index = r->status == CDX_RECEIPT_ACCEPTED || r->status == CDX_RECEIPT_DUPLICATE;
+        /* One receipt may speak of an entry more than once (a copy resent
+         * in the round that took the first: "accepted", then "duplicate"):
+         * the row agrees with one of them. */
+        if (it) {
+            const s_said *lo = it, *end = c->said.v + c->said.n;
+            while (lo > c->said.v && s_by_entry(lo - 1, r) == 0)
+                lo--;
+            for (const s_said *k = lo; k < end && s_by_entry(k, r) == 0; k++)
+                if (k->status == r->status && (!has_index || k->log_index == r->log_index)) {
+                    it = k;
+                    break;
+                }
+        }
         if (!s_stored(c, r->number))
             snprintf(what, sizeof what,
                      "the receipt index for entry %llu names a receipt that is not stored",

@@ -1310,6 +1310,38 @@ static size_t s_count_receipts(cdx_log *log)
     return n;
 }
 
+/* One receipt speaking twice of one envelope (a copy resent in the round
+ * that took the first: "accepted", then "duplicate" at the same index):
+ * the log keeps the first, and the audit finds the row agreeing with the
+ * receipt (it once compared the row with the second item and failed). */
+static void test_receipt_twice_in_one(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/receipt-twice", s_root);
+    cdx_log *log = s_open(dir, false);
+    uint8_t h[2][CDX_HASH_BYTES];
+    cdx_envelope *e = s_env(F.ee, 1, NULL, 10, h[0]);
+    memcpy(h[1], h[0], CDX_HASH_BYTES);
+    cdx_log_append_in in = {
+        .env = e, .received_at_ms = FIXTURE_T0, .received_from = "local", .outbox = true};
+    cdx_log_append_out out;
+    REQUIRE(cdx_log_append(log, &in, 1, &out, NULL) == CDX_OK);
+    cdx_receipt items[2];
+    cdx_bytes r = s_receipt(F.broker, h, 2, CDX_RECEIPT_ACCEPTED, 10, items);
+    cdx_bytes_free(&r);
+    items[1].status = CDX_RECEIPT_DUPLICATE;
+    items[1].log_index = 10;
+    REQUIRE(cdx_receipt_sign_many(items, 2, F.broker, &r) == CDX_OK);
+    CHECK_EQ(cdx_log_receipt_keep(log, r.data, r.len, items, 2), CDX_OK);
+    CHECK_EQ(cdx_log_outbox_flush(log, NULL), CDX_OK);
+    cdx_log_destroy(&log);
+    cdx_audit_report rep = s_audit(dir);
+    CHECK(rep.pass);
+    CHECK_EQ(rep.receipts, 1);
+    cdx_bytes_free(&r);
+    cdx_envelope_destroy(&e);
+}
+
 /* Kept with the next write transaction (an append or the outbox's
  * flush), durably, one per envelope and broker (the first stands), only
  * for entries of the log; read back as they were signed; and audited:
@@ -1542,6 +1574,7 @@ int main(void)
     test_damaged();
     test_commit_stats();
     test_receipts();
+    test_receipt_twice_in_one();
     fixture_free(&F);
     int rc = check_done("log_test");
     if (rc == 0)

@@ -579,7 +579,7 @@ static void test_usage_names(void)
     CHECK_EQ(s_run("cydex-audit", "diff", s_p("log"), NULL), 64);
     HAS(s_cap.err, "cydex-audit diff: give two LOGDIRs");
     CHECK_EQ(s_run("cydex-audit", "replay", s_p("log"), "--format", "xml", NULL), 64);
-    HAS(s_cap.err, "cydex-audit replay: --format is jsonl or text");
+    HAS(s_cap.err, "cydex-audit replay: --format is jsonl, text, misp, stix or cap");
     CHECK_EQ(s_run("cydex-audit", "prove", "inclusion", NULL), 64);
     HAS(s_cap.err, "cydex-audit prove: ");
     CHECK_EQ(s_run("cydex-audit", "--help", NULL), 0);

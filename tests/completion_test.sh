@@ -66,6 +66,10 @@ offers cydex list --u -- --unacked
 offers cydex tail --w -- --wait-node
 offers only cydex log c -- checkpoint
 offers cydex demo --k -- --keep
+offers only cydex convert --from m -- misp
+offers only cydex convert --to c -- cydex cap
+offers only cydex publish --to a -- all
+offers only cydex tail --format s -- stix
 
 # cydex-audit
 mapfile -t audits < <("$bin/cydex-audit" --help | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 && /^  / {print $1}')
@@ -75,6 +79,7 @@ offers only cydex-audit v -- verify
 offers only cydex-audit prove i -- inclusion
 offers only cydex-audit replay LOG --kind tr -- tree_head
 offers only cydex-audit replay LOG --format t -- text
+offers only cydex-audit replay LOG --format c -- cap
 offers cydex-audit verify LOG --r -- --roster
 
 # the daemons
