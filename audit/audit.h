@@ -53,5 +53,6 @@ int cmd_audit_prove(int argc, char **argv);
 int cmd_audit_check_proof(int argc, char **argv);
 int cmd_audit_diff(int argc, char **argv);
 int cmd_audit_report(int argc, char **argv);
+int cmd_audit_completeness(int argc, char **argv);
 
 #endif
