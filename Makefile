@@ -27,6 +27,7 @@ bench: build
 	$(BUILD)/bin/bench_envelope
 	$(BUILD)/bin/bench_log
 	$(BUILD)/bin/bench_e2e
+	$(BUILD)/bin/bench_report
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
