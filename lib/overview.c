@@ -4,7 +4,8 @@
  * What must always hold: memory is bounded whatever the logs hold (a fixed
  * member table, a fixed ring of recent alerts with a hash index over it,
  * fixed-size lists and histograms); an envelope held by several logs is
- * counted once; every count is exact except where the header says it is
+ * counted once, and the log's pages read are let go of as the scan goes;
+ * every count is exact except where the header says it is
  * not (latency quantiles from the histogram, acks of alerts past the
  * window); nothing here trusts a string from a log (the writers escape).
  */
@@ -14,6 +15,7 @@
 #include "cydex/envelope.h"
 #include "cydex/overview.h"
 #include "internal.h"
+#include "log_pages.h"
 
 #define S_OTHERS UINT16_MAX /* a sender past the member table */
 
@@ -393,6 +395,10 @@ static cdx_err s_visit(void *ctx, cdx_log_entry *e)
     cdx_ov_log *lg = &ov->logs[b->cur_log];
     b->cur_index = e->index;
     lg->entries++;
+    /* Read once: the pages read so far need not stay resident. */
+    if (e->index % 16384 == 16383)
+        for (size_t j = 0; j < b->n_logs; j++)
+            cdx__log_release_pages(b->logs[j]);
     /* Counted once: in the first log given that holds it. */
     if (b->cur_log > 0) {
         uint8_t h[CDX_HASH_BYTES];
@@ -606,6 +612,9 @@ static cdx_err s_finish_gaps(s_build *b)
                 cdx_log_sender_gaps(b->logs[j], senders[i].id, 1, senders[i].max_seq, r,
                                     CDX_OV_MAX_LISTED, &got) != CDX_OK)
                 got = 0;
+            /* The index's pages come in with their neighbours (the kernel
+             * maps around each fault): let go of them sender by sender. */
+            cdx__log_release_pages(b->logs[j]);
             uint16_t who = s_member(b, senders[i].id);
             uint64_t claim = who == S_OTHERS ? 0 : b->claims[j * CDX_OV_MAX_MEMBERS + who];
             /* Past the last content held, only heartbeats show the seqs

@@ -58,7 +58,7 @@ static const char s_style[] =
     "th,td{border-bottom:1px solid #e3e8ec;padding:4px 6px;text-align:left;vertical-align:top}\n"
     "th{background:#f3f6f8;font-weight:600}\n"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-    "td.t{font-variant-numeric:tabular-nums}\n"
+    "td.t{white-space:nowrap;font-variant-numeric:tabular-nums}\n"
     ".js table.sortable th{cursor:pointer}.js table.sortable th:after{content:' \\2195';"
     "color:#9aa5ae}\n"
     ".js table.sortable th[data-dir=a]:after{content:' \\2191'}.js table.sortable "
@@ -74,8 +74,10 @@ static const char s_style[] =
     ".st5{background:#756bb1;color:#fff}.st6{background:#de2d26;color:#fff}"
     ".stx{background:#eceff1;color:#6b757d}\n"
     ".ok{color:#2b7a3d}.bad{color:#b3211b;font-weight:600}\n"
+    ".wide{overflow-x:auto}\n"
     "footer{margin-top:36px;color:#7a848d;font-size:12px}\n"
-    "@media print{@page{size:A4;margin:14mm}body{font-size:11px}main{max-width:none;"
+    "@media print{@page{size:A4 "
+    "landscape;margin:12mm}.wide{overflow:visible}body{font-size:11px}main{max-width:none;"
     "padding:0}nav{display:none}h2{break-after:avoid;page-break-after:avoid}"
     "svg,.cards,tr,.legend{break-inside:avoid;page-break-inside:avoid}"
     "table{font-size:10px}th,td{padding:2px 4px}.js table.sortable th:after{content:''}"
@@ -567,7 +569,8 @@ static void s_matrix(cdx__sb *b, const cdx_overview *ov)
         cdx__sb_printf(b, "<i class=st%d></i>%s %s", s, s_stage_short[s],
                        cdx_ack_stage_name((cdx_ack_stage)s));
     cdx__sb_puts(b, "<i class=stx></i>the sender <i style=\"border:1px solid #c4cbd1\"></i>none"
-                    "</div>\n<table class=\"sortable matrix\"><thead><tr><th>sent</th><th>sender"
+                    "</div>\n<div class=wide><table class=\"sortable "
+                    "matrix\"><thead><tr><th>sent</th><th>sender"
                     "</th><th class=n>seq</th><th>alert</th><th>TLP</th>");
     size_t cols[CDX_OV_MAX_MEMBERS], nc = 0;
     for (size_t i = 0; i < ov->n_members; i++)
@@ -607,7 +610,7 @@ static void s_matrix(cdx__sb *b, const cdx_overview *ov)
         s_num_td(b, a->acks);
         cdx__sb_puts(b, "</tr>");
     }
-    cdx__sb_puts(b, "</tbody></table>\n");
+    cdx__sb_puts(b, "</tbody></table></div>\n");
     if (ov->unacked) {
         cdx__sb_printf(b, "<h3>Alerts nobody acknowledged: %llu</h3>\n",
                        (unsigned long long)ov->unacked);
