@@ -28,6 +28,7 @@ bench: build
 	$(BUILD)/bin/bench_log
 	$(BUILD)/bin/bench_roster
 	$(BUILD)/bin/bench_e2e
+	$(BUILD)/bin/bench_report
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

@@ -57,5 +57,6 @@ int cmd_audit_diff(int argc, char **argv);
 int cmd_audit_report(int argc, char **argv);
 int cmd_audit_receipts(int argc, char **argv);
 int cmd_audit_check_receipt(int argc, char **argv);
+int cmd_audit_completeness(int argc, char **argv);
 
 #endif

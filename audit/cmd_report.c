@@ -1,6 +1,7 @@
 /* cydex-audit report and diff.
  *
- * report: one log's traffic (lib/report.c).
+ * report: the federation's traffic over one or more logs (lib/overview.c):
+ *         text, --json, or a self-contained --html file.
  * diff:   two parties' logs side by side: what one holds and the other
  *         never received, alerts a state never acknowledged (only those it
  *         could read and was a member for when they were sent), and any
@@ -10,99 +11,209 @@
  *         exits 2 (EVIDENCE); a finding that proves nothing of a member
  *         (a signature that does not verify) means a log is suspect: 1.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
-#include "cydex/report.h"
+#include "cydex/clock.h"
+#include "cydex/overview.h"
 
-static const char s_report_usage[] = "cydex-audit report LOGDIR [--json] [--key K.secret]";
+static const char s_report_usage[] =
+    "cydex-audit report LOGDIR... [--html FILE] [--json] [--roster FILE] [--key K.secret] "
+    "[--matrix N]";
+
+static void s_report_help(void)
+{
+    printf("usage: %s\n\n"
+           "The federation's traffic over the period the logs cover, read in one pass over\n"
+           "each log (an envelope several logs hold is counted once): members and roster\n"
+           "versions, alerts over time per sender, acknowledgement latency per state (its\n"
+           "distribution: fastest, p5, p25, median, p75, p95, slowest), the latest alerts\n"
+           "against the states' acknowledgement stages, alerts nobody acknowledged, gaps\n"
+           "in senders' seqs, equivocations, tree heads inconsistent with the given log\n"
+           "they name, and envelopes refused by reason. It decodes without judging\n"
+           "signatures: cydex-audit verify gives each log's verdict.\n\n"
+           "  (default)       a text summary on standard output\n"
+           "  --html FILE     one self-contained HTML file (charts as inline SVG, sortable\n"
+           "                  tables, a print stylesheet for PDF; it loads nothing from\n"
+           "                  the network); FILE - is standard output\n"
+           "  --json          the same data as the HTML, as one JSON object on standard\n"
+           "                  output (with --html too)\n"
+           "  --roster FILE   the roster that names members and their roles (else the\n"
+           "                  latest one the logs hold)\n"
+           "  --key K.secret  open sealed alerts addressed to this key to show titles\n"
+           "  --matrix N      alerts in the alert x state matrix (default %u, at most %u)\n\n"
+           "Up to %u LOGDIRs. Exit 0 report made; 64 usage; 65 malformed input (a roster or\n"
+           "key file); 66 no such log or file; 74 I/O error (e.g. FILE cannot be written).\n",
+           s_report_usage, CDX_OV_MATRIX_DEFAULT, CDX_OV_MATRIX_MAX, CDX_OV_MAX_LOGS);
+}
+
+static void s_report_text(const cdx_overview *ov)
+{
+    char a[CDX_TIME_TEXT_MAX], b[CDX_TIME_TEXT_MAX];
+    cdx_time_format(a, ov->first_ms);
+    cdx_time_format(b, ov->last_ms);
+    printf("report on ");
+    for (size_t i = 0; i < ov->n_logs; i++)
+        printf("%s%s", i ? ", " : "", ov->logs[i].origin);
+    printf(": %llu entries, sent %s .. %s\n\n", (unsigned long long)ov->entries, a, b);
+    printf("%-14s %7s %7s %6s %6s %8s %9s %9s\n", "sender", "alerts", "sealed", "acks", "other",
+           "acked", "p50 ms", "p95 ms");
+    for (size_t i = 0; i < ov->n_members; i++) {
+        const cdx_ov_member *m = &ov->members[i];
+        if (!m->first_ms && !m->alerts && !m->acks)
+            continue; /* in the roster, sent nothing */
+        uint64_t other = m->heartbeats + m->tree_heads + m->witnesses + m->rosters;
+        printf("%-14s %7llu %7llu %6llu %6llu %8llu", m->id,
+               (unsigned long long)(m->alerts - m->sealed), (unsigned long long)m->sealed,
+               (unsigned long long)m->acks, (unsigned long long)other,
+               (unsigned long long)m->acked_alerts);
+        if (m->latency.n)
+            printf(" %9llu %9llu\n", (unsigned long long)m->latency.q[2],
+                   (unsigned long long)m->latency.q[4]);
+        else
+            printf(" %9s %9s\n", "-", "-");
+    }
+    printf("\nalerts without any acknowledgement: %llu of %llu\n", (unsigned long long)ov->unacked,
+           (unsigned long long)ov->alerts);
+    for (size_t i = 0; i < ov->n_unacked_listed; i++) {
+        const cdx_ov_alert *al = &ov->unacked_list[i];
+        cdx_time_format(a, al->sent_at_ms);
+        /* Titles come from the log: no control characters on a terminal. */
+        char title[sizeof al->title];
+        snprintf(title, sizeof title, "%s", al->title);
+        for (char *p = title; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        printf("  #%llu %s seq %llu %s %s%s%s\n", (unsigned long long)al->index, al->sender,
+               (unsigned long long)al->seq, a, title[0] ? "\"" : "(sealed)", title,
+               title[0] ? "\"" : "");
+    }
+    if (ov->unacked > ov->n_unacked_listed)
+        printf("  (the latest %zu listed)\n", ov->n_unacked_listed);
+    if (ov->gaps_total) {
+        printf("\ngaps: %llu range%s, %llu seqs:", (unsigned long long)ov->gaps_total,
+               ov->gaps_total == 1 ? "" : "s", (unsigned long long)ov->gap_seqs_total);
+        for (size_t i = 0; i < ov->n_gaps && i < 20; i++)
+            printf(" %s %llu-%llu%s", ov->gaps[i].sender, (unsigned long long)ov->gaps[i].from,
+                   (unsigned long long)ov->gaps[i].to, ov->gaps[i].tail ? " (tail)" : "");
+        printf("%s\n", ov->gaps_total > 20 ? " ..." : "");
+    }
+    if (ov->heads_bad_total)
+        printf("inconsistent tree heads: %llu of %llu checked\n",
+               (unsigned long long)ov->heads_bad_total, (unsigned long long)ov->heads_checked);
+    printf("\nrefused: %llu duplicate%s", (unsigned long long)ov->duplicates,
+           ov->duplicates == 1 ? "" : "s");
+    for (size_t i = 0; i < ov->n_refused; i++)
+        printf(", %llu %s", (unsigned long long)ov->refused[i].count, ov->refused[i].reason);
+    printf("; equivocations kept as evidence: %llu\n", (unsigned long long)ov->equivocations_total);
+}
+
+/* Writes the HTML to FILE.tmp, then renames it into place, so that a
+ * failed write never leaves half a report under FILE's name. */
+static int s_write_html(const cdx_overview *ov, const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return cdx_overview_html(ov, stdout, cdx_now_ms()) == CDX_OK ? CLI_OK : CLI_IOERR;
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return CLI_SOFTWARE;
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int ec = CLI_OK;
+    if (!f) {
+        fprintf(stderr, "cydex-audit report: cannot write %s: %s\n", tmp, strerror(errno));
+        ec = CLI_IOERR;
+    } else {
+        cdx_err rc = cdx_overview_html(ov, f, cdx_now_ms());
+        if (fclose(f) != 0 || rc != CDX_OK) {
+            fprintf(stderr, "cydex-audit report: cannot write %s\n", tmp);
+            ec = CLI_IOERR;
+        } else if (rename(tmp, path) != 0) {
+            fprintf(stderr, "cydex-audit report: cannot write %s: %s\n", path, strerror(errno));
+            ec = CLI_IOERR;
+        }
+        if (ec != CLI_OK)
+            remove(tmp);
+    }
+    free(tmp);
+    return ec;
+}
 
 int cmd_audit_report(int argc, char **argv)
 {
+    static const struct option opts[] = {{"html", required_argument, NULL, 'H'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"key", required_argument, NULL, 'k'},
+                                         {"roster", required_argument, NULL, 'r'},
+                                         {"matrix", required_argument, NULL, 'm'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     bool json = false;
-    const char *dir = NULL, *key_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: %s\n\nEntries per sender and kind, the time range, alerts nobody "
-                   "acknowledged,\neach state's acknowledgement latency (p50, p95 of its first "
-                   "ack per alert),\nand envelopes refused, by reason. --key names sealed "
-                   "alerts addressed to it.\n",
-                   s_report_usage);
-            return CLI_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
-            key_path = argv[++i];
-        } else if (!dir && argv[i][0] != '-') {
-            dir = argv[i];
-        } else {
-            return audit_usage("report", s_report_usage, "bad argument '%s'", argv[i]);
+    const char *html = NULL, *key_path = NULL, *roster_path = NULL;
+    uint64_t matrix = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'H': html = optarg; break;
+        case 'j': json = true; break;
+        case 'k': key_path = optarg; break;
+        case 'r': roster_path = optarg; break;
+        case 'm':
+            if (!cdx_parse_u64(optarg, &matrix) || matrix == 0 || matrix > CDX_OV_MATRIX_MAX)
+                return audit_usage("report", s_report_usage, "--matrix takes 1 to %u",
+                                   CDX_OV_MATRIX_MAX);
+            break;
+        case 'h': s_report_help(); return CLI_OK;
+        default: return audit_usage("report", s_report_usage, "bad option");
         }
     }
-    if (!dir)
+    size_t n = (size_t)(argc - optind);
+    if (n == 0)
         return audit_usage("report", s_report_usage, "give a LOGDIR");
-    cdx_log *log = NULL;
+    if (n > CDX_OV_MAX_LOGS)
+        return audit_usage("report", s_report_usage, "at most %u LOGDIRs", CDX_OV_MAX_LOGS);
+    if (html && json && strcmp(html, "-") == 0)
+        return audit_usage("report", s_report_usage, "--html - and --json both on standard output");
+    cdx_log *logs[CDX_OV_MAX_LOGS] = {0};
     cdx_identity *key = NULL;
-    cdx_report *r = NULL;
+    cdx_roster *roster = NULL;
+    cdx_overview *ov = NULL;
     cdx_errbuf eb = {0};
-    int ec = audit_open_log("report", dir, &log);
+    int ec = CLI_OK;
+    for (size_t i = 0; i < n && ec == CLI_OK; i++)
+        ec = audit_open_log("report", argv[optind + (int)i], &logs[i]);
     cdx_err rc = CDX_OK;
     if (ec == CLI_OK && key_path)
         rc = cdx_identity_load(&key, key_path, &eb);
-    if (ec == CLI_OK && rc == CDX_OK)
-        rc = cdx_report_build(&r, log, key, &eb);
+    if (ec == CLI_OK && rc == CDX_OK && roster_path)
+        rc = cli_load_trusted_roster(&roster, roster_path, &eb);
+    if (ec == CLI_OK && rc == CDX_OK) {
+        cdx_overview_opts o = {.key = key, .roster = roster, .matrix_rows = (size_t)matrix};
+        rc = cdx_overview_build(&ov, logs, n, &o, &eb);
+    }
     if (ec == CLI_OK && rc != CDX_OK)
         ec = audit_fail("report", rc, &eb);
+    if (ec == CLI_OK && html)
+        ec = s_write_html(ov, html);
     if (ec == CLI_OK && json) {
         char *text = NULL;
-        if (cdx_json_from_report(&text, cdx_log_origin(log), r) == CDX_OK)
+        if (cdx_overview_json(ov, &text) == CDX_OK)
             printf("%s\n", text);
+        else
+            ec = CLI_SOFTWARE;
         free(text);
-    } else if (ec == CLI_OK) {
-        char a[CDX_TIME_TEXT_MAX], b[CDX_TIME_TEXT_MAX];
-        cdx_time_format(a, r->first_ms);
-        cdx_time_format(b, r->last_ms);
-        printf("report on %s: %llu entries, sent %s .. %s\n\n", cdx_log_origin(log),
-               (unsigned long long)r->entries, a, b);
-        printf("%-14s %7s %7s %6s %6s %8s %9s %9s\n", "sender", "alerts", "sealed", "acks", "other",
-               "acked", "p50 ms", "p95 ms");
-        for (size_t i = 0; i < r->n_senders; i++) {
-            const cdx_report_sender *s = &r->senders[i];
-            printf("%-14s %7llu %7llu %6llu %6llu %8llu", s->id, (unsigned long long)s->alerts,
-                   (unsigned long long)s->sealed, (unsigned long long)s->acks,
-                   (unsigned long long)s->other, (unsigned long long)s->acked_alerts);
-            if (s->acked_alerts)
-                printf(" %9llu %9llu\n", (unsigned long long)s->latency_p50_ms,
-                       (unsigned long long)s->latency_p95_ms);
-            else
-                printf(" %9s %9s\n", "-", "-");
-        }
-        size_t unacked = 0;
-        for (size_t i = 0; i < r->n_alerts; i++)
-            unacked += r->alerts[i].acks == 0;
-        printf("\nalerts without any acknowledgement: %zu of %zu\n", unacked, r->n_alerts);
-        for (size_t i = 0; i < r->n_alerts; i++) {
-            const cdx_report_alert *al = &r->alerts[i];
-            if (al->acks)
-                continue;
-            cdx_time_format(a, al->sent_at_ms);
-            printf("  #%llu %s seq %llu %s %s%s%s\n", (unsigned long long)al->index, al->sender,
-                   (unsigned long long)al->seq, a, al->title[0] ? "\"" : "(sealed)", al->title,
-                   al->title[0] ? "\"" : "");
-        }
-        printf("\nrefused: %llu duplicate%s", (unsigned long long)r->counters.duplicates,
-               r->counters.duplicates == 1 ? "" : "s");
-        for (size_t i = 0; i < r->counters.n_rejected; i++)
-            printf(", %llu %s", (unsigned long long)r->counters.rejected[i].count,
-                   r->counters.rejected[i].reason);
-        printf("; equivocations kept as evidence: %llu\n",
-               (unsigned long long)r->counters.equivocations);
+    } else if (ec == CLI_OK && !html) {
+        s_report_text(ov);
     }
-    cdx_report_destroy(&r);
+    cdx_overview_destroy(&ov);
+    cdx_roster_destroy(&roster);
     cdx_identity_destroy(&key);
-    cdx_log_destroy(&log);
+    for (size_t i = 0; i < n; i++)
+        cdx_log_destroy(&logs[i]);
     return ec;
 }
 

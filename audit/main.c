@@ -18,7 +18,9 @@ static const struct {
     {"prove", cmd_audit_prove, "print an inclusion or consistency proof"},
     {"check-proof", cmd_audit_check_proof, "check a proof as a third party would"},
     {"diff", cmd_audit_diff, "compare two parties' logs: missing, unacked, equivocation"},
-    {"report", cmd_audit_report, "counts, time range, unacked alerts, ack latency"},
+    {"report", cmd_audit_report, "the federation's traffic: text, --json, or an --html report"},
+    {"completeness", cmd_audit_completeness,
+     "prove a log holds all a sender published, or name the seqs missing"},
     {"receipts", cmd_audit_receipts, "the brokers' receipts kept for an alert, verified"},
     {"check-receipt", cmd_audit_check_receipt, "check a receipt file as a third party would"},
 };
@@ -37,6 +39,8 @@ static void s_help(FILE *out)
                  "  2  EVIDENCE: proof, by a member's own signatures, that it misbehaved (it\n"
                  "     equivocated, or signed a tree head its log does not match), in an\n"
                  "     intact log (verify) or between two logs (diff)\n"
+                 "  (completeness: 0 complete up to the point; 1 seqs missing, or not\n"
+                 "  provable that far)\n"
                  "  64 usage; 65 malformed input, or a roster that does not match the log\n"
                  "  (another federation's); 66 no such log or file; 73 would overwrite;\n"
                  "  74 I/O error\n");

@@ -76,6 +76,7 @@ mapfile -t audits < <("$bin/cydex-audit" --help | sed -n '/^commands:/,/^$/p' | 
 ((${#audits[@]} >= 5)) || { echo "FAIL: cydex-audit --help lists no commands"; exit 1; }
 offers cydex-audit "" -- "${audits[@]}"
 offers only cydex-audit v -- verify
+offers only cydex-audit completeness LOG --s -- --sender
 offers only cydex-audit prove i -- inclusion
 offers only cydex-audit replay LOG --kind tr -- tree_head
 offers only cydex-audit replay LOG --format t -- text

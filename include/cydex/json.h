@@ -16,7 +16,6 @@
 #include "cydex/identity.h"
 #include "cydex/log.h"
 #include "cydex/message.h"
-#include "cydex/report.h"
 #include "cydex/roster.h"
 
 #ifdef __cplusplus
@@ -55,9 +54,6 @@ cdx_err cdx_json_from_log_entry(char **out, const cdx_log_entry *e, const cdx_en
 
 /* An audit verdict (cydex-audit verify --json). */
 cdx_err cdx_json_from_audit_report(char **out, const char *origin, const cdx_audit_report *r);
-
-/* A traffic report (cydex-audit report --json). */
-cdx_err cdx_json_from_report(char **out, const char *origin, const cdx_report *r);
 
 /* A roster with its signers. */
 cdx_err cdx_json_from_roster(char **out, const cdx_roster *r, bool pretty);
