@@ -57,6 +57,20 @@ extract() {
 }
 
 fail=0
+# Every relative link of the README and docs/ names a file of the repository.
+for md in "$SRCDIR"/README.md "$SRCDIR"/docs/*.md; do
+    for target in $(grep -o '](\([^)#:]*\)\(#[^)]*\)\?)' "$md" | sed 's/^](//; s/#.*//; s/)$//'); do
+        [ -n "$target" ] || continue
+        if [ ! -e "$(dirname "$md")/$target" ]; then
+            echo "FAIL: $md links to $target, which does not exist" >&2
+            fail=1
+        fi
+    done
+done
+if grep -n 'DESIGN\.md' "$SRCDIR/README.md"; then
+    echo "FAIL: README.md names DESIGN.md, which is not in the repository" >&2
+    fail=1
+fi
 for md in "$SRCDIR"/README.md "$SRCDIR"/docs/*.md; do
     name=$(basename "$md" .md)
     dir="$top/$name"
