@@ -446,30 +446,45 @@ static bool s_owes_ack(const s_chain *c, const s_item *alert, const char *state)
 
 /* Whether the envelope at `index` of `log` verifies against the roster in
  * force when it was sent, or the latest one known. */
-static bool s_verifies(const s_chain *c, cdx_log *log, const s_item *it)
+/* The entry's envelope verified against the roster in force when it was
+ * sent (or the latest); *out (may be NULL) keeps it. */
+static bool s_verified_env(const s_chain *c, cdx_log *log, uint64_t index, uint64_t sent_at_ms,
+                           cdx_envelope **out)
 {
     cdx_log_entry e;
-    if (!c->n || cdx_log_get(log, it->index, &e, NULL) != CDX_OK)
+    if (!c || !c->n || cdx_log_get(log, index, &e, NULL) != CDX_OK)
         return false;
-    const cdx_roster *tries[2] = {s_in_force(c, it->sent_at_ms), c->r[c->n - 1]};
+    const cdx_roster *tries[2] = {s_in_force(c, sent_at_ms), c->r[c->n - 1]};
     bool ok = false;
     for (int k = 0; k < 2 && !ok; k++) {
         cdx_envelope *env = NULL;
         ok = cdx_envelope_verify(&env, tries[k], e.envelope.data, e.envelope.len, NULL, NULL) ==
              CDX_OK;
-        cdx_envelope_destroy(&env);
+        if (ok && out)
+            *out = env;
+        else
+            cdx_envelope_destroy(&env);
     }
     cdx_log_entry_clear(&e);
     return ok;
 }
 
-static void s_print_envelope(cdx_log *log, uint64_t index, const char *label)
+static bool s_verifies(const s_chain *c, cdx_log *log, const s_item *it)
+{
+    return s_verified_env(c, log, it->index, it->sent_at_ms, NULL);
+}
+
+/* One entry's envelope as JSON: "verified" says whether its signature holds
+ * against the roster in force when it was sent (c NULL: not checked). */
+static void s_print_envelope(const s_chain *c, cdx_log *log, uint64_t index, uint64_t sent_at_ms,
+                             const char *label)
 {
     cdx_log_entry e;
     cdx_envelope *env = NULL;
     char *json = NULL;
     if (cdx_log_get(log, index, &e, NULL) == CDX_OK &&
-        cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) == CDX_OK &&
+        (s_verified_env(c, log, index, sent_at_ms, &env) ||
+         cdx_envelope_inspect(&env, e.envelope.data, e.envelope.len, NULL) == CDX_OK) &&
         cdx_json_from_envelope(&json, env, NULL, false) == CDX_OK) {
         char *b64 = cdx_base64_encode(e.envelope.data, e.envelope.len);
         printf("    %s #%llu: %s\n    %s bytes (base64): %s\n", label, (unsigned long long)index,
@@ -531,7 +546,7 @@ static void s_check_heads(const s_side *holder, const char *holder_name, cdx_log
                                   : "was not checked (no roster: pass --roster FILE)",
                    it->head_signer);
         }
-        s_print_envelope(holder_log, it->index, holder_name);
+        s_print_envelope(NULL, holder_log, it->index, 0, holder_name);
     }
 }
 
@@ -734,8 +749,8 @@ int cmd_audit_diff(int argc, char **argv)
                                      "--roster FILE)",
                            x->sender, x->sender);
                 }
-                s_print_envelope(la, x->index, "A");
-                s_print_envelope(lb, y->index, "B");
+                s_print_envelope(&chain, la, x->index, x->sent_at_ms, "A");
+                s_print_envelope(&chain, lb, y->index, y->sent_at_ms, "B");
             }
             i++;
             j++;

@@ -187,6 +187,10 @@ static void test_report_and_diff(void)
     CHECK_EQ(s_run("cydex-audit", "diff", log, other, "--roster", roster, NULL), 2);
     HAS(s_cap.out, "EQUIVOCATION: EE signed two different envelopes with seq 4");
     HAS(s_cap.out, "both signatures VERIFY against the roster");
+    /* and each envelope printed says so (it once said "verified":false of
+     * envelopes whose signatures hold: it was decoded, not verified) */
+    HAS(s_cap.out, "\"signer\":\"EE\",\"verified\":true");
+    CHECK(strstr(s_cap.out, "\"verified\":false") == NULL);
     HAS(s_cap.out, "EVIDENCE: 1 equivocation and 0 inconsistent tree heads");
     HAS(s_cap.out, "only in A: EE seq 5");
     HAS(s_cap.out, "B holds 1 envelope that A does not");
