@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cydex/log.h"
@@ -88,6 +89,11 @@ static int s_checkpoint(const char *dir, const char *key)
     cdx_log *log = NULL;
     char *text = NULL;
     cdx_err rc = cdx_identity_load(&owner, key, &eb);
+    /* A checkpoint is of a log that exists: never one made for it. */
+    char mdb[4200];
+    snprintf(mdb, sizeof mdb, "%s/data.mdb", dir);
+    if (rc == CDX_OK && access(mdb, F_OK) != 0)
+        rc = cdx_errf(&eb, CDX_ERR_NOENT, "%s holds no log", dir);
     if (rc == CDX_OK) {
         cdx_log_opts o = {.owner = cdx_identity_id(owner), .exclusive = true};
         rc = cdx_log_new(&log, dir, &o, &eb);

@@ -574,6 +574,19 @@ static void test_joined_later(void)
     CHECK(strstr(s_cap.out, "DE never acknowledged DE") == NULL);
 }
 
+/* A checkpoint of a folder that holds no log is refused (66), and makes
+ * no log there (it once printed a checkpoint of an empty log it made). */
+static void test_checkpoint_of_nothing(void)
+{
+    const char *none = s_p("no-log-here");
+    CHECK_EQ(s_run("cydex", "log", "checkpoint", "--dir", none, "--key",
+                   s_p("keys/broker.alpha.secret"), NULL),
+             66);
+    HAS(s_cap.err, "holds no log");
+    struct stat st;
+    CHECK(stat(none, &st) != 0);
+}
+
 /* Usage errors name the program the user ran. */
 static void test_usage_names(void)
 {
@@ -670,6 +683,7 @@ int main(void)
     test_wrong_roster();
     test_joined_later();
     test_usage_names();
+    test_checkpoint_of_nothing();
     test_tree_heads();
     test_proofs();
     test_hex_editor();
