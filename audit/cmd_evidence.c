@@ -136,27 +136,6 @@ static char *s_proof_text(cdx_log *log, uint64_t index, const char *cp_text, uin
     return out;
 }
 
-/* The smallest stored checkpoint covering `need` entries; caller frees. */
-static char *s_checkpoint_covering(cdx_log *log, uint64_t need, cdx_checkpoint *cp)
-{
-    char **texts = NULL, *pick = NULL;
-    size_t n = 0;
-    if (cdx_log_checkpoints(log, &texts, &n) != CDX_OK)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        cdx_checkpoint c;
-        if (!pick && cdx_checkpoint_parse(&c, texts[i], strlen(texts[i]), NULL) == CDX_OK &&
-            c.size >= need) {
-            pick = texts[i];
-            texts[i] = NULL;
-            *cp = c;
-        }
-        free(texts[i]);
-    }
-    free(texts);
-    return pick;
-}
-
 static bool s_is_cosig(const cdx_bytes *w, const char *owner, const cdx_checkpoint *cp)
 {
     cdx_envelope *we = NULL, *he = NULL;
@@ -174,6 +153,36 @@ static bool s_is_cosig(const cdx_bytes *w, const char *owner, const cdx_checkpoi
     cdx_envelope_destroy(&he);
     cdx_envelope_destroy(&we);
     return ok;
+}
+
+/* Of the stored checkpoints covering `need` entries, the one the most
+ * co-signatures among `wit` are of (ties: the smallest); caller frees. */
+static char *s_checkpoint_covering(cdx_log *log, uint64_t need, const s_buf *wit,
+                                   cdx_checkpoint *cp)
+{
+    char **texts = NULL, *pick = NULL;
+    size_t n = 0, best = 0;
+    if (cdx_log_checkpoints(log, &texts, &n) != CDX_OK)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        cdx_checkpoint c;
+        if (cdx_checkpoint_parse(&c, texts[i], strlen(texts[i]), NULL) == CDX_OK &&
+            c.size >= need) {
+            size_t k = 0;
+            for (size_t w = 0; w < wit->n; w++)
+                k += s_is_cosig(&wit->v[w], cdx_log_owner(log), &c);
+            if (!pick || k > best || (k == best && c.size < cp->size)) {
+                free(pick);
+                pick = texts[i];
+                texts[i] = NULL;
+                *cp = c;
+                best = k;
+            }
+        }
+        free(texts[i]);
+    }
+    free(texts);
+    return pick;
 }
 
 static ProtobufCBinaryData s_bin(const cdx_bytes *b)
@@ -345,7 +354,7 @@ int cmd_audit_evidence(int argc, char **argv)
             }
         }
         cdx_checkpoint cp;
-        char *cp_text = ni ? s_checkpoint_covering(logs[i], need, &cp) : NULL;
+        char *cp_text = ni ? s_checkpoint_covering(logs[i], need, &wit, &cp) : NULL;
         if (!cp_text) {
             fprintf(stderr,
                     "cydex-audit evidence: %s: %s (no signed checkpoint covers them yet): "

@@ -108,9 +108,13 @@ int main(void)
     bus_folder(s_dir, F.roster, ids, 4);
     proc_capture_init(&s_cap, s_dir);
     pid_t alpha = bus_start_broker(s_dir, "alpha", "broker.alpha", "checkpoint_ms = 200");
-    pid_t ee = bus_start_node(s_dir, "ee", "EE", "alpha", "broker.alpha", "ack,sth");
-    pid_t fr = bus_start_node(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,ack,sth");
-    pid_t de = bus_start_node(s_dir, "de", "DE", "alpha", "broker.alpha", "alert.,ack,sth");
+    /* The nodes co-sign the broker's tree heads. */
+    static const char cosign[] = "[node]\ncosign = true\n";
+    pid_t ee = bus_start_node_with(s_dir, "ee", "EE", "alpha", "broker.alpha", "ack,sth", cosign);
+    pid_t fr =
+        bus_start_node_with(s_dir, "fr", "FR", "alpha", "broker.alpha", "alert.,ack,sth", cosign);
+    pid_t de =
+        bus_start_node_with(s_dir, "de", "DE", "alpha", "broker.alpha", "alert.,ack,sth", cosign);
     char ee_ctl[320], fr_ctl[320], de_ctl[320];
     snprintf(ee_ctl, sizeof ee_ctl, "ipc://%s", s_p("ee-control"));
     snprintf(fr_ctl, sizeof fr_ctl, "ipc://%s", s_p("fr-control"));
@@ -175,7 +179,8 @@ int main(void)
         covered = proc_capture_run(&s_cap, NULL, "cydex-audit", "evidence", h1, logs[3], "--roster",
                                    roster, "--out", bundle, NULL) == 0 &&
                   s_check(bundle, roster) == 0 &&
-                  s_count(s_cap.out, "broker.alpha logged ack") == 2;
+                  s_count(s_cap.out, "broker.alpha logged ack") == 2 &&
+                  s_count(s_cap.out, "co-signed broker.alpha's tree of ") >= 2;
         if (!covered)
             bus_nap(100);
     }
@@ -222,6 +227,8 @@ int main(void)
     HAS("proven by: inclusion proof 1 against EE's checkpoint of ");
     HAS("the roster in force is ");
     HAS("left no trace in this evidence: broker.beta");
+    HAS("co-signed broker.alpha's tree of ");
+    HAS("proven by: FR's signed Witness of broker.alpha's signed tree head");
     CHECK(!strstr(s_cap.out, "other one")); /* the other alert's ack is not in it */
     int claims = s_count(s_cap.out, "CLAIM ");
     CHECK(claims >= 10);
@@ -281,6 +288,21 @@ int main(void)
     HAS("INVALID: log 1 (");
     HAS("proof 1: ");
     ev->logs[0]->owner = own;
+    /* A co-signature moved to another log: it is of another tree head. */
+    size_t bi = 0;
+    while (bi < ev->n_logs && !ev->logs[bi]->n_cosignatures)
+        bi++;
+    REQUIRE(bi < ev->n_logs);
+    size_t to = (bi + 1) % ev->n_logs;
+    ProtobufCBinaryData *old_c = ev->logs[to]->cosignatures;
+    size_t old_nc = ev->logs[to]->n_cosignatures;
+    ev->logs[to]->cosignatures = ev->logs[bi]->cosignatures;
+    ev->logs[to]->n_cosignatures = 1;
+    s_write_ev(edited, ev);
+    CHECK_EQ(s_check(edited, anchor), 1);
+    HAS("co-signature 1: it co-signs another tree head than the checkpoint's");
+    ev->logs[to]->cosignatures = old_c;
+    ev->logs[to]->n_cosignatures = old_nc;
     /* A proof against another checkpoint than the log's others. */
     if (ev->logs[li]->n_proofs >= 2) {
         char *p0 = ev->logs[li]->proofs[0], *p1 = ev->logs[li]->proofs[1];
