@@ -26,6 +26,7 @@
 #include "cydex/proof.h"
 #include "cydex/receipt.h"
 #include "cydex/roster.h"
+#include "cydex/seal.h"
 
 #define S_MAX_FILE (256u << 20)
 #define S_MAX_ITEMS 4096
@@ -192,8 +193,9 @@ static ProtobufCBinaryData s_bin(const cdx_bytes *b)
 
 int cmd_audit_evidence(int argc, char **argv)
 {
-    static const char usage[] = "cydex-audit evidence ALERT LOGDIR... [--roster FILE] [--out FILE]";
-    const char *roster_path = NULL, *out_path = NULL, *which = NULL;
+    static const char usage[] =
+        "cydex-audit evidence ALERT LOGDIR... [--roster FILE] [--out FILE] [--open KEY]";
+    const char *roster_path = NULL, *out_path = NULL, *which = NULL, *open_key = NULL;
     const char *dirs[64];
     size_t nd = 0;
     for (int i = 1; i < argc; i++) {
@@ -207,7 +209,9 @@ int cmd_audit_evidence(int argc, char **argv)
                    "tree head found in the logs, and the roster chain from the trust anchor\n"
                    "(--roster FILE, else the oldest roster the first log keeps). ALERT is an\n"
                    "alert id or a 64-digit envelope hash (a sealed alert: its hash). A sealed\n"
-                   "alert stays sealed. The file goes to --out FILE (never overwritten: exit\n"
+                   "alert stays sealed unless --open KEY (a recipient's secret key file) adds\n"
+                   "its content key, with which a checker opens it. The file goes to --out FILE "
+                   "(never overwritten: exit\n"
                    "73) or stdout. Check it with 'cydex-audit check-evidence'.\n"
                    "Exit 0 written; 66 no such log, or the alert is in none; 64 usage.\n",
                    usage);
@@ -216,6 +220,8 @@ int cmd_audit_evidence(int argc, char **argv)
             roster_path = argv[++i];
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out_path = argv[++i];
+        } else if (strcmp(argv[i], "--open") == 0 && i + 1 < argc) {
+            open_key = argv[++i];
         } else if (argv[i][0] == '-') {
             return audit_usage("evidence", usage, "bad argument '%s'", argv[i]);
         } else if (!which) {
@@ -383,8 +389,29 @@ int cmd_audit_evidence(int argc, char **argv)
         free(cp_text);
         elogp[nel++] = el;
     }
+    /* --open: the content key, unwrapped with a recipient's key. */
+    uint8_t ck[CDX_SEAL_KEY_BYTES];
+    bool opened = false;
+    if (ec == CLI_OK && open_key) {
+        cdx_identity *me = NULL;
+        cdx_envelope *env = NULL;
+        cdx_err rc = cdx_identity_load(&me, open_key, &eb);
+        if (rc == CDX_OK)
+            rc = cdx_envelope_inspect(&env, alert.v[0].data, alert.v[0].len, &eb);
+        if (rc == CDX_OK && cdx_envelope_body(env)->kind != CDX_PAYLOAD_SEALED)
+            rc = cdx_errf(&eb, CDX_ERR_INVALID, "--open: the alert is not sealed");
+        if (rc == CDX_OK)
+            rc = cdx_seal_content_key(ck, &cdx_envelope_body(env)->sealed, me, &eb);
+        opened = rc == CDX_OK;
+        if (rc != CDX_OK)
+            ec = audit_fail("evidence", rc, &eb);
+        cdx_envelope_destroy(&env);
+        cdx_identity_destroy(&me);
+    }
     Cydex__V1__Evidence ev;
     cydex__v1__evidence__init(&ev);
+    if (opened)
+        ev.content_key = (ProtobufCBinaryData){sizeof ck, ck};
     uint8_t ah[32];
     ProtobufCBinaryData *rb = calloc(rosters.n + 1, sizeof *rb),
                         *kb = calloc(acks.n + 1, sizeof *kb),
@@ -596,6 +623,22 @@ static cdx_err s_check(const Cydex__V1__Evidence *ev, const cdx_bytes *anchor_by
                 "content sealed)",
                 ab->sender, cdx_tlp_name(ab->sealed.tlp), when, (unsigned long long)ab->seq,
                 ab->topic, to);
+    }
+    if (ev->content_key.len) {
+        cdx_alert open = {0};
+        if (ab->kind != CDX_PAYLOAD_SEALED || ev->content_key.len != CDX_SEAL_KEY_BYTES)
+            return cdx_errf(eb, CDX_ERR_INVALID, "content key: not a sealed alert's 32-byte key");
+        rc = cdx_seal_open_with_key(&open, &ab->sealed, ab->sender, ab->seq, ab->topic,
+                                    ev->content_key.data, &e2);
+        if (rc != CDX_OK)
+            return cdx_errf(eb, rc, "content key: %s", cdx_errbuf_msg(&e2, rc));
+        s_claim(c,
+                "the content key in the file: the signed ciphertext authenticates under it "
+                "(XChaCha20-Poly1305, bound to sender, seq, topic and TLP)",
+                "its content: alert %s \"%s\" (TLP:%s)%s%s", open.id, open.title ? open.title : "",
+                cdx_tlp_name(open.tlp), open.description && *open.description ? ": " : "",
+                open.description && *open.description ? open.description : "");
+        cdx_alert_clear(&open);
     }
     uint8_t(*hashes)[CDX_HASH_BYTES] = calloc(ev->n_acks + 1, CDX_HASH_BYTES);
     if (!hashes)

@@ -392,6 +392,37 @@ int main(void)
     }
     free(sb);
 
+    /* With --open and a recipient's key: the content key travels, and a
+     * checker with no secret opens it; a flipped key bit fails. */
+    char fr_key[300];
+    snprintf(fr_key, sizeof fr_key, "%s/keys/FR.secret", s_dir);
+    remove(s_p("opened.evidence"));
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-audit", "evidence", hs, logs[0], "--roster",
+                              roster, "--open", fr_key, "--out", s_p("opened.evidence"), NULL),
+             0);
+    CHECK_EQ(s_check(s_p("opened.evidence"), roster), 0);
+    HAS("its content: alert ");
+    HAS("\"Supplier breach, do not share\" (TLP:AMBER)");
+    HAS("the signed ciphertext authenticates under it");
+    {
+        size_t ol = 0;
+        uint8_t *obytes = s_read(s_p("opened.evidence"), &ol);
+        Cydex__V1__Evidence *oe = cydex__v1__evidence__unpack(NULL, ol, obytes);
+        REQUIRE(oe != NULL && oe->content_key.len == 32);
+        oe->content_key.data[7] ^= 0x40;
+        s_write_ev(edited, oe);
+        CHECK_EQ(s_check(edited, anchor), 1);
+        HAS("INVALID: content key: ");
+        cydex__v1__evidence__free_unpacked(oe, NULL);
+        free(obytes);
+    }
+    char de_key[300];
+    snprintf(de_key, sizeof de_key, "%s/keys/DE.secret", s_dir);
+    CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-audit", "evidence", hs, logs[0], "--roster",
+                              roster, "--open", de_key, NULL),
+             1);
+    HAS("not sealed to DE");
+
     fixture_rmtree(fresh);
     proc_capture_free(&s_cap);
     fixture_rmtree(s_dir);
