@@ -243,7 +243,7 @@ int main(void)
     uint8_t *orig = s_read(file, &len);
     char flipped[300];
     snprintf(flipped, sizeof flipped, "%s/flipped.evidence", fresh);
-    size_t step = len > 3000 ? len / 1500 : 1, tried = 0, failed = 0;
+    size_t step = len > 1200 ? len / 600 : 1, tried = 0, failed = 0;
     for (size_t at = 0; at < len; at += step) {
         orig[at] ^= 0x01;
         s_write(flipped, orig, len);
