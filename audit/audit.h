@@ -58,5 +58,7 @@ int cmd_audit_report(int argc, char **argv);
 int cmd_audit_receipts(int argc, char **argv);
 int cmd_audit_check_receipt(int argc, char **argv);
 int cmd_audit_completeness(int argc, char **argv);
+int cmd_audit_evidence(int argc, char **argv);
+int cmd_audit_check_evidence(int argc, char **argv);
 
 #endif

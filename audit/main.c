@@ -23,6 +23,9 @@ static const struct {
      "prove a log holds all a sender published, or name the seqs missing"},
     {"receipts", cmd_audit_receipts, "the brokers' receipts kept for an alert, verified"},
     {"check-receipt", cmd_audit_check_receipt, "check a receipt file as a third party would"},
+    {"evidence", cmd_audit_evidence, "bundle the proof of an alert's notification in one file"},
+    {"check-evidence", cmd_audit_check_evidence,
+     "check an evidence bundle offline; print the claims it proves"},
 };
 
 static void s_help(FILE *out)

@@ -119,10 +119,9 @@ done:
     return rc;
 }
 
-cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *sender, uint64_t seq,
-                      const char *topic, const cdx_identity *me, cdx_errbuf *eb)
+cdx_err cdx_seal_content_key(uint8_t key[CDX_SEAL_KEY_BYTES], const cdx_sealed *sealed,
+                             const cdx_identity *me, cdx_errbuf *eb)
 {
-    memset(out, 0, sizeof *out);
     if (cdx__sodium_ready() != CDX_OK)
         return CDX_ERR_CRYPTO;
     const cdx_recipient *mine = NULL;
@@ -132,19 +131,8 @@ cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *send
     if (!mine)
         return cdx_errf(eb, CDX_ERR_NOT_RECIPIENT, "this alert is not sealed to %s",
                         cdx_identity_id(me));
-    if (mine->wrapped_key.len != S_WRAPPED_BYTES || sealed->nonce.len != S_NONCE_BYTES ||
-        sealed->ciphertext.len < S_TAG_BYTES)
+    if (mine->wrapped_key.len != S_WRAPPED_BYTES)
         return cdx_errf(eb, CDX_ERR_DECRYPT, "sealed alert is malformed");
-
-    cdx_err rc = CDX_OK;
-    cdx_bytes ad = {0};
-    size_t plen = sealed->ciphertext.len - S_TAG_BYTES;
-    uint8_t *key = sodium_malloc(S_KEY_BYTES);
-    uint8_t *plain = sodium_malloc(plen + 1);
-    if (!key || !plain) {
-        rc = CDX_ERR_NOMEM;
-        goto done;
-    }
     /* Wrapped to the key valid when it was sealed: ours, or one a
      * rotation replaced. */
     const cdx_identity *k = me;
@@ -152,12 +140,28 @@ cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *send
            crypto_box_seal_open(key, mine->wrapped_key.data, S_WRAPPED_BYTES,
                                 cdx__identity_seal_public(k), cdx__identity_seal_secret(k)) != 0)
         k = cdx__identity_previous(k);
-    if (!k) {
-        rc = cdx_errf(eb, CDX_ERR_DECRYPT,
-                      "the key wrapped for %s does not open with its sealing key",
-                      cdx_identity_id(me));
-        goto done;
-    }
+    if (!k)
+        return cdx_errf(eb, CDX_ERR_DECRYPT,
+                        "the key wrapped for %s does not open with its sealing key",
+                        cdx_identity_id(me));
+    return CDX_OK;
+}
+
+cdx_err cdx_seal_open_with_key(cdx_alert *out, const cdx_sealed *sealed, const char *sender,
+                               uint64_t seq, const char *topic,
+                               const uint8_t key[CDX_SEAL_KEY_BYTES], cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    if (cdx__sodium_ready() != CDX_OK)
+        return CDX_ERR_CRYPTO;
+    if (sealed->nonce.len != S_NONCE_BYTES || sealed->ciphertext.len < S_TAG_BYTES)
+        return cdx_errf(eb, CDX_ERR_DECRYPT, "sealed alert is malformed");
+    cdx_err rc = CDX_OK;
+    cdx_bytes ad = {0};
+    size_t plen = sealed->ciphertext.len - S_TAG_BYTES;
+    uint8_t *plain = sodium_malloc(plen + 1);
+    if (!plain)
+        return CDX_ERR_NOMEM;
     rc = s_ad(&ad, sender, seq, topic, sealed->tlp);
     if (rc != CDX_OK)
         goto done;
@@ -177,9 +181,22 @@ cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *send
     if (rc != CDX_OK)
         cdx_alert_clear(out);
 done:
-    sodium_free(key);
     sodium_free(plain);
     cdx_bytes_free(&ad);
+    return rc;
+}
+
+cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *sender, uint64_t seq,
+                      const char *topic, const cdx_identity *me, cdx_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    uint8_t *key = sodium_malloc(CDX_SEAL_KEY_BYTES);
+    if (!key)
+        return cdx__sodium_ready() != CDX_OK ? CDX_ERR_CRYPTO : CDX_ERR_NOMEM;
+    cdx_err rc = cdx_seal_content_key(key, sealed, me, eb);
+    if (rc == CDX_OK)
+        rc = cdx_seal_open_with_key(out, sealed, sender, seq, topic, key, eb);
+    sodium_free(key);
     return rc;
 }
 

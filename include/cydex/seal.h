@@ -41,6 +41,18 @@ cdx_err cdx_seal_recipients(const cdx_roster *r, const char *to, uint64_t now_ms
 cdx_err cdx_seal_open(cdx_alert *out, const cdx_sealed *sealed, const char *sender, uint64_t seq,
                       const char *topic, const cdx_identity *me, cdx_errbuf *eb);
 
+/* The two halves of cdx_seal_open: the content key wrapped for `me`
+ * (CDX_ERR_NOT_RECIPIENT, CDX_ERR_DECRYPT), and the alert opened with a
+ * content key alone (CDX_ERR_DECRYPT unless the ciphertext authenticates
+ * under it, bound to sender/seq/topic/TLP): what a third party handed the
+ * key (an evidence bundle's opening) checks without any member's secret. */
+#define CDX_SEAL_KEY_BYTES 32u
+cdx_err cdx_seal_content_key(uint8_t key[CDX_SEAL_KEY_BYTES], const cdx_sealed *sealed,
+                             const cdx_identity *me, cdx_errbuf *eb);
+cdx_err cdx_seal_open_with_key(cdx_alert *out, const cdx_sealed *sealed, const char *sender,
+                               uint64_t seq, const char *topic,
+                               const uint8_t key[CDX_SEAL_KEY_BYTES], cdx_errbuf *eb);
+
 #ifdef __cplusplus
 }
 #endif
