@@ -183,9 +183,11 @@ static int s_event(cli_node *nc, const cli_bridge_opts *o, uint64_t n, const cha
     }
     free(text);
     if (ec == CLI_OK) {
-        json_t *r = json_pack("{s:I,s:s%,s:s%}", "event", (json_int_t)n, "hash",
+        char seq[32] = "";
+        snprintf(seq, sizeof seq, "%.*s", (int)m.frame[2].len, (const char *)m.frame[2].data);
+        json_t *r = json_pack("{s:I,s:s%,s:I}", "event", (json_int_t)n, "hash",
                               (const char *)m.frame[1].data, m.frame[1].len, "seq",
-                              (const char *)m.frame[2].data, m.frame[2].len);
+                              (json_int_t)strtoll(seq, NULL, 10));
         if (update)
             json_object_set_new(r, "update", json_true());
         s_say(r, su, st);
