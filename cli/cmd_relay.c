@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "feed.h"
+#include "mispbridge.h"
 
 static volatile sig_atomic_t s_stop;
 
@@ -134,7 +135,9 @@ int cmd_relay(int argc, char **argv)
 {
     static const char usage[] =
         "cydex relay [--node ipc://PATH] --topic TOPIC [--to IDS|all] [--tlp TLP] "
-        "[--subscribe PREFIX] [--from INDEX] [--own] [--wait-node S]";
+        "[--subscribe PREFIX] [--from INDEX] [--own] [--wait-node S]\n"
+        "       cydex relay --from-misp-zmq ENDPOINT [--misp-auth FILE] [--node ipc://PATH] "
+        "--topic TOPIC [--to IDS|all] [--tlp TLP]";
     static const struct option opts[] = {{"node", required_argument, NULL, 'n'},
                                          {"topic", required_argument, NULL, 't'},
                                          {"to", required_argument, NULL, 'o'},
@@ -143,10 +146,13 @@ int cmd_relay(int argc, char **argv)
                                          {"from", required_argument, NULL, 'f'},
                                          {"own", no_argument, NULL, 'w'},
                                          {"wait-node", required_argument, NULL, 'W'},
+                                         {"from-misp-zmq", required_argument, NULL, 'M'},
+                                         {"misp-auth", required_argument, NULL, 'A'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *node = NULL, *topic = NULL, *to = "", *tlp = NULL, *subscribe = "", *from = "end";
-    bool own = false;
+    const char *misp = NULL, *misp_auth = NULL;
+    bool own = false, relay_only = false;
     uint64_t ignored, wait_node = 60;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -155,13 +161,22 @@ int cmd_relay(int argc, char **argv)
         case 't': topic = optarg; break;
         case 'o': to = optarg; break;
         case 'l': tlp = optarg; break;
-        case 's': subscribe = optarg; break;
+        case 's':
+            subscribe = optarg;
+            relay_only = true;
+            break;
         case 'f':
             if (!cdx_parse_u64(optarg, &ignored))
                 return cli_usage("relay", usage, "--from takes a log index");
             from = optarg;
+            relay_only = true;
             break;
-        case 'w': own = true; break;
+        case 'w':
+            own = true;
+            relay_only = true;
+            break;
+        case 'M': misp = optarg; break;
+        case 'A': misp_auth = optarg; break;
         case 'W':
             if (!cdx_parse_u64(optarg, &wait_node) || wait_node > 86400)
                 return cli_usage("relay", usage, "--wait-node takes 0 to 86400 seconds");
@@ -187,7 +202,27 @@ int cmd_relay(int argc, char **argv)
                    "twice) and followed on from where it was (nothing lost or\nprinted "
                    "twice).\n--tlp is one of " CDX_TLP_NAMES ".\n"
                    "Exit codes: 0 stopped by a signal (a line refused is said in its result\n"
-                   "line); 74 standard output cannot be written;\n" CLI_NODE_EXITS ".\n",
+                   "line); 74 standard output cannot be written;\n" CLI_NODE_EXITS ".\n"
+                   "\nWith --from-misp-zmq ENDPOINT: the MISP bridge. Instead of stdin, it "
+                   "subscribes\nto MISP's ZeroMQ feed (one frame per message, \"<topic> "
+                   "<json>\") and takes\nthe misp_json messages (the whole {\"Event\": ...} "
+                   "of a published event);\nother topics (misp_json_event, ...) and the "
+                   "misp_json_self heartbeat are\npassed over. Each event is mapped as "
+                   "'cydex publish --format misp' maps it\nand published on --topic: the "
+                   "alert's id is the event's uuid, so the same\nevent again is one alert; "
+                   "an edited event (same uuid, other content, a\nlater timestamp) is "
+                   "published as an update of it, with the id\nuuid5(\"misp-update:<uuid>:"
+                   "<timestamp>\"). Events above GREEN are sealed to\n--to (without --to "
+                   "they are refused). One JSON line per event on stderr:\n"
+                   "{\"event\":N,\"hash\":...,\"seq\":...,\"uuid\":...,\"timestamp\":...} "
+                   "(\"update\":true for\nan update) or {\"event\":N,\"exit\":CODE,"
+                   "\"error\":...,...}: an event that is not\nJSON, over 4 MiB, or does "
+                   "not map is refused and the bridge goes on.\n--misp-auth FILE: ZMQ PLAIN "
+                   "credentials, one line \"user:password\" (the file\nmode 0600: 77 "
+                   "otherwise; 66 missing; 65 malformed). MISP restarting is\nridden through "
+                   "(the feed reconnects by itself; what MISP sent meanwhile is\nnot "
+                   "replayed). Exit codes: 0 stopped by a signal; 64 usage (or a bad\n"
+                   "ENDPOINT); 69 the node was not running or went away.\n",
                    usage);
             return CLI_OK;
         default: return cli_usage("relay", usage, "bad option");
@@ -197,6 +232,25 @@ int cmd_relay(int argc, char **argv)
         return cli_usage("relay", usage, "unexpected argument '%s'", argv[optind]);
     if (!topic)
         return cli_usage("relay", usage, "--topic names where the alerts read go");
+    if (misp_auth && !misp)
+        return cli_usage("relay", usage, "--misp-auth goes with --from-misp-zmq");
+    if (misp && relay_only)
+        return cli_usage("relay", usage,
+                         "--from-misp-zmq is inbound only: not with --subscribe, --from or --own");
+    if (misp) {
+        if (tlp) {
+            cdx_tlp ignored_tlp;
+            if (cdx_tlp_parse(tlp, &ignored_tlp) != CDX_OK)
+                return cli_usage("relay", usage, "--tlp is one of " CDX_TLP_NAMES);
+        }
+        cli_bridge_opts bo = {.endpoint = misp,
+                              .auth = misp_auth,
+                              .node = cli_node_path(node),
+                              .topic = topic,
+                              .to = to,
+                              .tlp = tlp};
+        return cli_misp_bridge(&bo);
+    }
     signal(SIGINT, s_on_signal);
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);

@@ -516,6 +516,29 @@ cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type t
     return rc;
 }
 
+cdx_err cdx_sock_connect_feed(cdx_sock **out, cdx_transport *t, const char *endpoint,
+                              const char *user, const char *password, size_t max_msg_size,
+                              cdx_errbuf *eb)
+{
+    size_t max = max_msg_size ? max_msg_size : 16u * 1024u * 1024u;
+    cdx_err rc = s_open(out, t, CDX_SOCK_SUB, &(cdx_sock_opts){.max_msg_size = max}, eb);
+    if (rc != CDX_OK)
+        return rc;
+    void *z = (*out)->z;
+    if (user && password &&
+        (zmq_setsockopt(z, ZMQ_PLAIN_USERNAME, user, strlen(user)) != 0 ||
+         zmq_setsockopt(z, ZMQ_PLAIN_PASSWORD, password, strlen(password)) != 0))
+        rc = cdx_errf(eb, CDX_ERR_IO, "PLAIN user and password: %s", zmq_strerror(zmq_errno()));
+    if (rc == CDX_OK && zmq_connect(z, endpoint) != 0)
+        rc = cdx_errf(eb, CDX_ERR_INVALID, "cannot connect to %s: %s", endpoint,
+                      zmq_strerror(zmq_errno()));
+    if (rc != CDX_OK)
+        cdx_sock_destroy(out);
+    else
+        snprintf((*out)->endpoint, sizeof(*out)->endpoint, "%s", endpoint);
+    return rc;
+}
+
 /* ---- watching a connection ---- */
 
 cdx_err cdx_sock_watch(cdx_sock *s, cdx_transport *t, cdx_errbuf *eb)

@@ -117,6 +117,15 @@ cdx_err cdx_sock_bind_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type
 cdx_err cdx_sock_connect_local(cdx_sock **out, cdx_transport *t, cdx_sock_type type,
                                const char *ipc_endpoint, cdx_errbuf *eb);
 
+/* A SUB socket to a feed outside the bus (MISP's ZeroMQ feed): no CURVE;
+ * with user and password (both non-NULL), ZMQ PLAIN. It reconnects by
+ * itself when the publisher restarts. Messages up to max_msg_size bytes
+ * (0: 16 MiB); a larger one drops the connection, which is
+ * then made again. Subscribe with cdx_sock_subscribe. */
+cdx_err cdx_sock_connect_feed(cdx_sock **out, cdx_transport *t, const char *endpoint,
+                              const char *user, const char *password, size_t max_msg_size,
+                              cdx_errbuf *eb);
+
 /* Watching a connecting socket's link (its one endpoint): from this call
  * on, cdx_sock_link_up says whether a connection to the peer stands, its
  * handshake done (for CURVE: the peer holds the key we asked for), and
