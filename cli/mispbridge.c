@@ -23,7 +23,6 @@
 
 #include <jansson.h>
 
-#include "../formats/fmt_internal.h"
 #include "cli.h"
 #include "cydex/formats.h"
 #include "cydex/transport.h"
@@ -122,7 +121,7 @@ static char *s_as_update(const char *text, const char *uuid, const char *ts)
     const char *orig = json_string_value(json_object_get(a, "id"));
     char id[CDX_UUID_TEXT], name[200];
     snprintf(name, sizeof name, "misp-update:%s:%s", uuid, ts ? ts : "");
-    cdx__fmt_uuid5(id, name);
+    cdx_fmt_uuid5(id, name);
     json_object_set_new(a, "updates", json_string(orig ? orig : uuid));
     json_object_set_new(a, "id", json_string(id));
     json_object_set_new(a, "msg_type", json_string("update"));

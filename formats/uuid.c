@@ -178,6 +178,11 @@ void cdx__fmt_uuid5(char out[CDX_UUID_TEXT], const char *name)
     s_uuid5(out, CDX_FMT_UUID_NAMESPACE, name, NULL, NULL, NULL);
 }
 
+void cdx_fmt_uuid5(char out[CDX_UUID_TEXT], const char *name)
+{
+    cdx__fmt_uuid5(out, name);
+}
+
 void cdx__fmt_uuid5f(char out[CDX_UUID_TEXT], const char *fmt, ...)
 {
     va_list ap, ap2;

@@ -55,6 +55,11 @@ typedef enum cdx_fmt {
 
 /* "cydex", "misp", "stix", "cap", "envelope"; CDX_ERR_FORMAT otherwise. */
 cdx_err cdx_fmt_parse(const char *name, cdx_fmt *out);
+
+/* The name-based (RFC 4122 version 5) UUID CyDEx derives from `name` in its
+ * own namespace, lower-case (docs/formats.md lists the names it uses), so
+ * that one thing exported or bridged twice gets one id. */
+void cdx_fmt_uuid5(char out[CDX_UUID_TEXT], const char *name);
 const char *cdx_fmt_name(cdx_fmt f);
 
 /* Where an item came from. `known`: sender, seq, sent_at_ms, topic and
