@@ -82,35 +82,18 @@ void cdx__fmt_sha1(uint8_t out[20], const void *data, size_t len)
     }
 }
 
-static int s_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
+/* The 16 bytes of a UUID's text form (cdx_uuid_valid: 8-4-4-4-12 hex). */
 static bool s_uuid_bytes(uint8_t out[16], const char *s)
 {
-    if (!s || strlen(s) != 36)
+    if (!cdx_uuid_valid(s))
         return false;
-    int k = 0;
-    for (int i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return false;
-            continue;
-        }
-        int hi = s_nibble(s[i]), lo = i + 1 < 36 ? s_nibble(s[i + 1]) : -1;
-        if (hi < 0 || lo < 0)
-            return false;
-        out[k++] = (uint8_t)(hi << 4 | lo);
-        i++;
-    }
-    return k == 16;
+    char hex[33];
+    size_t k = 0;
+    for (size_t i = 0; i < 36; i++)
+        if (s[i] != '-')
+            hex[k++] = s[i];
+    hex[k] = '\0';
+    return cdx_hex_decode(out, 16, hex) == CDX_OK;
 }
 
 static void s_uuid_text(char out[CDX_UUID_TEXT], const uint8_t b[16])
