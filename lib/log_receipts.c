@@ -269,7 +269,12 @@ cdx_err cdx_log_receipts_of(cdx_log *log, const uint8_t envelope_hash[CDX_HASH_B
     return CDX_OK;
 }
 
-cdx_err cdx_log_receipts_scan(cdx_log *log, cdx_log_receipt_fn fn, void *ctx, cdx_errbuf *eb)
+/* Every row of one of the receipt tables, in key order, to visit; in one
+ * read transaction. */
+typedef cdx_err (*s_visit_fn)(void *ctx, const MDB_val *k, const MDB_val *d, cdx_errbuf *eb);
+
+static cdx_err s_each(cdx_log *log, MDB_dbi dbi, const char *table, s_visit_fn visit, void *ctx,
+                      cdx_errbuf *eb)
 {
     if (!log->has_receipts)
         return CDX_OK;
@@ -278,55 +283,55 @@ cdx_err cdx_log_receipts_scan(cdx_log *log, cdx_log_receipt_fn fn, void *ctx, cd
     cdx_err rc = cdx__log_read_txn(log, &txn, eb);
     if (rc != CDX_OK)
         return rc;
-    int mrc = mdb_cursor_open(txn, log->receipts, &c);
+    int mrc = mdb_cursor_open(txn, dbi, &c);
     if (mrc) {
         mdb_txn_abort(txn);
-        return cdx__log_mdb(eb, mrc, "receipts");
+        return cdx__log_mdb(eb, mrc, table);
     }
     MDB_val k, d;
     for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0;
-         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-        if (k.mv_size != 8) {
-            rc = cdx_errf(eb, CDX_ERR_CORRUPT, "log: a receipt stored under a %zu-byte key",
-                          k.mv_size);
-            break;
-        }
-        rc = fn(ctx, cdx__get_be64(k.mv_data), d.mv_data, d.mv_size);
-    }
+         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT))
+        rc = visit(ctx, &k, &d, eb);
     if (rc == CDX_OK && mrc && mrc != MDB_NOTFOUND)
-        rc = cdx__log_mdb(eb, mrc, "receipts");
+        rc = cdx__log_mdb(eb, mrc, table);
     mdb_cursor_close(c);
     mdb_txn_abort(txn);
     return rc;
 }
 
+typedef struct s_scan {
+    cdx_log_receipt_fn fn;
+    cdx_log_receipt_row_fn row_fn;
+    void *ctx;
+} s_scan;
+
+static cdx_err s_visit_receipt(void *ctx, const MDB_val *k, const MDB_val *d, cdx_errbuf *eb)
+{
+    const s_scan *s = ctx;
+    if (k->mv_size != 8)
+        return cdx_errf(eb, CDX_ERR_CORRUPT, "log: a receipt stored under a %zu-byte key",
+                        k->mv_size);
+    return s->fn(s->ctx, cdx__get_be64(k->mv_data), d->mv_data, d->mv_size);
+}
+
+static cdx_err s_visit_row(void *ctx, const MDB_val *k, const MDB_val *d, cdx_errbuf *eb)
+{
+    const s_scan *s = ctx;
+    cdx_log_receipt_row row;
+    if (!s_row(k, d, &row))
+        return cdx_errf(eb, CDX_ERR_CORRUPT, "log: a malformed row in the receipt index");
+    return s->row_fn(s->ctx, &row);
+}
+
+cdx_err cdx_log_receipts_scan(cdx_log *log, cdx_log_receipt_fn fn, void *ctx, cdx_errbuf *eb)
+{
+    s_scan s = {.fn = fn, .ctx = ctx};
+    return s_each(log, log->receipts, "receipts", s_visit_receipt, &s, eb);
+}
+
 cdx_err cdx_log_receipt_rows_scan(cdx_log *log, cdx_log_receipt_row_fn fn, void *ctx,
                                   cdx_errbuf *eb)
 {
-    if (!log->has_receipts)
-        return CDX_OK;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    cdx_err rc = cdx__log_read_txn(log, &txn, eb);
-    if (rc != CDX_OK)
-        return rc;
-    int mrc = mdb_cursor_open(txn, log->receipted, &c);
-    if (mrc) {
-        mdb_txn_abort(txn);
-        return cdx__log_mdb(eb, mrc, "receipted");
-    }
-    MDB_val k, d;
-    for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == CDX_OK && mrc == 0;
-         mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-        cdx_log_receipt_row row;
-        if (!s_row(&k, &d, &row))
-            rc = cdx_errf(eb, CDX_ERR_CORRUPT, "log: a malformed row in the receipt index");
-        else
-            rc = fn(ctx, &row);
-    }
-    if (rc == CDX_OK && mrc && mrc != MDB_NOTFOUND)
-        rc = cdx__log_mdb(eb, mrc, "receipted");
-    mdb_cursor_close(c);
-    mdb_txn_abort(txn);
-    return rc;
+    s_scan s = {.row_fn = fn, .ctx = ctx};
+    return s_each(log, log->receipted, "receipted", s_visit_row, &s, eb);
 }
