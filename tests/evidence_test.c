@@ -29,14 +29,6 @@ static char *s_p(const char *name)
     return bus_path(s_dir, name);
 }
 
-static int s_count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay ? strstr(hay, needle) : NULL; p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 static void s_field(const char *text, const char *key, char *out, size_t cap)
 {
     char pat[64];
@@ -179,8 +171,8 @@ int main(void)
         covered = proc_capture_run(&s_cap, NULL, "cydex-audit", "evidence", h1, logs[3], "--roster",
                                    roster, "--out", bundle, NULL) == 0 &&
                   s_check(bundle, roster) == 0 &&
-                  s_count(s_cap.out, "broker.alpha logged ack") == 2 &&
-                  s_count(s_cap.out, "co-signed broker.alpha's tree of ") >= 2;
+                  proc_count(s_cap.out, "broker.alpha logged ack") == 2 &&
+                  proc_count(s_cap.out, "co-signed broker.alpha's tree of ") >= 2;
         if (!covered)
             bus_nap(100);
     }
@@ -230,13 +222,13 @@ int main(void)
     HAS("co-signed broker.alpha's tree of ");
     HAS("proven by: FR's signed Witness of broker.alpha's signed tree head");
     CHECK(!strstr(s_cap.out, "other one")); /* the other alert's ack is not in it */
-    int claims = s_count(s_cap.out, "CLAIM ");
+    int claims = proc_count(s_cap.out, "CLAIM ");
     CHECK(claims >= 10);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-audit", "check-evidence", file, "--roster",
                               anchor, "--json", NULL),
              0);
     HAS("{\"verdict\":\"VALID\",\"claims\":[{\"claim\":\"the roster in force is");
-    CHECK_EQ(s_count(s_cap.out, "\"proof\":"), claims);
+    CHECK_EQ(proc_count(s_cap.out, "\"proof\":"), claims);
 
     /* 2. Every byte flipped in turn: it fails, or proves fewer claims. */
     size_t len = 0;
@@ -253,7 +245,7 @@ int main(void)
         if (rc != 0)
             failed++;
         else
-            CHECK(s_count(s_cap.out, "CLAIM ") < claims);
+            CHECK(proc_count(s_cap.out, "CLAIM ") < claims);
         CHECK(rc == 0 || rc == 1 || rc == 65);
     }
     CHECK_EQ(failed, tried); /* every byte is signed, or part of the form */
@@ -271,7 +263,7 @@ int main(void)
     ev->logs[li]->n_proofs--;
     s_write_ev(edited, ev);
     CHECK_EQ(s_check(edited, anchor), 0);
-    CHECK_EQ(s_count(s_cap.out, "CLAIM "), claims - 1);
+    CHECK_EQ(proc_count(s_cap.out, "CLAIM "), claims - 1);
     ev->logs[li]->n_proofs++;
     /* A log with every proof removed. */
     size_t keep_n = ev->logs[li]->n_proofs;

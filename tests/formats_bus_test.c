@@ -32,14 +32,6 @@ static char *s_data(const char *name)
     return p;
 }
 
-static int s_count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 static void s_write(const char *name, const char *text)
 {
     FILE *f = fopen(s_p(name), "w");
@@ -117,14 +109,14 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "tail", "--node", fr_node, "--from", "0",
                               "--count", "3", "--timeout", "30", "--format", "stix", NULL),
              0);
-    CHECK_EQ(s_count(s_cap.out, "{\"type\":\"bundle\""), 3);
-    CHECK_EQ(s_count(s_cap.out, "\"x_cydex_sender\":\"EE\""), 3);
+    CHECK_EQ(proc_count(s_cap.out, "{\"type\":\"bundle\""), 3);
+    CHECK_EQ(proc_count(s_cap.out, "\"x_cydex_sender\":\"EE\""), 3);
     HAS(s_cap.out, "report--4f1f9b3e-6a2d-4c8e-9b7a-2e5d8c1a0f63");
     HAS(s_cap.out, "report--c8eafcbe-7d9f-4b2d-9f7b-9d3f5b7d9f9b");
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "tail", "--node", fr_node, "--from", "0",
                               "--count", "3", "--timeout", "30", "--format", "misp", NULL),
              0);
-    CHECK_EQ(s_count(s_cap.out, "{\"Event\":"), 3);
+    CHECK_EQ(proc_count(s_cap.out, "{\"Event\":"), 3);
     HAS(s_cap.out, "\"extends_uuid\":\"4f1f9b3e-6a2d-4c8e-9b7a-2e5d8c1a0f63\"");
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "tail", "--node", fr_node, "--format", "json",
                               NULL),
@@ -135,11 +127,11 @@ int main(void)
              0);
     HAS(s_cap.out, "<identifier>4f1f9b3e-6a2d-4c8e-9b7a-2e5d8c1a0f63</identifier>");
     HAS(s_cap.out, "<sender>EE</sender>");
-    CHECK_EQ(s_count(s_cap.out, "\n"), 1);
+    CHECK_EQ(proc_count(s_cap.out, "\n"), 1);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "list", "--node", fr_node, "--format", "misp",
                               NULL),
              0);
-    CHECK_EQ(s_count(s_cap.out, "{\"Event\":"), 3);
+    CHECK_EQ(proc_count(s_cap.out, "{\"Event\":"), 3);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "show", "--node", fr_node, "--format", "misp",
                               "00000000-0000-4000-8000-000000000000", NULL),
              66);
@@ -154,7 +146,7 @@ int main(void)
                               "alert", "--format", "misp", "--with-envelope", "--key",
                               s_p("keys/FR.secret"), NULL),
              0);
-    CHECK_EQ(s_count(s_cap.out, "\"cydex:envelope\""), 3);
+    CHECK_EQ(proc_count(s_cap.out, "\"cydex:envelope\""), 3);
     char *nl = strchr(s_cap.out, '\n');
     REQUIRE(nl);
     *nl = '\0';
@@ -175,7 +167,7 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-audit", "replay", s_p("fr-log"), "--kind",
                               "alert", "--format", "stix", "--key", s_p("keys/FR.secret"), NULL),
              0);
-    CHECK_EQ(s_count(s_cap.out, "\"id\":\"report--4f1f9b3e-6a2d-4c8e-9b7a-2e5d8c1a0f63\""), 2);
+    CHECK_EQ(proc_count(s_cap.out, "\"id\":\"report--4f1f9b3e-6a2d-4c8e-9b7a-2e5d8c1a0f63\""), 2);
     const char *first = strstr(s_cap.out, "\"id\":\"report--4f1f9b3e");
     const char *second = first ? strstr(first + 1, "\"id\":\"report--4f1f9b3e") : NULL;
     REQUIRE(first && second);

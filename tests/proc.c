@@ -125,3 +125,11 @@ void proc_capture_free(proc_capture *c)
     free(c->err);
     c->out = c->err = NULL;
 }
+
+int proc_count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay ? strstr(hay, needle) : NULL; p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}

@@ -22,6 +22,9 @@ char *proc_slurp(const char *path);
 long long proc_number_before(const char *path, const char *text);
 
 /* Running the project's own programs and keeping what they printed. */
+/* How many times needle occurs in hay (overlapping; 0 for a NULL hay). */
+int proc_count(const char *hay, const char *needle);
+
 typedef struct proc_capture {
     char out_path[320], err_path[320];
     char *out, *err; /* what the last run printed (owned) */

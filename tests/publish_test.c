@@ -40,14 +40,6 @@ static void s_write(const char *name, const char *text)
     fclose(f);
 }
 
-static int s_count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 #define HAS(text) CHECK(strstr(s_cap.out, text) || strstr(s_cap.err, text))
 
 /* Sends n publish requests and one malformed one without waiting, then
@@ -261,8 +253,8 @@ int main(void)
     CHECK_EQ(proc_capture_run(&s_cap, s_p("named-lines.json"), "cydex", "publish", "--node",
                               ee_node, "--topic", "alert.health", "--lines", "--json", NULL),
              0);
-    CHECK_EQ(s_count(s_cap.out, "\"seq\":46}"), 2);
-    CHECK_EQ(s_count(s_cap.out, "\"seq\":44}"), 1);
+    CHECK_EQ(proc_count(s_cap.out, "\"seq\":46}"), 2);
+    CHECK_EQ(proc_count(s_cap.out, "\"seq\":44}"), 1);
     CHECK_EQ(bus_stop(ee), 0);
     ee = bus_start_node(s_dir, "ee", "EE", "alpha", "broker.alpha", "ack,sth");
     CHECK_EQ(proc_capture_run(&s_cap, s_p("named-amber.json"), "cydex", "publish", "--node",

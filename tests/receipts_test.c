@@ -29,14 +29,6 @@ static char *s_p(const char *name)
     return bus_path(s_dir, name);
 }
 
-static int s_count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 /* Flips one byte in the middle of stored receipt `number` in the log
  * copied to `dir` (the log closed), through LMDB itself. */
 static void s_flip_receipt(const char *dir, uint64_t number)
@@ -123,7 +115,7 @@ int main(void)
         CHECK_EQ(
             proc_capture_run(&s_cap, NULL, "cydex", "show", "--node", ee_ctl, "--json", id, NULL),
             0);
-        both = s_count(s_cap.out, "\"verified\":true}") == 2;
+        both = proc_count(s_cap.out, "\"verified\":true}") == 2;
         if (!both)
             bus_nap(100);
     }
@@ -150,13 +142,13 @@ int main(void)
     char short_name[17];
     snprintf(short_name, sizeof short_name, "%.16s", name);
     HAS(short_name);
-    CHECK_EQ(s_count(s_cap.out, "signature verifies"), 2);
+    CHECK_EQ(proc_count(s_cap.out, "signature verifies"), 2);
     /* The sealed one too, once both are in. */
     both = false;
     for (int i = 0; i < 100 && !both; i++) {
         proc_capture_run(&s_cap, NULL, "cydex", "show", "--node", ee_ctl, "--json", sealed_id,
                          NULL);
-        both = s_count(s_cap.out, "\"verified\":true}") == 2;
+        both = proc_count(s_cap.out, "\"verified\":true}") == 2;
         if (!both)
             bus_nap(100);
     }
@@ -172,13 +164,13 @@ int main(void)
              0);
     HAS("brokers' receipts kept: 2\n");
     HAS("broker.alpha     accepted at its log index ");
-    CHECK_EQ(s_count(s_cap.out, "signature verifies"), 2);
+    CHECK_EQ(proc_count(s_cap.out, "signature verifies"), 2);
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-audit", "receipts", log, hash, "--roster",
                               roster, "--json", NULL),
              0);
     HAS("\"verified\":true}");
     HAS("\"broker\":\"broker.beta\"");
-    CHECK_EQ(s_count(s_cap.out, "\"receipt\":\""), 2); /* the bytes, base64 */
+    CHECK_EQ(proc_count(s_cap.out, "\"receipt\":\""), 2); /* the bytes, base64 */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex-audit", "receipts", log, id, "--roster", roster,
                               "--out", out, NULL),
              73); /* the files are there */

@@ -228,14 +228,6 @@ static void s_node_refuses(void)
     CHECK(bus_audit(s_p("frx-log"), F.roster, &rep));
 }
 
-static int s_count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 int main(void)
 {
     fixture_init(&F);
@@ -333,7 +325,7 @@ int main(void)
         proc_capture_run(&s_cap, NULL, "cydex", "show", "--node", fr_ctl, "--json", hash, NULL), 0);
     HAS("\"recipients\":[\"EE\",\"FR\",\"DE\"]");
     HAS("\"readable\":true");
-    CHECK_EQ(s_count(s_cap.out, "\"wrapped_key\""), 3); /* three, in the envelope too */
+    CHECK_EQ(proc_count(s_cap.out, "\"wrapped_key\""), 3); /* three, in the envelope too */
     /* '*' says the same. */
     CHECK_EQ(proc_capture_run(&s_cap, NULL, "cydex", "publish", "--node", ee_ctl, "--topic",
                               "alert.x", "--tlp", "RED", "--to", "*", "--title", "Names", NULL),
