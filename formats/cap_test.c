@@ -13,6 +13,7 @@
 #include "check.h"
 #include "cydex/formats.h"
 #include "fixture.h"
+#include "fmt_test.h"
 
 static fixture F;
 static char s_dir[256];
@@ -91,29 +92,8 @@ static void s_signed(cdx_item *it, uint64_t seq, cdx_alert *alert, bool sealed)
     cdx_body b;
     uint8_t prev[32] = {9};
     fixture_body(&b, "EE", seq, seq > 1 ? prev : NULL, "alert.energy", FIXTURE_T0 + seq * 1000 + 7);
-    cdx_errbuf eb = {0};
-    if (sealed) {
-        cdx_member to[2] = {*cdx_roster_find(F.roster, "FR"), *cdx_roster_find(F.roster, "DE")};
-        b.kind = CDX_PAYLOAD_SEALED;
-        REQUIRE(cdx_seal_alert(&b.sealed, alert, "EE", seq, b.topic, to, 2, &eb) == CDX_OK);
-        cdx_alert_clear(alert);
-    } else {
-        b.kind = CDX_PAYLOAD_ALERT;
-        b.alert = *alert;
-        memset(alert, 0, sizeof *alert);
-    }
-    cdx_bytes bytes = {0};
-    cdx_envelope *env = NULL;
-    REQUIRE(cdx_envelope_sign(F.ee, &b, &bytes, NULL, &eb) == CDX_OK);
-    REQUIRE(cdx_envelope_verify(&env, F.roster, bytes.data, bytes.len, NULL, &eb) == CDX_OK);
-    cdx_alert opened = {0};
-    if (sealed)
-        REQUIRE(cdx_envelope_open(env, F.fr, &opened, &eb) == CDX_OK);
-    REQUIRE(cdx_item_from_envelope(it, env, sealed ? &opened : NULL, true, &eb) == CDX_OK);
-    cdx_alert_clear(&opened);
-    cdx_envelope_destroy(&env);
-    cdx_bytes_free(&bytes);
-    cdx_body_clear(&b);
+    cdx_member to[2] = {*cdx_roster_find(F.roster, "FR"), *cdx_roster_find(F.roster, "DE")};
+    fmt_test_item(it, &F, F.ee, &b, alert, to, sealed ? 2 : 0);
 }
 
 static void test_alerts(void)

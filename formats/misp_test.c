@@ -13,24 +13,9 @@
 #include "check.h"
 #include "cydex/formats.h"
 #include "fixture.h"
+#include "fmt_test.h"
 
 static fixture F;
-
-static char *s_read(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", CDX_FORMATS_DATA, name);
-    FILE *f = fopen(path, "rb");
-    REQUIRE(f != NULL);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    REQUIRE(s && fread(s, 1, (size_t)n, f) == (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 /* Imports MISP text that holds one item. */
 static cdx_err s_import1(const char *text, const cdx_fmt_opts *o, cdx_item *out, cdx_errbuf *eb)
@@ -63,30 +48,9 @@ static void s_signed(cdx_item *it, const cdx_identity *who, uint64_t seq, cdx_al
     uint8_t prev[32] = {7};
     fixture_body(&b, cdx_identity_id(who), seq, seq > 1 ? prev : NULL, "alert.health",
                  FIXTURE_T0 + seq * 60000);
-    cdx_errbuf eb = {0};
-    if (to) {
-        const cdx_member *m = cdx_roster_find(F.roster, to);
-        REQUIRE(m != NULL);
-        b.kind = CDX_PAYLOAD_SEALED;
-        REQUIRE(cdx_seal_alert(&b.sealed, alert, b.sender, seq, b.topic, m, 1, &eb) == CDX_OK);
-        cdx_alert_clear(alert);
-    } else {
-        b.kind = CDX_PAYLOAD_ALERT;
-        b.alert = *alert;
-        memset(alert, 0, sizeof *alert);
-    }
-    cdx_bytes bytes = {0};
-    cdx_envelope *env = NULL;
-    REQUIRE(cdx_envelope_sign(who, &b, &bytes, NULL, &eb) == CDX_OK);
-    REQUIRE(cdx_envelope_verify(&env, F.roster, bytes.data, bytes.len, NULL, &eb) == CDX_OK);
-    cdx_alert opened = {0};
-    if (to)
-        REQUIRE(cdx_envelope_open(env, F.fr, &opened, &eb) == CDX_OK);
-    REQUIRE(cdx_item_from_envelope(it, env, to ? &opened : NULL, true, &eb) == CDX_OK);
-    cdx_alert_clear(&opened);
-    cdx_envelope_destroy(&env);
-    cdx_bytes_free(&bytes);
-    cdx_body_clear(&b);
+    const cdx_member *m = to ? cdx_roster_find(F.roster, to) : NULL;
+    REQUIRE(!to || m != NULL);
+    fmt_test_item(it, &F, who, &b, alert, m, m ? 1 : 0);
 }
 
 static bool s_prov_same(const cdx_provenance *a, const cdx_provenance *b)
@@ -152,7 +116,7 @@ static cdx_orgs *s_orgs(void)
 /* MISP -> CyDEx: every mapped field of a realistic event. */
 static void test_misp_to_cydex(void)
 {
-    char *text = s_read("misp-event-ransomware.json");
+    char *text = fmt_test_read("misp-event-ransomware.json");
     cdx_item it;
     cdx_errbuf eb = {0};
     cdx_err rc = s_import1(text, NULL, &it, &eb);
@@ -192,7 +156,7 @@ static void test_misp_to_cydex(void)
     free(text);
 
     /* An update, with MISP's update taxonomy and extends_uuid. */
-    text = s_read("misp-event-update.json");
+    text = fmt_test_read("misp-event-update.json");
     REQUIRE(s_import1(text, NULL, &it, &eb) == CDX_OK);
     CHECK_EQ(it.alert.msg_type, CDX_MSG_UPDATE);
     CHECK_STR(it.alert.updates, "4f1f9b3e-6a2d-4c8e-9b7a-2e5d8c1a0f63");
@@ -206,7 +170,7 @@ static void test_misp_to_cydex(void)
     free(text);
 
     /* TLP:RED, an exercise. */
-    text = s_read("misp-event-red.json");
+    text = fmt_test_read("misp-event-red.json");
     REQUIRE(s_import1(text, NULL, &it, &eb) == CDX_OK);
     CHECK_EQ(it.alert.tlp, CDX_TLP_RED);
     CHECK_EQ(it.alert.status, CDX_STATUS_EXERCISE);
@@ -217,7 +181,7 @@ static void test_misp_to_cydex(void)
     free(text);
 
     /* A REST answer of two events: TLP:WHITE is CLEAR, rsit:test a test. */
-    text = s_read("misp-rest-response.json");
+    text = fmt_test_read("misp-rest-response.json");
     cdx_items l = {0};
     REQUIRE(cdx_fmt_import(CDX_FMT_MISP, &l, text, strlen(text), NULL, &eb) == CDX_OK);
     REQUIRE(l.n == 2);
@@ -244,7 +208,7 @@ static void test_misp_round_trip(void)
     cdx_orgs *orgs = s_orgs();
     cdx_fmt_opts o = {.orgs = orgs, .now_ms = FIXTURE_T0}; /* the sender: from Orgc */
     for (size_t f = 0; f < 3; f++) {
-        char *text = s_read(files[f]);
+        char *text = fmt_test_read(files[f]);
         cdx_item it;
         cdx_errbuf eb = {0};
         REQUIRE(s_import1(text, &o, &it, &eb) == CDX_OK);
@@ -421,7 +385,7 @@ static void s_count(void *ctx, const char *sentence)
 /* Strict by default, naming the field; lossy leaves it out and says so. */
 static void test_unmapped(void)
 {
-    char *text = s_read("misp-event-lossy.json");
+    char *text = fmt_test_read("misp-event-lossy.json");
     cdx_errbuf eb = {0};
     CHECK_EQ(s_err(text, NULL, &eb), CDX_ERR_UNSUPPORTED);
     CHECK(strstr(eb.msg, "Event.Tag[1] \"misp-galaxy:threat-actor") != NULL);
@@ -670,35 +634,12 @@ static void test_acks(void)
  * a refusal always says why; each outcome leaves nothing behind (ASan). */
 static void test_damaged(void)
 {
-    char *text = s_read("misp-event-ransomware.json");
-    size_t len = strlen(text);
-    uint32_t x = 2463534242u; /* xorshift: the same damage every run */
-    unsigned refused = 0;
-    for (int round = 0; round < 3000; round++) {
-        char *copy = malloc(len + 1);
-        REQUIRE(copy);
-        memcpy(copy, text, len + 1);
-        int edits = 1 + round % 4;
-        for (int k = 0; k < edits; k++) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            copy[x % len] = "{}[]\":,0a \\x"[(x >> 8) % 12];
-        }
-        size_t cut = round % 7 == 0 ? (x >> 4) % len : len;
-        copy[cut] = '\0';
-        cdx_items l = {0};
-        cdx_errbuf eb = {0};
-        cdx_err rc = cdx_fmt_import(CDX_FMT_MISP, &l, copy, cut, NULL, &eb);
-        if (rc != CDX_OK) {
-            refused++;
-            CHECK(eb.msg[0] != '\0');
-            CHECK(l.n == 0 && l.v == NULL);
-        }
-        cdx_items_clear(&l);
-        free(copy);
-    }
-    CHECK(refused > 1000);
+    char *text = fmt_test_read("misp-event-ransomware.json");
+    fmt_test_damage d;
+    fmt_test_damaged(CDX_FMT_MISP, text, &d);
+    CHECK_EQ(d.unnamed, 0);
+    CHECK_EQ(d.leftover, 0);
+    CHECK(d.refused > 1000);
     free(text);
 }
 

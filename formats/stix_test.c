@@ -16,24 +16,9 @@
 #include "cydex/formats.h"
 #include "fixture.h"
 #include "fmt_internal.h"
+#include "fmt_test.h"
 
 static fixture F;
-
-static char *s_read(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", CDX_FORMATS_DATA, name);
-    FILE *f = fopen(path, "rb");
-    REQUIRE(f != NULL);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    REQUIRE(s && fread(s, 1, (size_t)n, f) == (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 /* A signed alert (consumed) as an item, sealed to FR when `sealed`. */
 static void s_signed(cdx_item *it, uint64_t seq, uint64_t sent_at, cdx_alert *alert, bool sealed)
@@ -41,29 +26,7 @@ static void s_signed(cdx_item *it, uint64_t seq, uint64_t sent_at, cdx_alert *al
     cdx_body b;
     uint8_t prev[32] = {7};
     fixture_body(&b, "EE", seq, seq > 1 ? prev : NULL, "alert.health", sent_at);
-    cdx_errbuf eb = {0};
-    if (sealed) {
-        b.kind = CDX_PAYLOAD_SEALED;
-        REQUIRE(cdx_seal_alert(&b.sealed, alert, "EE", seq, b.topic,
-                               cdx_roster_find(F.roster, "FR"), 1, &eb) == CDX_OK);
-        cdx_alert_clear(alert);
-    } else {
-        b.kind = CDX_PAYLOAD_ALERT;
-        b.alert = *alert;
-        memset(alert, 0, sizeof *alert);
-    }
-    cdx_bytes bytes = {0};
-    cdx_envelope *env = NULL;
-    REQUIRE(cdx_envelope_sign(F.ee, &b, &bytes, NULL, &eb) == CDX_OK);
-    REQUIRE(cdx_envelope_verify(&env, F.roster, bytes.data, bytes.len, NULL, &eb) == CDX_OK);
-    cdx_alert opened = {0};
-    if (sealed)
-        REQUIRE(cdx_envelope_open(env, F.fr, &opened, &eb) == CDX_OK);
-    REQUIRE(cdx_item_from_envelope(it, env, sealed ? &opened : NULL, true, &eb) == CDX_OK);
-    cdx_alert_clear(&opened);
-    cdx_envelope_destroy(&env);
-    cdx_bytes_free(&bytes);
-    cdx_body_clear(&b);
+    fmt_test_item(it, &F, F.ee, &b, alert, cdx_roster_find(F.roster, "FR"), sealed ? 1 : 0);
 }
 
 /* An alert with one indicator of every type STIX takes. */
@@ -563,7 +526,7 @@ static void test_round_trip(void)
  * TLP 1.0 marking, microsecond timestamps, no x_cydex properties. */
 static void test_foreign(void)
 {
-    char *text = s_read("stix-bundle-phishing.json");
+    char *text = fmt_test_read("stix-bundle-phishing.json");
     cdx_item it;
     cdx_errbuf eb = {0};
     cdx_err rc = cdx_stix_import(&it, text, strlen(text), NULL, &eb);
@@ -692,35 +655,12 @@ static void test_bad(void)
  * a refusal always says why; each outcome leaves nothing behind (ASan). */
 static void test_damaged(void)
 {
-    char *text = s_read("stix-bundle-phishing.json");
-    size_t len = strlen(text);
-    uint32_t x = 2463534242u; /* xorshift: the same damage every run */
-    unsigned refused = 0;
-    for (int round = 0; round < 3000; round++) {
-        char *copy = malloc(len + 1);
-        REQUIRE(copy);
-        memcpy(copy, text, len + 1);
-        int edits = 1 + round % 4;
-        for (int k = 0; k < edits; k++) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            copy[x % len] = "{}[]\":,0a \\x"[(x >> 8) % 12];
-        }
-        size_t cut = round % 7 == 0 ? (x >> 4) % len : len;
-        copy[cut] = '\0';
-        cdx_items l = {0};
-        cdx_errbuf eb = {0};
-        cdx_err rc = cdx_fmt_import(CDX_FMT_STIX, &l, copy, cut, NULL, &eb);
-        if (rc != CDX_OK) {
-            refused++;
-            CHECK(eb.msg[0] != '\0');
-            CHECK(l.n == 0 && l.v == NULL);
-        }
-        cdx_items_clear(&l);
-        free(copy);
-    }
-    CHECK(refused > 1000);
+    char *text = fmt_test_read("stix-bundle-phishing.json");
+    fmt_test_damage d;
+    fmt_test_damaged(CDX_FMT_STIX, text, &d);
+    CHECK_EQ(d.unnamed, 0);
+    CHECK_EQ(d.leftover, 0);
+    CHECK(d.refused > 1000);
     free(text);
 }
 
