@@ -333,7 +333,7 @@ static void test_other_signed_messages(void)
     pbw_uint(&r, 2, 1);
     pbw_uint(&r, 2, 2);
     cdx__roster_data d;
-    CHECK_EQ(cdx__roster_data_decode(&d, r.b, r.n, &eb), CDX_ERR_NONCANONICAL);
+    CHECK_EQ(cdx__roster_data_decode(&d, r.b, r.n, false, &eb), CDX_ERR_NONCANONICAL);
 
     pbw st = {0}, item = {0};
     uint8_t h[CDX_HASH_BYTES] = {7};

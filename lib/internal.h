@@ -296,8 +296,9 @@ typedef struct cdx__roster_data {
 
 void cdx__roster_data_clear(cdx__roster_data *d);
 cdx_err cdx__roster_data_encode(const cdx__roster_data *d, cdx_bytes *out);
+/* checked: the bytes passed cdx__canonical_check (CDX__PB_ROSTER) already. */
 cdx_err cdx__roster_data_decode(cdx__roster_data *out, const uint8_t *data, size_t len,
-                                cdx_errbuf *eb);
+                                bool checked, cdx_errbuf *eb);
 cdx_err cdx__signed_roster_encode(const cdx_bytes *roster, const cdx__rsig *sigs, size_t n,
                                   cdx_bytes *out);
 cdx_err cdx__signed_roster_decode(cdx_bytes *roster, cdx__rsig **sigs, size_t *n,

@@ -355,10 +355,10 @@ static cdx_err s_outer(cdx_roster *r, const uint8_t *data, size_t len, cdx_errbu
     return rc;
 }
 
-/* The members and admins: decoded, indexed. */
+/* The members and admins: decoded, indexed; s_peek checked the bytes. */
 static cdx_err s_inner(cdx_roster *r, cdx_errbuf *eb)
 {
-    cdx_err rc = cdx__roster_data_decode(&r->d, r->bytes.data, r->bytes.len, eb);
+    cdx_err rc = cdx__roster_data_decode(&r->d, r->bytes.data, r->bytes.len, true, eb);
     if (rc == CDX_OK)
         rc = s_index(r, eb);
     if (rc == CDX_OK && !cdx_id_valid(r->d.federation))

@@ -237,7 +237,7 @@ static cdx_roster *s_rewrite(const cdx_roster *r, void (*edit)(cdx__roster_data 
     REQUIRE(cdx_roster_encode(r, &enc) == CDX_OK);
     REQUIRE(cdx__signed_roster_decode(&rb, &old, &n_old, enc.data, enc.len, NULL) == CDX_OK);
     cdx__roster_data d;
-    REQUIRE(cdx__roster_data_decode(&d, rb.data, rb.len, NULL) == CDX_OK);
+    REQUIRE(cdx__roster_data_decode(&d, rb.data, rb.len, false, NULL) == CDX_OK);
     edit(&d);
     REQUIRE(cdx__roster_data_encode(&d, &inner) == CDX_OK);
     cdx__rsig sigs[8];
